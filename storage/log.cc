@@ -1,0 +1,390 @@
+#include "storage/log.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <charconv>
+#include <limits>
+
+namespace fjord::storage {
+namespace {
+
+using protocol::BatchHeader;
+
+constexpr const char* kLogStartFile = "log-start-offset";
+
+bool parse_segment_name(const std::string& name, const std::string& suffix, int64_t& base_offset) {
+  if (name.size() != 20 + suffix.size() || name.compare(20, suffix.size(), suffix) != 0) return false;
+  auto [ptr, ec] = std::from_chars(name.data(), name.data() + 20, base_offset);
+  return ec == std::errc() && ptr == name.data() + 20;
+}
+
+}  // namespace
+
+Log::Log(LogContext context, std::string directory, LogConfig config)
+    : ctx_(context), directory_(std::move(directory)), config_(config) {}
+
+std::shared_ptr<Log> Log::open(LogContext context, std::string directory, LogConfig config, bool clean_shutdown) {
+  std::shared_ptr<Log> log(new Log(context, std::move(directory), config));
+  log->load(clean_shutdown);
+  return log;
+}
+
+std::string Log::log_start_path() const { return join_path(directory_, kLogStartFile); }
+
+void Log::load(bool clean_shutdown) {
+  auto& fs = ctx_.fs;
+  if (!fs.exists(directory_)) {
+    fs.create_directories(directory_);
+    fs.sync_directory(parent_directory(directory_));
+  }
+  std::vector<int64_t> bases;
+  for (const auto& name : fs.list(directory_)) {
+    int64_t base = 0;
+    if (parse_segment_name(name, ".log", base)) {
+      bases.push_back(base);
+    } else if (name.size() > 4 && name.compare(name.size() - 4, 4, ".tmp") == 0) {
+      fs.remove(join_path(directory_, name));  // an index write that a crash interrupted
+    }
+  }
+  std::sort(bases.begin(), bases.end());
+  if (auto saved = fs.read_all(log_start_path())) {
+    std::string text(saved->begin(), saved->end());
+    std::from_chars(text.data(), text.data() + text.size(), log_start_offset_);
+  }
+
+  const int64_t now = ctx_.clock.now_ms();
+  bool dropping = false;  // a segment was torn: everything after it is not part of the log
+  for (size_t i = 0; i < bases.size(); ++i) {
+    int64_t base = bases[i];
+    if (dropping) {
+      spdlog::warn("{}: dropping segment {} that follows a torn one", directory_, base);
+      fs.remove(join_path(directory_, Segment::log_name(base)));
+      fs.remove(join_path(directory_, Segment::index_name(base)));
+      fs.remove(join_path(directory_, Segment::time_index_name(base)));
+      continue;
+    }
+    ScanResult scan;
+    auto segment = Segment::open(fs, directory_, base, config_.index_interval_bytes, now, true, &scan);
+    if (scan.truncated_bytes > 0) {
+      spdlog::warn("{}: segment {}: {}; truncated {} bytes after {} valid bytes", directory_, base, scan.reason,
+                   scan.truncated_bytes, scan.valid_bytes);
+      dropping = true;
+    }
+    bool last = i + 1 == bases.size() || dropping;
+    if (segment->empty() && !last) {
+      segment->remove_files(fs);
+      continue;
+    }
+    if (!last && !fs.exists(join_path(directory_, Segment::index_name(base)))) {
+      // Rolled, but its seal (sync, index files) did not finish before the stop.
+      segment->log_file()->sync();
+      segment->write_index_files(fs);
+    }
+    segments_[base] = std::move(segment);
+  }
+  if (segments_.empty()) {
+    int64_t base = log_start_offset_;
+    segments_[base] = Segment::create(fs, directory_, base, config_.index_interval_bytes, now);
+    fs.sync_directory(directory_);
+  } else {
+    // The active segment's index files would go stale with the next append; a crash must rebuild them instead.
+    active().remove_index_files(fs);
+    active().log_file()->sync();
+  }
+  log_start_offset_ = std::clamp(log_start_offset_, segments_.begin()->second->base_offset(), log_end_offset());
+  durable_offset_ = log_end_offset();
+  (void)clean_shutdown;  // index files alone say what may be trusted; see storage/FORMAT.md
+}
+
+int64_t Log::size_bytes() const {
+  int64_t total = 0;
+  for (const auto& [base, segment] : segments_) total += segment->size();
+  return total;
+}
+
+bool Log::should_roll(int64_t incoming_bytes, int64_t now_ms) const {
+  const Segment& s = active();
+  if (s.empty()) return false;
+  if (s.size() + incoming_bytes > config_.segment_bytes) return true;
+  if (now_ms - s.created_ms() >= config_.segment_ms) return true;
+  // Relative offsets in the index are 32-bit.
+  return log_end_offset() - s.base_offset() > std::numeric_limits<int32_t>::max() / 2;
+}
+
+void Log::roll(int64_t now_ms) {
+  auto sealed = segments_.rbegin()->second;
+  int64_t base = log_end_offset();
+  segments_[base] = Segment::create(ctx_.fs, directory_, base, config_.index_interval_bytes, now_ms);
+  sealing_[sealed->base_offset()] = sealed;
+  std::weak_ptr<Log> weak = weak_from_this();
+  FileSystem& fs = ctx_.fs;
+  std::string directory = directory_;
+  ctx_.io.run(
+      [sealed, &fs, directory] {
+        sealed->log_file()->sync();
+        fs.sync_directory(directory);  // the new segment's entry
+        sealed->write_index_files(fs);
+      },
+      ctx_.loop,
+      [weak, base = sealed->base_offset(), directory](std::exception_ptr error) {
+        if (error) {
+          try {
+            std::rethrow_exception(error);
+          } catch (const std::exception& e) {
+            spdlog::error("{}: sealing segment {} failed: {}", directory, base, e.what());
+          }
+        }
+        if (auto self = weak.lock()) self->sealing_.erase(base);
+      });
+}
+
+AppendResult Log::append(std::span<uint8_t> records, const std::vector<protocol::ValidatedBatch>& batches,
+                         int32_t leader_epoch) {
+  const int64_t now = ctx_.clock.now_ms();
+  if (should_roll(static_cast<int64_t>(records.size()), now)) roll(now);
+  AppendResult result;
+  result.base_offset = log_end_offset();
+  int64_t next = result.base_offset;
+  std::vector<BatchHeader> headers;
+  headers.reserve(batches.size());
+  for (const auto& validated : batches) {
+    auto batch = records.subspan(validated.position, validated.header.total_size());
+    BatchHeader h = validated.header;
+    h.base_offset = next;
+    h.partition_leader_epoch = leader_epoch;
+    protocol::set_base_offset(batch, next);
+    protocol::set_partition_leader_epoch(batch, leader_epoch);
+    if (config_.timestamp_type == TimestampType::kLogAppendTime) {
+      protocol::set_log_append_time(batch, now);
+      h.max_timestamp = now;
+      h.attributes |= protocol::kAttributeLogAppendTime;
+      result.log_append_time = now;
+    }
+    next = h.next_offset();
+    headers.push_back(h);
+  }
+  active().append(records, headers);
+  result.last_offset = next - 1;
+  return result;
+}
+
+ReadResult Log::read(int64_t offset, int64_t end_offset, int64_t max_bytes, bool allow_oversized_first) const {
+  ReadResult result;
+  if (offset >= end_offset) return result;
+  auto it = segments_.upper_bound(offset);
+  if (it != segments_.begin()) --it;
+  for (; it != segments_.end(); ++it) {
+    const Segment& segment = *it->second;
+    auto first = segment.locate(offset);
+    if (!first) continue;  // offset is at this segment's end: the batch is in the next one
+    int64_t start = first->position;
+    int64_t length = 0;
+    std::optional<BatchLocation> batch = first;
+    while (batch && batch->base_offset < end_offset) {
+      bool fits = length + batch->size <= max_bytes;
+      if (!fits && !(length == 0 && allow_oversized_first)) break;
+      length += batch->size;
+      if (!fits) break;
+      batch = segment.batch_at(batch->position + batch->size);
+    }
+    if (length > 0) {
+      const auto& file = segment.log_file();
+      if (file->descriptor() >= 0) {
+        result.slices.push_back(protocol::FileSlice{file->descriptor(), start, length, file});
+      } else {
+        auto bytes = segment.read_bytes(start, length);
+        result.owned.push_back(std::move(bytes));
+      }
+      result.bytes = length;
+    }
+    break;
+  }
+  return result;
+}
+
+std::optional<OffsetAndTimestamp> Log::offset_for_timestamp(int64_t timestamp, int64_t end_offset) const {
+  for (const auto& [base, segment] : segments_) {
+    if (segment->max_timestamp() < timestamp) continue;
+    if (base >= end_offset) return std::nullopt;
+    int64_t position = segment->time_search_start(timestamp);
+    while (auto location = segment->batch_at(position)) {
+      if (location->base_offset >= end_offset) return std::nullopt;
+      BatchHeader h = segment->header_at(position);
+      if (h.max_timestamp >= timestamp && h.last_offset() >= log_start_offset_) {
+        auto bytes = segment->read_bytes(position, location->size);
+        for (const auto& record : protocol::decode_records(bytes, 256 * 1024 * 1024)) {
+          if (record.offset < log_start_offset_ || record.offset >= end_offset) continue;
+          if (record.timestamp >= timestamp) return OffsetAndTimestamp{record.offset, record.timestamp, h.partition_leader_epoch};
+        }
+      }
+      position += location->size;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<OffsetAndTimestamp> Log::offset_of_max_timestamp(int64_t end_offset) const {
+  const Segment* best = nullptr;
+  for (const auto& [base, segment] : segments_) {
+    if (segment->max_timestamp() >= 0 && (!best || segment->max_timestamp() > best->max_timestamp())) {
+      best = segment.get();
+    }
+  }
+  if (!best) return std::nullopt;
+  auto location = best->locate(best->offset_of_max_timestamp());
+  if (!location || location->base_offset >= end_offset) return std::nullopt;
+  BatchHeader h = best->header_at(location->position);
+  auto bytes = best->read_bytes(location->position, location->size);
+  std::optional<OffsetAndTimestamp> result;
+  for (const auto& record : protocol::decode_records(bytes, 256 * 1024 * 1024)) {
+    if (record.offset >= end_offset || record.offset < log_start_offset_) continue;
+    if (!result || record.timestamp > result->timestamp) {
+      result = OffsetAndTimestamp{record.offset, record.timestamp, h.partition_leader_epoch};
+    }
+  }
+  return result;
+}
+
+int32_t Log::leader_epoch_at(int64_t offset) const {
+  auto it = segments_.upper_bound(offset);
+  if (it == segments_.begin()) return -1;
+  --it;
+  auto location = it->second->locate(offset);
+  if (!location) return -1;
+  return it->second->header_at(location->position).partition_leader_epoch;
+}
+
+void Log::sync() {
+  if (sync_running_) {
+    sync_wanted_ = true;
+    return;
+  }
+  start_sync();
+}
+
+void Log::start_sync() {
+  sync_running_ = true;
+  sync_wanted_ = false;
+  const int64_t target = log_end_offset();
+  std::vector<std::shared_ptr<File>> files;
+  for (const auto& [base, segment] : sealing_) files.push_back(segment->log_file());
+  files.push_back(active().log_file());
+  std::weak_ptr<Log> weak = weak_from_this();
+  std::string directory = directory_;
+  ctx_.io.run(
+      [files = std::move(files)] {
+        for (const auto& file : files) file->sync();
+      },
+      ctx_.loop,
+      [weak, target, directory](std::exception_ptr error) {
+        auto self = weak.lock();
+        if (!self || self->destroyed_) return;
+        self->sync_running_ = false;
+        if (error) {
+          try {
+            std::rethrow_exception(error);
+          } catch (const std::exception& e) {
+            // Nothing past the last good sync is acknowledged; the next append tries again.
+            spdlog::error("{}: fsync failed: {}", directory, e.what());
+          }
+          return;
+        }
+        if (target > self->durable_offset_) {
+          self->durable_offset_ = target;
+          if (self->durable_listener_) self->durable_listener_(target);
+        }
+        if (self->sync_wanted_) self->start_sync();
+      });
+}
+
+void Log::persist_log_start_offset() {
+  std::string text = std::to_string(log_start_offset_);
+  ctx_.fs.write_atomically(log_start_path(), std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
+}
+
+int64_t Log::delete_records_before(int64_t offset) {
+  offset = std::min(offset, log_end_offset());
+  if (offset <= log_start_offset_) return log_start_offset_;
+  log_start_offset_ = offset;
+  persist_log_start_offset();
+  for (auto it = segments_.begin(); it != segments_.end() && std::next(it) != segments_.end();) {
+    auto next = std::next(it);
+    if (it->second->next_offset() <= log_start_offset_ && !sealing_.count(it->first)) {
+      remove_segment(it->first);
+    }
+    it = next;
+  }
+  return log_start_offset_;
+}
+
+void Log::remove_segment(int64_t base_offset) {
+  auto it = segments_.find(base_offset);
+  if (it == segments_.end()) return;
+  auto segment = it->second;
+  segments_.erase(it);
+  log_start_offset_ = std::max(log_start_offset_, segments_.begin()->second->base_offset());
+  FileSystem& fs = ctx_.fs;
+  std::string directory = directory_;
+  // In-flight fetches hold the open file; removing its name does not disturb them.
+  ctx_.io.run([segment, &fs] { segment->remove_files(fs); }, ctx_.loop,
+              [directory, base_offset](std::exception_ptr error) {
+                if (error) spdlog::warn("{}: could not remove segment {}", directory, base_offset);
+              });
+}
+
+int Log::apply_retention() {
+  const int64_t now = ctx_.clock.now_ms();
+  int removed = 0;
+  auto expired = [&](const Segment& s) {
+    return config_.retention_ms >= 0 && s.max_timestamp() >= 0 && s.max_timestamp() < now - config_.retention_ms;
+  };
+  if (!active().empty() && expired(active())) roll(now);  // so that it can go once sealed
+  int64_t excess = config_.retention_bytes >= 0 ? size_bytes() - config_.retention_bytes : 0;
+  while (segments_.size() > 1) {
+    const auto& [base, segment] = *segments_.begin();
+    if (sealing_.count(base)) break;
+    bool by_time = expired(*segment);
+    bool by_size = excess >= segment->size();
+    if (!by_time && !by_size) break;
+    excess -= segment->size();
+    remove_segment(base);
+    ++removed;
+  }
+  return removed;
+}
+
+void Log::truncate_to(int64_t offset) {
+  while (segments_.size() > 1 && segments_.rbegin()->first >= offset) {
+    auto last = segments_.rbegin()->second;
+    segments_.erase(last->base_offset());
+    sealing_.erase(last->base_offset());
+    last->remove_files(ctx_.fs);
+  }
+  active().truncate_to(offset);
+  active().remove_index_files(ctx_.fs);
+  durable_offset_ = std::min(durable_offset_, log_end_offset());
+}
+
+void Log::close() {
+  for (const auto& [base, segment] : sealing_) {
+    segment->log_file()->sync();
+    segment->write_index_files(ctx_.fs);
+  }
+  sealing_.clear();
+  active().log_file()->sync();
+  active().write_index_files(ctx_.fs);
+  durable_offset_ = log_end_offset();
+}
+
+void Log::destroy() {
+  destroyed_ = true;
+  std::string doomed = directory_ + "." + std::to_string(ctx_.clock.now_ms()) + "-delete";
+  ctx_.fs.rename(directory_, doomed);
+  FileSystem& fs = ctx_.fs;
+  ctx_.io.run([&fs, doomed] { fs.remove_all(doomed); }, ctx_.loop, [doomed](std::exception_ptr error) {
+    if (error) spdlog::warn("could not remove {}", doomed);
+  });
+}
+
+}  // namespace fjord::storage

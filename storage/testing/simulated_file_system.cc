@@ -1,0 +1,177 @@
+#include "storage/testing/simulated_file_system.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <system_error>
+
+namespace fjord::storage::testing {
+
+class SimulatedFile final : public File {
+ public:
+  SimulatedFile(SimulatedFileSystem* fs, std::shared_ptr<SimulatedFileSystem::Contents> contents)
+      : fs_(fs), contents_(std::move(contents)) {}
+
+  int64_t size() const override {
+    std::lock_guard lock(fs_->mutex_);
+    return static_cast<int64_t>(contents_->data.size());
+  }
+  void append(std::span<const uint8_t> data) override {
+    std::lock_guard lock(fs_->mutex_);
+    contents_->data.insert(contents_->data.end(), data.begin(), data.end());
+  }
+  size_t read(int64_t position, std::span<uint8_t> out) const override {
+    std::lock_guard lock(fs_->mutex_);
+    const auto& d = contents_->data;
+    if (position >= static_cast<int64_t>(d.size())) return 0;
+    size_t n = std::min(out.size(), d.size() - static_cast<size_t>(position));
+    std::copy_n(d.begin() + position, n, out.begin());
+    return n;
+  }
+  void sync() override {
+    std::lock_guard lock(fs_->mutex_);
+    contents_->synced_size = contents_->data.size();
+    ++fs_->syncs_;
+  }
+  void truncate(int64_t size) override {
+    std::lock_guard lock(fs_->mutex_);
+    contents_->data.resize(static_cast<size_t>(size));
+    contents_->synced_size = std::min(contents_->synced_size, contents_->data.size());
+  }
+  int descriptor() const override { return -1; }
+
+ private:
+  SimulatedFileSystem* fs_;
+  std::shared_ptr<SimulatedFileSystem::Contents> contents_;
+};
+
+namespace {
+[[noreturn]] void not_found(const std::string& path) {
+  throw std::system_error(ENOENT, std::generic_category(), path);
+}
+}  // namespace
+
+std::shared_ptr<File> SimulatedFileSystem::open(const std::string& path, bool create) {
+  std::lock_guard lock(mutex_);
+  auto it = files_.find(path);
+  if (it == files_.end()) {
+    if (!create) not_found(path);
+    if (!directories_.count(parent_directory(path))) not_found(parent_directory(path));
+    it = files_.emplace(path, Entry{std::make_shared<Contents>(), false, nullptr}).first;
+  }
+  return std::make_shared<SimulatedFile>(this, it->second.contents);
+}
+
+bool SimulatedFileSystem::exists(const std::string& path) {
+  std::lock_guard lock(mutex_);
+  return files_.count(path) || directories_.count(path);
+}
+
+void SimulatedFileSystem::remove(const std::string& path) {
+  std::lock_guard lock(mutex_);
+  files_.erase(path);
+}
+
+void SimulatedFileSystem::remove_all(const std::string& path) {
+  std::lock_guard lock(mutex_);
+  std::string prefix = path + "/";
+  std::erase_if(files_, [&](const auto& kv) { return kv.first.rfind(prefix, 0) == 0; });
+  std::erase_if(directories_, [&](const auto& kv) { return kv.first == path || kv.first.rfind(prefix, 0) == 0; });
+}
+
+void SimulatedFileSystem::rename(const std::string& from, const std::string& to) {
+  std::lock_guard lock(mutex_);
+  if (directories_.count(from)) {
+    // Directory rename: move every entry below it.
+    std::map<std::string, Entry> moved;
+    std::string prefix = from + "/";
+    for (auto it = files_.begin(); it != files_.end();) {
+      if (it->first.rfind(prefix, 0) == 0) {
+        moved.emplace(to + "/" + it->first.substr(prefix.size()), it->second);
+        it = files_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    files_.insert(moved.begin(), moved.end());
+    bool durable = directories_[from];
+    directories_.erase(from);
+    directories_[to] = durable;
+    return;
+  }
+  auto it = files_.find(from);
+  if (it == files_.end()) not_found(from);
+  Entry entry = it->second;
+  files_.erase(it);
+  Entry& target = files_[to];
+  auto durable_contents = target.durable ? target.durable_contents : nullptr;
+  target = entry;
+  // Until the directory is synced, a crash brings back whatever was durable at `to` before.
+  target.durable = durable_contents != nullptr;
+  target.durable_contents = durable_contents;
+}
+
+std::vector<std::string> SimulatedFileSystem::list(const std::string& directory) {
+  std::lock_guard lock(mutex_);
+  if (!directories_.count(directory)) not_found(directory);
+  std::vector<std::string> names;
+  std::string prefix = directory + "/";
+  for (const auto& [path, entry] : files_) {
+    if (path.rfind(prefix, 0) == 0 && path.find('/', prefix.size()) == std::string::npos) {
+      names.push_back(path.substr(prefix.size()));
+    }
+  }
+  for (const auto& [path, durable] : directories_) {
+    if (path.rfind(prefix, 0) == 0 && path.find('/', prefix.size()) == std::string::npos) {
+      names.push_back(path.substr(prefix.size()));
+    }
+  }
+  return names;
+}
+
+void SimulatedFileSystem::create_directories(const std::string& path) {
+  std::lock_guard lock(mutex_);
+  std::string so_far;
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t slash = path.find('/', start);
+    if (slash == std::string::npos) slash = path.size();
+    so_far = path.substr(0, slash);
+    if (!so_far.empty()) directories_.emplace(so_far, true);  // directories themselves are kept durable
+    start = slash + 1;
+  }
+}
+
+void SimulatedFileSystem::sync_directory(const std::string& path) {
+  std::lock_guard lock(mutex_);
+  std::string prefix = path + "/";
+  for (auto& [name, entry] : files_) {
+    if (name.rfind(prefix, 0) == 0 && name.find('/', prefix.size()) == std::string::npos) {
+      entry.durable = true;
+      entry.durable_contents = entry.contents;
+    }
+  }
+  ++syncs_;
+}
+
+void SimulatedFileSystem::crash() {
+  std::lock_guard lock(mutex_);
+  std::map<std::string, Entry> survivors;
+  for (auto& [name, entry] : files_) {
+    if (!entry.durable || !entry.durable_contents) continue;
+    auto restored = std::make_shared<Contents>();
+    const auto& before = entry.durable_contents;
+    restored->data.assign(before->data.begin(), before->data.begin() + static_cast<long>(before->synced_size));
+    restored->synced_size = restored->data.size();
+    survivors.emplace(name, Entry{restored, true, restored});
+  }
+  files_ = std::move(survivors);
+}
+
+void SimulatedFileSystem::flip_byte(const std::string& path, int64_t position) {
+  std::lock_guard lock(mutex_);
+  auto it = files_.find(path);
+  if (it == files_.end()) not_found(path);
+  it->second.contents->data.at(static_cast<size_t>(position)) ^= 0xFF;
+}
+
+}  // namespace fjord::storage::testing
