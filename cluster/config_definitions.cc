@@ -1,0 +1,228 @@
+#include "cluster/config_definitions.h"
+
+#include <algorithm>
+#include <charconv>
+#include <stdexcept>
+
+namespace fjord::cluster {
+namespace {
+
+constexpr std::string_view kLongMax = "9223372036854775807";
+constexpr std::string_view kCleanupPolicies[] = {"delete", "compact", "compact,delete", "delete,compact"};
+constexpr std::string_view kCompressionTypes[] = {"producer", "uncompressed", "gzip", "snappy", "lz4", "zstd"};
+constexpr std::string_view kTimestampTypes[] = {"CreateTime", "LogAppendTime"};
+
+constexpr ConfigDefinition kTopicConfigs[] = {
+    {"cleanup.policy", ConfigType::kList, "delete", "log.cleanup.policy",
+     "delete: old segments are removed by retention; compact: only the latest record per key is kept (compaction "
+     "is not implemented yet: a compact topic keeps every record, retention does not remove any)",
+     kCleanupPolicies},
+    {"compression.type", ConfigType::kString, "producer", "compression.type",
+     "producer keeps batches as the producer compressed them", kCompressionTypes},
+    {"delete.retention.ms", ConfigType::kLong, "86400000", "log.cleaner.delete.retention.ms",
+     "how long tombstones are kept on compacted topics"},
+    {"file.delete.delay.ms", ConfigType::kLong, "60000", "log.segment.delete.delay.ms",
+     "delay before a removed segment's files are deleted"},
+    {"flush.messages", ConfigType::kLong, "1", "log.flush.interval.messages",
+     "Fjord default 1: every write is synced to disk before it is acknowledged (group commit shares one fsync "
+     "among concurrent writes). Larger values acknowledge from the page cache and sync every N messages, as "
+     "Kafka does by default"},
+    {"flush.ms", ConfigType::kLong, kLongMax, "log.flush.interval.ms",
+     "longest time unsynced writes may wait for a sync when flush.messages > 1"},
+    {"index.interval.bytes", ConfigType::kInt, "4096", "log.index.interval.bytes",
+     "bytes of log between offset index entries"},
+    {"max.compaction.lag.ms", ConfigType::kLong, kLongMax, "log.cleaner.max.compaction.lag.ms",
+     "longest time a record stays uncompacted"},
+    {"max.message.bytes", ConfigType::kInt, "1048588", "message.max.bytes", "largest record batch accepted"},
+    {"message.timestamp.after.max.ms", ConfigType::kLong, "3600000", "log.message.timestamp.after.max.ms",
+     "how far in the future a CreateTime timestamp may be"},
+    {"message.timestamp.before.max.ms", ConfigType::kLong, kLongMax, "log.message.timestamp.before.max.ms",
+     "how far in the past a CreateTime timestamp may be"},
+    {"message.timestamp.type", ConfigType::kString, "CreateTime", "log.message.timestamp.type",
+     "CreateTime keeps the producer's timestamps; LogAppendTime stamps batches with the broker's clock",
+     kTimestampTypes},
+    {"min.cleanable.dirty.ratio", ConfigType::kDouble, "0.5", "log.cleaner.min.cleanable.ratio",
+     "dirty share of a compacted log that triggers cleaning"},
+    {"min.compaction.lag.ms", ConfigType::kLong, "0", "log.cleaner.min.compaction.lag.ms",
+     "shortest time a record stays uncompacted"},
+    {"min.insync.replicas", ConfigType::kInt, "1", "min.insync.replicas",
+     "with acks=all, a write is refused (NOT_ENOUGH_REPLICAS) unless at least this many replicas are in sync"},
+    {"preallocate", ConfigType::kBoolean, "false", "log.preallocate", "preallocate segment files"},
+    {"retention.bytes", ConfigType::kLong, "-1", "log.retention.bytes",
+     "size a partition may reach before its oldest segments are removed; -1: no limit"},
+    {"retention.ms", ConfigType::kLong, "604800000", "log.retention.ms",
+     "age after which a segment is removed; -1: no limit"},
+    {"segment.bytes", ConfigType::kInt, "1073741824", "log.segment.bytes", "size at which a segment is rolled"},
+    {"segment.index.bytes", ConfigType::kInt, "10485760", "log.index.size.max.bytes", "largest index file"},
+    {"segment.jitter.ms", ConfigType::kLong, "0", "log.roll.jitter.ms", "random jitter subtracted from segment.ms"},
+    {"segment.ms", ConfigType::kLong, "604800000", "log.roll.ms", "age at which a segment is rolled"},
+    {"unclean.leader.election.enable", ConfigType::kBoolean, "false", "unclean.leader.election.enable",
+     "whether an out-of-sync replica may become leader (losing acknowledged data)"},
+};
+
+constexpr ConfigDefinition kBrokerConfigs[] = {
+    {"node.id", ConfigType::kInt, "1", "", "this broker's id", {}, true},
+    {"broker.id", ConfigType::kInt, "1", "", "this broker's id (the older name of node.id)", {}, true},
+    {"listeners", ConfigType::kString, "PLAINTEXT://127.0.0.1:9092", "", "where the broker accepts clients", {}, true},
+    {"advertised.listeners", ConfigType::kString, "", "",
+     "the address clients are told to reconnect to; defaults to listeners", {}, true},
+    {"log.dirs", ConfigType::kString, "./fjord-data", "", "the data directory", {}, true},
+    {"num.partitions", ConfigType::kInt, "1", "", "partitions of an automatically created topic"},
+    {"default.replication.factor", ConfigType::kShort, "1", "", "replicas of an automatically created topic"},
+    {"auto.create.topics.enable", ConfigType::kBoolean, "true", "",
+     "create a topic the first time a client asks for its metadata"},
+    {"delete.topic.enable", ConfigType::kBoolean, "true", "", "allow DeleteTopics"},
+    {"socket.request.max.bytes", ConfigType::kInt, "104857600", "",
+     "largest request accepted; a larger frame closes the connection", {}, true},
+    {"log.retention.check.interval.ms", ConfigType::kLong, "300000", "", "how often retention runs", {}, true},
+    {"log.retention.hours", ConfigType::kInt, "168", "", "retention in hours when log.retention.ms is unset", {}, true},
+    {"group.initial.rebalance.delay.ms", ConfigType::kInt, "3000", "",
+     "how long a new group waits for more members before its first rebalance"},
+    {"offsets.retention.minutes", ConfigType::kInt, "10080", "", "how long committed offsets of an empty group last"},
+    {"offsets.topic.num.partitions", ConfigType::kInt, "50", "", "partitions of __consumer_offsets", {}, true},
+    {"offsets.topic.replication.factor", ConfigType::kShort, "3", "", "replicas of __consumer_offsets", {}, true},
+    {"transaction.state.log.replication.factor", ConfigType::kShort, "3", "", "replicas of __transaction_state", {},
+     true},
+    {"producer.id.expiration.ms", ConfigType::kInt, "86400000", "", "idle time after which producer state expires"},
+};
+
+// Topic keys' broker synonyms are broker keys too.
+std::vector<ConfigDefinition> make_broker_definitions() {
+  std::vector<ConfigDefinition> all(std::begin(kBrokerConfigs), std::end(kBrokerConfigs));
+  for (const auto& topic : kTopicConfigs) {
+    if (std::any_of(all.begin(), all.end(), [&](const auto& d) { return d.name == topic.broker_synonym; })) continue;
+    ConfigDefinition broker = topic;
+    broker.name = topic.broker_synonym;
+    broker.broker_synonym = {};
+    all.push_back(broker);
+  }
+  std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  return all;
+}
+
+bool parse_long(std::string_view text, int64_t& out) {
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc() && ptr == text.data() + text.size() && !text.empty();
+}
+
+}  // namespace
+
+std::span<const ConfigDefinition> topic_config_definitions() { return kTopicConfigs; }
+
+std::span<const ConfigDefinition> broker_config_definitions() {
+  static const std::vector<ConfigDefinition> all = make_broker_definitions();
+  return all;
+}
+
+const ConfigDefinition* find_topic_config(std::string_view name) {
+  for (const auto& d : kTopicConfigs) {
+    if (d.name == name) return &d;
+  }
+  return nullptr;
+}
+
+const ConfigDefinition* find_broker_config(std::string_view name) {
+  for (const auto& d : broker_config_definitions()) {
+    if (d.name == name) return &d;
+  }
+  return nullptr;
+}
+
+std::optional<std::string> validate_config_value(const ConfigDefinition& definition, std::string_view value) {
+  std::string name(definition.name);
+  int64_t number = 0;
+  switch (definition.type) {
+    case ConfigType::kBoolean:
+      if (value != "true" && value != "false") return "Invalid value " + std::string(value) + " for " + name + ": must be true or false";
+      break;
+    case ConfigType::kInt:
+    case ConfigType::kShort:
+    case ConfigType::kLong: {
+      if (!parse_long(value, number)) return "Invalid value " + std::string(value) + " for " + name + ": not a number";
+      int64_t low = definition.type == ConfigType::kShort ? INT16_MIN : definition.type == ConfigType::kInt ? INT32_MIN : INT64_MIN;
+      int64_t high = definition.type == ConfigType::kShort ? INT16_MAX : definition.type == ConfigType::kInt ? INT32_MAX : INT64_MAX;
+      if (number < low || number > high) return "Invalid value " + std::string(value) + " for " + name + ": out of range";
+      break;
+    }
+    case ConfigType::kDouble: {
+      try {
+        size_t used = 0;
+        std::stod(std::string(value), &used);
+        if (used != value.size()) throw std::invalid_argument("trailing");
+      } catch (const std::exception&) {
+        return "Invalid value " + std::string(value) + " for " + name + ": not a number";
+      }
+      break;
+    }
+    case ConfigType::kString:
+    case ConfigType::kList:
+      break;
+  }
+  if (!definition.allowed_values.empty() &&
+      std::find(definition.allowed_values.begin(), definition.allowed_values.end(), value) ==
+          definition.allowed_values.end()) {
+    return "Invalid value " + std::string(value) + " for " + name;
+  }
+  return std::nullopt;
+}
+
+std::string BrokerSettings::get(std::string_view name) const {
+  std::string key(name);
+  if (auto it = dynamic_configs.find(key); it != dynamic_configs.end()) return it->second;
+  if (auto it = static_configs.find(key); it != static_configs.end()) return it->second;
+  if (name == "log.retention.ms") {
+    // Kafka's precedence: log.retention.ms, else log.retention.hours.
+    if (auto it = static_configs.find("log.retention.hours"); it != static_configs.end()) {
+      return std::to_string(std::stoll(it->second) * 3600 * 1000);
+    }
+  }
+  if (const auto* d = find_broker_config(name)) return std::string(d->default_value);
+  throw std::out_of_range("unknown broker config " + key);
+}
+
+int64_t BrokerSettings::get_long(std::string_view name) const {
+  int64_t v = 0;
+  std::string text = get(name);
+  if (!parse_long(text, v)) throw std::invalid_argument("config " + std::string(name) + " is not a number: " + text);
+  return v;
+}
+
+bool BrokerSettings::get_bool(std::string_view name) const { return get(name) == "true"; }
+
+ResolvedConfig BrokerSettings::resolve_broker(const ConfigDefinition& d) const {
+  ResolvedConfig r{std::string(d.name), std::string(d.default_value), ConfigSource::kDefault, d.type, d.read_only,
+                   d.documentation, {}};
+  std::string key(d.name);
+  if (auto it = dynamic_configs.find(key); it != dynamic_configs.end()) {
+    r.synonyms.push_back({key, {it->second, ConfigSource::kDynamicBroker}});
+  }
+  if (auto it = static_configs.find(key); it != static_configs.end()) {
+    r.synonyms.push_back({key, {it->second, ConfigSource::kStaticBroker}});
+  }
+  r.synonyms.push_back({key, {std::string(d.default_value), ConfigSource::kDefault}});
+  r.value = get(d.name);
+  r.source = r.synonyms.front().second.second;
+  return r;
+}
+
+ResolvedConfig BrokerSettings::resolve_topic(const ConfigDefinition& d, const ConfigMap& topic_configs) const {
+  ResolvedConfig r{std::string(d.name), "", ConfigSource::kDefault, d.type, false, d.documentation, {}};
+  std::string key(d.name);
+  if (auto it = topic_configs.find(key); it != topic_configs.end()) {
+    r.synonyms.push_back({key, {it->second, ConfigSource::kTopic}});
+  }
+  std::string synonym(d.broker_synonym);
+  if (auto it = dynamic_configs.find(synonym); it != dynamic_configs.end()) {
+    r.synonyms.push_back({synonym, {it->second, ConfigSource::kDynamicBroker}});
+  }
+  if (auto it = static_configs.find(synonym); it != static_configs.end()) {
+    r.synonyms.push_back({synonym, {it->second, ConfigSource::kStaticBroker}});
+  }
+  r.synonyms.push_back({synonym, {std::string(d.default_value), ConfigSource::kDefault}});
+  r.value = r.synonyms.front().second.first;
+  r.source = r.synonyms.front().second.second;
+  if (r.source == ConfigSource::kDefault && synonym == "log.retention.ms") r.value = get("log.retention.ms");
+  return r;
+}
+
+}  // namespace fjord::cluster

@@ -1,0 +1,74 @@
+// The configuration keys Fjord knows, with Kafka's names, types and defaults (Fjord's where it is safer, said so
+// beside the key). A topic key's value comes from the first of: the topic's own setting, the broker's dynamic
+// setting of its synonym, the broker's static setting of its synonym, the default.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace fjord::cluster {
+
+// Kafka's ConfigEntry types (DescribeConfigs v3+ config_type).
+enum class ConfigType : int8_t { kBoolean = 1, kString = 2, kInt = 3, kShort = 4, kLong = 5, kDouble = 6, kList = 7 };
+
+// Kafka's ConfigSource values (DescribeConfigs v1+ config_source).
+enum class ConfigSource : int8_t {
+  kUnknown = 0,
+  kTopic = 1,
+  kDynamicBroker = 2,
+  kDynamicDefaultBroker = 3,
+  kStaticBroker = 4,
+  kDefault = 5,
+};
+
+struct ConfigDefinition {
+  std::string_view name;
+  ConfigType type;
+  std::string_view default_value;
+  std::string_view broker_synonym;  // for topic keys: the broker key that sets the default; empty for broker keys
+  std::string_view documentation;
+  std::span<const std::string_view> allowed_values = {};  // empty: any value of the type
+  bool read_only = false;
+};
+
+std::span<const ConfigDefinition> topic_config_definitions();
+std::span<const ConfigDefinition> broker_config_definitions();
+const ConfigDefinition* find_topic_config(std::string_view name);
+const ConfigDefinition* find_broker_config(std::string_view name);
+
+// Checks a value against its definition; returns an error message when it does not fit.
+std::optional<std::string> validate_config_value(const ConfigDefinition& definition, std::string_view value);
+
+using ConfigMap = std::map<std::string, std::string>;
+
+struct ResolvedConfig {
+  std::string name;
+  std::string value;
+  ConfigSource source;
+  ConfigType type;
+  bool read_only;
+  std::string_view documentation;
+  // Where else the value could come from, most specific first (DescribeConfigs synonyms).
+  std::vector<std::pair<std::string, std::pair<std::string, ConfigSource>>> synonyms;
+};
+
+// The broker's view of its settings: static ones from its properties file and --set, dynamic ones from the
+// cluster metadata.
+struct BrokerSettings {
+  ConfigMap static_configs;
+  ConfigMap dynamic_configs;
+
+  // The effective value of a broker key (dynamic, static, default).
+  std::string get(std::string_view name) const;
+  int64_t get_long(std::string_view name) const;
+  bool get_bool(std::string_view name) const;
+  ResolvedConfig resolve_broker(const ConfigDefinition& definition) const;
+  ResolvedConfig resolve_topic(const ConfigDefinition& definition, const ConfigMap& topic_configs) const;
+};
+
+}  // namespace fjord::cluster

@@ -1,0 +1,361 @@
+#include "cluster/partition_manager.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include "cluster/local_metadata_store.h"
+
+namespace fjord::cluster {
+namespace {
+
+int64_t to_long(const std::string& text) { return std::stoll(text); }
+
+AdminResult ok() { return {}; }
+AdminResult failure(ErrorCode code, std::string message) { return {code, std::move(message)}; }
+
+}  // namespace
+
+PartitionManager::PartitionManager(storage::LogContext log_context, std::string data_directory,
+                                   MetadataStore& metadata, BrokerSettings& settings, Scheduler& scheduler)
+    : log_context_(log_context),
+      logs_(log_context, std::move(data_directory)),
+      metadata_(metadata),
+      settings_(settings),
+      scheduler_(scheduler) {
+  settings_.dynamic_configs = metadata_.current().broker_dynamic_configs;
+}
+
+PartitionManager::~PartitionManager() = default;
+
+std::string PartitionManager::effective(const ConfigMap& topic_configs, std::string_view key) const {
+  return settings_.resolve_topic(*find_topic_config(key), topic_configs).value;
+}
+
+storage::LogConfig PartitionManager::log_config_for(const ConfigMap& c) const {
+  storage::LogConfig config;
+  config.segment_bytes = to_long(effective(c, "segment.bytes"));
+  config.segment_ms = to_long(effective(c, "segment.ms"));
+  config.index_interval_bytes = to_long(effective(c, "index.interval.bytes"));
+  config.retention_ms = to_long(effective(c, "retention.ms"));
+  config.retention_bytes = to_long(effective(c, "retention.bytes"));
+  if (effective(c, "cleanup.policy").find("delete") == std::string::npos) {
+    // Compaction is not implemented yet: a compacted topic keeps everything rather than losing what it must keep.
+    config.retention_ms = -1;
+    config.retention_bytes = -1;
+  }
+  config.flush_messages = to_long(effective(c, "flush.messages"));
+  config.flush_ms = to_long(effective(c, "flush.ms"));
+  config.max_message_bytes = to_long(effective(c, "max.message.bytes"));
+  config.timestamp_type = effective(c, "message.timestamp.type") == "LogAppendTime"
+                              ? storage::TimestampType::kLogAppendTime
+                              : storage::TimestampType::kCreateTime;
+  return config;
+}
+
+ProducePolicy PartitionManager::produce_policy_for(const ConfigMap& c) const {
+  ProducePolicy policy;
+  policy.compression_type = effective(c, "compression.type");
+  policy.timestamp_before_max_ms = to_long(effective(c, "message.timestamp.before.max.ms"));
+  policy.timestamp_after_max_ms = to_long(effective(c, "message.timestamp.after.max.ms"));
+  policy.limits.max_batch_bytes = static_cast<size_t>(to_long(effective(c, "max.message.bytes")));
+  return policy;
+}
+
+void PartitionManager::start() {
+  const auto& topics = metadata_.current().topics;
+  logs_.open_existing([&](const storage::TopicPartitionKey& key) {
+    auto it = topics.find(key.topic);
+    return log_config_for(it == topics.end() ? ConfigMap{} : it->second.configs);
+  });
+  std::vector<storage::TopicPartitionKey> orphans;
+  for (const auto& [key, log] : logs_.logs()) {
+    auto it = topics.find(key.topic);
+    if (it == topics.end() || key.partition >= it->second.partitions) orphans.push_back(key);
+  }
+  for (const auto& key : orphans) {
+    spdlog::info("removing {}-{}: its topic no longer exists", key.topic, key.partition);
+    logs_.remove(key);
+  }
+  for (const auto& [name, topic] : topics) {
+    for (int32_t i = 0; i < topic.partitions; ++i) open_partition(topic, i);
+  }
+  schedule_periodic_work();
+}
+
+void PartitionManager::stop() {
+  retention_timer_.reset();
+  flush_timer_.reset();
+  partitions_.clear();
+  logs_.close_all();
+}
+
+void PartitionManager::schedule_periodic_work() {
+  schedule_retention();
+  schedule_flush();
+}
+
+void PartitionManager::schedule_retention() {
+  retention_timer_ = scheduler_.schedule_after(settings_.get_long("log.retention.check.interval.ms"), [this] {
+    for (auto& [key, partition] : partitions_) {
+      try {
+        partition->log().apply_retention();
+      } catch (const std::exception& e) {
+        spdlog::error("retention on {}-{}: {}", key.first, key.second, e.what());
+      }
+    }
+    schedule_retention();
+  });
+}
+
+void PartitionManager::schedule_flush() {
+  // flush.ms for topics that do not sync every write.
+  flush_timer_ = scheduler_.schedule_after(1000, [this] {
+    int64_t now = log_context_.clock.monotonic_ms();
+    for (auto& [key, partition] : partitions_) partition->flush_if_due(now);
+    schedule_flush();
+  });
+}
+
+void PartitionManager::open_partition(const TopicMetadata& topic, int32_t index) {
+  auto key = std::make_pair(topic.name, index);
+  if (partitions_.count(key)) return;
+  auto log = logs_.create({topic.name, index}, log_config_for(topic.configs));
+  auto partition = std::make_unique<Partition>(topic.name, index, topic.id, log, log_context_.clock);
+  partition->set_produce_policy(produce_policy_for(topic.configs));
+  partitions_[key] = std::move(partition);
+}
+
+void PartitionManager::apply_topic_configs(const TopicMetadata& topic) {
+  auto log_config = log_config_for(topic.configs);
+  auto policy = produce_policy_for(topic.configs);
+  for (auto* p : partitions_of(topic.name)) {
+    p->log().set_config(log_config);
+    p->set_produce_policy(policy);
+  }
+}
+
+const TopicMetadata* PartitionManager::topic(const std::string& name) const {
+  const auto& topics = metadata_.current().topics;
+  auto it = topics.find(name);
+  return it == topics.end() ? nullptr : &it->second;
+}
+
+const TopicMetadata* PartitionManager::topic_by_id(const protocol::Uuid& id) const {
+  for (const auto& [name, topic] : metadata_.current().topics) {
+    if (topic.id == id) return &topic;
+  }
+  return nullptr;
+}
+
+Partition* PartitionManager::partition(const std::string& topic, int32_t index) const {
+  auto it = partitions_.find({topic, index});
+  return it == partitions_.end() ? nullptr : it->second.get();
+}
+
+std::vector<Partition*> PartitionManager::partitions_of(const std::string& topic) const {
+  std::vector<Partition*> out;
+  for (auto it = partitions_.lower_bound({topic, 0}); it != partitions_.end() && it->first.first == topic; ++it) {
+    out.push_back(it->second.get());
+  }
+  return out;
+}
+
+std::optional<std::string> PartitionManager::invalid_topic_name(const std::string& name) {
+  if (name.empty()) return "Topic name is illegal, it can't be empty";
+  if (name == "." || name == "..") return "Topic name cannot be \".\" or \"..\"";
+  if (name.size() > 249) return "Topic name is illegal, it can't be longer than 249 characters";
+  for (char c : name) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-')) {
+      return "Topic name \"" + name + "\" is illegal, it contains a character other than ASCII alphanumerics, "
+             "'.', '_' and '-'";
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<AdminResult> PartitionManager::validate_topic_configs(const ConfigMap& configs) const {
+  for (const auto& [name, value] : configs) {
+    const auto* definition = find_topic_config(name);
+    if (!definition) return failure(ErrorCode::kInvalidConfig, "Unknown topic config name: " + name);
+    if (auto problem = validate_config_value(*definition, value)) return failure(ErrorCode::kInvalidConfig, *problem);
+  }
+  return std::nullopt;
+}
+
+void PartitionManager::create_topic(const std::string& name, int32_t partitions, int16_t replication_factor,
+                                    const ConfigMap& configs, bool validate_only, AdminCallback done) {
+  if (auto problem = invalid_topic_name(name)) return done(failure(ErrorCode::kInvalidTopicException, *problem));
+  if (topic(name)) return done(failure(ErrorCode::kTopicAlreadyExists, "Topic '" + name + "' already exists."));
+  if (partitions == -1) partitions = static_cast<int32_t>(settings_.get_long("num.partitions"));
+  if (replication_factor == -1) replication_factor = static_cast<int16_t>(settings_.get_long("default.replication.factor"));
+  if (partitions <= 0) return done(failure(ErrorCode::kInvalidPartitions, "Number of partitions must be larger than 0."));
+  if (partitions > 100000) return done(failure(ErrorCode::kInvalidPartitions, "Number of partitions is too large."));
+  if (replication_factor <= 0) {
+    return done(failure(ErrorCode::kInvalidReplicationFactor, "Replication factor must be larger than 0."));
+  }
+  if (replication_factor > 1) {
+    return done(failure(ErrorCode::kInvalidReplicationFactor,
+                        "Unable to replicate the partition " + std::to_string(replication_factor) +
+                            " time(s): The target replication factor of " + std::to_string(replication_factor) +
+                            " cannot be reached because only 1 broker(s) are registered."));
+  }
+  if (auto refused = validate_topic_configs(configs)) return done(*refused);
+  if (validate_only) return done(ok());
+  TopicMetadata t;
+  t.name = name;
+  t.id = random_uuid();
+  t.partitions = partitions;
+  t.replication_factor = replication_factor;
+  t.configs = configs;
+  metadata_.update([&](ClusterMetadata& m) { m.topics[name] = t; },
+                   [this, name, done](std::error_code error) {
+                     if (error) return done(failure(ErrorCode::kKafkaStorageError, error.message()));
+                     const TopicMetadata* created = topic(name);
+                     try {
+                       for (int32_t i = 0; i < created->partitions; ++i) open_partition(*created, i);
+                     } catch (const std::exception& e) {
+                       return done(failure(ErrorCode::kKafkaStorageError, e.what()));
+                     }
+                     spdlog::info("created topic {} with {} partitions", name, created->partitions);
+                     done(ok());
+                   });
+}
+
+void PartitionManager::delete_topic(const std::string& name, AdminCallback done) {
+  if (!settings_.get_bool("delete.topic.enable")) {
+    return done(failure(ErrorCode::kTopicDeletionDisabled, "Topic deletion is disabled."));
+  }
+  const TopicMetadata* t = topic(name);
+  if (!t) return done(failure(ErrorCode::kUnknownTopicOrPartition, "This server does not host this topic-partition."));
+  int32_t count = t->partitions;
+  metadata_.update([&](ClusterMetadata& m) { m.topics.erase(name); },
+                   [this, name, count, done](std::error_code error) {
+                     if (error) return done(failure(ErrorCode::kKafkaStorageError, error.message()));
+                     for (int32_t i = 0; i < count; ++i) {
+                       partitions_.erase({name, i});
+                       logs_.remove({name, i});
+                     }
+                     spdlog::info("deleted topic {}", name);
+                     done(ok());
+                   });
+}
+
+void PartitionManager::create_partitions(const std::string& name, int32_t total, bool validate_only,
+                                         AdminCallback done) {
+  const TopicMetadata* t = topic(name);
+  if (!t) return done(failure(ErrorCode::kUnknownTopicOrPartition, "The topic '" + name + "' does not exist."));
+  if (total <= t->partitions) {
+    return done(failure(ErrorCode::kInvalidPartitions,
+                        "Topic currently has " + std::to_string(t->partitions) +
+                            " partitions, which is higher than the requested " + std::to_string(total) + "."));
+  }
+  if (total > 100000) return done(failure(ErrorCode::kInvalidPartitions, "Number of partitions is too large."));
+  if (validate_only) return done(ok());
+  metadata_.update([&](ClusterMetadata& m) { m.topics[name].partitions = total; },
+                   [this, name, done](std::error_code error) {
+                     if (error) return done(failure(ErrorCode::kKafkaStorageError, error.message()));
+                     const TopicMetadata* grown = topic(name);
+                     for (int32_t i = 0; i < grown->partitions; ++i) open_partition(*grown, i);
+                     done(ok());
+                   });
+}
+
+namespace {
+
+// Applies config changes to `configs`; returns an error when an operation does not fit its key.
+std::optional<AdminResult> apply_changes(ConfigMap& configs, const std::vector<ConfigChange>& changes,
+                                         bool incremental, const ConfigDefinition* (*find)(std::string_view)) {
+  if (!incremental) configs.clear();
+  for (const auto& change : changes) {
+    const ConfigDefinition* definition = find(change.name);
+    if (!definition) return failure(ErrorCode::kInvalidConfig, "Unknown config name: " + change.name);
+    if (definition->read_only) {
+      return failure(ErrorCode::kInvalidConfig, "Cannot update these configs dynamically: " + change.name);
+    }
+    switch (change.op) {
+      case ConfigChange::Op::kSet:
+        if (!change.value) return failure(ErrorCode::kInvalidRequest, "Null value not supported for : " + change.name);
+        configs[change.name] = *change.value;
+        break;
+      case ConfigChange::Op::kDelete:
+        configs.erase(change.name);
+        break;
+      case ConfigChange::Op::kAppend:
+      case ConfigChange::Op::kSubtract: {
+        if (definition->type != ConfigType::kList) {
+          return failure(ErrorCode::kInvalidConfig, "Config value append/subtract is not allowed for config key " +
+                                                        change.name + " which is not of type LIST");
+        }
+        std::string current = configs.count(change.name) ? configs[change.name] : std::string(definition->default_value);
+        std::vector<std::string> items;
+        for (size_t start = 0; start <= current.size();) {
+          size_t comma = current.find(',', start);
+          if (comma == std::string::npos) comma = current.size();
+          if (comma > start) items.push_back(current.substr(start, comma - start));
+          start = comma + 1;
+        }
+        std::string v = change.value.value_or("");
+        auto it = std::find(items.begin(), items.end(), v);
+        if (change.op == ConfigChange::Op::kAppend && it == items.end()) items.push_back(v);
+        if (change.op == ConfigChange::Op::kSubtract && it != items.end()) items.erase(it);
+        std::string joined;
+        for (const auto& item : items) joined += (joined.empty() ? "" : ",") + item;
+        configs[change.name] = joined;
+        break;
+      }
+    }
+    if (configs.count(change.name)) {
+      if (auto problem = validate_config_value(*definition, configs[change.name])) {
+        return failure(ErrorCode::kInvalidConfig, *problem);
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+void PartitionManager::alter_topic_configs(const std::string& name, const std::vector<ConfigChange>& changes,
+                                           bool incremental, bool validate_only, AdminCallback done) {
+  const TopicMetadata* t = topic(name);
+  if (!t) return done(failure(ErrorCode::kUnknownTopicOrPartition, "The topic '" + name + "' does not exist."));
+  ConfigMap configs = t->configs;
+  if (auto refused = apply_changes(configs, changes, incremental, &find_topic_config)) return done(*refused);
+  if (validate_only) return done(ok());
+  metadata_.update([&](ClusterMetadata& m) { m.topics[name].configs = configs; },
+                   [this, name, done](std::error_code error) {
+                     if (error) return done(failure(ErrorCode::kKafkaStorageError, error.message()));
+                     apply_topic_configs(*topic(name));
+                     done(ok());
+                   });
+}
+
+void PartitionManager::alter_broker_configs(const std::vector<ConfigChange>& changes, bool incremental,
+                                            bool validate_only, AdminCallback done) {
+  ConfigMap configs = metadata_.current().broker_dynamic_configs;
+  if (auto refused = apply_changes(configs, changes, incremental, &find_broker_config)) return done(*refused);
+  if (validate_only) return done(ok());
+  metadata_.update([&](ClusterMetadata& m) { m.broker_dynamic_configs = configs; },
+                   [this, done](std::error_code error) {
+                     if (error) return done(failure(ErrorCode::kKafkaStorageError, error.message()));
+                     settings_.dynamic_configs = metadata_.current().broker_dynamic_configs;
+                     for (const auto& [name, topic] : metadata_.current().topics) apply_topic_configs(topic);
+                     done(ok());
+                   });
+}
+
+std::vector<ResolvedConfig> PartitionManager::describe_topic_configs(const TopicMetadata& t) const {
+  std::vector<ResolvedConfig> out;
+  for (const auto& definition : topic_config_definitions()) out.push_back(settings_.resolve_topic(definition, t.configs));
+  return out;
+}
+
+std::vector<ResolvedConfig> PartitionManager::describe_broker_configs() const {
+  std::vector<ResolvedConfig> out;
+  for (const auto& definition : broker_config_definitions()) out.push_back(settings_.resolve_broker(definition));
+  return out;
+}
+
+}  // namespace fjord::cluster

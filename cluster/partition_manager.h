@@ -1,0 +1,90 @@
+// The topics of the cluster and the partitions this broker hosts: creating, altering and deleting them through
+// the metadata store, opening their logs at start, and the periodic work on them (retention, flush.ms).
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cluster/config_definitions.h"
+#include "cluster/metadata_store.h"
+#include "cluster/partition.h"
+#include "model/executor.h"
+#include "storage/log_manager.h"
+
+namespace fjord::cluster {
+
+struct AdminResult {
+  ErrorCode error = ErrorCode::kNone;
+  std::string message;
+};
+using AdminCallback = std::function<void(AdminResult)>;
+
+struct ConfigChange {
+  enum class Op { kSet = 0, kDelete = 1, kAppend = 2, kSubtract = 3 };
+  std::string name;
+  std::optional<std::string> value;
+  Op op = Op::kSet;
+};
+
+class PartitionManager {
+ public:
+  PartitionManager(storage::LogContext log_context, std::string data_directory, MetadataStore& metadata,
+                   BrokerSettings& settings, Scheduler& scheduler);
+  ~PartitionManager();
+
+  // Opens the logs on disk and reconciles them with the metadata: partitions of deleted topics are removed,
+  // missing ones created. Starts the periodic work.
+  void start();
+  // Clean stop: every log synced and closed. Blocking.
+  void stop();
+
+  const ClusterMetadata& metadata() const { return metadata_.current(); }
+  const BrokerSettings& settings() const { return settings_; }
+  const TopicMetadata* topic(const std::string& name) const;
+  const TopicMetadata* topic_by_id(const protocol::Uuid& id) const;
+  Partition* partition(const std::string& topic, int32_t index) const;
+  std::vector<Partition*> partitions_of(const std::string& topic) const;
+
+  // Kafka's rules for names: 1-249 characters of [a-zA-Z0-9._-], not "." or "..".
+  static std::optional<std::string> invalid_topic_name(const std::string& name);
+
+  void create_topic(const std::string& name, int32_t partitions, int16_t replication_factor,
+                    const ConfigMap& configs, bool validate_only, AdminCallback done);
+  void delete_topic(const std::string& name, AdminCallback done);
+  void create_partitions(const std::string& name, int32_t total, bool validate_only, AdminCallback done);
+  // Incremental (IncrementalAlterConfigs) or whole replacement (AlterConfigs: `changes` are the new set).
+  void alter_topic_configs(const std::string& name, const std::vector<ConfigChange>& changes, bool incremental,
+                           bool validate_only, AdminCallback done);
+  void alter_broker_configs(const std::vector<ConfigChange>& changes, bool incremental, bool validate_only,
+                            AdminCallback done);
+
+  // The effective configuration of a topic, key by key.
+  std::vector<ResolvedConfig> describe_topic_configs(const TopicMetadata& topic) const;
+  std::vector<ResolvedConfig> describe_broker_configs() const;
+
+ private:
+  storage::LogConfig log_config_for(const ConfigMap& topic_configs) const;
+  ProducePolicy produce_policy_for(const ConfigMap& topic_configs) const;
+  std::string effective(const ConfigMap& topic_configs, std::string_view key) const;
+  void open_partition(const TopicMetadata& topic, int32_t index);
+  void apply_topic_configs(const TopicMetadata& topic);
+  std::optional<AdminResult> validate_topic_configs(const ConfigMap& configs) const;
+  void schedule_periodic_work();
+  void schedule_retention();
+  void schedule_flush();
+
+  storage::LogContext log_context_;
+  storage::LogManager logs_;
+  MetadataStore& metadata_;
+  BrokerSettings& settings_;
+  Scheduler& scheduler_;
+  std::map<std::pair<std::string, int32_t>, std::unique_ptr<Partition>> partitions_;
+  std::unique_ptr<TimerHandle> retention_timer_;
+  std::unique_ptr<TimerHandle> flush_timer_;
+};
+
+}  // namespace fjord::cluster

@@ -1,0 +1,58 @@
+#include <gtest/gtest.h>
+
+#include "cluster/config_definitions.h"
+
+namespace fjord::cluster {
+namespace {
+
+TEST(Config, TopicValueComesFromTheMostSpecificSource) {
+  BrokerSettings settings;
+  const auto& retention = *find_topic_config("retention.ms");
+  auto r = settings.resolve_topic(retention, {});
+  EXPECT_EQ(r.value, "604800000");
+  EXPECT_EQ(r.source, ConfigSource::kDefault);
+
+  settings.static_configs["log.retention.ms"] = "1000";
+  r = settings.resolve_topic(retention, {});
+  EXPECT_EQ(r.value, "1000");
+  EXPECT_EQ(r.source, ConfigSource::kStaticBroker);
+
+  settings.dynamic_configs["log.retention.ms"] = "2000";
+  r = settings.resolve_topic(retention, {{"retention.ms", "3000"}});
+  EXPECT_EQ(r.value, "3000");
+  EXPECT_EQ(r.source, ConfigSource::kTopic);
+  ASSERT_EQ(r.synonyms.size(), 4u);
+  EXPECT_EQ(r.synonyms[1].first, "log.retention.ms");
+  EXPECT_EQ(r.synonyms[1].second.second, ConfigSource::kDynamicBroker);
+}
+
+TEST(Config, RetentionHoursIsKafkasFallback) {
+  BrokerSettings settings;
+  settings.static_configs["log.retention.hours"] = "1";
+  EXPECT_EQ(settings.get_long("log.retention.ms"), 3600000);
+  EXPECT_EQ(settings.resolve_topic(*find_topic_config("retention.ms"), {}).value, "3600000");
+}
+
+TEST(Config, FjordSyncsEveryWriteByDefault) {
+  EXPECT_EQ(find_topic_config("flush.messages")->default_value, "1");
+}
+
+TEST(Config, ValuesAreCheckedAgainstTheirType) {
+  EXPECT_TRUE(validate_config_value(*find_topic_config("retention.ms"), "abc"));
+  EXPECT_TRUE(validate_config_value(*find_topic_config("segment.bytes"), "99999999999"));
+  EXPECT_TRUE(validate_config_value(*find_topic_config("message.timestamp.type"), "Whenever"));
+  EXPECT_TRUE(validate_config_value(*find_topic_config("preallocate"), "yes"));
+  EXPECT_FALSE(validate_config_value(*find_topic_config("retention.ms"), "-1"));
+  EXPECT_FALSE(validate_config_value(*find_topic_config("cleanup.policy"), "compact,delete"));
+  EXPECT_FALSE(validate_config_value(*find_topic_config("min.cleanable.dirty.ratio"), "0.25"));
+}
+
+TEST(Config, BrokerKeysIncludeTopicSynonyms) {
+  EXPECT_NE(find_broker_config("log.segment.bytes"), nullptr);
+  EXPECT_NE(find_broker_config("message.max.bytes"), nullptr);
+  EXPECT_NE(find_broker_config("num.partitions"), nullptr);
+  EXPECT_EQ(find_broker_config("segment.bytes"), nullptr);
+}
+
+}  // namespace
+}  // namespace fjord::cluster

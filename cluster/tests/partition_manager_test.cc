@@ -1,0 +1,186 @@
+#include "cluster/partition_manager.h"
+
+#include <gtest/gtest.h>
+
+#include "cluster/local_metadata_store.h"
+#include "model/testing/manual_scheduler.h"
+#include "storage/testing/manual_io_pool.h"
+#include "storage/testing/simulated_file_system.h"
+#include "storage/tests/log_test_support.h"
+
+namespace fjord::cluster {
+namespace {
+
+class PartitionManagerTest : public ::testing::Test {
+ protected:
+  PartitionManagerTest() { fs.create_directories("/data"); }
+
+  std::unique_ptr<PartitionManager> start_broker() {
+    store = std::make_unique<LocalMetadataStore>(fs, "/data");
+    auto manager = std::make_unique<PartitionManager>(storage::LogContext{fs, io, loop, clock}, "/data", *store,
+                                                      settings, scheduler);
+    manager->start();
+    return manager;
+  }
+
+  AdminResult create(PartitionManager& m, const std::string& name, int32_t partitions, ConfigMap configs = {}) {
+    AdminResult result;
+    m.create_topic(name, partitions, 1, configs, false, [&](AdminResult r) { result = r; });
+    return result;
+  }
+
+  storage::testing::SimulatedFileSystem fs;
+  storage::testing::ManualIoPool io;
+  storage::InlineExecutor loop;
+  ManualClock clock;
+  testing::ManualScheduler scheduler{clock};
+  BrokerSettings settings;
+  std::unique_ptr<LocalMetadataStore> store;
+};
+
+TEST_F(PartitionManagerTest, CreatesTopicsAndRefusesBadOnes) {
+  auto m = start_broker();
+  EXPECT_EQ(create(*m, "orders", 3).error, ErrorCode::kNone);
+  EXPECT_EQ(m->partitions_of("orders").size(), 3u);
+  EXPECT_EQ(create(*m, "orders", 3).error, ErrorCode::kTopicAlreadyExists);
+  EXPECT_EQ(create(*m, "bad/name", 1).error, ErrorCode::kInvalidTopicException);
+  EXPECT_EQ(create(*m, std::string(250, 'a'), 1).error, ErrorCode::kInvalidTopicException);
+  EXPECT_EQ(create(*m, "zero", 0).error, ErrorCode::kInvalidPartitions);
+  EXPECT_EQ(create(*m, "cfg", 1, {{"retention.ms", "soon"}}).error, ErrorCode::kInvalidConfig);
+  EXPECT_EQ(create(*m, "cfg", 1, {{"no.such.key", "1"}}).error, ErrorCode::kInvalidConfig);
+  AdminResult rf;
+  m->create_topic("replicated", 1, 3, {}, false, [&](AdminResult r) { rf = r; });
+  EXPECT_EQ(rf.error, ErrorCode::kInvalidReplicationFactor);
+  AdminResult defaults;
+  m->create_topic("defaults", -1, -1, {}, false, [&](AdminResult r) { defaults = r; });
+  EXPECT_EQ(defaults.error, ErrorCode::kNone);
+  EXPECT_EQ(m->topic("defaults")->partitions, 1);
+}
+
+TEST_F(PartitionManagerTest, ProduceIsAcknowledgedOnlyAfterFsync) {
+  auto m = start_broker();
+  ASSERT_EQ(create(*m, "t", 1).error, ErrorCode::kNone);
+  Partition* p = m->partition("t", 0);
+  auto produced = storage::testing::make_batch(5, clock.now_ms());
+  std::optional<ProduceResult> result;
+  p->append(produced.bytes).then([&](ProduceResult r) { result = r; });
+  EXPECT_FALSE(result) << "acknowledged before the fsync ran";
+  EXPECT_EQ(p->high_watermark(), 0) << "consumers must not see unsynced data";
+  int64_t syncs_before = fs.sync_count();
+  io.run_all();
+  ASSERT_TRUE(result);
+  EXPECT_GT(fs.sync_count(), syncs_before);
+  EXPECT_EQ(result->error, ErrorCode::kNone);
+  EXPECT_EQ(result->base_offset, 0);
+  EXPECT_EQ(p->high_watermark(), 5);
+}
+
+TEST_F(PartitionManagerTest, RelaxedFlushAcknowledgesFromThePageCache) {
+  auto m = start_broker();
+  ASSERT_EQ(create(*m, "fast", 1, {{"flush.messages", "1000"}}).error, ErrorCode::kNone);
+  Partition* p = m->partition("fast", 0);
+  auto produced = storage::testing::make_batch(5, clock.now_ms());
+  std::optional<ProduceResult> result;
+  p->append(produced.bytes).then([&](ProduceResult r) { result = r; });
+  ASSERT_TRUE(result);
+  EXPECT_EQ(p->high_watermark(), 5);
+  EXPECT_EQ(io.pending(), 0u);
+}
+
+TEST_F(PartitionManagerTest, CorruptBatchIsRefusedAndNothingIsWritten) {
+  auto m = start_broker();
+  ASSERT_EQ(create(*m, "t", 1).error, ErrorCode::kNone);
+  auto produced = storage::testing::make_batch(2, clock.now_ms());
+  produced.bytes[70] ^= 1;
+  std::optional<ProduceResult> result;
+  m->partition("t", 0)->append(produced.bytes).then([&](ProduceResult r) { result = r; });
+  ASSERT_TRUE(result);
+  EXPECT_EQ(result->error, ErrorCode::kCorruptMessage);
+  EXPECT_EQ(m->partition("t", 0)->log_end_offset(), 0);
+}
+
+TEST_F(PartitionManagerTest, TimestampsOutsideTheAllowedRangeAreRefused) {
+  auto m = start_broker();
+  ASSERT_EQ(create(*m, "t", 1).error, ErrorCode::kNone);
+  auto future = storage::testing::make_batch(1, clock.now_ms() + 2 * 3600 * 1000);
+  std::optional<ProduceResult> result;
+  m->partition("t", 0)->append(future.bytes).then([&](ProduceResult r) { result = r; });
+  ASSERT_TRUE(result);
+  EXPECT_EQ(result->error, ErrorCode::kInvalidTimestamp);
+}
+
+TEST_F(PartitionManagerTest, RestartKeepsTopicsConfigsAndData) {
+  protocol::Uuid id;
+  {
+    auto m = start_broker();
+    ASSERT_EQ(create(*m, "kept", 2, {{"retention.ms", "12345"}}).error, ErrorCode::kNone);
+    id = m->topic("kept")->id;
+    auto produced = storage::testing::make_batch(3, clock.now_ms());
+    m->partition("kept", 1)->append(produced.bytes);
+    io.run_all();
+    m->stop();
+  }
+  auto m = start_broker();
+  ASSERT_NE(m->topic("kept"), nullptr);
+  EXPECT_EQ(m->topic("kept")->id, id);
+  EXPECT_EQ(m->topic("kept")->configs.at("retention.ms"), "12345");
+  EXPECT_EQ(m->partition("kept", 1)->log_end_offset(), 3);
+  EXPECT_EQ(m->partition("kept", 1)->high_watermark(), 3);
+  EXPECT_EQ(m->partition("kept", 1)->log().config().retention_ms, 12345);
+}
+
+TEST_F(PartitionManagerTest, DeleteAndRecreateStartsEmpty) {
+  auto m = start_broker();
+  ASSERT_EQ(create(*m, "t", 1).error, ErrorCode::kNone);
+  auto produced = storage::testing::make_batch(3, clock.now_ms());
+  m->partition("t", 0)->append(produced.bytes);
+  io.run_all();
+  AdminResult deleted;
+  m->delete_topic("t", [&](AdminResult r) { deleted = r; });
+  EXPECT_EQ(deleted.error, ErrorCode::kNone);
+  EXPECT_EQ(m->partition("t", 0), nullptr);
+  ASSERT_EQ(create(*m, "t", 1).error, ErrorCode::kNone);
+  EXPECT_EQ(m->partition("t", 0)->log_end_offset(), 0);
+  io.run_all();
+}
+
+TEST_F(PartitionManagerTest, AltersConfigsIncrementallyAndWhole) {
+  auto m = start_broker();
+  ASSERT_EQ(create(*m, "t", 1, {{"retention.ms", "1000"}}).error, ErrorCode::kNone);
+  AdminResult r;
+  m->alter_topic_configs("t", {{"segment.bytes", "2048", ConfigChange::Op::kSet}}, true, false,
+                         [&](AdminResult x) { r = x; });
+  EXPECT_EQ(r.error, ErrorCode::kNone);
+  EXPECT_EQ(m->topic("t")->configs.size(), 2u);
+  EXPECT_EQ(m->partition("t", 0)->log().config().segment_bytes, 2048);
+  m->alter_topic_configs("t", {{"retention.ms", std::nullopt, ConfigChange::Op::kDelete}}, true, false,
+                         [&](AdminResult x) { r = x; });
+  EXPECT_EQ(m->topic("t")->configs.count("retention.ms"), 0u);
+  m->alter_topic_configs("t", {{"flush.messages", "10", ConfigChange::Op::kSet}}, false, false,
+                         [&](AdminResult x) { r = x; });
+  EXPECT_EQ(m->topic("t")->configs, (ConfigMap{{"flush.messages", "10"}}));
+  m->alter_topic_configs("t", {{"cleanup.policy", "compact", ConfigChange::Op::kAppend}}, true, false,
+                         [&](AdminResult x) { r = x; });
+  EXPECT_EQ(m->topic("t")->configs.at("cleanup.policy"), "delete,compact");
+  m->alter_topic_configs("t", {{"retention.ms", "x", ConfigChange::Op::kSet}}, true, false,
+                         [&](AdminResult x) { r = x; });
+  EXPECT_EQ(r.error, ErrorCode::kInvalidConfig);
+}
+
+TEST_F(PartitionManagerTest, RetentionRunsOnItsTimer) {
+  settings.static_configs["log.retention.check.interval.ms"] = "1000";
+  auto m = start_broker();
+  ASSERT_EQ(create(*m, "t", 1, {{"segment.bytes", "1000"}, {"retention.bytes", "1500"}}).error, ErrorCode::kNone);
+  for (int i = 0; i < 50; ++i) {
+    auto produced = storage::testing::make_batch(3, clock.now_ms());
+    m->partition("t", 0)->append(produced.bytes);
+    io.run_all();
+  }
+  EXPECT_EQ(m->partition("t", 0)->log_start_offset(), 0);
+  scheduler.advance(1000);
+  io.run_all();
+  EXPECT_GT(m->partition("t", 0)->log_start_offset(), 0);
+}
+
+}  // namespace
+}  // namespace fjord::cluster
