@@ -208,6 +208,26 @@ std::string_view error_name(ErrorCode e) {
       return "TRANSACTIONAL_ID_NOT_FOUND";
     case ErrorCode::kFetchSessionTopicIdError:
       return "FETCH_SESSION_TOPIC_ID_ERROR";
+    case ErrorCode::kIneligibleReplica:
+      return "INELIGIBLE_REPLICA";
+    case ErrorCode::kNewLeaderElected:
+      return "NEW_LEADER_ELECTED";
+    case ErrorCode::kOffsetMovedToTieredStorage:
+      return "OFFSET_MOVED_TO_TIERED_STORAGE";
+    case ErrorCode::kFencedMemberEpoch:
+      return "FENCED_MEMBER_EPOCH";
+    case ErrorCode::kUnreleasedInstanceId:
+      return "UNRELEASED_INSTANCE_ID";
+    case ErrorCode::kUnsupportedAssignor:
+      return "UNSUPPORTED_ASSIGNOR";
+    case ErrorCode::kStaleMemberEpoch:
+      return "STALE_MEMBER_EPOCH";
+    case ErrorCode::kMismatchedEndpointType:
+      return "MISMATCHED_ENDPOINT_TYPE";
+    case ErrorCode::kUnsupportedEndpointType:
+      return "UNSUPPORTED_ENDPOINT_TYPE";
+    case ErrorCode::kUnknownControllerId:
+      return "UNKNOWN_CONTROLLER_ID";
   }
   return "UNKNOWN_ERROR_CODE";
 }

@@ -110,6 +110,16 @@ enum class ErrorCode : int16_t {
   kInconsistentClusterId = 104,
   kTransactionalIdNotFound = 105,
   kFetchSessionTopicIdError = 106,
+  kIneligibleReplica = 107,
+  kNewLeaderElected = 108,
+  kOffsetMovedToTieredStorage = 109,
+  kFencedMemberEpoch = 110,
+  kUnreleasedInstanceId = 111,
+  kUnsupportedAssignor = 112,
+  kStaleMemberEpoch = 113,
+  kMismatchedEndpointType = 114,
+  kUnsupportedEndpointType = 115,
+  kUnknownControllerId = 116,
 };
 
 const std::error_category& kafka_category();

@@ -1,0 +1,137 @@
+#include "cli/broker_command.h"
+
+#include <spdlog/spdlog.h>
+
+#include <asio/signal_set.hpp>
+
+#include "cli/properties.h"
+#include "cluster/local_metadata_store.h"
+#include "cluster/partition_manager.h"
+#include "observe/admin_http.h"
+#include "server/event_loop.h"
+#include "server/handlers/registry.h"
+#include "server/probe.h"
+#include "server/server.h"
+#include "storage/file_system.h"
+#include "storage/io_pool.h"
+
+namespace fjord::cli {
+namespace {
+
+// The host:port from Kafka's "PLAINTEXT://host:port" form.
+std::optional<std::pair<std::string, int>> listener_address(const std::string& listener) {
+  auto scheme = listener.find("://");
+  return split_host_port(scheme == std::string::npos ? listener : listener.substr(scheme + 3));
+}
+
+}  // namespace
+
+int run_broker(const BrokerOptions& options, std::function<void(int, int)> on_ready) {
+  if (!options.metadata.empty()) {
+    spdlog::error("--metadata {}: multi-broker clusters are not available in this build yet", options.metadata);
+    return 2;
+  }
+  cluster::BrokerSettings settings;
+  try {
+    if (!options.config_file.empty()) settings.static_configs = read_properties_file(options.config_file);
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+    return 2;
+  }
+  for (const auto& assignment : options.sets) {
+    auto kv = split_assignment(assignment);
+    if (!kv) {
+      spdlog::error("--set {}: expected key=value", assignment);
+      return 2;
+    }
+    settings.static_configs[kv->first] = kv->second;
+  }
+  for (const auto& [key, value] : settings.static_configs) {
+    const auto* definition = cluster::find_broker_config(key);
+    if (!definition) {
+      spdlog::warn("unknown broker setting {} (ignored)", key);
+      continue;
+    }
+    if (auto problem = cluster::validate_config_value(*definition, value)) {
+      spdlog::error("{}", *problem);
+      return 2;
+    }
+  }
+  auto listen = split_host_port(options.listen);
+  auto admin_listen = split_host_port(options.admin_listen);
+  if (!listen || !admin_listen) {
+    spdlog::error("--listen and --admin-listen take HOST:PORT");
+    return 2;
+  }
+  settings.static_configs["node.id"] = std::to_string(options.node_id);
+  settings.static_configs["log.dirs"] = options.data_dir;
+
+  server::EventLoop loop;
+  storage::PosixFileSystem fs;
+  SystemClock clock;
+  Metrics metrics;
+  auto io = std::make_unique<storage::ThreadIoPool>(2);
+  std::unique_ptr<cluster::LocalMetadataStore> metadata;
+  std::unique_ptr<cluster::PartitionManager> partitions;
+  try {
+    fs.create_directories(options.data_dir);
+    metadata = std::make_unique<cluster::LocalMetadataStore>(fs, options.data_dir);
+    partitions = std::make_unique<cluster::PartitionManager>(storage::LogContext{fs, *io, loop, clock},
+                                                             options.data_dir, *metadata, settings, loop);
+    partitions->start();
+  } catch (const std::exception& e) {
+    spdlog::error("cannot open the data directory {}: {}", options.data_dir, e.what());
+    return 1;
+  }
+
+  server::ServerProbe probe(metrics);
+  server::BrokerIdentity identity;
+  identity.node_id = options.node_id;
+  server::ServerContext context{*partitions, identity, clock, loop, probe};
+  server::ConnectionLimits limits;
+  limits.max_request_bytes = static_cast<size_t>(settings.get_long("socket.request.max.bytes"));
+  server::Server server(loop, context, server::HandlerRegistry::standard(), limits);
+  observe::AdminHttp admin(metrics);
+  try {
+    server.listen(listen->first, static_cast<uint16_t>(listen->second));
+    admin.start(admin_listen->first, admin_listen->second);
+  } catch (const std::exception& e) {
+    spdlog::error("cannot listen: {}", e.what());
+    partitions->stop();
+    return 1;
+  }
+  // Clients reconnect to the advertised address, so it must be one they can reach: advertised.listeners if set,
+  // else the address actually bound.
+  auto advertised = listener_address(settings.get("advertised.listeners"));
+  identity.advertised_host = advertised ? advertised->first : listen->first;
+  identity.advertised_port = advertised ? advertised->second : server.port();
+  if (identity.advertised_host == "0.0.0.0" || identity.advertised_host == "::") identity.advertised_host = "127.0.0.1";
+  context.identity = identity;
+
+  asio::signal_set signals(loop.context(), SIGINT, SIGTERM);
+  signals.async_wait([&](const std::error_code& error, int signal) {
+    if (error) return;
+    spdlog::info("received signal {}: stopping", signal);
+    server.stop();
+    loop.context().stop();
+  });
+  spdlog::info("fjord broker {} serving Kafka on {}:{} (advertised {}:{}), admin on http://{}:{}/metrics, data in {}",
+               options.node_id, listen->first, server.port(), identity.advertised_host, identity.advertised_port,
+               admin_listen->first, admin.port(), options.data_dir);
+  if (on_ready) loop.post([&] { on_ready(server.port(), admin.port()); });
+  loop.context().run();
+
+  // Clean stop: let queued fsyncs finish, then sync and index every log and leave the clean-shutdown marker.
+  io.reset();
+  try {
+    partitions->stop();
+  } catch (const std::exception& e) {
+    spdlog::error("clean stop failed: {}", e.what());
+    return 1;
+  }
+  admin.stop();
+  spdlog::info("stopped cleanly");
+  return 0;
+}
+
+}  // namespace fjord::cli

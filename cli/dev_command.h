@@ -1,0 +1,18 @@
+// `fjord dev`: the embedded default. A local broker with its data in one folder, a short demo with a real Kafka
+// client (librdkafka) against it, and then it keeps serving until Ctrl-C.
+#pragma once
+
+#include <string>
+
+namespace fjord::cli {
+
+struct DevOptions {
+  std::string data_dir = "./fjord-data";
+  int brokers = 1;
+  bool demo = true;
+  bool exit_after_demo = false;  // for scripts and tests: stop once the demo has run
+};
+
+int run_dev(const DevOptions& options);
+
+}  // namespace fjord::cli

@@ -1,0 +1,39 @@
+#include "observe/admin_http.h"
+
+#include <httplib.h>
+#include <prometheus/text_serializer.h>
+
+#include <stdexcept>
+
+namespace fjord::observe {
+
+AdminHttp::AdminHttp(Metrics& metrics) : metrics_(metrics), server_(std::make_unique<httplib::Server>()) {
+  server_->Get("/metrics", [this](const httplib::Request&, httplib::Response& response) {
+    prometheus::TextSerializer serializer;
+    response.set_content(serializer.Serialize(metrics_.registry()->Collect()), "text/plain; version=0.0.4");
+  });
+  server_->Get("/health", [](const httplib::Request&, httplib::Response& response) {
+    response.set_content("{\"status\":\"ok\"}\n", "application/json");
+  });
+}
+
+AdminHttp::~AdminHttp() { stop(); }
+
+void AdminHttp::start(const std::string& host, int port) {
+  if (port == 0) {
+    port_ = server_->bind_to_any_port(host);
+  } else {
+    port_ = server_->bind_to_port(host, port) ? port : -1;
+  }
+  if (port_ < 0) throw std::runtime_error("cannot listen on " + host + ":" + std::to_string(port));
+  thread_ = std::thread([this] { server_->listen_after_bind(); });
+}
+
+void AdminHttp::stop() {
+  if (thread_.joinable()) {
+    server_->stop();
+    thread_.join();
+  }
+}
+
+}  // namespace fjord::observe

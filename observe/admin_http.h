@@ -1,0 +1,33 @@
+// The admin HTTP endpoint: /metrics in Prometheus text format and /health. It runs on its own thread and only
+// reads (the metrics registry is thread-safe), so it never stalls the event loop.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "model/metrics.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace fjord::observe {
+
+class AdminHttp {
+ public:
+  explicit AdminHttp(Metrics& metrics);
+  ~AdminHttp();
+  // Binds and starts serving; throws std::runtime_error when the address cannot be bound. Port 0 picks one.
+  void start(const std::string& host, int port);
+  int port() const { return port_; }
+  void stop();
+
+ private:
+  Metrics& metrics_;
+  std::unique_ptr<httplib::Server> server_;
+  std::thread thread_;
+  int port_ = 0;
+};
+
+}  // namespace fjord::observe

@@ -1,0 +1,308 @@
+#include "server/connection.h"
+
+#include <spdlog/spdlog.h>
+#include <sys/sendfile.h>
+
+#include <asio/write.hpp>
+
+#include "protocol/messages/api_versions.h"
+#include "protocol/request_header.h"
+
+namespace fjord::server {
+namespace {
+
+constexpr size_t kStagingSize = 64 * 1024;
+constexpr size_t kMinimumRequestSize = 10;  // api key, version, correlation id, client id length
+
+uint32_t read_size(const uint8_t* p) {
+  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | uint32_t{p[3]};
+}
+
+void put_size(std::vector<uint8_t>& out, uint32_t v) {
+  for (int i = 3; i >= 0; --i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
+}
+
+}  // namespace
+
+Connection::Connection(asio::ip::tcp::socket socket, ServerContext& server, const HandlerRegistry& registry,
+                       ConnectionLimits limits)
+    : socket_(std::move(socket)), server_(server), registry_(registry), limits_(limits), staging_(kStagingSize) {
+  std::error_code ec;
+  auto endpoint = socket_.remote_endpoint(ec);
+  peer_ = ec ? "unknown" : endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  socket_.native_non_blocking(true, ec);
+  server_.probe.connections_accepted.Increment();
+  server_.probe.open_connections.Increment();
+}
+
+Connection::~Connection() { server_.probe.open_connections.Decrement(); }
+
+void Connection::start() { read_more(); }
+
+void Connection::close(const std::string& reason) {
+  if (closed_) return;
+  closed_ = true;
+  if (!reason.empty()) spdlog::debug("closing connection from {}: {}", peer_, reason);
+  std::error_code ignored;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  socket_.close(ignored);
+}
+
+void Connection::bad_input(const std::string& reason) {
+  spdlog::warn("closing connection from {}: {}", peer_, reason);
+  server_.probe.connections_closed_bad_input.Increment();
+  close("");
+}
+
+void Connection::read_more() {
+  if (closed_ || reading_ || pending_.size() >= limits_.max_requests_in_flight) return;
+  reading_ = true;
+  auto self = shared_from_this();
+  if (large_frame_) {
+    auto& frame = *large_frame_;
+    if (large_frame_filled_ == frame.size()) {
+      frame.resize(std::min(large_frame_size_, std::max(kStagingSize, 2 * large_frame_filled_)));
+    }
+    socket_.async_read_some(asio::buffer(frame.data() + large_frame_filled_, frame.size() - large_frame_filled_),
+                            [self](std::error_code error, size_t n) { self->on_read(error, n); });
+    return;
+  }
+  if (staged_begin_ > 0) {
+    std::copy(staging_.begin() + static_cast<long>(staged_begin_), staging_.begin() + static_cast<long>(staged_end_),
+              staging_.begin());
+    staged_end_ -= staged_begin_;
+    staged_begin_ = 0;
+  }
+  socket_.async_read_some(asio::buffer(staging_.data() + staged_end_, staging_.size() - staged_end_),
+                          [self](std::error_code error, size_t n) { self->on_read(error, n); });
+}
+
+void Connection::on_read(std::error_code error, size_t n) {
+  reading_ = false;
+  if (closed_) return;
+  if (error) {
+    close(error == asio::error::eof ? "" : error.message());
+    return;
+  }
+  server_.probe.request_bytes.Increment(static_cast<double>(n));
+  if (large_frame_) {
+    large_frame_filled_ += n;
+    if (large_frame_filled_ == large_frame_size_) {
+      auto frame = std::move(large_frame_);
+      large_frame_.reset();
+      dispatch(std::move(frame));
+    }
+  } else {
+    staged_end_ += n;
+    extract_frames();
+  }
+  read_more();
+}
+
+void Connection::extract_frames() {
+  while (!closed_ && staged_end_ - staged_begin_ >= 4) {
+    uint32_t size = read_size(staging_.data() + staged_begin_);
+    if (size > limits_.max_request_bytes) {
+      bad_input("request of " + std::to_string(size) + " bytes exceeds socket.request.max.bytes (" +
+                std::to_string(limits_.max_request_bytes) + ")");
+      return;
+    }
+    if (size < kMinimumRequestSize) {
+      bad_input("request of " + std::to_string(size) + " bytes is too short to hold a header");
+      return;
+    }
+    size_t available = staged_end_ - staged_begin_ - 4;
+    const uint8_t* body = staging_.data() + staged_begin_ + 4;
+    if (available >= size) {
+      dispatch(std::make_shared<std::vector<uint8_t>>(body, body + size));
+      staged_begin_ += 4 + size;
+      continue;
+    }
+    if (size + 4 > staging_.size()) {
+      // Too big for the staging buffer: continue it in its own, growing one.
+      large_frame_ = std::make_shared<std::vector<uint8_t>>(body, body + available);
+      large_frame_->resize(std::min<size_t>(size, std::max(kStagingSize, 2 * available)));
+      large_frame_size_ = size;
+      large_frame_filled_ = available;
+      staged_begin_ = staged_end_ = 0;
+    }
+    return;
+  }
+}
+
+void Connection::dispatch(std::shared_ptr<std::vector<uint8_t>> frame) {
+  if (closed_) return;
+  auto prefix = protocol::peek_request_prefix(*frame);
+  const ServedApi* api = registry_.find(prefix.api_key);
+  if (!api) {
+    bad_input("unknown API key " + std::to_string(prefix.api_key));
+    return;
+  }
+  const auto& spec = *api->spec;
+  auto slot = std::make_shared<PendingResponse>();
+  slot->correlation_id = prefix.correlation_id;
+  slot->api_key = prefix.api_key;
+  if (prefix.api_version < spec.min_version || prefix.api_version > spec.max_version) {
+    if (prefix.api_key == protocol::kApiVersionsKey) {
+      pending_.push_back(slot);
+      answer_unsupported_api_versions(slot, prefix.api_version);
+      return;
+    }
+    bad_input(std::string(spec.name) + " v" + std::to_string(prefix.api_version) + " is not supported (" +
+              std::to_string(spec.min_version) + "-" + std::to_string(spec.max_version) + ")");
+    return;
+  }
+  slot->flexible_header = protocol::is_flexible(spec, prefix.api_version);
+  slot->frame = frame;
+  protocol::RequestHeader header;
+  protocol::Reader reader(*frame);
+  try {
+    header = protocol::decode_request_header(reader, spec);
+  } catch (const protocol::DecodeError& e) {
+    bad_input(std::string("malformed request header: ") + e.what());
+    return;
+  }
+  server_.probe.requests(spec.key, std::string(spec.name)).Increment();
+  pending_.push_back(slot);
+  std::weak_ptr<Connection> weak = weak_from_this();
+  auto body = std::span<uint8_t>(*frame).subspan(reader.position());
+  RequestContext context(server_, registry_, std::move(header), frame, body,
+                         [weak, slot](std::optional<protocol::EncodedMessage> message) {
+                           slot->done = true;
+                           slot->message = std::move(message);
+                           slot->frame.reset();
+                           if (auto self = weak.lock()) self->write_ready_responses();
+                         });
+  try {
+    api->handler(std::move(context));
+  } catch (const protocol::DecodeError& e) {
+    bad_input(std::string(spec.name) + " v" + std::to_string(prefix.api_version) + " did not decode: " + e.what());
+  } catch (const std::exception& e) {
+    spdlog::error("{} v{} from {} failed: {}", spec.name, prefix.api_version, peer_, e.what());
+    close("handler failure");
+  }
+}
+
+void Connection::answer_unsupported_api_versions(const std::shared_ptr<PendingResponse>& slot, int16_t version) {
+  // KIP-511: answer in v0 with UNSUPPORTED_VERSION and the supported ranges, so the client can retry at a version
+  // both sides know.
+  (void)version;
+  protocol::ApiVersionsResponse response;
+  response.error_code = wire(ErrorCode::kUnsupportedVersion);
+  for (const auto& api : registry_.apis()) {
+    response.api_keys.push_back({api.spec->key, api.spec->min_version, api.spec->max_version, {}});
+  }
+  protocol::Writer writer;
+  response.encode(writer, 0);
+  slot->done = true;
+  slot->message = writer.take();
+  write_ready_responses();
+}
+
+void Connection::write_ready_responses() {
+  if (closed_ || write_in_progress_) return;
+  writing_.clear();
+  headers_.clear();
+  chunks_.clear();
+  next_chunk_ = 0;
+  // Take every finished response at the head of the queue: responses leave in request order, never out of it.
+  while (!pending_.empty() && pending_.front()->done && writing_.size() < 32) {
+    auto slot = std::move(pending_.front());
+    pending_.pop_front();
+    if (!slot->message) continue;  // acks=0
+    writing_.push_back(slot);
+  }
+  headers_.reserve(writing_.size());
+  for (const auto& slot : writing_) {
+    auto& message = *slot->message;
+    std::vector<uint8_t> header;
+    protocol::Writer response_header;
+    protocol::encode_response_header(response_header, slot->correlation_id, slot->api_key, slot->flexible_header);
+    const auto& header_bytes = response_header.output().bytes;
+    put_size(header, static_cast<uint32_t>(header_bytes.size() + message.total_size()));
+    header.insert(header.end(), header_bytes.begin(), header_bytes.end());
+    headers_.push_back(std::move(header));
+    chunks_.push_back({headers_.back(), std::nullopt});
+    size_t at = 0;
+    for (const auto& [position, slice] : message.file_slices) {
+      if (position > at) chunks_.push_back({std::span(message.bytes).subspan(at, position - at), std::nullopt});
+      chunks_.push_back({{}, slice});
+      at = position;
+    }
+    if (at < message.bytes.size()) chunks_.push_back({std::span(message.bytes).subspan(at), std::nullopt});
+  }
+  if (chunks_.empty()) {
+    read_more();
+    return;
+  }
+  write_in_progress_ = true;
+  write_next_chunk();
+}
+
+void Connection::write_next_chunk() {
+  if (closed_) return;
+  if (next_chunk_ == chunks_.size()) {
+    write_in_progress_ = false;
+    writing_.clear();
+    write_ready_responses();
+    read_more();
+    return;
+  }
+  if (chunks_[next_chunk_].file) {
+    auto slice = *chunks_[next_chunk_].file;
+    ++next_chunk_;
+    send_file_part(slice);
+    return;
+  }
+  // Every memory chunk up to the next file slice goes in one gathered write.
+  std::vector<asio::const_buffer> buffers;
+  size_t bytes = 0;
+  while (next_chunk_ < chunks_.size() && !chunks_[next_chunk_].file) {
+    buffers.emplace_back(chunks_[next_chunk_].bytes.data(), chunks_[next_chunk_].bytes.size());
+    bytes += chunks_[next_chunk_].bytes.size();
+    ++next_chunk_;
+  }
+  auto self = shared_from_this();
+  asio::async_write(socket_, buffers, [self, bytes](std::error_code error, size_t) {
+    if (error) {
+      self->close(error.message());
+      return;
+    }
+    self->server_.probe.response_bytes.Increment(static_cast<double>(bytes));
+    self->write_next_chunk();
+  });
+}
+
+void Connection::send_file_part(protocol::FileSlice slice) {
+  while (slice.length > 0) {
+    off_t offset = slice.position;
+    ssize_t n = ::sendfile(socket_.native_handle(), slice.fd, &offset, static_cast<size_t>(slice.length));
+    if (n > 0) {
+      server_.probe.sendfile_calls.Increment();
+      server_.probe.sendfile_bytes.Increment(static_cast<double>(n));
+      server_.probe.response_bytes.Increment(static_cast<double>(n));
+      slice.position += n;
+      slice.length -= n;
+      continue;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      auto self = shared_from_this();
+      socket_.async_wait(asio::ip::tcp::socket::wait_write, [self, slice](std::error_code error) {
+        if (error) {
+          self->close(error.message());
+          return;
+        }
+        self->send_file_part(slice);
+      });
+      return;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    // The file ended before the slice did, or the socket failed: the response cannot be completed.
+    close(n == 0 ? "log file shorter than the fetch response promised" : std::string("sendfile: ") + strerror(errno));
+    return;
+  }
+  write_next_chunk();
+}
+
+}  // namespace fjord::server

@@ -1,0 +1,38 @@
+// What AlterConfigs and IncrementalAlterConfigs share: resource types and the dispatch of one resource's changes
+// to the topic or the broker.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "cluster/partition_manager.h"
+#include "server/request_context.h"
+
+namespace fjord::server {
+
+inline constexpr int8_t kTopicResourceType = 2;
+inline constexpr int8_t kBrokerResourceType = 4;
+
+// Applies `changes` to one resource; `done` gets the outcome.
+inline void alter_resource(RequestContext& context, int8_t resource_type, const std::string& resource_name,
+                           const std::vector<cluster::ConfigChange>& changes, bool incremental, bool validate_only,
+                           cluster::AdminCallback done) {
+  auto& partitions = context.server().partitions;
+  if (resource_type == kTopicResourceType) {
+    partitions.alter_topic_configs(resource_name, changes, incremental, validate_only, std::move(done));
+    return;
+  }
+  if (resource_type == kBrokerResourceType) {
+    const std::string node = std::to_string(context.server().identity.node_id);
+    if (!resource_name.empty() && resource_name != node) {
+      done({ErrorCode::kInvalidRequest, "Unexpected broker id, expected " + node + " or empty string, but received " +
+                                            resource_name});
+      return;
+    }
+    partitions.alter_broker_configs(changes, incremental, validate_only, std::move(done));
+    return;
+  }
+  done({ErrorCode::kInvalidRequest, "Unsupported resource type " + std::to_string(resource_type)});
+}
+
+}  // namespace fjord::server

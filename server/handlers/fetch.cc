@@ -1,0 +1,169 @@
+// Fetch: record batches from each requested partition, up to the high watermark, within the request's and each
+// partition's byte limits (the first batch comes whole even when larger, KIP-74). When less than min_bytes is
+// available the request waits, up to max_wait_ms, for a high watermark to move (long poll). Fetch sessions are
+// not kept: every response is a full one with session id 0, which clients accept. Record data is referenced as
+// file slices, which the connection sends with sendfile.
+#include <memory>
+
+#include "protocol/messages/fetch.h"
+#include "server/handlers/registry.h"
+#include "server/probe.h"
+
+namespace fjord::server {
+namespace {
+
+using protocol::FetchRequest;
+using protocol::FetchResponse;
+
+constexpr int8_t kReadCommitted = 1;
+
+struct FetchInProgress : std::enable_shared_from_this<FetchInProgress> {
+  FetchInProgress(RequestContext c, FetchRequest r) : context(std::move(c)), request(std::move(r)) {}
+
+  RequestContext context;
+  FetchRequest request;
+  std::unique_ptr<TimerHandle> deadline;
+  bool answered = false;
+
+  // Reads what is available now. Returns the bytes of record data and whether any partition reported an error.
+  FetchResponse build(int64_t& bytes, bool& any_error) const;
+  void answer();
+  void wait();
+  void on_partition_change(const std::string& topic, int32_t index);
+};
+
+FetchResponse FetchInProgress::build(int64_t& bytes, bool& any_error) const {
+  auto& partitions = context.server().partitions;
+  const int16_t version = context.version();
+  FetchResponse response;
+  bytes = 0;
+  any_error = false;
+  const int64_t max_bytes = request.max_bytes > 0 ? request.max_bytes : INT32_MAX;
+  for (const auto& topic : request.topics) {
+    auto& topic_out = response.responses.emplace_back();
+    topic_out.topic = topic.topic;
+    topic_out.topic_id = topic.topic_id;
+    std::string name = topic.topic;
+    if (version >= 13) {
+      const auto* metadata = partitions.topic_by_id(topic.topic_id);
+      name = metadata ? metadata->name : std::string();
+    }
+    for (const auto& wanted : topic.partitions) {
+      auto& out = topic_out.partitions.emplace_back();
+      out.partition_index = wanted.partition;
+      out.high_watermark = -1;
+      out.last_stable_offset = -1;
+      out.log_start_offset = -1;
+      out.records = protocol::Records();  // empty, never null: clients reject a null record set
+      cluster::Partition* partition = name.empty() ? nullptr : partitions.partition(name, wanted.partition);
+      auto fail = [&](ErrorCode error) {
+        out.error_code = wire(error);
+        any_error = true;
+      };
+      if (!partition) {
+        fail(version >= 13 && name.empty() ? ErrorCode::kUnknownTopicId : ErrorCode::kUnknownTopicOrPartition);
+        continue;
+      }
+      const int64_t high_watermark = partition->high_watermark();
+      out.high_watermark = high_watermark;
+      out.last_stable_offset = high_watermark;
+      out.log_start_offset = partition->log_start_offset();
+      if (request.isolation_level == kReadCommitted) out.aborted_transactions.emplace();
+      if (wanted.current_leader_epoch >= 0 && wanted.current_leader_epoch != partition->leader_epoch()) {
+        fail(wanted.current_leader_epoch < partition->leader_epoch() ? ErrorCode::kFencedLeaderEpoch
+                                                                     : ErrorCode::kUnknownLeaderEpoch);
+        continue;
+      }
+      if (wanted.fetch_offset < partition->log_start_offset() || wanted.fetch_offset > partition->log_end_offset()) {
+        fail(ErrorCode::kOffsetOutOfRange);
+        continue;
+      }
+      const int64_t room = max_bytes - bytes;
+      if (room <= 0 && bytes > 0) continue;
+      const int64_t limit = std::min<int64_t>(wanted.partition_max_bytes, std::max<int64_t>(room, 0));
+      auto read = partition->log().read(wanted.fetch_offset, high_watermark, limit, bytes == 0);
+      if (read.bytes == 0) continue;
+      protocol::Records records;
+      for (auto& slice : read.slices) records.append_file(std::move(slice));
+      for (auto& owned : read.owned) {
+        context.server().probe.copied_record_bytes.Increment(static_cast<double>(owned.size()));
+        records.append_owned(std::move(owned));
+      }
+      out.records = std::move(records);
+      bytes += read.bytes;
+    }
+  }
+  return response;
+}
+
+void FetchInProgress::answer() {
+  if (answered) return;
+  answered = true;
+  deadline.reset();
+  int64_t bytes = 0;
+  bool any_error = false;
+  context.respond(build(bytes, any_error));
+}
+
+void FetchInProgress::wait() {
+  auto self = shared_from_this();
+  auto& partitions = context.server().partitions;
+  for (const auto& topic : request.topics) {
+    std::string name = topic.topic;
+    if (context.version() >= 13) {
+      const auto* metadata = partitions.topic_by_id(topic.topic_id);
+      if (!metadata) continue;
+      name = metadata->name;
+    }
+    for (const auto& wanted : topic.partitions) {
+      if (auto* partition = partitions.partition(name, wanted.partition)) {
+        partition->on_next_high_watermark_change(
+            [weak = std::weak_ptr<FetchInProgress>(self), name, index = wanted.partition] {
+              if (auto me = weak.lock()) me->on_partition_change(name, index);
+            });
+      }
+    }
+  }
+  deadline = context.server().scheduler.schedule_after(request.max_wait_ms, [self] { self->answer(); });
+}
+
+void FetchInProgress::on_partition_change(const std::string& topic, int32_t index) {
+  if (answered) return;
+  int64_t bytes = 0;
+  bool any_error = false;
+  build(bytes, any_error);
+  if (bytes >= request.min_bytes || any_error) {
+    answer();
+    return;
+  }
+  if (auto* partition = context.server().partitions.partition(topic, index)) {
+    partition->on_next_high_watermark_change([weak = weak_from_this(), topic, index] {
+      if (auto me = weak.lock()) me->on_partition_change(topic, index);
+    });
+  }
+}
+
+}  // namespace
+
+void handle_fetch(RequestContext context) {
+  auto request = context.decode<FetchRequest>();
+  if (request.session_id != 0) {
+    // Sessions are never handed out, so a session id can only be stale.
+    FetchResponse response;
+    response.error_code = wire(ErrorCode::kFetchSessionIdNotFound);
+    context.respond(response);
+    return;
+  }
+  auto fetch = std::make_shared<FetchInProgress>(std::move(context), std::move(request));
+  int64_t bytes = 0;
+  bool any_error = false;
+  auto response = fetch->build(bytes, any_error);
+  if (bytes >= fetch->request.min_bytes || any_error || fetch->request.max_wait_ms <= 0) {
+    fetch->answered = true;
+    fetch->context.respond(response);
+    return;
+  }
+  fetch->wait();
+}
+
+}  // namespace fjord::server

@@ -1,0 +1,82 @@
+// ListOffsets: an offset for a timestamp. -1 is the high watermark (the last stable offset under
+// read_committed, the same while there are no transactions), -2 the log start, -3 the record with the largest
+// timestamp (v7+), -4 the earliest local offset (v8+, here the log start). Otherwise the first record whose
+// timestamp is at or after the one asked for, or offset and timestamp -1 when there is none.
+#include "protocol/messages/list_offsets.h"
+#include "server/handlers/registry.h"
+
+namespace fjord::server {
+namespace {
+
+constexpr int64_t kLatest = -1;
+constexpr int64_t kEarliest = -2;
+constexpr int64_t kMaxTimestamp = -3;
+constexpr int64_t kEarliestLocal = -4;
+constexpr int64_t kLatestTiered = -5;
+
+}  // namespace
+
+void handle_list_offsets(RequestContext context) {
+  auto request = context.decode<protocol::ListOffsetsRequest>();
+  auto& partitions = context.server().partitions;
+  protocol::ListOffsetsResponse response;
+  for (const auto& topic : request.topics) {
+    auto& topic_out = response.topics.emplace_back();
+    topic_out.name = topic.name;
+    for (const auto& wanted : topic.partitions) {
+      auto& out = topic_out.partitions.emplace_back();
+      out.partition_index = wanted.partition_index;
+      cluster::Partition* partition = partitions.partition(topic.name, wanted.partition_index);
+      if (!partition) {
+        out.error_code = wire(ErrorCode::kUnknownTopicOrPartition);
+        continue;
+      }
+      if (wanted.current_leader_epoch >= 0 && wanted.current_leader_epoch != partition->leader_epoch()) {
+        out.error_code = wire(wanted.current_leader_epoch < partition->leader_epoch() ? ErrorCode::kFencedLeaderEpoch
+                                                                                      : ErrorCode::kUnknownLeaderEpoch);
+        continue;
+      }
+      const auto& log = partition->log();
+      const int64_t high_watermark = partition->high_watermark();
+      auto epoch_before = [&](int64_t offset) { return offset > 0 ? log.leader_epoch_at(offset - 1) : -1; };
+      switch (wanted.timestamp) {
+        case kLatest:
+          out.offset = high_watermark;
+          out.leader_epoch = epoch_before(high_watermark);
+          break;
+        case kEarliest:
+        case kEarliestLocal:
+          out.offset = partition->log_start_offset();
+          out.leader_epoch = out.offset < high_watermark ? log.leader_epoch_at(out.offset) : -1;
+          break;
+        case kLatestTiered:
+          out.offset = -1;  // nothing is tiered
+          break;
+        case kMaxTimestamp:
+          if (context.version() < 7) {
+            out.error_code = wire(ErrorCode::kUnsupportedVersion);
+            break;
+          }
+          if (auto hit = log.offset_of_max_timestamp(high_watermark)) {
+            out.offset = hit->offset;
+            out.timestamp = hit->timestamp;
+            out.leader_epoch = hit->leader_epoch;
+          }
+          break;
+        default:
+          if (wanted.timestamp < 0) {
+            out.error_code = wire(ErrorCode::kInvalidRequest);
+            break;
+          }
+          if (auto hit = log.offset_for_timestamp(wanted.timestamp, high_watermark)) {
+            out.offset = hit->offset;
+            out.timestamp = hit->timestamp;
+            out.leader_epoch = hit->leader_epoch;
+          }
+      }
+    }
+  }
+  context.respond(response);
+}
+
+}  // namespace fjord::server

@@ -1,0 +1,88 @@
+// Metadata: brokers, controller and topics with their partitions' leaders. v0 asks for all topics with an empty
+// list; v1+ with null (empty means none). A missing topic is created on the spot when the broker and the request
+// allow it, so that the same response already names its leaders.
+#include "protocol/messages/metadata.h"
+#include "server/handlers/registry.h"
+
+namespace fjord::server {
+namespace {
+
+using protocol::MetadataRequest;
+using protocol::MetadataResponse;
+
+MetadataResponse::MetadataResponseTopic describe_topic(const RequestContext& context,
+                                                       const cluster::TopicMetadata& topic) {
+  const auto& identity = context.server().identity;
+  MetadataResponse::MetadataResponseTopic out;
+  out.name = topic.name;
+  out.topic_id = topic.id;
+  out.is_internal = !topic.name.empty() && topic.name.front() == '_' && topic.name.rfind("__", 0) == 0;
+  for (auto* partition : context.server().partitions.partitions_of(topic.name)) {
+    MetadataResponse::MetadataResponsePartition p;
+    p.partition_index = partition->index();
+    p.leader_id = identity.node_id;
+    p.leader_epoch = partition->leader_epoch();
+    p.replica_nodes = {identity.node_id};
+    p.isr_nodes = {identity.node_id};
+    out.partitions.push_back(std::move(p));
+  }
+  return out;
+}
+
+MetadataResponse::MetadataResponseTopic topic_error(std::optional<std::string> name, protocol::Uuid id,
+                                                    ErrorCode error) {
+  MetadataResponse::MetadataResponseTopic out;
+  out.name = std::move(name);
+  out.topic_id = id;
+  out.error_code = wire(error);
+  return out;
+}
+
+}  // namespace
+
+void handle_metadata(RequestContext context) {
+  auto request = context.decode<MetadataRequest>();
+  auto& partitions = context.server().partitions;
+  const auto& identity = context.server().identity;
+  MetadataResponse response;
+  MetadataResponse::MetadataResponseBroker broker;
+  broker.node_id = identity.node_id;
+  broker.host = identity.advertised_host;
+  broker.port = identity.advertised_port;
+  broker.rack = identity.rack;
+  response.brokers.push_back(broker);
+  response.cluster_id = partitions.metadata().cluster_id;
+  response.controller_id = identity.node_id;
+
+  bool all_topics = !request.topics.has_value() || (context.version() == 0 && request.topics->empty());
+  if (all_topics) {
+    for (const auto& [name, topic] : partitions.metadata().topics) {
+      response.topics.push_back(describe_topic(context, topic));
+    }
+  } else {
+    // v0-3 always allowed auto-creation; the field arrived with v4.
+    bool may_create = request.allow_auto_topic_creation && partitions.settings().get_bool("auto.create.topics.enable");
+    for (const auto& wanted : *request.topics) {
+      if (!wanted.name) {
+        const auto* topic = partitions.topic_by_id(wanted.topic_id);
+        response.topics.push_back(topic ? describe_topic(context, *topic)
+                                        : topic_error(std::nullopt, wanted.topic_id, ErrorCode::kUnknownTopicId));
+        continue;
+      }
+      const std::string& name = *wanted.name;
+      if (!partitions.topic(name) && may_create) {
+        if (cluster::PartitionManager::invalid_topic_name(name)) {
+          response.topics.push_back(topic_error(name, {}, ErrorCode::kInvalidTopicException));
+          continue;
+        }
+        partitions.create_topic(name, -1, -1, {}, false, [](cluster::AdminResult) {});
+      }
+      const auto* topic = partitions.topic(name);
+      response.topics.push_back(topic ? describe_topic(context, *topic)
+                                      : topic_error(name, {}, ErrorCode::kUnknownTopicOrPartition));
+    }
+  }
+  context.respond(response);
+}
+
+}  // namespace fjord::server

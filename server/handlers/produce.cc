@@ -1,0 +1,84 @@
+// Produce: each partition's records are validated and appended at once; the response waits until every
+// partition's write may be acknowledged (durable now; replicated to the in-sync replicas later). acks=0 gets no
+// response at all. Versions 0-2 are advertised only because old clients probe for them; they are refused.
+#include <memory>
+
+#include "protocol/messages/produce.h"
+#include "server/handlers/registry.h"
+
+namespace fjord::server {
+namespace {
+
+using protocol::ProduceRequest;
+using protocol::ProduceResponse;
+
+struct ProduceInProgress {
+  RequestContext context;
+  ProduceResponse response;
+  size_t outstanding = 0;
+  bool answer = true;
+
+  void finish_one() {
+    if (--outstanding == 0 && answer) context.respond(response);
+  }
+};
+
+}  // namespace
+
+void handle_produce(RequestContext context) {
+  auto request = context.decode<ProduceRequest>();
+  const int16_t version = context.version();
+  const bool answer = request.acks != 0;
+  auto state = std::make_shared<ProduceInProgress>(ProduceInProgress{context, {}, 1, answer});
+  auto& partitions = context.server().partitions;
+  auto& topics = state->response.responses;
+  topics.reserve(request.topic_data.size());
+
+  ErrorCode request_error = ErrorCode::kNone;
+  if (version < 3) {
+    request_error = ErrorCode::kUnsupportedVersion;  // message format v2 needs Produce v3+
+  } else if (request.acks != 0 && request.acks != 1 && request.acks != -1) {
+    request_error = ErrorCode::kInvalidRequiredAcks;
+  }
+
+  for (auto& topic_data : request.topic_data) {
+    auto& topic_response = topics.emplace_back();
+    topic_response.name = topic_data.name;
+    topic_response.partition_responses.reserve(topic_data.partition_data.size());
+    for (auto& partition_data : topic_data.partition_data) {
+      auto& out = topic_response.partition_responses.emplace_back();
+      out.index = partition_data.index;
+      if (request_error != ErrorCode::kNone) {
+        out.error_code = wire(request_error);
+        continue;
+      }
+      cluster::Partition* partition = partitions.partition(topic_data.name, partition_data.index);
+      if (!partition) {
+        out.error_code = wire(ErrorCode::kUnknownTopicOrPartition);
+        continue;
+      }
+      if (!partition_data.records || partition_data.records->empty()) {
+        out.error_code = wire(ErrorCode::kInvalidRecord);
+        out.error_message = "no records";
+        continue;
+      }
+      ++state->outstanding;
+      // `out` stays put: every vector was sized above, before any future can resolve.
+      partition->append(partition_data.records->contiguous()).then([state, &out](cluster::ProduceResult result) {
+        out.error_code = wire(result.error);
+        if (result.error == ErrorCode::kNone) {
+          out.base_offset = result.base_offset;
+          out.log_append_time_ms = result.log_append_time;
+          out.log_start_offset = result.log_start_offset;
+        } else if (!result.error_message.empty()) {
+          out.error_message = result.error_message;
+        }
+        state->finish_one();
+      });
+    }
+  }
+  if (!answer) context.respond_nothing();
+  state->finish_one();
+}
+
+}  // namespace fjord::server

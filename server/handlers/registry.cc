@@ -1,0 +1,53 @@
+#include "server/handlers/registry.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "protocol/messages/all_messages.h"
+
+namespace fjord::server {
+
+namespace {
+
+template <typename Request>
+ServedApi served(Handler handler) {
+  const auto* spec = protocol::find_api_spec(Request::kApiKey);
+  if (!spec) throw std::logic_error("an API without a spec cannot be served");
+  return {spec, handler};
+}
+
+}  // namespace
+
+const HandlerRegistry& HandlerRegistry::standard() {
+  static const HandlerRegistry registry = [] {
+    using namespace protocol;
+    HandlerRegistry r;
+    r.apis_ = {
+        served<ProduceRequest>(&handle_produce),
+        served<FetchRequest>(&handle_fetch),
+        served<ListOffsetsRequest>(&handle_list_offsets),
+        served<MetadataRequest>(&handle_metadata),
+        served<ApiVersionsRequest>(&handle_api_versions),
+        served<CreateTopicsRequest>(&handle_create_topics),
+        served<DeleteTopicsRequest>(&handle_delete_topics),
+        served<DeleteRecordsRequest>(&handle_delete_records),
+        served<DescribeConfigsRequest>(&handle_describe_configs),
+        served<AlterConfigsRequest>(&handle_alter_configs),
+        served<CreatePartitionsRequest>(&handle_create_partitions),
+        served<IncrementalAlterConfigsRequest>(&handle_incremental_alter_configs),
+        served<DescribeClusterRequest>(&handle_describe_cluster),
+    };
+    std::sort(r.apis_.begin(), r.apis_.end(), [](const auto& a, const auto& b) { return a.spec->key < b.spec->key; });
+    return r;
+  }();
+  return registry;
+}
+
+const ServedApi* HandlerRegistry::find(int16_t api_key) const {
+  for (const auto& api : apis_) {
+    if (api.spec->key == api_key) return &api;
+  }
+  return nullptr;
+}
+
+}  // namespace fjord::server

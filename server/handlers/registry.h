@@ -1,0 +1,46 @@
+// The one table of the APIs this broker serves: each API key with its handler. The versions come from the API's
+// spec (protocol/specs), so ApiVersions advertises exactly what the codecs implement.
+#pragma once
+
+#include <vector>
+
+#include "protocol/messages/api_catalog.h"
+#include "server/request_context.h"
+
+namespace fjord::server {
+
+using Handler = void (*)(RequestContext context);
+
+struct ServedApi {
+  const protocol::ApiSpec* spec;
+  Handler handler;
+};
+
+class HandlerRegistry {
+ public:
+  // Every API Fjord serves, in key order.
+  static const HandlerRegistry& standard();
+
+  const ServedApi* find(int16_t api_key) const;
+  const std::vector<ServedApi>& apis() const { return apis_; }
+
+ private:
+  std::vector<ServedApi> apis_;
+};
+
+// One function per API, in server/handlers/<api>.cc.
+void handle_api_versions(RequestContext context);
+void handle_metadata(RequestContext context);
+void handle_produce(RequestContext context);
+void handle_fetch(RequestContext context);
+void handle_list_offsets(RequestContext context);
+void handle_create_topics(RequestContext context);
+void handle_delete_topics(RequestContext context);
+void handle_create_partitions(RequestContext context);
+void handle_delete_records(RequestContext context);
+void handle_describe_configs(RequestContext context);
+void handle_alter_configs(RequestContext context);
+void handle_incremental_alter_configs(RequestContext context);
+void handle_describe_cluster(RequestContext context);
+
+}  // namespace fjord::server

@@ -1,0 +1,49 @@
+// The server's metrics: requests by API, bytes in and out, and how fetch data reached the socket (sendfile or a
+// copy), so a test can prove the zero-copy path is taken.
+#pragma once
+
+#include <array>
+#include <atomic>
+
+#include "model/metrics.h"
+
+namespace fjord::server {
+
+struct ServerProbe {
+  explicit ServerProbe(Metrics& metrics)
+      : connections_accepted(metrics.counter("fjord_connections_accepted_total", "Client connections accepted")),
+        connections_closed_bad_input(metrics.counter(
+            "fjord_connections_closed_bad_input_total", "Connections closed because a request was malformed")),
+        open_connections(metrics.gauge("fjord_open_connections", "Client connections open now")),
+        request_bytes(metrics.counter("fjord_request_bytes_total", "Bytes of requests received")),
+        response_bytes(metrics.counter("fjord_response_bytes_total", "Bytes of responses sent")),
+        sendfile_calls(metrics.counter("fjord_fetch_sendfile_calls_total",
+                                       "sendfile calls that moved record data from the log to a socket")),
+        sendfile_bytes(metrics.counter("fjord_fetch_sendfile_bytes_total", "Record bytes sent with sendfile")),
+        copied_record_bytes(metrics.counter("fjord_fetch_copied_bytes_total",
+                                            "Record bytes copied through user space on the fetch path")),
+        metrics_(metrics) {}
+
+  prometheus::Counter& requests(int16_t api_key, const std::string& api_name) {
+    auto& slot = requests_by_api_.at(static_cast<size_t>(api_key) % requests_by_api_.size());
+    if (!slot) {
+      slot = &metrics_.counter("fjord_requests_total", "Requests received, by API", {{"api", api_name}});
+    }
+    return *slot;
+  }
+
+  prometheus::Counter& connections_accepted;
+  prometheus::Counter& connections_closed_bad_input;
+  prometheus::Gauge& open_connections;
+  prometheus::Counter& request_bytes;
+  prometheus::Counter& response_bytes;
+  prometheus::Counter& sendfile_calls;
+  prometheus::Counter& sendfile_bytes;
+  prometheus::Counter& copied_record_bytes;
+
+ private:
+  Metrics& metrics_;
+  std::array<prometheus::Counter*, 128> requests_by_api_{};
+};
+
+}  // namespace fjord::server

@@ -1,0 +1,97 @@
+// What a handler gets for one request: the decoded header, the body bytes, the broker's services, and the one
+// way to answer. The frame the request arrived in stays alive until the answer is given, so decoded records may
+// point into it.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cluster/partition_manager.h"
+#include "model/clock.h"
+#include "model/executor.h"
+#include "model/metrics.h"
+#include "protocol/codec_runtime.h"
+#include "protocol/request_header.h"
+
+namespace fjord::server {
+
+// The address and identity this broker gives clients.
+struct BrokerIdentity {
+  int32_t node_id = 1;
+  std::string advertised_host = "127.0.0.1";
+  int32_t advertised_port = 9092;
+  std::optional<std::string> rack;
+};
+
+struct ServerProbe;
+
+// The services a handler may use.
+struct ServerContext {
+  cluster::PartitionManager& partitions;
+  BrokerIdentity identity;
+  const Clock& clock;
+  Scheduler& scheduler;
+  ServerProbe& probe;
+};
+
+class HandlerRegistry;
+
+class RequestContext {
+ public:
+  using Responder = std::function<void(std::optional<protocol::EncodedMessage>)>;
+
+  RequestContext(ServerContext& server, const HandlerRegistry& registry, protocol::RequestHeader header,
+                 std::shared_ptr<std::vector<uint8_t>> frame, std::span<uint8_t> body, Responder responder)
+      : server_(server),
+        registry_(registry),
+        header_(std::move(header)),
+        frame_(std::move(frame)),
+        body_(body),
+        responder_(std::move(responder)) {}
+
+  ServerContext& server() const { return server_; }
+  const HandlerRegistry& registry() const { return registry_; }
+  const protocol::RequestHeader& header() const { return header_; }
+  int16_t version() const { return header_.api_version; }
+  const std::string& client_id() const {
+    static const std::string none;
+    return header_.client_id ? *header_.client_id : none;
+  }
+
+  // Decodes the body as `Request` in the header's version. A body that does not decode throws DecodeError, which
+  // closes the connection.
+  template <typename Request>
+  Request decode() const {
+    Request request;
+    protocol::Reader reader(body_);
+    request.decode(reader, version());
+    return request;
+  }
+
+  // Answers with `response` encoded in the request's version. Call once.
+  template <typename Response>
+  void respond(const Response& response) const {
+    protocol::Writer writer;
+    response.encode(writer, version());
+    responder_(writer.take());
+  }
+
+  // acks=0 produce: the request is answered by nothing at all.
+  void respond_nothing() const { responder_(std::nullopt); }
+
+  // Keeps the request's frame (and so its decoded records) alive while an asynchronous handler works.
+  const std::shared_ptr<std::vector<uint8_t>>& frame() const { return frame_; }
+
+ private:
+  ServerContext& server_;
+  const HandlerRegistry& registry_;
+  protocol::RequestHeader header_;
+  std::shared_ptr<std::vector<uint8_t>> frame_;
+  std::span<uint8_t> body_;
+  Responder responder_;
+};
+
+}  // namespace fjord::server

@@ -1,0 +1,34 @@
+// Accepts Kafka clients on one listener and runs their connections on the event loop.
+#pragma once
+
+#include <asio/ip/tcp.hpp>
+
+#include <list>
+#include <memory>
+#include <string>
+
+#include "server/connection.h"
+#include "server/event_loop.h"
+
+namespace fjord::server {
+
+class Server {
+ public:
+  Server(EventLoop& loop, ServerContext& context, const HandlerRegistry& registry, ConnectionLimits limits);
+  // Binds and listens; throws std::system_error when the address is taken. Port 0 picks a free port.
+  void listen(const std::string& host, uint16_t port);
+  uint16_t port() const { return port_; }
+  void stop();
+
+ private:
+  void accept();
+  EventLoop& loop_;
+  ServerContext& context_;
+  const HandlerRegistry& registry_;
+  ConnectionLimits limits_;
+  asio::ip::tcp::acceptor acceptor_;
+  uint16_t port_ = 0;
+  std::list<std::weak_ptr<Connection>> connections_;
+};
+
+}  // namespace fjord::server
