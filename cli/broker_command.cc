@@ -66,17 +66,21 @@ int run_broker(const BrokerOptions& options, std::function<void(int, int)> on_re
   settings.static_configs["node.id"] = std::to_string(options.node_id);
   settings.static_configs["log.dirs"] = options.data_dir;
 
-  server::EventLoop loop;
-  storage::PosixFileSystem fs;
-  SystemClock clock;
+  // Declaration order is destruction order reversed, and it matters: the event loop outlives the I/O pool (whose
+  // threads post completions to it) and dies before everything its pending handlers may still touch.
   Metrics metrics;
-  auto io = std::make_unique<storage::ThreadIoPool>(2);
+  storage::StorageProbe storage_probe(metrics);
+  server::ServerProbe probe(metrics);
+  SystemClock clock;
+  storage::PosixFileSystem fs;
   std::unique_ptr<cluster::LocalMetadataStore> metadata;
   std::unique_ptr<cluster::PartitionManager> partitions;
+  server::EventLoop loop;
+  auto io = std::make_unique<storage::ThreadIoPool>(2);
   try {
     fs.create_directories(options.data_dir);
     metadata = std::make_unique<cluster::LocalMetadataStore>(fs, options.data_dir);
-    partitions = std::make_unique<cluster::PartitionManager>(storage::LogContext{fs, *io, loop, clock},
+    partitions = std::make_unique<cluster::PartitionManager>(storage::LogContext{fs, *io, loop, clock, &storage_probe},
                                                              options.data_dir, *metadata, settings, loop);
     partitions->start();
   } catch (const std::exception& e) {
@@ -84,7 +88,6 @@ int run_broker(const BrokerOptions& options, std::function<void(int, int)> on_re
     return 1;
   }
 
-  server::ServerProbe probe(metrics);
   server::BrokerIdentity identity;
   identity.node_id = options.node_id;
   server::ServerContext context{*partitions, identity, clock, loop, probe};

@@ -165,14 +165,15 @@ void Connection::dispatch(std::shared_ptr<std::vector<uint8_t>> frame) {
   }
   server_.probe.requests(spec.key, std::string(spec.name)).Increment();
   pending_.push_back(slot);
-  std::weak_ptr<Connection> weak = weak_from_this();
   auto body = std::span<uint8_t>(*frame).subspan(reader.position());
+  // The responder holds the connection: a request waiting for an fsync or a long poll keeps it open even when
+  // nothing is being read or written meanwhile.
   RequestContext context(server_, registry_, std::move(header), frame, body,
-                         [weak, slot](std::optional<protocol::EncodedMessage> message) {
+                         [self = shared_from_this(), slot](std::optional<protocol::EncodedMessage> message) {
                            slot->done = true;
                            slot->message = std::move(message);
                            slot->frame.reset();
-                           if (auto self = weak.lock()) self->write_ready_responses();
+                           self->write_ready_responses();
                          });
   try {
     api->handler(std::move(context));

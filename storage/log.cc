@@ -67,6 +67,7 @@ void Log::load(bool clean_shutdown) {
     ScanResult scan;
     auto segment = Segment::open(fs, directory_, base, config_.index_interval_bytes, now, true, &scan);
     if (scan.truncated_bytes > 0) {
+      if (ctx_.probe) ctx_.probe->recovered_truncated_bytes.Increment(static_cast<double>(scan.truncated_bytes));
       spdlog::warn("{}: segment {}: {}; truncated {} bytes after {} valid bytes", directory_, base, scan.reason,
                    scan.truncated_bytes, scan.valid_bytes);
       dropping = true;
@@ -166,6 +167,10 @@ AppendResult Log::append(std::span<uint8_t> records, const std::vector<protocol:
   }
   active().append(records, headers);
   result.last_offset = next - 1;
+  if (ctx_.probe) {
+    ctx_.probe->appends.Increment();
+    ctx_.probe->appended_bytes.Increment(static_cast<double>(records.size()));
+  }
   return result;
 }
 
@@ -290,6 +295,7 @@ void Log::start_sync() {
           }
           return;
         }
+        if (self->ctx_.probe) self->ctx_.probe->fsyncs.Increment();
         if (target > self->durable_offset_) {
           self->durable_offset_ = target;
           if (self->durable_listener_) self->durable_listener_(target);

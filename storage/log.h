@@ -17,6 +17,7 @@
 #include "protocol/record_batch.h"
 #include "storage/io_pool.h"
 #include "storage/log_config.h"
+#include "storage/probe.h"
 #include "storage/segment.h"
 
 namespace fjord::storage {
@@ -45,6 +46,7 @@ struct LogContext {
   IoPool& io;
   Executor& loop;  // the loop this log lives on; I/O completions come back here
   const Clock& clock;
+  StorageProbe* probe = nullptr;  // optional: metrics
 };
 
 class Log : public std::enable_shared_from_this<Log> {

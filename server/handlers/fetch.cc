@@ -68,7 +68,12 @@ FetchResponse FetchInProgress::build(int64_t& bytes, bool& any_error) const {
       out.high_watermark = high_watermark;
       out.last_stable_offset = high_watermark;
       out.log_start_offset = partition->log_start_offset();
-      if (request.isolation_level == kReadCommitted) out.aborted_transactions.emplace();
+      // Under read_uncommitted the list is absent (null): some clients skip records when it is present.
+      if (request.isolation_level == kReadCommitted) {
+        out.aborted_transactions.emplace();
+      } else {
+        out.aborted_transactions.reset();
+      }
       if (wanted.current_leader_epoch >= 0 && wanted.current_leader_epoch != partition->leader_epoch()) {
         fail(wanted.current_leader_epoch < partition->leader_epoch() ? ErrorCode::kFencedLeaderEpoch
                                                                      : ErrorCode::kUnknownLeaderEpoch);

@@ -1,0 +1,140 @@
+// Hostile input: garbage, oversized frames, truncated requests, absurd counts and lengths. Each closes only the
+// connection that sent it; the broker keeps serving the next normal client, and its memory does not grow.
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "protocol/messages/metadata.h"
+#include "protocol/messages/produce.h"
+#include "tests/support/broker_process.h"
+#include "tests/support/kafka_clients.h"
+#include "tests/support/raw_client.h"
+#include "tests/support/scale.h"
+
+namespace fjord::testing {
+namespace {
+
+using protocol::Writer;
+
+std::vector<uint8_t> header(int16_t api_key, int16_t version) {
+  Writer w;
+  w.write_int16(api_key);
+  w.write_int16(version);
+  w.write_int32(1);
+  w.write_string("hostile", false);
+  return w.take().bytes;
+}
+
+// Every kind of bad request, as raw bytes.
+std::vector<std::vector<uint8_t>> hostile_inputs(std::mt19937& rng) {
+  std::vector<std::vector<uint8_t>> out;
+  std::vector<uint8_t> garbage(512);
+  for (auto& b : garbage) b = static_cast<uint8_t>(rng());
+  out.push_back(garbage);
+  out.push_back({0x7F, 0xFF, 0xFF, 0xFF, 0, 3, 0, 1});  // a 2 GiB frame
+  out.push_back({0xFF, 0xFF, 0xFF, 0xFF});              // a negative size
+  out.push_back({0x00, 0x00, 0x00, 0x02, 0x00, 0x03});  // too short for a header
+  {
+    // Claims 100 MB, sends a few bytes, then the connection ends.
+    auto h = header(3, 1);
+    std::vector<uint8_t> frame{0x05, 0xF5, 0xE1, 0x00};
+    frame.insert(frame.end(), h.begin(), h.end());
+    out.push_back(frame);
+  }
+  {
+    // Metadata v1 claiming 2^31-1 topics in a 20-byte body.
+    auto body = header(3, 1);
+    for (uint8_t b : std::initializer_list<uint8_t>{0x7F, 0xFF, 0xFF, 0xFF, 0x00, 0x01, 'a'}) body.push_back(b);
+    std::vector<uint8_t> frame;
+    auto n = static_cast<uint32_t>(body.size());
+    for (int i = 3; i >= 0; --i) frame.push_back(static_cast<uint8_t>(n >> (8 * i)));
+    frame.insert(frame.end(), body.begin(), body.end());
+    out.push_back(frame);
+  }
+  {
+    // Flexible Metadata v12 with a compact array count of 2^32-2 and a string length far past the end.
+    auto body = header(3, 12);
+    body.push_back(0);  // header tagged fields
+    for (uint8_t b : std::initializer_list<uint8_t>{0xFF, 0xFF, 0xFF, 0xFF, 0x0F, 0x01}) body.push_back(b);
+    std::vector<uint8_t> frame;
+    auto n = static_cast<uint32_t>(body.size());
+    for (int i = 3; i >= 0; --i) frame.push_back(static_cast<uint8_t>(n >> (8 * i)));
+    frame.insert(frame.end(), body.begin(), body.end());
+    out.push_back(frame);
+  }
+  {
+    // Produce v7 whose records claim 1 GB.
+    auto body = header(0, 7);
+    Writer w;
+    w.write_null_string(false);
+    w.write_int16(-1);
+    w.write_int32(1000);
+    w.write_int32(1);
+    w.write_string("victim", false);
+    w.write_int32(1);
+    w.write_int32(0);
+    w.write_int32(1 << 30);
+    auto rest = w.take().bytes;
+    body.insert(body.end(), rest.begin(), rest.end());
+    std::vector<uint8_t> frame;
+    auto n = static_cast<uint32_t>(body.size());
+    for (int i = 3; i >= 0; --i) frame.push_back(static_cast<uint8_t>(n >> (8 * i)));
+    frame.insert(frame.end(), body.begin(), body.end());
+    out.push_back(frame);
+  }
+  return out;
+}
+
+bool normal_client_works(const BrokerProcess& broker) {
+  Admin admin(broker.bootstrap());
+  auto topics = admin.list_topics();
+  return std::find(topics.begin(), topics.end(), "victim") != topics.end();
+}
+
+TEST(HostileInput, EachBadRequestClosesOnlyItsConnection) {
+  BrokerProcess broker;
+  broker.start();
+  Admin(broker.bootstrap()).create_topic("victim", 1);
+  // A well-behaved connection open through it all.
+  RawClient bystander(broker.port());
+  std::mt19937 rng(1);
+  for (const auto& input : hostile_inputs(rng)) {
+    RawClient attacker(broker.port());
+    attacker.send_bytes(input);
+    if (input.size() > 4 && input[0] == 0x05) {
+      // The truncated request: the client goes away; nothing is left waiting for its bytes.
+      continue;
+    }
+    EXPECT_TRUE(attacker.closed_by_broker()) << "input of " << input.size() << " bytes was not refused";
+    ASSERT_TRUE(normal_client_works(broker)) << "a normal client failed after input of " << input.size() << " bytes";
+  }
+  bystander.send(protocol::MetadataRequest{}, 1, 5);
+  EXPECT_TRUE(bystander.receive()) << "an unrelated connection was disturbed";
+  EXPECT_GT(broker.metric("fjord_connections_closed_bad_input_total"), 5);
+}
+
+TEST(HostileInput, MemoryDoesNotGrowUnderABarrage) {
+  BrokerProcess broker;
+  broker.start();
+  Admin(broker.bootstrap()).create_topic("victim", 1);
+  std::mt19937 rng(2);
+  auto inputs = hostile_inputs(rng);
+  auto barrage = [&](int rounds) {
+    for (int round = 0; round < rounds; ++round) {
+      for (const auto& input : inputs) {
+        RawClient attacker(broker.port());
+        attacker.send_bytes(input);
+        attacker.closed_by_broker(std::chrono::milliseconds(200));
+      }
+    }
+  };
+  barrage(20);  // warm up allocator pools
+  long before = broker.resident_kb();
+  barrage(static_cast<int>(scaled(200, 5000)));
+  long after = broker.resident_kb();
+  EXPECT_LT(after - before, 8 * 1024) << "resident memory grew from " << before << " kB to " << after << " kB";
+  EXPECT_TRUE(normal_client_works(broker));
+}
+
+}  // namespace
+}  // namespace fjord::testing

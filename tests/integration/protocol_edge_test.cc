@@ -1,0 +1,323 @@
+// Protocol details that broke real clients against other Kafka-compatible brokers (shared/PITFALLS.md), staged
+// with exact bytes where no client library can stage them.
+#include <gtest/gtest.h>
+
+#include "protocol/messages/api_versions.h"
+#include "protocol/messages/fetch.h"
+#include "protocol/messages/list_offsets.h"
+#include "protocol/messages/metadata.h"
+#include "protocol/messages/produce.h"
+#include "protocol/record_batch.h"
+#include "tests/support/broker_process.h"
+#include "tests/support/kafka_clients.h"
+#include "tests/support/raw_client.h"
+
+namespace fjord::testing {
+namespace {
+
+using namespace protocol;
+
+class ProtocolEdges : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    broker = new BrokerProcess();
+    broker->start();
+    Admin admin(broker->bootstrap());
+    admin.create_topic("edges", 1);
+    admin.create_topic("empty", 1);
+    TestProducer producer(broker->bootstrap(), {{"acks", "all"}});
+    for (int i = 0; i < 10; ++i) producer.produce("edges", 0, 1, i);
+    producer.flush(10000);
+  }
+  static void TearDownTestSuite() { delete broker; }
+  static BrokerProcess* broker;
+};
+BrokerProcess* ProtocolEdges::broker = nullptr;
+
+ProduceRequest one_batch_produce(const std::string& topic, int16_t acks) {
+  Record record;
+  record.timestamp = 1'700'000'000'000;
+  record.value = Bytes{'x'};
+  ProduceRequest request;
+  request.acks = acks;
+  request.timeout_ms = 5000;
+  auto& t = request.topic_data.emplace_back();
+  t.name = topic;
+  auto& p = t.partition_data.emplace_back();
+  p.index = 0;
+  p.records = Records::own(build_batch({record}, {}));
+  return request;
+}
+
+TEST_F(ProtocolEdges, ApiVersionsV3AnswersWithAV0Header) {
+  RawClient c(broker->port());
+  ApiVersionsRequest request;
+  request.client_software_name = "raw";
+  request.client_software_version = "1";
+  c.send(request, 3, 7);
+  auto frame = c.receive();
+  ASSERT_TRUE(frame);
+  int32_t id = 0;
+  // Decoding with a v0 header (no tagged-field byte) must consume the body exactly.
+  auto response = RawClient::decode<ApiVersionsResponse>(*frame, 3, false, &id);
+  EXPECT_EQ(id, 7);
+  EXPECT_EQ(response.error_code, 0);
+  bool has_fetch = false;
+  for (const auto& k : response.api_keys) {
+    if (k.api_key == 1) {
+      has_fetch = true;
+      EXPECT_EQ(k.min_version, 4);
+      EXPECT_EQ(k.max_version, 17);
+    }
+    if (k.api_key == 0) {
+      EXPECT_EQ(k.min_version, 0) << "librdkafka probes Produce v0-2 to enable features";
+    }
+  }
+  EXPECT_TRUE(has_fetch);
+}
+
+TEST_F(ProtocolEdges, ApiVersionsAboveOurRangeGetsAV0AnswerWithError35) {
+  RawClient c(broker->port());
+  // A v9 request: its body cannot be known, so only the header is sent.
+  Writer w;
+  w.write_int16(18);
+  w.write_int16(9);
+  w.write_int32(99);
+  w.write_string("future-client", false);
+  w.write_uvarint(0);
+  w.write_uvarint(0);
+  c.send_frame(w.take().bytes);
+  auto frame = c.receive();
+  ASSERT_TRUE(frame) << "the connection was closed instead of answered (KIP-511)";
+  int32_t id = 0;
+  auto response = RawClient::decode<ApiVersionsResponse>(*frame, 0, false, &id);
+  EXPECT_EQ(id, 99);
+  EXPECT_EQ(response.error_code, 35);
+  EXPECT_FALSE(response.api_keys.empty());
+  // The connection stays usable.
+  c.send(ApiVersionsRequest{}, 2, 100);
+  ASSERT_TRUE(c.receive());
+}
+
+TEST_F(ProtocolEdges, UnsupportedVersionOfAnotherApiClosesTheConnection) {
+  RawClient c(broker->port());
+  MetadataRequest request;
+  Writer w;
+  w.write_int16(3);
+  w.write_int16(99);
+  w.write_int32(1);
+  w.write_string("raw", false);
+  c.send_frame(w.take().bytes);
+  EXPECT_TRUE(c.closed_by_broker());
+}
+
+TEST_F(ProtocolEdges, UnknownApiKeyClosesTheConnection) {
+  RawClient c(broker->port());
+  Writer w;
+  w.write_int16(999);
+  w.write_int16(0);
+  w.write_int32(1);
+  w.write_string("raw", false);
+  c.send_frame(w.take().bytes);
+  EXPECT_TRUE(c.closed_by_broker());
+}
+
+TEST_F(ProtocolEdges, AcksZeroGetsNoResponseAndLaterResponsesKeepTheirOrder) {
+  RawClient c(broker->port());
+  c.send(one_batch_produce("edges", 0), 7, 1);
+  c.send(ApiVersionsRequest{}, 0, 2);
+  c.send(one_batch_produce("edges", -1), 7, 3);
+  int32_t id = 0;
+  auto first = c.receive();
+  ASSERT_TRUE(first);
+  RawClient::decode<ApiVersionsResponse>(*first, 0, false, &id);
+  EXPECT_EQ(id, 2) << "acks=0 must not be answered";
+  auto second = c.receive();
+  ASSERT_TRUE(second);
+  auto produce = RawClient::decode<ProduceResponse>(*second, 7, false, &id);
+  EXPECT_EQ(id, 3);
+  EXPECT_EQ(produce.responses[0].partition_responses[0].error_code, 0);
+}
+
+TEST_F(ProtocolEdges, ResponsesLeaveInRequestOrderBehindALongPoll) {
+  RawClient c(broker->port());
+  // A fetch at the end of an empty partition waits up to 1.5 s; the metadata request after it must not overtake.
+  FetchRequest fetch;
+  fetch.max_wait_ms = 1500;
+  fetch.min_bytes = 1;
+  fetch.max_bytes = 1 << 20;
+  auto& t = fetch.topics.emplace_back();
+  t.topic = "empty";
+  auto& p = t.partitions.emplace_back();
+  p.partition = 0;
+  p.fetch_offset = 0;
+  p.partition_max_bytes = 1 << 20;
+  c.send(fetch, 11, 10);
+  c.send(MetadataRequest{}, 1, 11);
+  int32_t id = 0;
+  auto first = c.receive();
+  ASSERT_TRUE(first);
+  RawClient::decode<FetchResponse>(*first, 11, false, &id);
+  EXPECT_EQ(id, 10);
+  auto second = c.receive();
+  ASSERT_TRUE(second);
+  RawClient::decode<MetadataResponse>(*second, 1, false, &id);
+  EXPECT_EQ(id, 11);
+}
+
+TEST_F(ProtocolEdges, LongPollReturnsAsSoonAsDataArrives) {
+  RawClient c(broker->port());
+  int64_t end = 0;
+  {
+    std::string error;
+    std::unique_ptr<RdKafka::Consumer> q(RdKafka::Consumer::create(client_conf(broker->bootstrap()).get(), error));
+    int64_t low = 0;
+    q->query_watermark_offsets("edges", 0, &low, &end, 5000);
+  }
+  FetchRequest fetch;
+  fetch.max_wait_ms = 10000;
+  fetch.min_bytes = 1;
+  fetch.max_bytes = 1 << 20;
+  auto& t = fetch.topics.emplace_back();
+  t.topic = "edges";
+  auto& p = t.partitions.emplace_back();
+  p.fetch_offset = end;
+  p.partition_max_bytes = 1 << 20;
+  c.send(fetch, 11, 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto started = std::chrono::steady_clock::now();
+  RawClient producer(broker->port());
+  producer.send(one_batch_produce("edges", -1), 7, 1);
+  ASSERT_TRUE(producer.receive());
+  auto frame = c.receive(std::chrono::seconds(15));
+  auto waited = std::chrono::steady_clock::now() - started;
+  ASSERT_TRUE(frame);
+  auto response = RawClient::decode<FetchResponse>(*frame, 11, false, nullptr);
+  EXPECT_GT(response.responses[0].partitions[0].records->size(), 0u);
+  EXPECT_LT(waited, std::chrono::seconds(3)) << "the fetch waited for max_wait_ms instead of the data";
+}
+
+TEST_F(ProtocolEdges, EmptyPartitionHasZeroLengthRecordsNotNull) {
+  RawClient c(broker->port());
+  FetchRequest fetch;
+  fetch.max_wait_ms = 0;
+  fetch.max_bytes = 1 << 20;
+  auto& t = fetch.topics.emplace_back();
+  t.topic = "empty";
+  auto& p = t.partitions.emplace_back();
+  p.partition_max_bytes = 1 << 20;
+  c.send(fetch, 11, 1);
+  auto frame = c.receive();
+  ASSERT_TRUE(frame);
+  auto response = RawClient::decode<FetchResponse>(*frame, 11, false, nullptr);
+  const auto& part = response.responses[0].partitions[0];
+  EXPECT_EQ(part.error_code, 0);
+  ASSERT_TRUE(part.records.has_value()) << "null record set (librdkafka: invalid MessageSetSize -1)";
+  EXPECT_EQ(part.records->size(), 0u);
+  EXPECT_EQ(part.high_watermark, 0);
+  EXPECT_FALSE(part.aborted_transactions.has_value()) << "read_uncommitted must not list aborted transactions";
+  EXPECT_EQ(part.preferred_read_replica, -1);
+}
+
+TEST_F(ProtocolEdges, FetchOffsetsOutsideTheLogAreOutOfRange) {
+  RawClient c(broker->port());
+  FetchRequest fetch;
+  fetch.max_wait_ms = 0;
+  fetch.max_bytes = 1 << 20;
+  auto& t = fetch.topics.emplace_back();
+  t.topic = "edges";
+  auto& p = t.partitions.emplace_back();
+  p.fetch_offset = 1'000'000;
+  p.partition_max_bytes = 1 << 20;
+  c.send(fetch, 11, 1);
+  auto frame = c.receive();
+  ASSERT_TRUE(frame);
+  auto response = RawClient::decode<FetchResponse>(*frame, 11, false, nullptr);
+  EXPECT_EQ(response.responses[0].partitions[0].error_code, 1);
+  EXPECT_GE(response.responses[0].partitions[0].high_watermark, 10);
+}
+
+TEST_F(ProtocolEdges, FirstBatchComesWholeEvenAboveMaxBytes) {
+  RawClient c(broker->port());
+  FetchRequest fetch;
+  fetch.max_wait_ms = 0;
+  fetch.max_bytes = 10;
+  auto& t = fetch.topics.emplace_back();
+  t.topic = "edges";
+  auto& p = t.partitions.emplace_back();
+  p.partition_max_bytes = 10;
+  c.send(fetch, 11, 1);
+  auto frame = c.receive();
+  ASSERT_TRUE(frame);
+  auto response = RawClient::decode<FetchResponse>(*frame, 11, false, nullptr);
+  auto records = response.responses[0].partitions[0].records->to_bytes();
+  ASSERT_GE(records.size(), kBatchHeaderSize);
+  EXPECT_EQ(parse_batch_header(records).total_size(), records.size()) << "exactly one whole batch";
+}
+
+TEST_F(ProtocolEdges, ProduceBelowV3IsRefusedWithUnsupportedVersion) {
+  RawClient c(broker->port());
+  c.send(one_batch_produce("edges", -1), 2, 5);
+  auto frame = c.receive();
+  ASSERT_TRUE(frame);
+  auto response = RawClient::decode<ProduceResponse>(*frame, 2, false, nullptr);
+  EXPECT_EQ(response.responses[0].partition_responses[0].error_code, 35);
+}
+
+TEST_F(ProtocolEdges, MetadataTopicListSemanticsByVersion) {
+  RawClient c(broker->port());
+  MetadataRequest all_v0;  // v0: an empty list means every topic
+  all_v0.topics = std::vector<MetadataRequest::MetadataRequestTopic>{};
+  c.send(all_v0, 0, 1);
+  auto frame = c.receive();
+  ASSERT_TRUE(frame);
+  EXPECT_GE(RawClient::decode<MetadataResponse>(*frame, 0, false, nullptr).topics.size(), 2u);
+
+  MetadataRequest none_v1;  // v1+: an empty list means none
+  none_v1.topics = std::vector<MetadataRequest::MetadataRequestTopic>{};
+  c.send(none_v1, 1, 2);
+  frame = c.receive();
+  ASSERT_TRUE(frame);
+  auto none = RawClient::decode<MetadataResponse>(*frame, 1, false, nullptr);
+  EXPECT_TRUE(none.topics.empty());
+  EXPECT_EQ(none.controller_id, 1) << "the controller must be a listed broker";
+
+  MetadataRequest all_v12;  // v1+: null means all
+  all_v12.topics = std::nullopt;
+  c.send(all_v12, 12, 3);
+  frame = c.receive();
+  ASSERT_TRUE(frame);
+  auto all = RawClient::decode<MetadataResponse>(*frame, 12, true, nullptr);
+  ASSERT_GE(all.topics.size(), 2u);
+  for (const auto& topic : all.topics) {
+    EXPECT_FALSE(topic.topic_id.is_zero()) << *topic.name;
+    for (const auto& p : topic.partitions) EXPECT_GE(p.leader_epoch, 0);
+  }
+}
+
+TEST_F(ProtocolEdges, ListOffsetsForAnEmptyPartitionAndAFutureTimestamp) {
+  RawClient c(broker->port());
+  ListOffsetsRequest request;
+  request.replica_id = -1;
+  auto& t = request.topics.emplace_back();
+  t.name = "empty";
+  for (int64_t ts : {int64_t{-1}, int64_t{-2}, int64_t{-3}, int64_t{4'000'000'000'000}}) {
+    auto& p = t.partitions.emplace_back();
+    p.timestamp = ts;
+  }
+  c.send(request, 7, 1);
+  auto frame = c.receive();
+  ASSERT_TRUE(frame);
+  auto response = RawClient::decode<ListOffsetsResponse>(*frame, 7, true, nullptr);
+  const auto& parts = response.topics[0].partitions;
+  ASSERT_EQ(parts.size(), 4u);
+  EXPECT_EQ(parts[0].offset, 0);
+  EXPECT_EQ(parts[0].leader_epoch, -1) << "empty partition: epoch -1";
+  EXPECT_EQ(parts[1].offset, 0);
+  EXPECT_EQ(parts[2].offset, -1);
+  EXPECT_EQ(parts[3].offset, -1);
+  EXPECT_EQ(parts[3].timestamp, -1);
+}
+
+}  // namespace
+}  // namespace fjord::testing

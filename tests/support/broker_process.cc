@@ -1,0 +1,155 @@
+#include "tests/support/broker_process.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+namespace fjord::testing {
+
+std::string make_temp_directory(const std::string& prefix) {
+  std::string pattern = (std::filesystem::temp_directory_path() / (prefix + "-XXXXXX")).string();
+  if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
+  return pattern;
+}
+
+int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
+  socklen_t length = sizeof(address);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  ::close(fd);
+  return ntohs(address.sin_port);
+}
+
+namespace {
+
+bool accepts_connections(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
+  ::close(fd);
+  return ok;
+}
+
+}  // namespace
+
+BrokerProcess::BrokerProcess(std::vector<std::string> extra_args)
+    : extra_args_(std::move(extra_args)),
+      data_dir_(make_temp_directory("fjord-test")),
+      log_path_(data_dir_ + ".log"),
+      port_(free_port()),
+      admin_port_(free_port()) {}
+
+BrokerProcess::~BrokerProcess() {
+  if (pid_ > 0) kill();
+  std::error_code ignored;
+  std::filesystem::remove_all(data_dir_, ignored);
+  std::filesystem::remove(log_path_, ignored);
+}
+
+void BrokerProcess::start() {
+  std::vector<std::string> args = {FJORD_BINARY,
+                                   "broker",
+                                   "--data-dir",
+                                   data_dir_,
+                                   "--listen",
+                                   "127.0.0.1:" + std::to_string(port_),
+                                   "--admin-listen",
+                                   "127.0.0.1:" + std::to_string(admin_port_)};
+  args.insert(args.end(), extra_args_.begin(), extra_args_.end());
+  pid_ = ::fork();
+  if (pid_ == 0) {
+    int log = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    ::dup2(log, 1);
+    ::dup2(log, 2);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!accepts_connections(port_)) {
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      throw std::runtime_error("broker exited at start:\n" + log());
+    }
+    if (std::chrono::steady_clock::now() > deadline) throw std::runtime_error("broker did not start:\n" + log());
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
+int BrokerProcess::stop() {
+  if (pid_ <= 0) return -1;
+  ::kill(pid_, SIGTERM);
+  int status = 0;
+  ::waitpid(pid_, &status, 0);
+  pid_ = -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+void BrokerProcess::kill() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  int status = 0;
+  ::waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
+std::string BrokerProcess::log() const {
+  std::ifstream in(log_path_);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string BrokerProcess::metrics() const {
+  httplib::Client client("127.0.0.1", admin_port_);
+  auto response = client.Get("/metrics");
+  if (!response || response->status != 200) throw std::runtime_error("GET /metrics failed");
+  return response->body;
+}
+
+double BrokerProcess::metric(const std::string& name) const {
+  std::istringstream lines(metrics());
+  std::string line;
+  double total = 0;
+  while (std::getline(lines, line)) {
+    if (line.rfind(name, 0) != 0) continue;
+    char next = line.size() > name.size() ? line[name.size()] : '\0';
+    if (next != ' ' && next != '{') continue;
+    total += std::stod(line.substr(line.find_last_of(' ') + 1));
+  }
+  return total;
+}
+
+long BrokerProcess::resident_kb() const {
+  std::ifstream in("/proc/" + std::to_string(pid_) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return -1;
+}
+
+}  // namespace fjord::testing

@@ -1,0 +1,53 @@
+// Test support: a real `fjord broker` process on loopback, with its own data directory, that a test can stop,
+// kill -9 and restart.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+namespace fjord::testing {
+
+std::string make_temp_directory(const std::string& prefix);
+int free_port();
+
+class BrokerProcess {
+ public:
+  explicit BrokerProcess(std::vector<std::string> extra_args = {});
+  ~BrokerProcess();
+  BrokerProcess(const BrokerProcess&) = delete;
+  BrokerProcess& operator=(const BrokerProcess&) = delete;
+
+  // Starts the broker and waits until it accepts connections. The port and data stay the same across restarts.
+  void start();
+  // SIGTERM and wait: a clean stop. Returns the exit status.
+  int stop();
+  // SIGKILL and wait: the page cache survives, the process does not.
+  void kill();
+  bool running() const { return pid_ > 0; }
+
+  std::string bootstrap() const { return "127.0.0.1:" + std::to_string(port_); }
+  int port() const { return port_; }
+  int admin_port() const { return admin_port_; }
+  const std::string& data_dir() const { return data_dir_; }
+  pid_t pid() const { return pid_; }
+  // The broker's log output so far.
+  std::string log() const;
+
+  // The /metrics text, and one sample's value (the sum over label sets when `name` has several).
+  std::string metrics() const;
+  double metric(const std::string& name) const;
+  // Resident memory of the broker process, in kB.
+  long resident_kb() const;
+
+ private:
+  std::vector<std::string> extra_args_;
+  std::string data_dir_;
+  std::string log_path_;
+  int port_;
+  int admin_port_;
+  pid_t pid_ = -1;
+};
+
+}  // namespace fjord::testing
