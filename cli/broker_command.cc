@@ -75,6 +75,7 @@ int run_broker(const BrokerOptions& options, std::function<void(int, int)> on_re
   storage::PosixFileSystem fs;
   std::unique_ptr<cluster::LocalMetadataStore> metadata;
   std::unique_ptr<cluster::PartitionManager> partitions;
+  std::unique_ptr<server::ServerContext> context;  // connections refer to it until the loop is gone
   server::EventLoop loop;
   auto io = std::make_unique<storage::ThreadIoPool>(2);
   try {
@@ -90,10 +91,10 @@ int run_broker(const BrokerOptions& options, std::function<void(int, int)> on_re
 
   server::BrokerIdentity identity;
   identity.node_id = options.node_id;
-  server::ServerContext context{*partitions, identity, clock, loop, probe};
+  context.reset(new server::ServerContext{*partitions, identity, clock, loop, probe});
   server::ConnectionLimits limits;
   limits.max_request_bytes = static_cast<size_t>(settings.get_long("socket.request.max.bytes"));
-  server::Server server(loop, context, server::HandlerRegistry::standard(), limits);
+  server::Server server(loop, *context, server::HandlerRegistry::standard(), limits);
   observe::AdminHttp admin(metrics);
   try {
     server.listen(listen->first, static_cast<uint16_t>(listen->second));
@@ -109,7 +110,7 @@ int run_broker(const BrokerOptions& options, std::function<void(int, int)> on_re
   identity.advertised_host = advertised ? advertised->first : listen->first;
   identity.advertised_port = advertised ? advertised->second : server.port();
   if (identity.advertised_host == "0.0.0.0" || identity.advertised_host == "::") identity.advertised_host = "127.0.0.1";
-  context.identity = identity;
+  context->identity = identity;
 
   asio::signal_set signals(loop.context(), SIGINT, SIGTERM);
   signals.async_wait([&](const std::error_code& error, int signal) {

@@ -5,7 +5,7 @@
 namespace fjord::server {
 
 Server::Server(EventLoop& loop, ServerContext& context, const HandlerRegistry& registry, ConnectionLimits limits)
-    : loop_(loop), context_(context), registry_(registry), limits_(limits), acceptor_(loop.context()) {}
+    : context_(context), registry_(registry), limits_(limits), acceptor_(loop.context()) {}
 
 void Server::listen(const std::string& host, uint16_t port) {
   asio::ip::tcp::endpoint endpoint(asio::ip::make_address(host), port);

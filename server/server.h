@@ -22,7 +22,6 @@ class Server {
 
  private:
   void accept();
-  EventLoop& loop_;
   ServerContext& context_;
   const HandlerRegistry& registry_;
   ConnectionLimits limits_;

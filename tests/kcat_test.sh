@@ -8,7 +8,7 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 admin=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$fjord" broker --data-dir "$dir/data" --listen 127.0.0.1:$port --admin-listen 127.0.0.1:$admin > "$dir/broker.log" 2>&1 &
 pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$dir"' EXIT
+trap 'kill -9 $pid 2>/dev/null || true; rm -rf "$dir"' EXIT
 for _ in $(seq 100); do (echo > /dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.05; done
 b=127.0.0.1:$port
 
@@ -22,4 +22,9 @@ kcat -b $b -L -t kcat-test | grep -q 'partition 0, leader 1, replicas: 1, isrs: 
 # -o -1: the last record only
 last=$(kcat -b $b -t kcat-test -C -o -1 -e -q -f '%s\n')
 [ "$last" = "third" ] || { echo "offset -1 gave '$last'"; exit 1; }
+# A clean stop exits 0.
+kill -TERM $pid
+status=0
+wait $pid || status=$?
+[ "$status" = 0 ] || { echo "broker exited with $status on SIGTERM"; tail -20 "$dir/broker.log"; exit 1; }
 echo "kcat: ok"

@@ -114,6 +114,10 @@ TEST(HostileInput, EachBadRequestClosesOnlyItsConnection) {
 }
 
 TEST(HostileInput, MemoryDoesNotGrowUnderABarrage) {
+#ifdef FJORD_SANITIZED
+  GTEST_SKIP() << "AddressSanitizer keeps freed memory in quarantine, so resident memory says nothing here; the "
+                  "release run checks it, and protocol/tests/allocation_test.cc bounds allocation per request";
+#endif
   BrokerProcess broker;
   broker.start();
   Admin(broker.bootstrap()).create_topic("victim", 1);
