@@ -35,6 +35,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto read = log->read(offset, log->log_end_offset(), 1 << 20, true);
     if (read.bytes == 0) break;
     const auto& chunk = read.owned.front();
+    if (chunk.size() < protocol::kBatchHeaderSize) __builtin_trap();  // only whole batches may be served
     auto header = protocol::parse_batch_header(chunk);
     if (header.last_offset() < offset) __builtin_trap();  // a read must move forward
     offset = header.next_offset();

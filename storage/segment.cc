@@ -67,8 +67,7 @@ std::unique_ptr<Segment> Segment::open(FileSystem& fs, const std::string& direct
   std::unique_ptr<Segment> s(new Segment(directory, base_offset, index_interval_bytes));
   s->log_ = fs.open(join_path(directory, log_name(base_offset)), false);
   s->created_ms_ = now_ms;
-  if (trust_index_files && s->load_index_files(fs)) {
-    s->load_tail_after_index();
+  if (trust_index_files && s->load_index_files(fs) && s->load_tail_after_index()) {
     if (scan_result) scan_result->valid_bytes = s->size();
   } else {
     ScanResult r = s->scan_and_rebuild();
@@ -224,19 +223,29 @@ bool Segment::load_index_files(FileSystem& fs) {
   return true;
 }
 
-void Segment::load_tail_after_index() {
+bool Segment::load_tail_after_index() {
+  // The indexes cover the segment up to their last entry; the batches after it are read here, each checked as a
+  // scan would check it. Anything wrong means the index files cannot be trusted after all.
   int64_t position = offset_index_.empty() ? 0 : offset_index_.back().position;
   if (!time_index_.empty()) {
     max_timestamp_ = time_index_.back().max_timestamp;
     offset_of_max_timestamp_ = base_offset_ + time_index_.back().relative_offset;
   }
   bytes_since_index_entry_ = 0;
-  next_offset_ = base_offset_;
+  next_offset_ = base_offset_ + (offset_index_.empty() ? 0 : offset_index_.back().relative_offset);
   const int64_t file_size = size();
-  while (position + static_cast<int64_t>(kBatchHeaderSize) <= file_size) {
+  std::vector<uint8_t> buffer;
+  while (position < file_size) {
+    if (file_size - position < static_cast<int64_t>(kBatchHeaderSize)) return false;
     BatchHeader h = header_at(position);
-    if (position + static_cast<int64_t>(h.total_size()) > file_size) break;
-    // note_batch would add index entries that are already on disk for this part; only the tail is new.
+    if (h.magic != protocol::kMagicV2 ||
+        h.batch_length < static_cast<int32_t>(kBatchHeaderSize - kBatchLengthPrefix) ||
+        position + static_cast<int64_t>(h.total_size()) > file_size || h.base_offset < next_offset_ ||
+        h.last_offset_delta < 0) {
+      return false;
+    }
+    buffer.resize(h.total_size());
+    if (log_->read(position, buffer) != buffer.size() || protocol::compute_batch_crc(buffer) != h.crc) return false;
     if (h.max_timestamp > max_timestamp_) {
       max_timestamp_ = h.max_timestamp;
       offset_of_max_timestamp_ = h.base_offset;
@@ -247,6 +256,7 @@ void Segment::load_tail_after_index() {
     next_offset_ = h.next_offset();
     position += static_cast<int64_t>(h.total_size());
   }
+  return true;
 }
 
 void Segment::truncate_to(int64_t offset) {

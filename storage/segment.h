@@ -90,7 +90,7 @@ class Segment {
   Segment(std::string directory, int64_t base_offset, int64_t index_interval_bytes);
   ScanResult scan_and_rebuild();
   bool load_index_files(FileSystem& fs);
-  void load_tail_after_index();
+  bool load_tail_after_index();
   void note_batch(const protocol::BatchHeader& header, int64_t position);
 
   std::string directory_;

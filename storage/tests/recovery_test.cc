@@ -118,6 +118,22 @@ TEST_F(RecoveryTest, DamagedIndexFilesAreRebuilt) {
   }
 }
 
+TEST_F(RecoveryTest, IndexFilesDoNotVouchForAGarbageTail) {
+  // Found by fuzzing: valid (empty) index files beside a .log whose tail is not a batch. The tail must be checked
+  // and dropped, not served.
+  auto log = open_log();
+  append_batch(*log, 3, 0);
+  log->close();
+  log.reset();
+  std::vector<uint8_t> garbage(61, 0);
+  fs.open("/data/t-0/" + Segment::log_name(0), false)->append(garbage);
+  auto recovered = open_log();
+  EXPECT_EQ(recovered->log_end_offset(), 3);
+  EXPECT_EQ(read_all(fs, *recovered, 0).size(), 3u);
+  EXPECT_EQ(append_batch(*recovered, 1, 0).base_offset, 3);
+  EXPECT_EQ(read_all(fs, *recovered, 0).size(), 4u);
+}
+
 TEST_F(RecoveryTest, SegmentRolledButNotSealedIsScannedAndSealed) {
   LogConfig config;
   config.segment_bytes = 1000;
