@@ -1,6 +1,6 @@
 // Side-by-side throughput and latency: a Fjord broker process and librdkafka's in-process mock cluster, driven by
 // the same librdkafka client in the same run, next to this machine's loopback and disk limits, plus Fjord's
-// startup time and idle memory. Writes JSON and a Markdown table.
+// startup time and idle memory. Writes OUT/latest.json; bench/render.py turns it into the table README shows.
 //
 //   broker_bench --fjord PATH [--out DIR] [--repeat N] [--scale F]
 #include <arpa/inet.h>
@@ -24,7 +24,6 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -471,42 +470,6 @@ int main(int argc, char** argv) {
 
   std::ofstream(out_dir + "/latest.json") << report.dump(2) << "\n";
 
-  // The table README shows.
-  std::ostringstream md;
-  char line[512];
-  md << "| record | acks | partitions | Fjord produce rec/s (MB/s) | mock produce rec/s (MB/s) | ratio | Fjord p50 / p99 / p99.9 ms | Fjord consume rec/s | mock consume rec/s | ratio |\n";
-  md << "|---|---|---|---|---|---|---|---|---|---|\n";
-  for (const auto& row : rows) {
-    const auto& f = row["fjord"];
-    const auto& m = row["mock"];
-    std::snprintf(line, sizeof(line), "| %d B | %s | %d | %.0f (%.0f) | %.0f (%.0f) | %.2f | %.1f / %.1f / %.1f | %.0f | %.0f | %.2f |\n",
-                  row["record_bytes"].get<int>(), row["acks"].get<std::string>().c_str(), row["partitions"].get<int>(),
-                  f["produce_records_per_s"].get<double>(), f["produce_MBps"].get<double>(),
-                  m["produce_records_per_s"].get<double>(), m["produce_MBps"].get<double>(),
-                  row["produce_ratio"].get<double>(), f["produce_p50_ms"].get<double>(),
-                  f["produce_p99_ms"].get<double>(), f["produce_p999_ms"].get<double>(),
-                  f["consume_records_per_s"].get<double>(), m["consume_records_per_s"].get<double>(),
-                  row["consume_ratio"].get<double>());
-    md << line;
-  }
-  const auto& pf = report["paced_latency"]["fjord"];
-  const auto& pm = report["paced_latency"]["mock"];
-  std::snprintf(line, sizeof(line),
-                "\nProduce latency at 5,000 records/s (1 KiB, acks=all, 1 partition): Fjord p50 %.2f / p99 %.2f / "
-                "p99.9 %.2f ms; mock p50 %.2f / p99 %.2f / p99.9 %.2f ms.\n",
-                pf["p50_ms"].get<double>(), pf["p99_ms"].get<double>(), pf["p999_ms"].get<double>(),
-                pm["p50_ms"].get<double>(), pm["p99_ms"].get<double>(), pm["p999_ms"].get<double>());
-  md << line;
-  std::snprintf(line, sizeof(line),
-                "Startup to first answered request: %.1f ms (median of 5). Idle resident memory: %.1f MB. "
-                "Loopback: %.0f MB/s. Disk with fdatasync per 1 MiB: %.0f MB/s; 4 KiB write+fdatasync p50 %.2f ms. "
-                "librdkafka %s, %d cores, median of %d runs.\n",
-                report["startup_ms_median"].get<double>(), report["idle_rss_MB"].get<double>(),
-                report["loopback_MBps"].get<double>(), report["disk_fsync_1MiB_MBps"].get<double>(),
-                report["disk_fsync_4KiB_p50_ms"].get<double>(), RdKafka::version_str().c_str(),
-                report["cores"].get<int>(), repeat);
-  md << line;
-  std::ofstream(out_dir + "/latest.md") << md.str();
-  std::printf("%s", md.str().c_str());
+  std::printf("%s\n", report.dump(2).c_str());
   return 0;
 }
