@@ -33,9 +33,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using nlohmann::json;
 
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
@@ -101,8 +99,8 @@ class FjordProcess {
       ::dup2(null, 2);
       std::string listen = "127.0.0.1:" + std::to_string(port_);
       std::string admin_listen = "127.0.0.1:" + std::to_string(admin);
-      ::execl(binary_.c_str(), binary_.c_str(), "broker", "--data-dir", data_dir_.c_str(), "--listen",
-              listen.c_str(), "--admin-listen", admin_listen.c_str(), static_cast<char*>(nullptr));
+      ::execl(binary_.c_str(), binary_.c_str(), "broker", "--data-dir", data_dir_.c_str(), "--listen", listen.c_str(),
+              "--admin-listen", admin_listen.c_str(), static_cast<char*>(nullptr));
       ::_exit(127);
     }
     while (!answers_api_versions(port_)) std::this_thread::sleep_for(std::chrono::microseconds(200));
@@ -191,8 +189,8 @@ struct ProduceResult {
 
 // Produces `count` records of `size` bytes round-robin over `partitions`; with `rate` > 0, paced at that many
 // records per second (latency at a given load), else as fast as the client can.
-ProduceResult produce(const std::string& bootstrap, const std::string& topic, int partitions, size_t count,
-                      size_t size, const std::string& acks, double rate) {
+ProduceResult produce(const std::string& bootstrap, const std::string& topic, int partitions, size_t count, size_t size,
+                      const std::string& acks, double rate) {
   LatencyRecorder recorder;
   recorder.sent.resize(count);
   recorder.latencies_ms.reserve(count);
@@ -235,7 +233,8 @@ ProduceResult produce(const std::string& bootstrap, const std::string& topic, in
 }
 
 // Reads every partition from the beginning until `count` records arrived (or 20 s passed); returns records per
-// second from the first record on. Messages are taken through consume_callback, many per call, so the client's per-message cost stays low.
+// second from the first record on. Messages are taken through consume_callback, many per call, so the client's
+// per-message cost stays low.
 struct CountingConsumeCb : RdKafka::ConsumeCb {
   size_t got = 0;
   Clock::time_point first;
@@ -256,7 +255,8 @@ double consume(const std::string& bootstrap, const std::string& topic, int parti
   CountingConsumeCb counter;
   auto started = Clock::now();
   for (int p = 0; p < partitions; ++p) consumer->start(handle.get(), p, RdKafka::Topic::OFFSET_BEGINNING, queue.get());
-  while (counter.got < count && seconds_since(started) < 20) consumer->consume_callback(queue.get(), 100, &counter, nullptr);
+  while (counter.got < count && seconds_since(started) < 20)
+    consumer->consume_callback(queue.get(), 100, &counter, nullptr);
   // From the first record on: connecting and looking up offsets is not throughput.
   double elapsed = counter.got > 1 ? seconds_since(counter.first) : seconds_since(started);
   for (int p = 0; p < partitions; ++p) consumer->stop(handle.get(), p);
@@ -293,7 +293,7 @@ double loopback_megabytes_per_second() {
 
 struct DiskLimits {
   double sequential_fsync_megabytes_per_second;  // 1 MiB writes, each followed by fdatasync
-  double small_fsync_p50_ms;                      // 4 KiB write + fdatasync
+  double small_fsync_p50_ms;                     // 4 KiB write + fdatasync
 };
 
 DiskLimits disk_limits(const std::string& directory) {
@@ -427,16 +427,19 @@ int main(int argc, char** argv) {
         p999.push_back(p.p999_ms);
         failed += p.failed;
       }
-      row[target] = {{"produce_records_per_s", median(rps)}, {"produce_MBps", median(mbps)},
-                     {"produce_p50_ms", median(p50)},        {"produce_p99_ms", median(p99)},
-                     {"produce_p999_ms", median(p999)},      {"consume_records_per_s", median(consumed[target])},
+      row[target] = {{"produce_records_per_s", median(rps)},
+                     {"produce_MBps", median(mbps)},
+                     {"produce_p50_ms", median(p50)},
+                     {"produce_p99_ms", median(p99)},
+                     {"produce_p999_ms", median(p999)},
+                     {"consume_records_per_s", median(consumed[target])},
                      {"consume_MBps", median(consumed[target]) * static_cast<double>(w.size) / 1e6},
                      {"failed", failed}};
     }
-    row["produce_ratio"] = row["fjord"]["produce_records_per_s"].get<double>() /
-                           row["mock"]["produce_records_per_s"].get<double>();
-    row["consume_ratio"] = row["fjord"]["consume_records_per_s"].get<double>() /
-                           row["mock"]["consume_records_per_s"].get<double>();
+    row["produce_ratio"] =
+        row["fjord"]["produce_records_per_s"].get<double>() / row["mock"]["produce_records_per_s"].get<double>();
+    row["consume_ratio"] =
+        row["fjord"]["consume_records_per_s"].get<double>() / row["mock"]["consume_records_per_s"].get<double>();
     rows.push_back(row);
   }
   report["workloads"] = rows;
@@ -463,8 +466,7 @@ int main(int argc, char** argv) {
       p99.push_back(p.p99_ms);
       p999.push_back(p.p999_ms);
     }
-    report["paced_latency"][target] = {
-        {"p50_ms", median(p50)}, {"p99_ms", median(p99)}, {"p999_ms", median(p999)}};
+    report["paced_latency"][target] = {{"p50_ms", median(p50)}, {"p99_ms", median(p99)}, {"p999_ms", median(p999)}};
   }
   std::filesystem::remove_all(data_root);
 

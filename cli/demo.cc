@@ -73,17 +73,18 @@ bool run_demo(const std::string& bootstrap) {
   for (int i = 0; i < kRecords; ++i) {
     std::string key = "order-" + std::to_string(i);
     std::string value = "{\"run\":" + run + ",\"order\":" + std::to_string(i) + "}";
-    producer->produce(kTopic, 0, RdKafka::Producer::RK_MSG_COPY, value.data(), value.size(), key.data(), key.size(),
-                      0, nullptr);
+    producer->produce(kTopic, 0, RdKafka::Producer::RK_MSG_COPY, value.data(), value.size(), key.data(), key.size(), 0,
+                      nullptr);
   }
   if (producer->flush(10000) != RdKafka::ERR_NO_ERROR) {
     std::printf("  producing timed out\n");
     return false;
   }
   auto produced_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
-  std::printf("  produced %d records to %s partition 0 with acks=all in %lld ms (each fsynced before it was "
-              "acknowledged)\n",
-              kRecords, kTopic, static_cast<long long>(produced_ms.count()));
+  std::printf(
+      "  produced %d records to %s partition 0 with acks=all in %lld ms (each fsynced before it was "
+      "acknowledged)\n",
+      kRecords, kTopic, static_cast<long long>(produced_ms.count()));
 
   std::unique_ptr<RdKafka::Conf> consumer_conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   consumer_conf->set("bootstrap.servers", bootstrap, error);

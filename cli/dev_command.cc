@@ -1,8 +1,8 @@
 #include "cli/dev_command.h"
 
+#include <netinet/in.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
-#include <netinet/in.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -55,8 +55,9 @@ int run_dev(const DevOptions& options) {
   bool demo_ok = true;
   int code = run_broker(broker, [&](int port, int admin) {
     std::string bootstrap = "127.0.0.1:" + std::to_string(port);
-    std::printf("fjord dev: one broker, data in %s\n  bootstrap server: %s\n  admin / metrics:  http://127.0.0.1:%d/metrics\n",
-                options.data_dir.c_str(), bootstrap.c_str(), admin);
+    std::printf(
+        "fjord dev: one broker, data in %s\n  bootstrap server: %s\n  admin / metrics:  http://127.0.0.1:%d/metrics\n",
+        options.data_dir.c_str(), bootstrap.c_str(), admin);
     std::fflush(stdout);
     if (!options.demo) {
       std::printf("serving until Ctrl-C\n");

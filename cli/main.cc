@@ -1,6 +1,7 @@
 // The `fjord` executable: the broker and every tool around it, one subcommand each.
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
 
 #include "cli/broker_command.h"
 #include "cli/dev_command.h"

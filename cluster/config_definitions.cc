@@ -64,16 +64,26 @@ constexpr ConfigDefinition kBrokerConfigs[] = {
     {"node.id", ConfigType::kInt, "1", "", "this broker's id", {}, true},
     {"broker.id", ConfigType::kInt, "1", "", "this broker's id (the older name of node.id)", {}, true},
     {"listeners", ConfigType::kString, "PLAINTEXT://127.0.0.1:9092", "", "where the broker accepts clients", {}, true},
-    {"advertised.listeners", ConfigType::kString, "", "",
-     "the address clients are told to reconnect to; defaults to listeners", {}, true},
+    {"advertised.listeners",
+     ConfigType::kString,
+     "",
+     "",
+     "the address clients are told to reconnect to; defaults to listeners",
+     {},
+     true},
     {"log.dirs", ConfigType::kString, "./fjord-data", "", "the data directory", {}, true},
     {"num.partitions", ConfigType::kInt, "1", "", "partitions of an automatically created topic"},
     {"default.replication.factor", ConfigType::kShort, "1", "", "replicas of an automatically created topic"},
     {"auto.create.topics.enable", ConfigType::kBoolean, "true", "",
      "create a topic the first time a client asks for its metadata"},
     {"delete.topic.enable", ConfigType::kBoolean, "true", "", "allow DeleteTopics"},
-    {"socket.request.max.bytes", ConfigType::kInt, "104857600", "",
-     "largest request accepted; a larger frame closes the connection", {}, true},
+    {"socket.request.max.bytes",
+     ConfigType::kInt,
+     "104857600",
+     "",
+     "largest request accepted; a larger frame closes the connection",
+     {},
+     true},
     {"log.retention.check.interval.ms", ConfigType::kLong, "300000", "", "how often retention runs", {}, true},
     {"log.retention.hours", ConfigType::kInt, "168", "", "retention in hours when log.retention.ms is unset", {}, true},
     {"group.initial.rebalance.delay.ms", ConfigType::kInt, "3000", "",
@@ -81,7 +91,12 @@ constexpr ConfigDefinition kBrokerConfigs[] = {
     {"offsets.retention.minutes", ConfigType::kInt, "10080", "", "how long committed offsets of an empty group last"},
     {"offsets.topic.num.partitions", ConfigType::kInt, "50", "", "partitions of __consumer_offsets", {}, true},
     {"offsets.topic.replication.factor", ConfigType::kShort, "3", "", "replicas of __consumer_offsets", {}, true},
-    {"transaction.state.log.replication.factor", ConfigType::kShort, "3", "", "replicas of __transaction_state", {},
+    {"transaction.state.log.replication.factor",
+     ConfigType::kShort,
+     "3",
+     "",
+     "replicas of __transaction_state",
+     {},
      true},
     {"producer.id.expiration.ms", ConfigType::kInt, "86400000", "", "idle time after which producer state expires"},
 };
@@ -133,15 +148,21 @@ std::optional<std::string> validate_config_value(const ConfigDefinition& definit
   int64_t number = 0;
   switch (definition.type) {
     case ConfigType::kBoolean:
-      if (value != "true" && value != "false") return "Invalid value " + std::string(value) + " for " + name + ": must be true or false";
+      if (value != "true" && value != "false")
+        return "Invalid value " + std::string(value) + " for " + name + ": must be true or false";
       break;
     case ConfigType::kInt:
     case ConfigType::kShort:
     case ConfigType::kLong: {
       if (!parse_long(value, number)) return "Invalid value " + std::string(value) + " for " + name + ": not a number";
-      int64_t low = definition.type == ConfigType::kShort ? INT16_MIN : definition.type == ConfigType::kInt ? INT32_MIN : INT64_MIN;
-      int64_t high = definition.type == ConfigType::kShort ? INT16_MAX : definition.type == ConfigType::kInt ? INT32_MAX : INT64_MAX;
-      if (number < low || number > high) return "Invalid value " + std::string(value) + " for " + name + ": out of range";
+      int64_t low = definition.type == ConfigType::kShort ? INT16_MIN
+                    : definition.type == ConfigType::kInt ? INT32_MIN
+                                                          : INT64_MIN;
+      int64_t high = definition.type == ConfigType::kShort ? INT16_MAX
+                     : definition.type == ConfigType::kInt ? INT32_MAX
+                                                           : INT64_MAX;
+      if (number < low || number > high)
+        return "Invalid value " + std::string(value) + " for " + name + ": out of range";
       break;
     }
     case ConfigType::kDouble: {
@@ -190,8 +211,13 @@ int64_t BrokerSettings::get_long(std::string_view name) const {
 bool BrokerSettings::get_bool(std::string_view name) const { return get(name) == "true"; }
 
 ResolvedConfig BrokerSettings::resolve_broker(const ConfigDefinition& d) const {
-  ResolvedConfig r{std::string(d.name), std::string(d.default_value), ConfigSource::kDefault, d.type, d.read_only,
-                   d.documentation, {}};
+  ResolvedConfig r{std::string(d.name),
+                   std::string(d.default_value),
+                   ConfigSource::kDefault,
+                   d.type,
+                   d.read_only,
+                   d.documentation,
+                   {}};
   std::string key(d.name);
   if (auto it = dynamic_configs.find(key); it != dynamic_configs.end()) {
     r.synonyms.push_back({key, {it->second, ConfigSource::kDynamicBroker}});

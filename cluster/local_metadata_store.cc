@@ -1,7 +1,6 @@
 #include "cluster/local_metadata_store.h"
 
 #include <nlohmann/json.hpp>
-
 #include <random>
 
 namespace fjord::cluster {

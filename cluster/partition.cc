@@ -71,8 +71,8 @@ Future<ProduceResult> Partition::append(std::span<uint8_t> records) {
         options.base_sequence = b.header.base_sequence;
         options.transactional = b.header.is_transactional();
         options.control = b.header.is_control();
-        auto rebuilt = protocol::build_batch(protocol::decode_records(batch, policy_.limits.max_decompressed_bytes),
-                                             options);
+        auto rebuilt =
+            protocol::build_batch(protocol::decode_records(batch, policy_.limits.max_decompressed_bytes), options);
         recompressed.insert(recompressed.end(), rebuilt.begin(), rebuilt.end());
       }
       records = recompressed;

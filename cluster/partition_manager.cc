@@ -17,8 +17,8 @@ AdminResult failure(ErrorCode code, std::string message) { return {code, std::mo
 
 }  // namespace
 
-PartitionManager::PartitionManager(storage::LogContext log_context, std::string data_directory,
-                                   MetadataStore& metadata, BrokerSettings& settings, Scheduler& scheduler)
+PartitionManager::PartitionManager(storage::LogContext log_context, std::string data_directory, MetadataStore& metadata,
+                                   BrokerSettings& settings, Scheduler& scheduler)
     : log_context_(log_context),
       logs_(log_context, std::move(data_directory)),
       metadata_(metadata),
@@ -168,7 +168,8 @@ std::optional<std::string> PartitionManager::invalid_topic_name(const std::strin
   if (name.size() > 249) return "Topic name is illegal, it can't be longer than 249 characters";
   for (char c : name) {
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-')) {
-      return "Topic name \"" + name + "\" is illegal, it contains a character other than ASCII alphanumerics, "
+      return "Topic name \"" + name +
+             "\" is illegal, it contains a character other than ASCII alphanumerics, "
              "'.', '_' and '-'";
     }
   }
@@ -189,8 +190,10 @@ void PartitionManager::create_topic(const std::string& name, int32_t partitions,
   if (auto problem = invalid_topic_name(name)) return done(failure(ErrorCode::kInvalidTopicException, *problem));
   if (topic(name)) return done(failure(ErrorCode::kTopicAlreadyExists, "Topic '" + name + "' already exists."));
   if (partitions == -1) partitions = static_cast<int32_t>(settings_.get_long("num.partitions"));
-  if (replication_factor == -1) replication_factor = static_cast<int16_t>(settings_.get_long("default.replication.factor"));
-  if (partitions <= 0) return done(failure(ErrorCode::kInvalidPartitions, "Number of partitions must be larger than 0."));
+  if (replication_factor == -1)
+    replication_factor = static_cast<int16_t>(settings_.get_long("default.replication.factor"));
+  if (partitions <= 0)
+    return done(failure(ErrorCode::kInvalidPartitions, "Number of partitions must be larger than 0."));
   if (partitions > 100000) return done(failure(ErrorCode::kInvalidPartitions, "Number of partitions is too large."));
   if (replication_factor <= 0) {
     return done(failure(ErrorCode::kInvalidReplicationFactor, "Replication factor must be larger than 0."));
@@ -247,9 +250,9 @@ void PartitionManager::create_partitions(const std::string& name, int32_t total,
   const TopicMetadata* t = topic(name);
   if (!t) return done(failure(ErrorCode::kUnknownTopicOrPartition, "The topic '" + name + "' does not exist."));
   if (total <= t->partitions) {
-    return done(failure(ErrorCode::kInvalidPartitions,
-                        "Topic currently has " + std::to_string(t->partitions) +
-                            " partitions, which is higher than the requested " + std::to_string(total) + "."));
+    return done(failure(ErrorCode::kInvalidPartitions, "Topic currently has " + std::to_string(t->partitions) +
+                                                           " partitions, which is higher than the requested " +
+                                                           std::to_string(total) + "."));
   }
   if (total > 100000) return done(failure(ErrorCode::kInvalidPartitions, "Number of partitions is too large."));
   if (validate_only) return done(ok());
@@ -265,8 +268,8 @@ void PartitionManager::create_partitions(const std::string& name, int32_t total,
 namespace {
 
 // Applies config changes to `configs`; returns an error when an operation does not fit its key.
-std::optional<AdminResult> apply_changes(ConfigMap& configs, const std::vector<ConfigChange>& changes,
-                                         bool incremental, const ConfigDefinition* (*find)(std::string_view)) {
+std::optional<AdminResult> apply_changes(ConfigMap& configs, const std::vector<ConfigChange>& changes, bool incremental,
+                                         const ConfigDefinition* (*find)(std::string_view)) {
   if (!incremental) configs.clear();
   for (const auto& change : changes) {
     const ConfigDefinition* definition = find(change.name);
@@ -288,7 +291,8 @@ std::optional<AdminResult> apply_changes(ConfigMap& configs, const std::vector<C
           return failure(ErrorCode::kInvalidConfig, "Config value append/subtract is not allowed for config key " +
                                                         change.name + " which is not of type LIST");
         }
-        std::string current = configs.count(change.name) ? configs[change.name] : std::string(definition->default_value);
+        std::string current =
+            configs.count(change.name) ? configs[change.name] : std::string(definition->default_value);
         std::vector<std::string> items;
         for (size_t start = 0; start <= current.size();) {
           size_t comma = current.find(',', start);
@@ -348,7 +352,8 @@ void PartitionManager::alter_broker_configs(const std::vector<ConfigChange>& cha
 
 std::vector<ResolvedConfig> PartitionManager::describe_topic_configs(const TopicMetadata& t) const {
   std::vector<ResolvedConfig> out;
-  for (const auto& definition : topic_config_definitions()) out.push_back(settings_.resolve_topic(definition, t.configs));
+  for (const auto& definition : topic_config_definitions())
+    out.push_back(settings_.resolve_topic(definition, t.configs));
   return out;
 }
 

@@ -52,8 +52,8 @@ class PartitionManager {
   // Kafka's rules for names: 1-249 characters of [a-zA-Z0-9._-], not "." or "..".
   static std::optional<std::string> invalid_topic_name(const std::string& name);
 
-  void create_topic(const std::string& name, int32_t partitions, int16_t replication_factor,
-                    const ConfigMap& configs, bool validate_only, AdminCallback done);
+  void create_topic(const std::string& name, int32_t partitions, int16_t replication_factor, const ConfigMap& configs,
+                    bool validate_only, AdminCallback done);
   void delete_topic(const std::string& name, AdminCallback done);
   void create_partitions(const std::string& name, int32_t total, bool validate_only, AdminCallback done);
   // Incremental (IncrementalAlterConfigs) or whole replacement (AlterConfigs: `changes` are the new set).

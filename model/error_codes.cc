@@ -237,9 +237,7 @@ namespace {
 class KafkaCategory : public std::error_category {
  public:
   const char* name() const noexcept override { return "kafka"; }
-  std::string message(int code) const override {
-    return std::string(error_name(static_cast<ErrorCode>(code)));
-  }
+  std::string message(int code) const override { return std::string(error_name(static_cast<ErrorCode>(code))); }
 };
 
 }  // namespace

@@ -105,8 +105,8 @@ bool Records::operator==(const Records& other) const { return to_bytes() == othe
 // --- Reader -------------------------------------------------------------------------------------------
 
 void Reader::need(size_t n) const {
-  if (n > remaining()) throw DecodeError("message truncated: needs " + std::to_string(n) + " bytes, has " +
-                                         std::to_string(remaining()));
+  if (n > remaining())
+    throw DecodeError("message truncated: needs " + std::to_string(n) + " bytes, has " + std::to_string(remaining()));
 }
 
 bool Reader::read_bool() { return read_int8() != 0; }
@@ -116,12 +116,12 @@ int8_t Reader::read_int8() {
   return static_cast<int8_t>(data_[position_++]);
 }
 
-#define FJORD_READ_FIXED(NAME, TYPE)                       \
-  TYPE Reader::NAME() {                                    \
-    need(sizeof(TYPE));                                    \
+#define FJORD_READ_FIXED(NAME, TYPE)                          \
+  TYPE Reader::NAME() {                                       \
+    need(sizeof(TYPE));                                       \
     TYPE v = load_big_endian<TYPE>(data_.data() + position_); \
-    position_ += sizeof(TYPE);                             \
-    return v;                                              \
+    position_ += sizeof(TYPE);                                \
+    return v;                                                 \
   }
 FJORD_READ_FIXED(read_int16, int16_t)
 FJORD_READ_FIXED(read_uint16, uint16_t)

@@ -156,8 +156,8 @@ ValidationResult validate_batches(std::span<uint8_t> records, const BatchLimits&
     }
     if (h.total_size() > left) return fail(ErrorCode::kCorruptMessage, "record batch longer than the bytes sent");
     if (h.total_size() > limits.max_batch_bytes) {
-      return fail(ErrorCode::kMessageTooLarge, "record batch of " + std::to_string(h.total_size()) +
-                                                   " bytes exceeds max.message.bytes");
+      return fail(ErrorCode::kMessageTooLarge,
+                  "record batch of " + std::to_string(h.total_size()) + " bytes exceeds max.message.bytes");
     }
     auto batch = bytes.first(h.total_size());
     if (compute_batch_crc(batch) != h.crc) return fail(ErrorCode::kCorruptMessage, "record batch CRC mismatch");

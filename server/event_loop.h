@@ -5,7 +5,6 @@
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
-
 #include <memory>
 
 #include "model/executor.h"

@@ -12,8 +12,8 @@ namespace fjord::server {
 struct ServerProbe {
   explicit ServerProbe(Metrics& metrics)
       : connections_accepted(metrics.counter("fjord_connections_accepted_total", "Client connections accepted")),
-        connections_closed_bad_input(metrics.counter(
-            "fjord_connections_closed_bad_input_total", "Connections closed because a request was malformed")),
+        connections_closed_bad_input(metrics.counter("fjord_connections_closed_bad_input_total",
+                                                     "Connections closed because a request was malformed")),
         open_connections(metrics.gauge("fjord_open_connections", "Client connections open now")),
         request_bytes(metrics.counter("fjord_request_bytes_total", "Bytes of requests received")),
         response_bytes(metrics.counter("fjord_response_bytes_total", "Bytes of responses sent")),

@@ -220,7 +220,8 @@ std::optional<OffsetAndTimestamp> Log::offset_for_timestamp(int64_t timestamp, i
         auto bytes = segment->read_bytes(position, location->size);
         for (const auto& record : protocol::decode_records(bytes, 256 * 1024 * 1024)) {
           if (record.offset < log_start_offset_ || record.offset >= end_offset) continue;
-          if (record.timestamp >= timestamp) return OffsetAndTimestamp{record.offset, record.timestamp, h.partition_leader_epoch};
+          if (record.timestamp >= timestamp)
+            return OffsetAndTimestamp{record.offset, record.timestamp, h.partition_leader_epoch};
         }
       }
       position += location->size;
@@ -388,9 +389,10 @@ void Log::destroy() {
   std::string doomed = directory_ + "." + std::to_string(ctx_.clock.now_ms()) + "-delete";
   ctx_.fs.rename(directory_, doomed);
   FileSystem& fs = ctx_.fs;
-  ctx_.io.run([&fs, doomed] { fs.remove_all(doomed); }, ctx_.loop, [doomed](std::exception_ptr error) {
-    if (error) spdlog::warn("could not remove {}", doomed);
-  });
+  ctx_.io.run([&fs, doomed] { fs.remove_all(doomed); }, ctx_.loop,
+              [doomed](std::exception_ptr error) {
+                if (error) spdlog::warn("could not remove {}", doomed);
+              });
 }
 
 }  // namespace fjord::storage

@@ -10,16 +10,16 @@ namespace fjord::storage {
 enum class TimestampType { kCreateTime, kLogAppendTime };
 
 struct LogConfig {
-  int64_t segment_bytes = 1024 * 1024 * 1024;               // segment.bytes
-  int64_t segment_ms = 7LL * 24 * 3600 * 1000;              // segment.ms
-  int64_t index_interval_bytes = 4096;                      // index.interval.bytes
-  int64_t retention_ms = 7LL * 24 * 3600 * 1000;            // retention.ms; -1: no limit
-  int64_t retention_bytes = -1;                             // retention.bytes; -1: no limit
+  int64_t segment_bytes = 1024 * 1024 * 1024;     // segment.bytes
+  int64_t segment_ms = 7LL * 24 * 3600 * 1000;    // segment.ms
+  int64_t index_interval_bytes = 4096;            // index.interval.bytes
+  int64_t retention_ms = 7LL * 24 * 3600 * 1000;  // retention.ms; -1: no limit
+  int64_t retention_bytes = -1;                   // retention.bytes; -1: no limit
   // flush.messages: a write is acknowledged only once synced when this is 1 (Fjord's default; Kafka's default
   // never syncs). Above 1, writes are acknowledged from the page cache and synced every that many messages.
   int64_t flush_messages = 1;
-  int64_t flush_ms = std::numeric_limits<int64_t>::max();  // flush.ms: sync at least this often
-  int64_t max_message_bytes = 1024 * 1024 + 12;             // max.message.bytes
+  int64_t flush_ms = std::numeric_limits<int64_t>::max();     // flush.ms: sync at least this often
+  int64_t max_message_bytes = 1024 * 1024 + 12;               // max.message.bytes
   TimestampType timestamp_type = TimestampType::kCreateTime;  // message.timestamp.type
 
   bool sync_before_acknowledge() const { return flush_messages <= 1; }

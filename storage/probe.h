@@ -8,7 +8,8 @@ namespace fjord::storage {
 
 struct StorageProbe {
   explicit StorageProbe(Metrics& metrics)
-      : fsyncs(metrics.counter("fjord_log_fsyncs_total", "fsync rounds of partition logs (one may cover many appends)")),
+      : fsyncs(
+            metrics.counter("fjord_log_fsyncs_total", "fsync rounds of partition logs (one may cover many appends)")),
         appends(metrics.counter("fjord_log_appends_total", "Appends of record batches to partition logs")),
         appended_bytes(metrics.counter("fjord_log_appended_bytes_total", "Bytes appended to partition logs")),
         recovered_truncated_bytes(metrics.counter("fjord_log_recovery_truncated_bytes_total",

@@ -137,8 +137,9 @@ std::optional<BatchLocation> Segment::locate(int64_t offset) const {
   }
   int64_t position = 0;
   auto relative = offset - base_offset_;
-  auto it = std::upper_bound(offset_index_.begin(), offset_index_.end(), relative,
-                             [](int64_t r, const OffsetIndexEntry& e) { return r < static_cast<int64_t>(e.relative_offset); });
+  auto it = std::upper_bound(
+      offset_index_.begin(), offset_index_.end(), relative,
+      [](int64_t r, const OffsetIndexEntry& e) { return r < static_cast<int64_t>(e.relative_offset); });
   if (it != offset_index_.begin()) position = std::prev(it)->position;
   while (auto batch = batch_at(position)) {
     if (batch->last_offset >= offset) return batch;
@@ -174,8 +175,7 @@ ScanResult Segment::scan_and_rebuild() {
       break;
     }
     BatchHeader h = header_at(position);
-    if (h.magic != protocol::kMagicV2 ||
-        h.batch_length < static_cast<int32_t>(kBatchHeaderSize - kBatchLengthPrefix) ||
+    if (h.magic != protocol::kMagicV2 || h.batch_length < static_cast<int32_t>(kBatchHeaderSize - kBatchLengthPrefix) ||
         position + static_cast<int64_t>(h.total_size()) > file_size) {
       result.reason = "torn or invalid batch header";
       break;
@@ -206,7 +206,8 @@ bool Segment::load_index_files(FileSystem& fs) {
   std::vector<OffsetIndexEntry> offsets;
   for (size_t i = 0; i < index->size(); i += kOffsetEntrySize) {
     OffsetIndexEntry e{get_u32(index->data() + i), get_u32(index->data() + i + 4)};
-    if (!offsets.empty() && (e.relative_offset <= offsets.back().relative_offset || e.position <= offsets.back().position)) {
+    if (!offsets.empty() &&
+        (e.relative_offset <= offsets.back().relative_offset || e.position <= offsets.back().position)) {
       return false;
     }
     if (static_cast<int64_t>(e.position) >= size()) return false;
@@ -238,8 +239,7 @@ bool Segment::load_tail_after_index() {
   while (position < file_size) {
     if (file_size - position < static_cast<int64_t>(kBatchHeaderSize)) return false;
     BatchHeader h = header_at(position);
-    if (h.magic != protocol::kMagicV2 ||
-        h.batch_length < static_cast<int32_t>(kBatchHeaderSize - kBatchLengthPrefix) ||
+    if (h.magic != protocol::kMagicV2 || h.batch_length < static_cast<int32_t>(kBatchHeaderSize - kBatchLengthPrefix) ||
         position + static_cast<int64_t>(h.total_size()) > file_size || h.base_offset < next_offset_ ||
         h.last_offset_delta < 0) {
       return false;

@@ -33,9 +33,7 @@ TEST(Config, RetentionHoursIsKafkasFallback) {
   EXPECT_EQ(settings.resolve_topic(*find_topic_config("retention.ms"), {}).value, "3600000");
 }
 
-TEST(Config, FjordSyncsEveryWriteByDefault) {
-  EXPECT_EQ(find_topic_config("flush.messages")->default_value, "1");
-}
+TEST(Config, FjordSyncsEveryWriteByDefault) { EXPECT_EQ(find_topic_config("flush.messages")->default_value, "1"); }
 
 TEST(Config, ValuesAreCheckedAgainstTheirType) {
   EXPECT_TRUE(validate_config_value(*find_topic_config("retention.ms"), "abc"));

@@ -69,8 +69,8 @@ TEST_F(Allocation, ClaimedStringAndBytesLengthsAllocateNothing) {
   std::vector<uint8_t> name{0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0, 0, 0, 0, 1, 0x7F, 0xFF, 'x'};
   EXPECT_LT(bytes_allocated_decoding<ProduceRequest>(name, 7), 1024u);
   // ... and records claiming 1 GiB.
-  std::vector<uint8_t> records{0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 't', 0, 0, 0, 1,
-                               0, 0, 0, 0, 0x40, 0, 0, 0, 1, 2, 3};
+  std::vector<uint8_t> records{0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0, 0,    0, 0, 1, 0, 1, 't',
+                               0,    0,    0,    1,    0, 0, 0, 0, 0x40, 0, 0, 0, 1, 2, 3};
   EXPECT_LT(bytes_allocated_decoding<ProduceRequest>(records, 7), 1024u);
 }
 

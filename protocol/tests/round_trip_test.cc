@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "protocol/messages/all_messages.h"
-#include "protocol/messages/api_catalog.h"
 #include "protocol/messages/all_random.h"
+#include "protocol/messages/api_catalog.h"
 
 namespace fjord::protocol {
 namespace {
@@ -32,7 +32,7 @@ void round_trip_every_version(const char* name) {
   }
 }
 
-#define FJORD_ROUND_TRIP_TEST(Request, Response)                       \
+#define FJORD_ROUND_TRIP_TEST(Request, Response)                            \
   TEST(RoundTrip, Request) { round_trip_every_version<Request>(#Request); } \
   TEST(RoundTrip, Response) { round_trip_every_version<Response>(#Response); }
 FJORD_FOR_EACH_API(FJORD_ROUND_TRIP_TEST)

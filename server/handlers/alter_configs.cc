@@ -1,6 +1,7 @@
 // AlterConfigs: replaces a resource's whole set of overrides with the keys given (keys left out return to their
 // defaults), as Kafka's older API does.
 #include "protocol/messages/alter_configs.h"
+
 #include "server/handlers/alter_configs_common.h"
 #include "server/handlers/completion.h"
 #include "server/handlers/registry.h"
@@ -23,8 +24,8 @@ void handle_alter_configs(RequestContext context) {
                    [completion, i](cluster::AdminResult result) {
                      auto& out = completion->response.responses[i];
                      out.error_code = wire(result.error);
-                     out.error_message = result.error == ErrorCode::kNone ? std::nullopt
-                                                                          : std::optional<std::string>(result.message);
+                     out.error_message =
+                         result.error == ErrorCode::kNone ? std::nullopt : std::optional<std::string>(result.message);
                      completion->finish_one();
                    });
   }

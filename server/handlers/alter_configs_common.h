@@ -25,8 +25,8 @@ inline void alter_resource(RequestContext& context, int8_t resource_type, const 
   if (resource_type == kBrokerResourceType) {
     const std::string node = std::to_string(context.server().identity.node_id);
     if (!resource_name.empty() && resource_name != node) {
-      done({ErrorCode::kInvalidRequest, "Unexpected broker id, expected " + node + " or empty string, but received " +
-                                            resource_name});
+      done({ErrorCode::kInvalidRequest,
+            "Unexpected broker id, expected " + node + " or empty string, but received " + resource_name});
       return;
     }
     partitions.alter_broker_configs(changes, incremental, validate_only, std::move(done));

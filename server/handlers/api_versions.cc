@@ -2,6 +2,7 @@
 // header is always v0 (the connection takes care of that); a request version above ours is answered by the
 // connection itself in v0 form (KIP-511).
 #include "protocol/messages/api_versions.h"
+
 #include "server/handlers/registry.h"
 
 namespace fjord::server {

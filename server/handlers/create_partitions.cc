@@ -1,5 +1,6 @@
 // CreatePartitions: grows a topic to `count` partitions; explicit assignments may only name this broker.
 #include "protocol/messages/create_partitions.h"
+
 #include "server/handlers/completion.h"
 #include "server/handlers/registry.h"
 

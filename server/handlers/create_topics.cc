@@ -1,6 +1,7 @@
 // CreateTopics: -1 partitions or replication factor means the broker's default (v4+). Manual replica
 // assignments are accepted when they name only this broker. v5+ answers with the created topic's configuration.
 #include "protocol/messages/create_topics.h"
+
 #include <set>
 
 #include "server/handlers/completion.h"
@@ -47,8 +48,10 @@ void handle_create_topics(RequestContext context) {
     cluster::ConfigMap configs;
     bool null_value = false;
     for (const auto& c : topic.configs) {
-      if (!c.value) null_value = true;
-      else configs[c.name] = *c.value;
+      if (!c.value)
+        null_value = true;
+      else
+        configs[c.name] = *c.value;
     }
     if (null_value) {
       out.error_code = wire(ErrorCode::kInvalidConfig);
@@ -57,41 +60,41 @@ void handle_create_topics(RequestContext context) {
     }
     completion->add_one();
     const bool validate_only = request.validate_only;
-    partitions.create_topic(
-        topic.name, partition_count, replication_factor, configs, validate_only,
-        [completion, i, partition_count, &partitions](cluster::AdminResult result) {
-          auto& out = completion->response.topics[i];
-          out.error_code = wire(result.error);
-          if (result.error != ErrorCode::kNone) {
-            out.error_message = result.message;
-            completion->finish_one();
-            return;
-          }
-          out.error_message = std::nullopt;
-          const auto* created = partitions.topic(out.name);
-          if (!created) {  // validate_only: describe what would have been created
-            out.num_partitions = partition_count == -1
-                                     ? static_cast<int32_t>(partitions.settings().get_long("num.partitions"))
-                                     : partition_count;
-            out.replication_factor = 1;
-            completion->finish_one();
-            return;
-          }
-          out.topic_id = created->id;
-          out.num_partitions = created->partitions;
-          out.replication_factor = created->replication_factor;
-          std::vector<protocol::CreateTopicsResponse::CreatableTopicConfigs> entries;
-          for (const auto& resolved : partitions.describe_topic_configs(*created)) {
-            protocol::CreateTopicsResponse::CreatableTopicConfigs entry;
-            entry.name = resolved.name;
-            entry.value = resolved.value;
-            entry.read_only = resolved.read_only;
-            entry.config_source = static_cast<int8_t>(resolved.source);
-            entries.push_back(std::move(entry));
-          }
-          out.configs = std::move(entries);
-          completion->finish_one();
-        });
+    partitions.create_topic(topic.name, partition_count, replication_factor, configs, validate_only,
+                            [completion, i, partition_count, &partitions](cluster::AdminResult result) {
+                              auto& out = completion->response.topics[i];
+                              out.error_code = wire(result.error);
+                              if (result.error != ErrorCode::kNone) {
+                                out.error_message = result.message;
+                                completion->finish_one();
+                                return;
+                              }
+                              out.error_message = std::nullopt;
+                              const auto* created = partitions.topic(out.name);
+                              if (!created) {  // validate_only: describe what would have been created
+                                out.num_partitions =
+                                    partition_count == -1
+                                        ? static_cast<int32_t>(partitions.settings().get_long("num.partitions"))
+                                        : partition_count;
+                                out.replication_factor = 1;
+                                completion->finish_one();
+                                return;
+                              }
+                              out.topic_id = created->id;
+                              out.num_partitions = created->partitions;
+                              out.replication_factor = created->replication_factor;
+                              std::vector<protocol::CreateTopicsResponse::CreatableTopicConfigs> entries;
+                              for (const auto& resolved : partitions.describe_topic_configs(*created)) {
+                                protocol::CreateTopicsResponse::CreatableTopicConfigs entry;
+                                entry.name = resolved.name;
+                                entry.value = resolved.value;
+                                entry.read_only = resolved.read_only;
+                                entry.config_source = static_cast<int8_t>(resolved.source);
+                                entries.push_back(std::move(entry));
+                              }
+                              out.configs = std::move(entries);
+                              completion->finish_one();
+                            });
   }
   completion->all_started();
 }

@@ -1,6 +1,7 @@
 // DeleteRecords: raises each partition's log start offset; -1 means up to the high watermark. Answers with the
 // new low watermark once it is persisted.
 #include "protocol/messages/delete_records.h"
+
 #include "server/handlers/registry.h"
 
 namespace fjord::server {

@@ -1,5 +1,6 @@
 // DeleteTopics: by name (v1-5) or by name or topic id (v6+).
 #include "protocol/messages/delete_topics.h"
+
 #include "server/handlers/completion.h"
 #include "server/handlers/registry.h"
 
@@ -30,7 +31,8 @@ void handle_delete_topics(RequestContext context) {
     out.topic_id = id;
     if (!topic) {
       out.error_code = wire(name ? ErrorCode::kUnknownTopicOrPartition : ErrorCode::kUnknownTopicId);
-      out.error_message = name ? "This server does not host this topic-partition." : "This server does not host this topic ID.";
+      out.error_message =
+          name ? "This server does not host this topic-partition." : "This server does not host this topic ID.";
       continue;
     }
     out.name = topic->name;

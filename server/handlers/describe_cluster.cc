@@ -1,5 +1,6 @@
 // DescribeCluster: this broker is the whole cluster and its controller.
 #include "protocol/messages/describe_cluster.h"
+
 #include "server/handlers/registry.h"
 
 namespace fjord::server {

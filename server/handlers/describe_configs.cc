@@ -1,6 +1,7 @@
 // DescribeConfigs: every key of a topic (resource type 2) or of this broker (4), or the keys asked for, each
 // with its value, source and, on request, synonyms and documentation.
 #include "protocol/messages/describe_configs.h"
+
 #include "server/handlers/registry.h"
 
 namespace fjord::server {
@@ -32,8 +33,8 @@ void handle_describe_configs(RequestContext context) {
     } else if (resource.resource_type == kBrokerResource) {
       if (!resource.resource_name.empty() && resource.resource_name != node) {
         out.error_code = wire(ErrorCode::kInvalidRequest);
-        out.error_message = "Unexpected broker id, expected " + node + " or empty string, but received " +
-                            resource.resource_name;
+        out.error_message =
+            "Unexpected broker id, expected " + node + " or empty string, but received " + resource.resource_name;
         continue;
       }
       configs = partitions.describe_broker_configs();

@@ -3,9 +3,10 @@
 // available the request waits, up to max_wait_ms, for a high watermark to move (long poll). Fetch sessions are
 // not kept: every response is a full one with session id 0, which clients accept. Record data is referenced as
 // file slices, which the connection sends with sendfile.
+#include "protocol/messages/fetch.h"
+
 #include <memory>
 
-#include "protocol/messages/fetch.h"
 #include "server/handlers/registry.h"
 #include "server/probe.h"
 

@@ -1,5 +1,6 @@
 // IncrementalAlterConfigs: SET, DELETE, APPEND and SUBTRACT (the last two on list keys) on single keys.
 #include "protocol/messages/incremental_alter_configs.h"
+
 #include "server/handlers/alter_configs_common.h"
 #include "server/handlers/completion.h"
 #include "server/handlers/registry.h"
@@ -31,8 +32,8 @@ void handle_incremental_alter_configs(RequestContext context) {
                    [completion, i](cluster::AdminResult result) {
                      auto& out = completion->response.responses[i];
                      out.error_code = wire(result.error);
-                     out.error_message = result.error == ErrorCode::kNone ? std::nullopt
-                                                                          : std::optional<std::string>(result.message);
+                     out.error_message =
+                         result.error == ErrorCode::kNone ? std::nullopt : std::optional<std::string>(result.message);
                      completion->finish_one();
                    });
   }

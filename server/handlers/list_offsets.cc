@@ -3,6 +3,7 @@
 // timestamp (v7+), -4 the earliest local offset (v8+, here the log start). Otherwise the first record whose
 // timestamp is at or after the one asked for, or offset and timestamp -1 when there is none.
 #include "protocol/messages/list_offsets.h"
+
 #include "server/handlers/registry.h"
 
 namespace fjord::server {

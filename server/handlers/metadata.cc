@@ -2,6 +2,7 @@
 // list; v1+ with null (empty means none). A missing topic is created on the spot when the broker and the request
 // allow it, so that the same response already names its leaders.
 #include "protocol/messages/metadata.h"
+
 #include "server/handlers/registry.h"
 
 namespace fjord::server {

@@ -1,9 +1,10 @@
 // Produce: each partition's records are validated and appended at once; the response waits until every
 // partition's write may be acknowledged (durable now; replicated to the in-sync replicas later). acks=0 gets no
 // response at all. Versions 0-2 are advertised only because old clients probe for them; they are refused.
+#include "protocol/messages/produce.h"
+
 #include <memory>
 
-#include "protocol/messages/produce.h"
 #include "server/handlers/registry.h"
 
 namespace fjord::server {

@@ -45,9 +45,7 @@ class SimulatedFile final : public File {
 };
 
 namespace {
-[[noreturn]] void not_found(const std::string& path) {
-  throw std::system_error(ENOENT, std::generic_category(), path);
-}
+[[noreturn]] void not_found(const std::string& path) { throw std::system_error(ENOENT, std::generic_category(), path); }
 }  // namespace
 
 std::shared_ptr<File> SimulatedFileSystem::open(const std::string& path, bool create) {

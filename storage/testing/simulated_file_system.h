@@ -37,7 +37,7 @@ class SimulatedFileSystem final : public FileSystem {
  private:
   struct Entry {
     std::shared_ptr<Contents> contents;
-    bool durable = false;  // the directory entry survives a crash
+    bool durable = false;                        // the directory entry survives a crash
     std::shared_ptr<Contents> durable_contents;  // what a crash restores at this name (after renames)
   };
   std::recursive_mutex mutex_;

@@ -23,7 +23,8 @@ class RecoveryTest : public ::testing::Test {
   std::string active_log_path(const Log& log) {
     int64_t base = 0;
     for (const auto& name : fs.list("/data/t-0")) {
-      if (name.size() == 24 && name.substr(20) == ".log") base = std::max<int64_t>(base, std::stoll(name.substr(0, 20)));
+      if (name.size() == 24 && name.substr(20) == ".log")
+        base = std::max<int64_t>(base, std::stoll(name.substr(0, 20)));
     }
     (void)log;
     return "/data/t-0/" + Segment::log_name(base);

@@ -24,10 +24,9 @@ TEST(Crash, KillDuringAcksAllStreamLosesNoAcknowledgedRecord) {
   int64_t next_index = 0;
   size_t in_flight_at_kill = 0;
   for (int round = 0; round < rounds; ++round) {
-    TestProducer producer(broker.bootstrap(), {{"acks", "all"},
-                                               {"linger.ms", "1"},
-                                               {"message.timeout.ms", "5000"},
-                                               {"reconnect.backoff.max.ms", "100"}});
+    TestProducer producer(
+        broker.bootstrap(),
+        {{"acks", "all"}, {"linger.ms", "1"}, {"message.timeout.ms", "5000"}, {"reconnect.backoff.max.ms", "100"}});
     const size_t acked_before = acknowledged.size();
     std::atomic<bool> stop{false};
     std::thread killer([&] {
@@ -97,7 +96,8 @@ TEST_P(RestartTest, KeepsTopicsConfigsOffsetsAndTimestamps) {
   }
   auto check_offsets = [&](const char* when) {
     std::string error;
-    std::unique_ptr<RdKafka::Consumer> consumer(RdKafka::Consumer::create(client_conf(broker.bootstrap()).get(), error));
+    std::unique_ptr<RdKafka::Consumer> consumer(
+        RdKafka::Consumer::create(client_conf(broker.bootstrap()).get(), error));
     int64_t low = -1, high = -1;
     ASSERT_EQ(consumer->query_watermark_offsets("kept", 0, &low, &high, 10000), RdKafka::ERR_NO_ERROR) << when;
     EXPECT_EQ(low, 0) << when;

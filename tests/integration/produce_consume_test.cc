@@ -35,10 +35,9 @@ TEST_P(EveryCodec, RecordsComeBackByteIdenticalAndInOrder) {
   Admin admin(broker->bootstrap());
   ASSERT_EQ(admin.create_topic(topic, partitions), RD_KAFKA_RESP_ERR_NO_ERROR);
   {
-    TestProducer producer(broker->bootstrap(), {{"acks", "all"},
-                                                {"compression.codec", codec},
-                                                {"linger.ms", "5"},
-                                                {"queue.buffering.max.kbytes", "65536"}});
+    TestProducer producer(
+        broker->bootstrap(),
+        {{"acks", "all"}, {"compression.codec", codec}, {"linger.ms", "5"}, {"queue.buffering.max.kbytes", "65536"}});
     for (long i = 0; i < count; ++i) producer.produce(topic, static_cast<int32_t>(i % partitions), seed, i);
     ASSERT_TRUE(producer.flush(120000));
     ASSERT_EQ(static_cast<long>(producer.deliveries.size()), count);
@@ -110,8 +109,9 @@ TEST_F(FetchBehaviour, LogAppendTimeTopicsCarryTheBrokersClock) {
   Admin admin(broker.bootstrap());
   ASSERT_EQ(admin.create_topic("append-time", 1, {{"message.timestamp.type", "LogAppendTime"}}),
             RD_KAFKA_RESP_ERR_NO_ERROR);
-  auto before = std::chrono::duration_cast<std::chrono::milliseconds>(
-                    std::chrono::system_clock::now().time_since_epoch()).count();
+  auto before =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
   TestProducer producer(broker.bootstrap(), {{"acks", "all"}});
   for (int i = 0; i < 10; ++i) producer.produce("append-time", 0, 6, i);
   ASSERT_TRUE(producer.flush(10000));

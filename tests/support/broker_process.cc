@@ -67,14 +67,10 @@ BrokerProcess::~BrokerProcess() {
 }
 
 void BrokerProcess::start() {
-  std::vector<std::string> args = {FJORD_BINARY,
-                                   "broker",
-                                   "--data-dir",
-                                   data_dir_,
-                                   "--listen",
-                                   "127.0.0.1:" + std::to_string(port_),
-                                   "--admin-listen",
-                                   "127.0.0.1:" + std::to_string(admin_port_)};
+  std::vector<std::string> args = {FJORD_BINARY,     "broker",
+                                   "--data-dir",     data_dir_,
+                                   "--listen",       "127.0.0.1:" + std::to_string(port_),
+                                   "--admin-listen", "127.0.0.1:" + std::to_string(admin_port_)};
   args.insert(args.end(), extra_args_.begin(), extra_args_.end());
   pid_ = ::fork();
   if (pid_ == 0) {

@@ -13,9 +13,15 @@ GeneratedRecord generate_record(uint64_t seed, int64_t index) {
   if (rng() % 5 != 0) r.key = "key-" + std::to_string(index);
   size_t size = 0;
   switch (rng() % 10) {
-    case 0: size = 0; break;
-    case 1: size = 16 * 1024 + rng() % 1024; break;
-    default: size = rng() % 1500; break;
+    case 0:
+      size = 0;
+      break;
+    case 1:
+      size = 16 * 1024 + rng() % 1024;
+      break;
+    default:
+      size = rng() % 1500;
+      break;
   }
   r.value.resize(size);
   // Half the records compress well, half do not.
@@ -55,10 +61,10 @@ void TestProducer::produce(const std::string& topic, int32_t partition, uint64_t
   for (;;) {
     RdKafka::Headers* headers = RdKafka::Headers::create();
     for (const auto& [k, v] : record.headers) headers->add(k, v);
-    auto err = producer_->produce(topic, partition, RdKafka::Producer::RK_MSG_COPY,
-                                  const_cast<char*>(record.value.data()), record.value.size(),
-                                  record.key ? record.key->data() : nullptr, record.key ? record.key->size() : 0, 0,
-                                  headers, reinterpret_cast<void*>(index));
+    auto err =
+        producer_->produce(topic, partition, RdKafka::Producer::RK_MSG_COPY, const_cast<char*>(record.value.data()),
+                           record.value.size(), record.key ? record.key->data() : nullptr,
+                           record.key ? record.key->size() : 0, 0, headers, reinterpret_cast<void*>(index));
     if (err == RdKafka::ERR_NO_ERROR) return;
     delete headers;
     if (err != RdKafka::ERR__QUEUE_FULL) throw std::runtime_error(RdKafka::err2str(err));
@@ -167,8 +173,8 @@ rd_kafka_resp_err_t Admin::delete_topic(const std::string& name) {
 
 rd_kafka_resp_err_t Admin::create_partitions(const std::string& name, int total) {
   char error[512];
-  rd_kafka_NewPartitions_t* parts = rd_kafka_NewPartitions_new(name.c_str(), static_cast<size_t>(total), error,
-                                                               sizeof(error));
+  rd_kafka_NewPartitions_t* parts =
+      rd_kafka_NewPartitions_new(name.c_str(), static_cast<size_t>(total), error, sizeof(error));
   rd_kafka_queue_t* queue = rd_kafka_queue_new(handle_);
   rd_kafka_CreatePartitions(handle_, &parts, 1, nullptr, queue);
   rd_kafka_event_t* event = wait(queue);
