@@ -28,7 +28,8 @@ void Server::accept() {
     }
     auto connection = std::make_shared<Connection>(std::move(socket), context_, registry_, limits_);
     connection->start();
-    connections_.remove_if([](const auto& weak) { return weak.expired(); });
+    // Forget closed connections now and then, not on every accept: with many clients that would be quadratic.
+    if (++accepted_ % 1024 == 0) connections_.remove_if([](const auto& weak) { return weak.expired(); });
     connections_.push_back(connection);
     accept();
   });

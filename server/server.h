@@ -27,6 +27,7 @@ class Server {
   asio::ip::tcp::acceptor acceptor_;
   uint16_t port_ = 0;
   std::list<std::weak_ptr<Connection>> connections_;
+  uint64_t accepted_ = 0;
 };
 
 }  // namespace fjord::server

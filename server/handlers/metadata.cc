@@ -17,7 +17,7 @@ MetadataResponse::MetadataResponseTopic describe_topic(const RequestContext& con
   MetadataResponse::MetadataResponseTopic out;
   out.name = topic.name;
   out.topic_id = topic.id;
-  out.is_internal = !topic.name.empty() && topic.name.front() == '_' && topic.name.rfind("__", 0) == 0;
+  out.is_internal = topic.name == "__consumer_offsets" || topic.name == "__transaction_state";
   for (auto* partition : context.server().partitions.partitions_of(topic.name)) {
     MetadataResponse::MetadataResponsePartition p;
     p.partition_index = partition->index();
