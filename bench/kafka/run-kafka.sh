@@ -38,7 +38,8 @@ VERSION_ARGS=()
 if [ -n "${KAFKA_VERSION:-}" ]; then
   VERSION_ARGS=("-Dkafka.version=$KAFKA_VERSION")
 fi
-STAMP="$LIB/.resolved-${KAFKA_VERSION:-default}"
+# lib/ is re-resolved when pom.xml or KAFKA_VERSION changes.
+STAMP="$LIB/.resolved-$(cksum < "$HERE/pom.xml" | cut -d' ' -f1)-${KAFKA_VERSION:-default}"
 
 # --- 1. classpath: resolve once into bench/kafka/lib/ ------------------------------
 if [ ! -f "$STAMP" ]; then
