@@ -136,6 +136,7 @@ TEST(HostileInput, MemoryDoesNotGrowUnderABarrage) {
   long before = broker.resident_kb();
   barrage(static_cast<int>(scaled(200, 1000)));
   long after = broker.resident_kb();
+  std::printf("resident memory: %ld kB before the barrage, %ld kB after\n", before, after);
   EXPECT_LT(after - before, 8 * 1024) << "resident memory grew from " << before << " kB to " << after << " kB";
   EXPECT_TRUE(normal_client_works(broker));
 }
