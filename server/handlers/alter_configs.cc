@@ -3,7 +3,6 @@
 #include "protocol/messages/alter_configs.h"
 
 #include "server/handlers/alter_configs_common.h"
-#include "server/handlers/completion.h"
 #include "server/handlers/registry.h"
 
 namespace fjord::server {
@@ -21,13 +20,7 @@ void handle_alter_configs(RequestContext context) {
     for (const auto& c : resource.configs) changes.push_back({c.name, c.value, cluster::ConfigChange::Op::kSet});
     completion->add_one();
     alter_resource(context, resource.resource_type, resource.resource_name, changes, false, request.validate_only,
-                   [completion, i](cluster::AdminResult result) {
-                     auto& out = completion->response.responses[i];
-                     out.error_code = wire(result.error);
-                     out.error_message =
-                         result.error == ErrorCode::kNone ? std::nullopt : std::optional<std::string>(result.message);
-                     completion->finish_one();
-                   });
+                   record_resource_outcome(completion, i));
   }
   completion->all_started();
 }

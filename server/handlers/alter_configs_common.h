@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "cluster/partition_manager.h"
+#include "server/handlers/completion.h"
 #include "server/request_context.h"
 
 namespace fjord::server {
@@ -33,6 +34,17 @@ inline void alter_resource(RequestContext& context, int8_t resource_type, const 
     return;
   }
   done({ErrorCode::kInvalidRequest, "Unsupported resource type " + std::to_string(resource_type)});
+}
+
+// The callback that records one resource's outcome in `responses[index]` and counts it done.
+template <typename Response>
+cluster::AdminCallback record_resource_outcome(std::shared_ptr<Completion<Response>> completion, size_t index) {
+  return [completion, index](cluster::AdminResult result) {
+    auto& out = completion->response.responses[index];
+    out.error_code = wire(result.error);
+    out.error_message = result.error == ErrorCode::kNone ? std::nullopt : std::optional<std::string>(result.message);
+    completion->finish_one();
+  };
 }
 
 }  // namespace fjord::server

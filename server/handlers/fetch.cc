@@ -27,13 +27,14 @@ struct FetchInProgress : std::enable_shared_from_this<FetchInProgress> {
   bool answered = false;
 
   // Reads what is available now. Returns the bytes of record data and whether any partition reported an error.
-  FetchResponse build(int64_t& bytes, bool& any_error) const;
+  // `for_sending` is false when a waiting fetch only checks whether enough has arrived.
+  FetchResponse build(int64_t& bytes, bool& any_error, bool for_sending) const;
   void answer();
   void wait();
   void on_partition_change(const std::string& topic, int32_t index);
 };
 
-FetchResponse FetchInProgress::build(int64_t& bytes, bool& any_error) const {
+FetchResponse FetchInProgress::build(int64_t& bytes, bool& any_error, bool for_sending) const {
   auto& partitions = context.server().partitions;
   const int16_t version = context.version();
   FetchResponse response;
@@ -92,7 +93,7 @@ FetchResponse FetchInProgress::build(int64_t& bytes, bool& any_error) const {
       protocol::Records records;
       for (auto& slice : read.slices) records.append_file(std::move(slice));
       for (auto& owned : read.owned) {
-        context.server().probe.copied_record_bytes.Increment(static_cast<double>(owned.size()));
+        if (for_sending) context.server().probe.copied_record_bytes.Increment(static_cast<double>(owned.size()));
         records.append_owned(std::move(owned));
       }
       out.records = std::move(records);
@@ -108,7 +109,7 @@ void FetchInProgress::answer() {
   deadline.reset();
   int64_t bytes = 0;
   bool any_error = false;
-  context.respond(build(bytes, any_error));
+  context.respond(build(bytes, any_error, true));
 }
 
 void FetchInProgress::wait() {
@@ -137,7 +138,7 @@ void FetchInProgress::on_partition_change(const std::string& topic, int32_t inde
   if (answered) return;
   int64_t bytes = 0;
   bool any_error = false;
-  build(bytes, any_error);
+  build(bytes, any_error, false);
   if (bytes >= request.min_bytes || any_error) {
     answer();
     return;
@@ -163,7 +164,7 @@ void handle_fetch(RequestContext context) {
   auto fetch = std::make_shared<FetchInProgress>(std::move(context), std::move(request));
   int64_t bytes = 0;
   bool any_error = false;
-  auto response = fetch->build(bytes, any_error);
+  auto response = fetch->build(bytes, any_error, true);
   if (bytes >= fetch->request.min_bytes || any_error || fetch->request.max_wait_ms <= 0) {
     fetch->answered = true;
     fetch->context.respond(response);

@@ -2,7 +2,6 @@
 #include "protocol/messages/incremental_alter_configs.h"
 
 #include "server/handlers/alter_configs_common.h"
-#include "server/handlers/completion.h"
 #include "server/handlers/registry.h"
 
 namespace fjord::server {
@@ -29,13 +28,7 @@ void handle_incremental_alter_configs(RequestContext context) {
     }
     completion->add_one();
     alter_resource(context, resource.resource_type, resource.resource_name, changes, true, request.validate_only,
-                   [completion, i](cluster::AdminResult result) {
-                     auto& out = completion->response.responses[i];
-                     out.error_code = wire(result.error);
-                     out.error_message =
-                         result.error == ErrorCode::kNone ? std::nullopt : std::optional<std::string>(result.message);
-                     completion->finish_one();
-                   });
+                   record_resource_outcome(completion, i));
   }
   completion->all_started();
 }
