@@ -1,41 +1,148 @@
 #!/usr/bin/env python3
-"""Renders bench/results/latest.json (from broker_bench) as the Markdown table in bench/results/latest.md."""
+"""Renders bench/results/latest.json (written by broker_bench) as Markdown tables (latest.md, which README
+includes) and a chart (latest.png)."""
 import json
 import pathlib
 
 root = pathlib.Path(__file__).resolve().parent
 report = json.loads((root / "results/latest.json").read_text())
-loopback = report["loopback_MBps"]
-lines = [
-    "| record | acks | partitions | Fjord produce rec/s (MB/s) | mock produce rec/s (MB/s) | Fjord / mock | "
-    "Fjord produce p50 / p99 / p99.9 ms at max rate | Fjord consume rec/s (MB/s) | share of loopback |",
-    "|---|---|---|---|---|---|---|---|---|",
-]
-for row in report["workloads"]:
-    f, m = row["fjord"], row["mock"]
-    lines.append(
-        f"| {row['record_bytes']} B | {row['acks']} | {row['partitions']} "
-        f"| {f['produce_records_per_s']:,.0f} ({f['produce_MBps']:.0f}) "
-        f"| {m['produce_records_per_s']:,.0f} ({m['produce_MBps']:.0f}) "
-        f"| {row['produce_ratio']:.2f} "
-        f"| {f['produce_p50_ms']:.1f} / {f['produce_p99_ms']:.1f} / {f['produce_p999_ms']:.1f} "
-        f"| {f['consume_records_per_s']:,.0f} ({f['consume_MBps']:.0f}) "
-        f"| {f['consume_MBps'] / loopback:.2f} |")
-pf, pm = report["paced_latency"]["fjord"], report["paced_latency"]["mock"]
-lines += [
-    "",
-    f"Produce latency at a steady 5,000 records/s (1 KiB, acks=all, 1 partition): Fjord p50 {pf['p50_ms']:.2f} / "
-    f"p99 {pf['p99_ms']:.2f} / p99.9 {pf['p999_ms']:.2f} ms; mock p50 {pm['p50_ms']:.2f} / p99 {pm['p99_ms']:.2f} / "
-    f"p99.9 {pm['p999_ms']:.2f} ms.",
-    f"Startup to the first answered request: {report['startup_ms_median']:.1f} ms (median of 5). "
-    f"Idle resident memory with 8 partitions: {report['idle_rss_MB']:.1f} MB.",
-    f"This machine: {report['cores']} cores; loopback {loopback:,.0f} MB/s; disk {report['disk_fsync_1MiB_MBps']:.0f} "
-    f"MB/s writing 1 MiB per fdatasync, 4 KiB write + fdatasync p50 {report['disk_fsync_4KiB_p50_ms']:.2f} ms. "
-    f"Client: librdkafka {report['librdkafka']}. Each figure is the median of {report['repeat']} runs.",
-    "",
-    "Fjord acknowledges only after fsync; the mock keeps records in memory. The mock's consumer numbers are not "
-    "shown: librdkafka 2.0.2's mock answers each fetch with very little data (a few thousand records/s), so "
-    "consumption is compared with the machine's loopback bandwidth instead.",
-]
-(root / "results/latest.md").write_text("\n".join(lines) + "\n")
-print("\n".join(lines))
+machine = report["machine"]
+loopback = machine["loopback_MBps"]
+out = []
+
+
+def fmt(v, digits=0):
+    return f"{v:,.{digits}f}" if isinstance(v, (int, float)) else "n/a"
+
+
+def ratio(a, b):
+    return f"{a / b:.2f}" if b else "n/a"
+
+
+if "compare" in report:
+    c = report["compare"]
+    brokers = ["fjord", "fjord-nosync", "kafka", "kafka-fsync", "mock"]
+    startup = report.get("scale", {}).get("startup_ms", {})
+    half = {row["workload"]: row for row in c["half_of_kafka_max"]}
+    out.append("### Fjord and Apache Kafka, same client, same run")
+    out.append("")
+    out.append("OpenMessaging-style workload: one topic, 8 partitions, 1 KiB records, acks=all. Throughput at the "
+               "client's maximum rate; latency at half of Kafka's maximum rate.")
+    out.append("")
+    out.append("| broker | produce MB/s (rec/s) | produce p50 / p99 / p99.9 ms | end-to-end p50 / p99 ms | "
+               "CPU s per GB | peak RSS MB | startup ms |")
+    out.append("|---|---|---|---|---|---|---|")
+    head = next(r for r in c["max_rate"] if r["workload"] == "omb-1KiB-8p" and r["acks"] == "all")
+    for b in brokers:
+        m = head[b]
+        h = half["omb-1KiB-8p"][b]
+        out.append(
+            f"| {b} | {fmt(m['MBps'])} ({fmt(m['records_per_s'])}) | {fmt(h['p50_ms'], 1)} / {fmt(h['p99_ms'], 1)} / "
+            f"{fmt(h['p999_ms'], 1)} | {fmt(h['e2e_p50_ms'], 1)} / {fmt(h['e2e_p99_ms'], 1)} | "
+            f"{fmt(m.get('cpu_s_per_GB'), 2)} | {fmt(c.get('peak_rss_MB', {}).get(b), 0)} | "
+            f"{fmt(startup.get(b.split('-')[0]) if b in ('fjord', 'kafka') else None, 1)} |")
+    out.append("")
+    out.append("Every workload at the maximum rate (records/s, and Fjord / Kafka at each one's default durability):")
+    out.append("")
+    out.append("| workload | acks | fjord | fjord-nosync | kafka | kafka-fsync | mock | fjord / kafka | "
+               "fjord-nosync / kafka | consume fjord / kafka MB/s |")
+    out.append("|---|---|---|---|---|---|---|---|---|---|")
+    for r in c["max_rate"]:
+        out.append(
+            f"| {r['workload']} | {r['acks']} | " + " | ".join(fmt(r[b]['records_per_s']) for b in brokers) +
+            f" | {ratio(r['fjord']['records_per_s'], r['kafka']['records_per_s'])} | "
+            f"{ratio(r['fjord-nosync']['records_per_s'], r['kafka']['records_per_s'])} | "
+            f"{fmt(r['fjord']['consume_MBps'])} / {fmt(r['kafka']['consume_MBps'])} |")
+    out.append("")
+    out.append("Produce p99 ms at half of Kafka's maximum rate, acks=all (and Fjord / Kafka):")
+    out.append("")
+    out.append("| workload | rate rec/s | fjord | fjord-nosync | kafka | kafka-fsync | mock | fjord / kafka |")
+    out.append("|---|---|---|---|---|---|---|---|")
+    for r in c["half_of_kafka_max"]:
+        out.append(f"| {r['workload']} | {fmt(r['rate'])} | " + " | ".join(fmt(r[b]['p99_ms'], 1) for b in brokers) +
+                   f" | {ratio(r['fjord']['p99_ms'], r['kafka']['p99_ms'])} |")
+    out.append("")
+    out.append("Brokers: " + "; ".join(f"**{k}**: {v}" for k, v in c["brokers"].items()) + ".")
+    out.append("")
+
+if "scale" in report:
+    s = report["scale"]
+    out.append("### How cost grows")
+    out.append("")
+    out.append("| | fjord | kafka | fjord / kafka |")
+    out.append("|---|---|---|---|")
+    out.append(f"| startup to first answer, ms | {fmt(s['startup_ms']['fjord'], 1)} | {fmt(s['startup_ms']['kafka'], 1)} | "
+               f"{ratio(s['startup_ms']['fjord'], s['startup_ms']['kafka'])} |")
+    for n in ["8", "1000", "10000"]:
+        f, k = s["partitions"]["fjord"][n], s["partitions"]["kafka"][n]
+        out.append(f"| {n} partitions: produce rec/s (1 KiB, acks=all) | {fmt(f['produce']['records_per_s'])} | "
+                   f"{fmt(k['produce']['records_per_s'])} | {ratio(f['produce']['records_per_s'], k['produce']['records_per_s'])} |")
+        out.append(f"| {n} partitions: resident MB | {fmt(f['rss_MB'])} | {fmt(k['rss_MB'])} | "
+                   f"{ratio(f['rss_MB'], k['rss_MB'])} |")
+        out.append(f"| {n} partitions: topic creation s | {fmt(f['create_s'], 2)} | {fmt(k['create_s'], 2)} | |")
+    fi, ki = s["idle_connections"]["fjord"], s["idle_connections"]["kafka"]
+    out.append(f"| {fi['connections']:,} idle connections: resident MB | {fmt(fi['rss_MB'])} | {fmt(ki['rss_MB'])} | "
+               f"{ratio(fi['rss_MB'], ki['rss_MB'])} |")
+    for size in ["1GB", "10GB"]:
+        f, k = s["restart"]["fjord"][size], s["restart"]["kafka"][size]
+        out.append(f"| restart with {size} of log, clean stop: ms to serving | {fmt(f['clean_ms'])} | {fmt(k['clean_ms'])} | "
+                   f"{ratio(f['clean_ms'], k['clean_ms'])} |")
+        out.append(f"| restart with {size} of log, after kill -9: ms to serving | {fmt(f['after_kill_ms'])} | "
+                   f"{fmt(k['after_kill_ms'])} | {ratio(f['after_kill_ms'], k['after_kill_ms'])} |")
+    out.append("")
+
+if "foundation" in report:
+    f = report["foundation"]
+    out.append("### Fjord against librdkafka's in-memory mock cluster")
+    out.append("")
+    out.append("| record | acks | partitions | Fjord produce rec/s (MB/s) | mock produce rec/s (MB/s) | Fjord / mock | "
+               "Fjord consume MB/s | share of loopback |")
+    out.append("|---|---|---|---|---|---|---|---|")
+    for r in f["workloads"]:
+        a, m = r["fjord"], r["mock"]
+        out.append(f"| {r['record_bytes']} B | {r['acks']} | {r['partitions']} | {fmt(a['records_per_s'])} ({fmt(a['MBps'])}) | "
+                   f"{fmt(m['records_per_s'])} ({fmt(m['MBps'])}) | {ratio(a['records_per_s'], m['records_per_s'])} | "
+                   f"{fmt(a['consume_MBps'])} | {a['consume_MBps'] / loopback:.2f} |")
+    pf, pm = f["paced_5000"]["fjord"], f["paced_5000"]["mock"]
+    out.append("")
+    out.append(f"At a steady 5,000 records/s (1 KiB, acks=all, 1 partition): Fjord produce p50 {pf['p50_ms']:.2f} / "
+               f"p99 {pf['p99_ms']:.2f} / p99.9 {pf['p999_ms']:.2f} ms; mock {pm['p50_ms']:.2f} / {pm['p99_ms']:.2f} / "
+               f"{pm['p999_ms']:.2f} ms. The mock's consume numbers are not shown: librdkafka {machine['librdkafka']}'s "
+               "mock serves only a few thousand records/s per partition.")
+    out.append("")
+
+out.append(f"This machine: {machine['cores']} cores; loopback {fmt(loopback)} MB/s; disk {fmt(machine['disk_fsync_1MiB_MBps'])} "
+           f"MB/s writing 1 MiB per fdatasync, 4 KiB write + fdatasync p50 {machine['disk_fsync_4KiB_p50_ms']:.2f} ms. "
+           f"Client: librdkafka {machine['librdkafka']} for every broker. Medians of {machine['repeat']} runs. "
+           "Fjord acknowledges only after fsync unless it says nosync; Kafka's default never fsyncs.")
+(root / "results/latest.md").write_text("\n".join(out) + "\n")
+print("\n".join(out))
+
+# The chart: throughput per workload and broker, and latency at half of Kafka's maximum.
+try:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+except ImportError:
+    raise SystemExit(0)
+if "compare" in report:
+    c = report["compare"]
+    brokers = ["fjord", "fjord-nosync", "kafka", "kafka-fsync", "mock"]
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(11, 8))
+    labels = [f"{r['workload']}\nacks={r['acks']}" for r in c["max_rate"]]
+    width = 0.16
+    for i, b in enumerate(brokers):
+        top.bar([x + i * width for x in range(len(labels))], [r[b]["MBps"] for r in c["max_rate"]], width, label=b)
+    top.set_xticks([x + 2 * width for x in range(len(labels))], labels, fontsize=8)
+    top.set_ylabel("produce MB/s (max rate)")
+    top.legend(fontsize=8)
+    rows = c["half_of_kafka_max"]
+    for i, b in enumerate(brokers):
+        bottom.bar([x + i * width for x in range(len(rows))], [r[b]["p99_ms"] for r in rows], width, label=b)
+    bottom.set_xticks([x + 2 * width for x in range(len(rows))], [f"{r['workload']}\n{r['rate']:,.0f} rec/s" for r in rows],
+                      fontsize=8)
+    bottom.set_ylabel("produce p99 ms at half of Kafka's max (acks=all)")
+    bottom.set_yscale("log")
+    fig.suptitle(f"Fjord vs Apache Kafka vs librdkafka mock — {machine['cores']} cores, librdkafka {machine['librdkafka']}")
+    fig.tight_layout()
+    fig.savefig(root / "results/latest.png", dpi=90)

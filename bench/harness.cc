@@ -1,0 +1,227 @@
+#include "bench/harness.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+namespace fjord::bench {
+
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+double median(std::vector<double> values) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  return values[values.size() / 2];
+}
+
+double percentile(const std::vector<double>& sorted, double p) {
+  if (sorted.empty()) return 0;
+  size_t i = std::min(sorted.size() - 1, static_cast<size_t>(p * static_cast<double>(sorted.size())));
+  return sorted[i];
+}
+
+int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+  socklen_t n = sizeof(a);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &n);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+bool answers_api_versions(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
+  // size 10: ApiVersions (18) v0, correlation id 0, client id ""
+  const uint8_t request[] = {0, 0, 0, 10, 0, 18, 0, 0, 0, 0, 0, 0, 0, 0};
+  ok = ok && ::send(fd, request, sizeof(request), MSG_NOSIGNAL) == sizeof(request);
+  uint8_t answer[8];
+  ok = ok && ::recv(fd, answer, sizeof(answer), MSG_WAITALL) == sizeof(answer);
+  ::close(fd);
+  return ok;
+}
+
+ProcessStats process_stats(pid_t pid) {
+  ProcessStats s;
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string content((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  auto close_paren = content.rfind(')');
+  if (close_paren != std::string::npos) {
+    std::istringstream fields(content.substr(close_paren + 2));
+    std::string field;
+    std::vector<std::string> values;
+    while (fields >> field) values.push_back(field);
+    // After the command: state is field 3, utime 14, stime 15 (1-based in proc(5)).
+    if (values.size() > 13) {
+      s.cpu_seconds = (std::stod(values[11]) + std::stod(values[12])) / static_cast<double>(sysconf(_SC_CLK_TCK));
+    }
+  }
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) s.resident_mb = std::stod(line.substr(6)) / 1024.0;
+    if (line.rfind("VmHWM:", 0) == 0) s.peak_resident_mb = std::stod(line.substr(6)) / 1024.0;
+  }
+  return s;
+}
+
+BrokerProcess::BrokerProcess(std::string name, std::string description, std::vector<std::string> command,
+                             std::string data_dir, std::string log_path)
+    : name_(std::move(name)),
+      description_(std::move(description)),
+      command_(std::move(command)),
+      data_dir_(std::move(data_dir)),
+      log_path_(std::move(log_path)),
+      port_(free_port()),
+      port2_(free_port()),
+      port3_(free_port()) {}
+
+BrokerProcess::~BrokerProcess() { stop(); }
+
+double BrokerProcess::start() {
+  std::vector<std::string> args;
+  for (auto arg : command_) {
+    auto replace = [&](const std::string& key, const std::string& value) {
+      for (size_t at; (at = arg.find(key)) != std::string::npos;) arg.replace(at, key.size(), value);
+    };
+    replace("{DATA}", data_dir_);
+    replace("{PORT}", std::to_string(port_));
+    replace("{PORT2}", std::to_string(port2_));
+    replace("{PORT3}", std::to_string(port3_));
+    args.push_back(arg);
+  }
+  auto started = Clock::now();
+  pid_ = ::fork();
+  if (pid_ == 0) {
+    int log = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    ::dup2(log, 1);
+    ::dup2(log, 2);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  while (!answers_api_versions(port_)) {
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      throw std::runtime_error(name_ + " exited at start; see " + log_path_);
+    }
+    if (seconds_since(started) > 120) throw std::runtime_error(name_ + " did not start; see " + log_path_);
+    std::this_thread::sleep_for(std::chrono::microseconds(500));
+  }
+  return seconds_since(started) * 1000;
+}
+
+void BrokerProcess::stop() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGTERM);
+  ::waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+}
+
+void BrokerProcess::kill() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  ::waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+}
+
+void BrokerProcess::create_topic(const std::string& topic, int partitions) {
+  admin_create_topic(bootstrap(), topic, partitions);
+}
+
+void BrokerProcess::delete_topic(const std::string& topic) { admin_delete_topic(bootstrap(), topic); }
+
+struct MockBroker::Impl {
+  rd_kafka_t* handle = nullptr;
+  rd_kafka_mock_cluster_t* cluster = nullptr;
+};
+
+MockBroker::MockBroker() : impl_(std::make_unique<Impl>()) {}
+MockBroker::~MockBroker() { stop(); }
+
+std::string MockBroker::description() const {
+  return std::string("librdkafka ") + rd_kafka_version_str() + " mock cluster, in memory, in the benchmark process";
+}
+
+double MockBroker::start() {
+  auto started = Clock::now();
+  char error[256];
+  impl_->handle = rd_kafka_new(RD_KAFKA_PRODUCER, rd_kafka_conf_new(), error, sizeof(error));
+  impl_->cluster = rd_kafka_mock_cluster_new(impl_->handle, 1);
+  bootstrap_ = rd_kafka_mock_cluster_bootstraps(impl_->cluster);
+  return seconds_since(started) * 1000;
+}
+
+void MockBroker::stop() {
+  if (impl_->cluster) rd_kafka_mock_cluster_destroy(impl_->cluster);
+  if (impl_->handle) rd_kafka_destroy(impl_->handle);
+  impl_->cluster = nullptr;
+  impl_->handle = nullptr;
+}
+
+void MockBroker::create_topic(const std::string& topic, int partitions) {
+  rd_kafka_mock_topic_create(impl_->cluster, topic.c_str(), partitions, 1);
+}
+
+namespace {
+
+template <typename Call>
+void admin(const std::string& bootstrap, Call call) {
+  char error[256];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), error, sizeof(error));
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof(error));
+  rd_kafka_queue_t* queue = rd_kafka_queue_new(rk);
+  rd_kafka_AdminOptions_t* options = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_ANY);
+  rd_kafka_AdminOptions_set_operation_timeout(options, 120000, error, sizeof(error));
+  rd_kafka_AdminOptions_set_request_timeout(options, 120000, error, sizeof(error));
+  call(rk, options, queue);
+  if (auto* event = rd_kafka_queue_poll(queue, 180000)) rd_kafka_event_destroy(event);
+  rd_kafka_AdminOptions_destroy(options);
+  rd_kafka_queue_destroy(queue);
+  rd_kafka_destroy(rk);
+}
+
+}  // namespace
+
+void admin_create_topic(const std::string& bootstrap, const std::string& topic, int partitions) {
+  admin(bootstrap, [&](rd_kafka_t* rk, rd_kafka_AdminOptions_t* options, rd_kafka_queue_t* queue) {
+    char error[256];
+    rd_kafka_NewTopic_t* t = rd_kafka_NewTopic_new(topic.c_str(), partitions, 1, error, sizeof(error));
+    rd_kafka_CreateTopics(rk, &t, 1, options, queue);
+    rd_kafka_NewTopic_destroy(t);
+  });
+}
+
+void admin_delete_topic(const std::string& bootstrap, const std::string& topic) {
+  admin(bootstrap, [&](rd_kafka_t* rk, rd_kafka_AdminOptions_t* options, rd_kafka_queue_t* queue) {
+    rd_kafka_DeleteTopic_t* t = rd_kafka_DeleteTopic_new(topic.c_str());
+    rd_kafka_DeleteTopics(rk, &t, 1, options, queue);
+    rd_kafka_DeleteTopic_destroy(t);
+  });
+}
+
+}  // namespace fjord::bench

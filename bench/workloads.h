@@ -1,0 +1,42 @@
+// What the benchmark does to a broker, through librdkafka as any application would.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace fjord::bench {
+
+struct ProduceSpec {
+  std::string topic;
+  int partitions = 1;
+  size_t record_bytes = 1024;
+  size_t records = 0;
+  std::string acks = "all";
+  double rate = 0;                  // records per second; 0: as fast as the client can
+  bool measure_end_to_end = false;  // a consumer tails the topic while producing
+};
+
+struct ProduceStats {
+  double records_per_second = 0;
+  double megabytes_per_second = 0;
+  // From produce() to the delivery report: what an application waits for an acknowledgement.
+  double p50_ms = 0, p99_ms = 0, p999_ms = 0;
+  // From produce() to the record reaching a consumer (only with measure_end_to_end).
+  double end_to_end_p50_ms = 0, end_to_end_p99_ms = 0;
+  size_t failed = 0;
+};
+
+// Records round-robin over the partitions; each carries its send time in its first 8 bytes. One warm-up record
+// per partition goes first, outside the measurement (so a topic holds records + partitions afterwards).
+ProduceStats produce(const std::string& bootstrap, const ProduceSpec& spec);
+
+// Reads every partition from the beginning until `records` arrived (or 30 s passed): records per second from
+// the first record on.
+double consume(const std::string& bootstrap, const std::string& topic, int partitions, size_t records);
+
+// Opens `count` connections that each complete an ApiVersions exchange and then stay idle. Returns the open
+// sockets (the caller closes them with close_all).
+std::vector<int> open_idle_connections(int port, int count);
+void close_all(std::vector<int>& sockets);
+
+}  // namespace fjord::bench
