@@ -109,15 +109,16 @@ struct Workload {
 json max_rate_run(Broker& broker, const Workload& w, const std::string& acks, const std::string& topic) {
   broker.create_topic(topic, w.partitions);
   ProcessStats before = broker.pid() > 0 ? process_stats(broker.pid()) : ProcessStats{};
-  ProduceSpec spec{topic, w.partitions, w.record_bytes, w.records, acks};
+  ProduceSpec spec{topic, w.partitions, w.record_bytes, w.records, w.records / 4, acks};
   auto produced = produce(broker.bootstrap(), spec);
-  double consumed = consume(broker.bootstrap(), topic, w.partitions, w.records + static_cast<size_t>(w.partitions));
+  size_t stored = w.records + spec.warmup_records + static_cast<size_t>(w.partitions);
+  double consumed = consume(broker.bootstrap(), topic, w.partitions, stored);
   json run = produce_json(produced);
   run["consume_records_per_s"] = consumed;
   run["consume_MBps"] = consumed * static_cast<double>(w.record_bytes) / 1e6;
   if (broker.pid() > 0) {
     ProcessStats after = process_stats(broker.pid());
-    double gigabytes = 2.0 * static_cast<double>(w.records * w.record_bytes) / 1e9;  // in and out
+    double gigabytes = 2.0 * static_cast<double>(stored * w.record_bytes) / 1e9;  // in and out
     run["cpu_s_per_GB"] = (after.cpu_seconds - before.cpu_seconds) / gigabytes;
   }
   broker.delete_topic(topic);
@@ -129,8 +130,9 @@ json max_rate_run(Broker& broker, const Workload& w, const std::string& acks, co
 
 json paced_run(Broker& broker, const Workload& w, double rate, const std::string& topic) {
   broker.create_topic(topic, w.partitions);
-  size_t records = static_cast<size_t>(rate * 5);  // five seconds
-  ProduceSpec spec{topic, w.partitions, w.record_bytes, records, "all", rate, true};
+  // One second of warm-up, five measured.
+  ProduceSpec spec{topic, w.partitions, w.record_bytes, static_cast<size_t>(rate * 5), static_cast<size_t>(rate), "all",
+                   rate,  true};
   auto produced = produce(broker.bootstrap(), spec);
   broker.delete_topic(topic);
   say("    %-12s %s at %.0f rec/s: produce p50 %.2f p99 %.2f p99.9 %.2f ms, end to end p50 %.2f p99 %.2f ms\n",
@@ -258,7 +260,7 @@ double startup_ms(const Options& o, const std::string& name) {
 void fill(Broker& broker, double gigabytes) {
   const std::string topic = "fill";
   broker.create_topic(topic, 8);
-  ProduceSpec spec{topic, 8, 1024, static_cast<size_t>(gigabytes * 1e9 / 1024), "1"};
+  ProduceSpec spec{topic, 8, 1024, static_cast<size_t>(gigabytes * 1e9 / 1024), 0, "1"};
   produce(broker.bootstrap(), spec);
 }
 
@@ -278,7 +280,8 @@ json suite_scale(const Options& o) {
       auto created = Clock::now();
       broker->create_topic(topic, partitions);
       double create_s = seconds_since(created);
-      ProduceSpec spec{topic, partitions, 1024, static_cast<size_t>(200'000 * o.scale), "all"};
+      size_t records = static_cast<size_t>(200'000 * o.scale);
+      ProduceSpec spec{topic, partitions, 1024, records, records / 4, "all"};
       auto produced = produce(broker->bootstrap(), spec);
       auto stats = process_stats(broker->pid());
       out["partitions"][name][std::to_string(partitions)] = {{"create_s", create_s},

@@ -155,23 +155,38 @@ ProduceStats produce(const std::string& bootstrap, const ProduceSpec& spec) {
     tail->wait_for(static_cast<size_t>(spec.partitions), 60);
     tail->reset();
   }
-  auto started = Clock::now();
-  for (size_t i = 0; i < spec.records; ++i) {
-    if (spec.rate > 0) {
-      auto due = started + std::chrono::duration_cast<Clock::duration>(
-                               std::chrono::duration<double>(static_cast<double>(i) / spec.rate));
-      while (Clock::now() < due) producer->poll(0);
+  // Sends records [first, first + count) at spec.rate (0: as fast as possible); only those with an index get
+  // their latency recorded.
+  auto send = [&](size_t count, bool measured) {
+    auto started = Clock::now();
+    for (size_t i = 0; i < count; ++i) {
+      if (spec.rate > 0) {
+        auto due = started + std::chrono::duration_cast<Clock::duration>(
+                                 std::chrono::duration<double>(static_cast<double>(i) / spec.rate));
+        while (Clock::now() < due) producer->poll(0);
+      }
+      int64_t sent = now_ns();
+      if (measured) delivery.sent_ns[i] = sent;
+      std::memcpy(payload.data(), &sent, 8);
+      void* opaque = measured ? reinterpret_cast<void*>(i + 1) : nullptr;
+      while (producer->produce(spec.topic, static_cast<int32_t>(i % static_cast<size_t>(spec.partitions)),
+                               RdKafka::Producer::RK_MSG_COPY, payload.data(), payload.size(), nullptr, 0, 0, nullptr,
+                               opaque) == RdKafka::ERR__QUEUE_FULL) {
+        producer->poll(1);
+      }
+      if (i % 1024 == 0) producer->poll(0);
     }
-    int64_t sent = now_ns();
-    delivery.sent_ns[i] = sent;
-    std::memcpy(payload.data(), &sent, 8);
-    while (producer->produce(spec.topic, static_cast<int32_t>(i % static_cast<size_t>(spec.partitions)),
-                             RdKafka::Producer::RK_MSG_COPY, payload.data(), payload.size(), nullptr, 0, 0, nullptr,
-                             reinterpret_cast<void*>(i + 1)) == RdKafka::ERR__QUEUE_FULL) {
-      producer->poll(1);
+  };
+  if (spec.warmup_records > 0) {
+    send(spec.warmup_records, false);
+    producer->flush(300000);
+    if (tail) {
+      tail->wait_for(spec.warmup_records, 60);
+      tail->reset();
     }
-    if (i % 1024 == 0) producer->poll(0);
   }
+  auto started = Clock::now();
+  send(spec.records, true);
   producer->flush(300000);
   double elapsed = seconds_since(started);
 

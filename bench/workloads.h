@@ -11,6 +11,9 @@ struct ProduceSpec {
   int partitions = 1;
   size_t record_bytes = 1024;
   size_t records = 0;
+  // Produced first at the same rate and not measured: brokers (the JVM's compiler, a new partition's files)
+  // need a moment before they run at their steady speed, as OpenMessaging Benchmark's warm-up phase allows.
+  size_t warmup_records = 0;
   std::string acks = "all";
   double rate = 0;                  // records per second; 0: as fast as the client can
   bool measure_end_to_end = false;  // a consumer tails the topic while producing
@@ -27,7 +30,8 @@ struct ProduceStats {
 };
 
 // Records round-robin over the partitions; each carries its send time in its first 8 bytes. One warm-up record
-// per partition goes first, outside the measurement (so a topic holds records + partitions afterwards).
+// per partition goes first, then the warm-up records, outside the measurement (so a topic holds records +
+// warmup_records + partitions afterwards).
 ProduceStats produce(const std::string& bootstrap, const ProduceSpec& spec);
 
 // Reads every partition from the beginning until `records` arrived (or 30 s passed): records per second from

@@ -26,12 +26,13 @@ void put_size(std::vector<uint8_t>& out, uint32_t v) {
 
 Connection::Connection(asio::ip::tcp::socket socket, ServerContext& server, const HandlerRegistry& registry,
                        ConnectionLimits limits)
-    : socket_(std::move(socket)), server_(server), registry_(registry), limits_(limits), staging_(kStagingSize) {
+    : socket_(std::move(socket)), server_(server), registry_(registry), limits_(limits) {
   std::error_code ec;
   auto endpoint = socket_.remote_endpoint(ec);
   peer_ = ec ? "unknown" : endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
-  socket_.native_non_blocking(true, ec);
+  // Non-blocking for this code's own reads and for sendfile: without it a synchronous read would wait in poll().
+  socket_.non_blocking(true, ec);
   server_.probe.connections_accepted.Increment();
   server_.probe.open_connections.Increment();
 }
@@ -58,77 +59,100 @@ void Connection::bad_input(const std::string& reason) {
 void Connection::read_more() {
   if (closed_ || reading_ || pending_.size() >= limits_.max_requests_in_flight) return;
   reading_ = true;
-  auto self = shared_from_this();
-  if (large_frame_) {
-    auto& frame = *large_frame_;
-    if (large_frame_filled_ == frame.size()) {
-      frame.resize(std::min(large_frame_size_, std::max(kStagingSize, 2 * large_frame_filled_)));
+  socket_.async_wait(asio::ip::tcp::socket::wait_read, [self = shared_from_this()](std::error_code error) {
+    self->reading_ = false;
+    if (self->closed_) return;
+    if (error) {
+      self->close(error.message());
+      return;
     }
-    socket_.async_read_some(asio::buffer(frame.data() + large_frame_filled_, frame.size() - large_frame_filled_),
-                            [self](std::error_code error, size_t n) { self->on_read(error, n); });
-    return;
-  }
-  if (staged_begin_ > 0) {
-    std::copy(staging_.begin() + static_cast<long>(staged_begin_), staging_.begin() + static_cast<long>(staged_end_),
-              staging_.begin());
-    staged_end_ -= staged_begin_;
-    staged_begin_ = 0;
-  }
-  socket_.async_read_some(asio::buffer(staging_.data() + staged_end_, staging_.size() - staged_end_),
-                          [self](std::error_code error, size_t n) { self->on_read(error, n); });
+    self->on_readable();
+  });
 }
 
-void Connection::on_read(std::error_code error, size_t n) {
-  reading_ = false;
-  if (closed_) return;
-  if (error) {
-    close(error == asio::error::eof ? "" : error.message());
-    return;
-  }
-  server_.probe.request_bytes.Increment(static_cast<double>(n));
-  if (large_frame_) {
-    large_frame_filled_ += n;
-    if (large_frame_filled_ == large_frame_size_) {
-      auto frame = std::move(large_frame_);
-      large_frame_.reset();
-      dispatch(std::move(frame));
+void Connection::on_readable() {
+  // The loop's read buffer: connections on one loop take turns, so one buffer serves them all.
+  static thread_local std::vector<uint8_t> scratch(kStagingSize);
+  // A bounded number of reads per wake-up, so that one busy client cannot starve the others.
+  for (int round = 0; round < 16 && !closed_ && pending_.size() < limits_.max_requests_in_flight; ++round) {
+    std::error_code error;
+    size_t n = 0;
+    if (large_frame_) {
+      auto& frame = *large_frame_;
+      if (large_frame_filled_ == frame.size()) {
+        frame.resize(std::min(large_frame_size_, std::max(kStagingSize, 2 * large_frame_filled_)));
+      }
+      n = socket_.read_some(asio::buffer(frame.data() + large_frame_filled_, frame.size() - large_frame_filled_),
+                            error);
+    } else {
+      n = socket_.read_some(asio::buffer(scratch), error);
     }
-  } else {
-    staged_end_ += n;
-    extract_frames();
+    if (error == asio::error::would_block || error == asio::error::try_again) break;
+    if (error) {
+      close(error == asio::error::eof ? "" : error.message());
+      return;
+    }
+    server_.probe.request_bytes.Increment(static_cast<double>(n));
+    if (large_frame_) {
+      large_frame_filled_ += n;
+      if (large_frame_filled_ == large_frame_size_) {
+        auto frame = std::move(large_frame_);
+        large_frame_.reset();
+        dispatch(std::move(frame));
+      }
+    } else {
+      take_bytes(std::span<const uint8_t>(scratch.data(), n));
+    }
   }
   read_more();
 }
 
-void Connection::extract_frames() {
-  while (!closed_ && staged_end_ - staged_begin_ >= 4) {
-    uint32_t size = read_size(staging_.data() + staged_begin_);
+void Connection::take_bytes(std::span<const uint8_t> bytes) {
+  if (partial_.empty()) {
+    size_t used = take_frames(bytes);
+    bytes = bytes.subspan(used);
+    if (closed_ || large_frame_ || bytes.empty()) return;
+    partial_.assign(bytes.begin(), bytes.end());
+    return;
+  }
+  partial_.insert(partial_.end(), bytes.begin(), bytes.end());
+  size_t used = take_frames(partial_);
+  partial_.erase(partial_.begin(), partial_.begin() + static_cast<long>(used));
+  if (large_frame_) partial_.clear();  // its bytes moved into the large frame
+  if (partial_.empty() && partial_.capacity() > 4096) partial_ = std::vector<uint8_t>();
+}
+
+size_t Connection::take_frames(std::span<const uint8_t> bytes) {
+  size_t at = 0;
+  while (!closed_ && bytes.size() - at >= 4) {
+    uint32_t size = read_size(bytes.data() + at);
     if (size > limits_.max_request_bytes) {
       bad_input("request of " + std::to_string(size) + " bytes exceeds socket.request.max.bytes (" +
                 std::to_string(limits_.max_request_bytes) + ")");
-      return;
+      return at;
     }
     if (size < kMinimumRequestSize) {
       bad_input("request of " + std::to_string(size) + " bytes is too short to hold a header");
-      return;
+      return at;
     }
-    size_t available = staged_end_ - staged_begin_ - 4;
-    const uint8_t* body = staging_.data() + staged_begin_ + 4;
+    size_t available = bytes.size() - at - 4;
+    const uint8_t* body = bytes.data() + at + 4;
     if (available >= size) {
       dispatch(std::make_shared<std::vector<uint8_t>>(body, body + size));
-      staged_begin_ += 4 + size;
+      at += 4 + size;
       continue;
     }
-    if (size + 4 > staging_.size()) {
-      // Too big for the staging buffer: continue it in its own, growing one.
+    if (size + 4 > kStagingSize) {
+      // Too big to gather from the shared buffer: continue it in its own, growing one.
       large_frame_ = std::make_shared<std::vector<uint8_t>>(body, body + available);
       large_frame_->resize(std::min<size_t>(size, std::max(kStagingSize, 2 * available)));
       large_frame_size_ = size;
       large_frame_filled_ = available;
-      staged_begin_ = staged_end_ = 0;
+      return bytes.size();
     }
-    return;
+    return at;
   }
+  return at;
 }
 
 void Connection::dispatch(std::shared_ptr<std::vector<uint8_t>> frame) {

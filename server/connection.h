@@ -50,8 +50,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   };
 
   void read_more();
-  void on_read(std::error_code error, size_t n);
-  void extract_frames();
+  void on_readable();
+  // Takes bytes just read: whole frames are dispatched, an incomplete one is kept.
+  void take_bytes(std::span<const uint8_t> bytes);
+  // Dispatches the whole frames at the start of `bytes`; returns how many bytes they took.
+  size_t take_frames(std::span<const uint8_t> bytes);
   void dispatch(std::shared_ptr<std::vector<uint8_t>> frame);
   void answer_unsupported_api_versions(const std::shared_ptr<PendingResponse>& slot, int16_t version);
   void write_ready_responses();
@@ -67,11 +70,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool closed_ = false;
   bool reading_ = false;
 
-  // Small requests are read many at a time into `staging_`; a large one gets its own buffer, grown as its bytes
-  // arrive so that a client claiming a large size costs only what it actually sends.
-  std::vector<uint8_t> staging_;
-  size_t staged_begin_ = 0;
-  size_t staged_end_ = 0;
+  // Bytes are read only once the socket is readable, into a buffer the event loop shares among all its
+  // connections, so an idle connection holds no read buffer at all. What is left of an incomplete small request
+  // waits in `partial_`; a large request gets its own buffer, grown as its bytes arrive so that a client claiming
+  // a large size costs only what it actually sends.
+  std::vector<uint8_t> partial_;
   std::shared_ptr<std::vector<uint8_t>> large_frame_;
   size_t large_frame_size_ = 0;
   size_t large_frame_filled_ = 0;

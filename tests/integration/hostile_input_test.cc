@@ -1,9 +1,11 @@
 // Hostile input: garbage, oversized frames, truncated requests, absurd counts and lengths. Each closes only the
 // connection that sent it; the broker keeps serving the next normal client, and its memory does not grow.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
 #include <random>
 
+#include "protocol/messages/api_versions.h"
 #include "protocol/messages/metadata.h"
 #include "protocol/messages/produce.h"
 #include "tests/support/broker_process.h"
@@ -139,6 +141,30 @@ TEST(HostileInput, MemoryDoesNotGrowUnderABarrage) {
   std::printf("resident memory: %ld kB before the barrage, %ld kB after\n", before, after);
   EXPECT_LT(after - before, 8 * 1024) << "resident memory grew from " << before << " kB to " << after << " kB";
   EXPECT_TRUE(normal_client_works(broker));
+}
+
+TEST(IdleConnections, CostAFewKilobytesEach) {
+#ifdef FJORD_SANITIZED
+  GTEST_SKIP() << "resident memory is not meaningful under AddressSanitizer";
+#endif
+  // Each connection needs a descriptor here and one in the broker, which inherits this limit.
+  rlimit files{};
+  getrlimit(RLIMIT_NOFILE, &files);
+  files.rlim_cur = files.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &files);
+  const int count = static_cast<int>(std::min<rlim_t>(2000, files.rlim_cur / 3));
+  BrokerProcess broker;
+  broker.start();
+  long before = broker.resident_kb();
+  std::vector<std::unique_ptr<RawClient>> clients;
+  for (int i = 0; i < count; ++i) {
+    clients.push_back(std::make_unique<RawClient>(broker.port()));
+    clients.back()->send(protocol::ApiVersionsRequest{}, 0, i);
+    ASSERT_TRUE(clients.back()->receive()) << "connection " << i;
+  }
+  long after = broker.resident_kb();
+  std::printf("%d idle connections: resident memory %ld kB -> %ld kB\n", count, before, after);
+  EXPECT_LT((after - before) * 1024 / count, 8 * 1024) << "more than 8 KiB per idle connection";
 }
 
 }  // namespace
