@@ -188,8 +188,9 @@ void MockBroker::create_topic(const std::string& topic, int partitions) {
 
 namespace {
 
-template <typename Call>
-void admin(const std::string& bootstrap, Call call) {
+// Runs one admin request and returns the error of its first topic result ("" when it succeeded).
+template <typename Call, typename Result>
+std::string admin(const std::string& bootstrap, Call call, Result topic_results) {
   char error[256];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), error, sizeof(error));
@@ -199,29 +200,76 @@ void admin(const std::string& bootstrap, Call call) {
   rd_kafka_AdminOptions_set_operation_timeout(options, 120000, error, sizeof(error));
   rd_kafka_AdminOptions_set_request_timeout(options, 120000, error, sizeof(error));
   call(rk, options, queue);
-  if (auto* event = rd_kafka_queue_poll(queue, 180000)) rd_kafka_event_destroy(event);
+  std::string outcome = "no answer";
+  if (auto* event = rd_kafka_queue_poll(queue, 180000)) {
+    if (rd_kafka_event_error(event)) {
+      outcome = rd_kafka_event_error_string(event);
+    } else {
+      size_t count = 0;
+      const rd_kafka_topic_result_t** results = topic_results(event, &count);
+      outcome = count == 0 ? "no result" : "";
+      if (count > 0 && rd_kafka_topic_result_error(results[0])) {
+        outcome = rd_kafka_err2str(rd_kafka_topic_result_error(results[0]));
+        if (const char* message = rd_kafka_topic_result_error_string(results[0]))
+          outcome += std::string(": ") + message;
+      }
+    }
+    rd_kafka_event_destroy(event);
+  }
   rd_kafka_AdminOptions_destroy(options);
   rd_kafka_queue_destroy(queue);
   rd_kafka_destroy(rk);
+  return outcome;
 }
+
+// Kafka's controller refuses to create more than about 10,000 records in one operation, so very large topics
+// are created in steps, as an operator would.
+constexpr int kPartitionsPerStep = 5000;
 
 }  // namespace
 
 void admin_create_topic(const std::string& bootstrap, const std::string& topic, int partitions) {
-  admin(bootstrap, [&](rd_kafka_t* rk, rd_kafka_AdminOptions_t* options, rd_kafka_queue_t* queue) {
-    char error[256];
-    rd_kafka_NewTopic_t* t = rd_kafka_NewTopic_new(topic.c_str(), partitions, 1, error, sizeof(error));
-    rd_kafka_CreateTopics(rk, &t, 1, options, queue);
-    rd_kafka_NewTopic_destroy(t);
-  });
+  int first = std::min(partitions, kPartitionsPerStep);
+  std::string outcome = admin(
+      bootstrap,
+      [&](rd_kafka_t* rk, rd_kafka_AdminOptions_t* options, rd_kafka_queue_t* queue) {
+        char error[256];
+        rd_kafka_NewTopic_t* t = rd_kafka_NewTopic_new(topic.c_str(), first, 1, error, sizeof(error));
+        rd_kafka_CreateTopics(rk, &t, 1, options, queue);
+        rd_kafka_NewTopic_destroy(t);
+      },
+      [](rd_kafka_event_t* e, size_t* n) {
+        return rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(e), n);
+      });
+  if (!outcome.empty()) throw std::runtime_error("creating " + topic + ": " + outcome);
+  for (int total = first + kPartitionsPerStep; first < partitions; total += kPartitionsPerStep) {
+    first = std::min(total, partitions);
+    outcome = admin(
+        bootstrap,
+        [&](rd_kafka_t* rk, rd_kafka_AdminOptions_t* options, rd_kafka_queue_t* queue) {
+          char error[256];
+          auto* p = rd_kafka_NewPartitions_new(topic.c_str(), static_cast<size_t>(first), error, sizeof(error));
+          rd_kafka_CreatePartitions(rk, &p, 1, options, queue);
+          rd_kafka_NewPartitions_destroy(p);
+        },
+        [](rd_kafka_event_t* e, size_t* n) {
+          return rd_kafka_CreatePartitions_result_topics(rd_kafka_event_CreatePartitions_result(e), n);
+        });
+    if (!outcome.empty()) throw std::runtime_error("growing " + topic + ": " + outcome);
+  }
 }
 
 void admin_delete_topic(const std::string& bootstrap, const std::string& topic) {
-  admin(bootstrap, [&](rd_kafka_t* rk, rd_kafka_AdminOptions_t* options, rd_kafka_queue_t* queue) {
-    rd_kafka_DeleteTopic_t* t = rd_kafka_DeleteTopic_new(topic.c_str());
-    rd_kafka_DeleteTopics(rk, &t, 1, options, queue);
-    rd_kafka_DeleteTopic_destroy(t);
-  });
+  admin(
+      bootstrap,
+      [&](rd_kafka_t* rk, rd_kafka_AdminOptions_t* options, rd_kafka_queue_t* queue) {
+        rd_kafka_DeleteTopic_t* t = rd_kafka_DeleteTopic_new(topic.c_str());
+        rd_kafka_DeleteTopics(rk, &t, 1, options, queue);
+        rd_kafka_DeleteTopic_destroy(t);
+      },
+      [](rd_kafka_event_t* e, size_t* n) {
+        return rd_kafka_DeleteTopics_result_topics(rd_kafka_event_DeleteTopics_result(e), n);
+      });
 }
 
 }  // namespace fjord::bench

@@ -274,22 +274,28 @@ json suite_scale(const Options& o) {
   }
   for (const char* name : {"fjord", "kafka"}) {
     for (int partitions : {8, 1000, 10000}) {
-      auto broker = make_broker(o, name);
-      broker->start();
-      auto topic = next_topic();
-      auto created = Clock::now();
-      broker->create_topic(topic, partitions);
-      double create_s = seconds_since(created);
-      size_t records = static_cast<size_t>(200'000 * o.scale);
-      ProduceSpec spec{topic, partitions, 1024, records, records / 4, "all"};
-      auto produced = produce(broker->bootstrap(), spec);
-      auto stats = process_stats(broker->pid());
-      out["partitions"][name][std::to_string(partitions)] = {{"create_s", create_s},
-                                                             {"produce", produce_json(produced)},
-                                                             {"rss_MB", stats.resident_mb},
-                                                             {"peak_rss_MB", stats.peak_resident_mb}};
-      say("  %s, %d partitions: created in %.1f s, %.0f rec/s, RSS %.0f MB\n", name, partitions, create_s,
-          produced.records_per_second, stats.resident_mb);
+      auto& result = out["partitions"][name][std::to_string(partitions)];
+      try {
+        auto broker = make_broker(o, name);
+        broker->start();
+        auto topic = next_topic();
+        auto created = Clock::now();
+        broker->create_topic(topic, partitions);
+        double create_s = seconds_since(created);
+        size_t records = static_cast<size_t>(200'000 * o.scale);
+        ProduceSpec spec{topic, partitions, 1024, records, records / 4, "all"};
+        auto produced = produce(broker->bootstrap(), spec);
+        auto stats = process_stats(broker->pid());
+        result = {{"create_s", create_s},
+                  {"produce", produce_json(produced)},
+                  {"rss_MB", stats.resident_mb},
+                  {"peak_rss_MB", stats.peak_resident_mb}};
+        say("  %s, %d partitions: created in %.1f s, %.0f rec/s (%zu failed), RSS %.0f MB\n", name, partitions,
+            create_s, produced.records_per_second, produced.failed, stats.resident_mb);
+      } catch (const std::exception& e) {
+        result = {{"error", e.what()}};
+        say("  %s, %d partitions: %s\n", name, partitions, e.what());
+      }
     }
     {
       auto broker = make_broker(o, name);

@@ -75,11 +75,15 @@ if "scale" in report:
                f"{ratio(s['startup_ms']['fjord'], s['startup_ms']['kafka'])} |")
     for n in ["8", "1000", "10000"]:
         f, k = s["partitions"]["fjord"][n], s["partitions"]["kafka"][n]
-        out.append(f"| {n} partitions: produce rec/s (1 KiB, acks=all) | {fmt(f['produce']['records_per_s'])} | "
-                   f"{fmt(k['produce']['records_per_s'])} | {ratio(f['produce']['records_per_s'], k['produce']['records_per_s'])} |")
-        out.append(f"| {n} partitions: resident MB | {fmt(f['rss_MB'])} | {fmt(k['rss_MB'])} | "
-                   f"{ratio(f['rss_MB'], k['rss_MB'])} |")
-        out.append(f"| {n} partitions: topic creation s | {fmt(f['create_s'], 2)} | {fmt(k['create_s'], 2)} | |")
+        fr, kr = f.get("produce", {}).get("records_per_s"), k.get("produce", {}).get("records_per_s")
+        out.append(f"| {n} partitions: produce rec/s (1 KiB, acks=all) | {fmt(fr)} | {fmt(kr)} | "
+                   f"{ratio(fr, kr) if fr and kr else 'n/a'} |")
+        out.append(f"| {n} partitions: resident MB | {fmt(f.get('rss_MB'))} | {fmt(k.get('rss_MB'))} | "
+                   f"{ratio(f['rss_MB'], k['rss_MB']) if 'rss_MB' in f and 'rss_MB' in k else 'n/a'} |")
+        out.append(f"| {n} partitions: topic creation s | {fmt(f.get('create_s'), 2)} | {fmt(k.get('create_s'), 2)} | |")
+        for broker, r in (("fjord", f), ("kafka", k)):
+            if "error" in r:
+                out.append(f"| {n} partitions: {broker} failed | {r['error']} | | |")
     fi, ki = s["idle_connections"]["fjord"], s["idle_connections"]["kafka"]
     out.append(f"| {fi['connections']:,} idle connections: resident MB | {fmt(fi['rss_MB'])} | {fmt(ki['rss_MB'])} | "
                f"{ratio(fi['rss_MB'], ki['rss_MB'])} |")
