@@ -7,6 +7,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <cstdarg>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -37,8 +38,12 @@ struct Options {
   std::string work_dir;
 };
 
-void say(const char* format, auto... args) {
-  std::fprintf(stderr, format, args...);
+// Progress goes to stderr so that stdout stays clean for whoever pipes the results.
+[[gnu::format(printf, 1, 2)]] void say(const char* format, ...) {
+  va_list args;
+  va_start(args, format);
+  std::vfprintf(stderr, format, args);
+  va_end(args);
   std::fflush(stderr);
 }
 
