@@ -31,7 +31,7 @@ using nlohmann::json;
 struct Options {
   std::string fjord;
   std::string kafka;
-  std::vector<std::string> suites = {"foundation", "compare", "scale"};
+  std::vector<std::string> suites = {"foundation", "idempotence", "compare", "scale"};
   std::string out = "bench/results";
   int repeat = 3;
   double scale = 1.0;
@@ -111,10 +111,12 @@ struct Workload {
 
 // One produce at full speed and one read of everything back, on a fresh topic; the broker's CPU is counted
 // over both.
-json max_rate_run(Broker& broker, const Workload& w, const std::string& acks, const std::string& topic) {
+json max_rate_run(Broker& broker, const Workload& w, const std::string& acks, const std::string& topic,
+                  bool idempotent = false) {
   broker.create_topic(topic, w.partitions);
   ProcessStats before = broker.pid() > 0 ? process_stats(broker.pid()) : ProcessStats{};
   ProduceSpec spec{topic, w.partitions, w.record_bytes, w.records, w.records / 4, acks};
+  spec.idempotent = idempotent;
   auto produced = produce(broker.bootstrap(), spec);
   size_t stored = w.records + spec.warmup_records + static_cast<size_t>(w.partitions);
   double consumed = consume(broker.bootstrap(), topic, w.partitions, stored);
@@ -251,6 +253,34 @@ json suite_compare(const Options& o) {
   return out;
 }
 
+// Issue 4's question: what do idempotent producers cost? The same producer with enable.idempotence off and on,
+// runs interleaved so that the machine's drift falls on both alike.
+json suite_idempotence(const Options& o) {
+  say("idempotence: the same producer with enable.idempotence off and on\n");
+  std::vector<Workload> workloads = {
+      {"1KiB-8p", 1024, 8, static_cast<size_t>(400'000 * o.scale)},
+      {"100B-1p", 100, 1, static_cast<size_t>(2'000'000 * o.scale)},
+  };
+  auto broker = make_broker(o, "fjord");
+  broker->start();
+  json rows = json::array();
+  for (const auto& w : workloads) {
+    for (const char* acks : {"1", "all"}) {
+      std::vector<json> plain, idempotent;
+      for (int r = 0; r < o.repeat; ++r) {
+        plain.push_back(max_rate_run(*broker, w, acks, next_topic(), false));
+        idempotent.push_back(max_rate_run(*broker, w, acks, next_topic(), true));
+      }
+      json row{{"workload", w.name}, {"record_bytes", w.record_bytes}, {"partitions", w.partitions},
+               {"acks", acks},       {"plain", median_of(plain)},      {"idempotent", median_of(idempotent)}};
+      row["ratio"] = row["idempotent"]["records_per_s"].get<double>() / row["plain"]["records_per_s"].get<double>();
+      say("  %s acks=%s: idempotent / plain = %.2f\n", w.name.c_str(), acks, row["ratio"].get<double>());
+      rows.push_back(row);
+    }
+  }
+  return json{{"workloads", rows}};
+}
+
 // Milliseconds to the first answered request, median of five fresh starts.
 double startup_ms(const Options& o, const std::string& name) {
   std::vector<double> times;
@@ -380,6 +410,7 @@ int main(int argc, char** argv) {
   report["machine"] = machine_report(o.work_dir, o.repeat);
   for (const auto& suite : o.suites) {
     if (suite == "foundation") report["foundation"] = suite_foundation(o);
+    if (suite == "idempotence") report["idempotence"] = suite_idempotence(o);
     if (suite == "compare" || suite == "scale") {
       if (o.kafka.empty()) {
         std::fprintf(stderr, "--suite %s needs --kafka\n", suite.c_str());

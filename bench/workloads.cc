@@ -111,7 +111,7 @@ ProduceStats produce(const std::string& bootstrap, const ProduceSpec& spec) {
   conf->set("bootstrap.servers", bootstrap, error);
   conf->set("acks", spec.acks, error);
   conf->set("linger.ms", "5", error);
-  conf->set("enable.idempotence", "false", error);
+  conf->set("enable.idempotence", spec.idempotent ? "true" : "false", error);
   conf->set("queue.buffering.max.kbytes", "1048576", error);
   conf->set("dr_cb", static_cast<RdKafka::DeliveryReportCb*>(&delivery), error);
   std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(conf.get(), error));

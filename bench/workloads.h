@@ -17,6 +17,7 @@ struct ProduceSpec {
   std::string acks = "all";
   double rate = 0;                  // records per second; 0: as fast as the client can
   bool measure_end_to_end = false;  // a consumer tails the topic while producing
+  bool idempotent = false;          // enable.idempotence: producer id, epoch and sequence numbers on every batch
 };
 
 struct ProduceStats {

@@ -74,17 +74,23 @@ int run_broker(const BrokerOptions& options, std::function<void(int, int)> on_re
   SystemClock clock;
   storage::PosixFileSystem fs;
   std::unique_ptr<cluster::LocalMetadataStore> metadata;
+  cluster::PartitionProbe partition_probe(metrics);
   std::unique_ptr<cluster::PartitionManager> partitions;
+  std::unique_ptr<cluster::ProducerIds> producer_ids;
   std::unique_ptr<server::ServerContext> context;  // connections refer to it until the loop is gone
   server::EventLoop loop;
+  // Its requests run on the I/O threads, which are joined before it goes.
+  std::unique_ptr<storage::SyncScheduler> syncs;
   // fsyncs wait on the device, not the CPU, and concurrent fdatasyncs of many partitions are folded into one
   // journal commit by the filesystem: more threads here make many-partition group commit cheaper, not busier.
   auto io = std::make_unique<storage::ThreadIoPool>(16);
+  syncs = std::make_unique<storage::SyncScheduler>(*io, loop, fs, options.data_dir);
   try {
     fs.create_directories(options.data_dir);
     metadata = std::make_unique<cluster::LocalMetadataStore>(fs, options.data_dir);
-    partitions = std::make_unique<cluster::PartitionManager>(storage::LogContext{fs, *io, loop, clock, &storage_probe},
-                                                             options.data_dir, *metadata, settings, loop);
+    partitions =
+        std::make_unique<cluster::PartitionManager>(storage::LogContext{fs, *io, *syncs, loop, clock, &storage_probe},
+                                                    options.data_dir, *metadata, settings, loop, &partition_probe);
     partitions->start();
   } catch (const std::exception& e) {
     spdlog::error("cannot open the data directory {}: {}", options.data_dir, e.what());
@@ -93,7 +99,8 @@ int run_broker(const BrokerOptions& options, std::function<void(int, int)> on_re
 
   server::BrokerIdentity identity;
   identity.node_id = options.node_id;
-  context.reset(new server::ServerContext{*partitions, identity, clock, loop, probe});
+  producer_ids = std::make_unique<cluster::ProducerIds>(*metadata);
+  context.reset(new server::ServerContext{*partitions, *producer_ids, identity, clock, loop, probe});
   server::ConnectionLimits limits;
   limits.max_request_bytes = static_cast<size_t>(settings.get_long("socket.request.max.bytes"));
   server::Server server(loop, *context, server::HandlerRegistry::standard(), limits);

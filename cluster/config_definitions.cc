@@ -99,6 +99,8 @@ constexpr ConfigDefinition kBrokerConfigs[] = {
      {},
      true},
     {"producer.id.expiration.ms", ConfigType::kInt, "86400000", "", "idle time after which producer state expires"},
+    {"transaction.max.timeout.ms", ConfigType::kInt, "900000", "",
+     "longest transaction timeout a transactional producer may ask for"},
 };
 
 // Topic keys' broker synonyms are broker keys too.

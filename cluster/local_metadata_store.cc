@@ -70,6 +70,11 @@ std::string LocalMetadataStore::to_json(const ClusterMetadata& metadata) {
   doc["version"] = 1;
   doc["cluster_id"] = metadata.cluster_id;
   doc["broker_dynamic_configs"] = metadata.broker_dynamic_configs;
+  doc["producer_id_block_end"] = metadata.producer_id_block_end;
+  auto& transactional = doc["transactional_producers"] = nlohmann::json::object();
+  for (const auto& [id, p] : metadata.transactional_producers) {
+    transactional[id] = {{"producer_id", p.producer_id}, {"epoch", p.epoch}};
+  }
   auto& topics = doc["topics"] = nlohmann::json::object();
   for (const auto& [name, topic] : metadata.topics) {
     topics[name] = {{"id", hex(topic.id)},
@@ -85,6 +90,12 @@ ClusterMetadata LocalMetadataStore::from_json(const std::string& text) {
   ClusterMetadata m;
   m.cluster_id = doc.at("cluster_id").get<std::string>();
   m.broker_dynamic_configs = doc.value("broker_dynamic_configs", ConfigMap{});
+  m.producer_id_block_end = doc.value("producer_id_block_end", int64_t{0});
+  if (doc.contains("transactional_producers")) {
+    for (const auto& [id, p] : doc["transactional_producers"].items()) {
+      m.transactional_producers[id] = {p.at("producer_id").get<int64_t>(), p.at("epoch").get<int16_t>()};
+    }
+  }
   for (const auto& [name, t] : doc.at("topics").items()) {
     TopicMetadata topic;
     topic.name = name;

@@ -20,10 +20,20 @@ struct TopicMetadata {
   ConfigMap configs;  // overrides only
 };
 
+// The producer id and epoch a transactional.id holds; each InitProducerId for it bumps the epoch, fencing the
+// previous instance.
+struct TransactionalProducer {
+  int64_t producer_id = -1;
+  int16_t epoch = -1;
+};
+
 struct ClusterMetadata {
   std::string cluster_id;
   std::map<std::string, TopicMetadata> topics;
   ConfigMap broker_dynamic_configs;
+  // Producer ids below this one have been handed out (or reserved in a block): a restart never reuses one.
+  int64_t producer_id_block_end = 0;
+  std::map<std::string, TransactionalProducer> transactional_producers;
 };
 
 class MetadataStore {

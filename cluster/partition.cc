@@ -96,10 +96,27 @@ Future<ProduceResult> Partition::append(std::span<uint8_t> records) {
     r.error_message = e.what();
     return Future<ProduceResult>::ready(r);
   }
+  if (appended.error != ErrorCode::kNone) {
+    if (probe_) probe_->sequence_error(appended.error).Increment();
+    ProduceResult refused;
+    refused.error = appended.error;
+    refused.error_message = appended.message;
+    return Future<ProduceResult>::ready(refused);
+  }
   ProduceResult result;
   result.base_offset = appended.base_offset;
   result.log_append_time = appended.log_append_time;
   result.log_start_offset = log_->log_start_offset();
+
+  if (appended.duplicate) {
+    // A retry of a batch already written: answered with its original offsets, once those are acknowledgeable.
+    if (probe_) probe_->duplicates_suppressed.Increment();
+    if (appended.last_offset < high_watermark_) return Future<ProduceResult>::ready(result);
+    PendingProduce pending{appended.last_offset, result, {}};
+    auto future = pending.promise.future();
+    pending_.push_back(std::move(pending));
+    return future;
+  }
 
   if (log_->config().sync_before_acknowledge()) {
     PendingProduce pending{appended.last_offset, result, {}};

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "cluster/probe.h"
 #include "model/clock.h"
 #include "model/error_codes.h"
 #include "model/future.h"
@@ -55,6 +56,7 @@ class Partition {
   const storage::Log& log() const { return *log_; }
 
   void set_produce_policy(ProducePolicy policy) { policy_ = std::move(policy); }
+  void set_probe(PartitionProbe* probe) { probe_ = probe; }
   const ProducePolicy& produce_policy() const { return policy_; }
 
   // Validates and appends one partition's records from a produce request. The future resolves once the write
@@ -78,6 +80,7 @@ class Partition {
   std::shared_ptr<storage::Log> log_;
   const Clock& clock_;
   ProducePolicy policy_;
+  PartitionProbe* probe_ = nullptr;
   int32_t leader_epoch_ = 0;
   int64_t high_watermark_ = 0;
   int64_t last_sync_ms_ = 0;

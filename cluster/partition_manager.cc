@@ -18,12 +18,13 @@ AdminResult failure(ErrorCode code, std::string message) { return {code, std::mo
 }  // namespace
 
 PartitionManager::PartitionManager(storage::LogContext log_context, std::string data_directory, MetadataStore& metadata,
-                                   BrokerSettings& settings, Scheduler& scheduler)
+                                   BrokerSettings& settings, Scheduler& scheduler, PartitionProbe* probe)
     : log_context_(log_context),
       logs_(log_context, std::move(data_directory)),
       metadata_(metadata),
       settings_(settings),
-      scheduler_(scheduler) {
+      scheduler_(scheduler),
+      probe_(probe) {
   settings_.dynamic_configs = metadata_.current().broker_dynamic_configs;
 }
 
@@ -98,8 +99,10 @@ void PartitionManager::schedule_periodic_work() {
 
 void PartitionManager::schedule_retention() {
   retention_timer_ = scheduler_.schedule_after(settings_.get_long("log.retention.check.interval.ms"), [this] {
+    const int64_t producer_expiration = settings_.get_long("producer.id.expiration.ms");
     for (auto& [key, partition] : partitions_) {
       try {
+        partition->log().expire_producers(producer_expiration);
         partition->log().apply_retention();
       } catch (const std::exception& e) {
         spdlog::error("retention on {}-{}: {}", key.first, key.second, e.what());
@@ -113,7 +116,13 @@ void PartitionManager::schedule_flush() {
   // flush.ms for topics that do not sync every write.
   flush_timer_ = scheduler_.schedule_after(1000, [this] {
     int64_t now = log_context_.clock.monotonic_ms();
-    for (auto& [key, partition] : partitions_) partition->flush_if_due(now);
+    size_t producers = 0;
+    for (auto& [key, partition] : partitions_) {
+      partition->flush_if_due(now);
+      producers += partition->log().producers().producer_count();
+    }
+    // Summed over partitions: a producer writing to three partitions counts three times.
+    if (probe_) probe_->active_producers.Set(static_cast<double>(producers));
     schedule_flush();
   });
 }
@@ -124,6 +133,7 @@ void PartitionManager::open_partition(const TopicMetadata& topic, int32_t index)
   auto log = logs_.create({topic.name, index}, log_config_for(topic.configs));
   auto partition = std::make_unique<Partition>(topic.name, index, topic.id, log, log_context_.clock);
   partition->set_produce_policy(produce_policy_for(topic.configs));
+  partition->set_probe(probe_);
   partitions_[key] = std::move(partition);
 }
 

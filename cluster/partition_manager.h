@@ -12,6 +12,7 @@
 #include "cluster/config_definitions.h"
 #include "cluster/metadata_store.h"
 #include "cluster/partition.h"
+#include "cluster/probe.h"
 #include "model/executor.h"
 #include "storage/log_manager.h"
 
@@ -33,7 +34,7 @@ struct ConfigChange {
 class PartitionManager {
  public:
   PartitionManager(storage::LogContext log_context, std::string data_directory, MetadataStore& metadata,
-                   BrokerSettings& settings, Scheduler& scheduler);
+                   BrokerSettings& settings, Scheduler& scheduler, PartitionProbe* probe = nullptr);
   ~PartitionManager();
 
   // Opens the logs on disk and reconciles them with the metadata: partitions of deleted topics are removed,
@@ -83,6 +84,7 @@ class PartitionManager {
   BrokerSettings& settings_;
   Scheduler& scheduler_;
   std::map<std::pair<std::string, int32_t>, std::unique_ptr<Partition>> partitions_;
+  PartitionProbe* probe_;
   std::unique_ptr<TimerHandle> retention_timer_;
   std::unique_ptr<TimerHandle> flush_timer_;
 };

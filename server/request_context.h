@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cluster/partition_manager.h"
+#include "cluster/producer_ids.h"
 #include "model/clock.h"
 #include "model/executor.h"
 #include "model/metrics.h"
@@ -31,6 +32,7 @@ struct ServerProbe;
 // The services a handler may use.
 struct ServerContext {
   cluster::PartitionManager& partitions;
+  cluster::ProducerIds& producer_ids;
   BrokerIdentity identity;
   const Clock& clock;
   Scheduler& scheduler;

@@ -165,4 +165,16 @@ void PosixFileSystem::sync_directory(const std::string& path) {
   }
 }
 
+void PosixFileSystem::sync_file_system(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) throw_errno("open directory " + path);
+  int rc = ::syncfs(fd);
+  int saved = errno;
+  ::close(fd);
+  if (rc != 0) {
+    errno = saved;
+    throw_errno("syncfs " + path);
+  }
+}
+
 }  // namespace fjord::storage

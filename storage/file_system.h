@@ -42,6 +42,9 @@ class FileSystem {
   virtual void create_directories(const std::string& path) = 0;
   // Makes the directory's entries (created, renamed, removed files) durable.
   virtual void sync_directory(const std::string& path) = 0;
+  // Makes everything written to the file system holding `path` durable, files and directory entries (syncfs):
+  // one journal commit where syncing each file would take one per file.
+  virtual void sync_file_system(const std::string& path) = 0;
 
   // Replaces `path` with `data` so that a crash leaves either the old or the new contents.
   void write_atomically(const std::string& path, std::span<const uint8_t> data);
@@ -62,6 +65,7 @@ class PosixFileSystem final : public FileSystem {
   std::vector<std::string> list(const std::string& directory) override;
   void create_directories(const std::string& path) override;
   void sync_directory(const std::string& path) override;
+  void sync_file_system(const std::string& path) override;
 };
 
 }  // namespace fjord::storage

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
 #include <limits>
 
 namespace fjord::storage {
@@ -95,8 +96,58 @@ void Log::load(bool clean_shutdown) {
   }
   log_start_offset_ = std::clamp(log_start_offset_, segments_.begin()->second->base_offset(), log_end_offset());
   durable_offset_ = log_end_offset();
+  load_producer_state();
   (void)clean_shutdown;  // index files alone say what may be trusted; see storage/FORMAT.md
 }
+
+std::string Log::snapshot_path(int64_t offset) const {
+  char name[64];
+  std::snprintf(name, sizeof(name), "%020lld.snapshot", static_cast<long long>(offset));
+  return join_path(directory_, name);
+}
+
+std::vector<int64_t> Log::snapshot_offsets() const {
+  std::vector<int64_t> offsets;
+  for (const auto& name : ctx_.fs.list(directory_)) {
+    int64_t offset = 0;
+    if (parse_segment_name(name, ".snapshot", offset)) offsets.push_back(offset);
+  }
+  std::sort(offsets.begin(), offsets.end());
+  return offsets;
+}
+
+void Log::load_producer_state() {
+  producers_ = ProducerStateManager();
+  int64_t replay_from = log_start_offset_;
+  auto offsets = snapshot_offsets();
+  for (auto it = offsets.rbegin(); it != offsets.rend(); ++it) {
+    std::optional<ProducerStateManager> loaded;
+    if (*it <= log_end_offset()) {
+      if (auto bytes = ctx_.fs.read_all(snapshot_path(*it))) loaded = ProducerStateManager::parse_snapshot(*bytes);
+    }
+    if (loaded) {
+      producers_ = std::move(*loaded);
+      replay_from = std::max(*it, log_start_offset_);
+      break;
+    }
+    // Past the end of a truncated log, or damaged: of no use.
+    ctx_.fs.remove(snapshot_path(*it));
+  }
+  // The batches written after the snapshot, read header by header.
+  for (const auto& [base, segment] : segments_) {
+    if (segment->next_offset() <= replay_from) continue;
+    auto first = segment->locate(replay_from);
+    int64_t position = first ? first->position : 0;
+    while (auto batch = segment->batch_at(position)) {
+      BatchHeader h = segment->header_at(position);
+      if (h.producer_id >= 0 && h.last_offset() >= replay_from) producers_.record(h, h.max_timestamp);
+      position += batch->size;
+    }
+  }
+  producers_.truncate_head(log_start_offset_);
+}
+
+size_t Log::expire_producers(int64_t expiration_ms) { return producers_.expire(ctx_.clock.now_ms(), expiration_ms); }
 
 int64_t Log::size_bytes() const {
   int64_t total = 0;
@@ -116,16 +167,26 @@ bool Log::should_roll(int64_t incoming_bytes, int64_t now_ms) const {
 void Log::roll(int64_t now_ms) {
   auto sealed = segments_.rbegin()->second;
   int64_t base = log_end_offset();
+  // Producer state as of the roll, so that a restart replays at most the segments after it.
+  auto snapshot = std::make_shared<std::vector<uint8_t>>(producers_.snapshot());
+  std::string snapshot_file = snapshot_path(base);
+  std::vector<std::string> older_snapshots;
+  auto offsets = snapshot_offsets();
+  if (offsets.size() > 1) {
+    for (size_t i = 0; i + 1 < offsets.size(); ++i) older_snapshots.push_back(snapshot_path(offsets[i]));
+  }
   segments_[base] = Segment::create(ctx_.fs, directory_, base, config_.index_interval_bytes, now_ms);
   sealing_[sealed->base_offset()] = sealed;
   std::weak_ptr<Log> weak = weak_from_this();
   FileSystem& fs = ctx_.fs;
   std::string directory = directory_;
   ctx_.io.run(
-      [sealed, &fs, directory] {
+      [sealed, &fs, directory, snapshot, snapshot_file, older_snapshots] {
         sealed->log_file()->sync();
         fs.sync_directory(directory);  // the new segment's entry
         sealed->write_index_files(fs);
+        fs.write_atomically(snapshot_file, *snapshot);
+        for (const auto& old : older_snapshots) fs.remove(old);  // the latest two are kept
       },
       ctx_.loop,
       [weak, base = sealed->base_offset(), directory](std::exception_ptr error) {
@@ -143,8 +204,29 @@ void Log::roll(int64_t now_ms) {
 AppendResult Log::append(std::span<uint8_t> records, const std::vector<protocol::ValidatedBatch>& batches,
                          int32_t leader_epoch) {
   const int64_t now = ctx_.clock.now_ms();
-  if (should_roll(static_cast<int64_t>(records.size()), now)) roll(now);
   AppendResult result;
+  // Idempotent producers first: a retried batch is answered from where it already is, a gap or a fenced epoch
+  // is refused, and nothing is written in either case.
+  for (const auto& validated : batches) {
+    auto check = producers_.check(validated.header);
+    if (check.outcome == ProducerCheck::Outcome::kRefuse) {
+      result.error = check.error;
+      result.message = check.message;
+      return result;
+    }
+    if (check.outcome == ProducerCheck::Outcome::kDuplicate) {
+      if (batches.size() > 1) {
+        result.error = ErrorCode::kDuplicateSequenceNumber;
+        result.message = "a batch of this request was written before, the others not";
+        return result;
+      }
+      result.duplicate = true;
+      result.base_offset = check.original.first_offset;
+      result.last_offset = check.original.last_offset;
+      return result;
+    }
+  }
+  if (should_roll(static_cast<int64_t>(records.size()), now)) roll(now);
   result.base_offset = log_end_offset();
   int64_t next = result.base_offset;
   std::vector<BatchHeader> headers;
@@ -166,6 +248,7 @@ AppendResult Log::append(std::span<uint8_t> records, const std::vector<protocol:
     headers.push_back(h);
   }
   active().append(records, headers);
+  for (const auto& h : headers) producers_.record(h, now);
   result.last_offset = next - 1;
   if (ctx_.probe) {
     ctx_.probe->appends.Increment();
@@ -278,31 +361,26 @@ void Log::start_sync() {
   files.push_back(active().log_file());
   std::weak_ptr<Log> weak = weak_from_this();
   std::string directory = directory_;
-  ctx_.io.run(
-      [files = std::move(files)] {
-        for (const auto& file : files) file->sync();
-      },
-      ctx_.loop,
-      [weak, target, directory](std::exception_ptr error) {
-        auto self = weak.lock();
-        if (!self || self->destroyed_) return;
-        self->sync_running_ = false;
-        if (error) {
-          try {
-            std::rethrow_exception(error);
-          } catch (const std::exception& e) {
-            // Nothing past the last good sync is acknowledged; the next append tries again.
-            spdlog::error("{}: fsync failed: {}", directory, e.what());
-          }
-          return;
-        }
-        if (self->ctx_.probe) self->ctx_.probe->fsyncs.Increment();
-        if (target > self->durable_offset_) {
-          self->durable_offset_ = target;
-          if (self->durable_listener_) self->durable_listener_(target);
-        }
-        if (self->sync_wanted_) self->start_sync();
-      });
+  ctx_.syncs.submit(std::move(files), [weak, target, directory](std::exception_ptr error) {
+    auto self = weak.lock();
+    if (!self || self->destroyed_) return;
+    self->sync_running_ = false;
+    if (error) {
+      try {
+        std::rethrow_exception(error);
+      } catch (const std::exception& e) {
+        // Nothing past the last good sync is acknowledged; the next append tries again.
+        spdlog::error("{}: fsync failed: {}", directory, e.what());
+      }
+      return;
+    }
+    if (self->ctx_.probe) self->ctx_.probe->fsyncs.Increment();
+    if (target > self->durable_offset_) {
+      self->durable_offset_ = target;
+      if (self->durable_listener_) self->durable_listener_(target);
+    }
+    if (self->sync_wanted_) self->start_sync();
+  });
 }
 
 void Log::persist_log_start_offset() {
@@ -315,6 +393,7 @@ int64_t Log::delete_records_before(int64_t offset) {
   if (offset <= log_start_offset_) return log_start_offset_;
   log_start_offset_ = offset;
   persist_log_start_offset();
+  producers_.truncate_head(log_start_offset_);
   for (auto it = segments_.begin(); it != segments_.end() && std::next(it) != segments_.end();) {
     auto next = std::next(it);
     if (it->second->next_offset() <= log_start_offset_ && !sealing_.count(it->first)) {
@@ -331,6 +410,7 @@ void Log::remove_segment(int64_t base_offset) {
   auto segment = it->second;
   segments_.erase(it);
   log_start_offset_ = std::max(log_start_offset_, segments_.begin()->second->base_offset());
+  producers_.truncate_head(log_start_offset_);
   FileSystem& fs = ctx_.fs;
   std::string directory = directory_;
   // In-flight fetches hold the open file; removing its name does not disturb them.
@@ -371,6 +451,10 @@ void Log::truncate_to(int64_t offset) {
   active().truncate_to(offset);
   active().remove_index_files(ctx_.fs);
   durable_offset_ = std::min(durable_offset_, log_end_offset());
+  producers_.truncate_tail(log_end_offset());
+  for (int64_t snapshot : snapshot_offsets()) {
+    if (snapshot > log_end_offset()) ctx_.fs.remove(snapshot_path(snapshot));
+  }
 }
 
 void Log::close() {
@@ -381,6 +465,7 @@ void Log::close() {
   sealing_.clear();
   active().log_file()->sync();
   active().write_index_files(ctx_.fs);
+  ctx_.fs.write_atomically(snapshot_path(log_end_offset()), producers_.snapshot());
   durable_offset_ = log_end_offset();
 }
 

@@ -18,11 +18,20 @@
 #include "storage/io_pool.h"
 #include "storage/log_config.h"
 #include "storage/probe.h"
+#include "storage/producer_state.h"
 #include "storage/segment.h"
+#include "storage/sync_scheduler.h"
 
 namespace fjord::storage {
 
 struct AppendResult {
+  // kInvalidProducerEpoch, kOutOfOrderSequenceNumber or kDuplicateSequenceNumber when an idempotent producer's
+  // batch was refused; nothing was written then.
+  ErrorCode error = ErrorCode::kNone;
+  std::string message;
+  // The batch had been written before (a producer's retry): nothing was written now, and the offsets are where
+  // it already is.
+  bool duplicate = false;
   int64_t base_offset = -1;
   int64_t last_offset = -1;
   int64_t log_append_time = -1;  // -1 unless message.timestamp.type=LogAppendTime
@@ -44,6 +53,7 @@ struct OffsetAndTimestamp {
 struct LogContext {
   FileSystem& fs;
   IoPool& io;
+  SyncScheduler& syncs;
   Executor& loop;  // the loop this log lives on; I/O completions come back here
   const Clock& clock;
   StorageProbe* probe = nullptr;  // optional: metrics
@@ -98,6 +108,11 @@ class Log : public std::enable_shared_from_this<Log> {
   // Drops every offset at or above `offset` (a follower whose tail diverged from its leader's).
   void truncate_to(int64_t offset);
 
+  // Idempotent producers' state in this partition.
+  const ProducerStateManager& producers() const { return producers_; }
+  // Forgets producers idle for longer than producer.id.expiration.ms. Returns how many.
+  size_t expire_producers(int64_t expiration_ms);
+
   // Clean stop: syncs, writes index files for the active segment. Blocking.
   void close();
   // Removes the log's directory in the background (deleted topic).
@@ -113,6 +128,10 @@ class Log : public std::enable_shared_from_this<Log> {
   void remove_segment(int64_t base_offset);
   void persist_log_start_offset();
   std::string log_start_path() const;
+  // Rebuilds producer state: the latest usable snapshot, then every batch written after it.
+  void load_producer_state();
+  std::string snapshot_path(int64_t offset) const;
+  std::vector<int64_t> snapshot_offsets() const;
 
   LogContext ctx_;
   std::string directory_;
@@ -126,6 +145,7 @@ class Log : public std::enable_shared_from_this<Log> {
   bool sync_wanted_ = false;
   bool destroyed_ = false;
   std::function<void(int64_t)> durable_listener_;
+  ProducerStateManager producers_;
 };
 
 }  // namespace fjord::storage

@@ -17,7 +17,7 @@ class PartitionManagerTest : public ::testing::Test {
 
   std::unique_ptr<PartitionManager> start_broker() {
     store = std::make_unique<LocalMetadataStore>(fs, "/data");
-    auto manager = std::make_unique<PartitionManager>(storage::LogContext{fs, io, loop, clock}, "/data", *store,
+    auto manager = std::make_unique<PartitionManager>(storage::LogContext{fs, io, syncs, loop, clock}, "/data", *store,
                                                       settings, scheduler);
     manager->start();
     return manager;
@@ -32,6 +32,7 @@ class PartitionManagerTest : public ::testing::Test {
   storage::testing::SimulatedFileSystem fs;
   storage::testing::ManualIoPool io;
   storage::InlineExecutor loop;
+  storage::SyncScheduler syncs{io, loop, fs, "/data"};
   ManualClock clock;
   testing::ManualScheduler scheduler{clock};
   BrokerSettings settings;

@@ -36,6 +36,7 @@ const HandlerRegistry& HandlerRegistry::standard() {
         served<CreatePartitionsRequest>(&handle_create_partitions),
         served<IncrementalAlterConfigsRequest>(&handle_incremental_alter_configs),
         served<DescribeClusterRequest>(&handle_describe_cluster),
+        served<InitProducerIdRequest>(&handle_init_producer_id),
     };
     std::sort(r.apis_.begin(), r.apis_.end(), [](const auto& a, const auto& b) { return a.spec->key < b.spec->key; });
     return r;

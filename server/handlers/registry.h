@@ -42,5 +42,6 @@ void handle_describe_configs(RequestContext context);
 void handle_alter_configs(RequestContext context);
 void handle_incremental_alter_configs(RequestContext context);
 void handle_describe_cluster(RequestContext context);
+void handle_init_producer_id(RequestContext context);
 
 }  // namespace fjord::server

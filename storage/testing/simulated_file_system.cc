@@ -151,6 +151,16 @@ void SimulatedFileSystem::sync_directory(const std::string& path) {
   ++syncs_;
 }
 
+void SimulatedFileSystem::sync_file_system(const std::string&) {
+  std::lock_guard lock(mutex_);
+  for (auto& [name, entry] : files_) {
+    entry.contents->synced_size = entry.contents->data.size();
+    entry.durable = true;
+    entry.durable_contents = entry.contents;
+  }
+  ++syncs_;
+}
+
 void SimulatedFileSystem::crash() {
   std::lock_guard lock(mutex_);
   std::map<std::string, Entry> survivors;

@@ -20,6 +20,7 @@ class SimulatedFileSystem final : public FileSystem {
   std::vector<std::string> list(const std::string& directory) override;
   void create_directories(const std::string& path) override;
   void sync_directory(const std::string& path) override;
+  void sync_file_system(const std::string& path) override;
 
   // Power loss: unsynced bytes and undurable directory entries vanish. Open File objects keep working on their
   // old contents but no longer belong to the file system.

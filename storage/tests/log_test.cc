@@ -14,11 +14,12 @@ class LogTest : public ::testing::Test {
  protected:
   LogTest() { fs.create_directories("/data"); }
   std::shared_ptr<Log> open_log(LogConfig config = {}) {
-    return Log::open(LogContext{fs, io, loop, clock}, "/data/t-0", config, false);
+    return Log::open(LogContext{fs, io, syncs, loop, clock}, "/data/t-0", config, false);
   }
   testing::SimulatedFileSystem fs;
   testing::ManualIoPool io;
   InlineExecutor loop;
+  SyncScheduler syncs{io, loop, fs, "/data"};
   ManualClock clock;
 };
 
@@ -168,7 +169,7 @@ TEST_F(LogTest, DeleteRecordsSurvivesReopen) {
 }
 
 TEST_F(LogTest, ManagerFindsPartitionsAndDeletesThem) {
-  LogContext context{fs, io, loop, clock};
+  LogContext context{fs, io, syncs, loop, clock};
   {
     LogManager manager(context, "/data");
     append_batch(*manager.create({"orders-eu", 0}, {}), 4, 0);

@@ -18,7 +18,7 @@ class RecoveryTest : public ::testing::Test {
  protected:
   RecoveryTest() { fs.create_directories("/data"); }
   std::shared_ptr<Log> open_log(LogConfig config = {}) {
-    return Log::open(LogContext{fs, io, loop, clock}, "/data/t-0", config, false);
+    return Log::open(LogContext{fs, io, syncs, loop, clock}, "/data/t-0", config, false);
   }
   std::string active_log_path(const Log& log) {
     int64_t base = 0;
@@ -32,6 +32,7 @@ class RecoveryTest : public ::testing::Test {
   testing::SimulatedFileSystem fs;
   testing::ManualIoPool io;
   InlineExecutor loop;
+  SyncScheduler syncs{io, loop, fs, "/data"};
   ManualClock clock;
 };
 

@@ -11,7 +11,7 @@ def test_current_librdkafka_round_trip(broker):
     admin = AdminClient({"bootstrap.servers": broker.bootstrap})
     for f in admin.create_topics([NewTopic("ck-round-trip", 3, 1)]).values():
         f.result()
-    producer = Producer({"bootstrap.servers": broker.bootstrap, "acks": "all", "enable.idempotence": False,
+    producer = Producer({"bootstrap.servers": broker.bootstrap, "acks": "all", "enable.idempotence": True,
                          "compression.type": "zstd", "linger.ms": 5})
     for i in range(3000):
         producer.produce("ck-round-trip", key=str(i), value=("v%d" % i) * (i % 40), partition=i % 3,

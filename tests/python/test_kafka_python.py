@@ -10,8 +10,8 @@ CODECS = ["gzip", "snappy", "lz4", "zstd", None]
 
 
 def make_producer(broker, **settings):
-    # Idempotent producing needs InitProducerId, which this build does not serve yet.
-    return KafkaProducer(bootstrap_servers=broker.bootstrap, acks="all", enable_idempotence=False, **settings)
+    # kafka-python's own default since 3.0: idempotent (InitProducerId, then sequence numbers on every batch).
+    return KafkaProducer(bootstrap_servers=broker.bootstrap, acks="all", enable_idempotence=True, **settings)
 
 
 def test_admin_lifecycle(broker):

@@ -1,0 +1,39 @@
+// InitProducerId: a producer id and epoch for an idempotent producer (a new id every time, as Kafka does when
+// there is no transactional.id), or the id of a transactional.id with its epoch bumped, which fences the
+// previous instance of that producer.
+#include "protocol/messages/init_producer_id.h"
+
+#include "server/handlers/registry.h"
+
+namespace fjord::server {
+
+void handle_init_producer_id(RequestContext context) {
+  auto request = context.decode<protocol::InitProducerIdRequest>();
+  auto respond = [context](cluster::ProducerIdAndEpoch result) {
+    protocol::InitProducerIdResponse response;
+    response.error_code = wire(result.error);
+    response.producer_id = result.producer_id;
+    response.producer_epoch = result.epoch;
+    context.respond(response);
+  };
+  auto& ids = context.server().producer_ids;
+  if (!request.transactional_id) {
+    ids.allocate(respond);
+    return;
+  }
+  if (request.transactional_id->empty()) {
+    respond({ErrorCode::kInvalidRequest, -1, -1});
+    return;
+  }
+  const int64_t max_timeout = context.server().partitions.settings().get_long("transaction.max.timeout.ms");
+  if (request.transaction_timeout_ms <= 0 || request.transaction_timeout_ms > max_timeout) {
+    respond({ErrorCode::kInvalidTransactionTimeout, -1, -1});
+    return;
+  }
+  std::optional<cluster::ProducerIdAndEpoch> expected;
+  if (request.producer_id >= 0)
+    expected = cluster::ProducerIdAndEpoch{ErrorCode::kNone, request.producer_id, request.producer_epoch};
+  ids.for_transactional_id(*request.transactional_id, expected, respond);
+}
+
+}  // namespace fjord::server

@@ -1,0 +1,164 @@
+#include "storage/producer_state.h"
+
+#include <algorithm>
+
+#include "protocol/codec_runtime.h"
+#include "protocol/crc32c.h"
+
+namespace fjord::storage {
+namespace {
+
+// Sequence numbers wrap from INT32_MAX to 0.
+bool follows(int32_t last, int32_t next) { return last == INT32_MAX ? next == 0 : next == last + 1; }
+
+int32_t last_sequence_of(const protocol::BatchHeader& b) {
+  int64_t last = static_cast<int64_t>(b.base_sequence) + b.last_offset_delta;
+  return static_cast<int32_t>(last > INT32_MAX ? last - INT32_MAX - 1 : last);
+}
+
+constexpr int16_t kSnapshotVersion = 1;
+
+}  // namespace
+
+const ProducerEntry* ProducerStateManager::find(int64_t producer_id) const {
+  auto it = producers_.find(producer_id);
+  return it == producers_.end() ? nullptr : &it->second;
+}
+
+ProducerCheck ProducerStateManager::check(const protocol::BatchHeader& batch) const {
+  ProducerCheck result;
+  if (batch.producer_id < 0) return result;
+  auto it = producers_.find(batch.producer_id);
+  // An unknown producer (new, expired, or its records all deleted): any sequence is accepted, as Kafka does.
+  if (it == producers_.end()) return result;
+  const ProducerEntry& entry = it->second;
+  if (batch.producer_epoch < entry.epoch) {
+    result.outcome = ProducerCheck::Outcome::kRefuse;
+    result.error = ErrorCode::kInvalidProducerEpoch;
+    result.message = "Epoch " + std::to_string(batch.producer_epoch) + " of producer " +
+                     std::to_string(batch.producer_id) + " is older than its current epoch " +
+                     std::to_string(entry.epoch);
+    return result;
+  }
+  if (batch.producer_epoch > entry.epoch) {
+    if (batch.base_sequence != 0) {
+      result.outcome = ProducerCheck::Outcome::kRefuse;
+      result.error = ErrorCode::kOutOfOrderSequenceNumber;
+      result.message = "A new epoch of producer " + std::to_string(batch.producer_id) +
+                       " must start at sequence 0, "
+                       "not " +
+                       std::to_string(batch.base_sequence);
+    }
+    return result;
+  }
+  const int32_t last = last_sequence_of(batch);
+  for (const auto& remembered : entry.batches) {
+    if (remembered.first_sequence == batch.base_sequence && remembered.last_sequence == last) {
+      result.outcome = ProducerCheck::Outcome::kDuplicate;
+      result.original = remembered;
+      return result;
+    }
+  }
+  if (!entry.batches.empty() && !follows(entry.batches.back().last_sequence, batch.base_sequence)) {
+    result.outcome = ProducerCheck::Outcome::kRefuse;
+    result.error = ErrorCode::kOutOfOrderSequenceNumber;
+    result.message = "Out of order sequence number for producer " + std::to_string(batch.producer_id) + ": " +
+                     std::to_string(batch.base_sequence) + " (incoming), " +
+                     std::to_string(entry.batches.back().last_sequence) + " (last written)";
+  }
+  return result;
+}
+
+void ProducerStateManager::record(const protocol::BatchHeader& batch, int64_t now_ms) {
+  if (batch.producer_id < 0) return;
+  ProducerEntry& entry = producers_[batch.producer_id];
+  if (batch.producer_epoch != entry.epoch) {
+    entry.epoch = batch.producer_epoch;
+    entry.batches.clear();
+  }
+  entry.batches.push_back({batch.base_sequence, last_sequence_of(batch), batch.base_offset, batch.last_offset()});
+  if (entry.batches.size() > ProducerEntry::kRememberedBatches) entry.batches.pop_front();
+  entry.last_timestamp_ms = std::max(entry.last_timestamp_ms, now_ms);
+}
+
+size_t ProducerStateManager::expire(int64_t now_ms, int64_t expiration_ms) {
+  return std::erase_if(producers_,
+                       [&](const auto& kv) { return now_ms - kv.second.last_timestamp_ms > expiration_ms; });
+}
+
+void ProducerStateManager::truncate_head(int64_t offset) {
+  for (auto it = producers_.begin(); it != producers_.end();) {
+    auto& batches = it->second.batches;
+    while (!batches.empty() && batches.front().last_offset < offset) batches.pop_front();
+    it = batches.empty() ? producers_.erase(it) : std::next(it);
+  }
+}
+
+void ProducerStateManager::truncate_tail(int64_t offset) {
+  for (auto it = producers_.begin(); it != producers_.end();) {
+    auto& batches = it->second.batches;
+    while (!batches.empty() && batches.back().first_offset >= offset) batches.pop_back();
+    it = batches.empty() ? producers_.erase(it) : std::next(it);
+  }
+}
+
+// Snapshot layout (big-endian): int16 version (1), uint32 CRC-32C of everything after it, int32 producer count,
+// then per producer: int64 id, int16 epoch, int64 last timestamp, int32 batch count, and per batch int32 first
+// sequence, int32 last sequence, int64 first offset, int64 last offset.
+std::vector<uint8_t> ProducerStateManager::snapshot() const {
+  protocol::Writer body;
+  body.write_int32(static_cast<int32_t>(producers_.size()));
+  for (const auto& [id, entry] : producers_) {
+    body.write_int64(id);
+    body.write_int16(entry.epoch);
+    body.write_int64(entry.last_timestamp_ms);
+    body.write_int32(static_cast<int32_t>(entry.batches.size()));
+    for (const auto& b : entry.batches) {
+      body.write_int32(b.first_sequence);
+      body.write_int32(b.last_sequence);
+      body.write_int64(b.first_offset);
+      body.write_int64(b.last_offset);
+    }
+  }
+  const auto& bytes = body.output().bytes;
+  protocol::Writer out;
+  out.write_int16(kSnapshotVersion);
+  out.write_int32(static_cast<int32_t>(protocol::crc32c(bytes)));
+  out.write_raw(bytes);
+  return out.take().bytes;
+}
+
+std::optional<ProducerStateManager> ProducerStateManager::parse_snapshot(std::span<const uint8_t> bytes) {
+  try {
+    protocol::Reader r(std::span<uint8_t>(const_cast<uint8_t*>(bytes.data()), bytes.size()));
+    if (r.read_int16() != kSnapshotVersion) return std::nullopt;
+    auto crc = static_cast<uint32_t>(r.read_int32());
+    if (protocol::crc32c(bytes.subspan(6)) != crc) return std::nullopt;
+    ProducerStateManager state;
+    int32_t count = r.read_int32();
+    if (count < 0 || static_cast<size_t>(count) > r.remaining() / 22) return std::nullopt;
+    for (int32_t i = 0; i < count; ++i) {
+      int64_t id = r.read_int64();
+      ProducerEntry entry;
+      entry.epoch = r.read_int16();
+      entry.last_timestamp_ms = r.read_int64();
+      int32_t batches = r.read_int32();
+      if (batches < 0 || static_cast<size_t>(batches) > ProducerEntry::kRememberedBatches) return std::nullopt;
+      for (int32_t b = 0; b < batches; ++b) {
+        ProducerBatch batch{};
+        batch.first_sequence = r.read_int32();
+        batch.last_sequence = r.read_int32();
+        batch.first_offset = r.read_int64();
+        batch.last_offset = r.read_int64();
+        entry.batches.push_back(batch);
+      }
+      state.producers_[id] = std::move(entry);
+    }
+    if (r.remaining() != 0) return std::nullopt;
+    return state;
+  } catch (const protocol::DecodeError&) {
+    return std::nullopt;
+  }
+}
+
+}  // namespace fjord::storage

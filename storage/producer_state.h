@@ -1,0 +1,69 @@
+// Idempotent producers, per partition: for every producer id, its epoch and the last five batches it wrote, so
+// that a retried batch is recognised and answered with its original offsets instead of being written again, a
+// gap in the sequence is refused, and a producer fenced by a newer epoch cannot write.
+//
+// The state is rebuilt at start from the latest snapshot (storage/FORMAT.md) plus the batches written after it.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "model/error_codes.h"
+#include "protocol/record_batch.h"
+
+namespace fjord::storage {
+
+struct ProducerBatch {
+  int32_t first_sequence;
+  int32_t last_sequence;
+  int64_t first_offset;
+  int64_t last_offset;
+};
+
+struct ProducerEntry {
+  int16_t epoch = -1;
+  std::deque<ProducerBatch> batches;  // oldest first, at most kRememberedBatches
+  int64_t last_timestamp_ms = -1;     // when it last wrote, by the broker's clock
+
+  static constexpr size_t kRememberedBatches = 5;
+};
+
+// What to do with one batch of an idempotent producer.
+struct ProducerCheck {
+  enum class Outcome { kAppend, kDuplicate, kRefuse };
+  Outcome outcome = Outcome::kAppend;
+  ProducerBatch original{};  // kDuplicate: where the batch already is
+  ErrorCode error = ErrorCode::kNone;
+  std::string message;
+};
+
+class ProducerStateManager {
+ public:
+  // Checks a batch before it is written. Batches without a producer id are always appended.
+  ProducerCheck check(const protocol::BatchHeader& batch) const;
+  // Records a batch that was written (offsets assigned), or read back while rebuilding the state.
+  void record(const protocol::BatchHeader& batch, int64_t now_ms);
+  // Forgets producers idle for longer than `expiration_ms` (producer.id.expiration.ms).
+  size_t expire(int64_t now_ms, int64_t expiration_ms);
+  // Forgets batches below `offset` (retention or DeleteRecords took them), and producers left with none.
+  void truncate_head(int64_t offset);
+  // Forgets everything at or above `offset` (the log was truncated).
+  void truncate_tail(int64_t offset);
+
+  size_t producer_count() const { return producers_.size(); }
+  const ProducerEntry* find(int64_t producer_id) const;
+
+  // Snapshot bytes, and the reverse; parse_snapshot returns nullopt for anything damaged.
+  std::vector<uint8_t> snapshot() const;
+  static std::optional<ProducerStateManager> parse_snapshot(std::span<const uint8_t> bytes);
+
+ private:
+  std::map<int64_t, ProducerEntry> producers_;
+};
+
+}  // namespace fjord::storage
