@@ -7,6 +7,8 @@
 #include "cli/properties.h"
 #include "cluster/local_metadata_store.h"
 #include "cluster/partition_manager.h"
+#include "coordinator/group_coordinator.h"
+#include "coordinator/partition_group_log.h"
 #include "observe/admin_http.h"
 #include "server/event_loop.h"
 #include "server/handlers/registry.h"
@@ -22,6 +24,18 @@ namespace {
 std::optional<std::pair<std::string, int>> listener_address(const std::string& listener) {
   auto scheme = listener.find("://");
   return split_host_port(scheme == std::string::npos ? listener : listener.substr(scheme + 3));
+}
+
+coordinator::GroupSettings group_settings(const cluster::BrokerSettings& settings) {
+  coordinator::GroupSettings g;
+  g.initial_rebalance_delay_ms = settings.get_long("group.initial.rebalance.delay.ms");
+  g.min_session_timeout_ms = static_cast<int32_t>(settings.get_long("group.min.session.timeout.ms"));
+  g.max_session_timeout_ms = static_cast<int32_t>(settings.get_long("group.max.session.timeout.ms"));
+  g.offsets_retention_ms = settings.get_long("offsets.retention.minutes") * 60'000;
+  g.retention_check_interval_ms = settings.get_long("offsets.retention.check.interval.ms");
+  g.max_metadata_bytes = static_cast<int32_t>(settings.get_long("offset.metadata.max.bytes"));
+  g.max_group_size = static_cast<int32_t>(settings.get_long("group.max.size"));
+  return g;
 }
 
 }  // namespace
@@ -77,6 +91,8 @@ int run_broker(const BrokerOptions& options, std::function<void(int, int)> on_re
   cluster::PartitionProbe partition_probe(metrics);
   std::unique_ptr<cluster::PartitionManager> partitions;
   std::unique_ptr<cluster::ProducerIds> producer_ids;
+  std::unique_ptr<coordinator::PartitionGroupLog> group_log;
+  std::unique_ptr<coordinator::GroupCoordinator> groups;
   std::unique_ptr<server::ServerContext> context;  // connections refer to it until the loop is gone
   server::EventLoop loop;
   // Its requests run on the I/O threads, which are joined before it goes.
@@ -100,7 +116,15 @@ int run_broker(const BrokerOptions& options, std::function<void(int, int)> on_re
   server::BrokerIdentity identity;
   identity.node_id = options.node_id;
   producer_ids = std::make_unique<cluster::ProducerIds>(*metadata);
-  context.reset(new server::ServerContext{*partitions, *producer_ids, identity, clock, loop, probe});
+  group_log = std::make_unique<coordinator::PartitionGroupLog>(*partitions, clock);
+  groups = std::make_unique<coordinator::GroupCoordinator>(*group_log, clock, loop, group_settings(settings));
+  try {
+    groups->load();
+  } catch (const std::exception& e) {
+    spdlog::error("cannot load the consumer groups: {}", e.what());
+    return 1;
+  }
+  context.reset(new server::ServerContext{*partitions, *producer_ids, *groups, identity, clock, loop, probe});
   server::ConnectionLimits limits;
   limits.max_request_bytes = static_cast<size_t>(settings.get_long("socket.request.max.bytes"));
   server::Server server(loop, *context, server::HandlerRegistry::standard(), limits);

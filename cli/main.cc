@@ -5,6 +5,7 @@
 
 #include "cli/broker_command.h"
 #include "cli/dev_command.h"
+#include "cli/group_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"Fjord: a Kafka-compatible streaming platform"};
@@ -29,11 +30,40 @@ int main(int argc, char** argv) {
   dev_cmd->add_flag("!--no-demo", dev.demo, "Skip the demo");
   dev_cmd->add_flag("--exit-after-demo", dev.exit_after_demo, "Stop once the demo has run");
 
+  fjord::cli::GroupOptions group;
+  auto* group_cmd = app.add_subcommand("group", "Consumer groups: list, describe (with lag), reset offsets, delete");
+  group_cmd->require_subcommand(1);
+  group_cmd->add_option("--bootstrap-server", group.bootstrap, "HOST:PORT of any broker")->capture_default_str();
+  group_cmd->add_option("--format", group.format, "text or json")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  auto* group_list = group_cmd->add_subcommand("list", "Every group with its state");
+  auto* group_describe = group_cmd->add_subcommand(
+      "describe", "Per partition: committed offset, log end, lag, and the member that owns it");
+  group_describe->add_option("GROUP", group.group, "The group id")->required();
+  auto* group_reset = group_cmd->add_subcommand(
+      "reset-offsets", "Move a group's committed offsets (prints the plan; --execute applies it to an inactive group)");
+  group_reset->add_option("GROUP", group.group, "The group id")->required();
+  group_reset->add_option("--topic", group.topics, "TOPIC or TOPIC:P,P,... (repeatable)");
+  group_reset->add_flag("--all-topics", group.all_topics, "Every partition the group has committed");
+  group_reset->add_flag("--to-earliest", group.to_earliest, "The start of each log");
+  group_reset->add_flag("--to-latest", group.to_latest, "The end of each log");
+  group_reset->add_option("--to-datetime", group.to_datetime, "The first offset at or after YYYY-MM-DDTHH:MM:SS[.mmm]");
+  group_reset->add_option("--shift-by", group.shift_by, "Move the committed offset by N (negative: back)");
+  group_reset->add_option("--to-offset", group.to_offset, "An absolute offset (clamped to the log)");
+  group_reset->add_flag("--execute", group.execute, "Apply the plan");
+  auto* group_delete = group_cmd->add_subcommand("delete", "Delete an inactive group and its committed offsets");
+  group_delete->add_option("GROUP", group.group, "The group id")->required();
+
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::from_str(log_level));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
 
   if (*broker_cmd) return fjord::cli::run_broker(broker);
   if (*dev_cmd) return fjord::cli::run_dev(dev);
+  if (*group_list) return fjord::cli::run_group_list(group);
+  if (*group_describe) return fjord::cli::run_group_describe(group);
+  if (*group_reset) return fjord::cli::run_group_reset_offsets(group);
+  if (*group_delete) return fjord::cli::run_group_delete(group);
   return 2;
 }

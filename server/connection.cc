@@ -30,6 +30,7 @@ Connection::Connection(asio::ip::tcp::socket socket, ServerContext& server, cons
   std::error_code ec;
   auto endpoint = socket_.remote_endpoint(ec);
   peer_ = ec ? "unknown" : endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+  peer_host_ = ec ? "" : "/" + endpoint.address().to_string();
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
   // Non-blocking for this code's own reads and for sendfile: without it a synchronous read would wait in poll().
   socket_.non_blocking(true, ec);
@@ -192,7 +193,7 @@ void Connection::dispatch(std::shared_ptr<std::vector<uint8_t>> frame) {
   auto body = std::span<uint8_t>(*frame).subspan(reader.position());
   // The responder holds the connection: a request waiting for an fsync or a long poll keeps it open even when
   // nothing is being read or written meanwhile.
-  RequestContext context(server_, registry_, std::move(header), frame, body,
+  RequestContext context(server_, registry_, std::move(header), peer_host_, frame, body,
                          [self = shared_from_this(), slot](std::optional<protocol::EncodedMessage> message) {
                            slot->done = true;
                            slot->message = std::move(message);

@@ -67,6 +67,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   const HandlerRegistry& registry_;
   ConnectionLimits limits_;
   std::string peer_;
+  std::string peer_host_;  // as Kafka shows it to group tools: "/" and the address
   bool closed_ = false;
   bool reading_ = false;
 

@@ -11,6 +11,7 @@
 
 #include "cluster/partition_manager.h"
 #include "cluster/producer_ids.h"
+#include "coordinator/group_coordinator.h"
 #include "model/clock.h"
 #include "model/executor.h"
 #include "model/metrics.h"
@@ -33,6 +34,7 @@ struct ServerProbe;
 struct ServerContext {
   cluster::PartitionManager& partitions;
   cluster::ProducerIds& producer_ids;
+  coordinator::GroupCoordinator& groups;
   BrokerIdentity identity;
   const Clock& clock;
   Scheduler& scheduler;
@@ -46,10 +48,12 @@ class RequestContext {
   using Responder = std::function<void(std::optional<protocol::EncodedMessage>)>;
 
   RequestContext(ServerContext& server, const HandlerRegistry& registry, protocol::RequestHeader header,
-                 std::shared_ptr<std::vector<uint8_t>> frame, std::span<uint8_t> body, Responder responder)
+                 std::string client_host, std::shared_ptr<std::vector<uint8_t>> frame, std::span<uint8_t> body,
+                 Responder responder)
       : server_(server),
         registry_(registry),
         header_(std::move(header)),
+        client_host_(std::move(client_host)),
         frame_(std::move(frame)),
         body_(body),
         responder_(std::move(responder)) {}
@@ -58,6 +62,8 @@ class RequestContext {
   const HandlerRegistry& registry() const { return registry_; }
   const protocol::RequestHeader& header() const { return header_; }
   int16_t version() const { return header_.api_version; }
+  // Where the request came from, as Kafka reports members' hosts ("/127.0.0.1").
+  const std::string& client_host() const { return client_host_; }
   const std::string& client_id() const {
     static const std::string none;
     return header_.client_id ? *header_.client_id : none;
@@ -91,6 +97,7 @@ class RequestContext {
   ServerContext& server_;
   const HandlerRegistry& registry_;
   protocol::RequestHeader header_;
+  std::string client_host_;
   std::shared_ptr<std::vector<uint8_t>> frame_;
   std::span<uint8_t> body_;
   Responder responder_;

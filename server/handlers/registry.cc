@@ -37,6 +37,17 @@ const HandlerRegistry& HandlerRegistry::standard() {
         served<IncrementalAlterConfigsRequest>(&handle_incremental_alter_configs),
         served<DescribeClusterRequest>(&handle_describe_cluster),
         served<InitProducerIdRequest>(&handle_init_producer_id),
+        served<FindCoordinatorRequest>(&handle_find_coordinator),
+        served<JoinGroupRequest>(&handle_join_group),
+        served<SyncGroupRequest>(&handle_sync_group),
+        served<HeartbeatRequest>(&handle_heartbeat),
+        served<LeaveGroupRequest>(&handle_leave_group),
+        served<OffsetCommitRequest>(&handle_offset_commit),
+        served<OffsetFetchRequest>(&handle_offset_fetch),
+        served<ListGroupsRequest>(&handle_list_groups),
+        served<DescribeGroupsRequest>(&handle_describe_groups),
+        served<DeleteGroupsRequest>(&handle_delete_groups),
+        served<OffsetDeleteRequest>(&handle_offset_delete),
     };
     std::sort(r.apis_.begin(), r.apis_.end(), [](const auto& a, const auto& b) { return a.spec->key < b.spec->key; });
     return r;

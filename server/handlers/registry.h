@@ -43,5 +43,16 @@ void handle_alter_configs(RequestContext context);
 void handle_incremental_alter_configs(RequestContext context);
 void handle_describe_cluster(RequestContext context);
 void handle_init_producer_id(RequestContext context);
+void handle_find_coordinator(RequestContext context);
+void handle_join_group(RequestContext context);
+void handle_sync_group(RequestContext context);
+void handle_heartbeat(RequestContext context);
+void handle_leave_group(RequestContext context);
+void handle_offset_commit(RequestContext context);
+void handle_offset_fetch(RequestContext context);
+void handle_list_groups(RequestContext context);
+void handle_describe_groups(RequestContext context);
+void handle_delete_groups(RequestContext context);
+void handle_offset_delete(RequestContext context);
 
 }  // namespace fjord::server

@@ -1,0 +1,450 @@
+#include "cli/group_command.h"
+
+#include <librdkafka/rdkafka.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <stdexcept>
+#include <tuple>
+
+namespace fjord::cli {
+
+namespace {
+
+constexpr int kTimeoutMs = 30000;
+
+struct PartitionKey {
+  std::string topic;
+  int32_t partition;
+  auto operator<=>(const PartitionKey&) const = default;
+};
+
+// The Admin API over one librdkafka handle: each call waits for its result event.
+class AdminClient {
+ public:
+  explicit AdminClient(const std::string& bootstrap) {
+    char error[512];
+    rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), error, sizeof(error)) != RD_KAFKA_CONF_OK) {
+      rd_kafka_conf_destroy(conf);
+      throw std::runtime_error(error);
+    }
+    rd_kafka_conf_set(conf, "log_level", "3", nullptr, 0);
+    handle_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof(error));
+    if (!handle_) throw std::runtime_error(error);
+    queue_ = rd_kafka_queue_new(handle_);
+  }
+  ~AdminClient() {
+    rd_kafka_queue_destroy(queue_);
+    rd_kafka_destroy(handle_);
+  }
+  rd_kafka_t* handle() { return handle_; }
+  rd_kafka_queue_t* queue() { return queue_; }
+
+  // Waits for the result of the operation just started; throws on a request-level error.
+  std::unique_ptr<rd_kafka_event_t, void (*)(rd_kafka_event_t*)> wait(const char* what) {
+    rd_kafka_event_t* event = rd_kafka_queue_poll(queue_, kTimeoutMs + 5000);
+    if (!event) throw std::runtime_error(std::string(what) + ": no answer from the cluster");
+    std::unique_ptr<rd_kafka_event_t, void (*)(rd_kafka_event_t*)> owned(event, rd_kafka_event_destroy);
+    if (rd_kafka_event_error(event))
+      throw std::runtime_error(std::string(what) + ": " + rd_kafka_event_error_string(event));
+    return owned;
+  }
+
+  rd_kafka_AdminOptions_t* options(rd_kafka_admin_op_t op) {
+    auto* o = rd_kafka_AdminOptions_new(handle_, op);
+    char error[256];
+    rd_kafka_AdminOptions_set_request_timeout(o, kTimeoutMs, error, sizeof(error));
+    return o;
+  }
+
+  std::pair<int64_t, int64_t> watermarks(const std::string& topic, int32_t partition) {
+    int64_t low = -1, high = -1;
+    auto err = rd_kafka_query_watermark_offsets(handle_, topic.c_str(), partition, &low, &high, kTimeoutMs);
+    if (err) throw std::runtime_error(topic + "-" + std::to_string(partition) + ": " + rd_kafka_err2str(err));
+    return {low, high};
+  }
+
+ private:
+  rd_kafka_t* handle_ = nullptr;
+  rd_kafka_queue_t* queue_ = nullptr;
+};
+
+struct MemberRow {
+  std::string consumer_id, host, client_id;
+};
+
+struct GroupView {
+  std::string state;
+  std::map<PartitionKey, MemberRow> owners;
+  std::map<PartitionKey, int64_t> committed;
+  size_t members = 0;
+};
+
+GroupView describe_group(AdminClient& admin, const std::string& group) {
+  GroupView view;
+  {
+    const char* groups[] = {group.c_str()};
+    auto* options = admin.options(RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS);
+    rd_kafka_DescribeConsumerGroups(admin.handle(), groups, 1, options, admin.queue());
+    rd_kafka_AdminOptions_destroy(options);
+    auto event = admin.wait("DescribeGroups");
+    size_t count = 0;
+    auto** described = rd_kafka_DescribeConsumerGroups_result_groups(
+        rd_kafka_event_DescribeConsumerGroups_result(event.get()), &count);
+    if (count != 1) throw std::runtime_error("DescribeGroups: no answer for " + group);
+    if (const auto* error = rd_kafka_ConsumerGroupDescription_error(described[0]))
+      throw std::runtime_error("DescribeGroups: " + std::string(rd_kafka_error_string(error)));
+    view.state = rd_kafka_consumer_group_state_name(rd_kafka_ConsumerGroupDescription_state(described[0]));
+    view.members = rd_kafka_ConsumerGroupDescription_member_count(described[0]);
+    for (size_t i = 0; i < view.members; ++i) {
+      const auto* member = rd_kafka_ConsumerGroupDescription_member(described[0], i);
+      MemberRow row{rd_kafka_MemberDescription_consumer_id(member), rd_kafka_MemberDescription_host(member),
+                    rd_kafka_MemberDescription_client_id(member)};
+      const auto* assigned = rd_kafka_MemberAssignment_partitions(rd_kafka_MemberDescription_assignment(member));
+      for (int p = 0; assigned && p < assigned->cnt; ++p) {
+        view.owners[{assigned->elems[p].topic, assigned->elems[p].partition}] = row;
+      }
+    }
+  }
+  {
+    auto* request = rd_kafka_ListConsumerGroupOffsets_new(group.c_str(), nullptr);
+    auto* options = admin.options(RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS);
+    rd_kafka_ListConsumerGroupOffsets(admin.handle(), &request, 1, options, admin.queue());
+    rd_kafka_AdminOptions_destroy(options);
+    rd_kafka_ListConsumerGroupOffsets_destroy(request);
+    auto event = admin.wait("OffsetFetch");
+    size_t count = 0;
+    auto** results = rd_kafka_ListConsumerGroupOffsets_result_groups(
+        rd_kafka_event_ListConsumerGroupOffsets_result(event.get()), &count);
+    for (size_t g = 0; g < count; ++g) {
+      if (const auto* error = rd_kafka_group_result_error(results[g]))
+        throw std::runtime_error("OffsetFetch: " + std::string(rd_kafka_error_string(error)));
+      const auto* offsets = rd_kafka_group_result_partitions(results[g]);
+      for (int p = 0; offsets && p < offsets->cnt; ++p) {
+        if (offsets->elems[p].offset >= 0)
+          view.committed[{offsets->elems[p].topic, offsets->elems[p].partition}] = offsets->elems[p].offset;
+      }
+    }
+  }
+  return view;
+}
+
+std::string or_dash(const std::optional<int64_t>& v) { return v ? std::to_string(*v) : "-"; }
+
+void print_table(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> widths;
+  for (const auto& row : rows) {
+    widths.resize(std::max(widths.size(), row.size()));
+    for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
+  }
+  for (const auto& row : rows) {
+    std::string line;
+    for (size_t i = 0; i < row.size(); ++i) {
+      line += row[i];
+      if (i + 1 < row.size()) line += std::string(widths[i] - row[i].size() + 1, ' ');
+    }
+    std::printf("%s\n", line.c_str());
+  }
+}
+
+// Reports an error the way every subcommand does: one line on stderr, exit status 1.
+int failed(const std::exception& e) {
+  std::fprintf(stderr, "error: %s\n", e.what());
+  return 1;
+}
+
+std::vector<PartitionKey> partitions_of(AdminClient& admin, const std::string& topic) {
+  const rd_kafka_metadata_t* metadata = nullptr;
+  rd_kafka_topic_t* handle = rd_kafka_topic_new(admin.handle(), topic.c_str(), nullptr);
+  auto err = rd_kafka_metadata(admin.handle(), 0, handle, &metadata, kTimeoutMs);
+  rd_kafka_topic_destroy(handle);
+  if (err) throw std::runtime_error(topic + ": " + rd_kafka_err2str(err));
+  std::vector<PartitionKey> out;
+  for (int t = 0; t < metadata->topic_cnt; ++t) {
+    if (metadata->topics[t].err) {
+      std::string problem = rd_kafka_err2str(metadata->topics[t].err);
+      rd_kafka_metadata_destroy(metadata);
+      throw std::runtime_error(topic + ": " + problem);
+    }
+    for (int p = 0; p < metadata->topics[t].partition_cnt; ++p)
+      out.push_back({topic, metadata->topics[t].partitions[p].id});
+  }
+  rd_kafka_metadata_destroy(metadata);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+std::optional<int64_t> parse_datetime_ms(const std::string& text) {
+  int year, month, day, hour, minute, second;
+  int consumed = 0;
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &year, &month, &day, &hour, &minute, &second, &consumed) !=
+      6) {
+    return std::nullopt;
+  }
+  std::string rest = text.substr(static_cast<size_t>(consumed));
+  int64_t millis = 0;
+  if (!rest.empty() && rest[0] == '.') {
+    size_t digits = 1;
+    while (digits < rest.size() && std::isdigit(static_cast<unsigned char>(rest[digits]))) ++digits;
+    std::string fraction = (rest.substr(1, digits - 1) + "000").substr(0, 3);
+    millis = std::stoll(fraction);
+    rest = rest.substr(digits);
+  }
+  int64_t offset_minutes = 0;
+  if (rest == "Z" || rest.empty()) {
+  } else if ((rest[0] == '+' || rest[0] == '-') && rest.size() == 6 && rest[3] == ':') {
+    int sign = rest[0] == '-' ? -1 : 1;
+    offset_minutes = sign * (std::stoll(rest.substr(1, 2)) * 60 + std::stoll(rest.substr(4, 2)));
+  } else {
+    return std::nullopt;
+  }
+  std::tm tm{};
+  tm.tm_year = year - 1900;
+  tm.tm_mon = month - 1;
+  tm.tm_mday = day;
+  tm.tm_hour = hour;
+  tm.tm_min = minute;
+  tm.tm_sec = second;
+  int64_t seconds = timegm(&tm);
+  return (seconds - offset_minutes * 60) * 1000 + millis;
+}
+
+int run_group_list(const GroupOptions& options) try {
+  AdminClient admin(options.bootstrap);
+  auto* request_options = admin.options(RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPS);
+  rd_kafka_ListConsumerGroups(admin.handle(), request_options, admin.queue());
+  rd_kafka_AdminOptions_destroy(request_options);
+  auto event = admin.wait("ListGroups");
+  const auto* result = rd_kafka_event_ListConsumerGroups_result(event.get());
+  size_t count = 0;
+  auto** groups = rd_kafka_ListConsumerGroups_result_valid(result, &count);
+  std::vector<std::pair<std::string, std::string>> listed;
+  for (size_t i = 0; i < count; ++i) {
+    listed.emplace_back(rd_kafka_ConsumerGroupListing_group_id(groups[i]),
+                        rd_kafka_consumer_group_state_name(rd_kafka_ConsumerGroupListing_state(groups[i])));
+  }
+  std::sort(listed.begin(), listed.end());
+  if (options.format == "json") {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& [group, state] : listed) out.push_back({{"group", group}, {"state", state}});
+    std::printf("%s\n", out.dump(2).c_str());
+    return 0;
+  }
+  std::vector<std::vector<std::string>> rows = {{"GROUP", "STATE"}};
+  for (const auto& [group, state] : listed) rows.push_back({group, state});
+  print_table(rows);
+  return 0;
+} catch (const std::exception& e) {
+  return failed(e);
+}
+
+int run_group_describe(const GroupOptions& options) try {
+  AdminClient admin(options.bootstrap);
+  GroupView view = describe_group(admin, options.group);
+  std::set<PartitionKey> partitions;
+  for (const auto& [key, owner] : view.owners) partitions.insert(key);
+  for (const auto& [key, offset] : view.committed) partitions.insert(key);
+
+  nlohmann::json json_rows = nlohmann::json::array();
+  std::vector<std::vector<std::string>> rows = {
+      {"GROUP", "TOPIC", "PARTITION", "CURRENT-OFFSET", "LOG-END-OFFSET", "LAG", "CONSUMER-ID", "HOST", "CLIENT-ID"}};
+  for (const auto& key : partitions) {
+    int64_t log_end = admin.watermarks(key.topic, key.partition).second;
+    std::optional<int64_t> current, lag;
+    if (auto it = view.committed.find(key); it != view.committed.end()) {
+      current = it->second;
+      lag = std::max<int64_t>(0, log_end - it->second);
+    }
+    auto owner = view.owners.find(key);
+    const MemberRow* member = owner == view.owners.end() ? nullptr : &owner->second;
+    rows.push_back({options.group, key.topic, std::to_string(key.partition), or_dash(current), std::to_string(log_end),
+                    or_dash(lag), member ? member->consumer_id : "-", member ? member->host : "-",
+                    member ? member->client_id : "-"});
+    nlohmann::json row = {{"group", options.group},
+                          {"topic", key.topic},
+                          {"partition", key.partition},
+                          {"current_offset", current ? nlohmann::json(*current) : nlohmann::json(nullptr)},
+                          {"log_end_offset", log_end},
+                          {"lag", lag ? nlohmann::json(*lag) : nlohmann::json(nullptr)},
+                          {"consumer_id", member ? nlohmann::json(member->consumer_id) : nlohmann::json(nullptr)},
+                          {"host", member ? nlohmann::json(member->host) : nlohmann::json(nullptr)},
+                          {"client_id", member ? nlohmann::json(member->client_id) : nlohmann::json(nullptr)}};
+    json_rows.push_back(row);
+  }
+  if (options.format == "json") {
+    nlohmann::json out = {
+        {"group", options.group}, {"state", view.state}, {"members", view.members}, {"partitions", json_rows}};
+    std::printf("%s\n", out.dump(2).c_str());
+    return 0;
+  }
+  if (view.members == 0) std::printf("Consumer group '%s' has no active members.\n", options.group.c_str());
+  std::printf("\n");
+  print_table(rows);
+  return 0;
+} catch (const std::exception& e) {
+  return failed(e);
+}
+
+int run_group_reset_offsets(const GroupOptions& options) try {
+  int strategies = options.to_earliest + options.to_latest + options.to_datetime.has_value() +
+                   options.shift_by.has_value() + options.to_offset.has_value();
+  if (strategies != 1) {
+    std::fprintf(stderr,
+                 "error: give exactly one of --to-earliest, --to-latest, --to-datetime, --shift-by, --to-offset\n");
+    return 2;
+  }
+  if (options.topics.empty() == !options.all_topics) {
+    std::fprintf(stderr, "error: give --topic TOPIC[:P,P...] (repeatable) or --all-topics\n");
+    return 2;
+  }
+  std::optional<int64_t> timestamp;
+  if (options.to_datetime) {
+    timestamp = parse_datetime_ms(*options.to_datetime);
+    if (!timestamp) {
+      std::fprintf(stderr, "error: --to-datetime %s: expected YYYY-MM-DDTHH:MM:SS[.mmm][Z|+HH:MM]\n",
+                   options.to_datetime->c_str());
+      return 2;
+    }
+  }
+  AdminClient admin(options.bootstrap);
+  GroupView view = describe_group(admin, options.group);
+  if (options.execute && view.members > 0) {
+    std::fprintf(stderr,
+                 "error: assignments can only be reset if the group '%s' is inactive, but it has %zu members "
+                 "(state %s)\n",
+                 options.group.c_str(), view.members, view.state.c_str());
+    return 1;
+  }
+  std::vector<PartitionKey> targets;
+  if (options.all_topics) {
+    for (const auto& [key, offset] : view.committed) targets.push_back(key);
+  }
+  for (const auto& spec : options.topics) {
+    auto colon = spec.find(':');
+    std::string topic = spec.substr(0, colon);
+    if (colon == std::string::npos) {
+      for (auto& key : partitions_of(admin, topic)) targets.push_back(key);
+      continue;
+    }
+    std::string list = spec.substr(colon + 1);
+    for (size_t start = 0; start <= list.size();) {
+      size_t comma = list.find(',', start);
+      if (comma == std::string::npos) comma = list.size();
+      targets.push_back({topic, static_cast<int32_t>(std::stol(list.substr(start, comma - start)))});
+      start = comma + 1;
+    }
+  }
+  std::sort(targets.begin(), targets.end());
+  targets.erase(std::unique(targets.begin(), targets.end()), targets.end());
+
+  std::map<PartitionKey, int64_t> plan;
+  std::map<PartitionKey, int64_t> by_time;
+  if (timestamp) {
+    rd_kafka_topic_partition_list_t* query = rd_kafka_topic_partition_list_new(static_cast<int>(targets.size()));
+    for (const auto& key : targets)
+      rd_kafka_topic_partition_list_add(query, key.topic.c_str(), key.partition)->offset = *timestamp;
+    auto err = rd_kafka_offsets_for_times(admin.handle(), query, kTimeoutMs);
+    if (err) {
+      rd_kafka_topic_partition_list_destroy(query);
+      throw std::runtime_error(std::string("ListOffsets: ") + rd_kafka_err2str(err));
+    }
+    for (int i = 0; i < query->cnt; ++i)
+      by_time[{query->elems[i].topic, query->elems[i].partition}] = query->elems[i].offset;
+    rd_kafka_topic_partition_list_destroy(query);
+  }
+  for (const auto& key : targets) {
+    auto [low, high] = admin.watermarks(key.topic, key.partition);
+    int64_t target = 0;
+    if (options.to_earliest) target = low;
+    if (options.to_latest) target = high;
+    if (options.to_offset) target = *options.to_offset;
+    if (options.shift_by) {
+      auto it = view.committed.find(key);
+      // A partition the group never committed shifts from the start of its log.
+      int64_t from = it != view.committed.end() ? it->second : low;
+      target = from + *options.shift_by;
+    }
+    if (timestamp) {
+      auto it = by_time.find(key);
+      // No record at or after the time: the end of the log.
+      target = it == by_time.end() || it->second < 0 ? high : it->second;
+    }
+    plan[key] = std::clamp(target, low, high);
+  }
+
+  if (options.execute) {
+    rd_kafka_topic_partition_list_t* offsets = rd_kafka_topic_partition_list_new(static_cast<int>(plan.size()));
+    for (const auto& [key, offset] : plan) {
+      rd_kafka_topic_partition_list_add(offsets, key.topic.c_str(), key.partition)->offset = offset;
+    }
+    auto* request = rd_kafka_AlterConsumerGroupOffsets_new(options.group.c_str(), offsets);
+    rd_kafka_topic_partition_list_destroy(offsets);
+    auto* request_options = admin.options(RD_KAFKA_ADMIN_OP_ALTERCONSUMERGROUPOFFSETS);
+    rd_kafka_AlterConsumerGroupOffsets(admin.handle(), &request, 1, request_options, admin.queue());
+    rd_kafka_AdminOptions_destroy(request_options);
+    rd_kafka_AlterConsumerGroupOffsets_destroy(request);
+    auto event = admin.wait("OffsetCommit");
+    size_t count = 0;
+    auto** results = rd_kafka_AlterConsumerGroupOffsets_result_groups(
+        rd_kafka_event_AlterConsumerGroupOffsets_result(event.get()), &count);
+    for (size_t g = 0; g < count; ++g) {
+      if (const auto* error = rd_kafka_group_result_error(results[g]))
+        throw std::runtime_error("OffsetCommit: " + std::string(rd_kafka_error_string(error)));
+      const auto* partitions = rd_kafka_group_result_partitions(results[g]);
+      for (int p = 0; partitions && p < partitions->cnt; ++p) {
+        if (partitions->elems[p].err) {
+          throw std::runtime_error("OffsetCommit " + std::string(partitions->elems[p].topic) + "-" +
+                                   std::to_string(partitions->elems[p].partition) + ": " +
+                                   rd_kafka_err2str(partitions->elems[p].err));
+        }
+      }
+    }
+  }
+  if (options.format == "json") {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& [key, offset] : plan) {
+      out.push_back(
+          {{"group", options.group}, {"topic", key.topic}, {"partition", key.partition}, {"new_offset", offset}});
+    }
+    std::printf("%s\n", nlohmann::json({{"executed", options.execute}, {"offsets", out}}).dump(2).c_str());
+    return 0;
+  }
+  std::vector<std::vector<std::string>> rows = {{"GROUP", "TOPIC", "PARTITION", "NEW-OFFSET"}};
+  for (const auto& [key, offset] : plan)
+    rows.push_back({options.group, key.topic, std::to_string(key.partition), std::to_string(offset)});
+  print_table(rows);
+  if (!options.execute) std::printf("\n(a plan only: add --execute to apply it)\n");
+  return 0;
+} catch (const std::exception& e) {
+  return failed(e);
+}
+
+int run_group_delete(const GroupOptions& options) try {
+  AdminClient admin(options.bootstrap);
+  rd_kafka_DeleteGroup_t* request = rd_kafka_DeleteGroup_new(options.group.c_str());
+  auto* request_options = admin.options(RD_KAFKA_ADMIN_OP_DELETEGROUPS);
+  rd_kafka_DeleteGroups(admin.handle(), &request, 1, request_options, admin.queue());
+  rd_kafka_AdminOptions_destroy(request_options);
+  rd_kafka_DeleteGroup_destroy(request);
+  auto event = admin.wait("DeleteGroups");
+  size_t count = 0;
+  auto** results = rd_kafka_DeleteGroups_result_groups(rd_kafka_event_DeleteGroups_result(event.get()), &count);
+  for (size_t g = 0; g < count; ++g) {
+    if (const auto* error = rd_kafka_group_result_error(results[g]))
+      throw std::runtime_error("DeleteGroups " + options.group + ": " + rd_kafka_error_string(error));
+  }
+  std::printf("Deletion of requested consumer groups ('%s') was successful.\n", options.group.c_str());
+  return 0;
+} catch (const std::exception& e) {
+  return failed(e);
+}
+
+}  // namespace fjord::cli

@@ -1,0 +1,50 @@
+#include "coordinator/consumer_protocol.h"
+
+#include <exception>
+
+#include "protocol/codec_runtime.h"
+
+namespace fjord::coordinator {
+
+namespace {
+
+protocol::Reader reader_over(std::span<const uint8_t> bytes) {
+  return protocol::Reader(std::span<uint8_t>(const_cast<uint8_t*>(bytes.data()), bytes.size()));
+}
+
+}  // namespace
+
+std::optional<std::vector<std::string>> parse_subscription_topics(std::span<const uint8_t> bytes) {
+  try {
+    auto r = reader_over(bytes);
+    if (r.read_int16() < 0) return std::nullopt;
+    std::vector<std::string> topics;
+    size_t count = r.read_array_length(false, 2);
+    for (size_t i = 0; i < count; ++i) topics.push_back(r.read_string(false));
+    return topics;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+std::optional<std::vector<std::pair<std::string, std::vector<int32_t>>>> parse_assignment(
+    std::span<const uint8_t> bytes) {
+  if (bytes.empty()) return std::vector<std::pair<std::string, std::vector<int32_t>>>{};
+  try {
+    auto r = reader_over(bytes);
+    if (r.read_int16() < 0) return std::nullopt;
+    std::vector<std::pair<std::string, std::vector<int32_t>>> assignment;
+    size_t topics = r.read_array_length(false, 2 + 4);
+    for (size_t i = 0; i < topics; ++i) {
+      auto& [topic, partitions] = assignment.emplace_back();
+      topic = r.read_string(false);
+      size_t count = r.read_array_length(false, 4);
+      for (size_t p = 0; p < count; ++p) partitions.push_back(r.read_int32());
+    }
+    return assignment;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+}  // namespace fjord::coordinator

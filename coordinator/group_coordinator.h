@@ -1,0 +1,194 @@
+// The group coordinator: Kafka's classic consumer-group protocol (JoinGroup, SyncGroup, Heartbeat, LeaveGroup)
+// as a state machine per group, and the committed offsets. The broker relays what clients send: the members'
+// assignors run in the clients (eager or cooperative), the coordinator only picks a protocol all members
+// support, a leader, and a generation, and hands the leader's assignment out.
+//
+// Everything it must remember is written as records to the internal __consumer_offsets topic (GroupLog) before
+// it is acknowledged, and replayed at start. It lives on one event loop; time and timers are injected.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "coordinator/group.h"
+#include "coordinator/group_log.h"
+#include "model/clock.h"
+#include "model/executor.h"
+
+namespace fjord::coordinator {
+
+struct GroupSettings {
+  int64_t initial_rebalance_delay_ms = 3000;          // group.initial.rebalance.delay.ms
+  int32_t min_session_timeout_ms = 6000;              // group.min.session.timeout.ms
+  int32_t max_session_timeout_ms = 1800000;           // group.max.session.timeout.ms
+  int64_t offsets_retention_ms = 7LL * 24 * 3600000;  // offsets.retention.minutes
+  int32_t max_metadata_bytes = 4096;                  // offset.metadata.max.bytes
+  int32_t max_group_size = INT32_MAX;                 // group.max.size
+  int64_t sweep_interval_ms = 100;                    // how often sessions are checked for expiry
+  int64_t retention_check_interval_ms = 600000;       // offsets.retention.check.interval.ms
+};
+
+struct JoinRequest {
+  std::string group_id;
+  std::string member_id;
+  std::optional<std::string> group_instance_id;
+  std::string client_id;
+  std::string client_host;
+  int32_t session_timeout_ms = 0;
+  int32_t rebalance_timeout_ms = 0;
+  std::string protocol_type;
+  std::vector<std::pair<std::string, protocol::Bytes>> protocols;
+  bool member_id_required = false;        // JoinGroup v4+: a new member first learns its id (KIP-394)
+  bool supports_skip_assignment = false;  // JoinGroup v9+
+};
+
+struct SyncRequest {
+  std::string group_id;
+  int32_t generation = -1;
+  std::string member_id;
+  std::optional<std::string> group_instance_id;
+  std::optional<std::string> protocol_type;
+  std::optional<std::string> protocol_name;
+  std::vector<std::pair<std::string, protocol::Bytes>> assignments;
+};
+
+struct LeavingMember {
+  std::string member_id;
+  std::optional<std::string> group_instance_id;
+};
+
+struct PartitionOffset {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t offset = -1;
+  int32_t leader_epoch = -1;
+  std::optional<std::string> metadata;
+};
+
+struct CommitRequest {
+  std::string group_id;
+  int32_t generation = -1;
+  std::string member_id;
+  std::optional<std::string> group_instance_id;
+  std::vector<PartitionOffset> offsets;
+};
+
+struct FetchedOffset {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t offset = -1;
+  int32_t leader_epoch = -1;
+  std::optional<std::string> metadata;
+  ErrorCode error = ErrorCode::kNone;
+};
+
+struct GroupListing {
+  std::string group_id;
+  std::string protocol_type;
+  GroupState state;
+};
+
+struct MemberDescription {
+  std::string member_id;
+  std::optional<std::string> group_instance_id;
+  std::string client_id;
+  std::string client_host;
+  protocol::Bytes metadata;
+  protocol::Bytes assignment;
+};
+
+struct GroupDescription {
+  ErrorCode error = ErrorCode::kNone;
+  std::string group_id;
+  GroupState state = GroupState::kDead;
+  std::string protocol_type;
+  std::string protocol_name;
+  std::vector<MemberDescription> members;
+};
+
+class GroupCoordinator {
+ public:
+  GroupCoordinator(GroupLog& log, const Clock& clock, Scheduler& scheduler, GroupSettings settings);
+  ~GroupCoordinator();
+
+  // Replays __consumer_offsets. Call once before serving.
+  void load();
+  const GroupSettings& settings() const { return settings_; }
+  void set_settings(GroupSettings settings) { settings_ = settings; }
+
+  void join(JoinRequest request, JoinCallback done);
+  void sync(SyncRequest request, SyncCallback done);
+  ErrorCode heartbeat(const std::string& group_id, int32_t generation, const std::string& member_id,
+                      const std::optional<std::string>& group_instance_id);
+  // One error per leaving member, plus one for the request (a group that does not exist).
+  std::pair<ErrorCode, std::vector<ErrorCode>> leave(const std::string& group_id,
+                                                     const std::vector<LeavingMember>& members);
+
+  // One error per offset, in request order, once the commit is durable (or refused).
+  void commit(CommitRequest request, std::function<void(std::vector<ErrorCode>)> done);
+  // `partitions` empty-optional: every offset the group has.
+  std::vector<FetchedOffset> fetch(const std::string& group_id,
+                                   const std::optional<std::vector<std::pair<std::string, int32_t>>>& partitions) const;
+  // Removes committed offsets of an empty group (or of topics an active group is not subscribed to).
+  void delete_offsets(const std::string& group_id, const std::vector<std::pair<std::string, int32_t>>& partitions,
+                      std::function<void(ErrorCode, std::vector<ErrorCode>)> done);
+
+  std::vector<GroupListing> list() const;
+  GroupDescription describe(const std::string& group_id) const;
+  // Deletes empty groups with their offsets; one error per group.
+  void delete_groups(const std::vector<std::string>& group_ids, std::function<void(std::vector<ErrorCode>)> done);
+
+  // Offsets removed because their group's topic or partition no longer exists are not handled here.
+  size_t group_count() const { return groups_.size(); }
+
+ private:
+  Group& group_for_join(const std::string& group_id);
+  Group* find(const std::string& group_id);
+  const Group* find(const std::string& group_id) const;
+
+  void join_new_member(Group& group, JoinRequest request, JoinCallback done);
+  void join_known_member(Group& group, Member& member, JoinRequest request, JoinCallback done);
+  void join_static_member(Group& group, JoinRequest request, JoinCallback done);
+  Member& add_member(Group& group, const JoinRequest& request, std::string member_id, JoinCallback done);
+  void remove_member(Group& group, const std::string& member_id);
+  void update_member(Member& member, const JoinRequest& request, JoinCallback done);
+  JoinResult current_join_result(const Group& group, const Member& member) const;
+
+  void prepare_rebalance(Group& group, const std::string& reason);
+  void maybe_prepare_rebalance(Group& group, const std::string& reason);
+  void schedule_join_deadline(Group& group);
+  void on_initial_delay(const std::string& group_id, int64_t delay_ms, int64_t remaining_ms);
+  void try_complete_join(Group& group);
+  void complete_join(Group& group);
+  std::optional<std::string> select_protocol(const Group& group) const;
+  bool supports_protocols(const Group& group, const JoinRequest& request) const;
+  void reset_and_propagate_sync_error(Group& group, ErrorCode error);
+  void finish_sync(Group& group, const std::map<std::string, protocol::Bytes>& assignments);
+  void set_state(Group& group, GroupState state);
+
+  StoredGroup stored(const Group& group) const;
+  void store_group(Group& group, std::function<void(ErrorCode)> done);
+  int32_t partition_for(const std::string& group_id) const;
+  void apply(const GroupLog::Entry& entry);
+
+  void sweep();
+  void expire_offsets();
+  void schedule_sweep();
+  void schedule_retention();
+
+  GroupLog& log_;
+  const Clock& clock_;
+  Scheduler& scheduler_;
+  GroupSettings settings_;
+  std::map<std::string, std::unique_ptr<Group>> groups_;
+  std::unique_ptr<TimerHandle> sweep_timer_;
+  std::unique_ptr<TimerHandle> retention_timer_;
+  uint64_t member_counter_ = 0;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace fjord::coordinator

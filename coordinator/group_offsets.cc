@@ -1,0 +1,396 @@
+// Committed offsets, listing, describing and deleting groups, and the group records in __consumer_offsets:
+// writing them, replaying them at start, and expiring old offsets.
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <memory>
+#include <set>
+
+#include "coordinator/consumer_protocol.h"
+#include "coordinator/group_coordinator.h"
+
+namespace fjord::coordinator {
+
+int32_t GroupCoordinator::partition_for(const std::string& group_id) const {
+  return offsets_partition_for(group_id, log_.partition_count());
+}
+
+StoredGroup GroupCoordinator::stored(const Group& group) const {
+  StoredGroup s;
+  s.protocol_type = group.protocol_type.value_or("");
+  s.generation = group.generation;
+  s.protocol = group.protocol_name;
+  s.leader = group.leader;
+  s.current_state_timestamp_ms = group.state_timestamp_ms;
+  for (const auto& id : group.join_order) {
+    const Member& m = group.members.at(id);
+    StoredMember sm;
+    sm.member_id = m.member_id;
+    sm.group_instance_id = m.group_instance_id;
+    sm.client_id = m.client_id;
+    sm.client_host = m.client_host;
+    sm.rebalance_timeout_ms = m.rebalance_timeout_ms;
+    sm.session_timeout_ms = m.session_timeout_ms;
+    if (group.protocol_name) {
+      if (const auto* metadata = m.metadata_for(*group.protocol_name)) sm.subscription = *metadata;
+    }
+    sm.assignment = m.assignment;
+    s.members.push_back(std::move(sm));
+  }
+  return s;
+}
+
+void GroupCoordinator::store_group(Group& group, std::function<void(ErrorCode)> done) {
+  std::vector<GroupLog::Entry> entries;
+  entries.push_back({encode_key(GroupKey{group.id}), encode_group(stored(group))});
+  log_.append(partition_for(group.id), std::move(entries), std::move(done));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// OffsetCommit and OffsetFetch
+
+void GroupCoordinator::commit(CommitRequest request, std::function<void(std::vector<ErrorCode>)> done) {
+  const size_t n = request.offsets.size();
+  auto all = [&](ErrorCode error) { done(std::vector<ErrorCode>(n, error)); };
+  if (request.group_id.empty()) return all(ErrorCode::kInvalidGroupId);
+  Group* group = find(request.group_id);
+  if (!group) {
+    // Consumers that assign partitions themselves (no membership) commit with generation -1: the group exists
+    // only to hold their offsets.
+    if (request.generation >= 0) return all(ErrorCode::kIllegalGeneration);
+    group = &group_for_join(request.group_id);
+  } else {
+    if (group->state == GroupState::kDead) return all(ErrorCode::kCoordinatorNotAvailable);
+    if (request.group_instance_id) {
+      auto known = group->static_members.find(*request.group_instance_id);
+      if (known != group->static_members.end() && known->second != request.member_id)
+        return all(ErrorCode::kFencedInstanceId);
+    }
+    if (!(request.generation < 0 && group->state == GroupState::kEmpty)) {
+      if (group->state == GroupState::kCompletingRebalance) return all(ErrorCode::kRebalanceInProgress);
+      Member* member = group->find(request.member_id);
+      if (!member) return all(ErrorCode::kUnknownMemberId);
+      if (request.generation != group->generation) return all(ErrorCode::kIllegalGeneration);
+      member->last_heartbeat_ms = clock_.monotonic_ms();
+    }
+  }
+
+  std::vector<ErrorCode> errors(n, ErrorCode::kNone);
+  std::vector<GroupLog::Entry> entries;
+  auto accepted = std::make_shared<std::vector<std::pair<size_t, CommittedOffset>>>();
+  const int64_t now = clock_.now_ms();
+  for (size_t i = 0; i < n; ++i) {
+    const auto& o = request.offsets[i];
+    if (o.metadata && static_cast<int64_t>(o.metadata->size()) > settings_.max_metadata_bytes) {
+      errors[i] = ErrorCode::kOffsetMetadataTooLarge;
+      continue;
+    }
+    CommittedOffset value{o.offset, o.leader_epoch, o.metadata.value_or(""), now, -1};
+    entries.push_back({encode_key(OffsetKey{request.group_id, o.topic, o.partition}), encode_offset(value)});
+    accepted->emplace_back(i, std::move(value));
+  }
+  if (entries.empty()) return done(std::move(errors));
+  auto alive = alive_;
+  auto offsets = std::make_shared<std::vector<PartitionOffset>>(std::move(request.offsets));
+  log_.append(partition_for(request.group_id), std::move(entries),
+              [this, alive, group_id = request.group_id, accepted, offsets, errors,
+               done = std::move(done)](ErrorCode error) mutable {
+                if (!*alive) return;
+                if (error != ErrorCode::kNone) {
+                  for (const auto& [i, value] : *accepted) errors[i] = ErrorCode::kCoordinatorNotAvailable;
+                  done(std::move(errors));
+                  return;
+                }
+                // The offsets become visible once durable; a group deleted meanwhile is recreated to hold them,
+                // as replaying the log would.
+                Group& g = group_for_join(group_id);
+                for (const auto& [i, value] : *accepted) {
+                  const auto& o = (*offsets)[i];
+                  g.offsets[{o.topic, o.partition}] = value;
+                }
+                done(std::move(errors));
+              });
+}
+
+std::vector<FetchedOffset> GroupCoordinator::fetch(
+    const std::string& group_id, const std::optional<std::vector<std::pair<std::string, int32_t>>>& partitions) const {
+  std::vector<FetchedOffset> out;
+  const Group* group = find(group_id);
+  if (!partitions) {
+    if (!group) return out;
+    for (const auto& [key, value] : group->offsets) {
+      out.push_back({key.first, key.second, value.offset, value.leader_epoch, value.metadata, ErrorCode::kNone});
+    }
+    return out;
+  }
+  for (const auto& [topic, partition] : *partitions) {
+    FetchedOffset f{topic, partition, -1, -1, std::string(), ErrorCode::kNone};
+    if (group) {
+      auto it = group->offsets.find({topic, partition});
+      if (it != group->offsets.end()) {
+        f.offset = it->second.offset;
+        f.leader_epoch = it->second.leader_epoch;
+        f.metadata = it->second.metadata;
+      }
+    }
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
+void GroupCoordinator::delete_offsets(const std::string& group_id,
+                                      const std::vector<std::pair<std::string, int32_t>>& partitions,
+                                      std::function<void(ErrorCode, std::vector<ErrorCode>)> done) {
+  Group* group = find(group_id);
+  if (!group || group->state == GroupState::kDead) {
+    done(ErrorCode::kGroupIdNotFound, std::vector<ErrorCode>(partitions.size(), ErrorCode::kNone));
+    return;
+  }
+  // An active consumer group keeps the offsets of topics it subscribes to: deleting them under a running
+  // consumer would make it restart from its reset policy.
+  std::set<std::string> subscribed;
+  if (group->state != GroupState::kEmpty && group->protocol_type == "consumer" && group->protocol_name) {
+    for (const auto& [id, m] : group->members) {
+      const auto* metadata = m.metadata_for(*group->protocol_name);
+      if (!metadata) continue;
+      if (auto topics = parse_subscription_topics(*metadata)) subscribed.insert(topics->begin(), topics->end());
+    }
+  }
+  std::vector<ErrorCode> errors(partitions.size(), ErrorCode::kNone);
+  std::vector<GroupLog::Entry> entries;
+  std::vector<std::pair<std::string, int32_t>> removed;
+  for (size_t i = 0; i < partitions.size(); ++i) {
+    const auto& [topic, partition] = partitions[i];
+    if (subscribed.count(topic)) {
+      errors[i] = ErrorCode::kGroupSubscribedToTopic;
+      continue;
+    }
+    if (!group->offsets.count({topic, partition})) continue;
+    entries.push_back({encode_key(OffsetKey{group_id, topic, partition}), std::nullopt});
+    removed.emplace_back(topic, partition);
+  }
+  if (entries.empty()) {
+    done(ErrorCode::kNone, std::move(errors));
+    return;
+  }
+  auto alive = alive_;
+  log_.append(partition_for(group_id), std::move(entries),
+              [this, alive, group_id, removed, errors, done = std::move(done)](ErrorCode error) mutable {
+                if (!*alive) return;
+                if (error != ErrorCode::kNone) {
+                  done(ErrorCode::kCoordinatorNotAvailable, std::move(errors));
+                  return;
+                }
+                if (Group* g = find(group_id)) {
+                  for (const auto& key : removed) g->offsets.erase(key);
+                }
+                done(ErrorCode::kNone, std::move(errors));
+              });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// ListGroups, DescribeGroups, DeleteGroups
+
+std::vector<GroupListing> GroupCoordinator::list() const {
+  std::vector<GroupListing> out;
+  for (const auto& [id, group] : groups_) {
+    if (group->state == GroupState::kDead) continue;
+    out.push_back({id, group->protocol_type.value_or(""), group->state});
+  }
+  return out;
+}
+
+GroupDescription GroupCoordinator::describe(const std::string& group_id) const {
+  GroupDescription d;
+  d.group_id = group_id;
+  const Group* group = find(group_id);
+  if (!group) {
+    d.error = ErrorCode::kGroupIdNotFound;
+    return d;
+  }
+  d.state = group->state;
+  d.protocol_type = group->protocol_type.value_or("");
+  // Member metadata and assignments are only meaningful once a generation is settled.
+  const bool stable = group->state == GroupState::kStable;
+  d.protocol_name = stable ? group->protocol_name.value_or("") : "";
+  for (const auto& id : group->join_order) {
+    const Member& m = group->members.at(id);
+    MemberDescription md{m.member_id, m.group_instance_id, m.client_id, m.client_host, {}, {}};
+    if (stable && group->protocol_name) {
+      if (const auto* metadata = m.metadata_for(*group->protocol_name)) md.metadata = *metadata;
+      md.assignment = m.assignment;
+    }
+    d.members.push_back(std::move(md));
+  }
+  return d;
+}
+
+void GroupCoordinator::delete_groups(const std::vector<std::string>& group_ids,
+                                     std::function<void(std::vector<ErrorCode>)> done) {
+  struct Pending {
+    std::vector<ErrorCode> errors;
+    size_t waiting = 0;
+    std::function<void(std::vector<ErrorCode>)> done;
+  };
+  auto pending = std::make_shared<Pending>();
+  pending->errors.assign(group_ids.size(), ErrorCode::kNone);
+  pending->done = std::move(done);
+  std::vector<std::pair<size_t, std::vector<GroupLog::Entry>>> writes;
+  for (size_t i = 0; i < group_ids.size(); ++i) {
+    Group* group = find(group_ids[i]);
+    if (!group || group->state == GroupState::kDead) {
+      pending->errors[i] = ErrorCode::kGroupIdNotFound;
+      continue;
+    }
+    if (group->state != GroupState::kEmpty) {
+      pending->errors[i] = ErrorCode::kNonEmptyGroup;
+      continue;
+    }
+    std::vector<GroupLog::Entry> entries;
+    for (const auto& [key, value] : group->offsets) {
+      entries.push_back({encode_key(OffsetKey{group->id, key.first, key.second}), std::nullopt});
+    }
+    entries.push_back({encode_key(GroupKey{group->id}), std::nullopt});
+    // Dead until the tombstones are durable: nobody joins or commits into a group being deleted.
+    set_state(*group, GroupState::kDead);
+    writes.emplace_back(i, std::move(entries));
+  }
+  if (writes.empty()) {
+    pending->done(std::move(pending->errors));
+    return;
+  }
+  pending->waiting = writes.size();
+  auto alive = alive_;
+  for (auto& [i, entries] : writes) {
+    std::string group_id = group_ids[i];
+    log_.append(partition_for(group_id), std::move(entries), [this, alive, pending, i, group_id](ErrorCode error) {
+      if (!*alive) return;
+      if (error != ErrorCode::kNone) {
+        pending->errors[i] = ErrorCode::kCoordinatorNotAvailable;
+        if (Group* g = find(group_id)) set_state(*g, GroupState::kEmpty);
+      } else {
+        groups_.erase(group_id);
+        spdlog::info("group {} deleted", group_id);
+      }
+      if (--pending->waiting == 0) pending->done(std::move(pending->errors));
+    });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Loading and expiry
+
+void GroupCoordinator::apply(const GroupLog::Entry& entry) {
+  auto key = decode_key(entry.key);
+  if (!key) return;
+  if (const auto* offset_key = std::get_if<OffsetKey>(&*key)) {
+    if (!entry.value) {
+      if (Group* g = find(offset_key->group)) g->offsets.erase({offset_key->topic, offset_key->partition});
+      return;
+    }
+    auto value = decode_offset(*entry.value);
+    if (!value) return;
+    group_for_join(offset_key->group).offsets[{offset_key->topic, offset_key->partition}] = *value;
+    return;
+  }
+  const auto& group_id = std::get<GroupKey>(*key).group;
+  if (!entry.value) {
+    groups_.erase(group_id);
+    return;
+  }
+  auto value = decode_group(*entry.value);
+  if (!value) return;
+  Group& g = group_for_join(group_id);
+  g.generation = value->generation;
+  g.protocol_type = value->protocol_type.empty() ? std::nullopt : std::optional<std::string>(value->protocol_type);
+  g.protocol_name = value->protocol;
+  g.leader = value->leader;
+  g.state_timestamp_ms = value->current_state_timestamp_ms;
+  g.members.clear();
+  g.join_order.clear();
+  g.static_members.clear();
+  for (const auto& sm : value->members) {
+    Member& m = g.members[sm.member_id];
+    m.member_id = sm.member_id;
+    m.group_instance_id = sm.group_instance_id;
+    m.client_id = sm.client_id;
+    m.client_host = sm.client_host;
+    m.rebalance_timeout_ms = sm.rebalance_timeout_ms;
+    m.session_timeout_ms = sm.session_timeout_ms;
+    m.protocol_type = value->protocol_type;
+    if (value->protocol) m.protocols = {{*value->protocol, sm.subscription}};
+    m.assignment = sm.assignment;
+    g.join_order.push_back(sm.member_id);
+    if (sm.group_instance_id) g.static_members[*sm.group_instance_id] = sm.member_id;
+  }
+  g.state = g.members.empty() ? GroupState::kEmpty : GroupState::kStable;
+}
+
+void GroupCoordinator::load() {
+  log_.replay([this](const GroupLog::Entry& entry) { apply(entry); });
+  // Restored members get a full session to come back (and heartbeat) before they expire.
+  const int64_t now = clock_.monotonic_ms();
+  size_t members = 0, offsets = 0;
+  for (auto& [id, group] : groups_) {
+    for (auto& [member_id, m] : group->members) m.last_heartbeat_ms = now;
+    members += group->members.size();
+    offsets += group->offsets.size();
+  }
+  if (!groups_.empty())
+    spdlog::info("loaded {} groups ({} members, {} committed offsets)", groups_.size(), members, offsets);
+  schedule_sweep();
+  schedule_retention();
+}
+
+void GroupCoordinator::schedule_retention() {
+  auto alive = alive_;
+  retention_timer_ = scheduler_.schedule_after(settings_.retention_check_interval_ms, [this, alive] {
+    if (!*alive) return;
+    expire_offsets();
+    schedule_retention();
+  });
+}
+
+void GroupCoordinator::expire_offsets() {
+  const int64_t now = clock_.now_ms();
+  struct Expiry {
+    std::string group_id;
+    std::vector<GroupLog::Entry> entries;
+    std::vector<std::pair<std::string, int32_t>> expired;
+    bool whole_group;
+  };
+  // Collected first and written after: an append may complete at once, and its completion can remove a group.
+  std::vector<Expiry> expiries;
+  for (auto& [group_id, group] : groups_) {
+    if (group->state != GroupState::kEmpty) continue;
+    Expiry e{group_id, {}, {}, false};
+    for (const auto& [key, value] : group->offsets) {
+      // A consumer group's offsets expire counted from when its last member left; a group without membership
+      // (its consumers assign partitions themselves) counts from each commit.
+      const bool had_members = group->generation > 0;
+      int64_t since = had_members ? group->state_timestamp_ms : value.commit_timestamp_ms;
+      if (since + settings_.offsets_retention_ms <= now) {
+        e.entries.push_back({encode_key(OffsetKey{group_id, key.first, key.second}), std::nullopt});
+        e.expired.push_back(key);
+      }
+    }
+    if (e.entries.empty()) continue;
+    e.whole_group = e.expired.size() == group->offsets.size();
+    if (e.whole_group) e.entries.push_back({encode_key(GroupKey{group_id}), std::nullopt});
+    expiries.push_back(std::move(e));
+  }
+  auto alive = alive_;
+  for (auto& e : expiries) {
+    spdlog::info("group {}: {} committed offsets expired", e.group_id, e.expired.size());
+    log_.append(partition_for(e.group_id), std::move(e.entries),
+                [this, alive, id = e.group_id, expired = e.expired, whole = e.whole_group](ErrorCode error) {
+                  if (!*alive || error != ErrorCode::kNone) return;
+                  Group* g = find(id);
+                  if (!g) return;
+                  for (const auto& key : expired) g->offsets.erase(key);
+                  if (whole && g->offsets.empty() && g->state == GroupState::kEmpty) groups_.erase(id);
+                });
+  }
+}
+
+}  // namespace fjord::coordinator

@@ -1,0 +1,62 @@
+// Test-only: a GroupLog in memory. Appends complete at once (or, with hold_appends, when the test releases them),
+// and can be told to fail, so the coordinator's persistence paths are tested without a broker.
+#pragma once
+
+#include <deque>
+#include <map>
+
+#include "coordinator/group_log.h"
+
+namespace fjord::coordinator::testing {
+
+class MemoryGroupLog final : public GroupLog {
+ public:
+  explicit MemoryGroupLog(int32_t partitions = 50) : partitions_(partitions) {}
+
+  int32_t partition_count() const override { return partitions_; }
+  void append(int32_t partition, std::vector<Entry> entries, Done done) override {
+    if (fail_appends) return done(ErrorCode::kKafkaStorageError);
+    auto write = [this, partition, entries = std::move(entries), done = std::move(done)]() mutable {
+      auto& log = logs_[partition];
+      for (auto& e : entries) log.push_back(std::move(e));
+      done(ErrorCode::kNone);
+    };
+    if (hold_appends) {
+      held_.push_back(std::move(write));
+    } else {
+      write();
+    }
+  }
+  void replay(const std::function<void(const Entry&)>& visit) override {
+    for (const auto& [partition, entries] : logs_) {
+      for (const auto& e : entries) visit(e);
+    }
+  }
+
+  void release_appends() {
+    while (!held_.empty()) {
+      auto write = std::move(held_.front());
+      held_.pop_front();
+      write();
+    }
+  }
+  size_t records(int32_t partition) const {
+    auto it = logs_.find(partition);
+    return it == logs_.end() ? 0 : it->second.size();
+  }
+  size_t total_records() const {
+    size_t n = 0;
+    for (const auto& [p, entries] : logs_) n += entries.size();
+    return n;
+  }
+
+  bool fail_appends = false;
+  bool hold_appends = false;
+
+ private:
+  int32_t partitions_;
+  std::map<int32_t, std::vector<Entry>> logs_;
+  std::deque<std::function<void()>> held_;
+};
+
+}  // namespace fjord::coordinator::testing

@@ -1,0 +1,452 @@
+// The classic group protocol, step by step, on a manual clock: joins, the initial delay, syncs, heartbeats,
+// session and rebalance timeouts, static membership, offsets and what survives a reload.
+#include "coordinator/group_coordinator.h"
+
+#include <gtest/gtest.h>
+
+#include "coordinator/testing/memory_group_log.h"
+#include "model/testing/manual_scheduler.h"
+
+namespace fjord::coordinator {
+namespace {
+
+using fjord::testing::ManualScheduler;
+
+protocol::Bytes bytes(const std::string& s) { return protocol::Bytes(s.begin(), s.end()); }
+
+class GroupCoordinatorTest : public ::testing::Test {
+ protected:
+  GroupCoordinatorTest() { make(); }
+
+  void make() {
+    GroupSettings s;
+    s.initial_rebalance_delay_ms = 3000;
+    s.min_session_timeout_ms = 1000;
+    coordinator = std::make_unique<GroupCoordinator>(log, clock, scheduler, s);
+    coordinator->load();
+  }
+
+  struct PendingJoin {
+    std::optional<JoinResult> result;
+  };
+
+  std::shared_ptr<PendingJoin> join(const std::string& member_id, std::optional<std::string> instance = std::nullopt,
+                                    std::vector<std::pair<std::string, protocol::Bytes>> protocols = {
+                                        {"range", bytes("sub")}}) {
+    JoinRequest r;
+    r.group_id = "g";
+    r.member_id = member_id;
+    r.group_instance_id = std::move(instance);
+    r.client_id = "client";
+    r.client_host = "/127.0.0.1";
+    r.session_timeout_ms = 10000;
+    r.rebalance_timeout_ms = 30000;
+    r.protocol_type = "consumer";
+    r.protocols = std::move(protocols);
+    r.member_id_required = true;
+    auto pending = std::make_shared<PendingJoin>();
+    coordinator->join(r, [pending](JoinResult result) { pending->result = std::move(result); });
+    return pending;
+  }
+
+  // A dynamic member's two joins (KIP-394); returns the second, still pending or answered.
+  std::shared_ptr<PendingJoin> join_new(std::string* member_id) {
+    auto first = join("");
+    EXPECT_TRUE(first->result);
+    EXPECT_EQ(first->result->error, ErrorCode::kMemberIdRequired);
+    *member_id = first->result->member_id;
+    return join(*member_id);
+  }
+
+  std::optional<SyncResult> sync(const std::string& member_id, int32_t generation,
+                                 std::vector<std::pair<std::string, protocol::Bytes>> assignments = {},
+                                 std::optional<std::string> instance = std::nullopt,
+                                 std::shared_ptr<std::optional<SyncResult>> out = nullptr) {
+    if (!out) out = std::make_shared<std::optional<SyncResult>>();
+    SyncRequest r;
+    r.group_id = "g";
+    r.generation = generation;
+    r.member_id = member_id;
+    r.group_instance_id = std::move(instance);
+    r.assignments = std::move(assignments);
+    coordinator->sync(r, [out](SyncResult result) { *out = std::move(result); });
+    return *out;
+  }
+
+  std::vector<ErrorCode> commit(const std::string& member_id, int32_t generation, int64_t offset,
+                                std::optional<std::string> metadata = std::nullopt) {
+    CommitRequest r;
+    r.group_id = "g";
+    r.generation = generation;
+    r.member_id = member_id;
+    r.offsets.push_back({"topic", 0, offset, -1, std::move(metadata)});
+    std::vector<ErrorCode> errors;
+    coordinator->commit(r, [&](std::vector<ErrorCode> e) { errors = std::move(e); });
+    return errors;
+  }
+
+  GroupState state() { return coordinator->describe("g").state; }
+
+  // Past the first rebalance's initial delay, which every join during it extends by one more delay.
+  void settle() { scheduler.advance(6000); }
+
+  ManualClock clock;
+  ManualScheduler scheduler{clock};
+  testing::MemoryGroupLog log;
+  std::unique_ptr<GroupCoordinator> coordinator;
+};
+
+TEST_F(GroupCoordinatorTest, NewMemberLearnsItsIdFirstThenJoinsAfterTheInitialDelay) {
+  std::string id;
+  auto joined = join_new(&id);
+  EXPECT_FALSE(id.empty());
+  EXPECT_EQ(state(), GroupState::kPreparingRebalance);
+  EXPECT_FALSE(joined->result) << "the first rebalance waits group.initial.rebalance.delay.ms";
+  scheduler.advance(2999);
+  EXPECT_FALSE(joined->result);
+  scheduler.advance(1);
+  ASSERT_TRUE(joined->result);
+  EXPECT_EQ(joined->result->error, ErrorCode::kNone);
+  EXPECT_EQ(joined->result->generation, 1);
+  EXPECT_EQ(joined->result->leader, id);
+  EXPECT_EQ(joined->result->protocol_name, "range");
+  ASSERT_EQ(joined->result->members.size(), 1u);
+  EXPECT_EQ(joined->result->members[0].metadata, bytes("sub"));
+  EXPECT_EQ(state(), GroupState::kCompletingRebalance);
+}
+
+TEST_F(GroupCoordinatorTest, AnUnknownMemberIdIsRefused) {
+  auto j = join("nobody");
+  ASSERT_TRUE(j->result);
+  EXPECT_EQ(j->result->error, ErrorCode::kUnknownMemberId);
+}
+
+TEST_F(GroupCoordinatorTest, MembersStartingTogetherShareOneRebalance) {
+  std::string a, b, c;
+  auto ja = join_new(&a);
+  scheduler.advance(1000);
+  auto jb = join_new(&b);
+  scheduler.advance(1000);
+  auto jc = join_new(&c);
+  scheduler.advance(10000);
+  for (auto* j : {&ja, &jb, &jc}) {
+    ASSERT_TRUE((*j)->result);
+    EXPECT_EQ((*j)->result->generation, 1);
+  }
+  EXPECT_EQ(ja->result->leader, a);
+  EXPECT_EQ(ja->result->members.size(), 3u);
+  EXPECT_TRUE(jb->result->members.empty()) << "only the leader gets the members";
+}
+
+TEST_F(GroupCoordinatorTest, EachMemberGetsItsPartOfTheLeadersAssignment) {
+  std::string a, b;
+  auto ja = join_new(&a);
+  auto jb = join_new(&b);
+  settle();
+  auto follower = std::make_shared<std::optional<SyncResult>>();
+  sync(b, 1, {}, std::nullopt, follower);
+  EXPECT_FALSE(*follower) << "a follower waits for the leader's assignment";
+  auto leader = sync(a, 1, {{a, bytes("A")}, {b, bytes("B")}});
+  ASSERT_TRUE(leader);
+  EXPECT_EQ(leader->assignment, bytes("A"));
+  ASSERT_TRUE(*follower);
+  EXPECT_EQ((*follower)->assignment, bytes("B"));
+  EXPECT_EQ(state(), GroupState::kStable);
+  EXPECT_EQ(coordinator->heartbeat("g", 1, b, std::nullopt), ErrorCode::kNone);
+  EXPECT_EQ(coordinator->heartbeat("g", 0, b, std::nullopt), ErrorCode::kIllegalGeneration);
+}
+
+TEST_F(GroupCoordinatorTest, AssignmentIsDurableBeforeAnyoneReceivesIt) {
+  std::string a;
+  join_new(&a);
+  settle();
+  log.hold_appends = true;
+  auto leader = std::make_shared<std::optional<SyncResult>>();
+  sync(a, 1, {{a, bytes("A")}}, std::nullopt, leader);
+  EXPECT_FALSE(*leader);
+  log.release_appends();
+  ASSERT_TRUE(*leader);
+  EXPECT_EQ((*leader)->assignment, bytes("A"));
+}
+
+TEST_F(GroupCoordinatorTest, ANewMemberMakesEveryoneRejoin) {
+  std::string a, b;
+  join_new(&a);
+  settle();
+  sync(a, 1, {{a, bytes("A")}});
+  ASSERT_EQ(state(), GroupState::kStable);
+  auto jb = join_new(&b);
+  EXPECT_EQ(state(), GroupState::kPreparingRebalance);
+  EXPECT_EQ(coordinator->heartbeat("g", 1, a, std::nullopt), ErrorCode::kRebalanceInProgress);
+  EXPECT_FALSE(jb->result) << "the rebalance waits for the existing member";
+  auto ja = join(a);
+  ASSERT_TRUE(ja->result);
+  ASSERT_TRUE(jb->result);
+  EXPECT_EQ(ja->result->generation, 2);
+  EXPECT_EQ(ja->result->leader, a) << "the leader stays";
+}
+
+TEST_F(GroupCoordinatorTest, AMemberThatDoesNotRejoinIsDroppedAfterTheRebalanceTimeout) {
+  std::string a, b, c;
+  join_new(&a);
+  join_new(&b);
+  settle();
+  sync(a, 1, {});
+  sync(b, 1, {});
+  auto jc = join_new(&c);
+  // a rejoins; b keeps heartbeating but never rejoins (a consumer stuck in processing).
+  join(a);
+  for (int i = 0; i < 29; ++i) {
+    scheduler.advance(1000);
+    coordinator->heartbeat("g", 1, b, std::nullopt);
+  }
+  EXPECT_FALSE(jc->result);
+  scheduler.advance(1000);
+  ASSERT_TRUE(jc->result);
+  EXPECT_EQ(jc->result->generation, 2);
+  auto d = coordinator->describe("g");
+  EXPECT_EQ(d.members.size(), 2u);
+  EXPECT_EQ(coordinator->heartbeat("g", 2, b, std::nullopt), ErrorCode::kUnknownMemberId);
+}
+
+TEST_F(GroupCoordinatorTest, SilentMembersExpireAfterTheirSessionTimeout) {
+  std::string a, b;
+  join_new(&a);
+  join_new(&b);
+  settle();
+  sync(a, 1, {});
+  sync(b, 1, {});
+  for (int i = 0; i < 12; ++i) {
+    scheduler.advance(1000);
+    EXPECT_EQ(coordinator->heartbeat("g", 1, a, std::nullopt),
+              i < 9 ? ErrorCode::kNone : ErrorCode::kRebalanceInProgress);
+  }
+  EXPECT_EQ(state(), GroupState::kPreparingRebalance) << "b expired, a must rejoin";
+  auto ja = join(a);
+  ASSERT_TRUE(ja->result);
+  EXPECT_EQ(ja->result->generation, 2);
+  EXPECT_EQ(coordinator->describe("g").members.size(), 1u);
+}
+
+TEST_F(GroupCoordinatorTest, LeavingTriggersARebalanceAndTheLastLeavingEmptiesTheGroup) {
+  std::string a, b;
+  join_new(&a);
+  join_new(&b);
+  settle();
+  sync(a, 1, {});
+  sync(b, 1, {});
+  auto [error, members] = coordinator->leave("g", {{b, std::nullopt}});
+  EXPECT_EQ(error, ErrorCode::kNone);
+  EXPECT_EQ(members, std::vector<ErrorCode>{ErrorCode::kNone});
+  EXPECT_EQ(state(), GroupState::kPreparingRebalance);
+  join(a);
+  EXPECT_EQ(state(), GroupState::kCompletingRebalance);
+  coordinator->leave("g", {{a, std::nullopt}});
+  EXPECT_EQ(state(), GroupState::kEmpty);
+  EXPECT_EQ(coordinator->leave("g", {{"ghost", std::nullopt}}).second[0], ErrorCode::kUnknownMemberId);
+}
+
+TEST_F(GroupCoordinatorTest, StaticMemberRestartingGetsItsAssignmentBackWithoutARebalance) {
+  auto ja = join("", "pod-a");
+  auto jb = join("", "pod-b");
+  settle();
+  ASSERT_TRUE(ja->result && jb->result);
+  std::string a = ja->result->member_id, b = jb->result->member_id;
+  sync(a, 1, {{a, bytes("A")}, {b, bytes("B")}}, "pod-a");
+  sync(b, 1, {}, "pod-b");
+  ASSERT_EQ(state(), GroupState::kStable);
+
+  // pod-b restarts: a new process, no member id, same instance id.
+  auto again = join("", "pod-b");
+  ASSERT_TRUE(again->result);
+  EXPECT_EQ(again->result->error, ErrorCode::kNone);
+  EXPECT_EQ(again->result->generation, 1) << "no new generation";
+  EXPECT_NE(again->result->member_id, b);
+  EXPECT_EQ(state(), GroupState::kStable);
+  auto assignment = sync(again->result->member_id, 1, {}, "pod-b");
+  ASSERT_TRUE(assignment);
+  EXPECT_EQ(assignment->assignment, bytes("B"));
+  EXPECT_EQ(coordinator->heartbeat("g", 1, a, "pod-a"), ErrorCode::kNone) << "the others saw nothing";
+  EXPECT_EQ(coordinator->heartbeat("g", 1, b, "pod-b"), ErrorCode::kFencedInstanceId) << "the old id is fenced";
+  EXPECT_EQ(commit(b, 1, 5)[0], ErrorCode::kUnknownMemberId);
+}
+
+TEST_F(GroupCoordinatorTest, StaticMemberThatStaysAwayIsRemovedWhenItsSessionExpires) {
+  auto ja = join("", "pod-a");
+  auto jb = join("", "pod-b");
+  settle();
+  std::string a = ja->result->member_id, b = jb->result->member_id;
+  sync(a, 1, {}, "pod-a");
+  sync(b, 1, {}, "pod-b");
+  for (int i = 0; i < 9; ++i) {
+    scheduler.advance(1000);
+    EXPECT_EQ(coordinator->heartbeat("g", 1, a, "pod-a"), ErrorCode::kNone) << "pod-b is gone but within its session";
+  }
+  scheduler.advance(2000);
+  EXPECT_EQ(coordinator->heartbeat("g", 1, a, "pod-a"), ErrorCode::kRebalanceInProgress);
+}
+
+TEST_F(GroupCoordinatorTest, ProtocolsMustBeShared) {
+  std::string a;
+  join_new(&a);
+  auto other = join("", std::nullopt, {{"cooperative-sticky", bytes("x")}});
+  ASSERT_TRUE(other->result);
+  EXPECT_EQ(other->result->error, ErrorCode::kInconsistentGroupProtocol);
+}
+
+TEST_F(GroupCoordinatorTest, TheProtocolEveryoneSupportsWinsByVotes) {
+  std::string a;
+  auto first = join("", std::nullopt, {{"range", bytes("1")}, {"roundrobin", bytes("2")}});
+  a = first->result->member_id;
+  auto ja = join(a, std::nullopt, {{"range", bytes("1")}, {"roundrobin", bytes("2")}});
+  auto second = join("", std::nullopt, {{"roundrobin", bytes("3")}});
+  auto jb = join(second->result->member_id, std::nullopt, {{"roundrobin", bytes("3")}});
+  settle();
+  ASSERT_TRUE(ja->result);
+  EXPECT_EQ(ja->result->protocol_name, "roundrobin");
+  EXPECT_EQ(ja->result->members[0].metadata, bytes("2"));
+}
+
+TEST_F(GroupCoordinatorTest, SessionTimeoutsOutsideTheBrokersRangeAreRefused) {
+  JoinRequest r;
+  r.group_id = "g";
+  r.session_timeout_ms = 10;
+  r.protocol_type = "consumer";
+  r.protocols = {{"range", {}}};
+  ErrorCode error = ErrorCode::kNone;
+  coordinator->join(r, [&](JoinResult result) { error = result.error; });
+  EXPECT_EQ(error, ErrorCode::kInvalidSessionTimeout);
+}
+
+TEST_F(GroupCoordinatorTest, CommitsFollowKafkasMembershipRules) {
+  EXPECT_EQ(commit("", -1, 10)[0], ErrorCode::kNone) << "a consumer without membership";
+  std::string a;
+  join_new(&a);
+  settle();
+  EXPECT_EQ(commit(a, 1, 11)[0], ErrorCode::kRebalanceInProgress) << "the generation has no assignment yet";
+  sync(a, 1, {});
+  EXPECT_EQ(commit(a, 1, 12)[0], ErrorCode::kNone);
+  EXPECT_EQ(commit(a, 0, 13)[0], ErrorCode::kIllegalGeneration);
+  EXPECT_EQ(commit("stranger", 1, 14)[0], ErrorCode::kUnknownMemberId);
+  EXPECT_EQ(commit(a, 1, 15, std::string(5000, 'x'))[0], ErrorCode::kOffsetMetadataTooLarge);
+  auto fetched = coordinator->fetch("g", std::vector<std::pair<std::string, int32_t>>{{"topic", 0}, {"topic", 1}});
+  ASSERT_EQ(fetched.size(), 2u);
+  EXPECT_EQ(fetched[0].offset, 12);
+  EXPECT_EQ(fetched[1].offset, -1) << "never committed";
+}
+
+TEST_F(GroupCoordinatorTest, MembersCommitWhileARebalanceIsBeingPrepared) {
+  // Cooperative consumers commit what they processed of revoked partitions before they rejoin.
+  std::string a, b;
+  join_new(&a);
+  settle();
+  sync(a, 1, {});
+  join_new(&b);
+  ASSERT_EQ(state(), GroupState::kPreparingRebalance);
+  EXPECT_EQ(commit(a, 1, 20)[0], ErrorCode::kNone);
+}
+
+TEST_F(GroupCoordinatorTest, OffsetsAreAnsweredOnlyOnceDurable) {
+  log.hold_appends = true;
+  CommitRequest r;
+  r.group_id = "g";
+  r.offsets.push_back({"topic", 0, 7, -1, std::nullopt});
+  bool answered = false;
+  coordinator->commit(r, [&](std::vector<ErrorCode>) { answered = true; });
+  EXPECT_FALSE(answered);
+  EXPECT_EQ(coordinator->fetch("g", std::nullopt).size(), 0u);
+  log.release_appends();
+  EXPECT_TRUE(answered);
+  EXPECT_EQ(coordinator->fetch("g", std::nullopt).size(), 1u);
+}
+
+TEST_F(GroupCoordinatorTest, AFailedWriteIsReportedAndNothingChanges) {
+  log.fail_appends = true;
+  EXPECT_EQ(commit("", -1, 10)[0], ErrorCode::kCoordinatorNotAvailable);
+  EXPECT_EQ(coordinator->fetch("g", std::nullopt).size(), 0u);
+}
+
+TEST_F(GroupCoordinatorTest, GroupsAndOffsetsSurviveAReload) {
+  auto ja = join("", "pod-a");
+  settle();
+  std::string a = ja->result->member_id;
+  sync(a, 1, {{a, bytes("A")}}, "pod-a");
+  EXPECT_EQ(commit(a, 1, 42, std::string("meta"))[0], ErrorCode::kNone);
+  CommitRequest other;
+  other.group_id = "standalone";
+  other.offsets.push_back({"topic", 3, 9, 2, std::nullopt});
+  coordinator->commit(other, [](std::vector<ErrorCode>) {});
+
+  make();  // a new coordinator over the same log: a broker restart
+  auto fetched = coordinator->fetch("g", std::nullopt);
+  ASSERT_EQ(fetched.size(), 1u);
+  EXPECT_EQ(fetched[0].offset, 42);
+  EXPECT_EQ(fetched[0].metadata, "meta");
+  EXPECT_EQ(coordinator->fetch("standalone", std::nullopt).at(0).leader_epoch, 2);
+  auto d = coordinator->describe("g");
+  EXPECT_EQ(d.state, GroupState::kStable);
+  ASSERT_EQ(d.members.size(), 1u);
+  EXPECT_EQ(d.members[0].assignment, bytes("A"));
+  EXPECT_EQ(coordinator->heartbeat("g", 1, a, "pod-a"), ErrorCode::kNone) << "the member carries on";
+  auto again = join("", "pod-a");
+  ASSERT_TRUE(again->result);
+  EXPECT_EQ(again->result->generation, 1) << "a static member restarting with the broker still needs no rebalance";
+}
+
+TEST_F(GroupCoordinatorTest, DeletingAGroupRemovesItForGood) {
+  EXPECT_EQ(commit("", -1, 10)[0], ErrorCode::kNone);
+  std::vector<ErrorCode> errors;
+  coordinator->delete_groups({"g", "missing"}, [&](std::vector<ErrorCode> e) { errors = std::move(e); });
+  EXPECT_EQ(errors, (std::vector<ErrorCode>{ErrorCode::kNone, ErrorCode::kGroupIdNotFound}));
+  EXPECT_EQ(coordinator->describe("g").error, ErrorCode::kGroupIdNotFound);
+  make();
+  EXPECT_EQ(coordinator->describe("g").error, ErrorCode::kGroupIdNotFound);
+  EXPECT_TRUE(coordinator->fetch("g", std::nullopt).empty());
+}
+
+TEST_F(GroupCoordinatorTest, AGroupWithMembersCannotBeDeleted) {
+  std::string a;
+  join_new(&a);
+  settle();
+  std::vector<ErrorCode> errors;
+  coordinator->delete_groups({"g"}, [&](std::vector<ErrorCode> e) { errors = std::move(e); });
+  EXPECT_EQ(errors, std::vector<ErrorCode>{ErrorCode::kNonEmptyGroup});
+}
+
+TEST_F(GroupCoordinatorTest, OffsetsOfAnEmptyGroupExpireAfterTheRetention) {
+  GroupSettings s = coordinator->settings();
+  s.offsets_retention_ms = 3600000;
+  s.retention_check_interval_ms = 60000;
+  coordinator = std::make_unique<GroupCoordinator>(log, clock, scheduler, s);
+  coordinator->load();
+  EXPECT_EQ(commit("", -1, 10)[0], ErrorCode::kNone);
+  scheduler.advance(3600000 - 60000);
+  EXPECT_EQ(coordinator->fetch("g", std::nullopt).size(), 1u);
+  scheduler.advance(60000);
+  EXPECT_EQ(coordinator->fetch("g", std::nullopt).size(), 0u);
+  EXPECT_EQ(coordinator->list().size(), 0u);
+  make();
+  EXPECT_EQ(coordinator->fetch("g", std::nullopt).size(), 0u) << "the expiry was written";
+}
+
+TEST_F(GroupCoordinatorTest, OffsetsOfSubscribedTopicsCannotBeDeletedUnderAnActiveGroup) {
+  // A consumer subscription v0 to "topic".
+  protocol::Bytes subscription = {0, 0, 0, 0, 0, 1, 0, 5, 't', 'o', 'p', 'i', 'c', 0xFF, 0xFF, 0xFF, 0xFF};
+  auto first = join("", std::nullopt, {{"range", subscription}});
+  std::string a = first->result->member_id;
+  join(a, std::nullopt, {{"range", subscription}});
+  settle();
+  sync(a, 1, {});
+  commit(a, 1, 5);
+  ErrorCode group_error = ErrorCode::kUnknownServerError;
+  std::vector<ErrorCode> errors;
+  coordinator->delete_offsets("g", {{"topic", 0}, {"other", 0}}, [&](ErrorCode e, std::vector<ErrorCode> p) {
+    group_error = e;
+    errors = std::move(p);
+  });
+  EXPECT_EQ(group_error, ErrorCode::kNone);
+  EXPECT_EQ(errors, (std::vector<ErrorCode>{ErrorCode::kGroupSubscribedToTopic, ErrorCode::kNone}));
+}
+
+}  // namespace
+}  // namespace fjord::coordinator

@@ -1,0 +1,16 @@
+// Heartbeat: a member is alive; the answer tells it whether a rebalance has started.
+#include "protocol/messages/heartbeat.h"
+
+#include "server/handlers/registry.h"
+
+namespace fjord::server {
+
+void handle_heartbeat(RequestContext context) {
+  auto request = context.decode<protocol::HeartbeatRequest>();
+  protocol::HeartbeatResponse response;
+  response.error_code = wire(context.server().groups.heartbeat(request.group_id, request.generation_id,
+                                                               request.member_id, request.group_instance_id));
+  context.respond(response);
+}
+
+}  // namespace fjord::server

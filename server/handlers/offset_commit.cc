@@ -1,0 +1,49 @@
+// OffsetCommit: a consumer records how far it has processed. Members commit within their generation; consumers
+// without membership commit with generation -1. Answered once the commit is durable in __consumer_offsets.
+#include "protocol/messages/offset_commit.h"
+
+#include <memory>
+
+#include "server/handlers/registry.h"
+
+namespace fjord::server {
+
+void handle_offset_commit(RequestContext context) {
+  auto request = context.decode<protocol::OffsetCommitRequest>();
+  auto response = std::make_shared<protocol::OffsetCommitResponse>();
+  coordinator::CommitRequest commit;
+  commit.group_id = request.group_id;
+  commit.generation = request.generation_id_or_member_epoch;
+  commit.member_id = request.member_id;
+  commit.group_instance_id = request.group_instance_id;
+  // Where each committed offset's answer goes: (topic index, partition index) in the response.
+  std::vector<std::pair<size_t, size_t>> slots;
+  const auto& partitions = context.server().partitions;
+  for (const auto& t : request.topics) {
+    auto& topic_out = response->topics.emplace_back();
+    topic_out.name = t.name;
+    for (const auto& p : t.partitions) {
+      auto& partition_out = topic_out.partitions.emplace_back();
+      partition_out.partition_index = p.partition_index;
+      if (!partitions.partition(t.name, p.partition_index)) {
+        partition_out.error_code = wire(ErrorCode::kUnknownTopicOrPartition);
+        continue;
+      }
+      commit.offsets.push_back(
+          {t.name, p.partition_index, p.committed_offset, p.committed_leader_epoch, p.committed_metadata});
+      slots.emplace_back(response->topics.size() - 1, topic_out.partitions.size() - 1);
+    }
+  }
+  if (commit.offsets.empty() && !request.topics.empty()) {
+    context.respond(*response);
+    return;
+  }
+  context.server().groups.commit(std::move(commit), [context, response, slots](std::vector<ErrorCode> errors) {
+    for (size_t i = 0; i < errors.size() && i < slots.size(); ++i) {
+      response->topics[slots[i].first].partitions[slots[i].second].error_code = wire(errors[i]);
+    }
+    context.respond(*response);
+  });
+}
+
+}  // namespace fjord::server

@@ -1,0 +1,81 @@
+// OffsetFetch: where a group's consumers resume. An uncommitted partition answers offset -1 with no error; a
+// request without topics (v2+) answers every committed offset of the group. v8+ asks for several groups at once.
+#include "protocol/messages/offset_fetch.h"
+
+#include <map>
+
+#include "server/handlers/registry.h"
+
+namespace fjord::server {
+
+namespace {
+
+using PartitionList = std::vector<std::pair<std::string, int32_t>>;
+
+// Fetched offsets grouped by topic, in the order they came.
+std::vector<std::pair<std::string, std::vector<coordinator::FetchedOffset>>> by_topic(
+    std::vector<coordinator::FetchedOffset> offsets) {
+  std::vector<std::pair<std::string, std::vector<coordinator::FetchedOffset>>> out;
+  std::map<std::string, size_t> index;
+  for (auto& o : offsets) {
+    auto [it, added] = index.emplace(o.topic, out.size());
+    if (added) out.emplace_back(o.topic, std::vector<coordinator::FetchedOffset>{});
+    out[it->second].second.push_back(std::move(o));
+  }
+  return out;
+}
+
+template <typename Topic>
+std::optional<PartitionList> requested(const std::optional<std::vector<Topic>>& topics) {
+  if (!topics) return std::nullopt;
+  PartitionList list;
+  for (const auto& t : *topics) {
+    for (int32_t p : t.partition_indexes) list.emplace_back(t.name, p);
+  }
+  return list;
+}
+
+}  // namespace
+
+void handle_offset_fetch(RequestContext context) {
+  auto request = context.decode<protocol::OffsetFetchRequest>();
+  const auto& groups = context.server().groups;
+  protocol::OffsetFetchResponse response;
+  if (context.version() < 8) {
+    // Before v2 a request always names its topics; the codec gives them as present.
+    auto fetched = groups.fetch(request.group_id, requested(request.topics));
+    for (auto& [topic, offsets] : by_topic(std::move(fetched))) {
+      auto& t = response.topics.emplace_back();
+      t.name = topic;
+      for (const auto& o : offsets) {
+        auto& p = t.partitions.emplace_back();
+        p.partition_index = o.partition;
+        p.committed_offset = o.offset;
+        p.committed_leader_epoch = o.leader_epoch;
+        p.metadata = o.metadata;
+        p.error_code = wire(o.error);
+      }
+    }
+    context.respond(response);
+    return;
+  }
+  for (const auto& g : request.groups) {
+    auto& group_out = response.groups.emplace_back();
+    group_out.group_id = g.group_id;
+    for (auto& [topic, offsets] : by_topic(groups.fetch(g.group_id, requested(g.topics)))) {
+      auto& t = group_out.topics.emplace_back();
+      t.name = topic;
+      for (const auto& o : offsets) {
+        auto& p = t.partitions.emplace_back();
+        p.partition_index = o.partition;
+        p.committed_offset = o.offset;
+        p.committed_leader_epoch = o.leader_epoch;
+        p.metadata = o.metadata;
+        p.error_code = wire(o.error);
+      }
+    }
+  }
+  context.respond(response);
+}
+
+}  // namespace fjord::server
