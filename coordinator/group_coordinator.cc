@@ -190,8 +190,15 @@ void GroupCoordinator::join_static_member(Group& group, JoinRequest request, Joi
   if (group.leader == old_id) group.leader = member_id;
   member.last_heartbeat_ms = clock_.monotonic_ms();
 
-  bool same_protocols = member.protocols == request.protocols && member.protocol_type == request.protocol_type;
-  if (group.state == GroupState::kStable && same_protocols) {
+  if (group.state == GroupState::kStable) {
+    // The restarted member's metadata may differ (a cooperative subscription lists the partitions it owns, and a
+    // new process owns none yet); as in Kafka, only a change of the group's protocol makes the others reassign.
+    member.protocols = request.protocols;
+    if (select_protocol(group) != group.protocol_name) {
+      update_member(member, request, std::move(done));
+      prepare_rebalance(group, "static member " + instance + " rejoined with other protocols");
+      return;
+    }
     // Nothing changed for the others: no rebalance. The member gets the current generation and, through
     // SyncGroup, its old assignment.
     member.client_id = request.client_id;

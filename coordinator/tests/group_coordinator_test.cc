@@ -271,6 +271,22 @@ TEST_F(GroupCoordinatorTest, StaticMemberRestartingGetsItsAssignmentBackWithoutA
   EXPECT_EQ(commit(b, 1, 5)[0], ErrorCode::kUnknownMemberId);
 }
 
+TEST_F(GroupCoordinatorTest, StaticMemberRestartingWithNewMetadataForTheSameProtocolCausesNoRebalance) {
+  // A cooperative client's subscription lists the partitions it owns; a restarted process owns none yet.
+  auto ja = join("", "pod-a", {{"cooperative-sticky", bytes("owns 0,1")}});
+  settle();
+  std::string a = ja->result->member_id;
+  sync(a, 1, {{a, bytes("A")}}, "pod-a");
+  auto again = join("", "pod-a", {{"cooperative-sticky", bytes("owns nothing")}});
+  ASSERT_TRUE(again->result);
+  EXPECT_EQ(again->result->generation, 1);
+  EXPECT_EQ(state(), GroupState::kStable);
+  auto other = join("", "pod-a", {{"range", bytes("x")}});
+  ASSERT_TRUE(other->result);
+  EXPECT_EQ(other->result->error, ErrorCode::kInconsistentGroupProtocol)
+      << "as in Kafka, a protocol no current member supports is refused";
+}
+
 TEST_F(GroupCoordinatorTest, StaticMemberThatStaysAwayIsRemovedWhenItsSessionExpires) {
   auto ja = join("", "pod-a");
   auto jb = join("", "pod-b");
