@@ -2,7 +2,7 @@
 // (librdkafka) driving all of them, in one run on one machine. Writes OUT/latest.json; bench/render.py turns
 // it into the tables in README and a chart.
 //
-//   broker_bench --fjord PATH [--kafka bench/kafka/run-kafka.sh] [--suite foundation,compare,scale]
+//   broker_bench --fjord PATH [--kafka bench/kafka/run-kafka.sh] [--suite foundation,idempotence,groups,compare,scale]
 //                [--out DIR] [--repeat N] [--scale F]
 #include <sys/resource.h>
 #include <unistd.h>
@@ -31,7 +31,7 @@ using nlohmann::json;
 struct Options {
   std::string fjord;
   std::string kafka;
-  std::vector<std::string> suites = {"foundation", "idempotence", "compare", "scale"};
+  std::vector<std::string> suites = {"foundation", "idempotence", "groups", "compare", "scale"};
   std::string out = "bench/results";
   int repeat = 3;
   double scale = 1.0;
@@ -54,9 +54,11 @@ std::unique_ptr<Broker> make_broker(const Options& o, const std::string& name) {
   const std::string no_fsync = "log.flush.interval.messages=9223372036854775807";
   if (name == "fjord") {
     return std::make_unique<BrokerProcess>(
-        name, "Fjord, default durability: fsync before every acknowledgement (flush.messages=1, group commit)",
+        name,
+        "Fjord, default durability: fsync before every acknowledgement (flush.messages=1, group commit); "
+        "group.initial.rebalance.delay.ms=0 as for Kafka",
         std::vector<std::string>{o.fjord, "broker", "--data-dir", "{DATA}", "--listen", "127.0.0.1:{PORT}",
-                                 "--admin-listen", "127.0.0.1:{PORT2}"},
+                                 "--admin-listen", "127.0.0.1:{PORT2}", "--set", "group.initial.rebalance.delay.ms=0"},
         data, log);
   }
   if (name == "fjord-nosync") {
@@ -265,7 +267,8 @@ json suite_idempotence(const Options& o) {
   broker->start();
   json rows = json::array();
   for (const auto& w : workloads) {
-    for (const char* acks : {"1", "all"}) {
+    // An idempotent producer needs acks=all (clients refuse anything else).
+    for (const char* acks : {"all"}) {
       std::vector<json> plain, idempotent;
       for (int r = 0; r < o.repeat; ++r) {
         plain.push_back(max_rate_run(*broker, w, acks, next_topic(), false));
@@ -279,6 +282,34 @@ json suite_idempotence(const Options& o) {
     }
   }
   return json{{"workloads", rows}};
+}
+
+// Issue 5's questions: how long a 10-member group takes from its joins to every member holding partitions, and
+// how many offset commits per second the coordinator answers. Fjord at its default durability (a commit is
+// answered once fsynced) and Kafka at its own (acks=all on __consumer_offsets, no fsync), same client.
+json suite_groups(const Options& o) {
+  say("groups: joining a 10-member group, offset commits per second\n");
+  json out;
+  for (const std::string name : {"fjord", "kafka"}) {
+    auto broker = make_broker(o, name);
+    broker->start();
+    out["brokers"][name] = broker->description();
+    const std::string topic = next_topic();
+    broker->create_topic(topic, 20);
+    std::vector<double> joins;
+    for (int r = 0; r < o.repeat; ++r) joins.push_back(group_join_ms(broker->bootstrap(), topic, next_topic(), 10));
+    out["join_10_members_ms"][name] = median(joins);
+    say("  %s: 10 members joined and assigned in %.0f ms\n", name.c_str(), median(joins));
+    for (int committers : {1, 16}) {
+      std::vector<double> rates;
+      for (int r = 0; r < o.repeat; ++r)
+        rates.push_back(offset_commits_per_second(broker->bootstrap(), topic, 20, committers, 5 * o.scale + 1));
+      out["commits_per_s"][std::to_string(committers)][name] = median(rates);
+      say("  %s: %.0f offset commits/s with %d committing consumers\n", name.c_str(), median(rates), committers);
+    }
+    broker->stop();
+  }
+  return out;
 }
 
 // Milliseconds to the first answered request, median of five fresh starts.
@@ -411,6 +442,13 @@ int main(int argc, char** argv) {
   for (const auto& suite : o.suites) {
     if (suite == "foundation") report["foundation"] = suite_foundation(o);
     if (suite == "idempotence") report["idempotence"] = suite_idempotence(o);
+    if (suite == "groups") {
+      if (o.kafka.empty()) {
+        std::fprintf(stderr, "--suite groups needs --kafka\n");
+        return 2;
+      }
+      report["groups"] = suite_groups(o);
+    }
     if (suite == "compare" || suite == "scale") {
       if (o.kafka.empty()) {
         std::fprintf(stderr, "--suite %s needs --kafka\n", suite.c_str());

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -115,6 +116,7 @@ ProduceStats produce(const std::string& bootstrap, const ProduceSpec& spec) {
   conf->set("queue.buffering.max.kbytes", "1048576", error);
   conf->set("dr_cb", static_cast<RdKafka::DeliveryReportCb*>(&delivery), error);
   std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(conf.get(), error));
+  if (!producer) throw std::runtime_error("producer: " + error);
   // Learn the partitions' leaders before the clock starts: a freshly created topic's first metadata answer may
   // still be on its way, and a client that waits for it would charge a second to the first records.
   {
@@ -236,6 +238,93 @@ double consume(const std::string& bootstrap, const std::string& topic, int parti
   double elapsed = counter.got > 1 ? seconds_since(counter.first) : seconds_since(started);
   for (int p = 0; p < partitions; ++p) consumer->stop(handle.get(), p);
   return static_cast<double>(counter.got) / elapsed;
+}
+
+namespace {
+
+// A group member that records when its first partitions arrive.
+struct JoiningMember : RdKafka::RebalanceCb {
+  std::atomic<bool> assigned{false};
+  void rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err,
+                    std::vector<RdKafka::TopicPartition*>& partitions) override {
+    if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
+      delete consumer->incremental_assign(partitions);
+      if (!partitions.empty()) assigned = true;
+    } else {
+      delete consumer->incremental_unassign(partitions);
+    }
+  }
+};
+
+}  // namespace
+
+double group_join_ms(const std::string& bootstrap, const std::string& topic, const std::string& group, int members) {
+  std::vector<std::unique_ptr<JoiningMember>> callbacks;
+  std::vector<std::unique_ptr<RdKafka::KafkaConsumer>> consumers;
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> pollers;
+  auto started = Clock::now();
+  for (int i = 0; i < members; ++i) {
+    callbacks.push_back(std::make_unique<JoiningMember>());
+    std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+    std::string error;
+    conf->set("bootstrap.servers", bootstrap, error);
+    conf->set("group.id", group, error);
+    conf->set("partition.assignment.strategy", "cooperative-sticky", error);
+    conf->set("enable.auto.commit", "false", error);
+    conf->set("rebalance_cb", static_cast<RdKafka::RebalanceCb*>(callbacks.back().get()), error);
+    consumers.emplace_back(RdKafka::KafkaConsumer::create(conf.get(), error));
+    consumers.back()->subscribe({topic});
+  }
+  for (auto& c : consumers) {
+    pollers.emplace_back([&stop, consumer = c.get()] {
+      while (!stop) delete consumer->consume(20);
+    });
+  }
+  double elapsed_ms = -1;
+  while (seconds_since(started) < 120) {
+    bool all = std::all_of(callbacks.begin(), callbacks.end(), [](const auto& m) { return m->assigned.load(); });
+    if (all) {
+      elapsed_ms = seconds_since(started) * 1000;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  stop = true;
+  for (auto& t : pollers) t.join();
+  for (auto& c : consumers) c->close();
+  return elapsed_ms;
+}
+
+double offset_commits_per_second(const std::string& bootstrap, const std::string& topic, int partitions, int committers,
+                                 double seconds) {
+  std::atomic<size_t> commits{0};
+  std::atomic<size_t> failures{0};
+  std::vector<std::thread> threads;
+  auto started = Clock::now();
+  for (int t = 0; t < committers; ++t) {
+    threads.emplace_back([&, t] {
+      std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+      std::string error;
+      conf->set("bootstrap.servers", bootstrap, error);
+      conf->set("group.id", "bench-commits-" + std::to_string(t), error);
+      conf->set("enable.auto.commit", "false", error);
+      std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf.get(), error));
+      std::unique_ptr<RdKafka::TopicPartition> tp(RdKafka::TopicPartition::create(topic, t % partitions, 0));
+      std::vector<RdKafka::TopicPartition*> offsets = {tp.get()};
+      for (int64_t offset = 1; seconds_since(started) < seconds; ++offset) {
+        tp->set_offset(offset);
+        if (consumer->commitSync(offsets) == RdKafka::ERR_NO_ERROR) {
+          ++commits;
+        } else {
+          ++failures;
+        }
+      }
+      consumer->close();
+    });
+  }
+  for (auto& t : threads) t.join();
+  return static_cast<double>(commits) / seconds_since(started);
 }
 
 std::vector<int> open_idle_connections(int port, int count) {

@@ -39,6 +39,15 @@ ProduceStats produce(const std::string& bootstrap, const ProduceSpec& spec);
 // the first record on.
 double consume(const std::string& bootstrap, const std::string& topic, int partitions, size_t records);
 
+// Starts `members` subscribing consumers (librdkafka, cooperative-sticky) in one group at once; milliseconds until
+// every one of them has been given its partitions.
+double group_join_ms(const std::string& bootstrap, const std::string& topic, const std::string& group, int members);
+
+// `committers` threads, each a consumer without membership, commit offsets with commitSync back to back for
+// `seconds`: offset commits per second the coordinator answered (each one durable by the broker's policy).
+double offset_commits_per_second(const std::string& bootstrap, const std::string& topic, int partitions, int committers,
+                                 double seconds);
+
 // Opens `count` connections that each complete an ApiVersions exchange and then stay idle. Returns the open
 // sockets (the caller closes them with close_all).
 std::vector<int> open_idle_connections(int port, int count);

@@ -369,9 +369,10 @@ void GroupCoordinator::prepare_rebalance(Group& group, const std::string& reason
   set_state(group, GroupState::kPreparingRebalance);
   group.rebalance_started_ms = clock_.monotonic_ms();
   spdlog::info("group {}: preparing to rebalance (generation {}): {}", group.id, group.generation, reason);
-  if (first && settings_.initial_rebalance_delay_ms > 0) {
+  if (first) {
     // A new group waits a little for more members, so that a whole fleet starting together causes one rebalance
     // instead of one per member; each member that joins meanwhile extends the wait, up to the rebalance timeout.
+    // With no delay configured the wait is one turn of the event loop: joins already arrived still count.
     int32_t rebalance_timeout = 0;
     for (const auto& [id, m] : group.members) rebalance_timeout = std::max(rebalance_timeout, m.rebalance_timeout_ms);
     int64_t delay = std::min<int64_t>(settings_.initial_rebalance_delay_ms, rebalance_timeout);
