@@ -115,6 +115,37 @@ if "foundation" in report:
                "mock serves only a few thousand records/s per partition.")
     out.append("")
 
+if "idempotence" in report:
+    out.append("### What idempotent producing costs")
+    out.append("")
+    out.append("The same librdkafka producer against Fjord with `enable.idempotence` off and on (acks=all, maximum rate, "
+               "runs interleaved):")
+    out.append("")
+    out.append("| workload | plain rec/s | idempotent rec/s | idempotent / plain | plain p99 ms | idempotent p99 ms |")
+    out.append("|---|---|---|---|---|---|")
+    for r in report["idempotence"]["workloads"]:
+        p, i = r["plain"], r["idempotent"]
+        out.append(f"| {r['workload']} | {fmt(p['records_per_s'])} | {fmt(i['records_per_s'])} | {r['ratio']:.2f} | "
+                   f"{fmt(p['p99_ms'], 1)} | {fmt(i['p99_ms'], 1)} |")
+    out.append("")
+
+if "groups" in report:
+    g = report["groups"]
+    out.append("### Consumer groups")
+    out.append("")
+    out.append("| | fjord | kafka | fjord / kafka |")
+    out.append("|---|---|---|---|")
+    j = g["join_10_members_ms"]
+    out.append(f"| 10 cooperative-sticky members, start to all assigned, ms | {fmt(j['fjord'])} | {fmt(j['kafka'])} | "
+               f"{ratio(j['fjord'], j['kafka'])} |")
+    for n, rates in g["commits_per_s"].items():
+        out.append(f"| offset commits/s, {n} consumer(s) committing synchronously | {fmt(rates['fjord'])} | "
+                   f"{fmt(rates['kafka'])} | {ratio(rates['fjord'], rates['kafka'])} |")
+    out.append("")
+    out.append("Fjord answers a commit once it is fsynced; Kafka once it is in its page cache. Both brokers run with "
+               "`group.initial.rebalance.delay.ms=0`.")
+    out.append("")
+
 out.append(f"This machine: {machine['cores']} cores; loopback {fmt(loopback)} MB/s; disk {fmt(machine['disk_fsync_1MiB_MBps'])} "
            f"MB/s writing 1 MiB per fdatasync, 4 KiB write + fdatasync p50 {machine['disk_fsync_4KiB_p50_ms']:.2f} ms. "
            f"Client: librdkafka {machine['librdkafka']} for every broker. Medians of {machine['repeat']} runs. "
