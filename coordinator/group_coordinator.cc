@@ -103,7 +103,8 @@ bool GroupCoordinator::supports_protocols(const Group& group, const JoinRequest&
   if (!group.has_members()) return true;
   if (group.protocol_type && *group.protocol_type != request.protocol_type) return false;
   // At least one of the joining member's protocols must be one that every current member supports.
-  for (const auto& [name, metadata] : request.protocols) {
+  for (const auto& protocol : request.protocols) {
+    const std::string& name = protocol.first;
     bool everyone = std::all_of(group.members.begin(), group.members.end(), [&](const auto& entry) {
       return entry.second.member_id == request.member_id || entry.second.metadata_for(name) != nullptr;
     });
@@ -437,11 +438,10 @@ void GroupCoordinator::schedule_join_deadline(Group& group) {
     }
     for (const auto& member_id : missing) {
       spdlog::info("group {}: member {} did not rejoin within the rebalance timeout", id, member_id);
-      Member& m = g->members.at(member_id);
-      m.awaiting_join = nullptr;
+      auto instance = g->members.at(member_id).group_instance_id;
       g->members.erase(member_id);
       g->join_order.erase(std::remove(g->join_order.begin(), g->join_order.end(), member_id), g->join_order.end());
-      if (m.group_instance_id) g->static_members.erase(*m.group_instance_id);
+      if (instance) g->static_members.erase(*instance);
     }
     g->pending_members.clear();
     complete_join(*g);
@@ -460,7 +460,8 @@ std::optional<std::string> GroupCoordinator::select_protocol(const Group& group)
   // Candidates: protocols every member supports. Each member votes for the first candidate in its own order.
   std::vector<std::string> candidates;
   const Member& first = group.members.at(group.join_order.front());
-  for (const auto& [name, metadata] : first.protocols) {
+  for (const auto& protocol : first.protocols) {
+    const std::string& name = protocol.first;
     bool everyone = std::all_of(group.members.begin(), group.members.end(),
                                 [&](const auto& entry) { return entry.second.metadata_for(name) != nullptr; });
     if (everyone) candidates.push_back(name);

@@ -261,7 +261,9 @@ void GroupCoordinator::delete_groups(const std::vector<std::string>& group_ids,
   }
   pending->waiting = writes.size();
   auto alive = alive_;
-  for (auto& [i, entries] : writes) {
+  for (auto& write : writes) {
+    const size_t i = write.first;
+    auto& entries = write.second;
     std::string group_id = group_ids[i];
     log_.append(partition_for(group_id), std::move(entries), [this, alive, pending, i, group_id](ErrorCode error) {
       if (!*alive) return;
