@@ -16,7 +16,10 @@ def fmt(v, digits=0):
 
 
 def ratio(a, b):
-    return f"{a / b:.2f}" if b else "n/a"
+    if not b:
+        return "n/a"
+    r = a / b
+    return f"{r:.3f}" if r < 0.1 else f"{r:.2f}"
 
 
 if "compare" in report:
@@ -148,7 +151,8 @@ if "groups" in report:
 
 out.append(f"This machine: {machine['cores']} cores; loopback {fmt(loopback)} MB/s; disk {fmt(machine['disk_fsync_1MiB_MBps'])} "
            f"MB/s writing 1 MiB per fdatasync, 4 KiB write + fdatasync p50 {machine['disk_fsync_4KiB_p50_ms']:.2f} ms. "
-           f"Client: librdkafka {machine['librdkafka']} for every broker. Medians of {machine['repeat']} runs. "
+           f"Client: librdkafka {machine['librdkafka']} for every broker. Medians of {report.get('repeat', machine['repeat'])} "
+           "runs (the cost-with-scale rows: one run each; startup: median of 5 starts). "
            "Fjord acknowledges only after fsync unless it says nosync; Kafka's default never fsyncs.")
 (root / "results/latest.md").write_text("\n".join(out) + "\n")
 print("\n".join(out))
