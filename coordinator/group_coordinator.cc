@@ -45,7 +45,7 @@ const Group* GroupCoordinator::find(const std::string& group_id) const {
   return it == groups_.end() ? nullptr : it->second.get();
 }
 
-Group& GroupCoordinator::group_for_join(const std::string& group_id) {
+Group& GroupCoordinator::find_or_create(const std::string& group_id) {
   auto& slot = groups_[group_id];
   if (!slot) {
     slot = std::make_unique<Group>(group_id);
@@ -80,7 +80,7 @@ void GroupCoordinator::join(JoinRequest request, JoinCallback done) {
   Group* existing = find(request.group_id);
   if (existing && existing->state == GroupState::kDead) return fail(ErrorCode::kCoordinatorNotAvailable);
   if (!existing && !request.member_id.empty()) return fail(ErrorCode::kUnknownMemberId);
-  Group& group = group_for_join(request.group_id);
+  Group& group = find_or_create(request.group_id);
   if (!supports_protocols(group, request)) return fail(ErrorCode::kInconsistentGroupProtocol);
 
   if (request.group_instance_id) return join_static_member(group, std::move(request), std::move(done));

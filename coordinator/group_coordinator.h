@@ -142,11 +142,11 @@ class GroupCoordinator {
   // Deletes empty groups with their offsets; one error per group.
   void delete_groups(const std::vector<std::string>& group_ids, std::function<void(std::vector<ErrorCode>)> done);
 
-  // Offsets removed because their group's topic or partition no longer exists are not handled here.
   size_t group_count() const { return groups_.size(); }
 
  private:
-  Group& group_for_join(const std::string& group_id);
+  // The group, created Empty when it does not exist yet (a first join, a commit without membership, a replay).
+  Group& find_or_create(const std::string& group_id);
   Group* find(const std::string& group_id);
   const Group* find(const std::string& group_id) const;
 

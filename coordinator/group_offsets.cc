@@ -58,7 +58,7 @@ void GroupCoordinator::commit(CommitRequest request, std::function<void(std::vec
     // Consumers that assign partitions themselves (no membership) commit with generation -1: the group exists
     // only to hold their offsets.
     if (request.generation >= 0) return all(ErrorCode::kIllegalGeneration);
-    group = &group_for_join(request.group_id);
+    group = &find_or_create(request.group_id);
   } else {
     if (group->state == GroupState::kDead) return all(ErrorCode::kCoordinatorNotAvailable);
     if (request.group_instance_id) {
@@ -103,7 +103,7 @@ void GroupCoordinator::commit(CommitRequest request, std::function<void(std::vec
                 }
                 // The offsets become visible once durable; a group deleted meanwhile is recreated to hold them,
                 // as replaying the log would.
-                Group& g = group_for_join(group_id);
+                Group& g = find_or_create(group_id);
                 for (const auto& [i, value] : *accepted) {
                   const auto& o = (*offsets)[i];
                   g.offsets[{o.topic, o.partition}] = value;
@@ -292,7 +292,7 @@ void GroupCoordinator::apply(const GroupLog::Entry& entry) {
     }
     auto value = decode_offset(*entry.value);
     if (!value) return;
-    group_for_join(offset_key->group).offsets[{offset_key->topic, offset_key->partition}] = *value;
+    find_or_create(offset_key->group).offsets[{offset_key->topic, offset_key->partition}] = *value;
     return;
   }
   const auto& group_id = std::get<GroupKey>(*key).group;
@@ -302,7 +302,7 @@ void GroupCoordinator::apply(const GroupLog::Entry& entry) {
   }
   auto value = decode_group(*entry.value);
   if (!value) return;
-  Group& g = group_for_join(group_id);
+  Group& g = find_or_create(group_id);
   g.generation = value->generation;
   g.protocol_type = value->protocol_type.empty() ? std::nullopt : std::optional<std::string>(value->protocol_type);
   g.protocol_name = value->protocol;
