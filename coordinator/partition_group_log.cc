@@ -41,6 +41,8 @@ ErrorCode PartitionGroupLog::ensure_topic() {
   // Compacted, as Kafka makes it, so that retention never removes the offsets a group still needs; 100 MiB
   // segments (offsets.topic.segment.bytes) keep a reload short.
   cluster::ConfigMap configs = {{"cleanup.policy", "compact"}, {"segment.bytes", "104857600"}};
+  // On one node the metadata store answers before create_topic returns, so `result` is set on return; a
+  // replicated metadata store (etcd) will need this to wait instead.
   ErrorCode result = ErrorCode::kCoordinatorNotAvailable;
   partitions_.create_topic(kOffsetsTopic, partition_count(), 1, configs, false, [&](cluster::AdminResult r) {
     result = r.error == ErrorCode::kTopicAlreadyExists ? ErrorCode::kNone : r.error;
