@@ -86,6 +86,28 @@ struct GroupView {
   size_t members = 0;
 };
 
+// The partition lists of an Admin result's groups; throws on a group's error and, with `check_partitions`, on any
+// partition's.
+std::vector<const rd_kafka_topic_partition_list_t*> checked_groups(const rd_kafka_group_result_t** results,
+                                                                   size_t count, const std::string& what,
+                                                                   bool check_partitions) {
+  std::vector<const rd_kafka_topic_partition_list_t*> lists;
+  for (size_t g = 0; g < count; ++g) {
+    if (const auto* error = rd_kafka_group_result_error(results[g]))
+      throw std::runtime_error(what + ": " + rd_kafka_error_string(error));
+    const auto* partitions = rd_kafka_group_result_partitions(results[g]);
+    for (int p = 0; check_partitions && partitions && p < partitions->cnt; ++p) {
+      if (partitions->elems[p].err) {
+        throw std::runtime_error(what + " " + partitions->elems[p].topic + "-" +
+                                 std::to_string(partitions->elems[p].partition) + ": " +
+                                 rd_kafka_err2str(partitions->elems[p].err));
+      }
+    }
+    if (partitions) lists.push_back(partitions);
+  }
+  return lists;
+}
+
 GroupView describe_group(AdminClient& admin, const std::string& group) {
   GroupView view;
   {
@@ -122,11 +144,8 @@ GroupView describe_group(AdminClient& admin, const std::string& group) {
     size_t count = 0;
     auto** results = rd_kafka_ListConsumerGroupOffsets_result_groups(
         rd_kafka_event_ListConsumerGroupOffsets_result(event.get()), &count);
-    for (size_t g = 0; g < count; ++g) {
-      if (const auto* error = rd_kafka_group_result_error(results[g]))
-        throw std::runtime_error("OffsetFetch: " + std::string(rd_kafka_error_string(error)));
-      const auto* offsets = rd_kafka_group_result_partitions(results[g]);
-      for (int p = 0; offsets && p < offsets->cnt; ++p) {
+    for (const auto* offsets : checked_groups(results, count, "OffsetFetch", false)) {
+      for (int p = 0; p < offsets->cnt; ++p) {
         if (offsets->elems[p].offset >= 0)
           view.committed[{offsets->elems[p].topic, offsets->elems[p].partition}] = offsets->elems[p].offset;
       }
@@ -395,18 +414,7 @@ int run_group_reset_offsets(const GroupOptions& options) try {
     size_t count = 0;
     auto** results = rd_kafka_AlterConsumerGroupOffsets_result_groups(
         rd_kafka_event_AlterConsumerGroupOffsets_result(event.get()), &count);
-    for (size_t g = 0; g < count; ++g) {
-      if (const auto* error = rd_kafka_group_result_error(results[g]))
-        throw std::runtime_error("OffsetCommit: " + std::string(rd_kafka_error_string(error)));
-      const auto* partitions = rd_kafka_group_result_partitions(results[g]);
-      for (int p = 0; partitions && p < partitions->cnt; ++p) {
-        if (partitions->elems[p].err) {
-          throw std::runtime_error("OffsetCommit " + std::string(partitions->elems[p].topic) + "-" +
-                                   std::to_string(partitions->elems[p].partition) + ": " +
-                                   rd_kafka_err2str(partitions->elems[p].err));
-        }
-      }
-    }
+    checked_groups(results, count, "OffsetCommit", true);
   }
   if (options.format == "json") {
     nlohmann::json out = nlohmann::json::array();
@@ -437,10 +445,7 @@ int run_group_delete(const GroupOptions& options) try {
   auto event = admin.wait("DeleteGroups");
   size_t count = 0;
   auto** results = rd_kafka_DeleteGroups_result_groups(rd_kafka_event_DeleteGroups_result(event.get()), &count);
-  for (size_t g = 0; g < count; ++g) {
-    if (const auto* error = rd_kafka_group_result_error(results[g]))
-      throw std::runtime_error("DeleteGroups " + options.group + ": " + rd_kafka_error_string(error));
-  }
+  checked_groups(results, count, "DeleteGroups " + options.group, false);
   std::printf("Deletion of requested consumer groups ('%s') was successful.\n", options.group.c_str());
   return 0;
 } catch (const std::exception& e) {

@@ -378,29 +378,16 @@ void GroupCoordinator::prepare_rebalance(Group& group, const std::string& reason
     for (const auto& [id, m] : group.members) rebalance_timeout = std::max(rebalance_timeout, m.rebalance_timeout_ms);
     int64_t delay = std::min<int64_t>(settings_.initial_rebalance_delay_ms, rebalance_timeout);
     group.initial_delay_running = true;
-    auto alive = alive_;
-    std::string id = group.id;
-    size_t members_now = group.members.size();
-    group.join_timer = scheduler_.schedule_after(delay, [this, alive, id, delay, rebalance_timeout, members_now] {
-      if (!*alive) return;
-      Group* g = find(id);
-      if (!g) return;
-      int64_t remaining = rebalance_timeout - delay;
-      if (g->members.size() > members_now && remaining > 0) {
-        on_initial_delay(id, std::min<int64_t>(settings_.initial_rebalance_delay_ms, remaining), remaining);
-        return;
-      }
-      g->initial_delay_running = false;
-      try_complete_join(*g);
-      if (g->state == GroupState::kPreparingRebalance) schedule_join_deadline(*g);
-    });
+    schedule_initial_delay(group.id, delay, rebalance_timeout);
     return;
   }
   schedule_join_deadline(group);
   try_complete_join(group);
 }
 
-void GroupCoordinator::on_initial_delay(const std::string& group_id, int64_t delay_ms, int64_t remaining_ms) {
+// Waits `delay_ms`; if members joined meanwhile and the rebalance timeout (`remaining_ms` of it left) allows, waits
+// another initial delay, else completes the join as soon as everyone has joined.
+void GroupCoordinator::schedule_initial_delay(const std::string& group_id, int64_t delay_ms, int64_t remaining_ms) {
   Group* group = find(group_id);
   if (!group) return;
   auto alive = alive_;
@@ -411,7 +398,7 @@ void GroupCoordinator::on_initial_delay(const std::string& group_id, int64_t del
     if (!g) return;
     int64_t remaining = remaining_ms - delay_ms;
     if (g->members.size() > members_now && remaining > 0) {
-      on_initial_delay(group_id, std::min<int64_t>(settings_.initial_rebalance_delay_ms, remaining), remaining);
+      schedule_initial_delay(group_id, std::min<int64_t>(settings_.initial_rebalance_delay_ms, remaining), remaining);
       return;
     }
     g->initial_delay_running = false;

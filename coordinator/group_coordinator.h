@@ -161,7 +161,7 @@ class GroupCoordinator {
   void prepare_rebalance(Group& group, const std::string& reason);
   void maybe_prepare_rebalance(Group& group, const std::string& reason);
   void schedule_join_deadline(Group& group);
-  void on_initial_delay(const std::string& group_id, int64_t delay_ms, int64_t remaining_ms);
+  void schedule_initial_delay(const std::string& group_id, int64_t delay_ms, int64_t remaining_ms);
   void try_complete_join(Group& group);
   void complete_join(Group& group);
   std::optional<std::string> select_protocol(const Group& group) const;

@@ -37,42 +37,39 @@ std::optional<PartitionList> requested(const std::optional<std::vector<Topic>>& 
 
 }  // namespace
 
+namespace {
+
+// Fills the response topics (classic or per-group form, which differ only in their type names) with the offsets.
+template <typename Topics>
+void fill(Topics& topics_out, std::vector<coordinator::FetchedOffset> fetched) {
+  for (auto& [topic, offsets] : by_topic(std::move(fetched))) {
+    auto& t = topics_out.emplace_back();
+    t.name = topic;
+    for (const auto& o : offsets) {
+      auto& p = t.partitions.emplace_back();
+      p.partition_index = o.partition;
+      p.committed_offset = o.offset;
+      p.committed_leader_epoch = o.leader_epoch;
+      p.metadata = o.metadata;
+      p.error_code = wire(o.error);
+    }
+  }
+}
+
+}  // namespace
+
 void handle_offset_fetch(RequestContext context) {
   auto request = context.decode<protocol::OffsetFetchRequest>();
   const auto& groups = context.server().groups;
   protocol::OffsetFetchResponse response;
   if (context.version() < 8) {
     // Before v2 a request always names its topics; the codec gives them as present.
-    auto fetched = groups.fetch(request.group_id, requested(request.topics));
-    for (auto& [topic, offsets] : by_topic(std::move(fetched))) {
-      auto& t = response.topics.emplace_back();
-      t.name = topic;
-      for (const auto& o : offsets) {
-        auto& p = t.partitions.emplace_back();
-        p.partition_index = o.partition;
-        p.committed_offset = o.offset;
-        p.committed_leader_epoch = o.leader_epoch;
-        p.metadata = o.metadata;
-        p.error_code = wire(o.error);
-      }
-    }
-    context.respond(response);
-    return;
-  }
-  for (const auto& g : request.groups) {
-    auto& group_out = response.groups.emplace_back();
-    group_out.group_id = g.group_id;
-    for (auto& [topic, offsets] : by_topic(groups.fetch(g.group_id, requested(g.topics)))) {
-      auto& t = group_out.topics.emplace_back();
-      t.name = topic;
-      for (const auto& o : offsets) {
-        auto& p = t.partitions.emplace_back();
-        p.partition_index = o.partition;
-        p.committed_offset = o.offset;
-        p.committed_leader_epoch = o.leader_epoch;
-        p.metadata = o.metadata;
-        p.error_code = wire(o.error);
-      }
+    fill(response.topics, groups.fetch(request.group_id, requested(request.topics)));
+  } else {
+    for (const auto& g : request.groups) {
+      auto& group_out = response.groups.emplace_back();
+      group_out.group_id = g.group_id;
+      fill(group_out.topics, groups.fetch(g.group_id, requested(g.topics)));
     }
   }
   context.respond(response);

@@ -7,6 +7,7 @@
 #include "protocol/messages/find_coordinator.h"
 #include "protocol/messages/join_group.h"
 #include "protocol/messages/offset_commit.h"
+#include "protocol/messages/offset_delete.h"
 #include "protocol/messages/offset_fetch.h"
 #include "protocol/messages/sync_group.h"
 #include "tests/support/broker_process.h"
@@ -132,6 +133,34 @@ TEST_F(GroupProtocol, CommitWithoutMembershipAndFetchOneEntryPerPartitionWithLea
   ASSERT_EQ(multi_answer.groups.size(), 1u);
   ASSERT_EQ(multi_answer.groups[0].topics.size(), 1u) << "null topics: every committed offset";
   EXPECT_EQ(multi_answer.groups[0].topics[0].partitions[0].committed_offset, 17);
+}
+
+TEST_F(GroupProtocol, OffsetDeleteRemovesAnEmptyGroupsOffsets) {
+  OffsetCommitRequest commit;
+  commit.group_id = "trim";
+  auto& t = commit.topics.emplace_back();
+  t.name = "t";
+  t.partitions.emplace_back().committed_offset = 5;
+  ASSERT_EQ(call<OffsetCommitResponse>(commit, 8).topics[0].partitions[0].error_code, 0);
+
+  OffsetDeleteRequest remove;
+  remove.group_id = "trim";
+  auto& rt = remove.topics.emplace_back();
+  rt.name = "t";
+  rt.partitions.emplace_back().partition_index = 0;
+  auto removed = call<OffsetDeleteResponse>(remove, 0);
+  EXPECT_EQ(removed.error_code, 0);
+  ASSERT_EQ(removed.topics.size(), 1u);
+  EXPECT_EQ(removed.topics[0].partitions[0].error_code, 0);
+
+  OffsetFetchRequest fetch;
+  fetch.group_id = "trim";
+  auto& topic = fetch.topics.emplace().emplace_back();
+  topic.name = "t";
+  topic.partition_indexes = {0};
+  EXPECT_EQ(call<OffsetFetchResponse>(fetch, 7).topics[0].partitions[0].committed_offset, -1);
+  remove.group_id = "never-existed";
+  EXPECT_EQ(call<OffsetDeleteResponse>(remove, 0).error_code, 69) << "GROUP_ID_NOT_FOUND";
 }
 
 TEST_F(GroupProtocol, FindCoordinatorBatchesKeysFromVersion4) {
