@@ -77,10 +77,20 @@ std::string LocalMetadataStore::to_json(const ClusterMetadata& metadata) {
   }
   auto& topics = doc["topics"] = nlohmann::json::object();
   for (const auto& [name, topic] : metadata.topics) {
-    topics[name] = {{"id", hex(topic.id)},
-                    {"partitions", topic.partitions},
-                    {"replication_factor", topic.replication_factor},
-                    {"configs", topic.configs}};
+    auto& t = topics[name] = {{"id", hex(topic.id)},
+                              {"partitions", topic.partitions},
+                              {"replication_factor", topic.replication_factor},
+                              {"configs", topic.configs}};
+    if (!topic.assignments.empty()) {
+      auto& assignments = t["assignments"] = nlohmann::json::array();
+      for (const auto& a : topic.assignments) {
+        assignments.push_back({{"replicas", a.replicas},
+                               {"leader", a.leader},
+                               {"leader_epoch", a.leader_epoch},
+                               {"isr", a.isr},
+                               {"partition_epoch", a.partition_epoch}});
+      }
+    }
   }
   return doc.dump(2) + "\n";
 }
@@ -103,6 +113,17 @@ ClusterMetadata LocalMetadataStore::from_json(const std::string& text) {
     topic.partitions = t.at("partitions").get<int32_t>();
     topic.replication_factor = t.value("replication_factor", int16_t{1});
     topic.configs = t.value("configs", ConfigMap{});
+    if (t.contains("assignments")) {
+      for (const auto& a : t["assignments"]) {
+        PartitionAssignment assignment;
+        assignment.replicas = a.at("replicas").get<std::vector<int32_t>>();
+        assignment.leader = a.at("leader").get<int32_t>();
+        assignment.leader_epoch = a.at("leader_epoch").get<int32_t>();
+        assignment.isr = a.at("isr").get<std::vector<int32_t>>();
+        assignment.partition_epoch = a.value("partition_epoch", 0);
+        topic.assignments.push_back(std::move(assignment));
+      }
+    }
     m.topics[name] = std::move(topic);
   }
   return m;

@@ -6,11 +6,24 @@
 #include <map>
 #include <string>
 #include <system_error>
+#include <vector>
 
 #include "cluster/config_definitions.h"
 #include "protocol/codec_runtime.h"
 
 namespace fjord::cluster {
+
+// Where one partition lives in a cluster, as the controller decided it. A single node has none of these: it holds
+// every partition itself, as leader.
+struct PartitionAssignment {
+  std::vector<int32_t> replicas;  // placement order; the first is the preferred leader
+  int32_t leader = -1;            // -1: offline, no in-sync replica is alive
+  int32_t leader_epoch = 0;       // bumped by every leader election
+  std::vector<int32_t> isr;       // in-sync replicas, the leader among them
+  // Bumped by every change of this assignment, so that a leader's ISR change based on an older view is refused.
+  int32_t partition_epoch = 0;
+  bool operator==(const PartitionAssignment&) const = default;
+};
 
 struct TopicMetadata {
   std::string name;
@@ -18,6 +31,8 @@ struct TopicMetadata {
   int32_t partitions = 0;
   int16_t replication_factor = 1;
   ConfigMap configs;  // overrides only
+  // Cluster mode: one per partition once the controller has placed them (empty until then).
+  std::vector<PartitionAssignment> assignments;
 };
 
 // The producer id and epoch a transactional.id holds; each InitProducerId for it bumps the epoch, fencing the
@@ -44,6 +59,9 @@ class MetadataStore {
   // is durable, with an error when it could not be stored, in which case current() is unchanged.
   virtual void update(const std::function<void(ClusterMetadata&)>& change,
                       std::function<void(std::error_code)> done) = 0;
+  // Runs `listener` on the broker's loop after every change made elsewhere (another broker, the controller) has
+  // become current(). A single node's store never changes behind its back, so the default keeps nothing.
+  virtual void on_remote_change(std::function<void()> listener) { (void)listener; }
 };
 
 }  // namespace fjord::cluster

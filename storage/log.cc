@@ -13,6 +13,7 @@ namespace {
 using protocol::BatchHeader;
 
 constexpr const char* kLogStartFile = "log-start-offset";
+constexpr const char* kLeaderEpochFile = "leader-epoch-checkpoint";
 
 bool parse_segment_name(const std::string& name, const std::string& suffix, int64_t& base_offset) {
   if (name.size() != 20 + suffix.size() || name.compare(20, suffix.size(), suffix) != 0) return false;
@@ -97,6 +98,7 @@ void Log::load(bool clean_shutdown) {
   log_start_offset_ = std::clamp(log_start_offset_, segments_.begin()->second->base_offset(), log_end_offset());
   durable_offset_ = log_end_offset();
   load_producer_state();
+  load_leader_epochs();
   (void)clean_shutdown;  // index files alone say what may be trusted; see storage/FORMAT.md
 }
 
@@ -145,6 +147,29 @@ void Log::load_producer_state() {
     }
   }
   producers_.truncate_head(log_start_offset_);
+}
+
+void Log::load_leader_epochs() {
+  const std::string path = join_path(directory_, kLeaderEpochFile);
+  std::optional<LeaderEpochs> loaded;
+  if (auto bytes = ctx_.fs.read_all(path)) loaded = LeaderEpochs::parse(*bytes);
+  if (loaded) {
+    leader_epochs_ = std::move(*loaded);
+  } else if (log_end_offset() > log_start_offset_) {
+    // No history (a log from a single node, which writes one epoch, or a damaged file): the epoch of the first
+    // batch from the start is the best that can be said without reading every batch.
+    leader_epochs_.assign(std::max(leader_epoch_at(log_start_offset_), 0), log_start_offset_);
+  }
+  // Epochs that began in a tail that recovery dropped are not part of this log.
+  if (leader_epochs_.truncate_from_end(log_end_offset()) || !loaded) persist_leader_epochs();
+}
+
+void Log::persist_leader_epochs() {
+  ctx_.fs.write_atomically(join_path(directory_, kLeaderEpochFile), leader_epochs_.serialize());
+}
+
+void Log::assign_leader_epoch(int32_t epoch) {
+  if (leader_epochs_.assign(epoch, log_end_offset())) persist_leader_epochs();
 }
 
 size_t Log::expire_producers(int64_t expiration_ms) { return producers_.expire(ctx_.clock.now_ms(), expiration_ms); }
@@ -249,6 +274,41 @@ AppendResult Log::append(std::span<uint8_t> records, const std::vector<protocol:
   }
   active().append(records, headers);
   for (const auto& h : headers) producers_.record(h, now);
+  if (leader_epochs_.assign(leader_epoch, result.base_offset)) persist_leader_epochs();
+  result.last_offset = next - 1;
+  if (ctx_.probe) {
+    ctx_.probe->appends.Increment();
+    ctx_.probe->appended_bytes.Increment(static_cast<double>(records.size()));
+  }
+  return result;
+}
+
+AppendResult Log::append_replicated(std::span<uint8_t> records, const std::vector<protocol::ValidatedBatch>& batches) {
+  AppendResult result;
+  int64_t next = log_end_offset();
+  for (const auto& validated : batches) {
+    if (validated.header.base_offset != next) {
+      result.error = ErrorCode::kCorruptMessage;
+      result.message = "replicated batch at offset " + std::to_string(validated.header.base_offset) +
+                       " does not continue the log, which ends at " + std::to_string(next);
+      return result;
+    }
+    next = validated.header.next_offset();
+  }
+  if (batches.empty()) return result;
+  const int64_t now = ctx_.clock.now_ms();
+  if (should_roll(static_cast<int64_t>(records.size()), now)) roll(now);
+  std::vector<BatchHeader> headers;
+  headers.reserve(batches.size());
+  bool epochs_changed = false;
+  for (const auto& validated : batches) {
+    headers.push_back(validated.header);
+    epochs_changed |= leader_epochs_.assign(validated.header.partition_leader_epoch, validated.header.base_offset);
+  }
+  active().append(records, headers);
+  for (const auto& h : headers) producers_.record(h, now);
+  if (epochs_changed) persist_leader_epochs();
+  result.base_offset = batches.front().header.base_offset;
   result.last_offset = next - 1;
   if (ctx_.probe) {
     ctx_.probe->appends.Increment();
@@ -452,6 +512,7 @@ void Log::truncate_to(int64_t offset) {
   active().remove_index_files(ctx_.fs);
   durable_offset_ = std::min(durable_offset_, log_end_offset());
   producers_.truncate_tail(log_end_offset());
+  if (leader_epochs_.truncate_from_end(log_end_offset())) persist_leader_epochs();
   for (int64_t snapshot : snapshot_offsets()) {
     if (snapshot > log_end_offset()) ctx_.fs.remove(snapshot_path(snapshot));
   }

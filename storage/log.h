@@ -16,6 +16,7 @@
 #include "protocol/codec_runtime.h"
 #include "protocol/record_batch.h"
 #include "storage/io_pool.h"
+#include "storage/leader_epochs.h"
 #include "storage/log_config.h"
 #include "storage/probe.h"
 #include "storage/producer_state.h"
@@ -81,6 +82,17 @@ class Log : public std::enable_shared_from_this<Log> {
   AppendResult append(std::span<uint8_t> records, const std::vector<protocol::ValidatedBatch>& batches,
                       int32_t leader_epoch);
 
+  // A follower's append: batches exactly as the leader wrote them (offsets and leader epochs kept). The first
+  // must start at the log end; returns kCorruptMessage (nothing written) when they do not continue the log.
+  AppendResult append_replicated(std::span<uint8_t> records, const std::vector<protocol::ValidatedBatch>& batches);
+
+  // Leader epochs: a new leader records its epoch at the log end; OffsetForLeaderEpoch reads where one ends.
+  void assign_leader_epoch(int32_t epoch);
+  int32_t latest_leader_epoch() const { return leader_epochs_.latest_epoch(); }
+  EpochEndOffset end_offset_for_epoch(int32_t epoch) const {
+    return leader_epochs_.end_offset_for(epoch, log_end_offset());
+  }
+
   // Whole batches from the first one holding `offset` up to (not including) those at or past `end_offset`,
   // within `max_bytes` except that the first batch is returned whole when `allow_oversized_first` is set.
   ReadResult read(int64_t offset, int64_t end_offset, int64_t max_bytes, bool allow_oversized_first) const;
@@ -127,6 +139,8 @@ class Log : public std::enable_shared_from_this<Log> {
   void start_sync();
   void remove_segment(int64_t base_offset);
   void persist_log_start_offset();
+  void load_leader_epochs();
+  void persist_leader_epochs();
   std::string log_start_path() const;
   // Rebuilds producer state: the latest usable snapshot, then every batch written after it.
   void load_producer_state();
@@ -146,6 +160,7 @@ class Log : public std::enable_shared_from_this<Log> {
   bool destroyed_ = false;
   std::function<void(int64_t)> durable_listener_;
   ProducerStateManager producers_;
+  LeaderEpochs leader_epochs_;
 };
 
 }  // namespace fjord::storage

@@ -191,3 +191,66 @@ TEST_F(LogTest, ManagerFindsPartitionsAndDeletesThem) {
 
 }  // namespace
 }  // namespace fjord::storage
+
+namespace fjord::storage {
+namespace {
+
+class ReplicatedLogTest : public ::testing::Test {
+ protected:
+  ReplicatedLogTest() { fs.create_directories("/data"); }
+  std::shared_ptr<Log> open_log(const std::string& name) {
+    return Log::open(LogContext{fs, io, syncs, loop, clock}, "/data/" + name, {}, false);
+  }
+  testing::SimulatedFileSystem fs;
+  testing::ManualIoPool io;
+  InlineExecutor loop;
+  SyncScheduler syncs{io, loop, fs, "/data"};
+  ManualClock clock;
+};
+
+// What a follower receives: the leader's batches, read back from the leader's log with their offsets and epochs.
+std::vector<uint8_t> leader_bytes(const Log& leader, int64_t from) {
+  auto read = leader.read(from, leader.log_end_offset(), 1 << 20, true);
+  std::vector<uint8_t> out;
+  for (const auto& chunk : read.owned) out.insert(out.end(), chunk.begin(), chunk.end());
+  return out;
+}
+
+TEST_F(ReplicatedLogTest, FollowerKeepsTheLeadersOffsetsAndEpochsAcrossARestart) {
+  auto leader = open_log("leader-0");
+  leader->assign_leader_epoch(3);
+  auto produced = testing::make_batch(4, clock.now_ms());
+  leader->append(produced.bytes, produced.batches, 3);
+  leader->assign_leader_epoch(5);
+  auto more = testing::make_batch(2, clock.now_ms(), "w");
+  leader->append(more.bytes, more.batches, 5);
+
+  auto follower = open_log("follower-0");
+  auto bytes = leader_bytes(*leader, 0);
+  auto validated = protocol::validate_batches(bytes, {});
+  ASSERT_EQ(validated.error, ErrorCode::kNone);
+  auto appended = follower->append_replicated(bytes, validated.batches);
+  ASSERT_EQ(appended.error, ErrorCode::kNone);
+  EXPECT_EQ(appended.last_offset, 5);
+  EXPECT_EQ(follower->log_end_offset(), 6);
+  EXPECT_EQ(follower->latest_leader_epoch(), 5);
+  EXPECT_EQ(follower->end_offset_for_epoch(3).end_offset, 4);
+
+  // The same batches again do not continue the log: refused, nothing written.
+  auto again = follower->append_replicated(bytes, validated.batches);
+  EXPECT_EQ(again.error, ErrorCode::kCorruptMessage);
+  EXPECT_EQ(follower->log_end_offset(), 6);
+
+  // Truncating into epoch 5's range forgets it; the history survives a reopen.
+  follower->truncate_to(4);
+  EXPECT_EQ(follower->latest_leader_epoch(), 3);
+  follower->close();
+  follower.reset();
+  auto reopened = open_log("follower-0");
+  EXPECT_EQ(reopened->log_end_offset(), 4);
+  EXPECT_EQ(reopened->latest_leader_epoch(), 3);
+  EXPECT_EQ(reopened->end_offset_for_epoch(3).end_offset, 4);
+}
+
+}  // namespace
+}  // namespace fjord::storage
