@@ -5,7 +5,12 @@
 #include <asio/signal_set.hpp>
 
 #include "cli/properties.h"
+#include "cluster/controller.h"
+#include "cluster/etcd/etcd_client.h"
+#include "cluster/etcd/etcd_cluster.h"
 #include "cluster/local_metadata_store.h"
+#include "cluster/replica_fetcher.h"
+#include "cluster/replica_manager.h"
 #include "cluster/partition_manager.h"
 #include "coordinator/group_coordinator.h"
 #include "coordinator/partition_group_log.h"
@@ -41,9 +46,13 @@ coordinator::GroupSettings group_settings(const cluster::BrokerSettings& setting
 }  // namespace
 
 int run_broker(const BrokerOptions& options, std::function<void(int, int)> on_ready) {
+  std::optional<std::string> etcd_endpoint;
   if (!options.metadata.empty()) {
-    spdlog::error("--metadata {}: multi-broker clusters are not available in this build yet", options.metadata);
-    return 2;
+    etcd_endpoint = cluster::etcd::parse_endpoint(options.metadata);
+    if (!etcd_endpoint) {
+      spdlog::error("--metadata {}: expected etcd://HOST:PORT", options.metadata);
+      return 2;
+    }
   }
   cluster::BrokerSettings settings;
   try {
@@ -87,7 +96,8 @@ int run_broker(const BrokerOptions& options, std::function<void(int, int)> on_re
   server::ServerProbe probe(metrics);
   SystemClock clock;
   storage::PosixFileSystem fs;
-  std::unique_ptr<cluster::LocalMetadataStore> metadata;
+  std::unique_ptr<cluster::LocalMetadataStore> local_metadata;
+  cluster::MetadataStore* metadata = nullptr;
   cluster::PartitionProbe partition_probe(metrics);
   std::unique_ptr<cluster::PartitionManager> partitions;
   std::unique_ptr<cluster::ProducerIds> producer_ids;
@@ -95,18 +105,42 @@ int run_broker(const BrokerOptions& options, std::function<void(int, int)> on_re
   std::unique_ptr<coordinator::GroupCoordinator> groups;
   std::unique_ptr<server::ServerContext> context;  // connections refer to it until the loop is gone
   server::EventLoop loop;
+  // Cluster mode. Its threads post to the loop, so it goes before the loop does; the fetcher's sessions are
+  // coroutines on the loop.
+  std::unique_ptr<cluster::etcd::EtcdCluster> etcd;
+  std::unique_ptr<cluster::ReplicaFetcher> fetcher;
+  std::unique_ptr<cluster::ReplicaManager> replicas;
+  std::unique_ptr<cluster::Controller> controller;
   // Its requests run on the I/O threads, which are joined before it goes.
   std::unique_ptr<storage::SyncScheduler> syncs;
   // fsyncs wait on the device, not the CPU, and concurrent fdatasyncs of many partitions are folded into one
   // journal commit by the filesystem: more threads here make many-partition group commit cheaper, not busier.
   auto io = std::make_unique<storage::ThreadIoPool>(16);
   syncs = std::make_unique<storage::SyncScheduler>(*io, loop, fs, options.data_dir);
+  if (etcd_endpoint) {
+    cluster::etcd::EtcdClusterSettings cluster_settings;
+    cluster_settings.endpoint = *etcd_endpoint;
+    cluster_settings.node_id = options.node_id;
+    cluster_settings.session_timeout_ms = settings.get_long("broker.session.timeout.ms");
+    etcd = std::make_unique<cluster::etcd::EtcdCluster>(cluster_settings, loop);
+    try {
+      etcd->load();
+    } catch (const std::exception& e) {
+      spdlog::error("cannot read the cluster metadata from etcd at {}: {}", *etcd_endpoint, e.what());
+      return 1;
+    }
+    metadata = etcd.get();
+  }
   try {
     fs.create_directories(options.data_dir);
-    metadata = std::make_unique<cluster::LocalMetadataStore>(fs, options.data_dir);
+    if (!metadata) {
+      local_metadata = std::make_unique<cluster::LocalMetadataStore>(fs, options.data_dir);
+      metadata = local_metadata.get();
+    }
     partitions =
         std::make_unique<cluster::PartitionManager>(storage::LogContext{fs, *io, *syncs, loop, clock, &storage_probe},
                                                     options.data_dir, *metadata, settings, loop, &partition_probe);
+    if (etcd) partitions->enable_cluster_mode([&etcd] { return etcd->live_brokers().size(); });
     partitions->start();
   } catch (const std::exception& e) {
     spdlog::error("cannot open the data directory {}: {}", options.data_dir, e.what());
@@ -124,7 +158,8 @@ int run_broker(const BrokerOptions& options, std::function<void(int, int)> on_re
     spdlog::error("cannot load the consumer groups: {}", e.what());
     return 1;
   }
-  context.reset(new server::ServerContext{*partitions, *producer_ids, *groups, identity, clock, loop, probe});
+  context.reset(
+      new server::ServerContext{*partitions, *producer_ids, *groups, identity, clock, loop, probe, etcd.get()});
   server::ConnectionLimits limits;
   limits.max_request_bytes = static_cast<size_t>(settings.get_long("socket.request.max.bytes"));
   server::Server server(loop, *context, server::HandlerRegistry::standard(), limits);
@@ -145,11 +180,49 @@ int run_broker(const BrokerOptions& options, std::function<void(int, int)> on_re
   if (identity.advertised_host == "0.0.0.0" || identity.advertised_host == "::") identity.advertised_host = "127.0.0.1";
   context->identity = identity;
 
+  if (etcd) {
+    try {
+      etcd->join(cluster::BrokerEndpoint{identity.node_id, identity.advertised_host, identity.advertised_port,
+                                         identity.rack});
+    } catch (const std::exception& e) {
+      spdlog::error("cannot register in etcd at {}: {}", *etcd_endpoint, e.what());
+      server.stop();
+      partitions->stop();
+      return 1;
+    }
+    cluster::FetcherSettings fetch_settings;
+    fetch_settings.max_wait_ms = static_cast<int32_t>(settings.get_long("replica.fetch.wait.max.ms"));
+    fetcher = std::make_unique<cluster::ReplicaFetcher>(loop.context(), *partitions, *etcd, fetch_settings);
+    const int64_t lag_max = settings.get_long("replica.lag.time.max.ms");
+    replicas = std::make_unique<cluster::ReplicaManager>(*partitions, *etcd, *fetcher, loop,
+                                                         std::clamp<int64_t>(lag_max / 4, 50, 1000));
+    cluster::ControllerPolicy policy;
+    policy.unclean_election_allowed = [&partitions](const cluster::TopicMetadata& t) {
+      return partitions->unclean_election_allowed(t);
+    };
+    controller = std::make_unique<cluster::Controller>(*etcd, *etcd, options.node_id, policy);
+    // Whatever this broker led before it stopped goes to the others first; it serves as a follower that catches
+    // up, and leads again only when the controller says so.
+    const int32_t self = options.node_id;
+    loop.post([&, self, policy] {
+      auto live = cluster::live_node_ids(*etcd);
+      etcd->update([self, live, policy](cluster::ClusterMetadata& m) { cluster::fence_broker(m, self, live, policy); },
+                   [&](std::error_code error) {
+                     if (error) spdlog::warn("could not hand over this broker's former leadership: {}", error.message());
+                     replicas->start();
+                     controller->start();
+                   });
+    });
+  }
+
   asio::signal_set signals(loop.context(), SIGINT, SIGTERM);
   signals.async_wait([&](const std::error_code& error, int signal) {
     if (error) return;
     spdlog::info("received signal {}: stopping", signal);
     server.stop();
+    if (fetcher) fetcher->stop();
+    // Leaving first hands this broker's partitions to the others at once rather than after its lease expires.
+    if (etcd) etcd->leave();
     loop.context().stop();
   });
   spdlog::info("fjord broker {} serving Kafka on {}:{} (advertised {}:{}), admin on http://{}:{}/metrics, data in {}",

@@ -16,7 +16,7 @@ struct BrokerOptions {
   int node_id = 1;
   std::string config_file;
   std::vector<std::string> sets;  // key=value
-  std::string metadata;           // etcd://HOST:PORT (multi-broker clusters; not in this build)
+  std::string metadata;           // etcd://HOST:PORT: join a multi-broker cluster; empty: a single node
 };
 
 // Runs a broker until it is told to stop; returns the process exit code. `on_ready` (optional) runs on the

@@ -128,6 +128,12 @@ constexpr ConfigDefinition kBrokerConfigs[] = {
      {},
      true},
     {"producer.id.expiration.ms", ConfigType::kInt, "86400000", "", "idle time after which producer state expires"},
+    {"replica.lag.time.max.ms", ConfigType::kLong, "30000", "",
+     "a follower that has not caught up with its leader for this long leaves the ISR", {}, true},
+    {"replica.fetch.wait.max.ms", ConfigType::kInt, "500", "", "longest a follower's fetch waits for new data", {},
+     true},
+    {"broker.session.timeout.ms", ConfigType::kInt, "9000", "",
+     "cluster mode: a broker whose etcd lease has not been renewed for this long is considered gone", {}, true},
     {"transaction.max.timeout.ms", ConfigType::kInt, "900000", "",
      "longest transaction timeout a transactional producer may ask for"},
 };

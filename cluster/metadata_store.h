@@ -56,7 +56,9 @@ class MetadataStore {
   virtual ~MetadataStore() = default;
   virtual const ClusterMetadata& current() const = 0;
   // Applies `change` to a copy of the metadata and stores it; `done` runs (on the caller's loop) once the change
-  // is durable, with an error when it could not be stored, in which case current() is unchanged.
+  // is durable, with an error when it could not be stored, in which case current() is unchanged. In a cluster
+  // another broker may have changed the metadata meanwhile: then `change` runs again on the newer metadata, after
+  // update() has returned, so it must own everything it captures (no references to the caller's locals).
   virtual void update(const std::function<void(ClusterMetadata&)>& change,
                       std::function<void(std::error_code)> done) = 0;
   // Runs `listener` on the broker's loop after every change made elsewhere (another broker, the controller) has

@@ -1,12 +1,18 @@
-// A partition as this broker hosts it: its log, its high watermark and leader epoch, and the produce requests
-// waiting for their writes to become acknowledgeable. On one node the high watermark is the durable end of the
-// log (under the default flush policy) or its end (relaxed policies); replication will hold it at what every
-// in-sync replica has.
+// A partition as this broker hosts it: its log, its role (leader or follower), its high watermark and leader
+// epoch, and the produce requests waiting for their writes to become acknowledgeable.
+//
+// As leader, the high watermark is the lowest of what every in-sync replica has: the leader's own acknowledgeable
+// end (the durable end under the default flush policy, the log end under relaxed ones) and each in-sync
+// follower's log end as its fetches report it. A single node is a leader whose ISR is itself. acks=1 waits for
+// the leader's own write; acks=all for the high watermark. As follower, the log grows only from the leader's
+// batches and the high watermark is the leader's, capped at the local log end.
 #pragma once
 
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -37,6 +43,13 @@ struct ProducePolicy {
   protocol::BatchLimits limits;
 };
 
+// How this broker's copy of a partition takes part in replication.
+struct ReplicationSettings {
+  int32_t local_node = 1;
+  int32_t min_insync_replicas = 1;
+  int64_t replica_lag_time_max_ms = 30000;
+};
+
 class Partition {
  public:
   Partition(std::string topic, int32_t index, protocol::Uuid topic_id, std::shared_ptr<storage::Log> log,
@@ -56,14 +69,45 @@ class Partition {
   const storage::Log& log() const { return *log_; }
 
   void set_produce_policy(ProducePolicy policy) { policy_ = std::move(policy); }
+  void set_min_insync_replicas(int32_t value) { replication_.min_insync_replicas = value; }
+  void set_replication_settings(ReplicationSettings settings) { replication_ = settings; }
+
+  // Roles: a partition starts with none (leader -1) until it is told.
+  // A single node's partition: leader, with itself as its only replica and ISR.
+  void lead_alone();
+  bool is_leader() const { return leader_ == replication_.local_node; }
+  int32_t leader_id() const { return leader_; }
+  const std::vector<int32_t>& isr() const { return isr_; }
+  const std::vector<int32_t>& replicas() const { return replicas_; }
+  // Takes (or keeps) the lead at `epoch`; followers not yet heard from hold the high watermark where it is.
+  void become_leader(int32_t epoch, std::vector<int32_t> replicas, std::vector<int32_t> isr);
+  // Follows `leader` at `epoch`: waiting produce requests fail with NOT_LEADER_OR_FOLLOWER.
+  void become_follower(int32_t leader, int32_t epoch, std::vector<int32_t> replicas, std::vector<int32_t> isr);
+  // The ISR the metadata now records (a change the leader proposed was stored, or the controller removed a dead
+  // broker). May advance the high watermark, and answers acks=all requests waiting on removed members.
+  void set_isr(std::vector<int32_t> isr);
+
+  // Leader: a follower fetched from `fetch_offset`, so it has every offset below it.
+  void on_follower_fetch(int32_t node, int64_t fetch_offset);
+  // Leader: the ISR that should be recorded now, when it differs from the current one: followers that have not
+  // caught up within replica.lag.time.max.ms leave it, followers that reached the high watermark join it.
+  std::optional<std::vector<int32_t>> wanted_isr() const;
+
+  // Follower: appends the leader's batches (offsets kept) and takes the leader's high watermark.
+  storage::AppendResult append_from_leader(std::span<uint8_t> records, int64_t leader_high_watermark);
+  // Follower: drops a tail the leader does not have.
+  void truncate_to(int64_t offset);
   void set_probe(PartitionProbe* probe) { probe_ = probe; }
   const ProducePolicy& produce_policy() const { return policy_; }
 
   // Validates and appends one partition's records from a produce request. The future resolves once the write
   // may be acknowledged. `records` is the request's buffer; it is modified in place (offsets, epoch).
-  Future<ProduceResult> append(std::span<uint8_t> records);
+  // `acks` is 1 (the leader's durable write) or -1 (every in-sync replica); with -1 and an ISR smaller than
+  // min.insync.replicas the write is refused before anything is written.
+  Future<ProduceResult> append(std::span<uint8_t> records, int16_t acks = -1);
 
-  // Runs `waiter` once, the next time the high watermark moves (fetch long polls wait on this).
+  // Runs `waiter` once, the next time the high watermark moves or, while followers fetch, the log grows (fetch
+  // long polls wait on this).
   void on_next_high_watermark_change(std::function<void()> waiter);
 
   // Relaxed flush policies: sync when flush.ms has passed since the last sync.
@@ -71,7 +115,12 @@ class Partition {
 
  private:
   void on_durable(int64_t durable_offset);
+  void update_high_watermark();
+  void resolve_durable(int64_t durable_end);
   void advance_high_watermark(int64_t offset);
+  void wake_waiters();
+  void fail_pending(ErrorCode error);
+  int64_t local_acknowledgeable_end() const;
   std::optional<ProduceResult> check_timestamps(const protocol::ValidationResult& validated) const;
 
   std::string topic_;
@@ -89,7 +138,22 @@ class Partition {
     ProduceResult result;
     Promise<ProduceResult> promise;
   };
-  std::deque<PendingProduce> pending_;
+  std::deque<PendingProduce> pending_replicated_;  // acks=all: wait for the high watermark
+  std::deque<PendingProduce> pending_durable_;     // acks=1: wait for the leader's own durable write
+  ReplicationSettings replication_;
+  int32_t leader_ = -1;
+  std::vector<int32_t> replicas_;
+  std::vector<int32_t> isr_;
+  int64_t leader_epoch_start_offset_ = 0;
+  struct FollowerProgress {
+    int64_t log_end_offset = -1;  // unknown until it fetches
+    int64_t last_caught_up_ms = 0;
+    int64_t last_fetch_ms = 0;
+    int64_t leader_end_at_last_fetch = 0;
+    // When it last left the ISR: only a fetch after that can bring it back (a dead broker's last fetch cannot).
+    int64_t left_isr_ms = -1;
+  };
+  std::map<int32_t, FollowerProgress> followers_;
   std::vector<std::function<void()>> high_watermark_waiters_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

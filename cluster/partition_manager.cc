@@ -26,6 +26,52 @@ PartitionManager::PartitionManager(storage::LogContext log_context, std::string 
       scheduler_(scheduler),
       probe_(probe) {
   settings_.dynamic_configs = metadata_.current().broker_dynamic_configs;
+  local_node_ = static_cast<int32_t>(settings_.get_long("node.id"));
+}
+
+void PartitionManager::enable_cluster_mode(std::function<size_t()> live_brokers) {
+  live_brokers_ = std::move(live_brokers);
+}
+
+bool PartitionManager::hosted_here(const TopicMetadata& topic, int32_t index) const {
+  if (!cluster_mode()) return true;
+  if (index >= static_cast<int32_t>(topic.assignments.size())) return false;
+  const auto& replicas = topic.assignments[static_cast<size_t>(index)].replicas;
+  return std::find(replicas.begin(), replicas.end(), local_node_) != replicas.end();
+}
+
+ReplicationSettings PartitionManager::replication_settings_for(const ConfigMap& c) const {
+  ReplicationSettings r;
+  r.local_node = local_node_;
+  r.min_insync_replicas = static_cast<int32_t>(to_long(effective(c, "min.insync.replicas")));
+  r.replica_lag_time_max_ms = settings_.get_long("replica.lag.time.max.ms");
+  return r;
+}
+
+void PartitionManager::reconcile() {
+  const auto& topics = metadata_.current().topics;
+  std::vector<std::pair<std::string, int32_t>> gone;
+  for (const auto& [key, partition] : partitions_) {
+    auto it = topics.find(key.first);
+    if (it == topics.end() || it->second.id != partition->topic_id() || !hosted_here(it->second, key.second)) {
+      gone.push_back(key);
+    }
+  }
+  for (const auto& key : gone) {
+    spdlog::info("{}-{}: no longer hosted here (topic deleted or moved)", key.first, key.second);
+    partitions_.erase(key);
+    logs_.remove({key.first, key.second});
+  }
+  for (const auto& [name, topic] : topics) {
+    for (int32_t i = 0; i < topic.partitions; ++i) {
+      if (!hosted_here(topic, i)) continue;
+      try {
+        open_partition(topic, i);
+      } catch (const std::exception& e) {
+        spdlog::error("{}-{}: cannot open: {}", name, i, e.what());
+      }
+    }
+  }
 }
 
 PartitionManager::~PartitionManager() = default;
@@ -73,14 +119,20 @@ void PartitionManager::start() {
   std::vector<storage::TopicPartitionKey> orphans;
   for (const auto& [key, log] : logs_.logs()) {
     auto it = topics.find(key.topic);
-    if (it == topics.end() || key.partition >= it->second.partitions) orphans.push_back(key);
+    if (it == topics.end() || key.partition >= it->second.partitions) {
+      orphans.push_back(key);
+    } else if (cluster_mode() && !it->second.assignments.empty() && !hosted_here(it->second, key.partition)) {
+      orphans.push_back(key);
+    }
   }
   for (const auto& key : orphans) {
     spdlog::info("removing {}-{}: its topic no longer exists", key.topic, key.partition);
     logs_.remove(key);
   }
   for (const auto& [name, topic] : topics) {
-    for (int32_t i = 0; i < topic.partitions; ++i) open_partition(topic, i);
+    for (int32_t i = 0; i < topic.partitions; ++i) {
+      if (hosted_here(topic, i)) open_partition(topic, i);
+    }
   }
   schedule_periodic_work();
 }
@@ -133,6 +185,8 @@ void PartitionManager::open_partition(const TopicMetadata& topic, int32_t index)
   auto log = logs_.create({topic.name, index}, log_config_for(topic.configs));
   auto partition = std::make_unique<Partition>(topic.name, index, topic.id, log, log_context_.clock);
   partition->set_produce_policy(produce_policy_for(topic.configs));
+  partition->set_replication_settings(replication_settings_for(topic.configs));
+  if (!cluster_mode()) partition->lead_alone();
   partition->set_probe(probe_);
   partitions_[key] = std::move(partition);
 }
@@ -140,9 +194,11 @@ void PartitionManager::open_partition(const TopicMetadata& topic, int32_t index)
 void PartitionManager::apply_topic_configs(const TopicMetadata& topic) {
   auto log_config = log_config_for(topic.configs);
   auto policy = produce_policy_for(topic.configs);
+  auto replication = replication_settings_for(topic.configs);
   for (auto* p : partitions_of(topic.name)) {
     p->log().set_config(log_config);
     p->set_produce_policy(policy);
+    p->set_replication_settings(replication);
   }
 }
 
@@ -208,11 +264,13 @@ void PartitionManager::create_topic(const std::string& name, int32_t partitions,
   if (replication_factor <= 0) {
     return done(failure(ErrorCode::kInvalidReplicationFactor, "Replication factor must be larger than 0."));
   }
-  if (replication_factor > 1) {
+  const size_t brokers = cluster_mode() ? live_brokers_() : 1;
+  if (static_cast<size_t>(replication_factor) > brokers) {
     return done(failure(ErrorCode::kInvalidReplicationFactor,
                         "Unable to replicate the partition " + std::to_string(replication_factor) +
                             " time(s): The target replication factor of " + std::to_string(replication_factor) +
-                            " cannot be reached because only 1 broker(s) are registered."));
+                            " cannot be reached because only " + std::to_string(brokers) +
+                            " broker(s) are registered."));
   }
   if (auto refused = validate_topic_configs(configs)) return done(*refused);
   if (validate_only) return done(ok());
@@ -222,12 +280,15 @@ void PartitionManager::create_topic(const std::string& name, int32_t partitions,
   t.partitions = partitions;
   t.replication_factor = replication_factor;
   t.configs = configs;
-  metadata_.update([&](ClusterMetadata& m) { m.topics[name] = t; },
+  metadata_.update([name, t](ClusterMetadata& m) { m.topics[name] = t; },
                    [this, name, done](std::error_code error) {
                      if (error) return done(failure(ErrorCode::kKafkaStorageError, error.message()));
                      const TopicMetadata* created = topic(name);
+                     if (!created) return done(failure(ErrorCode::kKafkaStorageError, "topic vanished"));
                      try {
-                       for (int32_t i = 0; i < created->partitions; ++i) open_partition(*created, i);
+                       for (int32_t i = 0; i < created->partitions; ++i) {
+                         if (hosted_here(*created, i)) open_partition(*created, i);
+                       }
                      } catch (const std::exception& e) {
                        return done(failure(ErrorCode::kKafkaStorageError, e.what()));
                      }
@@ -243,7 +304,7 @@ void PartitionManager::delete_topic(const std::string& name, AdminCallback done)
   const TopicMetadata* t = topic(name);
   if (!t) return done(failure(ErrorCode::kUnknownTopicOrPartition, "This server does not host this topic-partition."));
   int32_t count = t->partitions;
-  metadata_.update([&](ClusterMetadata& m) { m.topics.erase(name); },
+  metadata_.update([name](ClusterMetadata& m) { m.topics.erase(name); },
                    [this, name, count, done](std::error_code error) {
                      if (error) return done(failure(ErrorCode::kKafkaStorageError, error.message()));
                      for (int32_t i = 0; i < count; ++i) {
@@ -266,11 +327,14 @@ void PartitionManager::create_partitions(const std::string& name, int32_t total,
   }
   if (total > 100000) return done(failure(ErrorCode::kInvalidPartitions, "Number of partitions is too large."));
   if (validate_only) return done(ok());
-  metadata_.update([&](ClusterMetadata& m) { m.topics[name].partitions = total; },
+  metadata_.update([name, total](ClusterMetadata& m) { m.topics[name].partitions = total; },
                    [this, name, done](std::error_code error) {
                      if (error) return done(failure(ErrorCode::kKafkaStorageError, error.message()));
                      const TopicMetadata* grown = topic(name);
-                     for (int32_t i = 0; i < grown->partitions; ++i) open_partition(*grown, i);
+                     if (!grown) return done(failure(ErrorCode::kUnknownTopicOrPartition, "topic vanished"));
+                     for (int32_t i = 0; i < grown->partitions; ++i) {
+                       if (hosted_here(*grown, i)) open_partition(*grown, i);
+                     }
                      done(ok());
                    });
 }
@@ -338,7 +402,7 @@ void PartitionManager::alter_topic_configs(const std::string& name, const std::v
   ConfigMap configs = t->configs;
   if (auto refused = apply_changes(configs, changes, incremental, &find_topic_config)) return done(*refused);
   if (validate_only) return done(ok());
-  metadata_.update([&](ClusterMetadata& m) { m.topics[name].configs = configs; },
+  metadata_.update([name, configs](ClusterMetadata& m) { m.topics[name].configs = configs; },
                    [this, name, done](std::error_code error) {
                      if (error) return done(failure(ErrorCode::kKafkaStorageError, error.message()));
                      apply_topic_configs(*topic(name));
@@ -351,7 +415,7 @@ void PartitionManager::alter_broker_configs(const std::vector<ConfigChange>& cha
   ConfigMap configs = metadata_.current().broker_dynamic_configs;
   if (auto refused = apply_changes(configs, changes, incremental, &find_broker_config)) return done(*refused);
   if (validate_only) return done(ok());
-  metadata_.update([&](ClusterMetadata& m) { m.broker_dynamic_configs = configs; },
+  metadata_.update([configs](ClusterMetadata& m) { m.broker_dynamic_configs = configs; },
                    [this, done](std::error_code error) {
                      if (error) return done(failure(ErrorCode::kKafkaStorageError, error.message()));
                      settings_.dynamic_configs = metadata_.current().broker_dynamic_configs;

@@ -37,9 +37,18 @@ class PartitionManager {
                    BrokerSettings& settings, Scheduler& scheduler, PartitionProbe* probe = nullptr);
   ~PartitionManager();
 
+  // Cluster mode (before start()): this broker hosts only the partitions the controller placed on it, and
+  // topics are placed by the controller rather than here. `live_brokers` counts the brokers registered now.
+  void enable_cluster_mode(std::function<size_t()> live_brokers);
+  bool cluster_mode() const { return static_cast<bool>(live_brokers_); }
+  int32_t local_node() const { return local_node_; }
+
   // Opens the logs on disk and reconciles them with the metadata: partitions of deleted topics are removed,
   // missing ones created. Starts the periodic work.
   void start();
+  // Cluster mode: brings the hosted partitions in line with the current metadata (opens those newly placed
+  // here, removes those of deleted topics). Roles are the replica manager's business.
+  void reconcile();
   // Clean stop: every log synced and closed. Blocking.
   void stop();
 
@@ -63,6 +72,10 @@ class PartitionManager {
   void alter_broker_configs(const std::vector<ConfigChange>& changes, bool incremental, bool validate_only,
                             AdminCallback done);
 
+  bool unclean_election_allowed(const TopicMetadata& topic) const {
+    return effective(topic.configs, "unclean.leader.election.enable") == "true";
+  }
+
   // The effective configuration of a topic, key by key.
   std::vector<ResolvedConfig> describe_topic_configs(const TopicMetadata& topic) const;
   std::vector<ResolvedConfig> describe_broker_configs() const;
@@ -72,6 +85,9 @@ class PartitionManager {
   ProducePolicy produce_policy_for(const ConfigMap& topic_configs) const;
   std::string effective(const ConfigMap& topic_configs, std::string_view key) const;
   void open_partition(const TopicMetadata& topic, int32_t index);
+  // Whether this broker hosts `index` of `topic`: always on a single node, when placed here in a cluster.
+  bool hosted_here(const TopicMetadata& topic, int32_t index) const;
+  ReplicationSettings replication_settings_for(const ConfigMap& topic_configs) const;
   void apply_topic_configs(const TopicMetadata& topic);
   std::optional<AdminResult> validate_topic_configs(const ConfigMap& configs) const;
   void schedule_periodic_work();
@@ -85,6 +101,8 @@ class PartitionManager {
   Scheduler& scheduler_;
   std::map<std::pair<std::string, int32_t>, std::unique_ptr<Partition>> partitions_;
   PartitionProbe* probe_;
+  int32_t local_node_ = 1;
+  std::function<size_t()> live_brokers_;
   std::unique_ptr<TimerHandle> retention_timer_;
   std::unique_ptr<TimerHandle> flush_timer_;
 };

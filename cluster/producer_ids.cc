@@ -41,7 +41,7 @@ void ProducerIds::for_transactional_id(const std::string& transactional_id, std:
   }
   auto store = [this, transactional_id, done](int64_t producer_id, int16_t epoch) {
     metadata_.update(
-        [&](ClusterMetadata& m) {
+        [transactional_id, producer_id, epoch](ClusterMetadata& m) {
           m.transactional_producers[transactional_id] = {producer_id, epoch};
         },
         [done, producer_id, epoch](std::error_code error) {

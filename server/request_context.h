@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "cluster/membership.h"
 #include "cluster/partition_manager.h"
 #include "cluster/producer_ids.h"
 #include "coordinator/group_coordinator.h"
@@ -39,6 +40,21 @@ struct ServerContext {
   const Clock& clock;
   Scheduler& scheduler;
   ServerProbe& probe;
+  // Cluster mode: the registered brokers and the controller. Null on a single node, which is all of it.
+  const cluster::Membership* membership = nullptr;
+
+  std::vector<cluster::BrokerEndpoint> brokers() const {
+    if (membership) return membership->live_brokers();
+    return {cluster::BrokerEndpoint{identity.node_id, identity.advertised_host, identity.advertised_port,
+                                    identity.rack}};
+  }
+  std::optional<cluster::BrokerEndpoint> broker(int32_t node_id) const {
+    for (auto& b : brokers()) {
+      if (b.node_id == node_id) return b;
+    }
+    return std::nullopt;
+  }
+  int32_t controller_id() const { return membership ? membership->controller_id() : identity.node_id; }
 };
 
 class HandlerRegistry;

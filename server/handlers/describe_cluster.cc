@@ -1,4 +1,4 @@
-// DescribeCluster: this broker is the whole cluster and its controller.
+// DescribeCluster: the registered brokers and the controller (on a single node, this broker is both).
 #include "protocol/messages/describe_cluster.h"
 
 #include "server/handlers/registry.h"
@@ -7,7 +7,6 @@ namespace fjord::server {
 
 void handle_describe_cluster(RequestContext context) {
   auto request = context.decode<protocol::DescribeClusterRequest>();
-  const auto& identity = context.server().identity;
   protocol::DescribeClusterResponse response;
   response.endpoint_type = request.endpoint_type;
   if (request.endpoint_type != 1) {  // 1: brokers; 2: controllers
@@ -17,13 +16,15 @@ void handle_describe_cluster(RequestContext context) {
     return;
   }
   response.cluster_id = context.server().partitions.metadata().cluster_id;
-  response.controller_id = identity.node_id;
-  protocol::DescribeClusterResponse::DescribeClusterBroker broker;
-  broker.broker_id = identity.node_id;
-  broker.host = identity.advertised_host;
-  broker.port = identity.advertised_port;
-  broker.rack = identity.rack;
-  response.brokers.push_back(broker);
+  response.controller_id = context.server().controller_id();
+  for (const auto& b : context.server().brokers()) {
+    protocol::DescribeClusterResponse::DescribeClusterBroker broker;
+    broker.broker_id = b.node_id;
+    broker.host = b.host;
+    broker.port = b.port;
+    broker.rack = b.rack;
+    response.brokers.push_back(broker);
+  }
   context.respond(response);
 }
 

@@ -1,4 +1,5 @@
-// Fetch: record batches from each requested partition, up to the high watermark, within the request's and each
+// Fetch: record batches from each requested partition, up to the high watermark (a follower replica, which
+// names itself by replica id, reads up to the log end and so tells the leader how far it has got), within the request's and each
 // partition's byte limits (the first batch comes whole even when larger, KIP-74). When less than min_bytes is
 // available the request waits, up to max_wait_ms, for a high watermark to move (long poll). Fetch sessions are
 // not kept: every response is a full one with session id 0, which clients accept. Record data is referenced as
@@ -23,6 +24,10 @@ struct FetchInProgress : std::enable_shared_from_this<FetchInProgress> {
 
   RequestContext context;
   FetchRequest request;
+  // The follower fetching, or -1 for a consumer.
+  int32_t replica_id() const {
+    return context.version() >= 15 ? request.replica_state.replica_id : request.replica_id;
+  }
   std::unique_ptr<TimerHandle> deadline;
   bool answered = false;
 
@@ -76,6 +81,10 @@ FetchResponse FetchInProgress::build(int64_t& bytes, bool& any_error, bool for_s
       } else {
         out.aborted_transactions.reset();
       }
+      if (!partition->is_leader()) {
+        fail(ErrorCode::kNotLeaderOrFollower);
+        continue;
+      }
       if (wanted.current_leader_epoch >= 0 && wanted.current_leader_epoch != partition->leader_epoch()) {
         fail(wanted.current_leader_epoch < partition->leader_epoch() ? ErrorCode::kFencedLeaderEpoch
                                                                      : ErrorCode::kUnknownLeaderEpoch);
@@ -88,7 +97,8 @@ FetchResponse FetchInProgress::build(int64_t& bytes, bool& any_error, bool for_s
       const int64_t room = max_bytes - bytes;
       if (room <= 0 && bytes > 0) continue;
       const int64_t limit = std::min<int64_t>(wanted.partition_max_bytes, std::max<int64_t>(room, 0));
-      auto read = partition->log().read(wanted.fetch_offset, high_watermark, limit, bytes == 0);
+      const int64_t readable_end = replica_id() >= 0 ? partition->log_end_offset() : high_watermark;
+      auto read = partition->log().read(wanted.fetch_offset, readable_end, limit, bytes == 0);
       if (read.bytes == 0) continue;
       protocol::Records records;
       for (auto& slice : read.slices) records.append_file(std::move(slice));
@@ -162,6 +172,18 @@ void handle_fetch(RequestContext context) {
     return;
   }
   auto fetch = std::make_shared<FetchInProgress>(std::move(context), std::move(request));
+  if (const int32_t follower = fetch->replica_id(); follower >= 0) {
+    // The fetch offset is what the follower has: the leader's high watermark and ISR move on it.
+    auto& partitions = fetch->context.server().partitions;
+    for (const auto& topic : fetch->request.topics) {
+      for (const auto& wanted : topic.partitions) {
+        auto* partition = partitions.partition(topic.topic, wanted.partition);
+        if (partition && partition->is_leader() && wanted.current_leader_epoch == partition->leader_epoch()) {
+          partition->on_follower_fetch(follower, wanted.fetch_offset);
+        }
+      }
+    }
+  }
   int64_t bytes = 0;
   bool any_error = false;
   auto response = fetch->build(bytes, any_error, true);

@@ -1,7 +1,11 @@
-// Metadata: brokers, controller and topics with their partitions' leaders. v0 asks for all topics with an empty
+// Metadata: brokers, controller and topics with their partitions' leaders, replicas and ISR. In a cluster they
+// come from the controller's assignments: a topic not placed yet, or a partition without a live in-sync replica,
+// is LEADER_NOT_AVAILABLE, as Kafka answers, and clients retry. v0 asks for all topics with an empty
 // list; v1+ with null (empty means none). A missing topic is created on the spot when the broker and the request
 // allow it, so that the same response already names its leaders.
 #include "protocol/messages/metadata.h"
+
+#include <algorithm>
 
 #include "server/handlers/registry.h"
 
@@ -18,6 +22,29 @@ MetadataResponse::MetadataResponseTopic describe_topic(const RequestContext& con
   out.name = topic.name;
   out.topic_id = topic.id;
   out.is_internal = topic.name == "__consumer_offsets" || topic.name == "__transaction_state";
+  if (context.server().partitions.cluster_mode()) {
+    if (topic.assignments.size() < static_cast<size_t>(topic.partitions)) {
+      out.error_code = wire(ErrorCode::kLeaderNotAvailable);
+      return out;
+    }
+    std::vector<int32_t> live;
+    for (const auto& b : context.server().brokers()) live.push_back(b.node_id);
+    for (int32_t i = 0; i < topic.partitions; ++i) {
+      const auto& a = topic.assignments[static_cast<size_t>(i)];
+      MetadataResponse::MetadataResponsePartition p;
+      p.partition_index = i;
+      p.leader_id = a.leader;
+      p.leader_epoch = a.leader_epoch;
+      p.replica_nodes = a.replicas;
+      p.isr_nodes = a.isr;
+      for (int32_t r : a.replicas) {
+        if (std::find(live.begin(), live.end(), r) == live.end()) p.offline_replicas.push_back(r);
+      }
+      if (a.leader < 0) p.error_code = wire(ErrorCode::kLeaderNotAvailable);
+      out.partitions.push_back(std::move(p));
+    }
+    return out;
+  }
   for (auto* partition : context.server().partitions.partitions_of(topic.name)) {
     MetadataResponse::MetadataResponsePartition p;
     p.partition_index = partition->index();
@@ -44,16 +71,17 @@ MetadataResponse::MetadataResponseTopic topic_error(std::optional<std::string> n
 void handle_metadata(RequestContext context) {
   auto request = context.decode<MetadataRequest>();
   auto& partitions = context.server().partitions;
-  const auto& identity = context.server().identity;
   MetadataResponse response;
-  MetadataResponse::MetadataResponseBroker broker;
-  broker.node_id = identity.node_id;
-  broker.host = identity.advertised_host;
-  broker.port = identity.advertised_port;
-  broker.rack = identity.rack;
-  response.brokers.push_back(broker);
+  for (const auto& b : context.server().brokers()) {
+    MetadataResponse::MetadataResponseBroker broker;
+    broker.node_id = b.node_id;
+    broker.host = b.host;
+    broker.port = b.port;
+    broker.rack = b.rack;
+    response.brokers.push_back(broker);
+  }
   response.cluster_id = partitions.metadata().cluster_id;
-  response.controller_id = identity.node_id;
+  response.controller_id = context.server().controller_id();
 
   bool all_topics = !request.topics.has_value() || (context.version() == 0 && request.topics->empty());
   if (all_topics) {

@@ -1,6 +1,7 @@
-// Produce: each partition's records are validated and appended at once; the response waits until every
-// partition's write may be acknowledged (durable now; replicated to the in-sync replicas later). acks=0 gets no
-// response at all. Versions 0-2 are advertised only because old clients probe for them; they are refused.
+// Produce: each partition's records are validated and appended at once, on the partition's leader only; the
+// response waits until every partition's write may be acknowledged: acks=1 once the leader's write is durable,
+// acks=all once every in-sync replica has it (the high watermark passed it). A partition still waiting when the
+// request's timeout passes is answered REQUEST_TIMED_OUT (its records stay). acks=0 gets no response at all. Versions 0-2 are advertised only because old clients probe for them; they are refused.
 #include "protocol/messages/produce.h"
 
 #include <memory>
@@ -18,9 +19,17 @@ struct ProduceInProgress {
   ProduceResponse response;
   size_t outstanding = 0;
   bool answer = true;
+  bool answered = false;
+  std::unique_ptr<TimerHandle> timeout;
 
   void finish_one() {
-    if (--outstanding == 0 && answer) context.respond(response);
+    if (--outstanding == 0) respond();
+  }
+  void respond() {
+    if (answered) return;
+    answered = true;
+    timeout.reset();
+    if (answer) context.respond(response);
   }
 };
 
@@ -30,7 +39,7 @@ void handle_produce(RequestContext context) {
   auto request = context.decode<ProduceRequest>();
   const int16_t version = context.version();
   const bool answer = request.acks != 0;
-  auto state = std::make_shared<ProduceInProgress>(ProduceInProgress{context, {}, 1, answer});
+  auto state = std::make_shared<ProduceInProgress>(ProduceInProgress{context, {}, 1, answer, false, nullptr});
   auto& partitions = context.server().partitions;
   auto& topics = state->response.responses;
   topics.reserve(request.topic_data.size());
@@ -64,8 +73,11 @@ void handle_produce(RequestContext context) {
         continue;
       }
       ++state->outstanding;
+      out.error_code = wire(ErrorCode::kRequestTimedOut);  // what the timeout leaves, unless answered first
       // `out` stays put: every vector was sized above, before any future can resolve.
-      partition->append(partition_data.records->contiguous()).then([state, &out](cluster::ProduceResult result) {
+      const int16_t acks = request.acks == 0 ? 1 : request.acks;
+      partition->append(partition_data.records->contiguous(), acks).then([state, &out](cluster::ProduceResult result) {
+        if (state->answered) return;
         out.error_code = wire(result.error);
         if (result.error == ErrorCode::kNone) {
           out.base_offset = result.base_offset;
@@ -79,6 +91,12 @@ void handle_produce(RequestContext context) {
     }
   }
   if (!answer) context.respond_nothing();
+  if (state->outstanding > 1 && request.timeout_ms > 0) {  // 0 (raw tools, tests): wait for the outcome
+    std::weak_ptr<ProduceInProgress> weak = state;
+    state->timeout = context.server().scheduler.schedule_after(request.timeout_ms, [weak] {
+      if (auto s = weak.lock()) s->respond();
+    });
+  }
   state->finish_one();
 }
 

@@ -48,6 +48,7 @@ const HandlerRegistry& HandlerRegistry::standard() {
         served<DescribeGroupsRequest>(&handle_describe_groups),
         served<DeleteGroupsRequest>(&handle_delete_groups),
         served<OffsetDeleteRequest>(&handle_offset_delete),
+        served<OffsetForLeaderEpochRequest>(&handle_offset_for_leader_epoch),
     };
     std::sort(r.apis_.begin(), r.apis_.end(), [](const auto& a, const auto& b) { return a.spec->key < b.spec->key; });
     return r;

@@ -54,5 +54,6 @@ void handle_list_groups(RequestContext context);
 void handle_describe_groups(RequestContext context);
 void handle_delete_groups(RequestContext context);
 void handle_offset_delete(RequestContext context);
+void handle_offset_for_leader_epoch(RequestContext context);
 
 }  // namespace fjord::server

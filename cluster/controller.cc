@@ -1,0 +1,150 @@
+#include "cluster/controller.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace fjord::cluster {
+namespace {
+
+bool contains(const std::vector<int32_t>& nodes, int32_t node) {
+  return std::find(nodes.begin(), nodes.end(), node) != nodes.end();
+}
+
+// Where a topic's round-robin starts: stable for the topic, different between topics, so leaders spread.
+size_t start_for(const std::string& topic, size_t brokers) {
+  size_t h = 0;
+  for (unsigned char c : topic) h = h * 31 + c;
+  return h % brokers;
+}
+
+bool place(TopicMetadata& topic, const std::vector<int32_t>& live) {
+  const size_t wanted = static_cast<size_t>(topic.partitions);
+  if (topic.assignments.size() >= wanted) return false;
+  const size_t replication = static_cast<size_t>(std::max<int16_t>(topic.replication_factor, 1));
+  // Too few brokers for the replication factor: wait for more rather than place fewer replicas.
+  if (live.empty() || live.size() < replication) return false;
+  const size_t start = start_for(topic.name, live.size());
+  for (size_t p = topic.assignments.size(); p < wanted; ++p) {
+    PartitionAssignment a;
+    for (size_t r = 0; r < replication; ++r) a.replicas.push_back(live[(start + p + r) % live.size()]);
+    a.leader = a.replicas.front();
+    a.isr = a.replicas;
+    topic.assignments.push_back(std::move(a));
+  }
+  return true;
+}
+
+bool fail_over(PartitionAssignment& a, const std::vector<int32_t>& live, bool unclean_allowed) {
+  PartitionAssignment before = a;
+  const bool leader_alive = a.leader >= 0 && contains(live, a.leader);
+  if (!leader_alive) {
+    int32_t next = -1;
+    for (int32_t r : a.replicas) {
+      if (contains(live, r) && contains(a.isr, r)) {
+        next = r;
+        break;
+      }
+    }
+    if (next < 0 && unclean_allowed) {
+      for (int32_t r : a.replicas) {
+        if (contains(live, r)) {
+          next = r;
+          a.isr = {r};
+          break;
+        }
+      }
+    }
+    if (next != a.leader) {
+      a.leader = next;
+      ++a.leader_epoch;
+    }
+  }
+  if (a.leader >= 0) {
+    std::vector<int32_t> isr;
+    for (int32_t r : a.isr) {
+      if (r == a.leader || contains(live, r)) isr.push_back(r);
+    }
+    if (!contains(isr, a.leader)) isr.insert(isr.begin(), a.leader);
+    a.isr = std::move(isr);
+  }
+  if (a == before) return false;
+  ++a.partition_epoch;
+  return true;
+}
+
+}  // namespace
+
+bool plan_assignments(ClusterMetadata& metadata, const std::vector<int32_t>& live_brokers,
+                      const ControllerPolicy& policy) {
+  bool changed = false;
+  for (auto& [name, topic] : metadata.topics) {
+    changed |= place(topic, live_brokers);
+    const bool unclean = policy.unclean_election_allowed(topic);
+    for (auto& a : topic.assignments) changed |= fail_over(a, live_brokers, unclean);
+  }
+  return changed;
+}
+
+bool fence_broker(ClusterMetadata& metadata, int32_t node, const std::vector<int32_t>& live_brokers,
+                  const ControllerPolicy& policy) {
+  std::vector<int32_t> others;
+  for (int32_t b : live_brokers) {
+    if (b != node) others.push_back(b);
+  }
+  bool changed = false;
+  for (auto& [name, topic] : metadata.topics) {
+    const bool unclean = policy.unclean_election_allowed(topic);
+    for (auto& a : topic.assignments) {
+      if (contains(a.replicas, node)) changed |= fail_over(a, others, unclean);
+    }
+  }
+  return changed;
+}
+
+std::vector<int32_t> live_node_ids(const Membership& membership) {
+  std::vector<int32_t> ids;
+  for (const auto& b : membership.live_brokers()) ids.push_back(b.node_id);
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+Controller::Controller(MetadataStore& metadata, const Membership& membership, int32_t self, ControllerPolicy policy)
+    : metadata_(metadata), membership_(membership), self_(self), policy_(std::move(policy)) {}
+
+Controller::~Controller() { *alive_ = false; }
+
+void Controller::start() {
+  std::weak_ptr<bool> alive = alive_;
+  metadata_.on_remote_change([this, alive] {
+    if (auto a = alive.lock(); a && *a) run();
+  });
+  run();
+}
+
+void Controller::run() {
+  if (membership_.controller_id() != self_) return;
+  if (writing_) {
+    again_ = true;
+    return;
+  }
+  ClusterMetadata planned = metadata_.current();
+  auto live = live_node_ids(membership_);
+  if (!plan_assignments(planned, live, policy_)) return;
+  writing_ = true;
+  auto policy = policy_;
+  metadata_.update([live, policy](ClusterMetadata& m) { plan_assignments(m, live, policy); },
+                   [this, alive = std::weak_ptr<bool>(alive_)](std::error_code error) {
+                     auto a = alive.lock();
+                     if (!a || !*a) return;
+                     writing_ = false;
+                     if (error) spdlog::warn("controller: assignments not stored: {}", error.message());
+                     if (error) return;  // the next change (etcd back, a broker event) plans again
+                     if (again_) {
+                       again_ = false;
+                       run();
+                     }
+                   });
+}
+
+}  // namespace fjord::cluster

@@ -1,0 +1,97 @@
+// The cluster's shared state in etcd, as one broker sees and changes it:
+//   /fjord/metadata        the cluster metadata document (topics, assignments, configs; JSON as the single-node
+//                          file), changed only by compare-and-swap on its revision
+//   /fjord/brokers/<id>    {"host", "port", "rack"}: a registered broker, bound to its lease, so it vanishes when
+//                          the broker stops renewing it (killed, paused, cut off)
+//   /fjord/controller      {"node_id"}: the controller, bound to the holder's lease; whoever creates it first
+//                          while it is absent is controller
+// A worker thread does the blocking etcd calls (writes, lease renewal, the controller campaign) and a watch
+// thread streams every change under /fjord/; both hand results to the broker's event loop, where the state below
+// is read and changed, so handlers never wait on etcd.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cluster/membership.h"
+#include "cluster/metadata_store.h"
+#include "model/executor.h"
+
+namespace fjord::cluster::etcd {
+
+class EtcdClient;
+
+struct EtcdClusterSettings {
+  std::string endpoint;  // host:port
+  int32_t node_id = 1;
+  int64_t session_timeout_ms = 9000;  // the lease's time to live
+};
+
+class EtcdCluster final : public MetadataStore, public Membership {
+ public:
+  EtcdCluster(EtcdClusterSettings settings, Executor& loop);
+  ~EtcdCluster() override;
+
+  // Blocking, before the loop runs: reads the metadata, creating the document (with a new cluster id) when this
+  // is the first broker. Throws when etcd cannot be reached.
+  void load();
+  // Registers this broker at `self` under a new lease and starts renewing it, watching, and campaigning for
+  // controller. Blocking for the registration itself.
+  void join(const BrokerEndpoint& self);
+  // Clean leave: the lease is revoked, so the registration (and the controller role) go at once, not after the
+  // session timeout. Blocking.
+  void leave();
+
+  const ClusterMetadata& current() const override { return metadata_; }
+  void update(const std::function<void(ClusterMetadata&)>& change, std::function<void(std::error_code)> done) override;
+  void on_remote_change(std::function<void()> listener) override { listeners_.push_back(std::move(listener)); }
+
+  std::vector<BrokerEndpoint> live_brokers() const override;
+  int32_t controller_id() const override { return controller_; }
+  int32_t node_id() const { return settings_.node_id; }
+
+ private:
+  struct Snapshot;
+  void run_worker();
+  void run_watch();
+  void submit(std::function<void(EtcdClient&)> task);
+  void renew(EtcdClient& client);
+  void register_broker(EtcdClient& client);
+  void apply_snapshot(const Snapshot& snapshot);
+  void apply_key(const std::string& key, const std::string& value, bool deleted, int64_t mod_revision);
+  void notify();
+  void attempt(std::shared_ptr<struct PendingUpdate> pending);
+
+  EtcdClusterSettings settings_;
+  Executor& loop_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+
+  // Loop-thread state.
+  ClusterMetadata metadata_;
+  int64_t metadata_revision_ = 0;
+  std::map<int32_t, BrokerEndpoint> brokers_;
+  int32_t controller_ = -1;
+  std::vector<std::function<void()>> listeners_;
+
+  // Worker-thread state.
+  std::string self_value_;
+  int64_t lease_ = 0;
+  int64_t watch_from_revision_ = 0;  // set by load(), read by the watch thread once at its start
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::function<void(EtcdClient&)>> tasks_;
+  bool stopping_ = false;
+  std::unique_ptr<EtcdClient> watch_client_;
+  std::thread worker_;
+  std::thread watcher_;
+};
+
+}  // namespace fjord::cluster::etcd

@@ -1,0 +1,48 @@
+// Turns the controller's assignments into roles on this broker: after every metadata change it opens the
+// partitions newly placed here, makes each one leader or follower at the recorded epoch with the recorded ISR,
+// and points the fetcher at the leaders. As leader of a partition it also proposes ISR changes — a follower that
+// fell behind for replica.lag.time.max.ms leaves, one that caught up returns — written to the metadata only if
+// nobody changed the partition meanwhile (leader epoch and partition epoch unchanged), as Kafka's AlterPartition.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <utility>
+
+#include "cluster/metadata_store.h"
+#include "cluster/partition_manager.h"
+#include "cluster/replica_fetcher.h"
+#include "model/executor.h"
+
+namespace fjord::cluster {
+
+class ReplicaManager {
+ public:
+  ReplicaManager(PartitionManager& partitions, MetadataStore& metadata, ReplicaFetcher& fetcher,
+                 Scheduler& scheduler, int64_t isr_check_interval_ms);
+  ~ReplicaManager();
+
+  // Applies the current metadata now and after every change.
+  void start();
+  void apply();
+  // ISR changes proposed and not yet answered (metrics, tests).
+  size_t isr_changes_in_flight() const { return in_flight_.size(); }
+
+ private:
+  void check_isr();
+  void propose_isr(const std::string& topic, int32_t index, const PartitionAssignment& seen,
+                   std::vector<int32_t> wanted);
+
+  PartitionManager& partitions_;
+  MetadataStore& metadata_;
+  ReplicaFetcher& fetcher_;
+  Scheduler& scheduler_;
+  int64_t isr_check_interval_ms_;
+  std::unique_ptr<TimerHandle> isr_timer_;
+  std::set<std::pair<std::string, int32_t>> in_flight_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace fjord::cluster

@@ -1,0 +1,279 @@
+#include "cluster/etcd/etcd_client.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <future>
+#include <memory>
+#include <optional>
+#include <thread>
+
+#include "tests/support/broker_process.h"
+#include "tests/support/etcd_process.h"
+
+namespace {
+
+using fjord::cluster::etcd::Compare;
+using fjord::cluster::etcd::EtcdClient;
+using fjord::cluster::etcd::EtcdError;
+using fjord::cluster::etcd::Operation;
+using fjord::cluster::etcd::parse_endpoint;
+using fjord::cluster::etcd::WatchEvent;
+using fjord::testing::EtcdProcess;
+using namespace std::chrono_literals;
+
+class EtcdClientTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!EtcdProcess::available()) GTEST_SKIP() << "no etcd binary";
+    etcd_.emplace();
+    etcd_->start();
+    client_ = std::make_unique<EtcdClient>(etcd_->endpoint());
+  }
+
+  // Waits for a watch running in another thread. When it hangs, etcd is killed so that the test fails instead of
+  // blocking forever.
+  void await(std::future<void>& watch, std::chrono::milliseconds limit) {
+    if (watch.wait_for(limit) == std::future_status::ready) return watch.get();
+    ADD_FAILURE() << "the watch did not return within " << limit.count() << " ms";
+    etcd_->kill();
+    try {
+      watch.get();
+    } catch (const EtcdError&) {
+    }
+  }
+
+  std::optional<EtcdProcess> etcd_;
+  std::unique_ptr<EtcdClient> client_;
+};
+
+TEST_F(EtcdClientTest, PutGetAndGetPrefix) {
+  constexpr char kBinary[] = "quote \" newline \n nul \0 high \xff end";
+  const std::string binary(kBinary, sizeof(kBinary) - 1);
+  int64_t first = client_->put("a/1", "one");
+  int64_t second = client_->put("a/2", binary);
+  client_->put("b/1", "outside");
+  EXPECT_GT(second, first);
+
+  auto one = client_->get("a/1");
+  ASSERT_EQ(one.kvs.size(), 1u);
+  EXPECT_EQ(one.kvs[0].key, "a/1");
+  EXPECT_EQ(one.kvs[0].value, "one");
+  EXPECT_EQ(one.kvs[0].create_revision, first);
+  EXPECT_EQ(one.kvs[0].mod_revision, first);
+  EXPECT_GT(one.revision, second);
+
+  auto missing = client_->get("a/none");
+  EXPECT_TRUE(missing.kvs.empty());
+  EXPECT_EQ(missing.revision, one.revision);
+
+  auto prefix = client_->get_prefix("a/");
+  ASSERT_EQ(prefix.kvs.size(), 2u);
+  EXPECT_EQ(prefix.kvs[0].key, "a/1");
+  EXPECT_EQ(prefix.kvs[1].key, "a/2");
+  EXPECT_EQ(prefix.kvs[1].value, binary);
+
+  // A prefix ending in 0xff cannot be incremented in place; its range must still stop before "q".
+  client_->put(
+      "p\xff"
+      "1",
+      "in");
+  client_->put("q", "out");
+  auto high = client_->get_prefix("p\xff");
+  ASSERT_EQ(high.kvs.size(), 1u);
+  EXPECT_EQ(high.kvs[0].value, "in");
+
+  EXPECT_EQ(client_->get_prefix("").kvs.size(), 5u);
+
+  client_->remove("a/1");
+  EXPECT_TRUE(client_->get("a/1").kvs.empty());
+}
+
+TEST_F(EtcdClientTest, TxnCreatesOnlyIfAbsent) {
+  auto create = [&](const std::string& value) {
+    return client_->txn({Compare{.key = "owner", .target = Compare::Target::kCreateRevision, .revision = 0}},
+                        {Operation{.kind = Operation::Kind::kPut, .key = "owner", .value = value}});
+  };
+  auto first = create("broker-1");
+  EXPECT_TRUE(first.succeeded);
+  auto second = create("broker-2");
+  EXPECT_FALSE(second.succeeded);
+  EXPECT_EQ(second.revision, first.revision);
+  EXPECT_EQ(client_->get("owner").kvs.at(0).value, "broker-1");
+}
+
+TEST_F(EtcdClientTest, TxnCompareAndSwapFailsOnAStaleRevision) {
+  int64_t stale = client_->put("leader", "epoch-1");
+  int64_t current = client_->put("leader", "epoch-2");
+  auto swap = [&](int64_t expected, const std::string& value) {
+    return client_->txn({Compare{.key = "leader", .target = Compare::Target::kModRevision, .revision = expected}},
+                        {Operation{.kind = Operation::Kind::kPut, .key = "leader", .value = value}},
+                        {Operation{.kind = Operation::Kind::kPut, .key = "lost", .value = value}});
+  };
+  EXPECT_FALSE(swap(stale, "epoch-3a").succeeded);
+  EXPECT_EQ(client_->get("lost").kvs.at(0).value, "epoch-3a");
+  auto won = swap(current, "epoch-3b");
+  EXPECT_TRUE(won.succeeded);
+  auto leader = client_->get("leader").kvs.at(0);
+  EXPECT_EQ(leader.value, "epoch-3b");
+  EXPECT_EQ(leader.mod_revision, won.revision);
+
+  auto by_value = [&](const std::string& expected) {
+    return client_->txn({Compare{.key = "leader", .target = Compare::Target::kValue, .value = expected}},
+                        {Operation{.kind = Operation::Kind::kDelete, .key = "leader"}});
+  };
+  EXPECT_FALSE(by_value("epoch-2").succeeded);
+  EXPECT_TRUE(by_value("epoch-3b").succeeded);
+  EXPECT_TRUE(client_->get("leader").kvs.empty());
+}
+
+TEST_F(EtcdClientTest, RevokingALeaseRemovesItsKeys) {
+  int64_t lease = client_->lease_grant(30);
+  EXPECT_GT(lease, 0);
+  int64_t ttl = client_->lease_keepalive(lease);
+  EXPECT_GT(ttl, 0);
+  EXPECT_LE(ttl, 30);
+  client_->put("alive/broker-1", "here", lease);
+  EXPECT_EQ(client_->get("alive/broker-1").kvs.at(0).lease, lease);
+
+  client_->lease_revoke(lease);
+  EXPECT_TRUE(client_->get("alive/broker-1").kvs.empty());
+  EXPECT_LE(client_->lease_keepalive(lease), 0);
+  EXPECT_THROW(client_->lease_revoke(lease), EtcdError);
+  EXPECT_THROW(client_->put("alive/broker-1", "again", lease), EtcdError);
+}
+
+TEST_F(EtcdClientTest, WatchSeesPutAndDeleteFromAnotherClient) {
+  int64_t from = client_->get("w/").revision + 1;
+  EtcdClient watcher(etcd_->endpoint());
+  std::vector<WatchEvent> events;
+  std::vector<int64_t> batch_revisions;
+  auto watch = std::async(std::launch::async, [&] {
+    watcher.watch_prefix("w/", from, [&](const std::vector<WatchEvent>& batch, int64_t revision) {
+      events.insert(events.end(), batch.begin(), batch.end());
+      batch_revisions.push_back(revision);
+      return events.size() < 2;
+    });
+  });
+  client_->put("other", "not watched");
+  int64_t put = client_->put("w/a", "1");
+  client_->remove("w/a");
+  await(watch, 10s);
+
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].type, WatchEvent::Type::kPut);
+  EXPECT_EQ(events[0].kv.key, "w/a");
+  EXPECT_EQ(events[0].kv.value, "1");
+  EXPECT_EQ(events[0].kv.mod_revision, put);
+  EXPECT_EQ(events[1].type, WatchEvent::Type::kDelete);
+  EXPECT_EQ(events[1].kv.key, "w/a");
+  EXPECT_EQ(events[1].kv.mod_revision, put + 1);
+  EXPECT_EQ(batch_revisions.back(), put + 1);
+}
+
+// A big message reaches the client in many pieces, its closing newline in an HTTP chunk of its own; one txn's
+// changes arrive as one batch.
+TEST_F(EtcdClientTest, WatchReassemblesBigMessagesAndKeepsTxnBatchesTogether) {
+  int64_t from = client_->get("w/").revision + 1;
+  EtcdClient watcher(etcd_->endpoint());
+  std::vector<std::vector<WatchEvent>> batches;
+  auto watch = std::async(std::launch::async, [&] {
+    watcher.watch_prefix("w/", from, [&](const std::vector<WatchEvent>& batch, int64_t) {
+      batches.push_back(batch);
+      return batches.size() < 2;
+    });
+  });
+  const std::string big(300000, '\n');
+  client_->put("w/big", big);
+  std::vector<Operation> puts;
+  for (const char* key : {"w/t1", "w/t2", "w/t3"}) puts.push_back({.kind = Operation::Kind::kPut, .key = key});
+  EXPECT_TRUE(client_->txn({}, puts).succeeded);
+  await(watch, 10s);
+
+  ASSERT_EQ(batches.size(), 2u);
+  ASSERT_EQ(batches[0].size(), 1u);
+  EXPECT_EQ(batches[0][0].kv.value, big);
+  ASSERT_EQ(batches[1].size(), 3u);
+  EXPECT_EQ(batches[1][2].kv.key, "w/t3");
+}
+
+TEST_F(EtcdClientTest, CancelWatchReturnsPromptlyAndTheClientCanWatchAgain) {
+  EtcdClient watcher(etcd_->endpoint());
+  auto idle = std::async(std::launch::async, [&] {
+    watcher.watch_prefix("c/", 0, [](const std::vector<WatchEvent>&, int64_t) { return true; });
+  });
+  // Long enough for the watch to be connected and blocked in its read.
+  std::this_thread::sleep_for(300ms);
+  auto cancelled_at = std::chrono::steady_clock::now();
+  watcher.cancel_watch();
+  await(idle, 5s);
+  EXPECT_LT(std::chrono::steady_clock::now() - cancelled_at, 1s);
+
+  int64_t from = client_->get("c/").revision + 1;
+  std::string seen;
+  auto again = std::async(std::launch::async, [&] {
+    watcher.watch_prefix("c/", from, [&](const std::vector<WatchEvent>& batch, int64_t) {
+      seen = batch.at(0).kv.key;
+      return false;
+    });
+  });
+  client_->put("c/x", "");
+  await(again, 10s);
+  EXPECT_EQ(seen, "c/x");
+}
+
+TEST_F(EtcdClientTest, CancelBeforeTheWatchStartsIsNotLost) {
+  EtcdClient watcher(etcd_->endpoint());
+  watcher.cancel_watch();
+  auto watch = std::async(std::launch::async, [&] {
+    watcher.watch_prefix("c/", 0, [](const std::vector<WatchEvent>&, int64_t) { return true; });
+  });
+  await(watch, 5s);
+}
+
+TEST_F(EtcdClientTest, WatchThrowsWhenEtcdGoesAway) {
+  EtcdClient watcher(etcd_->endpoint());
+  auto watch = std::async(std::launch::async, [&] {
+    watcher.watch_prefix("k/", 0, [](const std::vector<WatchEvent>&, int64_t) { return true; });
+  });
+  std::this_thread::sleep_for(300ms);
+  etcd_->kill();
+  ASSERT_EQ(watch.wait_for(5s), std::future_status::ready);
+  EXPECT_THROW(watch.get(), EtcdError);
+}
+
+TEST_F(EtcdClientTest, DataSurvivesRestartsAndKills) {
+  int64_t revision = client_->put("durable", "yes");
+  etcd_->restart();
+  // The same client: its kept-alive connection died with the old process.
+  auto after_restart = client_->get("durable");
+  ASSERT_EQ(after_restart.kvs.size(), 1u);
+  EXPECT_EQ(after_restart.kvs[0].value, "yes");
+  EXPECT_EQ(after_restart.kvs[0].mod_revision, revision);
+
+  client_->put("durable", "still");
+  etcd_->kill();
+  etcd_->start();
+  EXPECT_EQ(client_->get("durable").kvs.at(0).value, "still");
+}
+
+TEST_F(EtcdClientTest, TransportFailuresAreEtcdErrors) {
+  etcd_->stop();
+  EXPECT_THROW(client_->get("anything"), EtcdError);
+  EtcdClient nowhere("127.0.0.1:" + std::to_string(fjord::testing::free_port()), 500);
+  EXPECT_THROW(nowhere.put("k", "v"), EtcdError);
+}
+
+TEST(EtcdEndpoint, Parses) {
+  EXPECT_EQ(parse_endpoint("etcd://127.0.0.1:2379"), "127.0.0.1:2379");
+  EXPECT_EQ(parse_endpoint("etcd-0.etcd.svc:2379"), "etcd-0.etcd.svc:2379");
+  EXPECT_EQ(parse_endpoint("etcd://[::1]:2379"), "[::1]:2379");
+  for (const char* malformed :
+       {"", "etcd://", "localhost", "localhost:", ":2379", "localhost:0", "localhost:65536", "localhost:+1",
+        "http://localhost:2379", "etcd://localhost:2379/", "[::1:2379", "::1:2379", "a b:1"}) {
+    EXPECT_EQ(parse_endpoint(malformed), std::nullopt) << malformed;
+  }
+  EXPECT_THROW(EtcdClient("nowhere"), EtcdError);
+}
+
+}  // namespace

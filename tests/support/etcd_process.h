@@ -1,0 +1,52 @@
+// Test support: a real single-member `etcd` on loopback, with its own data directory, that a test can stop, kill -9
+// and restart on the same ports and data.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+
+namespace fjord::testing {
+
+class EtcdProcess {
+ public:
+  EtcdProcess();
+  ~EtcdProcess();
+  EtcdProcess(const EtcdProcess&) = delete;
+  EtcdProcess& operator=(const EtcdProcess&) = delete;
+
+  // Whether the etcd binary found at configure time can be run; tests skip without it.
+  static bool available();
+
+  // Starts etcd and waits until /health answers. The ports and data stay the same across restarts.
+  void start();
+  // SIGTERM and wait: a clean stop. Returns the exit status.
+  int stop();
+  // SIGKILL and wait.
+  void kill();
+  void restart() {
+    stop();
+    start();
+  }
+  bool running() const { return pid_ > 0; }
+
+  // "127.0.0.1:PORT", the client URL without its scheme.
+  std::string endpoint() const { return "127.0.0.1:" + std::to_string(client_port_); }
+  int client_port() const { return client_port_; }
+  int peer_port() const { return peer_port_; }
+  const std::string& data_dir() const { return data_dir_; }
+  pid_t pid() const { return pid_; }
+  // etcd's log output so far (errors only).
+  std::string log() const;
+
+ private:
+  bool healthy() const;
+
+  std::string data_dir_;
+  std::string log_path_;
+  int client_port_;
+  int peer_port_;
+  pid_t pid_ = -1;
+};
+
+}  // namespace fjord::testing
