@@ -1,0 +1,411 @@
+// Replication on a real three-broker cluster coordinated by a real etcd, driven by librdkafka: acknowledged
+// records survive leaders killed with SIGKILL and paused with SIGSTOP, acks=all refuses to write when too few
+// replicas are in sync and recovers when they return, and the cluster's metadata outlives an etcd restart and a
+// controller's death.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "protocol/messages/metadata.h"
+#include "protocol/messages/produce.h"
+#include "protocol/record_batch.h"
+#include "tests/support/broker_process.h"
+#include "tests/support/etcd_process.h"
+#include "tests/support/kafka_clients.h"
+#include "tests/support/raw_client.h"
+#include "tests/support/scale.h"
+
+namespace fjord::testing {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  while (Clock::now() < deadline) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return done();
+}
+
+struct PartitionView {
+  int32_t leader = -1;
+  std::vector<int32_t> replicas;
+  std::vector<int32_t> isr;
+};
+
+// The sum of a partition directory's segment sizes.
+uintmax_t log_bytes(const BrokerProcess& broker, const std::string& partition_directory) {
+  uintmax_t total = 0;
+  std::error_code error;
+  for (const auto& entry :
+       std::filesystem::directory_iterator(std::filesystem::path(broker.data_dir()) / partition_directory, error)) {
+    if (entry.path().extension() == ".log") total += entry.file_size();
+  }
+  return total;
+}
+
+// The controller a broker names in its Metadata answer (librdkafka's C++ metadata leaves it out).
+int32_t controller_named_by(const BrokerProcess& broker) {
+  RawClient client(broker.port());
+  protocol::MetadataRequest request;
+  request.topics = std::vector<protocol::MetadataRequest::MetadataRequestTopic>{};
+  client.send(request, 12, 1);
+  auto frame = client.receive();
+  if (!frame) return -1;
+  return RawClient::decode<protocol::MetadataResponse>(*frame, 12, true, nullptr).controller_id;
+}
+
+class ThreeBrokerCluster : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(EtcdProcess::available()) << "etcd is not installed (Debian: etcd-server); scripts/setup installs it";
+    etcd_.start();
+    for (int id = 1; id <= 3; ++id) {
+      brokers_.push_back(std::make_unique<BrokerProcess>(std::vector<std::string>{
+          "--node-id", std::to_string(id), "--metadata", "etcd://" + etcd_.endpoint(),
+          // Failure is noticed within two seconds (etcd lease) and a silent follower leaves the ISR after three,
+          // so that twenty failovers fit in a test.
+          "--set", "broker.session.timeout.ms=2000", "--set", "replica.lag.time.max.ms=3000"}));
+    }
+    for (auto& b : brokers_) b->start();
+    ASSERT_TRUE(wait_until([&] { return registered() == 3; }, std::chrono::seconds(20)))
+        << "the brokers did not all register";
+  }
+
+  BrokerProcess& broker(int id) { return *brokers_[static_cast<size_t>(id - 1)]; }
+
+  std::string bootstrap() const {
+    std::string out;
+    for (const auto& b : brokers_) out += (out.empty() ? "" : ",") + b->bootstrap();
+    return out;
+  }
+
+  // The brokers a running broker lists in its metadata.
+  int registered() {
+    for (auto& b : brokers_) {
+      if (!b->running()) continue;
+      try {
+        std::unique_ptr<RdKafka::Conf> conf = client_conf(b->bootstrap());
+        std::string error;
+        std::unique_ptr<RdKafka::Producer> p(RdKafka::Producer::create(conf.get(), error));
+        RdKafka::Metadata* raw = nullptr;
+        if (p->metadata(false, nullptr, &raw, 2000) != RdKafka::ERR_NO_ERROR) continue;
+        std::unique_ptr<RdKafka::Metadata> metadata(raw);
+        return static_cast<int>(metadata->brokers()->size());
+      } catch (const std::exception&) {
+      }
+    }
+    return 0;
+  }
+
+  // One partition as a live broker's Metadata answer describes it (leader -1 when none is elected).
+  PartitionView describe(const std::string& topic, int32_t partition) {
+    PartitionView view;
+    for (auto& b : brokers_) {
+      if (!b->running()) continue;
+      std::unique_ptr<RdKafka::Conf> conf = client_conf(b->bootstrap(), {{"topic.metadata.refresh.interval.ms", "-1"}});
+      std::string error;
+      std::unique_ptr<RdKafka::Producer> p(RdKafka::Producer::create(conf.get(), error));
+      std::unique_ptr<RdKafka::Topic> t(RdKafka::Topic::create(p.get(), topic, nullptr, error));
+      RdKafka::Metadata* raw = nullptr;
+      if (p->metadata(false, t.get(), &raw, 2000) != RdKafka::ERR_NO_ERROR) continue;
+      std::unique_ptr<RdKafka::Metadata> metadata(raw);
+      for (const auto* tm : *metadata->topics()) {
+        for (const auto* pm : *tm->partitions()) {
+          if (pm->id() != partition) continue;
+          view.leader = pm->err() == RdKafka::ERR_NO_ERROR ? pm->leader() : -1;
+          view.replicas.assign(pm->replicas()->begin(), pm->replicas()->end());
+          view.isr.assign(pm->isrs()->begin(), pm->isrs()->end());
+          return view;
+        }
+      }
+    }
+    return view;
+  }
+
+  void create_replicated_topic(const std::string& name, int partitions) {
+    ASSERT_EQ(Admin(bootstrap()).create_topic(name, partitions, {{"min.insync.replicas", "2"}}, 3),
+              RD_KAFKA_RESP_ERR_NO_ERROR);
+    for (int32_t p = 0; p < partitions; ++p) {
+      ASSERT_TRUE(wait_until([&] { return describe(name, p).isr.size() == 3; }, std::chrono::seconds(20)))
+          << name << "-" << p << " was not placed on three brokers";
+    }
+  }
+
+  EtcdProcess etcd_;
+  std::vector<std::unique_ptr<BrokerProcess>> brokers_;
+};
+
+// Writes records "0", "1", ... to partition 0 until stopped, with idempotence and acks=all, and remembers each
+// acknowledgement's offset.
+class ContinuousProducer : public RdKafka::DeliveryReportCb {
+ public:
+  ContinuousProducer(const std::string& bootstrap, const std::string& topic) : topic_(topic) {
+    auto conf = client_conf(bootstrap, {{"enable.idempotence", "true"},
+                                        {"acks", "all"},
+                                        {"linger.ms", "5"},
+                                        {"message.timeout.ms", "300000"},
+                                        {"reconnect.backoff.ms", "50"},
+                                        {"reconnect.backoff.max.ms", "500"},
+                                        {"topic.metadata.refresh.interval.ms", "1000"}});
+    std::string error;
+    conf->set("dr_cb", static_cast<RdKafka::DeliveryReportCb*>(this), error);
+    producer_.reset(RdKafka::Producer::create(conf.get(), error));
+    thread_ = std::thread([this] { run(); });
+  }
+  ~ContinuousProducer() override { finish(); }
+
+  // Stops producing and waits for every outstanding delivery report.
+  void finish() {
+    if (!thread_.joinable()) return;
+    stop_ = true;
+    thread_.join();
+  }
+  void dr_cb(RdKafka::Message& message) override {
+    std::lock_guard lock(mutex_);
+    const int64_t index = std::stoll(std::string(static_cast<const char*>(message.payload()), message.len()));
+    if (message.err() == RdKafka::ERR_NO_ERROR) {
+      acknowledged_[index] = message.offset();
+    } else {
+      failed_[index] = message.err();
+    }
+  }
+  size_t acknowledged_count() {
+    std::lock_guard lock(mutex_);
+    return acknowledged_.size();
+  }
+  std::map<int64_t, int64_t> acknowledged() {
+    std::lock_guard lock(mutex_);
+    return acknowledged_;
+  }
+  std::map<int64_t, RdKafka::ErrorCode> failed() {
+    std::lock_guard lock(mutex_);
+    return failed_;
+  }
+  int64_t sent() const { return next_; }
+
+ private:
+  void run() {
+    while (!stop_) {
+      std::string value = std::to_string(next_);
+      auto result = producer_->produce(topic_, 0, RdKafka::Producer::RK_MSG_COPY, value.data(), value.size(), nullptr,
+                                       0, 0, nullptr);
+      if (result == RdKafka::ERR__QUEUE_FULL) {
+        producer_->poll(50);
+        continue;
+      }
+      ++next_;
+      producer_->poll(0);
+      if (next_ % 20 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    producer_->flush(300000);
+  }
+
+  std::string topic_;
+  std::unique_ptr<RdKafka::Producer> producer_;
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  std::atomic<int64_t> next_{0};
+  std::mutex mutex_;
+  std::map<int64_t, int64_t> acknowledged_;
+  std::map<int64_t, RdKafka::ErrorCode> failed_;
+};
+
+// Every acknowledged record is in the log exactly once, at the offset its acknowledgement named, and the log
+// holds each record at most once, in the order it was sent.
+void expect_nothing_lost_or_repeated(const std::string& bootstrap, const std::string& topic,
+                                     const std::map<int64_t, int64_t>& acknowledged, int64_t sent) {
+  auto records = consume(bootstrap, topic, {0}, RdKafka::Topic::OFFSET_BEGINNING, static_cast<size_t>(sent) + 1, 30000,
+                         {{"fetch.wait.max.ms", "100"}});
+  std::map<int64_t, int64_t> offset_of;
+  int64_t previous_offset = -1;
+  int64_t previous_index = -1;
+  for (const auto& r : records) {
+    const int64_t index = std::stoll(r.value);
+    ASSERT_GT(r.offset, previous_offset) << "offsets went backwards";
+    ASSERT_TRUE(offset_of.emplace(index, r.offset).second)
+        << "record " << index << " is in the log twice (offsets " << offset_of[index] << " and " << r.offset << ")";
+    ASSERT_GT(index, previous_index) << "record " << index << " at offset " << r.offset << " is out of order";
+    previous_offset = r.offset;
+    previous_index = index;
+  }
+  for (const auto& [index, offset] : acknowledged) {
+    auto it = offset_of.find(index);
+    ASSERT_TRUE(it != offset_of.end()) << "acknowledged record " << index << " (offset " << offset << ") was lost";
+    ASSERT_EQ(it->second, offset) << "acknowledged record " << index << " moved";
+  }
+}
+
+TEST_F(ThreeBrokerCluster, AcksAllLosesNothingWhileLeadersAreKilledAndPaused) {
+  create_replicated_topic("payments", 1);
+  ContinuousProducer producer(bootstrap(), "payments");
+  ASSERT_TRUE(wait_until([&] { return producer.acknowledged_count() > 100; }, std::chrono::seconds(30)));
+
+  const int kills = scaled(20, 40);
+  const int pauses = scaled(3, 10);
+  std::set<int32_t> leaders_seen;
+  for (int round = 0; round < kills + pauses; ++round) {
+    PartitionView before = describe("payments", 0);
+    ASSERT_GE(before.leader, 1) << "round " << round << ": no leader";
+    leaders_seen.insert(before.leader);
+    const size_t acknowledged_before = producer.acknowledged_count();
+    BrokerProcess& victim = broker(before.leader);
+    if (round < kills) {
+      // Every fourth kill comes while both followers are stalled (paused for less than their session), so the
+      // leader holds records they do not have: acknowledging those before the followers have them would lose
+      // them here, when a follower takes over.
+      const bool followers_stalled = round % 4 == 3;
+      std::vector<int32_t> followers;
+      for (int32_t r : before.replicas) {
+        if (r != before.leader) followers.push_back(r);
+      }
+      if (followers_stalled) {
+        for (int32_t f : followers) ASSERT_EQ(::kill(broker(f).pid(), SIGSTOP), 0);
+        std::this_thread::sleep_for(std::chrono::milliseconds(800));
+      }
+      victim.kill();
+      if (followers_stalled) {
+        for (int32_t f : followers) ASSERT_EQ(::kill(broker(f).pid(), SIGCONT), 0);
+      }
+      ASSERT_TRUE(wait_until([&] { return describe("payments", 0).leader > 0; }, std::chrono::seconds(20)))
+          << "round " << round << ": no new leader after broker " << before.leader << " was killed";
+      victim.start();
+    } else {
+      // Paused past its session: the others elect a new leader; when it wakes it must follow, not lead.
+      ASSERT_EQ(::kill(victim.pid(), SIGSTOP), 0);
+      ASSERT_TRUE(wait_until(
+          [&] {
+            auto now = describe("payments", 0);
+            return now.leader > 0 && now.leader != before.leader;
+          },
+          std::chrono::seconds(20)))
+          << "round " << round << ": broker " << before.leader << " was paused but kept the lead";
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      ASSERT_EQ(::kill(victim.pid(), SIGCONT), 0);
+    }
+    ASSERT_TRUE(wait_until([&] { return describe("payments", 0).isr.size() == 3; }, std::chrono::seconds(30)))
+        << "round " << round << ": broker " << before.leader << " did not catch up and rejoin the ISR";
+    ASSERT_TRUE(
+        wait_until([&] { return producer.acknowledged_count() > acknowledged_before + 50; }, std::chrono::seconds(30)))
+        << "round " << round << ": writes did not resume";
+  }
+  producer.finish();
+  EXPECT_GE(leaders_seen.size(), 2u) << "the lead never moved";
+  auto failed = producer.failed();
+  EXPECT_TRUE(failed.empty()) << failed.size() << " records failed, the first " << failed.begin()->first << ": "
+                              << RdKafka::err2str(failed.begin()->second);
+  auto acknowledged = producer.acknowledged();
+  std::printf("%zu records acknowledged of %lld sent; %zu brokers led\n", acknowledged.size(),
+              static_cast<long long>(producer.sent()), leaders_seen.size());
+  ASSERT_GT(acknowledged.size(), 1000u);
+  expect_nothing_lost_or_repeated(bootstrap(), "payments", acknowledged, producer.sent());
+  // Every replica ends with the same bytes: followers store the leader's batches as they are.
+  EXPECT_TRUE(wait_until(
+      [&] {
+        return log_bytes(broker(1), "payments-0") == log_bytes(broker(2), "payments-0") &&
+               log_bytes(broker(2), "payments-0") == log_bytes(broker(3), "payments-0");
+      },
+      std::chrono::seconds(20)))
+      << "replicas differ: " << log_bytes(broker(1), "payments-0") << " / " << log_bytes(broker(2), "payments-0")
+      << " / " << log_bytes(broker(3), "payments-0") << " bytes";
+}
+
+// A raw acks=all produce, so that the exact error comes back (a client would retry 19 until it timed out).
+int16_t produce_raw(int port, const std::string& topic, int16_t acks) {
+  RawClient client(port);
+  protocol::ProduceRequest request;
+  request.acks = acks;
+  request.timeout_ms = 10000;
+  auto& t = request.topic_data.emplace_back();
+  t.name = topic;
+  auto& p = t.partition_data.emplace_back();
+  p.index = 0;
+  protocol::Record record;
+  record.value = protocol::Bytes{'x'};
+  p.records = protocol::Records::own(protocol::build_batch({record}, {}));
+  client.send(request, 9, 1);
+  auto frame = client.receive();
+  if (!frame) return -1000;
+  auto response = RawClient::decode<protocol::ProduceResponse>(*frame, 9, true, nullptr);
+  return response.responses.at(0).partition_responses.at(0).error_code;
+}
+
+TEST_F(ThreeBrokerCluster, BothFollowersDownRefusesAcksAllAcceptsAcksOneAndRecovers) {
+  create_replicated_topic("ledger", 1);
+  const PartitionView placed = describe("ledger", 0);
+  const int32_t leader = placed.leader;
+  std::vector<int32_t> followers;
+  for (int32_t r : placed.replicas) {
+    if (r != leader) followers.push_back(r);
+  }
+  ASSERT_EQ(followers.size(), 2u);
+  EXPECT_EQ(produce_raw(broker(leader).port(), "ledger", -1), 0);
+
+  for (int32_t f : followers) broker(f).kill();
+  ASSERT_TRUE(
+      wait_until([&] { return describe("ledger", 0).isr == std::vector<int32_t>{leader}; }, std::chrono::seconds(20)))
+      << "the dead followers stayed in the ISR";
+  EXPECT_EQ(produce_raw(broker(leader).port(), "ledger", -1), 19) << "acks=all with ISR 1 < min.insync.replicas 2";
+  EXPECT_EQ(produce_raw(broker(leader).port(), "ledger", 1), 0) << "acks=1 needs only the leader";
+
+  broker(followers[0]).start();
+  ASSERT_TRUE(wait_until([&] { return describe("ledger", 0).isr.size() == 2; }, std::chrono::seconds(30)))
+      << "the returning follower did not catch up";
+  EXPECT_EQ(produce_raw(broker(leader).port(), "ledger", -1), 0);
+  // The follower has everything the leader acknowledged: after the leader dies it serves the same records.
+  broker(leader).kill();
+  ASSERT_TRUE(wait_until([&] { return describe("ledger", 0).leader == followers[0]; }, std::chrono::seconds(20)));
+  auto records = consume(broker(followers[0]).bootstrap(), "ledger", {0}, RdKafka::Topic::OFFSET_BEGINNING, 4, 20000);
+  EXPECT_EQ(records.size(), 3u) << "three writes were acknowledged";
+}
+
+TEST_F(ThreeBrokerCluster, MetadataOutlivesAnEtcdRestartAndControlMovesWhenTheControllerDies) {
+  create_replicated_topic("accounts", 3);
+  std::map<int32_t, std::vector<int32_t>> placement;
+  for (int32_t p = 0; p < 3; ++p) placement[p] = describe("accounts", p).replicas;
+
+  etcd_.stop();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  etcd_.start();
+  for (int32_t p = 0; p < 3; ++p) {
+    ASSERT_TRUE(wait_until([&] { return describe("accounts", p).leader > 0; }, std::chrono::seconds(20)));
+    EXPECT_EQ(describe("accounts", p).replicas, placement[p]) << "partition " << p << " changed after etcd restarted";
+  }
+  EXPECT_EQ(produce_raw(broker(describe("accounts", 0).leader).port(), "accounts", -1), 0);
+
+  const int32_t controller = controller_named_by(broker(1));
+  ASSERT_GE(controller, 1);
+  broker(controller).kill();
+  const int32_t survivor = controller == 1 ? 2 : 1;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        const int32_t now = controller_named_by(broker(survivor));
+        return now > 0 && now != controller;
+      },
+      std::chrono::seconds(20)))
+      << "no other broker took control";
+  // The new controller acts: partitions the dead one led get new leaders.
+  for (int32_t p = 0; p < 3; ++p) {
+    ASSERT_TRUE(wait_until(
+        [&] {
+          auto view = describe("accounts", p);
+          return view.leader > 0 && view.leader != controller;
+        },
+        std::chrono::seconds(20)))
+        << "partition " << p << " has no live leader";
+  }
+}
+
+}  // namespace
+}  // namespace fjord::testing
