@@ -9,9 +9,9 @@
 #include "cluster/etcd/etcd_client.h"
 #include "cluster/etcd/etcd_cluster.h"
 #include "cluster/local_metadata_store.h"
+#include "cluster/partition_manager.h"
 #include "cluster/replica_fetcher.h"
 #include "cluster/replica_manager.h"
-#include "cluster/partition_manager.h"
 #include "coordinator/group_coordinator.h"
 #include "coordinator/partition_group_log.h"
 #include "observe/admin_http.h"
@@ -182,8 +182,8 @@ int run_broker(const BrokerOptions& options, std::function<void(int, int)> on_re
 
   if (etcd) {
     try {
-      etcd->join(cluster::BrokerEndpoint{identity.node_id, identity.advertised_host, identity.advertised_port,
-                                         identity.rack});
+      etcd->join(
+          cluster::BrokerEndpoint{identity.node_id, identity.advertised_host, identity.advertised_port, identity.rack});
     } catch (const std::exception& e) {
       spdlog::error("cannot register in etcd at {}: {}", *etcd_endpoint, e.what());
       server.stop();
@@ -194,8 +194,8 @@ int run_broker(const BrokerOptions& options, std::function<void(int, int)> on_re
     fetch_settings.max_wait_ms = static_cast<int32_t>(settings.get_long("replica.fetch.wait.max.ms"));
     fetcher = std::make_unique<cluster::ReplicaFetcher>(loop.context(), *partitions, *etcd, fetch_settings);
     const int64_t lag_max = settings.get_long("replica.lag.time.max.ms");
-    replicas = std::make_unique<cluster::ReplicaManager>(*partitions, *etcd, *fetcher, loop,
-                                                         std::clamp<int64_t>(lag_max / 4, 50, 1000));
+    replicas = std::make_unique<cluster::ReplicaManager>(*partitions, *etcd, *etcd, *fetcher, loop,
+                                                         std::clamp<int64_t>(lag_max / 4, 50, 1000), &partition_probe);
     cluster::ControllerPolicy policy;
     policy.unclean_election_allowed = [&partitions](const cluster::TopicMetadata& t) {
       return partitions->unclean_election_allowed(t);
@@ -208,7 +208,8 @@ int run_broker(const BrokerOptions& options, std::function<void(int, int)> on_re
       auto live = cluster::live_node_ids(*etcd);
       etcd->update([self, live, policy](cluster::ClusterMetadata& m) { cluster::fence_broker(m, self, live, policy); },
                    [&](std::error_code error) {
-                     if (error) spdlog::warn("could not hand over this broker's former leadership: {}", error.message());
+                     if (error)
+                       spdlog::warn("could not hand over this broker's former leadership: {}", error.message());
                      replicas->start();
                      controller->start();
                    });

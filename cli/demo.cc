@@ -15,7 +15,7 @@ namespace {
 constexpr const char* kTopic = "fjord-demo";
 constexpr int kRecords = 10;
 
-bool create_topic(const std::string& bootstrap) {
+bool create_topic(const std::string& bootstrap, int replication_factor) {
   char error[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), error, sizeof(error));
@@ -24,7 +24,8 @@ bool create_topic(const std::string& bootstrap) {
     std::printf("  cannot start the admin client: %s\n", error);
     return false;
   }
-  rd_kafka_NewTopic_t* topic = rd_kafka_NewTopic_new(kTopic, 3, 1, error, sizeof(error));
+  rd_kafka_NewTopic_t* topic = rd_kafka_NewTopic_new(kTopic, 3, replication_factor, error, sizeof(error));
+  if (replication_factor >= 3) rd_kafka_NewTopic_set_config(topic, "min.insync.replicas", "2");
   rd_kafka_queue_t* queue = rd_kafka_queue_new(admin);
   rd_kafka_CreateTopics(admin, &topic, 1, nullptr, queue);
   rd_kafka_event_t* event = rd_kafka_queue_poll(queue, 10000);
@@ -35,7 +36,8 @@ bool create_topic(const std::string& bootstrap) {
         rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(event), &count);
     rd_kafka_resp_err_t err = count ? rd_kafka_topic_result_error(results[0]) : RD_KAFKA_RESP_ERR_UNKNOWN;
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      std::printf("  created topic %s with 3 partitions\n", kTopic);
+      std::printf("  created topic %s with 3 partitions, %d replica(s) each%s\n", kTopic, replication_factor,
+                  replication_factor >= 3 ? ", min.insync.replicas=2" : "");
       ok = true;
     } else if (err == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
       std::printf("  topic %s already exists (kept from an earlier run)\n", kTopic);
@@ -55,9 +57,9 @@ bool create_topic(const std::string& bootstrap) {
 
 }  // namespace
 
-bool run_demo(const std::string& bootstrap) {
+bool run_demo(const std::string& bootstrap, int replication_factor) {
   std::printf("demo: a librdkafka %s client against %s\n", RdKafka::version_str().c_str(), bootstrap.c_str());
-  if (!create_topic(bootstrap)) return false;
+  if (!create_topic(bootstrap, replication_factor)) return false;
   std::string error;
 
   std::unique_ptr<RdKafka::Conf> producer_conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
@@ -76,15 +78,17 @@ bool run_demo(const std::string& bootstrap) {
     producer->produce(kTopic, 0, RdKafka::Producer::RK_MSG_COPY, value.data(), value.size(), key.data(), key.size(), 0,
                       nullptr);
   }
-  if (producer->flush(10000) != RdKafka::ERR_NO_ERROR) {
+  // A new topic in a cluster has leaders once the controller has placed it: the producer waits for them.
+  if (producer->flush(30000) != RdKafka::ERR_NO_ERROR) {
     std::printf("  producing timed out\n");
     return false;
   }
   auto produced_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
   std::printf(
-      "  produced %d records to %s partition 0 with acks=all in %lld ms (each fsynced before it was "
+      "  produced %d records to %s partition 0 with acks=all in %lld ms (each fsynced%s before it was "
       "acknowledged)\n",
-      kRecords, kTopic, static_cast<long long>(produced_ms.count()));
+      kRecords, kTopic, static_cast<long long>(produced_ms.count()),
+      replication_factor > 1 ? " and on every in-sync replica" : "");
 
   std::unique_ptr<RdKafka::Conf> consumer_conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   consumer_conf->set("bootstrap.servers", bootstrap, error);

@@ -6,7 +6,8 @@
 
 namespace fjord::cli {
 
-// Returns true when every produced record came back, in order. Prints its progress to stdout.
-bool run_demo(const std::string& bootstrap_servers);
+// Returns true when every produced record came back, in order. Prints its progress to stdout. With a replication
+// factor of 3 the topic also gets min.insync.replicas=2, so acks=all means two copies before an acknowledgement.
+bool run_demo(const std::string& bootstrap_servers, int replication_factor = 1);
 
 }  // namespace fjord::cli

@@ -2,15 +2,23 @@
 
 #include <netinet/in.h>
 #include <spdlog/spdlog.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
+#include <functional>
 #include <thread>
+#include <vector>
 
 #include "cli/broker_command.h"
 #include "cli/demo.h"
+#include "cluster/etcd/etcd_client.h"
 
 namespace fjord::cli {
 namespace {
@@ -37,14 +45,153 @@ int first_free_port(int start) {
   return 0;
 }
 
+// The first free port at or above `start` that is not in `taken`.
+int first_free_port_except(int start, const std::vector<int>& taken) {
+  for (int port = start; port < start + 100; ++port) {
+    if (std::find(taken.begin(), taken.end(), port) == taken.end() && port_free(port)) return port;
+  }
+  return 0;
+}
+
+// A child process that dies with this one (PR_SET_PDEATHSIG), so Ctrl-C or a crash leaves nothing behind.
+pid_t spawn(const std::vector<std::string>& args, const std::string& log_path) {
+  pid_t pid = ::fork();
+  if (pid != 0) return pid;
+  ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+  FILE* log = std::fopen(log_path.c_str(), "a");
+  if (log) {
+    ::dup2(fileno(log), STDOUT_FILENO);
+    ::dup2(fileno(log), STDERR_FILENO);
+  }
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  ::execvp(argv[0], argv.data());
+  std::fprintf(stderr, "cannot run %s\n", args[0].c_str());
+  ::_exit(127);
+}
+
+bool wait_for(const std::function<bool()>& ready, pid_t child, std::chrono::seconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (ready()) return true;
+    int status = 0;
+    if (::waitpid(child, &status, WNOHANG) == child) return false;  // it exited
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return false;
+}
+
+std::string executable_path() {
+  std::error_code error;
+  auto path = std::filesystem::read_symlink("/proc/self/exe", error);
+  return error ? std::string("fjord") : path.string();
+}
+
+// `fjord dev --brokers N` with N > 1: a local etcd and N broker processes, each with its data under DATA_DIR, the
+// demo against them, then serving until Ctrl-C, when the brokers stop cleanly and etcd after them.
+int run_local_cluster(const DevOptions& options) {
+  namespace fs = std::filesystem;
+  const fs::path root = options.data_dir;
+  fs::create_directories(root);
+  std::vector<int> taken;
+  const int etcd_port = first_free_port_except(2379, taken);
+  taken.push_back(etcd_port);
+  const int etcd_peer_port = first_free_port_except(2380, taken);
+  taken.push_back(etcd_peer_port);
+  const std::string etcd_url = "http://127.0.0.1:" + std::to_string(etcd_port);
+  const std::string peer_url = "http://127.0.0.1:" + std::to_string(etcd_peer_port);
+  pid_t etcd =
+      spawn({"etcd", "--name", "fjord-dev", "--data-dir", (root / "etcd").string(), "--listen-client-urls", etcd_url,
+             "--advertise-client-urls", etcd_url, "--listen-peer-urls", peer_url, "--initial-advertise-peer-urls",
+             peer_url, "--initial-cluster", "fjord-dev=" + peer_url, "--logger=zap", "--log-level=error"},
+            (root / "etcd.log").string());
+  const std::string endpoint = "127.0.0.1:" + std::to_string(etcd_port);
+  bool etcd_ready = wait_for(
+      [&] {
+        try {
+          cluster::etcd::EtcdClient(endpoint, 500).get("/fjord/metadata");
+          return true;
+        } catch (const std::exception&) {
+          return false;
+        }
+      },
+      etcd, std::chrono::seconds(20));
+  if (!etcd_ready) {
+    spdlog::error("etcd did not start (is Debian's etcd-server installed? see {})", (root / "etcd.log").string());
+    ::kill(etcd, SIGTERM);
+    ::waitpid(etcd, nullptr, 0);
+    return 1;
+  }
+
+  std::vector<pid_t> brokers;
+  std::vector<int> ports;
+  std::vector<int> admin_ports;
+  for (int id = 1; id <= options.brokers; ++id) {
+    const int port = first_free_port_except(9092, taken);
+    taken.push_back(port);
+    const int admin = first_free_port_except(9644, taken);
+    taken.push_back(admin);
+    ports.push_back(port);
+    admin_ports.push_back(admin);
+    const fs::path dir = root / ("broker-" + std::to_string(id));
+    brokers.push_back(spawn({executable_path(), "broker", "--node-id", std::to_string(id), "--data-dir", dir.string(),
+                             "--listen", "127.0.0.1:" + std::to_string(port), "--admin-listen",
+                             "127.0.0.1:" + std::to_string(admin), "--metadata", "etcd://" + endpoint},
+                            (root / ("broker-" + std::to_string(id) + ".log")).string()));
+  }
+  auto stop_all = [&] {
+    for (pid_t b : brokers) ::kill(b, SIGTERM);
+    for (pid_t b : brokers) ::waitpid(b, nullptr, 0);
+    ::kill(etcd, SIGTERM);
+    ::waitpid(etcd, nullptr, 0);
+  };
+  std::string bootstrap;
+  for (size_t i = 0; i < brokers.size(); ++i) {
+    const int port = ports[i];
+    if (!wait_for([&] { return !port_free(port); }, brokers[i], std::chrono::seconds(30))) {
+      spdlog::error("broker {} did not start; see {}", i + 1,
+                    (root / ("broker-" + std::to_string(i + 1) + ".log")).string());
+      stop_all();
+      return 1;
+    }
+    bootstrap += (bootstrap.empty() ? "" : ",") + std::string("127.0.0.1:") + std::to_string(port);
+  }
+  std::printf("fjord dev: %d brokers and etcd, data in %s\n  bootstrap servers: %s\n  etcd: %s\n", options.brokers,
+              options.data_dir.c_str(), bootstrap.c_str(), endpoint.c_str());
+  for (size_t i = 0; i < brokers.size(); ++i) {
+    std::printf("  broker %zu admin / metrics: http://127.0.0.1:%d/metrics\n", i + 1, admin_ports[i]);
+  }
+  std::fflush(stdout);
+
+  // Ctrl-C and SIGTERM are waited for, not handled: the children are stopped in order afterwards.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  bool demo_ok = true;
+  if (options.demo) demo_ok = run_demo(bootstrap, std::min(options.brokers, 3));
+  if (!options.exit_after_demo) {
+    std::printf("serving until Ctrl-C\n");
+    std::fflush(stdout);
+    int signal = 0;
+    sigwait(&signals, &signal);
+  } else {
+    std::printf("demo done: stopping\n");
+  }
+  stop_all();
+  return demo_ok ? 0 : 1;
+}
+
 }  // namespace
 
 int run_dev(const DevOptions& options) {
-  if (options.brokers != 1) {
-    spdlog::error("--brokers {}: a local multi-broker cluster needs replication, which is not in this build yet",
-                  options.brokers);
+  if (options.brokers < 1) {
+    spdlog::error("--brokers {}: at least one", options.brokers);
     return 2;
   }
+  if (options.brokers > 1) return run_local_cluster(options);
   BrokerOptions broker;
   broker.data_dir = options.data_dir;
   int kafka_port = first_free_port(9092);

@@ -1,5 +1,6 @@
-// `fjord dev`: the embedded default. A local broker with its data in one folder, a short demo with a real Kafka
-// client (librdkafka) against it, and then it keeps serving until Ctrl-C.
+// `fjord dev`: the embedded default. A local broker with its data in one folder (or, with --brokers 3, a local
+// etcd and three brokers replicating each other), a short demo with a real Kafka client (librdkafka) against it,
+// and then it keeps serving until Ctrl-C.
 #pragma once
 
 #include <string>

@@ -12,68 +12,11 @@
 #include <stdexcept>
 #include <tuple>
 
+#include "cli/admin_client.h"
+
 namespace fjord::cli {
 
 namespace {
-
-constexpr int kTimeoutMs = 30000;
-
-struct PartitionKey {
-  std::string topic;
-  int32_t partition;
-  auto operator<=>(const PartitionKey&) const = default;
-};
-
-// The Admin API over one librdkafka handle: each call waits for its result event.
-class AdminClient {
- public:
-  explicit AdminClient(const std::string& bootstrap) {
-    char error[512];
-    rd_kafka_conf_t* conf = rd_kafka_conf_new();
-    if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), error, sizeof(error)) != RD_KAFKA_CONF_OK) {
-      rd_kafka_conf_destroy(conf);
-      throw std::runtime_error(error);
-    }
-    rd_kafka_conf_set(conf, "log_level", "3", nullptr, 0);
-    handle_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof(error));
-    if (!handle_) throw std::runtime_error(error);
-    queue_ = rd_kafka_queue_new(handle_);
-  }
-  ~AdminClient() {
-    rd_kafka_queue_destroy(queue_);
-    rd_kafka_destroy(handle_);
-  }
-  rd_kafka_t* handle() { return handle_; }
-  rd_kafka_queue_t* queue() { return queue_; }
-
-  // Waits for the result of the operation just started; throws on a request-level error.
-  std::unique_ptr<rd_kafka_event_t, void (*)(rd_kafka_event_t*)> wait(const char* what) {
-    rd_kafka_event_t* event = rd_kafka_queue_poll(queue_, kTimeoutMs + 5000);
-    if (!event) throw std::runtime_error(std::string(what) + ": no answer from the cluster");
-    std::unique_ptr<rd_kafka_event_t, void (*)(rd_kafka_event_t*)> owned(event, rd_kafka_event_destroy);
-    if (rd_kafka_event_error(event))
-      throw std::runtime_error(std::string(what) + ": " + rd_kafka_event_error_string(event));
-    return owned;
-  }
-
-  rd_kafka_AdminOptions_t* options(rd_kafka_admin_op_t op) {
-    auto* o = rd_kafka_AdminOptions_new(handle_, op);
-    char error[256];
-    rd_kafka_AdminOptions_set_request_timeout(o, kTimeoutMs, error, sizeof(error));
-    return o;
-  }
-
-  std::pair<int64_t, int64_t> watermarks(const std::string& topic, int32_t partition) {
-    int64_t low = -1, high = -1;
-    auto err = rd_kafka_query_watermark_offsets(handle_, topic.c_str(), partition, &low, &high, kTimeoutMs);
-    if (err) throw std::runtime_error(topic + "-" + std::to_string(partition) + ": " + rd_kafka_err2str(err));
-    return {low, high};
-  }
-
- private:
-  rd_kafka_t* handle_ = nullptr;
-  rd_kafka_queue_t* queue_ = nullptr;
-};
 
 struct MemberRow {
   std::string consumer_id, host, client_id;
@@ -156,32 +99,10 @@ GroupView describe_group(AdminClient& admin, const std::string& group) {
 
 std::string or_dash(const std::optional<int64_t>& v) { return v ? std::to_string(*v) : "-"; }
 
-void print_table(const std::vector<std::vector<std::string>>& rows) {
-  std::vector<size_t> widths;
-  for (const auto& row : rows) {
-    widths.resize(std::max(widths.size(), row.size()));
-    for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
-  }
-  for (const auto& row : rows) {
-    std::string line;
-    for (size_t i = 0; i < row.size(); ++i) {
-      line += row[i];
-      if (i + 1 < row.size()) line += std::string(widths[i] - row[i].size() + 1, ' ');
-    }
-    std::printf("%s\n", line.c_str());
-  }
-}
-
-// Reports an error the way every subcommand does: one line on stderr, exit status 1.
-int failed(const std::exception& e) {
-  std::fprintf(stderr, "error: %s\n", e.what());
-  return 1;
-}
-
 std::vector<PartitionKey> partitions_of(AdminClient& admin, const std::string& topic) {
   const rd_kafka_metadata_t* metadata = nullptr;
   rd_kafka_topic_t* handle = rd_kafka_topic_new(admin.handle(), topic.c_str(), nullptr);
-  auto err = rd_kafka_metadata(admin.handle(), 0, handle, &metadata, kTimeoutMs);
+  auto err = rd_kafka_metadata(admin.handle(), 0, handle, &metadata, kAdminTimeoutMs);
   rd_kafka_topic_destroy(handle);
   if (err) throw std::runtime_error(topic + ": " + rd_kafka_err2str(err));
   std::vector<PartitionKey> out;
@@ -370,7 +291,7 @@ int run_group_reset_offsets(const GroupOptions& options) try {
     rd_kafka_topic_partition_list_t* query = rd_kafka_topic_partition_list_new(static_cast<int>(targets.size()));
     for (const auto& key : targets)
       rd_kafka_topic_partition_list_add(query, key.topic.c_str(), key.partition)->offset = *timestamp;
-    auto err = rd_kafka_offsets_for_times(admin.handle(), query, kTimeoutMs);
+    auto err = rd_kafka_offsets_for_times(admin.handle(), query, kAdminTimeoutMs);
     if (err) {
       rd_kafka_topic_partition_list_destroy(query);
       throw std::runtime_error(std::string("ListOffsets: ") + rd_kafka_err2str(err));

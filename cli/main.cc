@@ -2,10 +2,12 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <cstdlib>
 
 #include "cli/broker_command.h"
 #include "cli/dev_command.h"
 #include "cli/group_command.h"
+#include "cli/topic_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"Fjord: a Kafka-compatible streaming platform"};
@@ -30,10 +32,41 @@ int main(int argc, char** argv) {
   dev_cmd->add_flag("!--no-demo", dev.demo, "Skip the demo");
   dev_cmd->add_flag("--exit-after-demo", dev.exit_after_demo, "Stop once the demo has run");
 
+  // Every subcommand that talks to a cluster: --bootstrap-server, else $FJORD_BOOTSTRAP_SERVER, else 127.0.0.1:9092.
+  const char* bootstrap_env = std::getenv("FJORD_BOOTSTRAP_SERVER");
+  const std::string default_bootstrap = bootstrap_env && *bootstrap_env ? bootstrap_env : "127.0.0.1:9092";
+
+  fjord::cli::TopicOptions topic;
+  topic.bootstrap = default_bootstrap;
+  auto* topic_cmd =
+      app.add_subcommand("topic", "Topics: create, list, describe (leader, replicas, ISR, health), delete");
+  topic_cmd->require_subcommand(1);
+  topic_cmd->fallthrough();  // --bootstrap-server and --format also after the subcommand
+  topic_cmd->add_option("--bootstrap-server", topic.bootstrap, "HOST:PORT[,HOST:PORT...] of brokers")
+      ->capture_default_str();
+  topic_cmd->add_option("--format", topic.format, "text or json")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  auto* topic_create = topic_cmd->add_subcommand("create", "Create topics");
+  topic_create->add_option("TOPIC", topic.topics, "Topic names")->required();
+  topic_create->add_option("--partitions", topic.partitions, "Partitions (default: the broker's num.partitions)");
+  topic_create->add_option("--replication-factor", topic.replication_factor,
+                           "Replicas of each partition (default: the broker's default.replication.factor)");
+  topic_create->add_option("--config", topic.configs, "key=value topic setting (repeatable)");
+  auto* topic_list = topic_cmd->add_subcommand("list", "Every topic with its partition and replica counts");
+  auto* topic_describe = topic_cmd->add_subcommand(
+      "describe", "Per partition: leader, replicas, ISR, and whether it is under-replicated, under min ISR or offline");
+  topic_describe->add_option("TOPIC", topic.topics, "Topic names (default: all)");
+  auto* topic_delete = topic_cmd->add_subcommand("delete", "Delete topics and their data");
+  topic_delete->add_option("TOPIC", topic.topics, "Topic names")->required();
+
   fjord::cli::GroupOptions group;
+  group.bootstrap = default_bootstrap;
   auto* group_cmd = app.add_subcommand("group", "Consumer groups: list, describe (with lag), reset offsets, delete");
   group_cmd->require_subcommand(1);
-  group_cmd->add_option("--bootstrap-server", group.bootstrap, "HOST:PORT of any broker")->capture_default_str();
+  group_cmd->fallthrough();
+  group_cmd->add_option("--bootstrap-server", group.bootstrap, "HOST:PORT[,HOST:PORT...] of brokers")
+      ->capture_default_str();
   group_cmd->add_option("--format", group.format, "text or json")
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
@@ -61,6 +94,10 @@ int main(int argc, char** argv) {
 
   if (*broker_cmd) return fjord::cli::run_broker(broker);
   if (*dev_cmd) return fjord::cli::run_dev(dev);
+  if (*topic_create) return fjord::cli::run_topic_create(topic);
+  if (*topic_list) return fjord::cli::run_topic_list(topic);
+  if (*topic_describe) return fjord::cli::run_topic_describe(topic);
+  if (*topic_delete) return fjord::cli::run_topic_delete(topic);
   if (*group_list) return fjord::cli::run_group_list(group);
   if (*group_describe) return fjord::cli::run_group_describe(group);
   if (*group_reset) return fjord::cli::run_group_reset_offsets(group);

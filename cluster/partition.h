@@ -12,8 +12,8 @@
 #include <deque>
 #include <functional>
 #include <map>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -79,6 +79,7 @@ class Partition {
   int32_t leader_id() const { return leader_; }
   const std::vector<int32_t>& isr() const { return isr_; }
   const std::vector<int32_t>& replicas() const { return replicas_; }
+  int32_t min_insync_replicas() const { return replication_.min_insync_replicas; }
   // Takes (or keeps) the lead at `epoch`; followers not yet heard from hold the high watermark where it is.
   void become_leader(int32_t epoch, std::vector<int32_t> replicas, std::vector<int32_t> isr);
   // Follows `leader` at `epoch`: waiting produce requests fail with NOT_LEADER_OR_FOLLOWER.

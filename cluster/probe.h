@@ -1,4 +1,4 @@
-// Metrics of the partitions this broker hosts: idempotent producers above all.
+// Metrics of the partitions this broker hosts: idempotent producers, and replication health.
 #pragma once
 
 #include "model/error_codes.h"
@@ -20,7 +20,17 @@ struct PartitionProbe {
                                       "Batches refused for their producer sequence or epoch",
                                       {{"kind", "invalid_producer_epoch"}})),
         other(metrics.counter("fjord_idempotent_sequence_errors_total",
-                              "Batches refused for their producer sequence or epoch", {{"kind", "other"}})) {}
+                              "Batches refused for their producer sequence or epoch", {{"kind", "other"}})),
+        leader_partitions(metrics.gauge("fjord_partitions_leader", "Partitions this broker leads")),
+        under_replicated(metrics.gauge("fjord_partitions_under_replicated",
+                                       "Partitions this broker leads whose ISR is smaller than their replica set")),
+        under_min_isr(metrics.gauge("fjord_partitions_under_min_isr",
+                                    "Partitions this broker leads whose ISR is below min.insync.replicas: acks=all "
+                                    "writes to them are refused")),
+        offline(metrics.gauge("fjord_partitions_offline",
+                              "Partitions with no leader (controller only): no in-sync replica is alive")),
+        isr_shrinks(metrics.counter("fjord_isr_shrinks_total", "ISR changes this broker made that removed a replica")),
+        isr_expands(metrics.counter("fjord_isr_expands_total", "ISR changes this broker made that added a replica")) {}
 
   prometheus::Counter& sequence_error(ErrorCode error) {
     if (error == ErrorCode::kOutOfOrderSequenceNumber) return out_of_order;
@@ -33,6 +43,12 @@ struct PartitionProbe {
   prometheus::Counter& out_of_order;
   prometheus::Counter& invalid_epoch;
   prometheus::Counter& other;
+  prometheus::Gauge& leader_partitions;
+  prometheus::Gauge& under_replicated;
+  prometheus::Gauge& under_min_isr;
+  prometheus::Gauge& offline;
+  prometheus::Counter& isr_shrinks;
+  prometheus::Counter& isr_expands;
 };
 
 }  // namespace fjord::cluster

@@ -5,13 +5,16 @@
 
 namespace fjord::cluster {
 
-ReplicaManager::ReplicaManager(PartitionManager& partitions, MetadataStore& metadata, ReplicaFetcher& fetcher,
-                               Scheduler& scheduler, int64_t isr_check_interval_ms)
+ReplicaManager::ReplicaManager(PartitionManager& partitions, MetadataStore& metadata, const Membership& membership,
+                               ReplicaFetcher& fetcher, Scheduler& scheduler, int64_t isr_check_interval_ms,
+                               PartitionProbe* probe)
     : partitions_(partitions),
       metadata_(metadata),
+      membership_(membership),
       fetcher_(fetcher),
       scheduler_(scheduler),
-      isr_check_interval_ms_(isr_check_interval_ms) {}
+      isr_check_interval_ms_(isr_check_interval_ms),
+      probe_(probe) {}
 
 ReplicaManager::~ReplicaManager() { *alive_ = false; }
 
@@ -57,12 +60,33 @@ void ReplicaManager::check_isr() {
       }
     }
   }
+  update_health();
   isr_timer_ = scheduler_.schedule_after(isr_check_interval_ms_, [this] { check_isr(); });
+}
+
+void ReplicaManager::update_health() {
+  if (!probe_) return;
+  int leading = 0, under_replicated = 0, under_min_isr = 0, offline = 0;
+  for (const auto& [name, topic] : partitions_.metadata().topics) {
+    for (const auto& a : topic.assignments) offline += a.leader < 0 ? 1 : 0;
+    for (auto* p : partitions_.partitions_of(name)) {
+      if (!p->is_leader()) continue;
+      ++leading;
+      under_replicated += p->isr().size() < p->replicas().size() ? 1 : 0;
+      under_min_isr += static_cast<int32_t>(p->isr().size()) < p->min_insync_replicas() ? 1 : 0;
+    }
+  }
+  probe_->leader_partitions.Set(leading);
+  probe_->under_replicated.Set(under_replicated);
+  probe_->under_min_isr.Set(under_min_isr);
+  // Every broker sees the same assignments; only the controller reports them, so a sum over brokers is right.
+  probe_->offline.Set(membership_.controller_id() == partitions_.local_node() ? offline : 0);
 }
 
 void ReplicaManager::propose_isr(const std::string& topic, int32_t index, const PartitionAssignment& seen,
                                  std::vector<int32_t> wanted) {
   spdlog::info("{}-{}: proposing ISR {} (was {})", topic, index, fmt::join(wanted, ","), fmt::join(seen.isr, ","));
+  if (probe_) (wanted.size() < seen.isr.size() ? probe_->isr_shrinks : probe_->isr_expands).Increment();
   in_flight_.insert({topic, index});
   const int32_t self = partitions_.local_node();
   metadata_.update(

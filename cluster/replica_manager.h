@@ -11,8 +11,10 @@
 #include <string>
 #include <utility>
 
+#include "cluster/membership.h"
 #include "cluster/metadata_store.h"
 #include "cluster/partition_manager.h"
+#include "cluster/probe.h"
 #include "cluster/replica_fetcher.h"
 #include "model/executor.h"
 
@@ -20,8 +22,9 @@ namespace fjord::cluster {
 
 class ReplicaManager {
  public:
-  ReplicaManager(PartitionManager& partitions, MetadataStore& metadata, ReplicaFetcher& fetcher,
-                 Scheduler& scheduler, int64_t isr_check_interval_ms);
+  ReplicaManager(PartitionManager& partitions, MetadataStore& metadata, const Membership& membership,
+                 ReplicaFetcher& fetcher, Scheduler& scheduler, int64_t isr_check_interval_ms,
+                 PartitionProbe* probe = nullptr);
   ~ReplicaManager();
 
   // Applies the current metadata now and after every change.
@@ -32,14 +35,17 @@ class ReplicaManager {
 
  private:
   void check_isr();
+  void update_health();
   void propose_isr(const std::string& topic, int32_t index, const PartitionAssignment& seen,
                    std::vector<int32_t> wanted);
 
   PartitionManager& partitions_;
   MetadataStore& metadata_;
+  const Membership& membership_;
   ReplicaFetcher& fetcher_;
   Scheduler& scheduler_;
   int64_t isr_check_interval_ms_;
+  PartitionProbe* probe_;
   std::unique_ptr<TimerHandle> isr_timer_;
   std::set<std::pair<std::string, int32_t>> in_flight_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
 
@@ -341,6 +342,25 @@ int16_t produce_raw(int port, const std::string& topic, int16_t acks) {
   return response.responses.at(0).partition_responses.at(0).error_code;
 }
 
+std::string run(const std::string& command) {
+  std::string out;
+  FILE* pipe = ::popen(command.c_str(), "r");
+  char buffer[4096];
+  size_t n;
+  while ((n = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0) out.append(buffer, n);
+  if (::pclose(pipe) != 0) out += "\n(failed)";
+  return out;
+}
+
+// What `fjord topic describe --format json` says of partition 0 of `topic`.
+nlohmann::json described_by_cli(const std::string& bootstrap, const std::string& topic) {
+  auto out =
+      run(std::string(FJORD_BINARY) + " topic describe --bootstrap-server " + bootstrap + " --format json " + topic);
+  auto parsed = nlohmann::json::parse(out, nullptr, false);
+  if (parsed.is_discarded() || parsed.empty()) return nlohmann::json::object();
+  return parsed[0]["partitions"][0];
+}
+
 TEST_F(ThreeBrokerCluster, BothFollowersDownRefusesAcksAllAcceptsAcksOneAndRecovers) {
   create_replicated_topic("ledger", 1);
   const PartitionView placed = describe("ledger", 0);
@@ -358,11 +378,23 @@ TEST_F(ThreeBrokerCluster, BothFollowersDownRefusesAcksAllAcceptsAcksOneAndRecov
       << "the dead followers stayed in the ISR";
   EXPECT_EQ(produce_raw(broker(leader).port(), "ledger", -1), 19) << "acks=all with ISR 1 < min.insync.replicas 2";
   EXPECT_EQ(produce_raw(broker(leader).port(), "ledger", 1), 0) << "acks=1 needs only the leader";
+  // Operators see it: the leader's health series and the CLI.
+  EXPECT_TRUE(wait_until([&] { return broker(leader).metric("fjord_partitions_under_min_isr") == 1; },
+                         std::chrono::seconds(10)));
+  EXPECT_EQ(broker(leader).metric("fjord_partitions_under_replicated"), 1);
+  auto described = described_by_cli(broker(leader).bootstrap(), "ledger");
+  EXPECT_EQ(described.value("under_min_isr", false), true) << described.dump();
+  EXPECT_EQ(described.value("under_replicated", false), true) << described.dump();
 
   broker(followers[0]).start();
   ASSERT_TRUE(wait_until([&] { return describe("ledger", 0).isr.size() == 2; }, std::chrono::seconds(30)))
       << "the returning follower did not catch up";
   EXPECT_EQ(produce_raw(broker(leader).port(), "ledger", -1), 0);
+  EXPECT_TRUE(wait_until([&] { return broker(leader).metric("fjord_partitions_under_min_isr") == 0; },
+                         std::chrono::seconds(10)));
+  described = described_by_cli(broker(leader).bootstrap(), "ledger");
+  EXPECT_EQ(described.value("under_min_isr", true), false) << described.dump();
+  EXPECT_EQ(described.value("under_replicated", false), true) << described.dump();
   // The follower has everything the leader acknowledged: after the leader dies it serves the same records.
   broker(leader).kill();
   ASSERT_TRUE(wait_until([&] { return describe("ledger", 0).leader == followers[0]; }, std::chrono::seconds(20)));
