@@ -228,13 +228,15 @@ constexpr int kPartitionsPerStep = 5000;
 
 }  // namespace
 
-void admin_create_topic(const std::string& bootstrap, const std::string& topic, int partitions) {
+void admin_create_topic(const std::string& bootstrap, const std::string& topic, int partitions, int replication,
+                        const std::vector<std::pair<std::string, std::string>>& configs) {
   int first = std::min(partitions, kPartitionsPerStep);
   std::string outcome = admin(
       bootstrap,
       [&](rd_kafka_t* rk, rd_kafka_AdminOptions_t* options, rd_kafka_queue_t* queue) {
         char error[256];
-        rd_kafka_NewTopic_t* t = rd_kafka_NewTopic_new(topic.c_str(), first, 1, error, sizeof(error));
+        rd_kafka_NewTopic_t* t = rd_kafka_NewTopic_new(topic.c_str(), first, replication, error, sizeof(error));
+        for (const auto& [key, value] : configs) rd_kafka_NewTopic_set_config(t, key.c_str(), value.c_str());
         rd_kafka_CreateTopics(rk, &t, 1, options, queue);
         rd_kafka_NewTopic_destroy(t);
       },
@@ -258,6 +260,127 @@ void admin_create_topic(const std::string& bootstrap, const std::string& topic, 
     if (!outcome.empty()) throw std::runtime_error("growing " + topic + ": " + outcome);
   }
 }
+
+void wait_for_leaders(const std::string& bootstrap, const std::string& topic, int partitions, int isr) {
+  char error[256];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), error, sizeof(error));
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof(error));
+  rd_kafka_topic_t* handle = rd_kafka_topic_new(rk, topic.c_str(), nullptr);
+  const auto started = Clock::now();
+  bool ready = false;
+  while (!ready && seconds_since(started) < 60) {
+    const rd_kafka_metadata_t* metadata = nullptr;
+    if (rd_kafka_metadata(rk, 0, handle, &metadata, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      const auto& t = metadata->topics[0];
+      int good = 0;
+      for (int p = 0; t.err == RD_KAFKA_RESP_ERR_NO_ERROR && p < t.partition_cnt; ++p) {
+        good += t.partitions[p].err == RD_KAFKA_RESP_ERR_NO_ERROR && t.partitions[p].leader >= 0 &&
+                t.partitions[p].isr_cnt >= isr;
+      }
+      ready = good == partitions;
+      rd_kafka_metadata_destroy(metadata);
+    }
+    if (!ready) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  rd_kafka_topic_destroy(handle);
+  rd_kafka_destroy(rk);
+  if (!ready) throw std::runtime_error(topic + ": partitions without leaders after 60 s");
+}
+
+FjordCluster::FjordCluster(std::string fjord, std::string work_dir, int brokers)
+    : fjord_(std::move(fjord)), work_dir_(std::move(work_dir)), broker_count_(brokers) {}
+
+FjordCluster::~FjordCluster() { stop(); }
+
+std::string FjordCluster::description() const {
+  return "Fjord, " + std::to_string(broker_count_) +
+         " brokers on this machine with their metadata in a local etcd; topics with replication factor 3 and "
+         "min.insync.replicas=2; every broker fsyncs before it acknowledges (leader) or reports (follower)";
+}
+
+double FjordCluster::start() {
+  const auto started = Clock::now();
+  etcd_port_ = free_port();
+  const int peer = free_port();
+  const std::string client_url = "http://127.0.0.1:" + std::to_string(etcd_port_);
+  const std::string peer_url = "http://127.0.0.1:" + std::to_string(peer);
+  std::vector<std::string> args = {"etcd",
+                                   "--name",
+                                   "bench",
+                                   "--data-dir",
+                                   work_dir_ + "/etcd",
+                                   "--listen-client-urls",
+                                   client_url,
+                                   "--advertise-client-urls",
+                                   client_url,
+                                   "--listen-peer-urls",
+                                   peer_url,
+                                   "--initial-advertise-peer-urls",
+                                   peer_url,
+                                   "--initial-cluster",
+                                   "bench=" + peer_url,
+                                   "--logger=zap",
+                                   "--log-level=error"};
+  etcd_pid_ = ::fork();
+  if (etcd_pid_ == 0) {
+    int log = ::open((work_dir_ + "/etcd.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    ::dup2(log, 1);
+    ::dup2(log, 2);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execvp(argv[0], argv.data());
+    ::_exit(127);
+  }
+  for (int id = 1; id <= broker_count_; ++id) {
+    const std::string data = work_dir_ + "/fjord-rf3-" + std::to_string(id);
+    brokers_.push_back(std::make_unique<BrokerProcess>(
+        "fjord-" + std::to_string(id), "",
+        std::vector<std::string>{fjord_, "broker", "--node-id", std::to_string(id), "--data-dir", "{DATA}", "--listen",
+                                 "127.0.0.1:{PORT}", "--admin-listen", "127.0.0.1:{PORT2}", "--metadata",
+                                 "etcd://127.0.0.1:" + std::to_string(etcd_port_)},
+        data, data + ".log"));
+  }
+  for (auto& b : brokers_) {
+    // A broker exits when etcd is not serving yet: try again for a while.
+    for (int attempt = 0;; ++attempt) {
+      try {
+        b->start();
+        break;
+      } catch (const std::exception&) {
+        if (attempt >= 50) throw;
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      }
+    }
+  }
+  return seconds_since(started) * 1000;
+}
+
+void FjordCluster::stop() {
+  for (auto& b : brokers_) b->stop();
+  brokers_.clear();
+  if (etcd_pid_ > 0) {
+    ::kill(etcd_pid_, SIGTERM);
+    ::waitpid(etcd_pid_, nullptr, 0);
+    etcd_pid_ = -1;
+  }
+}
+
+std::string FjordCluster::bootstrap() const {
+  std::string out;
+  for (const auto& b : brokers_) out += (out.empty() ? "" : ",") + b->bootstrap();
+  return out;
+}
+
+void FjordCluster::create_topic(const std::string& topic, int partitions) {
+  const int replication = std::min(broker_count_, 3);
+  admin_create_topic(bootstrap(), topic, partitions, replication,
+                     {{"min.insync.replicas", std::to_string(std::min(replication, 2))}});
+  wait_for_leaders(bootstrap(), topic, partitions, replication);
+}
+
+void FjordCluster::delete_topic(const std::string& topic) { admin_delete_topic(bootstrap(), topic); }
 
 void admin_delete_topic(const std::string& bootstrap, const std::string& topic) {
   admin(

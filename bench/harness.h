@@ -7,6 +7,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace fjord::bench {
@@ -77,6 +78,29 @@ class BrokerProcess : public Broker {
   pid_t pid_ = -1;
 };
 
+// A local Fjord cluster: etcd (Debian's etcd-server) and `brokers` Fjord processes whose metadata lives in it.
+// Topics get replication factor 3 and min.insync.replicas=2, as the production checklist asks.
+class FjordCluster : public Broker {
+ public:
+  FjordCluster(std::string fjord, std::string work_dir, int brokers);
+  ~FjordCluster() override;
+  std::string name() const override { return "fjord-rf3"; }
+  std::string description() const override;
+  double start() override;
+  void stop() override;
+  std::string bootstrap() const override;
+  void create_topic(const std::string& topic, int partitions) override;
+  void delete_topic(const std::string& topic) override;
+
+ private:
+  std::string fjord_;
+  std::string work_dir_;
+  int broker_count_;
+  int etcd_port_ = 0;
+  pid_t etcd_pid_ = -1;
+  std::vector<std::unique_ptr<BrokerProcess>> brokers_;
+};
+
 // librdkafka's mock cluster: in memory, serving on loopback from a thread of this process.
 class MockBroker : public Broker {
  public:
@@ -97,7 +121,12 @@ class MockBroker : public Broker {
 };
 
 // Creates or deletes a topic through the Admin API, waiting for the answer.
-void admin_create_topic(const std::string& bootstrap, const std::string& topic, int partitions);
+// `replication` replicas per partition; `configs` are topic settings (key, value).
+void admin_create_topic(const std::string& bootstrap, const std::string& topic, int partitions, int replication = 1,
+                        const std::vector<std::pair<std::string, std::string>>& configs = {});
+// Waits until every partition of `topic` has a leader and `isr` in-sync replicas (a cluster places them after
+// CreateTopics has answered).
+void wait_for_leaders(const std::string& bootstrap, const std::string& topic, int partitions, int isr);
 void admin_delete_topic(const std::string& bootstrap, const std::string& topic);
 
 }  // namespace fjord::bench

@@ -2,7 +2,8 @@
 // (librdkafka) driving all of them, in one run on one machine. Writes OUT/latest.json; bench/render.py turns
 // it into the tables in README and a chart.
 //
-//   broker_bench --fjord PATH [--kafka bench/kafka/run-kafka.sh] [--suite foundation,idempotence,groups,compare,scale]
+//   broker_bench --fjord PATH [--kafka bench/kafka/run-kafka.sh]
+//                [--suite foundation,idempotence,groups,replication,compare,scale]
 //                [--out DIR] [--repeat N] [--scale F]
 #include <sys/resource.h>
 #include <unistd.h>
@@ -31,7 +32,7 @@ using nlohmann::json;
 struct Options {
   std::string fjord;
   std::string kafka;
-  std::vector<std::string> suites = {"foundation", "idempotence", "groups", "compare", "scale"};
+  std::vector<std::string> suites = {"foundation", "idempotence", "groups", "replication", "compare", "scale"};
   std::string out = "bench/results";
   int repeat = 3;
   double scale = 1.0;
@@ -137,15 +138,17 @@ json max_rate_run(Broker& broker, const Workload& w, const std::string& acks, co
   return run;
 }
 
-json paced_run(Broker& broker, const Workload& w, double rate, const std::string& topic) {
+json paced_run(Broker& broker, const Workload& w, double rate, const std::string& topic,
+               const std::string& acks = "all") {
   broker.create_topic(topic, w.partitions);
   // One second of warm-up, five measured.
-  ProduceSpec spec{topic, w.partitions, w.record_bytes, static_cast<size_t>(rate * 5), static_cast<size_t>(rate), "all",
+  ProduceSpec spec{topic, w.partitions, w.record_bytes, static_cast<size_t>(rate * 5), static_cast<size_t>(rate), acks,
                    rate,  true};
   auto produced = produce(broker.bootstrap(), spec);
   broker.delete_topic(topic);
-  say("    %-12s %s at %.0f rec/s: produce p50 %.2f p99 %.2f p99.9 %.2f ms, end to end p50 %.2f p99 %.2f ms\n",
-      broker.name().c_str(), w.name.c_str(), rate, produced.p50_ms, produced.p99_ms, produced.p999_ms,
+  say("    %-12s %s acks=%-3s at %.0f rec/s: produce p50 %.2f p99 %.2f p99.9 %.2f ms, end to end p50 %.2f p99 %.2f "
+      "ms\n",
+      broker.name().c_str(), w.name.c_str(), acks.c_str(), rate, produced.p50_ms, produced.p99_ms, produced.p999_ms,
       produced.end_to_end_p50_ms, produced.end_to_end_p99_ms);
   return produce_json(produced);
 }
@@ -312,6 +315,45 @@ json suite_groups(const Options& o) {
   return out;
 }
 
+// Issue 6's question: what acks=all costs when every write must reach the in-sync replicas. Three local brokers
+// (each fsyncing), replication factor 3, min.insync.replicas=2; the same producer at acks=1 (the leader's durable
+// write) and acks=all (every in-sync replica), runs interleaved so that the machine's drift falls on both alike.
+json suite_replication(const Options& o) {
+  say("replication: three local Fjord brokers, replication factor 3, acks=1 vs acks=all\n");
+  const std::string dir = o.work_dir + "/cluster";
+  std::filesystem::create_directories(dir);
+  FjordCluster cluster(o.fjord, dir, 3);
+  cluster.start();
+  json out;
+  out["brokers"]["fjord-rf3"] = cluster.description();
+  const Workload w{"1KiB-8p", 1024, 8, static_cast<size_t>(200'000 * o.scale)};
+  std::vector<json> leader_only, all_replicas;
+  for (int r = 0; r < o.repeat; ++r) {
+    leader_only.push_back(max_rate_run(cluster, w, "1", next_topic()));
+    all_replicas.push_back(max_rate_run(cluster, w, "all", next_topic()));
+  }
+  json max_rate{{"workload", w.name}, {"acks_1", median_of(leader_only)}, {"acks_all", median_of(all_replicas)}};
+  const double ceiling =
+      std::min(max_rate["acks_1"]["records_per_s"].get<double>(), max_rate["acks_all"]["records_per_s"].get<double>());
+  max_rate["ratio"] =
+      max_rate["acks_all"]["records_per_s"].get<double>() / max_rate["acks_1"]["records_per_s"].get<double>();
+  say("  max rate: acks=all / acks=1 = %.2f\n", max_rate["ratio"].get<double>());
+  out["max_rate"] = max_rate;
+  // Latency at half of the lower maximum, so that neither run is saturated.
+  const double rate = std::max(1000.0, std::round(ceiling / 2 / 1000) * 1000);
+  std::vector<json> paced_leader_only, paced_all;
+  for (int r = 0; r < o.repeat; ++r) {
+    paced_leader_only.push_back(paced_run(cluster, w, rate, next_topic(), "1"));
+    paced_all.push_back(paced_run(cluster, w, rate, next_topic(), "all"));
+  }
+  out["paced"] = {{"workload", w.name},
+                  {"records_per_s", rate},
+                  {"acks_1", median_of(paced_leader_only)},
+                  {"acks_all", median_of(paced_all)}};
+  cluster.stop();
+  return out;
+}
+
 // Milliseconds to the first answered request, median of five fresh starts.
 double startup_ms(const Options& o, const std::string& name) {
   std::vector<double> times;
@@ -442,6 +484,7 @@ int main(int argc, char** argv) {
   for (const auto& suite : o.suites) {
     if (suite == "foundation") report["foundation"] = suite_foundation(o);
     if (suite == "idempotence") report["idempotence"] = suite_idempotence(o);
+    if (suite == "replication") report["replication"] = suite_replication(o);
     if (suite == "groups") {
       if (o.kafka.empty()) {
         std::fprintf(stderr, "--suite groups needs --kafka\n");

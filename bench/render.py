@@ -132,6 +132,26 @@ if "idempotence" in report:
                    f"{fmt(p['p99_ms'], 1)} | {fmt(i['p99_ms'], 1)} |")
     out.append("")
 
+if "replication" in report:
+    rep = report["replication"]
+    m, pc = rep["max_rate"], rep["paced"]
+    out.append("### Replication: acks=all on three replicas")
+    out.append("")
+    out.append("Three Fjord brokers on this machine (metadata in a local etcd), a topic with replication factor 3 and "
+               "`min.insync.replicas=2`, every broker fsyncing; the same librdkafka producer at acks=1 (the leader's "
+               "durable write) and acks=all (every in-sync replica has it), runs interleaved:")
+    out.append("")
+    out.append("| 1 KiB, 8 partitions | acks=1 | acks=all | acks=all / acks=1 |")
+    out.append("|---|---|---|---|")
+    a1, aa = m["acks_1"], m["acks_all"]
+    out.append(f"| maximum rate, rec/s | {fmt(a1['records_per_s'])} | {fmt(aa['records_per_s'])} | {m['ratio']:.2f} |")
+    out.append(f"| maximum rate, MB/s | {fmt(a1['MBps'])} | {fmt(aa['MBps'])} | {ratio(aa['MBps'], a1['MBps'])} |")
+    p1, pa = pc["acks_1"], pc["acks_all"]
+    for key, label in (("p50_ms", "p50"), ("p99_ms", "p99"), ("p999_ms", "p99.9")):
+        out.append(f"| produce {label} ms at {fmt(pc['records_per_s'])} rec/s | {p1[key]:.2f} | {pa[key]:.2f} | "
+                   f"{ratio(pa[key], p1[key])} |")
+    out.append("")
+
 if "groups" in report:
     g = report["groups"]
     out.append("### Consumer groups")

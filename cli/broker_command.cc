@@ -13,6 +13,7 @@
 #include "cluster/replica_fetcher.h"
 #include "cluster/replica_manager.h"
 #include "coordinator/group_coordinator.h"
+#include "coordinator/offsets_records.h"
 #include "coordinator/partition_group_log.h"
 #include "observe/admin_http.h"
 #include "server/event_loop.h"
@@ -153,7 +154,11 @@ int run_broker(const BrokerOptions& options, std::function<void(int, int)> on_re
   group_log = std::make_unique<coordinator::PartitionGroupLog>(*partitions, clock);
   groups = std::make_unique<coordinator::GroupCoordinator>(*group_log, clock, loop, group_settings(settings));
   try {
-    groups->load();
+    if (etcd) {
+      groups->serve_led_partitions();
+    } else {
+      groups->load();
+    }
   } catch (const std::exception& e) {
     spdlog::error("cannot load the consumer groups: {}", e.what());
     return 1;
@@ -200,6 +205,14 @@ int run_broker(const BrokerOptions& options, std::function<void(int, int)> on_re
     policy.unclean_election_allowed = [&partitions](const cluster::TopicMetadata& t) {
       return partitions->unclean_election_allowed(t);
     };
+    replicas->on_leadership_change([&groups](const std::string& topic, int32_t partition, bool leading) {
+      if (topic != coordinator::kOffsetsTopic) return;
+      if (leading) {
+        groups->load_partition(partition);
+      } else {
+        groups->unload_partition(partition);
+      }
+    });
     controller = std::make_unique<cluster::Controller>(*etcd, *etcd, options.node_id, policy);
     // Whatever this broker led before it stopped goes to the others first; it serves as a follower that catches
     // up, and leads again only when the controller says so.

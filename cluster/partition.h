@@ -72,6 +72,10 @@ class Partition {
   void set_min_insync_replicas(int32_t value) { replication_.min_insync_replicas = value; }
   void set_replication_settings(ReplicationSettings settings) { replication_ = settings; }
 
+  // In a cluster a replica cannot know on opening how much of its log the others have: its high watermark starts
+  // at the log start and moves once it leads (with its followers) or follows (with the leader's).
+  void forget_high_watermark() { high_watermark_ = log_->log_start_offset(); }
+
   // Roles: a partition starts with none (leader -1) until it is told.
   // A single node's partition: leader, with itself as its only replica and ISR.
   void lead_alone();

@@ -186,7 +186,11 @@ void PartitionManager::open_partition(const TopicMetadata& topic, int32_t index)
   auto partition = std::make_unique<Partition>(topic.name, index, topic.id, log, log_context_.clock);
   partition->set_produce_policy(produce_policy_for(topic.configs));
   partition->set_replication_settings(replication_settings_for(topic.configs));
-  if (!cluster_mode()) partition->lead_alone();
+  if (cluster_mode()) {
+    partition->forget_high_watermark();
+  } else {
+    partition->lead_alone();
+  }
   partition->set_probe(probe_);
   partitions_[key] = std::move(partition);
 }

@@ -42,7 +42,7 @@ struct Reply {
 // request is ever outstanding on it.
 template <typename Response, typename Request>
 awaitable<Reply<Response>> call(tcp::socket& socket, const Request& request, int16_t version, int32_t correlation_id,
-                         int32_t node_id) {
+                                int32_t node_id) {
   const auto& spec = *protocol::find_api_spec(Request::kApiKey);
   protocol::Writer writer;
   protocol::RequestHeader header;
@@ -61,8 +61,8 @@ awaitable<Reply<Response>> call(tcp::socket& socket, const Request& request, int
 
   uint8_t prefix[4];
   co_await asio::async_read(socket, asio::buffer(prefix), use_awaitable);
-  const uint32_t length = (uint32_t{prefix[0]} << 24) | (uint32_t{prefix[1]} << 16) | (uint32_t{prefix[2]} << 8) |
-                          uint32_t{prefix[3]};
+  const uint32_t length =
+      (uint32_t{prefix[0]} << 24) | (uint32_t{prefix[1]} << 16) | (uint32_t{prefix[2]} << 8) | uint32_t{prefix[3]};
   if (length < 4 || length > kMaxResponseBytes) throw std::runtime_error("bad response length");
   auto bytes = std::make_shared<std::vector<uint8_t>>(length);
   co_await asio::async_read(socket, asio::buffer(*bytes), use_awaitable);
@@ -142,8 +142,7 @@ awaitable<void> ReplicaFetcher::run_session(int32_t leader) {
       if (!socket || connected_to != endpoint) {
         socket = std::make_unique<tcp::socket>(io_);
         tcp::resolver resolver(io_);
-        auto addresses =
-            co_await resolver.async_resolve(endpoint->host, std::to_string(endpoint->port), use_awaitable);
+        auto addresses = co_await resolver.async_resolve(endpoint->host, std::to_string(endpoint->port), use_awaitable);
         co_await asio::async_connect(*socket, addresses, use_awaitable);
         socket->set_option(tcp::no_delay(true));
         connected_to = endpoint;
@@ -167,8 +166,7 @@ awaitable<void> ReplicaFetcher::run_session(int32_t leader) {
         wanted.leader_epoch = std::max(p->log().latest_leader_epoch(), 0);
       }
       if (!check.topics.empty()) {
-        auto reply = co_await call<protocol::OffsetForLeaderEpochResponse>(*socket, check,
-                                                                           kOffsetForLeaderEpochVersion,
+        auto reply = co_await call<protocol::OffsetForLeaderEpochResponse>(*socket, check, kOffsetForLeaderEpochVersion,
                                                                            ++correlation, self);
         if (!*alive || stopped_) break;
         for (const auto& topic : reply.body.topics) {
@@ -228,13 +226,17 @@ awaitable<void> ReplicaFetcher::run_session(int32_t leader) {
           if (data.error_code != 0) {
             // Not leader any more, an epoch one side has not seen yet, out of range: the metadata will say
             // what to do next; until then this partition waits.
-            spdlog::debug("{}-{}: fetch from leader {} failed with error {}", topic.topic, data.partition_index,
-                          leader, data.error_code);
+            spdlog::debug("{}-{}: fetch from leader {} failed with error {}", topic.topic, data.partition_index, leader,
+                          data.error_code);
             stalled = true;
             continue;
           }
           std::span<uint8_t> records = data.records ? data.records->contiguous() : std::span<uint8_t>();
           auto appended = p->append_from_leader(records, data.high_watermark);
+          // Records the leader deleted (DeleteRecords) are deleted here too.
+          if (data.log_start_offset > p->log_start_offset() && data.log_start_offset <= p->log_end_offset()) {
+            p->log().delete_records_before(data.log_start_offset);
+          }
           if (appended.error != ErrorCode::kNone) {
             spdlog::warn("{}-{}: cannot append from leader {}: {}", topic.topic, data.partition_index, leader,
                          appended.message);

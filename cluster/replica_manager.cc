@@ -3,6 +3,8 @@
 #include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
+#include <tuple>
+
 namespace fjord::cluster {
 
 ReplicaManager::ReplicaManager(PartitionManager& partitions, MetadataStore& metadata, const Membership& membership,
@@ -30,6 +32,8 @@ void ReplicaManager::start() {
 void ReplicaManager::apply() {
   partitions_.reconcile();
   const int32_t self = partitions_.local_node();
+  // Told after the loop, so that a listener sees every partition in its new role.
+  std::vector<std::tuple<std::string, int32_t, bool>> changes;
   for (const auto& [name, topic] : partitions_.metadata().topics) {
     for (auto* p : partitions_.partitions_of(name)) {
       if (p->index() >= static_cast<int32_t>(topic.assignments.size())) continue;
@@ -38,16 +42,21 @@ void ReplicaManager::apply() {
         if (!p->is_leader() || p->leader_epoch() != a.leader_epoch) {
           spdlog::info("{}-{}: leader at epoch {} (ISR {})", name, p->index(), a.leader_epoch, fmt::join(a.isr, ","));
           p->become_leader(a.leader_epoch, a.replicas, a.isr);
+          changes.emplace_back(name, p->index(), true);
         } else if (p->isr() != a.isr) {
           p->set_isr(a.isr);
         }
       } else if (p->is_leader() || p->leader_id() != a.leader || p->leader_epoch() != a.leader_epoch) {
         spdlog::info("{}-{}: follower of {} at epoch {}", name, p->index(), a.leader, a.leader_epoch);
+        if (p->is_leader()) changes.emplace_back(name, p->index(), false);
         p->become_follower(a.leader, a.leader_epoch, a.replicas, a.isr);
       }
     }
   }
   fetcher_.refresh();
+  if (leadership_listener_) {
+    for (const auto& [topic, index, leading] : changes) leadership_listener_(topic, index, leading);
+  }
 }
 
 void ReplicaManager::check_isr() {

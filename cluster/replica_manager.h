@@ -5,6 +5,7 @@
 // nobody changed the partition meanwhile (leader epoch and partition epoch unchanged), as Kafka's AlterPartition.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -27,6 +28,10 @@ class ReplicaManager {
                  PartitionProbe* probe = nullptr);
   ~ReplicaManager();
 
+  // Told when this broker takes or loses the lead of a partition (coordinators load and drop their state).
+  using LeadershipListener = std::function<void(const std::string& topic, int32_t partition, bool leading)>;
+  void on_leadership_change(LeadershipListener listener) { leadership_listener_ = std::move(listener); }
+
   // Applies the current metadata now and after every change.
   void start();
   void apply();
@@ -47,6 +52,7 @@ class ReplicaManager {
   int64_t isr_check_interval_ms_;
   PartitionProbe* probe_;
   std::unique_ptr<TimerHandle> isr_timer_;
+  LeadershipListener leadership_listener_;
   std::set<std::pair<std::string, int32_t>> in_flight_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

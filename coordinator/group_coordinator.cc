@@ -70,6 +70,7 @@ void GroupCoordinator::join(JoinRequest request, JoinCallback done) {
     done(std::move(result));
   };
   if (request.group_id.empty()) return fail(ErrorCode::kInvalidGroupId);
+  if (auto error = coordinator_error(request.group_id); error != ErrorCode::kNone) return fail(error);
   if (request.session_timeout_ms < settings_.min_session_timeout_ms ||
       request.session_timeout_ms > settings_.max_session_timeout_ms) {
     return fail(ErrorCode::kInvalidSessionTimeout);
@@ -520,6 +521,7 @@ void GroupCoordinator::sync(SyncRequest request, SyncCallback done) {
     result.error = error;
     done(std::move(result));
   };
+  if (auto error = coordinator_error(request.group_id); error != ErrorCode::kNone) return fail(error);
   Group* group = find(request.group_id);
   if (!group || group->state == GroupState::kDead) return fail(ErrorCode::kUnknownMemberId);
   Member* member = group->find(request.member_id);
@@ -603,6 +605,7 @@ void GroupCoordinator::finish_sync(Group& group, const std::map<std::string, pro
 
 ErrorCode GroupCoordinator::heartbeat(const std::string& group_id, int32_t generation, const std::string& member_id,
                                       const std::optional<std::string>& group_instance_id) {
+  if (auto error = coordinator_error(group_id); error != ErrorCode::kNone) return error;
   Group* group = find(group_id);
   if (!group || group->state == GroupState::kDead) return ErrorCode::kUnknownMemberId;
   if (group_instance_id) {
@@ -620,6 +623,9 @@ ErrorCode GroupCoordinator::heartbeat(const std::string& group_id, int32_t gener
 
 std::pair<ErrorCode, std::vector<ErrorCode>> GroupCoordinator::leave(const std::string& group_id,
                                                                      const std::vector<LeavingMember>& members) {
+  if (auto error = coordinator_error(group_id); error != ErrorCode::kNone) {
+    return {error, std::vector<ErrorCode>(members.size(), error)};
+  }
   Group* group = find(group_id);
   if (!group || group->state == GroupState::kDead) {
     return {ErrorCode::kUnknownMemberId, std::vector<ErrorCode>(members.size(), ErrorCode::kUnknownMemberId)};

@@ -115,8 +115,20 @@ class GroupCoordinator {
   GroupCoordinator(GroupLog& log, const Clock& clock, Scheduler& scheduler, GroupSettings settings);
   ~GroupCoordinator();
 
-  // Replays __consumer_offsets. Call once before serving.
+  // A single node: replays every partition of __consumer_offsets and coordinates every group. Call once before
+  // serving.
   void load();
+  // A cluster: coordinates the groups of the __consumer_offsets partitions this broker leads, each replayed when
+  // it takes the lead (load_partition) and dropped when it loses it (unload_partition). Call once before serving.
+  void serve_led_partitions();
+  void load_partition(int32_t partition);
+  void unload_partition(int32_t partition);
+  // NOT_COORDINATOR when another broker coordinates `group_id` (clients then look it up again), else NONE.
+  ErrorCode coordinator_error(const std::string& group_id) const;
+  // The __consumer_offsets partition that holds `group_id`'s state.
+  int32_t partition_for(const std::string& group_id) const;
+  // Creates the internal topic when it is missing; false until it exists.
+  bool ensure_partitions() { return log_.ensure_partitions(); }
   const GroupSettings& settings() const { return settings_; }
   void set_settings(GroupSettings settings) { settings_ = settings; }
 
@@ -172,7 +184,6 @@ class GroupCoordinator {
 
   StoredGroup stored(const Group& group) const;
   void store_group(Group& group, std::function<void(ErrorCode)> done);
-  int32_t partition_for(const std::string& group_id) const;
   void apply(const GroupLog::Entry& entry);
 
   void sweep();
@@ -180,8 +191,13 @@ class GroupCoordinator {
   void schedule_sweep();
   void schedule_retention();
 
+  void start_timers();
+  void fail_waiting_members(Group& group, ErrorCode error);
+
   GroupLog& log_;
   const Clock& clock_;
+  bool serves_all_ = true;
+  std::set<int32_t> loaded_partitions_;
   Scheduler& scheduler_;
   GroupSettings settings_;
   std::map<std::string, std::unique_ptr<Group>> groups_;

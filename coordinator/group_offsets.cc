@@ -53,6 +53,7 @@ void GroupCoordinator::commit(CommitRequest request, std::function<void(std::vec
   const size_t n = request.offsets.size();
   auto all = [&](ErrorCode error) { done(std::vector<ErrorCode>(n, error)); };
   if (request.group_id.empty()) return all(ErrorCode::kInvalidGroupId);
+  if (auto error = coordinator_error(request.group_id); error != ErrorCode::kNone) return all(error);
   Group* group = find(request.group_id);
   if (!group) {
     // Consumers that assign partitions themselves (no membership) commit with generation -1: the group exists
@@ -141,6 +142,10 @@ std::vector<FetchedOffset> GroupCoordinator::fetch(
 void GroupCoordinator::delete_offsets(const std::string& group_id,
                                       const std::vector<std::pair<std::string, int32_t>>& partitions,
                                       std::function<void(ErrorCode, std::vector<ErrorCode>)> done) {
+  if (auto error = coordinator_error(group_id); error != ErrorCode::kNone) {
+    done(error, std::vector<ErrorCode>(partitions.size(), ErrorCode::kNone));
+    return;
+  }
   Group* group = find(group_id);
   if (!group || group->state == GroupState::kDead) {
     done(ErrorCode::kGroupIdNotFound, std::vector<ErrorCode>(partitions.size(), ErrorCode::kNone));
@@ -203,6 +208,10 @@ std::vector<GroupListing> GroupCoordinator::list() const {
 GroupDescription GroupCoordinator::describe(const std::string& group_id) const {
   GroupDescription d;
   d.group_id = group_id;
+  if (auto error = coordinator_error(group_id); error != ErrorCode::kNone) {
+    d.error = error;
+    return d;
+  }
   const Group* group = find(group_id);
   if (!group) {
     d.error = ErrorCode::kGroupIdNotFound;
@@ -237,6 +246,10 @@ void GroupCoordinator::delete_groups(const std::vector<std::string>& group_ids,
   pending->done = std::move(done);
   std::vector<std::pair<size_t, std::vector<GroupLog::Entry>>> writes;
   for (size_t i = 0; i < group_ids.size(); ++i) {
+    if (auto error = coordinator_error(group_ids[i]); error != ErrorCode::kNone) {
+      pending->errors[i] = error;
+      continue;
+    }
     Group* group = find(group_ids[i]);
     if (!group || group->state == GroupState::kDead) {
       pending->errors[i] = ErrorCode::kGroupIdNotFound;
@@ -329,6 +342,7 @@ void GroupCoordinator::apply(const GroupLog::Entry& entry) {
 }
 
 void GroupCoordinator::load() {
+  serves_all_ = true;
   log_.replay([this](const GroupLog::Entry& entry) { apply(entry); });
   // Restored members get a full session to come back (and heartbeat) before they expire.
   const int64_t now = clock_.monotonic_ms();
@@ -340,8 +354,69 @@ void GroupCoordinator::load() {
   }
   if (!groups_.empty())
     spdlog::info("loaded {} groups ({} members, {} committed offsets)", groups_.size(), members, offsets);
+  start_timers();
+}
+
+void GroupCoordinator::serve_led_partitions() {
+  serves_all_ = false;
+  start_timers();
+}
+
+void GroupCoordinator::start_timers() {
   schedule_sweep();
   schedule_retention();
+}
+
+void GroupCoordinator::load_partition(int32_t partition) {
+  unload_partition(partition);  // whatever was kept from an earlier lead is stale
+  loaded_partitions_.insert(partition);
+  log_.replay_partition(partition, [this](const GroupLog::Entry& entry) { apply(entry); });
+  const int64_t now = clock_.monotonic_ms();
+  size_t loaded = 0;
+  for (auto& [id, group] : groups_) {
+    if (partition_for(id) != partition) continue;
+    ++loaded;
+    for (auto& [member_id, m] : group->members) m.last_heartbeat_ms = now;
+  }
+  if (loaded > 0) spdlog::info("coordinating {} groups of {}-{}", loaded, kOffsetsTopic, partition);
+}
+
+void GroupCoordinator::unload_partition(int32_t partition) {
+  loaded_partitions_.erase(partition);
+  for (auto it = groups_.begin(); it != groups_.end();) {
+    if (partition_for(it->first) == partition) {
+      // Members waiting on a join or sync are answered, so that they look for the new coordinator now.
+      fail_waiting_members(*it->second, ErrorCode::kNotCoordinator);
+      it = groups_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void GroupCoordinator::fail_waiting_members(Group& group, ErrorCode error) {
+  for (auto& [id, m] : group.members) {
+    if (m.awaiting_join) {
+      auto callback = std::move(m.awaiting_join);
+      m.awaiting_join = nullptr;
+      JoinResult result;
+      result.error = error;
+      result.member_id = id;
+      callback(std::move(result));
+    }
+    if (m.awaiting_sync) {
+      auto callback = std::move(m.awaiting_sync);
+      m.awaiting_sync = nullptr;
+      SyncResult result;
+      result.error = error;
+      callback(std::move(result));
+    }
+  }
+}
+
+ErrorCode GroupCoordinator::coordinator_error(const std::string& group_id) const {
+  if (serves_all_) return ErrorCode::kNone;
+  return loaded_partitions_.count(partition_for(group_id)) ? ErrorCode::kNone : ErrorCode::kNotCoordinator;
 }
 
 void GroupCoordinator::schedule_retention() {

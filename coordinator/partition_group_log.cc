@@ -41,20 +41,31 @@ ErrorCode PartitionGroupLog::ensure_topic() {
   // Compacted, as Kafka makes it, so that retention never removes the offsets a group still needs; 100 MiB
   // segments (offsets.topic.segment.bytes) keep a reload short.
   cluster::ConfigMap configs = {{"cleanup.policy", "compact"}, {"segment.bytes", "104857600"}};
-  // On one node the metadata store answers before create_topic returns, so `result` is set on return; a
-  // replicated metadata store (etcd) will need this to wait instead.
-  ErrorCode result = ErrorCode::kCoordinatorNotAvailable;
-  partitions_.create_topic(kOffsetsTopic, partition_count(), 1, configs, false, [&](cluster::AdminResult r) {
-    result = r.error == ErrorCode::kTopicAlreadyExists ? ErrorCode::kNone : r.error;
-    if (r.error != ErrorCode::kNone) spdlog::error("cannot create {}: {}", kOffsetsTopic, r.message);
-  });
-  return result == ErrorCode::kNone ? ErrorCode::kNone : ErrorCode::kCoordinatorNotAvailable;
+  // A cluster keeps offsets on offsets.topic.replication.factor brokers and refuses (as Kafka does) until that
+  // many are registered; a single node has only itself.
+  const int16_t replication =
+      partitions_.cluster_mode()
+          ? static_cast<int16_t>(partitions_.settings().get_long("offsets.topic.replication.factor"))
+          : int16_t{1};
+  // On one node the metadata store answers before create_topic returns, so `result` is set on return. In a
+  // cluster the answer comes later (etcd), after the controller has still to place the partitions: this request
+  // gets COORDINATOR_NOT_AVAILABLE and the client's retry finds the topic.
+  auto result = std::make_shared<ErrorCode>(ErrorCode::kCoordinatorNotAvailable);
+  partitions_.create_topic(kOffsetsTopic, partition_count(), replication, configs, false,
+                           [result](cluster::AdminResult r) {
+                             *result = r.error == ErrorCode::kTopicAlreadyExists ? ErrorCode::kNone : r.error;
+                             if (r.error != ErrorCode::kNone && r.error != ErrorCode::kTopicAlreadyExists) {
+                               spdlog::warn("cannot create {} yet: {}", kOffsetsTopic, r.message);
+                             }
+                           });
+  return *result == ErrorCode::kNone ? ErrorCode::kNone : ErrorCode::kCoordinatorNotAvailable;
 }
 
 void PartitionGroupLog::append(int32_t partition, std::vector<Entry> entries, Done done) {
   if (auto error = ensure_topic(); error != ErrorCode::kNone) return done(error);
   cluster::Partition* target = partitions_.partition(kOffsetsTopic, partition);
   if (!target) return done(ErrorCode::kCoordinatorNotAvailable);
+  if (!target->is_leader()) return done(ErrorCode::kNotCoordinator);
   std::vector<protocol::Record> records(entries.size());
   const int64_t now = clock_.now_ms();
   for (size_t i = 0; i < entries.size(); ++i) {
@@ -66,14 +77,17 @@ void PartitionGroupLog::append(int32_t partition, std::vector<Entry> entries, Do
   auto batch = std::make_shared<protocol::Bytes>(protocol::build_batch(records, protocol::BatchBuildOptions{}));
   target->append(std::span(*batch)).then([batch, done = std::move(done)](cluster::ProduceResult result) {
     if (result.error != ErrorCode::kNone) spdlog::error("cannot write to {}: {}", kOffsetsTopic, result.error_message);
-    done(result.error == ErrorCode::kNone ? ErrorCode::kNone : ErrorCode::kCoordinatorNotAvailable);
+    // Kafka's mapping of a failed write to what group clients understand: they look for the coordinator again.
+    ErrorCode mapped = ErrorCode::kCoordinatorNotAvailable;
+    if (result.error == ErrorCode::kNone) mapped = ErrorCode::kNone;
+    if (result.error == ErrorCode::kNotLeaderOrFollower) mapped = ErrorCode::kNotCoordinator;
+    done(mapped);
   });
 }
 
-void PartitionGroupLog::replay(const std::function<void(const Entry&)>& visit) {
-  if (!partitions_.topic(kOffsetsTopic)) return;
+void PartitionGroupLog::replay_partition(int32_t index, const std::function<void(const Entry&)>& visit) {
   constexpr int64_t kReadBytes = 8 << 20;
-  for (auto* partition : partitions_.partitions_of(kOffsetsTopic)) {
+  if (auto* partition = partitions_.partition(kOffsetsTopic, index)) {
     const storage::Log& log = partition->log();
     int64_t offset = log.log_start_offset();
     const int64_t end = log.log_end_offset();

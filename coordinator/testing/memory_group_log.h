@@ -27,10 +27,10 @@ class MemoryGroupLog final : public GroupLog {
       write();
     }
   }
-  void replay(const std::function<void(const Entry&)>& visit) override {
-    for (const auto& [partition, entries] : logs_) {
-      for (const auto& e : entries) visit(e);
-    }
+  void replay_partition(int32_t partition, const std::function<void(const Entry&)>& visit) override {
+    auto it = logs_.find(partition);
+    if (it == logs_.end()) return;
+    for (const auto& e : it->second) visit(e);
   }
 
   void release_appends() {

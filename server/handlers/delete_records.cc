@@ -22,6 +22,10 @@ void handle_delete_records(RequestContext context) {
         out.error_code = wire(ErrorCode::kUnknownTopicOrPartition);
         continue;
       }
+      if (!partition->is_leader()) {  // followers take the new log start from their leader's fetch answers
+        out.error_code = wire(ErrorCode::kNotLeaderOrFollower);
+        continue;
+      }
       int64_t offset = wanted.offset == -1 ? partition->high_watermark() : wanted.offset;
       if (offset < 0 || offset > partition->high_watermark()) {
         out.error_code = wire(ErrorCode::kOffsetOutOfRange);

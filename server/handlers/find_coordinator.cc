@@ -1,7 +1,10 @@
-// FindCoordinator: which broker coordinates a group. On one node it is always this broker. Transactions are not
-// served yet, so a transaction coordinator is not available (clients keep asking rather than fail).
+// FindCoordinator: which broker coordinates a group. On one node it is always this broker; in a cluster, the
+// leader of the group's __consumer_offsets partition (the topic is created on the first question, and until it
+// has leaders the answer is COORDINATOR_NOT_AVAILABLE, which clients retry). Transactions are not served yet, so
+// a transaction coordinator is not available (clients keep asking rather than fail).
 #include "protocol/messages/find_coordinator.h"
 
+#include "coordinator/offsets_records.h"
 #include "server/handlers/registry.h"
 
 namespace fjord::server {
@@ -20,29 +23,56 @@ std::pair<ErrorCode, std::optional<std::string>> coordinator_error(int8_t key_ty
   return {ErrorCode::kInvalidRequest, "unknown key type " + std::to_string(key_type)};
 }
 
+struct Found {
+  ErrorCode error = ErrorCode::kNone;
+  std::optional<std::string> message;
+  cluster::BrokerEndpoint broker{-1, "", -1, std::nullopt};
+};
+
+Found find(ServerContext& server, int8_t key_type, const std::string& key) {
+  auto [error, message] = coordinator_error(key_type, key);
+  if (error != ErrorCode::kNone) return {error, message};
+  if (!server.partitions.cluster_mode()) {
+    return {ErrorCode::kNone,
+            std::nullopt,
+            {server.identity.node_id, server.identity.advertised_host, server.identity.advertised_port,
+             server.identity.rack}};
+  }
+  const Found unavailable{ErrorCode::kCoordinatorNotAvailable, "the group's coordinator has no leader yet"};
+  const auto* offsets = server.partitions.topic(coordinator::kOffsetsTopic);
+  if (!offsets) {
+    server.groups.ensure_partitions();
+    return unavailable;
+  }
+  const auto partition = static_cast<size_t>(server.groups.partition_for(key));
+  if (partition >= offsets->assignments.size() || offsets->assignments[partition].leader < 0) return unavailable;
+  auto broker = server.broker(offsets->assignments[partition].leader);
+  if (!broker) return unavailable;
+  return {ErrorCode::kNone, std::nullopt, *broker};
+}
+
 }  // namespace
 
 void handle_find_coordinator(RequestContext context) {
   auto request = context.decode<protocol::FindCoordinatorRequest>();
-  const auto& me = context.server().identity;
   protocol::FindCoordinatorResponse response;
   if (context.version() < 4) {
-    auto [error, message] = coordinator_error(request.key_type, request.key);
-    response.error_code = wire(error);
-    response.error_message = message;
-    response.node_id = error == ErrorCode::kNone ? me.node_id : -1;
-    response.host = error == ErrorCode::kNone ? me.advertised_host : "";
-    response.port = error == ErrorCode::kNone ? me.advertised_port : -1;
+    auto found = find(context.server(), request.key_type, request.key);
+    response.error_code = wire(found.error);
+    response.error_message = found.message;
+    response.node_id = found.broker.node_id;
+    response.host = found.broker.host;
+    response.port = found.broker.port;
   } else {
     for (const auto& key : request.coordinator_keys) {
-      auto [error, message] = coordinator_error(request.key_type, key);
+      auto found = find(context.server(), request.key_type, key);
       auto& c = response.coordinators.emplace_back();
       c.key = key;
-      c.error_code = wire(error);
-      c.error_message = message;
-      c.node_id = error == ErrorCode::kNone ? me.node_id : -1;
-      c.host = error == ErrorCode::kNone ? me.advertised_host : "";
-      c.port = error == ErrorCode::kNone ? me.advertised_port : -1;
+      c.error_code = wire(found.error);
+      c.error_message = found.message;
+      c.node_id = found.broker.node_id;
+      c.host = found.broker.host;
+      c.port = found.broker.port;
     }
   }
   context.respond(response);

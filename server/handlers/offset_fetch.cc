@@ -63,12 +63,26 @@ void handle_offset_fetch(RequestContext context) {
   const auto& groups = context.server().groups;
   protocol::OffsetFetchResponse response;
   if (context.version() < 8) {
-    // Before v2 a request always names its topics; the codec gives them as present.
-    fill(response.topics, groups.fetch(request.group_id, requested(request.topics)));
+    if (auto error = groups.coordinator_error(request.group_id); error != ErrorCode::kNone) {
+      // The request-level error exists from v2; v0-1 read it per partition.
+      response.error_code = wire(error);
+      std::vector<coordinator::FetchedOffset> refused;
+      for (const auto& [topic, partition] : requested(request.topics).value_or(PartitionList{})) {
+        refused.push_back({topic, partition, -1, -1, std::string(), error});
+      }
+      fill(response.topics, std::move(refused));
+    } else {
+      // Before v2 a request always names its topics; the codec gives them as present.
+      fill(response.topics, groups.fetch(request.group_id, requested(request.topics)));
+    }
   } else {
     for (const auto& g : request.groups) {
       auto& group_out = response.groups.emplace_back();
       group_out.group_id = g.group_id;
+      if (auto error = groups.coordinator_error(g.group_id); error != ErrorCode::kNone) {
+        group_out.error_code = wire(error);
+        continue;
+      }
       fill(group_out.topics, groups.fetch(g.group_id, requested(g.topics)));
     }
   }

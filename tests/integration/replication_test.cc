@@ -16,6 +16,7 @@
 #include <set>
 #include <thread>
 
+#include "protocol/messages/find_coordinator.h"
 #include "protocol/messages/metadata.h"
 #include "protocol/messages/produce.h"
 #include "protocol/record_batch.h"
@@ -437,6 +438,74 @@ TEST_F(ThreeBrokerCluster, MetadataOutlivesAnEtcdRestartAndControlMovesWhenTheCo
         std::chrono::seconds(20)))
         << "partition " << p << " has no live leader";
   }
+}
+
+// The broker a FindCoordinator answer names for `group`, or -1.
+int32_t coordinator_of(const BrokerProcess& broker, const std::string& group) {
+  RawClient client(broker.port());
+  protocol::FindCoordinatorRequest request;
+  request.key = group;
+  client.send(request, 3, 1);
+  auto frame = client.receive();
+  if (!frame) return -1;
+  auto response = RawClient::decode<protocol::FindCoordinatorResponse>(*frame, 3, true, nullptr);
+  return response.error_code == 0 ? response.node_id : -1;
+}
+
+// Consumer groups in a cluster: the coordinator is the leader of the group's __consumer_offsets partition, which
+// is replicated like any topic, so when that broker dies the next leader coordinates with every commit intact.
+TEST_F(ThreeBrokerCluster, CommittedOffsetsSurviveTheirCoordinatorsDeath) {
+  create_replicated_topic("invoices", 2);
+  {
+    TestProducer producer(bootstrap(), {{"acks", "all"}});
+    for (int i = 0; i < 100; ++i) producer.produce("invoices", i % 2, 9, i);
+    ASSERT_TRUE(producer.flush(20000));
+  }
+  const std::string group = "invoice-printers";
+  auto commit = [&](int64_t p0, int64_t p1) {
+    auto conf = client_conf(bootstrap(), {{"group.id", group}, {"enable.auto.commit", "false"}});
+    std::string error;
+    std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf.get(), error));
+    std::vector<RdKafka::TopicPartition*> offsets = {RdKafka::TopicPartition::create("invoices", 0, p0),
+                                                     RdKafka::TopicPartition::create("invoices", 1, p1)};
+    auto result = consumer->commitSync(offsets);
+    for (auto* tp : offsets) {
+      if (tp->err() != RdKafka::ERR_NO_ERROR) result = tp->err();
+      delete tp;
+    }
+    consumer->close();
+    return result;
+  };
+  auto committed = [&] {
+    auto conf = client_conf(bootstrap(), {{"group.id", group}});
+    std::string error;
+    std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf.get(), error));
+    std::vector<RdKafka::TopicPartition*> offsets = {RdKafka::TopicPartition::create("invoices", 0),
+                                                     RdKafka::TopicPartition::create("invoices", 1)};
+    auto result = consumer->committed(offsets, 20000);
+    std::pair<int64_t, int64_t> out{offsets[0]->offset(), offsets[1]->offset()};
+    if (result != RdKafka::ERR_NO_ERROR) out = {-2, -2};
+    for (auto* tp : offsets) delete tp;
+    consumer->close();
+    return out;
+  };
+  // The first commit creates __consumer_offsets (replicated three times) and waits for its leaders.
+  ASSERT_TRUE(wait_until([&] { return commit(20, 31) == RdKafka::ERR_NO_ERROR; }, std::chrono::seconds(60)));
+  ASSERT_EQ(committed(), std::make_pair(int64_t{20}, int64_t{31}));
+  const int32_t coordinator = coordinator_of(broker(1), group);
+  ASSERT_GE(coordinator, 1);
+  broker(coordinator).kill();
+  const int32_t survivor = coordinator == 1 ? 2 : 1;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        const int32_t now = coordinator_of(broker(survivor), group);
+        return now > 0 && now != coordinator;
+      },
+      std::chrono::seconds(20)))
+      << "no other broker took over the group";
+  EXPECT_EQ(committed(), std::make_pair(int64_t{20}, int64_t{31})) << "after the coordinator was killed";
+  ASSERT_EQ(commit(40, 45), RdKafka::ERR_NO_ERROR);
+  EXPECT_EQ(committed(), std::make_pair(int64_t{40}, int64_t{45}));
 }
 
 }  // namespace
