@@ -146,10 +146,11 @@ if "replication" in report:
     a1, aa = m["acks_1"], m["acks_all"]
     out.append(f"| maximum rate, rec/s | {fmt(a1['records_per_s'])} | {fmt(aa['records_per_s'])} | {m['ratio']:.2f} |")
     out.append(f"| maximum rate, MB/s | {fmt(a1['MBps'])} | {fmt(aa['MBps'])} | {ratio(aa['MBps'], a1['MBps'])} |")
-    p1, pa = pc["acks_1"], pc["acks_all"]
-    for key, label in (("p50_ms", "p50"), ("p99_ms", "p99"), ("p999_ms", "p99.9")):
-        out.append(f"| produce {label} ms at {fmt(pc['records_per_s'])} rec/s | {p1[key]:.2f} | {pa[key]:.2f} | "
-                   f"{ratio(pa[key], p1[key])} |")
+    for point in (pc if isinstance(pc, list) else [pc]):
+        p1, pa = point["acks_1"], point["acks_all"]
+        for key, label in (("p50_ms", "p50"), ("p99_ms", "p99"), ("p999_ms", "p99.9")):
+            out.append(f"| produce {label} ms at {fmt(point['records_per_s'])} rec/s | {p1[key]:.2f} | "
+                       f"{pa[key]:.2f} | {ratio(pa[key], p1[key])} |")
     out.append("")
 
 if "groups" in report:
