@@ -2,15 +2,14 @@
 
 #include <spdlog/spdlog.h>
 
-#include <asio/co_spawn.hpp>
 #include <asio/connect.hpp>
-#include <asio/detached.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/read.hpp>
-#include <asio/redirect_error.hpp>
 #include <asio/steady_timer.hpp>
-#include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
+#include <functional>
+#include <optional>
+#include <set>
 
 #include "protocol/messages/fetch.h"
 #include "protocol/messages/offset_for_leader_epoch.h"
@@ -19,65 +18,290 @@
 namespace fjord::cluster {
 namespace {
 
-using asio::awaitable;
-using asio::use_awaitable;
 using asio::ip::tcp;
 
 constexpr int16_t kFetchVersion = 12;  // the last with topic names and replica_id in the body
 constexpr int16_t kOffsetForLeaderEpochVersion = 3;
 constexpr size_t kMaxResponseBytes = 256u << 20;
 
-awaitable<void> sleep_for(int64_t ms) {
-  asio::steady_timer timer(co_await asio::this_coro::executor, std::chrono::milliseconds(ms));
-  co_await timer.async_wait(use_awaitable);
-}
-
-template <typename Response>
-struct Reply {
-  Response body;
-  std::shared_ptr<std::vector<uint8_t>> frame;  // decoded records point into it
-};
-
-// One request on the connection, its response decoded. Replies come in order on a connection, and only one
-// request is ever outstanding on it.
-template <typename Response, typename Request>
-awaitable<Reply<Response>> call(tcp::socket& socket, const Request& request, int16_t version, int32_t correlation_id,
-                                int32_t node_id) {
-  const auto& spec = *protocol::find_api_spec(Request::kApiKey);
+// A request as it goes on the wire: size, header, body.
+template <typename Request>
+std::vector<uint8_t> frame_of(const Request& request, int16_t version, int32_t correlation_id, int32_t node_id) {
   protocol::Writer writer;
   protocol::RequestHeader header;
   header.api_key = Request::kApiKey;
   header.api_version = version;
   header.correlation_id = correlation_id;
   header.client_id = "fjord-replica-" + std::to_string(node_id);
-  protocol::encode_request_header(writer, header, spec);
+  protocol::encode_request_header(writer, header, *protocol::find_api_spec(Request::kApiKey));
   request.encode(writer, version);
   auto body = writer.take().bytes;
   std::vector<uint8_t> frame(4 + body.size());
-  const uint32_t size = static_cast<uint32_t>(body.size());
-  for (int i = 0; i < 4; ++i) frame[static_cast<size_t>(i)] = static_cast<uint8_t>(size >> (24 - 8 * i));
+  const auto size = static_cast<uint32_t>(body.size());
+  for (size_t i = 0; i < 4; ++i) frame[i] = static_cast<uint8_t>(size >> (24 - 8 * i));
   std::copy(body.begin(), body.end(), frame.begin() + 4);
-  co_await asio::async_write(socket, asio::buffer(frame), use_awaitable);
+  return frame;
+}
 
-  uint8_t prefix[4];
-  co_await asio::async_read(socket, asio::buffer(prefix), use_awaitable);
-  const uint32_t length =
-      (uint32_t{prefix[0]} << 24) | (uint32_t{prefix[1]} << 16) | (uint32_t{prefix[2]} << 8) | uint32_t{prefix[3]};
-  if (length < 4 || length > kMaxResponseBytes) throw std::runtime_error("bad response length");
-  auto bytes = std::make_shared<std::vector<uint8_t>>(length);
-  co_await asio::async_read(socket, asio::buffer(*bytes), use_awaitable);
-  protocol::Reader reader(*bytes);
+// Decodes a response frame (without its size) of `Response` in `version`. Throws on a malformed one.
+template <typename Response>
+Response decode_response(std::vector<uint8_t>& bytes, int16_t version, int32_t correlation_id) {
+  protocol::Reader reader(bytes);
   if (reader.read_int32() != correlation_id) throw std::runtime_error("response out of order");
-  if (protocol::is_flexible(spec, version)) {
+  if (protocol::is_flexible(*protocol::find_api_spec(Response::kApiKey), version)) {
     protocol::TaggedFields ignored;
     reader.read_tagged_fields([](uint32_t, protocol::Reader&) { return false; }, ignored);
   }
-  Reply<Response> reply{Response{}, bytes};
-  reply.body.decode(reader, version);
-  co_return reply;
+  Response response;
+  response.decode(reader, version);
+  return response;
 }
 
 }  // namespace
+
+// One leader's connection and its loop: step() picks the next request, exchange() sends it and reads the answer,
+// and every failure backs off and steps again. Callbacks hold the session alive; `stopped` ends the loop.
+class ReplicaFetcher::Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(ReplicaFetcher& fetcher, int32_t leader) : fetcher_(fetcher), leader_(leader), timer_(fetcher.io_) {}
+
+  void step();
+  void stop() {
+    stopped_ = true;
+    timer_.cancel();
+    if (socket_) {
+      std::error_code ignored;
+      socket_->close(ignored);
+    }
+  }
+
+ private:
+  void connect(const BrokerEndpoint& endpoint);
+  void exchange(std::vector<uint8_t> frame, std::function<void(std::vector<uint8_t>&)> on_response);
+  void back_off();
+  void fail(const std::string& what);
+  bool check_truncation(const std::vector<Key>& followed);
+  void fetch(const std::vector<Key>& followed);
+  void on_truncation_answer(std::vector<uint8_t>& bytes, int32_t correlation);
+  void on_fetch_answer(std::vector<uint8_t>& bytes, int32_t correlation);
+
+  ReplicaFetcher& fetcher_;
+  const int32_t leader_;
+  bool stopped_ = false;
+  std::unique_ptr<tcp::socket> socket_;
+  std::optional<BrokerEndpoint> connected_to_;
+  asio::steady_timer timer_;
+  int32_t correlation_ = 0;
+  uint8_t size_prefix_[4] = {};
+};
+
+void ReplicaFetcher::Session::step() {
+  if (stopped_) return;
+  auto followed = fetcher_.followed_from(leader_);
+  if (followed.empty()) {
+    stop();
+    fetcher_.sessions_.erase(leader_);  // may destroy this session: callers hold a reference
+    return;
+  }
+  auto endpoint = fetcher_.membership_.endpoint_of(leader_);
+  if (!endpoint) return back_off();
+  if (!socket_ || connected_to_ != endpoint) return connect(*endpoint);
+  if (check_truncation(followed)) return;
+  fetch(followed);
+}
+
+void ReplicaFetcher::Session::connect(const BrokerEndpoint& endpoint) {
+  socket_ = std::make_unique<tcp::socket>(fetcher_.io_);
+  connected_to_.reset();
+  auto resolver = std::make_shared<tcp::resolver>(fetcher_.io_);
+  auto self = shared_from_this();
+  resolver->async_resolve(
+      endpoint.host, std::to_string(endpoint.port),
+      [self, resolver, endpoint](const std::error_code& error, tcp::resolver::results_type addresses) {
+        if (self->stopped_) return;
+        if (error) return self->fail("resolving " + endpoint.host + ": " + error.message());
+        asio::async_connect(*self->socket_, addresses,
+                            [self, endpoint](const std::error_code& connect_error, const tcp::endpoint&) {
+                              if (self->stopped_) return;
+                              if (connect_error) return self->fail("connecting: " + connect_error.message());
+                              std::error_code ignored;
+                              self->socket_->set_option(tcp::no_delay(true), ignored);
+                              self->connected_to_ = endpoint;
+                              self->step();
+                            });
+      });
+}
+
+void ReplicaFetcher::Session::exchange(std::vector<uint8_t> frame,
+                                       std::function<void(std::vector<uint8_t>&)> on_response) {
+  auto self = shared_from_this();
+  auto request = std::make_shared<std::vector<uint8_t>>(std::move(frame));
+  asio::async_write(
+      *socket_, asio::buffer(*request), [self, request, on_response](const std::error_code& error, size_t) {
+        if (self->stopped_) return;
+        if (error) return self->fail("sending: " + error.message());
+        asio::async_read(
+            *self->socket_, asio::buffer(self->size_prefix_), [self, on_response](const std::error_code& e, size_t) {
+              if (self->stopped_) return;
+              if (e) return self->fail("reading: " + e.message());
+              const auto* p = self->size_prefix_;
+              const uint32_t length = (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
+              if (length < 4 || length > kMaxResponseBytes) return self->fail("bad response length");
+              auto body = std::make_shared<std::vector<uint8_t>>(length);
+              asio::async_read(*self->socket_, asio::buffer(*body),
+                               [self, body, on_response](const std::error_code& e2, size_t) {
+                                 if (self->stopped_) return;
+                                 if (e2) return self->fail("reading: " + e2.message());
+                                 try {
+                                   on_response(*body);
+                                 } catch (const std::exception& decode_error) {
+                                   self->fail(std::string("bad response: ") + decode_error.what());
+                                 }
+                               });
+            });
+      });
+}
+
+void ReplicaFetcher::Session::fail(const std::string& what) {
+  spdlog::debug("replica fetcher: leader {}: {}", leader_, what);
+  if (socket_) {
+    std::error_code ignored;
+    socket_->close(ignored);
+  }
+  socket_.reset();
+  connected_to_.reset();
+  back_off();
+}
+
+void ReplicaFetcher::Session::back_off() {
+  auto self = shared_from_this();
+  timer_.expires_after(std::chrono::milliseconds(fetcher_.settings_.retry_backoff_ms));
+  timer_.async_wait([self](const std::error_code& error) {
+    if (!error) self->step();
+  });
+}
+
+bool ReplicaFetcher::Session::check_truncation(const std::vector<Key>& followed) {
+  // A partition newly following this leader, or following it in a new epoch, first drops any tail the leader
+  // does not have.
+  protocol::OffsetForLeaderEpochRequest check;
+  check.replica_id = fetcher_.partitions_.local_node();
+  std::map<std::string, size_t> topics;
+  for (const auto& key : followed) {
+    Partition* p = fetcher_.partitions_.partition(key.first, key.second);
+    auto it = fetcher_.truncation_checked_.find(key);
+    if (!p || (it != fetcher_.truncation_checked_.end() && it->second == p->leader_epoch())) continue;
+    auto [slot, added] = topics.emplace(key.first, check.topics.size());
+    if (added) check.topics.emplace_back().topic = key.first;
+    auto& wanted = check.topics[slot->second].partitions.emplace_back();
+    wanted.partition = key.second;
+    wanted.current_leader_epoch = p->leader_epoch();
+    wanted.leader_epoch = std::max(p->log().latest_leader_epoch(), 0);
+  }
+  if (check.topics.empty()) return false;
+  const int32_t correlation = ++correlation_;
+  auto self = shared_from_this();
+  exchange(frame_of(check, kOffsetForLeaderEpochVersion, correlation, check.replica_id),
+           [self, correlation](std::vector<uint8_t>& bytes) { self->on_truncation_answer(bytes, correlation); });
+  return true;
+}
+
+void ReplicaFetcher::Session::on_truncation_answer(std::vector<uint8_t>& bytes, int32_t correlation) {
+  auto reply =
+      decode_response<protocol::OffsetForLeaderEpochResponse>(bytes, kOffsetForLeaderEpochVersion, correlation);
+  bool refused = false;
+  for (const auto& topic : reply.topics) {
+    for (const auto& answer : topic.partitions) {
+      Partition* p = fetcher_.partitions_.partition(topic.topic, answer.partition);
+      if (!p || p->is_leader() || p->leader_id() != leader_) continue;
+      if (answer.error_code != 0) {
+        // Most often the leader has not heard of its new epoch yet: ask again after a pause.
+        spdlog::debug("{}-{}: leader {} answered OffsetForLeaderEpoch with error {}", topic.topic, answer.partition,
+                      leader_, answer.error_code);
+        refused = true;
+        continue;
+      }
+      // The leader's end of the latest epoch both know. Where the leader never saw this replica's epoch it names
+      // an older one, whose end in this replica's own history also bounds what may be kept.
+      int64_t keep = p->log_end_offset();
+      if (answer.leader_epoch < 0) {
+        keep = std::min(keep, p->high_watermark());
+      } else {
+        keep = std::min(keep, answer.end_offset);
+        const auto own = p->log().end_offset_for_epoch(answer.leader_epoch);
+        if (own.epoch == answer.leader_epoch) keep = std::min(keep, own.end_offset);
+      }
+      p->truncate_to(keep);
+      fetcher_.truncation_checked_[{topic.topic, answer.partition}] = p->leader_epoch();
+    }
+  }
+  if (refused) return back_off();
+  step();
+}
+
+void ReplicaFetcher::Session::fetch(const std::vector<Key>& followed) {
+  const auto& settings = fetcher_.settings_;
+  protocol::FetchRequest request;
+  request.replica_id = fetcher_.partitions_.local_node();
+  request.max_wait_ms = settings.max_wait_ms;
+  request.min_bytes = 1;
+  request.max_bytes = settings.max_bytes;
+  request.session_id = 0;
+  request.session_epoch = -1;  // no fetch session: every request names every partition
+  std::map<std::string, size_t> topics;
+  for (const auto& key : followed) {
+    Partition* p = fetcher_.partitions_.partition(key.first, key.second);
+    if (!p) continue;
+    auto [slot, added] = topics.emplace(key.first, request.topics.size());
+    if (added) request.topics.emplace_back().topic = key.first;
+    auto& wanted = request.topics[slot->second].partitions.emplace_back();
+    wanted.partition = key.second;
+    wanted.current_leader_epoch = p->leader_epoch();
+    wanted.fetch_offset = p->log_end_offset();
+    wanted.last_fetched_epoch = p->log().latest_leader_epoch();
+    wanted.log_start_offset = p->log_start_offset();
+    wanted.partition_max_bytes = settings.partition_max_bytes;
+  }
+  const int32_t correlation = ++correlation_;
+  auto self = shared_from_this();
+  exchange(frame_of(request, kFetchVersion, correlation, request.replica_id),
+           [self, correlation](std::vector<uint8_t>& bytes) { self->on_fetch_answer(bytes, correlation); });
+}
+
+void ReplicaFetcher::Session::on_fetch_answer(std::vector<uint8_t>& bytes, int32_t correlation) {
+  // The records point into `bytes`, which lives until this returns.
+  auto reply = decode_response<protocol::FetchResponse>(bytes, kFetchVersion, correlation);
+  bool stalled = reply.error_code != 0;
+  for (auto& topic : reply.responses) {
+    for (auto& data : topic.partitions) {
+      Partition* p = fetcher_.partitions_.partition(topic.topic, data.partition_index);
+      if (!p || p->is_leader() || p->leader_id() != leader_) continue;
+      if (data.error_code != 0) {
+        // Not leader any more, an epoch one side has not seen yet, out of range: the metadata will say what to
+        // do next; until then this partition waits.
+        spdlog::debug("{}-{}: fetch from leader {} failed with error {}", topic.topic, data.partition_index, leader_,
+                      data.error_code);
+        stalled = true;
+        continue;
+      }
+      std::span<uint8_t> records = data.records ? data.records->contiguous() : std::span<uint8_t>();
+      auto appended = p->append_from_leader(records, data.high_watermark);
+      if (appended.error != ErrorCode::kNone) {
+        spdlog::warn("{}-{}: cannot append from leader {}: {}", topic.topic, data.partition_index, leader_,
+                     appended.message);
+        fetcher_.truncation_checked_.erase({topic.topic, data.partition_index});  // check the tail again
+        stalled = true;
+        continue;
+      }
+      // Records the leader deleted (DeleteRecords) are deleted here too.
+      if (data.log_start_offset > p->log_start_offset() && data.log_start_offset <= p->log_end_offset()) {
+        p->log().delete_records_before(data.log_start_offset);
+      }
+    }
+  }
+  if (stalled) return back_off();
+  step();
+}
 
 ReplicaFetcher::ReplicaFetcher(asio::io_context& io, PartitionManager& partitions, const Membership& membership,
                                FetcherSettings settings)
@@ -87,7 +311,9 @@ ReplicaFetcher::~ReplicaFetcher() { stop(); }
 
 void ReplicaFetcher::stop() {
   stopped_ = true;
-  *alive_ = false;
+  auto sessions = std::move(sessions_);
+  sessions_.clear();
+  for (auto& [leader, session] : sessions) session->stop();
 }
 
 std::vector<ReplicaFetcher::Key> ReplicaFetcher::followed_from(int32_t leader) const {
@@ -109,155 +335,11 @@ void ReplicaFetcher::refresh() {
     }
   }
   for (int32_t leader : leaders) {
-    if (!sessions_.insert(leader).second) continue;
-    auto alive = alive_;
-    asio::co_spawn(io_, run_session(leader), [alive](std::exception_ptr error) {
-      if (!error || !*alive) return;
-      try {
-        std::rethrow_exception(error);
-      } catch (const std::exception& e) {
-        spdlog::error("replica fetcher stopped: {}", e.what());
-      }
-    });
+    if (sessions_.count(leader)) continue;
+    auto session = std::make_shared<Session>(*this, leader);
+    sessions_[leader] = session;
+    session->step();
   }
-}
-
-awaitable<void> ReplicaFetcher::run_session(int32_t leader) {
-  auto alive = alive_;
-  const int32_t self = partitions_.local_node();
-  int32_t correlation = 0;
-  std::optional<BrokerEndpoint> connected_to;
-  std::unique_ptr<tcp::socket> socket;
-  bool failed = false;  // co_await is not allowed in a catch block: the back-off waits after it
-  while (*alive && !stopped_) {
-    auto followed = followed_from(leader);
-    if (followed.empty()) break;
-    auto endpoint = membership_.endpoint_of(leader);
-    if (!endpoint) {
-      socket.reset();
-      co_await sleep_for(settings_.retry_backoff_ms);
-      continue;
-    }
-    try {
-      if (!socket || connected_to != endpoint) {
-        socket = std::make_unique<tcp::socket>(io_);
-        tcp::resolver resolver(io_);
-        auto addresses = co_await resolver.async_resolve(endpoint->host, std::to_string(endpoint->port), use_awaitable);
-        co_await asio::async_connect(*socket, addresses, use_awaitable);
-        socket->set_option(tcp::no_delay(true));
-        connected_to = endpoint;
-      }
-      if (!*alive || stopped_) break;
-
-      // A partition newly following this leader, or following it in a new epoch, first drops any tail the
-      // leader does not have.
-      protocol::OffsetForLeaderEpochRequest check;
-      check.replica_id = self;
-      std::map<std::string, size_t> check_topics;
-      for (const auto& key : followed) {
-        Partition* p = partitions_.partition(key.first, key.second);
-        auto it = truncation_checked_.find(key);
-        if (!p || (it != truncation_checked_.end() && it->second == p->leader_epoch())) continue;
-        auto [slot, added] = check_topics.emplace(key.first, check.topics.size());
-        if (added) check.topics.emplace_back().topic = key.first;
-        auto& wanted = check.topics[slot->second].partitions.emplace_back();
-        wanted.partition = key.second;
-        wanted.current_leader_epoch = p->leader_epoch();
-        wanted.leader_epoch = std::max(p->log().latest_leader_epoch(), 0);
-      }
-      if (!check.topics.empty()) {
-        auto reply = co_await call<protocol::OffsetForLeaderEpochResponse>(*socket, check, kOffsetForLeaderEpochVersion,
-                                                                           ++correlation, self);
-        if (!*alive || stopped_) break;
-        for (const auto& topic : reply.body.topics) {
-          for (const auto& answer : topic.partitions) {
-            Partition* p = partitions_.partition(topic.topic, answer.partition);
-            if (!p || p->is_leader() || p->leader_id() != leader) continue;
-            if (answer.error_code != 0) {
-              spdlog::debug("{}-{}: leader {} answered OffsetForLeaderEpoch with error {}", topic.topic,
-                            answer.partition, leader, answer.error_code);
-              continue;
-            }
-            // The leader's end of the latest epoch both know; where the leader never saw this replica's epoch
-            // it names an older one, whose end in this replica's own history also bounds what can be kept.
-            int64_t keep = p->log_end_offset();
-            if (answer.leader_epoch < 0) {
-              keep = std::min(keep, p->high_watermark());
-            } else {
-              keep = std::min(keep, answer.end_offset);
-              const auto own = p->log().end_offset_for_epoch(answer.leader_epoch);
-              if (own.epoch == answer.leader_epoch) keep = std::min(keep, own.end_offset);
-            }
-            p->truncate_to(keep);
-            truncation_checked_[{topic.topic, answer.partition}] = p->leader_epoch();
-          }
-        }
-        continue;
-      }
-
-      protocol::FetchRequest fetch;
-      fetch.replica_id = self;
-      fetch.max_wait_ms = settings_.max_wait_ms;
-      fetch.min_bytes = 1;
-      fetch.max_bytes = settings_.max_bytes;
-      fetch.session_id = 0;
-      fetch.session_epoch = -1;
-      std::map<std::string, size_t> fetch_topics;
-      for (const auto& key : followed) {
-        Partition* p = partitions_.partition(key.first, key.second);
-        if (!p) continue;
-        auto [slot, added] = fetch_topics.emplace(key.first, fetch.topics.size());
-        if (added) fetch.topics.emplace_back().topic = key.first;
-        auto& wanted = fetch.topics[slot->second].partitions.emplace_back();
-        wanted.partition = key.second;
-        wanted.current_leader_epoch = p->leader_epoch();
-        wanted.fetch_offset = p->log_end_offset();
-        wanted.last_fetched_epoch = p->log().latest_leader_epoch();
-        wanted.log_start_offset = p->log_start_offset();
-        wanted.partition_max_bytes = settings_.partition_max_bytes;
-      }
-      auto reply = co_await call<protocol::FetchResponse>(*socket, fetch, kFetchVersion, ++correlation, self);
-      if (!*alive || stopped_) break;
-      bool stalled = reply.body.error_code != 0;
-      for (auto& topic : reply.body.responses) {
-        for (auto& data : topic.partitions) {
-          Partition* p = partitions_.partition(topic.topic, data.partition_index);
-          if (!p || p->is_leader() || p->leader_id() != leader) continue;
-          if (data.error_code != 0) {
-            // Not leader any more, an epoch one side has not seen yet, out of range: the metadata will say
-            // what to do next; until then this partition waits.
-            spdlog::debug("{}-{}: fetch from leader {} failed with error {}", topic.topic, data.partition_index, leader,
-                          data.error_code);
-            stalled = true;
-            continue;
-          }
-          std::span<uint8_t> records = data.records ? data.records->contiguous() : std::span<uint8_t>();
-          auto appended = p->append_from_leader(records, data.high_watermark);
-          // Records the leader deleted (DeleteRecords) are deleted here too.
-          if (data.log_start_offset > p->log_start_offset() && data.log_start_offset <= p->log_end_offset()) {
-            p->log().delete_records_before(data.log_start_offset);
-          }
-          if (appended.error != ErrorCode::kNone) {
-            spdlog::warn("{}-{}: cannot append from leader {}: {}", topic.topic, data.partition_index, leader,
-                         appended.message);
-            truncation_checked_.erase({topic.topic, data.partition_index});  // check the tail again
-            stalled = true;
-          }
-        }
-      }
-      if (stalled) co_await sleep_for(settings_.retry_backoff_ms);
-    } catch (const std::exception& e) {
-      spdlog::debug("replica fetcher: connection to leader {} failed: {}", leader, e.what());
-      socket.reset();
-      failed = true;
-    }
-    if (failed) {
-      failed = false;
-      if (!*alive || stopped_) break;
-      co_await sleep_for(settings_.retry_backoff_ms);
-    }
-  }
-  if (*alive) sessions_.erase(leader);
 }
 
 }  // namespace fjord::cluster

@@ -2,16 +2,14 @@
 // asks the leader where this replica's latest leader epoch ends (OffsetForLeaderEpoch) and truncates anything
 // past it, then fetches with its own node id as replica id, over and over, appending the leader's batches as
 // they are and taking the leader's high watermark. The leader learns what this replica has from each fetch
-// offset, which is what moves its high watermark. Runs on the broker's event loop; partitions are looked up by
-// name after every wait, since they may be gone or have changed role meanwhile.
+// offset, which is what moves its high watermark. Runs on the broker's event loop, one request in flight per
+// connection; partitions are looked up by name after every wait, since they may be gone or have changed role.
 #pragma once
 
-#include <asio/awaitable.hpp>
 #include <asio/io_context.hpp>
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -43,18 +41,17 @@ class ReplicaFetcher {
 
  private:
   using Key = std::pair<std::string, int32_t>;
-  struct Session;
-  asio::awaitable<void> run_session(int32_t leader);
+  class Session;
+  friend class Session;
   std::vector<Key> followed_from(int32_t leader) const;
 
   asio::io_context& io_;
   PartitionManager& partitions_;
   const Membership& membership_;
   FetcherSettings settings_;
-  std::set<int32_t> sessions_;
+  std::map<int32_t, std::shared_ptr<Session>> sessions_;
   // The leader epoch each followed partition last checked its tail against; a new epoch needs a new check.
   std::map<Key, int32_t> truncation_checked_;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   bool stopped_ = false;
 };
 
