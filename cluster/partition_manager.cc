@@ -74,7 +74,10 @@ void PartitionManager::reconcile() {
   }
 }
 
-PartitionManager::~PartitionManager() = default;
+PartitionManager::~PartitionManager() {
+  auto closing = std::move(partitions_);
+  partitions_.clear();
+}
 
 std::string PartitionManager::effective(const ConfigMap& topic_configs, std::string_view key) const {
   return settings_.resolve_topic(*find_topic_config(key), topic_configs).value;
@@ -140,7 +143,11 @@ void PartitionManager::start() {
 void PartitionManager::stop() {
   retention_timer_.reset();
   flush_timer_.reset();
+  // A partition going away wakes the fetches waiting on it, which look partitions up again: the map must be
+  // whole (and empty) while they do, not half torn down.
+  auto closing = std::move(partitions_);
   partitions_.clear();
+  closing.clear();
   logs_.close_all();
 }
 
