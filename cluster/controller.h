@@ -23,9 +23,7 @@ namespace fjord::cluster {
 
 struct ControllerPolicy {
   // Whether `topic`'s configuration allows an out-of-sync replica to lead.
-  std::function<bool(const TopicMetadata& topic)> unclean_election_allowed = [](const TopicMetadata&) {
-    return false;
-  };
+  std::function<bool(const TopicMetadata& topic)> unclean_election_allowed = [](const TopicMetadata&) { return false; };
 };
 
 // Brings every assignment in line with `live_brokers` (ascending node ids). Returns whether anything changed.

@@ -163,8 +163,7 @@ storage::AppendResult Partition::append_from_leader(std::span<uint8_t> records, 
     }
     appended = log_->append_replicated(records, validated.batches);
     if (appended.error != ErrorCode::kNone) return appended;
-    if (log_->config().sync_before_acknowledge() ||
-        log_->unsynced_messages() >= log_->config().flush_messages) {
+    if (log_->config().sync_before_acknowledge() || log_->unsynced_messages() >= log_->config().flush_messages) {
       log_->sync();
     }
   }

@@ -45,8 +45,8 @@ struct ServerContext {
 
   std::vector<cluster::BrokerEndpoint> brokers() const {
     if (membership) return membership->live_brokers();
-    return {cluster::BrokerEndpoint{identity.node_id, identity.advertised_host, identity.advertised_port,
-                                    identity.rack}};
+    return {
+        cluster::BrokerEndpoint{identity.node_id, identity.advertised_host, identity.advertised_port, identity.rack}};
   }
   std::optional<cluster::BrokerEndpoint> broker(int32_t node_id) const {
     for (auto& b : brokers()) {

@@ -1,6 +1,6 @@
 // Fetch: record batches from each requested partition, up to the high watermark (a follower replica, which
-// names itself by replica id, reads up to the log end and so tells the leader how far it has got), within the request's and each
-// partition's byte limits (the first batch comes whole even when larger, KIP-74). When less than min_bytes is
+// names itself by replica id, reads up to the log end and so tells the leader how far it has got), within the request's
+// and each partition's byte limits (the first batch comes whole even when larger, KIP-74). When less than min_bytes is
 // available the request waits, up to max_wait_ms, for a high watermark to move (long poll). Fetch sessions are
 // not kept: every response is a full one with session id 0, which clients accept. Record data is referenced as
 // file slices, which the connection sends with sendfile.
@@ -25,9 +25,7 @@ struct FetchInProgress : std::enable_shared_from_this<FetchInProgress> {
   RequestContext context;
   FetchRequest request;
   // The follower fetching, or -1 for a consumer.
-  int32_t replica_id() const {
-    return context.version() >= 15 ? request.replica_state.replica_id : request.replica_id;
-  }
+  int32_t replica_id() const { return context.version() >= 15 ? request.replica_state.replica_id : request.replica_id; }
   std::unique_ptr<TimerHandle> deadline;
   bool answered = false;
 

@@ -1,7 +1,8 @@
 // Produce: each partition's records are validated and appended at once, on the partition's leader only; the
 // response waits until every partition's write may be acknowledged: acks=1 once the leader's write is durable,
 // acks=all once every in-sync replica has it (the high watermark passed it). A partition still waiting when the
-// request's timeout passes is answered REQUEST_TIMED_OUT (its records stay). acks=0 gets no response at all. Versions 0-2 are advertised only because old clients probe for them; they are refused.
+// request's timeout passes is answered REQUEST_TIMED_OUT (its records stay). acks=0 gets no response at all. Versions
+// 0-2 are advertised only because old clients probe for them; they are refused.
 #include "protocol/messages/produce.h"
 
 #include <memory>
