@@ -103,7 +103,8 @@ void Partition::update_high_watermark() {
 }
 
 void Partition::on_follower_fetch(int32_t node, int64_t fetch_offset) {
-  if (!is_leader()) return;
+  // Only this partition's replicas count; a fetch naming any other replica id is just a read.
+  if (!is_leader() || std::find(replicas_.begin(), replicas_.end(), node) == replicas_.end()) return;
   auto& progress = followers_[node];
   const int64_t now = clock_.monotonic_ms();
   const int64_t leader_end = log_->log_end_offset();

@@ -23,6 +23,7 @@
 #include "tests/support/broker_process.h"
 #include "tests/support/etcd_process.h"
 #include "tests/support/kafka_clients.h"
+#include "tests/support/partition_proxy.h"
 #include "tests/support/raw_client.h"
 #include "tests/support/scale.h"
 
@@ -70,19 +71,48 @@ int32_t controller_named_by(const BrokerProcess& broker) {
 
 class ThreeBrokerCluster : public ::testing::Test {
  protected:
-  void SetUp() override {
+  void SetUp() override { start_cluster(false); }
+
+  // With `proxied`, each broker's clients, followers and etcd traffic go through a PartitionProxy of its own (its
+  // advertised address is the proxy's), so that a test can cut one broker off from everyone.
+  void start_cluster(bool proxied) {
     ASSERT_TRUE(EtcdProcess::available()) << "etcd is not installed (Debian: etcd-server); scripts/setup installs it";
     etcd_.start();
     for (int id = 1; id <= 3; ++id) {
-      brokers_.push_back(std::make_unique<BrokerProcess>(std::vector<std::string>{
-          "--node-id", std::to_string(id), "--metadata", "etcd://" + etcd_.endpoint(),
-          // Failure is noticed within two seconds (etcd lease) and a silent follower leaves the ISR after three,
-          // so that twenty failovers fit in a test.
-          "--set", "broker.session.timeout.ms=2000", "--set", "replica.lag.time.max.ms=3000"}));
+      std::string etcd_address = etcd_.endpoint();
+      std::vector<std::string> proxy_args;
+      const int kafka_proxy_port = free_port();
+      if (proxied) {
+        etcd_proxies_.push_back(std::make_unique<PartitionProxy>(free_port(), etcd_.endpoint()));
+        etcd_address = etcd_proxies_.back()->address();
+        proxy_args = {"--set", "advertised.listeners=PLAINTEXT://127.0.0.1:" + std::to_string(kafka_proxy_port)};
+      }
+      std::vector<std::string> args = {"--node-id", std::to_string(id), "--metadata", "etcd://" + etcd_address,
+                                       // Failure is noticed within two seconds (etcd lease) and a silent follower
+                                       // leaves the ISR after three, so that twenty failovers fit in a test.
+                                       "--set", "broker.session.timeout.ms=2000", "--set",
+                                       "replica.lag.time.max.ms=3000"};
+      args.insert(args.end(), proxy_args.begin(), proxy_args.end());
+      brokers_.push_back(std::make_unique<BrokerProcess>(args));
+      if (proxied) {
+        kafka_proxies_.push_back(std::make_unique<PartitionProxy>(kafka_proxy_port, brokers_.back()->bootstrap()));
+      }
     }
     for (auto& b : brokers_) b->start();
     ASSERT_TRUE(wait_until([&] { return registered() == 3; }, std::chrono::seconds(20)))
         << "the brokers did not all register";
+  }
+
+  // Proxied clusters: broker `id` can reach nobody and nobody can reach it, until healed.
+  void cut_off(int id) {
+    kafka_proxies_[static_cast<size_t>(id - 1)]->cut();
+    etcd_proxies_[static_cast<size_t>(id - 1)]->cut();
+    unreachable_.insert(id);
+  }
+  void heal(int id) {
+    kafka_proxies_[static_cast<size_t>(id - 1)]->heal();
+    etcd_proxies_[static_cast<size_t>(id - 1)]->heal();
+    unreachable_.erase(id);
   }
 
   // Every broker still running stops cleanly (under the sanitizers this is also where leaks are reported).
@@ -96,9 +126,13 @@ class ThreeBrokerCluster : public ::testing::Test {
 
   BrokerProcess& broker(int id) { return *brokers_[static_cast<size_t>(id - 1)]; }
 
+  // Where clients connect: the brokers, or their proxies.
   std::string bootstrap() const {
     std::string out;
-    for (const auto& b : brokers_) out += (out.empty() ? "" : ",") + b->bootstrap();
+    for (size_t i = 0; i < brokers_.size(); ++i) {
+      out +=
+          (out.empty() ? "" : ",") + (kafka_proxies_.empty() ? brokers_[i]->bootstrap() : kafka_proxies_[i]->address());
+    }
     return out;
   }
 
@@ -120,11 +154,13 @@ class ThreeBrokerCluster : public ::testing::Test {
     return 0;
   }
 
-  // One partition as a live broker's Metadata answer describes it (leader -1 when none is elected).
+  // One partition as a live broker's Metadata answer describes it (leader -1 when none is elected). A broker cut
+  // off is not asked: its view is stale by design.
   PartitionView describe(const std::string& topic, int32_t partition) {
     PartitionView view;
-    for (auto& b : brokers_) {
-      if (!b->running()) continue;
+    for (size_t i = 0; i < brokers_.size(); ++i) {
+      auto& b = brokers_[i];
+      if (!b->running() || unreachable_.count(static_cast<int>(i + 1))) continue;
       std::unique_ptr<RdKafka::Conf> conf = client_conf(b->bootstrap(), {{"topic.metadata.refresh.interval.ms", "-1"}});
       std::string error;
       std::unique_ptr<RdKafka::Producer> p(RdKafka::Producer::create(conf.get(), error));
@@ -155,21 +191,28 @@ class ThreeBrokerCluster : public ::testing::Test {
   }
 
   EtcdProcess etcd_;
+  std::vector<std::unique_ptr<PartitionProxy>> etcd_proxies_;
   std::vector<std::unique_ptr<BrokerProcess>> brokers_;
+  std::vector<std::unique_ptr<PartitionProxy>> kafka_proxies_;
+  std::set<int> unreachable_;
 };
 
 // Writes records "0", "1", ... to partition 0 until stopped, with idempotence and acks=all, and remembers each
 // acknowledgement's offset.
 class ContinuousProducer : public RdKafka::DeliveryReportCb {
  public:
-  ContinuousProducer(const std::string& bootstrap, const std::string& topic) : topic_(topic) {
-    auto conf = client_conf(bootstrap, {{"enable.idempotence", "true"},
-                                        {"acks", "all"},
-                                        {"linger.ms", "5"},
-                                        {"message.timeout.ms", "300000"},
-                                        {"reconnect.backoff.ms", "50"},
-                                        {"reconnect.backoff.max.ms", "500"},
-                                        {"topic.metadata.refresh.interval.ms", "1000"}});
+  ContinuousProducer(const std::string& bootstrap, const std::string& topic,
+                     const std::map<std::string, std::string>& extra = {})
+      : topic_(topic) {
+    std::map<std::string, std::string> settings = {{"enable.idempotence", "true"},
+                                                   {"acks", "all"},
+                                                   {"linger.ms", "5"},
+                                                   {"message.timeout.ms", "300000"},
+                                                   {"reconnect.backoff.ms", "50"},
+                                                   {"reconnect.backoff.max.ms", "500"},
+                                                   {"topic.metadata.refresh.interval.ms", "1000"}};
+    for (const auto& [key, value] : extra) settings[key] = value;
+    auto conf = client_conf(bootstrap, settings);
     std::string error;
     conf->set("dr_cb", static_cast<RdKafka::DeliveryReportCb*>(this), error);
     producer_.reset(RdKafka::Producer::create(conf.get(), error));
@@ -330,6 +373,53 @@ TEST_F(ThreeBrokerCluster, AcksAllLosesNothingWhileLeadersAreKilledAndPaused) {
       std::chrono::seconds(20)))
       << "replicas differ: " << log_bytes(broker(1), "payments-0") << " / " << log_bytes(broker(2), "payments-0")
       << " / " << log_bytes(broker(3), "payments-0") << " bytes";
+}
+
+class ProxiedThreeBrokerCluster : public ThreeBrokerCluster {
+ protected:
+  void SetUp() override { start_cluster(true); }
+};
+
+// A leader cut off from everyone — clients, followers and etcd — keeps running with a view that is going stale.
+// The others elect a new leader once its lease expires; when the network heals it must find out, follow, and drop
+// whatever it alone has, while an idempotent acks=all producer loses and repeats nothing.
+TEST_F(ProxiedThreeBrokerCluster, ALeaderCutOffFromEveryoneIsReplacedAndRejoinsAsAFollower) {
+  create_replicated_topic("transfers", 1);
+  // A request to the silent leader is given up after five seconds (and retried elsewhere) rather than thirty.
+  ContinuousProducer producer(bootstrap(), "transfers", {{"request.timeout.ms", "5000"}});
+  ASSERT_TRUE(wait_until([&] { return producer.acknowledged_count() > 100; }, std::chrono::seconds(30)));
+  std::set<int32_t> leaders_seen;
+  for (int round = 0; round < 3; ++round) {
+    const PartitionView before = describe("transfers", 0);
+    ASSERT_GE(before.leader, 1);
+    leaders_seen.insert(before.leader);
+    const size_t acknowledged_before = producer.acknowledged_count();
+    cut_off(before.leader);
+    ASSERT_TRUE(wait_until(
+        [&] {
+          auto now = describe("transfers", 0);
+          return now.leader > 0 && now.leader != before.leader;
+        },
+        std::chrono::seconds(20)))
+        << "round " << round << ": broker " << before.leader << " was cut off but nobody took over";
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    heal(before.leader);
+    ASSERT_TRUE(wait_until([&] { return describe("transfers", 0).isr.size() == 3; }, std::chrono::seconds(40)))
+        << "round " << round << ": broker " << before.leader << " did not rejoin the ISR after the network healed";
+    // It was really cut off from etcd too: its lease expired and it had to register again.
+    EXPECT_NE(broker(before.leader).log().find("registering again"), std::string::npos)
+        << "round " << round << ": broker " << before.leader << " never lost its registration";
+    ASSERT_TRUE(
+        wait_until([&] { return producer.acknowledged_count() > acknowledged_before + 50; }, std::chrono::seconds(30)))
+        << "round " << round << ": writes did not resume";
+  }
+  producer.finish();
+  EXPECT_GE(leaders_seen.size(), 2u);
+  auto failed = producer.failed();
+  EXPECT_TRUE(failed.empty()) << failed.size() << " records failed";
+  std::printf("%zu records acknowledged of %lld sent\n", producer.acknowledged().size(),
+              static_cast<long long>(producer.sent()));
+  expect_nothing_lost_or_repeated(bootstrap(), "transfers", producer.acknowledged(), producer.sent());
 }
 
 // A raw acks=all produce, so that the exact error comes back (a client would retry 19 until it timed out).
