@@ -78,12 +78,20 @@ class ThreeBrokerCluster : public ::testing::Test {
   void start_cluster(bool proxied) {
     ASSERT_TRUE(EtcdProcess::available()) << "etcd is not installed (Debian: etcd-server); scripts/setup installs it";
     etcd_.start();
+    // Ports are picked free but bound later (brokers at start()): none may be handed out twice meanwhile.
+    std::set<int> taken = {etcd_.client_port(), etcd_.peer_port()};
+    auto distinct_port = [&] {
+      int port = free_port();
+      while (taken.count(port)) port = free_port();
+      taken.insert(port);
+      return port;
+    };
     for (int id = 1; id <= 3; ++id) {
       std::string etcd_address = etcd_.endpoint();
       std::vector<std::string> proxy_args;
-      const int kafka_proxy_port = free_port();
+      const int kafka_proxy_port = proxied ? distinct_port() : 0;
       if (proxied) {
-        etcd_proxies_.push_back(std::make_unique<PartitionProxy>(free_port(), etcd_.endpoint()));
+        etcd_proxies_.push_back(std::make_unique<PartitionProxy>(distinct_port(), etcd_.endpoint()));
         etcd_address = etcd_proxies_.back()->address();
         proxy_args = {"--set", "advertised.listeners=PLAINTEXT://127.0.0.1:" + std::to_string(kafka_proxy_port)};
       }
@@ -93,7 +101,14 @@ class ThreeBrokerCluster : public ::testing::Test {
                                        "--set", "broker.session.timeout.ms=2000", "--set",
                                        "replica.lag.time.max.ms=3000"};
       args.insert(args.end(), proxy_args.begin(), proxy_args.end());
-      brokers_.push_back(std::make_unique<BrokerProcess>(args));
+      auto broker = std::make_unique<BrokerProcess>(args);
+      while (taken.count(broker->port()) || taken.count(broker->admin_port()) ||
+             broker->port() == broker->admin_port()) {
+        broker = std::make_unique<BrokerProcess>(args);
+      }
+      taken.insert(broker->port());
+      taken.insert(broker->admin_port());
+      brokers_.push_back(std::move(broker));
       if (proxied) {
         kafka_proxies_.push_back(std::make_unique<PartitionProxy>(kafka_proxy_port, brokers_.back()->bootstrap()));
       }
