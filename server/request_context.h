@@ -3,6 +3,7 @@
 // point into it.
 #pragma once
 
+#include <algorithm>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -43,10 +44,19 @@ struct ServerContext {
   // Cluster mode: the registered brokers and the controller. Null on a single node, which is all of it.
   const cluster::Membership* membership = nullptr;
 
+  // The registered brokers, this one always among them: it is serving, and clients must be able to reach the
+  // broker a Metadata answer names as controller (itself, before the others are known).
   std::vector<cluster::BrokerEndpoint> brokers() const {
-    if (membership) return membership->live_brokers();
-    return {
-        cluster::BrokerEndpoint{identity.node_id, identity.advertised_host, identity.advertised_port, identity.rack}};
+    const cluster::BrokerEndpoint self{identity.node_id, identity.advertised_host, identity.advertised_port,
+                                       identity.rack};
+    if (!membership) return {self};
+    auto out = membership->live_brokers();
+    auto mine = std::find_if(out.begin(), out.end(), [&](const auto& b) { return b.node_id == self.node_id; });
+    if (mine == out.end()) {
+      out.push_back(self);
+      std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.node_id < b.node_id; });
+    }
+    return out;
   }
   std::optional<cluster::BrokerEndpoint> broker(int32_t node_id) const {
     for (auto& b : brokers()) {
@@ -54,7 +64,13 @@ struct ServerContext {
     }
     return std::nullopt;
   }
-  int32_t controller_id() const { return membership ? membership->controller_id() : identity.node_id; }
+  // Clients send admin requests to the broker named here, and any Fjord broker can serve them (they write the
+  // metadata to etcd themselves): while no controller is known yet (a cluster starting, a controller just gone),
+  // this broker answers for itself rather than -1, which leaves librdkafka's admin requests waiting for minutes.
+  int32_t controller_id() const {
+    const int32_t known = membership ? membership->controller_id() : identity.node_id;
+    return known >= 0 ? known : identity.node_id;
+  }
 };
 
 class HandlerRegistry;

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "protocol/messages/find_coordinator.h"
@@ -47,6 +48,8 @@ struct PartitionView {
   std::vector<int32_t> isr;
 };
 
+std::string run(const std::string& command);
+
 // The sum of a partition directory's segment sizes.
 uintmax_t log_bytes(const BrokerProcess& broker, const std::string& partition_directory) {
   uintmax_t total = 0;
@@ -56,6 +59,21 @@ uintmax_t log_bytes(const BrokerProcess& broker, const std::string& partition_di
     if (entry.path().extension() == ".log") total += entry.file_size();
   }
   return total;
+}
+
+// The brokers one broker lists in its Metadata answer (asked directly, not routed by a client library).
+int brokers_seen_by(const BrokerProcess& broker) {
+  try {
+    RawClient client(broker.port());
+    protocol::MetadataRequest request;
+    request.topics = std::vector<protocol::MetadataRequest::MetadataRequestTopic>{};
+    client.send(request, 12, 1);
+    auto frame = client.receive(std::chrono::seconds(2));
+    if (!frame) return 0;
+    return static_cast<int>(RawClient::decode<protocol::MetadataResponse>(*frame, 12, true, nullptr).brokers.size());
+  } catch (const std::exception&) {
+    return 0;
+  }
 }
 
 // The controller a broker names in its Metadata answer (librdkafka's C++ metadata leaves it out).
@@ -132,6 +150,28 @@ class ThreeBrokerCluster : public ::testing::Test {
 
   // Every broker still running stops cleanly (under the sanitizers this is also where leaks are reported).
   void TearDown() override {
+    if (HasFailure() && !kafka_proxies_.empty()) {
+      std::string ports;
+      for (auto& p : kafka_proxies_) ports += " " + std::to_string(p->port());
+      for (auto& p : etcd_proxies_) ports += " " + std::to_string(p->port());
+      std::printf("---- proxies on%s:\n%s\n", ports.c_str(),
+                  run("ss -tanp 2>&1 | grep -E 'python3|fjord' | head -60").c_str());
+    }
+    if (HasFailure()) {
+      // What each broker said last is usually what explains a failure here.
+      for (size_t i = 0; i < brokers_.size(); ++i) {
+        const std::string log = brokers_[i]->log();
+        size_t from = log.size();
+        for (int lines = 0; lines < 40 && from > 0; ++lines) from = log.rfind('\n', from - 1);
+        std::printf("---- broker %zu, last lines:\n%s\n", i + 1,
+                    log.substr(from == std::string::npos ? 0 : from).c_str());
+        if (!brokers_[i]->running()) continue;
+        std::istringstream metrics(brokers_[i]->metrics());
+        for (std::string line; std::getline(metrics, line);) {
+          if (line.rfind("fjord_requests_total", 0) == 0) std::printf("  %s\n", line.c_str());
+        }
+      }
+    }
     for (size_t i = 0; i < brokers_.size(); ++i) {
       if (!brokers_[i]->running()) continue;
       const int status = brokers_[i]->stop();
@@ -152,21 +192,15 @@ class ThreeBrokerCluster : public ::testing::Test {
   }
 
   // The brokers a running broker lists in its metadata.
+  // How many brokers every running broker knows of (the fewest any of them reports): a request may land on any.
   int registered() {
+    int fewest = -1;
     for (auto& b : brokers_) {
       if (!b->running()) continue;
-      try {
-        std::unique_ptr<RdKafka::Conf> conf = client_conf(b->bootstrap());
-        std::string error;
-        std::unique_ptr<RdKafka::Producer> p(RdKafka::Producer::create(conf.get(), error));
-        RdKafka::Metadata* raw = nullptr;
-        if (p->metadata(false, nullptr, &raw, 2000) != RdKafka::ERR_NO_ERROR) continue;
-        std::unique_ptr<RdKafka::Metadata> metadata(raw);
-        return static_cast<int>(metadata->brokers()->size());
-      } catch (const std::exception&) {
-      }
+      const int seen = brokers_seen_by(*b);
+      fewest = fewest < 0 ? seen : std::min(fewest, seen);
     }
-    return 0;
+    return std::max(fewest, 0);
   }
 
   // One partition as a live broker's Metadata answer describes it (leader -1 when none is elected). A broker cut
@@ -196,9 +230,11 @@ class ThreeBrokerCluster : public ::testing::Test {
     return view;
   }
 
+  // Throws when the topic cannot be created, so that the test stops there.
   void create_replicated_topic(const std::string& name, int partitions) {
-    ASSERT_EQ(Admin(bootstrap()).create_topic(name, partitions, {{"min.insync.replicas", "2"}}, 3),
-              RD_KAFKA_RESP_ERR_NO_ERROR);
+    auto error = Admin(bootstrap()).create_topic(name, partitions, {{"min.insync.replicas", "2"}}, 3);
+    if (error != RD_KAFKA_RESP_ERR_NO_ERROR)
+      throw std::runtime_error("creating " + name + ": " + rd_kafka_err2str(error));
     for (int32_t p = 0; p < partitions; ++p) {
       ASSERT_TRUE(wait_until([&] { return describe(name, p).isr.size() == 3; }, std::chrono::seconds(20)))
           << name << "-" << p << " was not placed on three brokers";
