@@ -1,5 +1,6 @@
 #include "cli/dev_command.h"
 
+#include <librdkafka/rdkafka.h>
 #include <netinet/in.h>
 #include <spdlog/spdlog.h>
 #include <sys/prctl.h>
@@ -82,6 +83,26 @@ bool wait_for(const std::function<bool()>& ready, pid_t child, std::chrono::seco
   return false;
 }
 
+// How many brokers the broker on `port` lists in its Metadata answer (0 when it does not answer). A client's
+// first request goes to its bootstrap broker, so this is that broker's own view.
+int brokers_known_by(int port) {
+  char error[256];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  const std::string bootstrap = "127.0.0.1:" + std::to_string(port);
+  rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), error, sizeof(error));
+  rd_kafka_conf_set(conf, "log_level", "0", error, sizeof(error));
+  rd_kafka_t* handle = rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof(error));
+  if (!handle) return 0;
+  const rd_kafka_metadata_t* metadata = nullptr;
+  int known = 0;
+  if (rd_kafka_metadata(handle, 0, nullptr, &metadata, 2000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    known = metadata->broker_cnt;
+    rd_kafka_metadata_destroy(metadata);
+  }
+  rd_kafka_destroy(handle);
+  return known;
+}
+
 std::string executable_path() {
   std::error_code error;
   auto path = std::filesystem::read_symlink("/proc/self/exe", error);
@@ -156,6 +177,16 @@ int run_local_cluster(const DevOptions& options) {
       return 1;
     }
     bootstrap += (bootstrap.empty() ? "" : ",") + std::string("127.0.0.1:") + std::to_string(port);
+  }
+  // Every broker must know the others before a topic with three replicas can be created on any of them.
+  for (size_t i = 0; i < brokers.size(); ++i) {
+    const int port = ports[i];
+    if (!wait_for([&] { return brokers_known_by(port) >= options.brokers; }, brokers[i], std::chrono::seconds(30))) {
+      spdlog::error("broker {} does not see the whole cluster; see {}", i + 1,
+                    (root / ("broker-" + std::to_string(i + 1) + ".log")).string());
+      stop_all();
+      return 1;
+    }
   }
   std::printf("fjord dev: %d brokers and etcd, data in %s\n  bootstrap servers: %s\n  etcd: %s\n", options.brokers,
               options.data_dir.c_str(), bootstrap.c_str(), endpoint.c_str());

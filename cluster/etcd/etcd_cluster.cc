@@ -72,6 +72,10 @@ void EtcdCluster::join(const BrokerEndpoint& self) {
   self_value_ = broker_value(self);
   EtcdClient client(settings_.endpoint);
   register_broker(client);
+  // Everyone registered so far, this broker included, is known before it serves; later arrivals come by watch.
+  auto read = client.get_prefix(kPrefix);
+  apply_snapshot(Snapshot{read.kvs, read.revision});
+  watch_from_revision_ = read.revision;
   worker_ = std::thread([this] { run_worker(); });
   watch_client_ = std::make_unique<EtcdClient>(settings_.endpoint);
   watcher_ = std::thread([this] { run_watch(); });
