@@ -84,6 +84,13 @@ class Partition {
   const std::vector<int32_t>& isr() const { return isr_; }
   const std::vector<int32_t>& replicas() const { return replicas_; }
   int32_t min_insync_replicas() const { return replication_.min_insync_replicas; }
+  // Why a request naming `current_leader_epoch` (-1: none) must go elsewhere: NOT_LEADER_OR_FOLLOWER on a
+  // follower, FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH when the client's epoch is older / newer; else NONE.
+  ErrorCode leader_error(int32_t current_leader_epoch) const {
+    if (!is_leader()) return ErrorCode::kNotLeaderOrFollower;
+    if (current_leader_epoch < 0 || current_leader_epoch == leader_epoch_) return ErrorCode::kNone;
+    return current_leader_epoch < leader_epoch_ ? ErrorCode::kFencedLeaderEpoch : ErrorCode::kUnknownLeaderEpoch;
+  }
   // Takes (or keeps) the lead at `epoch`; followers not yet heard from hold the high watermark where it is.
   void become_leader(int32_t epoch, std::vector<int32_t> replicas, std::vector<int32_t> isr);
   // Follows `leader` at `epoch`: waiting produce requests fail with NOT_LEADER_OR_FOLLOWER.

@@ -40,6 +40,10 @@ EtcdCluster::EtcdCluster(EtcdClusterSettings settings, Executor& loop) : setting
 
 EtcdCluster::~EtcdCluster() {
   *alive_ = false;
+  stop_threads();
+}
+
+void EtcdCluster::stop_threads() {
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
@@ -82,14 +86,7 @@ void EtcdCluster::join(const BrokerEndpoint& self) {
 }
 
 void EtcdCluster::leave() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (watch_client_) watch_client_->cancel_watch();
-  if (worker_.joinable()) worker_.join();
-  if (watcher_.joinable()) watcher_.join();
+  stop_threads();
   if (lease_ == 0) return;
   try {
     EtcdClient client(settings_.endpoint);

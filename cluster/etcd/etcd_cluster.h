@@ -59,6 +59,7 @@ class EtcdCluster final : public MetadataStore, public Membership {
 
  private:
   struct Snapshot;
+  void stop_threads();
   void run_worker();
   void run_watch();
   void submit(std::function<void(EtcdClient&)> task);

@@ -79,13 +79,8 @@ FetchResponse FetchInProgress::build(int64_t& bytes, bool& any_error, bool for_s
       } else {
         out.aborted_transactions.reset();
       }
-      if (!partition->is_leader()) {
-        fail(ErrorCode::kNotLeaderOrFollower);
-        continue;
-      }
-      if (wanted.current_leader_epoch >= 0 && wanted.current_leader_epoch != partition->leader_epoch()) {
-        fail(wanted.current_leader_epoch < partition->leader_epoch() ? ErrorCode::kFencedLeaderEpoch
-                                                                     : ErrorCode::kUnknownLeaderEpoch);
+      if (auto error = partition->leader_error(wanted.current_leader_epoch); error != ErrorCode::kNone) {
+        fail(error);
         continue;
       }
       if (wanted.fetch_offset < partition->log_start_offset() || wanted.fetch_offset > partition->log_end_offset()) {

@@ -32,13 +32,8 @@ void handle_list_offsets(RequestContext context) {
         out.error_code = wire(ErrorCode::kUnknownTopicOrPartition);
         continue;
       }
-      if (!partition->is_leader()) {
-        out.error_code = wire(ErrorCode::kNotLeaderOrFollower);
-        continue;
-      }
-      if (wanted.current_leader_epoch >= 0 && wanted.current_leader_epoch != partition->leader_epoch()) {
-        out.error_code = wire(wanted.current_leader_epoch < partition->leader_epoch() ? ErrorCode::kFencedLeaderEpoch
-                                                                                      : ErrorCode::kUnknownLeaderEpoch);
+      if (auto error = partition->leader_error(wanted.current_leader_epoch); error != ErrorCode::kNone) {
+        out.error_code = wire(error);
         continue;
       }
       const auto& log = partition->log();

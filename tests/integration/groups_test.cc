@@ -363,17 +363,6 @@ TEST(CommitAfterProcess, KillsMidBatchLoseAndSkipNothing) {
 namespace fjord::testing {
 namespace {
 
-std::string run(const std::string& command) {
-  std::string out;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  char buffer[4096];
-  size_t n;
-  while ((n = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0) out.append(buffer, n);
-  int status = ::pclose(pipe);
-  if (status != 0) out += "\n(exit status " + std::to_string(status) + ")";
-  return out;
-}
-
 // `fjord group`: lag is log end minus committed, per partition; reset-offsets plans, then executes; delete.
 TEST(GroupCommand, DescribesLagResetsAndDeletes) {
   BrokerProcess broker({"--set", "group.initial.rebalance.delay.ms=0"});
@@ -395,32 +384,34 @@ TEST(GroupCommand, DescribesLagResetsAndDeletes) {
     consumer->close();
   }
   const std::string fjord = std::string(FJORD_BINARY) + " group --bootstrap-server " + broker.bootstrap();
-  std::string text = run(fjord + " describe auditors");
+  std::string text = run_command(fjord + " describe auditors");
   EXPECT_NE(text.find("GROUP    TOPIC  PARTITION CURRENT-OFFSET LOG-END-OFFSET LAG CONSUMER-ID HOST CLIENT-ID"),
             std::string::npos)
       << text;
   EXPECT_NE(text.find("auditors ledger 0         10             30             20  -"), std::string::npos) << text;
   EXPECT_NE(text.find("auditors ledger 1         30             30             0   -"), std::string::npos) << text;
 
-  auto described = nlohmann::json::parse(run(fjord + " --format json describe auditors"));
+  auto described = nlohmann::json::parse(run_command(fjord + " --format json describe auditors"));
   ASSERT_EQ(described["partitions"].size(), 2u);
   for (const auto& row : described["partitions"]) {
     EXPECT_EQ(row["lag"].get<int64_t>(), row["log_end_offset"].get<int64_t>() - row["current_offset"].get<int64_t>());
   }
 
-  std::string plan = run(fjord + " reset-offsets auditors --topic ledger --to-earliest");
+  std::string plan = run_command(fjord + " reset-offsets auditors --topic ledger --to-earliest");
   EXPECT_NE(plan.find("auditors ledger 2         0"), std::string::npos) << plan;
   EXPECT_NE(plan.find("a plan only"), std::string::npos) << plan;
-  EXPECT_NE(run(fjord + " describe auditors").find("auditors ledger 0         10"), std::string::npos)
+  EXPECT_NE(run_command(fjord + " describe auditors").find("auditors ledger 0         10"), std::string::npos)
       << "a plan changed something";
-  run(fjord + " reset-offsets auditors --topic ledger:0 --shift-by -4 --execute");
-  EXPECT_NE(run(fjord + " describe auditors").find("auditors ledger 0         6              30             24"),
-            std::string::npos);
+  run_command(fjord + " reset-offsets auditors --topic ledger:0 --shift-by -4 --execute");
+  EXPECT_NE(
+      run_command(fjord + " describe auditors").find("auditors ledger 0         6              30             24"),
+      std::string::npos);
 
-  EXPECT_NE(run(fjord + " list").find("auditors"), std::string::npos);
-  EXPECT_NE(run(fjord + " delete auditors").find("successful"), std::string::npos);
-  EXPECT_EQ(run(fjord + " list").find("auditors"), std::string::npos);
-  EXPECT_NE(run(fjord + " delete auditors").find("exit status"), std::string::npos) << "deleting twice is an error";
+  EXPECT_NE(run_command(fjord + " list").find("auditors"), std::string::npos);
+  EXPECT_NE(run_command(fjord + " delete auditors").find("successful"), std::string::npos);
+  EXPECT_EQ(run_command(fjord + " list").find("auditors"), std::string::npos);
+  EXPECT_NE(run_command(fjord + " delete auditors").find("exit status"), std::string::npos)
+      << "deleting twice is an error";
 }
 
 }  // namespace

@@ -48,8 +48,6 @@ struct PartitionView {
   std::vector<int32_t> isr;
 };
 
-std::string run(const std::string& command);
-
 // The sum of a partition directory's segment sizes.
 uintmax_t log_bytes(const BrokerProcess& broker, const std::string& partition_directory) {
   uintmax_t total = 0;
@@ -155,7 +153,7 @@ class ThreeBrokerCluster : public ::testing::Test {
       for (auto& p : kafka_proxies_) ports += " " + std::to_string(p->port());
       for (auto& p : etcd_proxies_) ports += " " + std::to_string(p->port());
       std::printf("---- proxies on%s:\n%s\n", ports.c_str(),
-                  run("ss -tanp 2>&1 | grep -E 'python3|fjord' | head -60").c_str());
+                  run_command("ss -tanp 2>&1 | grep -E 'python3|fjord' | head -60").c_str());
     }
     if (HasFailure()) {
       // What each broker said last is usually what explains a failure here.
@@ -267,7 +265,7 @@ class ContinuousProducer : public RdKafka::DeliveryReportCb {
     std::string error;
     conf->set("dr_cb", static_cast<RdKafka::DeliveryReportCb*>(this), error);
     producer_.reset(RdKafka::Producer::create(conf.get(), error));
-    thread_ = std::thread([this] { run(); });
+    thread_ = std::thread([this] { run_command(); });
   }
   ~ContinuousProducer() override { finish(); }
 
@@ -301,7 +299,7 @@ class ContinuousProducer : public RdKafka::DeliveryReportCb {
   int64_t sent() const { return next_; }
 
  private:
-  void run() {
+  void run_command() {
     while (!stop_) {
       std::string value = std::to_string(next_);
       auto result = producer_->produce(topic_, 0, RdKafka::Producer::RK_MSG_COPY, value.data(), value.size(), nullptr,
@@ -493,20 +491,10 @@ int16_t produce_raw(int port, const std::string& topic, int16_t acks) {
   return response.responses.at(0).partition_responses.at(0).error_code;
 }
 
-std::string run(const std::string& command) {
-  std::string out;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  char buffer[4096];
-  size_t n;
-  while ((n = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0) out.append(buffer, n);
-  if (::pclose(pipe) != 0) out += "\n(failed)";
-  return out;
-}
-
 // What `fjord topic describe --format json` says of partition 0 of `topic`.
 nlohmann::json described_by_cli(const std::string& bootstrap, const std::string& topic) {
-  auto out =
-      run(std::string(FJORD_BINARY) + " topic describe --bootstrap-server " + bootstrap + " --format json " + topic);
+  auto out = run_command(std::string(FJORD_BINARY) + " topic describe --bootstrap-server " + bootstrap +
+                         " --format json " + topic);
   auto parsed = nlohmann::json::parse(out, nullptr, false);
   if (parsed.is_discarded() || parsed.empty()) return nlohmann::json::object();
   return parsed[0]["partitions"][0];

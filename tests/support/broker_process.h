@@ -10,6 +10,8 @@
 namespace fjord::testing {
 
 std::string make_temp_directory(const std::string& prefix);
+// Runs a shell command and returns its standard output, with "(exit status N)" appended when it failed.
+std::string run_command(const std::string& command);
 int free_port();
 
 class BrokerProcess {
