@@ -10,11 +10,10 @@
 #include <string_view>
 #include <vector>
 
+#include <pqxx/connection>
+
 #include "client/sinks/sqlite_sink.h"  // Event, SinkError
 
-namespace pqxx {
-class connection;
-}
 
 namespace fjord::client {
 
