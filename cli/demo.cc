@@ -9,50 +9,28 @@
 #include <string>
 #include <vector>
 
+#include "client/admin.h"
+
 namespace fjord::cli {
 namespace {
 
 constexpr const char* kTopic = "fjord-demo";
 constexpr int kRecords = 10;
 
-bool create_topic(const std::string& bootstrap, int replication_factor) {
-  char error[512];
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), error, sizeof(error));
-  rd_kafka_t* admin = rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof(error));
-  if (!admin) {
-    std::printf("  cannot start the admin client: %s\n", error);
-    return false;
-  }
-  rd_kafka_NewTopic_t* topic = rd_kafka_NewTopic_new(kTopic, 3, replication_factor, error, sizeof(error));
-  if (replication_factor >= 3) rd_kafka_NewTopic_set_config(topic, "min.insync.replicas", "2");
-  rd_kafka_queue_t* queue = rd_kafka_queue_new(admin);
-  rd_kafka_CreateTopics(admin, &topic, 1, nullptr, queue);
-  rd_kafka_event_t* event = rd_kafka_queue_poll(queue, 10000);
-  bool ok = false;
-  if (event && rd_kafka_event_error(event) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-    size_t count = 0;
-    const rd_kafka_topic_result_t** results =
-        rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(event), &count);
-    rd_kafka_resp_err_t err = count ? rd_kafka_topic_result_error(results[0]) : RD_KAFKA_RESP_ERR_UNKNOWN;
-    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      std::printf("  created topic %s with 3 partitions, %d replica(s) each%s\n", kTopic, replication_factor,
-                  replication_factor >= 3 ? ", min.insync.replicas=2" : "");
-      ok = true;
-    } else if (err == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
-      std::printf("  topic %s already exists (kept from an earlier run)\n", kTopic);
-      ok = true;
-    } else {
-      std::printf("  creating topic %s failed: %s\n", kTopic, rd_kafka_err2str(err));
-    }
+bool create_topic(const std::string& bootstrap, int replication_factor) try {
+  client::NewTopic topic{kTopic, 3, replication_factor, {}};
+  if (replication_factor >= 3) topic.configs["min.insync.replicas"] = "2";
+  client::AdminClient admin(bootstrap);
+  if (admin.create_topics({topic}, /*exist_ok=*/true).at(0)) {
+    std::printf("  created topic %s with 3 partitions, %d replica(s) each%s\n", kTopic, replication_factor,
+                replication_factor >= 3 ? ", min.insync.replicas=2" : "");
   } else {
-    std::printf("  creating topic %s failed: %s\n", kTopic, event ? rd_kafka_event_error_string(event) : "timeout");
+    std::printf("  topic %s already exists (kept from an earlier run)\n", kTopic);
   }
-  if (event) rd_kafka_event_destroy(event);
-  rd_kafka_queue_destroy(queue);
-  rd_kafka_NewTopic_destroy(topic);
-  rd_kafka_destroy(admin);
-  return ok;
+  return true;
+} catch (const std::exception& e) {
+  std::printf("  %s\n", e.what());
+  return false;
 }
 
 }  // namespace

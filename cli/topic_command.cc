@@ -127,27 +127,18 @@ void check_topic_results(const rd_kafka_topic_result_t** results, size_t count, 
 }  // namespace
 
 int run_topic_create(const TopicOptions& options) try {
-  AdminClient admin(options.bootstrap);
-  char error[512];
-  std::vector<rd_kafka_NewTopic_t*> topics;
+  std::vector<client::NewTopic> topics;
   for (const auto& name : options.topics) {
-    auto* t = rd_kafka_NewTopic_new(name.c_str(), options.partitions, options.replication_factor, error, sizeof(error));
-    if (!t) throw std::runtime_error(error);
+    client::NewTopic topic{name, options.partitions, options.replication_factor, {}};
     for (const auto& kv : options.configs) {
       auto eq = kv.find('=');
       if (eq == std::string::npos) throw std::runtime_error("--config " + kv + ": expected key=value");
-      rd_kafka_NewTopic_set_config(t, kv.substr(0, eq).c_str(), kv.substr(eq + 1).c_str());
+      topic.configs[kv.substr(0, eq)] = kv.substr(eq + 1);
     }
-    topics.push_back(t);
+    topics.push_back(std::move(topic));
   }
-  auto* o = admin.options(RD_KAFKA_ADMIN_OP_CREATETOPICS);
-  rd_kafka_CreateTopics(admin.handle(), topics.data(), topics.size(), o, admin.queue());
-  rd_kafka_AdminOptions_destroy(o);
-  rd_kafka_NewTopic_destroy_array(topics.data(), topics.size());
-  auto event = admin.wait("CreateTopics");
-  size_t count = 0;
-  auto** results = rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(event.get()), &count);
-  check_topic_results(results, count, "creating");
+  AdminClient admin(options.bootstrap);
+  admin.create_topics(topics);
   for (const auto& name : options.topics) std::printf("created topic %s\n", name.c_str());
   return 0;
 } catch (const std::exception& e) {
