@@ -8,6 +8,8 @@
 #include "cli/dev_command.h"
 #include "cli/group_command.h"
 #include "cli/topic_command.h"
+#include "chaos/member.h"
+#include "chaos/run.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"Fjord: a Kafka-compatible streaming platform"};
@@ -88,6 +90,70 @@ int main(int argc, char** argv) {
   auto* group_delete = group_cmd->add_subcommand("delete", "Delete an inactive group and its committed offsets");
   group_delete->add_option("GROUP", group.group, "The group id")->required();
 
+  fjord::chaos::ChaosOptions chaos;
+  chaos.bootstrap = default_bootstrap;
+  auto* chaos_cmd = app.add_subcommand(
+      "chaos",
+      "Run a verifiable producer and consumer group against a cluster while killing and restarting members; "
+      "report lost, skipped and duplicated records and each rebalance's pause");
+  chaos_cmd->add_option("--bootstrap-server", chaos.bootstrap, "HOST:PORT[,HOST:PORT...] of brokers")
+      ->capture_default_str();
+  chaos_cmd->add_option("--topic", chaos.topic, "Topic to create and use (default: chaos-<start time>)");
+  chaos_cmd->add_option("--group", chaos.group, "Consumer group (default: the topic's name)");
+  chaos_cmd->add_option("--partitions", chaos.partitions, "Partitions of the topic")->capture_default_str();
+  chaos_cmd->add_option("--replication-factor", chaos.replication_factor, "Replicas (-1: the cluster's default)")
+      ->capture_default_str();
+  chaos_cmd->add_option("--members", chaos.members, "Consumer group members")->capture_default_str();
+  chaos_cmd->add_option("--duration", chaos.duration_s, "Seconds of production, faults during it")
+      ->capture_default_str();
+  chaos_cmd->add_option("--rate", chaos.rate, "Records per second")->capture_default_str();
+  chaos_cmd->add_option("--process-ms", chaos.process_ms, "Work per record in a member")->capture_default_str();
+  chaos_cmd->add_option("--batch", chaos.max_batch, "Most records per batch")->capture_default_str();
+  chaos_cmd->add_option("--strategy", chaos.strategy, "partition.assignment.strategy: cooperative-sticky, range, roundrobin")
+      ->capture_default_str();
+  chaos_cmd->add_flag("!--dynamic", chaos.static_membership, "Dynamic members (no group.instance.id)");
+  chaos_cmd->add_flag("--auto-commit", chaos.auto_commit,
+                      "Members commit on librdkafka's timer instead of after processing (unsafe: shows what it costs)");
+  chaos_cmd->add_option("--session-timeout-ms", chaos.session_timeout_ms, "session.timeout.ms")->capture_default_str();
+  chaos_cmd->add_option("--max-poll-interval-ms", chaos.max_poll_interval_ms, "max.poll.interval.ms")
+      ->capture_default_str();
+  chaos_cmd->add_option("--faults", chaos.faults, "kill, restart, rolling, scale, broker (comma-separated, in turn)")
+      ->delimiter(',')
+      ->capture_default_str();
+  chaos_cmd->add_option("--fault-interval", chaos.fault_interval_s, "Seconds between faults")->capture_default_str();
+  chaos_cmd->add_option("--restart-delay-ms", chaos.restart_delay_ms, "How long a killed or stopped member stays down")
+      ->capture_default_str();
+  chaos_cmd->add_option("--broker-command", chaos.broker_command, "Shell command the broker fault runs");
+  chaos_cmd->add_option("--consumer-property", chaos.consumer_properties, "key=value for the members (repeatable)");
+  chaos_cmd->add_option("--drain-timeout", chaos.drain_timeout_s, "Seconds to wait for the group to catch up")
+      ->capture_default_str();
+  chaos_cmd->add_option("--pause-threshold-ms", chaos.pause_threshold_ms, "A partition idle this long is paused")
+      ->capture_default_str();
+  chaos_cmd->add_option("--work-dir", chaos.work_dir, "Journal and member logs (default: a temporary folder)");
+  chaos_cmd->add_option("--format", chaos.format, "text or json")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  chaos_cmd->add_option("--json-out", chaos.json_out, "Also write the JSON report to this file");
+
+  // The member processes `fjord chaos` starts; not for direct use.
+  fjord::chaos::MemberOptions member;
+  std::vector<std::string> member_properties;
+  bool member_dynamic = false;
+  auto* member_cmd = app.add_subcommand("chaos-member", "")->group("");
+  member_cmd->add_option("--bootstrap-server", member.bootstrap)->required();
+  member_cmd->add_option("--group", member.group)->required();
+  member_cmd->add_option("--topic", member.topic)->required();
+  member_cmd->add_option("--journal", member.journal)->required();
+  member_cmd->add_option("--instance", member.instance)->required();
+  member_cmd->add_option("--strategy", member.strategy);
+  member_cmd->add_flag("--dynamic", member_dynamic);
+  member_cmd->add_flag("--auto-commit", member.auto_commit);
+  member_cmd->add_option("--session-timeout-ms", member.session_timeout_ms);
+  member_cmd->add_option("--max-poll-interval-ms", member.max_poll_interval_ms);
+  member_cmd->add_option("--process-ms", member.process_ms);
+  member_cmd->add_option("--batch", member.max_batch);
+  member_cmd->add_option("--consumer-property", member_properties);
+
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::from_str(log_level));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
@@ -102,5 +168,15 @@ int main(int argc, char** argv) {
   if (*group_describe) return fjord::cli::run_group_describe(group);
   if (*group_reset) return fjord::cli::run_group_reset_offsets(group);
   if (*group_delete) return fjord::cli::run_group_delete(group);
+  if (*chaos_cmd) return fjord::chaos::run_chaos(chaos);
+  if (*member_cmd) {
+    member.static_membership = !member_dynamic;
+    for (const auto& kv : member_properties) {
+      auto eq = kv.find('=');
+      if (eq == std::string::npos) return 2;
+      member.properties[kv.substr(0, eq)] = kv.substr(eq + 1);
+    }
+    return fjord::chaos::run_member(member);
+  }
   return 2;
 }

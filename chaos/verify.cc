@@ -1,0 +1,154 @@
+#include "chaos/verify.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace fjord::chaos {
+namespace {
+
+using Timeline = std::map<int32_t, std::vector<int64_t>>;  // partition -> processing times, sorted
+
+// The longest gap between consecutive processings of one partition that overlaps [from, to]; a partition not
+// processed again by `to` has been paused since its last processing.
+int64_t longest_gap(const std::vector<int64_t>& times, int64_t from, int64_t to) {
+  auto it = std::upper_bound(times.begin(), times.end(), from);
+  if (it == times.begin()) return 0;  // nothing processed before: the partition had not started
+  int64_t previous = *std::prev(it);
+  int64_t longest = 0;
+  for (; it != times.end() && previous <= to; ++it) {
+    longest = std::max(longest, *it - previous);
+    previous = *it;
+  }
+  if (previous <= to) longest = std::max(longest, to - previous);
+  return longest;
+}
+
+// The member slot whose process last processed the partition before `at`.
+std::string owner_at(const std::vector<Delivery>& deliveries, int32_t partition, int64_t at) {
+  std::string owner;
+  int64_t latest = -1;
+  for (const auto& d : deliveries) {
+    if (d.partition == partition && d.at_ms <= at && d.at_ms >= latest) {
+      latest = d.at_ms;
+      owner = slot_of(d.instance);
+    }
+  }
+  return owner;
+}
+
+std::vector<RebalanceEpisode> episodes_of(std::vector<RebalanceRecord> records, const Timeline& timeline,
+                                          const VerifyOptions& options) {
+  std::sort(records.begin(), records.end(), [](const auto& a, const auto& b) { return a.at_ms < b.at_ms; });
+  std::map<std::string, int64_t> first_callback;
+  for (const auto& r : records) first_callback.try_emplace(r.instance, r.at_ms);
+  std::vector<RebalanceEpisode> out;
+  for (size_t i = 0; i < records.size();) {
+    size_t j = i + 1;
+    while (j < records.size() && records[j].at_ms - records[j - 1].at_ms <= options.episode_gap_ms) ++j;
+    std::set<std::string> instances;
+    bool running_member_involved = false;
+    for (size_t k = i; k < j; ++k) {
+      instances.insert(records[k].instance);
+      if (first_callback[records[k].instance] < records[i].at_ms) running_member_involved = true;
+    }
+    if (running_member_involved) {
+      RebalanceEpisode e{records[i].at_ms, records[j - 1].at_ms, static_cast<int>(instances.size()), 0, 0};
+      for (const auto& [partition, times] : timeline) {
+        int64_t gap = longest_gap(times, e.start_ms, e.start_ms);
+        e.max_pause_ms = std::max(e.max_pause_ms, gap);
+        if (gap > options.pause_threshold_ms) ++e.paused_partitions;
+      }
+      out.push_back(e);
+    }
+    i = j;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string slot_of(const std::string& instance) { return instance.substr(0, instance.find('#')); }
+
+Verdict verify(uint64_t produced, const std::vector<Ack>& acks, const std::vector<Delivery>& deliveries,
+               const std::vector<CommitRecord>& commits, const std::vector<RebalanceRecord>& rebalances,
+               const std::vector<Fault>& faults, const VerifyOptions& options) {
+  Verdict v;
+  v.produced = produced;
+  v.acknowledged = acks.size();
+  v.deliveries = deliveries.size();
+
+  std::unordered_map<int64_t, const Ack*> acked;
+  for (const auto& a : acks) acked[a.seq] = &a;
+  std::unordered_map<int64_t, uint64_t> times_processed;
+  std::map<int32_t, int64_t> highest_processed;  // partition -> highest offset processed
+  Timeline timeline;
+  for (const auto& d : deliveries) {
+    ++times_processed[d.seq];
+    if (d.absorbed) ++v.absorbed;
+    auto& high = highest_processed.try_emplace(d.partition, -1).first->second;
+    high = std::max(high, d.offset);
+    timeline[d.partition].push_back(d.at_ms);
+    auto it = acked.find(d.seq);
+    if (it != acked.end() && (it->second->partition != d.partition || it->second->offset != d.offset)) ++v.moved;
+  }
+  for (auto& [partition, times] : timeline) std::sort(times.begin(), times.end());
+  for (const auto& [seq, count] : times_processed) {
+    v.duplicated += count - 1;
+    if (acked.count(seq)) {
+      ++v.processed;
+    } else {
+      ++v.processed_unacknowledged;
+    }
+  }
+  for (const auto& a : acks) {
+    if (times_processed.count(a.seq)) continue;
+    ++v.lost;
+    if (v.lost_examples.size() < 10) v.lost_examples.push_back(a);
+    auto high = highest_processed.find(a.partition);
+    if (high != highest_processed.end() && high->second > a.offset) ++v.skipped;
+  }
+
+  v.rebalances = episodes_of(rebalances, timeline, options);
+
+  std::vector<Fault> ordered = faults;
+  std::sort(ordered.begin(), ordered.end(), [](const auto& a, const auto& b) { return a.at_ms < b.at_ms; });
+  for (size_t i = 0; i < ordered.size(); ++i) {
+    FaultOutcome o{ordered[i]};
+    const int64_t from = ordered[i].at_ms;
+    const int64_t to = i + 1 < ordered.size() ? ordered[i + 1].at_ms : std::max(options.end_ms, from);
+    for (const auto& e : v.rebalances) o.rebalances += e.start_ms >= from && e.start_ms < to ? 1 : 0;
+    const std::string slot = slot_of(ordered[i].instance);
+    for (const auto& [partition, times] : timeline) {
+      int64_t gap = longest_gap(times, from, to);
+      o.max_pause_ms = std::max(o.max_pause_ms, gap);
+      if (gap > options.pause_threshold_ms) ++o.paused_partitions;
+      if (slot.empty() || owner_at(deliveries, partition, from) != slot) {
+        o.others_max_pause_ms = std::max(o.others_max_pause_ms, gap);
+      }
+    }
+    if (o.fault.kind == "kill") {
+      // What the killed process had processed past its last accepted commit, per partition.
+      std::map<int32_t, int64_t> committed;
+      for (const auto& c : commits) {
+        if (c.instance == o.fault.instance && c.at_ms <= from) {
+          committed[c.partition] = std::max(committed[c.partition], c.offset);
+        }
+      }
+      for (const auto& d : deliveries) {
+        if (d.instance != o.fault.instance || d.at_ms > from) continue;
+        auto c = committed.find(d.partition);
+        if (c == committed.end() || d.offset >= c->second) ++o.uncommitted_at_kill;
+      }
+      ++v.kills;
+      if (o.uncommitted_at_kill > 0) ++v.kills_mid_batch;
+      v.uncommitted_at_kills += o.uncommitted_at_kill;
+    }
+    v.faults.push_back(o);
+  }
+  return v;
+}
+
+}  // namespace fjord::chaos
