@@ -1,5 +1,6 @@
 #include "chaos/member.h"
 
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <charconv>
@@ -22,6 +23,9 @@ int64_t sequence_of(std::string_view value) {
 }
 
 int run_member(const MemberOptions& o) try {
+  // stdout carries the batch announcements to the run; logs go to stderr (the member's log file).
+  spdlog::set_default_logger(spdlog::stderr_color_mt("member"));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %l " + o.instance + " %v");
   client::install_shutdown_signals();
   Journal journal(o.journal);
 
@@ -49,6 +53,10 @@ int run_member(const MemberOptions& o) try {
                        : event.kind == client::RebalanceEvent::Kind::kRevoked ? "revoked"
                                                                                : "lost";
     journal.rebalanced(o.instance, kind, partitions);
+    if (event.kind == client::RebalanceEvent::Kind::kAssigned) {
+      std::printf("assigned %zu\n", partitions.size());
+      std::fflush(stdout);
+    }
   };
   options.on_committed = [&](const std::vector<client::PartitionOffset>& offsets, bool) {
     for (const auto& c : offsets) journal.committed(o.instance, c.partition, c.offset);

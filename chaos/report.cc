@@ -85,7 +85,7 @@ std::string report_text(const RunSettings& s, const Verdict& v) {
   row("duplicated", v.duplicated, fmt::format("{} absorbed by the idempotent sink", v.absorbed));
   if (v.processed_unacknowledged) row("processed, not acknowledged", v.processed_unacknowledged, "producer saw an error");
   row("member kills", v.kills,
-      fmt::format("{} mid-batch ({} records processed but not committed)", v.kills_mid_batch, v.uncommitted_at_kills));
+      fmt::format("{} mid-batch ({} records processed in the interrupted batches, not committed)", v.kills_mid_batch, v.uncommitted_at_kills));
   std::vector<int64_t> pauses;
   for (const auto& e : v.rebalances) pauses.push_back(e.max_pause_ms);
   row("rebalances", v.rebalances.size(),

@@ -39,6 +39,7 @@ struct Member {
   std::atomic<int64_t> batch_started_ms{0};  // 0: not in a batch
   std::atomic<int> batch_size{0};
   std::atomic<uint64_t> batches{0};
+  std::atomic<uint64_t> assignments{0};  // assignment callbacks: it is in the group
 };
 
 class Run {
@@ -54,7 +55,8 @@ class Run {
   void produce();
   void inject_faults();
   void inject(const std::string& kind, size_t round);
-  int64_t kill_mid_batch(const std::string& slot);
+  // SIGKILLs the member partway through a batch; returns when, and when that batch started (0: none was running).
+  std::pair<int64_t, int64_t> kill_mid_batch(const std::string& slot);
   bool sleep_unless_done(milliseconds d);
   bool all_acknowledged_processed(Journal& journal);
   std::vector<std::string> base_slots() const;
@@ -111,6 +113,8 @@ void Run::start_member(const std::string& slot) {
       if (std::sscanf(line, "batch %d", &n) == 1) {
         raw->batch_size = n;
         raw->batch_started_ms = wall_ms();
+      } else if (std::string_view(line).starts_with("assigned")) {
+        ++raw->assignments;
       } else if (std::string_view(line).starts_with("done")) {
         raw->batch_started_ms = 0;
         ++raw->batches;
@@ -138,7 +142,7 @@ int64_t Run::stop_member(const std::string& slot, int signo) {
   return at;
 }
 
-int64_t Run::kill_mid_batch(const std::string& slot) {
+std::pair<int64_t, int64_t> Run::kill_mid_batch(const std::string& slot) {
   Member& m = *members_.at(slot);
   // Wait for a batch to start, then strike partway through it: the records it has processed are not yet committed.
   const auto deadline = Clock::now() + std::chrono::seconds(15);
@@ -154,12 +158,13 @@ int64_t Run::kill_mid_batch(const std::string& slot) {
     while (wall_ms() < strike) std::this_thread::sleep_for(milliseconds(1));
     if (m.batch_started_ms.load() == started) break;  // still in that batch
   }
-  int64_t at = wall_ms();
+  const int64_t batch_started = m.batch_started_ms.load();
+  const int64_t at = wall_ms();
   m.process->signal(SIGKILL);
   m.process->wait(milliseconds(10000));
   m.reader.join();
   members_.erase(slot);
-  return at;
+  return {at, batch_started};
 }
 
 bool Run::sleep_unless_done(milliseconds d) {
@@ -170,14 +175,15 @@ bool Run::sleep_unless_done(milliseconds d) {
 void Run::inject(const std::string& kind, size_t round) {
   const auto slots = base_slots();
   const std::string slot = slots[round % slots.size()];
-  auto record = [&](const std::string& k, const std::string& instance, int64_t at) {
+  auto record = [&](const std::string& k, const std::string& instance, int64_t at, int64_t batch_started = 0) {
     std::lock_guard lock(mutex_);
-    faults_.push_back({k, instance, at});
+    faults_.push_back({k, instance, at, batch_started});
     spdlog::info("chaos: {} {}", k, instance.empty() ? "" : instance);
   };
   if (kind == "kill") {
     std::string instance = members_.at(slot)->instance;
-    record(kind, instance, kill_mid_batch(slot));
+    auto [at, batch_started] = kill_mid_batch(slot);
+    record(kind, instance, at, batch_started);
     std::this_thread::sleep_for(milliseconds(o_.restart_delay_ms));
     start_member(slot);
   } else if (kind == "restart") {
@@ -201,6 +207,13 @@ void Run::inject(const std::string& kind, size_t round) {
     const int extra = std::max(1, o_.partitions - o_.members + 1);
     record("scale-up", "", wall_ms());
     for (int i = 1; i <= extra; ++i) start_member("extra-" + std::to_string(i));
+    // As an autoscaler waits for readiness: every new member in the group, then a while at that size.
+    const auto deadline = Clock::now() + std::chrono::seconds(60);
+    for (int i = 1; i <= extra; ++i) {
+      while (members_.at("extra-" + std::to_string(i))->assignments.load() == 0 && Clock::now() < deadline) {
+        std::this_thread::sleep_for(milliseconds(50));
+      }
+    }
     sleep_unless_done(milliseconds(static_cast<int64_t>(o_.fault_interval_s * 500)));
     record("scale-down", "", wall_ms());
     for (int i = 1; i <= extra; ++i) stop_member("extra-" + std::to_string(i), SIGTERM);
@@ -305,7 +318,7 @@ int Run::execute() {
   Verdict verdict;
   {
     std::lock_guard lock(mutex_);
-    verdict = verify(produced_, acks_, journal.deliveries(), journal.commits(), journal.rebalances(), faults_,
+    verdict = verify(produced_, acks_, journal.deliveries(), journal.rebalances(), faults_,
                      {o_.pause_threshold_ms, 1000, production_end});
   }
   const size_t ledger = journal.ledger_rows();

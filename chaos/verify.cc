@@ -73,7 +73,7 @@ std::vector<RebalanceEpisode> episodes_of(std::vector<RebalanceRecord> records, 
 std::string slot_of(const std::string& instance) { return instance.substr(0, instance.find('#')); }
 
 Verdict verify(uint64_t produced, const std::vector<Ack>& acks, const std::vector<Delivery>& deliveries,
-               const std::vector<CommitRecord>& commits, const std::vector<RebalanceRecord>& rebalances,
+               const std::vector<RebalanceRecord>& rebalances,
                const std::vector<Fault>& faults, const VerifyOptions& options) {
   Verdict v;
   v.produced = produced;
@@ -130,17 +130,11 @@ Verdict verify(uint64_t produced, const std::vector<Ack>& acks, const std::vecto
       }
     }
     if (o.fault.kind == "kill") {
-      // What the killed process had processed past its last accepted commit, per partition.
-      std::map<int32_t, int64_t> committed;
-      for (const auto& c : commits) {
-        if (c.instance == o.fault.instance && c.at_ms <= from) {
-          committed[c.partition] = std::max(committed[c.partition], c.offset);
-        }
-      }
       for (const auto& d : deliveries) {
-        if (d.instance != o.fault.instance || d.at_ms > from) continue;
-        auto c = committed.find(d.partition);
-        if (c == committed.end() || d.offset >= c->second) ++o.uncommitted_at_kill;
+        if (d.instance == o.fault.instance && o.fault.batch_started_ms > 0 && d.at_ms >= o.fault.batch_started_ms &&
+            d.at_ms <= from) {
+          ++o.uncommitted_at_kill;
+        }
       }
       ++v.kills;
       if (o.uncommitted_at_kill > 0) ++v.kills_mid_batch;

@@ -30,6 +30,7 @@ struct Fault {
   std::string kind;      // kill, restart, rolling, scale, broker
   std::string instance;  // the member process it hit (empty for scale and broker)
   int64_t at_ms = 0;
+  int64_t batch_started_ms = 0;  // kills: when the batch it interrupted started (0: it was between batches)
 };
 
 struct RebalanceEpisode {
@@ -42,7 +43,9 @@ struct RebalanceEpisode {
 
 struct FaultOutcome {
   Fault fault;
-  int64_t uncommitted_at_kill = 0;  // kills: records it had processed past its last commit
+  // Kills: records the member had processed in the batch the kill interrupted. A batch is committed only after
+  // its last record, so these were processed and not committed: the kill landed mid-batch.
+  int64_t uncommitted_at_kill = 0;
   int rebalances = 0;
   int paused_partitions = 0;
   int64_t max_pause_ms = 0;
@@ -76,7 +79,7 @@ struct Verdict {
 };
 
 Verdict verify(uint64_t produced, const std::vector<Ack>& acks, const std::vector<Delivery>& deliveries,
-               const std::vector<CommitRecord>& commits, const std::vector<RebalanceRecord>& rebalances,
+               const std::vector<RebalanceRecord>& rebalances,
                const std::vector<Fault>& faults, const VerifyOptions& options);
 
 // "member-2#3" -> "member-2": the slot a member process filled.

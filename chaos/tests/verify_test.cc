@@ -23,7 +23,7 @@ TEST(VerifyTest, EverythingProcessedOncePasses) {
   History h;
   h.produce(100);
   for (int s = 0; s < 100; ++s) h.process(s, "member-1#1", 1000 + 10 * s);
-  Verdict v = verify(100, h.acks, h.deliveries, {}, {}, {}, {});
+  Verdict v = verify(100, h.acks, h.deliveries, {}, {}, {});
   EXPECT_TRUE(v.passed());
   EXPECT_EQ(v.processed, 100u);
   EXPECT_EQ(v.lost, 0u);
@@ -36,7 +36,7 @@ TEST(VerifyTest, AGapProcessingWentPastIsLostAndSkipped) {
   for (int s = 0; s < 10; ++s) {
     if (s != 4 && s != 9) h.process(s, "member-1#1", 1000 + s);
   }
-  Verdict v = verify(10, h.acks, h.deliveries, {}, {}, {}, {});
+  Verdict v = verify(10, h.acks, h.deliveries, {}, {}, {});
   EXPECT_FALSE(v.passed());
   EXPECT_EQ(v.lost, 2u);
   // Record 4 (partition 0, offset 2) has later offsets processed; record 9 is the tail of partition 1.
@@ -52,7 +52,7 @@ TEST(VerifyTest, DuplicatesAndWhatTheSinkAbsorbed) {
   h.process(2, "member-2#1", 2000, true);
   h.process(3, "member-2#1", 2001, true);
   h.process(7, "member-2#1", 2002);  // never acknowledged (the producer saw an error)
-  Verdict v = verify(5, h.acks, h.deliveries, {}, {}, {}, {});
+  Verdict v = verify(5, h.acks, h.deliveries, {}, {}, {});
   EXPECT_TRUE(v.passed());
   EXPECT_EQ(v.duplicated, 2u);
   EXPECT_EQ(v.absorbed, 2u);
@@ -64,28 +64,28 @@ TEST(VerifyTest, ARecordAtAnotherOffsetThanAcknowledgedFails) {
   h.produce(2);
   h.process(0, "member-1#1", 1000);
   h.deliveries.push_back({"member-1#1", 1, 5, 1, 1001, false});
-  Verdict v = verify(2, h.acks, h.deliveries, {}, {}, {}, {});
+  Verdict v = verify(2, h.acks, h.deliveries, {}, {}, {});
   EXPECT_EQ(v.moved, 1u);
   EXPECT_FALSE(v.passed());
 }
 
 TEST(VerifyTest, NothingAcknowledgedIsNotAPass) {
-  Verdict v = verify(10, {}, {}, {}, {}, {}, {});
+  Verdict v = verify(10, {}, {}, {}, {}, {});
   EXPECT_FALSE(v.passed());
 }
 
-TEST(VerifyTest, KillCountsRecordsProcessedPastTheLastCommit) {
+TEST(VerifyTest, KillCountsWhatTheInterruptedBatchHadProcessed) {
   History h;
   h.produce(20);
   for (int s = 0; s < 12; ++s) h.process(s, "member-1#1", 1000 + s);
-  // Committed partition 0 up to offset 4 (records 0,2,4,6 processed before it) and nothing on partition 1.
-  std::vector<CommitRecord> commits = {{"member-1#1", 0, 4, 1005}};
-  std::vector<Fault> faults = {{"kill", "member-1#1", 1020}};
-  Verdict v = verify(20, h.acks, h.deliveries, commits, {}, faults, {.end_ms = 2000});
-  // Partition 0: offsets 4 and 5 (records 8, 10); partition 1: all six (records 1..11 odd).
-  EXPECT_EQ(v.faults.at(0).uncommitted_at_kill, 8);
-  EXPECT_EQ(v.kills, 1u);
+  // The batch began at 1008: records 8..11 were processed in it before the kill at 1020.
+  std::vector<Fault> faults = {{"kill", "member-1#1", 1020, 1008}, {"kill", "member-1#2", 1500, 0}};
+  Verdict v = verify(20, h.acks, h.deliveries, {}, faults, {.end_ms = 2000});
+  EXPECT_EQ(v.faults.at(0).uncommitted_at_kill, 4);
+  EXPECT_EQ(v.faults.at(1).uncommitted_at_kill, 0);  // between batches
+  EXPECT_EQ(v.kills, 2u);
   EXPECT_EQ(v.kills_mid_batch, 1u);
+  EXPECT_EQ(v.uncommitted_at_kills, 4u);
 }
 
 TEST(VerifyTest, RebalanceEpisodesCountOnlyRunningMembers) {
@@ -97,7 +97,7 @@ TEST(VerifyTest, RebalanceEpisodesCountOnlyRunningMembers) {
                                     {"member-1#2", "revoked", {0}, 9000},
                                     {"member-2#1", "revoked", {1}, 9005},
                                     {"member-1#2", "assigned", {0, 1}, 9300}};
-  Verdict v = verify(0, {}, {}, {}, r, {}, {});
+  Verdict v = verify(0, {}, {}, r, {}, {});
   ASSERT_EQ(v.rebalances.size(), 1u);
   EXPECT_EQ(v.rebalances[0].start_ms, 9000);
   EXPECT_EQ(v.rebalances[0].end_ms, 9300);
@@ -113,7 +113,7 @@ TEST(VerifyTest, PausesSeparateTheRestartedMembersPartitionsFromTheOthers) {
     d.push_back({"member-2#1", 1, t, t * 2 + 1, t, false});
   }
   std::vector<Fault> faults = {{"restart", "member-1#1", 5050}};
-  Verdict v = verify(0, {}, d, {}, {}, faults, {.pause_threshold_ms = 1000, .end_ms = 10000});
+  Verdict v = verify(0, {}, d, {}, faults, {.pause_threshold_ms = 1000, .end_ms = 10000});
   ASSERT_EQ(v.faults.size(), 1u);
   EXPECT_EQ(v.faults[0].max_pause_ms, 3000);
   EXPECT_EQ(v.faults[0].paused_partitions, 1);
