@@ -308,6 +308,7 @@ int Run::execute() {
   while (!all_acknowledged_processed(journal) && Clock::now() < drain_deadline) {
     std::this_thread::sleep_for(milliseconds(500));
   }
+  const int64_t shutdown = wall_ms();
   std::vector<std::string> slots;
   for (const auto& [slot, member] : members_) slots.push_back(slot);
   for (const auto& slot : slots) stop_member(slot, SIGTERM);
@@ -319,7 +320,7 @@ int Run::execute() {
   {
     std::lock_guard lock(mutex_);
     verdict = verify(produced_, acks_, journal.deliveries(), journal.rebalances(), faults_,
-                     {o_.pause_threshold_ms, 1000, production_end});
+                     {o_.pause_threshold_ms, 1000, production_end, shutdown});
   }
   const size_t ledger = journal.ledger_rows();
   if (ledger != verdict.processed + verdict.processed_unacknowledged) {

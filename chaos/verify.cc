@@ -41,6 +41,9 @@ std::string owner_at(const std::vector<Delivery>& deliveries, int32_t partition,
 
 std::vector<RebalanceEpisode> episodes_of(std::vector<RebalanceRecord> records, const Timeline& timeline,
                                           const VerifyOptions& options) {
+  if (options.shutdown_ms > 0) {
+    std::erase_if(records, [&](const RebalanceRecord& r) { return r.at_ms >= options.shutdown_ms; });
+  }
   std::sort(records.begin(), records.end(), [](const auto& a, const auto& b) { return a.at_ms < b.at_ms; });
   std::map<std::string, int64_t> first_callback;
   for (const auto& r : records) first_callback.try_emplace(r.instance, r.at_ms);

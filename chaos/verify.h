@@ -55,7 +55,8 @@ struct FaultOutcome {
 struct VerifyOptions {
   int64_t pause_threshold_ms = 1000;
   int64_t episode_gap_ms = 1000;
-  int64_t end_ms = 0;  // when production ended: fault windows close here
+  int64_t end_ms = 0;       // when production ended: fault windows close here
+  int64_t shutdown_ms = 0;  // when the run began stopping its members: later callbacks are not rebalances
 };
 
 struct Verdict {

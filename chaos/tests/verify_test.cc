@@ -97,7 +97,9 @@ TEST(VerifyTest, RebalanceEpisodesCountOnlyRunningMembers) {
                                     {"member-1#2", "revoked", {0}, 9000},
                                     {"member-2#1", "revoked", {1}, 9005},
                                     {"member-1#2", "assigned", {0, 1}, 9300}};
-  Verdict v = verify(0, {}, {}, r, {}, {});
+  r.push_back({"member-1#2", "revoked", {0, 1}, 20000});  // the run stopping its members: not a rebalance
+  r.push_back({"member-2#1", "revoked", {}, 20001});
+  Verdict v = verify(0, {}, {}, r, {}, {.shutdown_ms = 20000});
   ASSERT_EQ(v.rebalances.size(), 1u);
   EXPECT_EQ(v.rebalances[0].start_ms, 9000);
   EXPECT_EQ(v.rebalances[0].end_ms, 9300);
