@@ -48,6 +48,7 @@ nlohmann::json report_json(const RunSettings& s, const Verdict& v) {
     j["rebalances"].push_back({{"at_ms", e.start_ms - s.started_ms},
                                {"duration_ms", e.end_ms - e.start_ms},
                                {"members", e.instances},
+                               {"revoked_partitions", e.revoked_partitions},
                                {"paused_partitions", e.paused_partitions},
                                {"pause_ms", e.max_pause_ms}});
   }
@@ -58,6 +59,7 @@ nlohmann::json report_json(const RunSettings& s, const Verdict& v) {
                            {"at_ms", f.fault.at_ms - s.started_ms},
                            {"uncommitted_at_kill", f.uncommitted_at_kill},
                            {"rebalances", f.rebalances},
+                           {"revoked_partitions", f.revoked_partitions},
                            {"paused_partitions", f.paused_partitions},
                            {"pause_ms", f.max_pause_ms},
                            {"other_partitions_pause_ms", f.others_max_pause_ms}});
@@ -92,17 +94,18 @@ std::string report_text(const RunSettings& s, const Verdict& v) {
       v.rebalances.empty() ? "" : fmt::format("pause median {} ms, max {} ms", median(pauses),
                                              *std::max_element(pauses.begin(), pauses.end())));
   if (!v.faults.empty()) {
-    out += fmt::format("\n  {:>8}  {:<8} {:<14} {:>11} {:>10} {:>8} {:>10} {:>12}\n", "at (s)", "fault", "member",
-                       "uncommitted", "rebalances", "paused", "pause ms", "others ms");
+    out += fmt::format("\n  {:>8}  {:<10} {:<12} {:>11} {:>10} {:>7} {:>7} {:>9} {:>10}\n", "at (s)", "fault", "member",
+                       "uncommitted", "rebalances", "revoked", "paused", "pause ms", "others ms");
     for (const auto& f : v.faults) {
-      out += fmt::format("  {:>8.1f}  {:<8} {:<14} {:>11} {:>10} {:>8} {:>10} {:>12}\n",
+      out += fmt::format("  {:>8.1f}  {:<10} {:<12} {:>11} {:>10} {:>7} {:>7} {:>9} {:>10}\n",
                          (f.fault.at_ms - s.started_ms) / 1000.0, f.fault.kind,
                          f.fault.instance.empty() ? "-" : f.fault.instance,
                          f.fault.kind == "kill" ? std::to_string(f.uncommitted_at_kill) : "-", f.rebalances,
-                         f.paused_partitions, f.max_pause_ms, f.others_max_pause_ms);
+                         f.revoked_partitions, f.paused_partitions, f.max_pause_ms, f.others_max_pause_ms);
     }
     out +=
-        "  (paused: partitions with no processing for over the pause threshold; others: the longest pause of "
+        "  (uncommitted: processed in the batch the kill interrupted; revoked: partitions taken from their owners in "
+        "its rebalances;\n   paused: partitions idle longer than the pause threshold; others: the longest pause of "
         "partitions the member did not own)\n";
   }
   for (const auto& a : v.lost_examples) {

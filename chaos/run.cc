@@ -1,6 +1,7 @@
 #include "chaos/run.h"
 
 #include <signal.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -343,6 +344,7 @@ int Run::execute() {
 }  // namespace
 
 int run_chaos(const ChaosOptions& options) try {
+  spdlog::set_default_logger(spdlog::stderr_color_mt("chaos"));  // stdout is the report's
   if (options.members < 1 || options.partitions < 1 || options.rate < 1) {
     std::fprintf(stderr, "error: --members, --partitions and --rate must be at least 1\n");
     return 2;

@@ -53,12 +53,14 @@ std::vector<RebalanceEpisode> episodes_of(std::vector<RebalanceRecord> records, 
     while (j < records.size() && records[j].at_ms - records[j - 1].at_ms <= options.episode_gap_ms) ++j;
     std::set<std::string> instances;
     bool running_member_involved = false;
+    int revoked = 0;
     for (size_t k = i; k < j; ++k) {
       instances.insert(records[k].instance);
+      if (records[k].kind != "assigned") revoked += static_cast<int>(records[k].partitions.size());
       if (first_callback[records[k].instance] < records[i].at_ms) running_member_involved = true;
     }
     if (running_member_involved) {
-      RebalanceEpisode e{records[i].at_ms, records[j - 1].at_ms, static_cast<int>(instances.size()), 0, 0};
+      RebalanceEpisode e{records[i].at_ms, records[j - 1].at_ms, static_cast<int>(instances.size()), revoked, 0, 0};
       for (const auto& [partition, times] : timeline) {
         int64_t gap = longest_gap(times, e.start_ms, e.start_ms);
         e.max_pause_ms = std::max(e.max_pause_ms, gap);
@@ -122,7 +124,12 @@ Verdict verify(uint64_t produced, const std::vector<Ack>& acks, const std::vecto
     FaultOutcome o{ordered[i]};
     const int64_t from = ordered[i].at_ms;
     const int64_t to = i + 1 < ordered.size() ? ordered[i + 1].at_ms : std::max(options.end_ms, from);
-    for (const auto& e : v.rebalances) o.rebalances += e.start_ms >= from && e.start_ms < to ? 1 : 0;
+    for (const auto& e : v.rebalances) {
+      if (e.start_ms >= from && e.start_ms < to) {
+        ++o.rebalances;
+        o.revoked_partitions += e.revoked_partitions;
+      }
+    }
     const std::string slot = slot_of(ordered[i].instance);
     for (const auto& [partition, times] : timeline) {
       int64_t gap = longest_gap(times, from, to);

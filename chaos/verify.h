@@ -10,6 +10,8 @@
 //               assignment, or the group forming, is not one
 //   pause       for a partition, the longest time between two of its processings; a rebalance's pause is the
 //               longest over partitions of the gap that spans its start, a fault's the longest within its window
+//               (which runs to the next fault). Stop-the-world shows as revocations: an eager rebalance revokes
+//               every partition, however briefly; a cooperative one only those that move.
 #pragma once
 
 #include <cstdint>
@@ -37,6 +39,7 @@ struct RebalanceEpisode {
   int64_t start_ms = 0;
   int64_t end_ms = 0;
   int instances = 0;          // members that had callbacks in it
+  int revoked_partitions = 0;  // partitions taken from their owner (eager: every one; cooperative: those that move)
   int paused_partitions = 0;  // whose gap over it exceeded the pause threshold
   int64_t max_pause_ms = 0;
 };
@@ -47,6 +50,7 @@ struct FaultOutcome {
   // its last record, so these were processed and not committed: the kill landed mid-batch.
   int64_t uncommitted_at_kill = 0;
   int rebalances = 0;
+  int revoked_partitions = 0;  // revocations in its window: how much of the group stopped, however briefly
   int paused_partitions = 0;
   int64_t max_pause_ms = 0;
   int64_t others_max_pause_ms = 0;  // partitions that member did not own: the stop-the-world measure

@@ -104,6 +104,7 @@ TEST(VerifyTest, RebalanceEpisodesCountOnlyRunningMembers) {
   EXPECT_EQ(v.rebalances[0].start_ms, 9000);
   EXPECT_EQ(v.rebalances[0].end_ms, 9300);
   EXPECT_EQ(v.rebalances[0].instances, 2);
+  EXPECT_EQ(v.rebalances[0].revoked_partitions, 2);
 }
 
 TEST(VerifyTest, PausesSeparateTheRestartedMembersPartitionsFromTheOthers) {
