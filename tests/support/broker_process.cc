@@ -35,7 +35,9 @@ std::string run_command(const std::string& command) {
   size_t n;
   while ((n = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0) out.append(buffer, n);
   int status = ::pclose(pipe);
-  if (status != 0) out += "\n(exit status " + std::to_string(status) + ")";
+  if (status != 0) {
+    out += "\n(exit status " + std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status)) + ")";
+  }
   return out;
 }
 

@@ -1,0 +1,223 @@
+// The C++ SDK (client/) against a real broker: deliveries as futures and callbacks, commit only after a batch
+// succeeded (a failed batch comes again), revoked partitions committed before they are handed over, and a clean
+// stop on SIGTERM that commits what was processed.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "client/consumer.h"
+#include "client/producer.h"
+#include "client/shutdown.h"
+#include "tests/support/broker_process.h"
+#include "tests/support/kafka_clients.h"
+
+namespace fjord::testing {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// The group's committed offset per partition, as a new member would see it.
+std::map<int32_t, int64_t> committed_offsets(const std::string& bootstrap, const std::string& group,
+                                             const std::string& topic, int partitions) {
+  auto conf = client_conf(bootstrap, {{"group.id", group}});
+  std::string error;
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf.get(), error));
+  std::vector<RdKafka::TopicPartition*> list;
+  for (int p = 0; p < partitions; ++p) list.push_back(RdKafka::TopicPartition::create(topic, p));
+  consumer->committed(list, 10000);
+  std::map<int32_t, int64_t> out;
+  for (auto* tp : list) out[tp->partition()] = tp->offset();
+  RdKafka::TopicPartition::destroy(list);
+  consumer->close();
+  return out;
+}
+
+class ClientSdk : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    broker_.start();
+    ASSERT_EQ(Admin(broker_.bootstrap()).create_topic(topic_, 4), RD_KAFKA_RESP_ERR_NO_ERROR);
+  }
+
+  void produce(int count) {
+    client::Producer producer({.bootstrap_servers = broker_.bootstrap()});
+    for (int i = 0; i < count; ++i) producer.send(topic_, std::to_string(i), "v" + std::to_string(i), nullptr);
+    ASSERT_TRUE(producer.flush(std::chrono::seconds(30)));
+    ASSERT_EQ(producer.metrics().delivered, static_cast<uint64_t>(count));
+  }
+
+  client::ConsumerSettings consumer_settings(bool static_membership = false) {
+    return {.bootstrap_servers = broker_.bootstrap(),
+            .group_id = group_,
+            .topics = {topic_},
+            .properties = {{"session.timeout.ms", "6000"}, {"heartbeat.interval.ms", "500"}},
+            .static_membership = static_membership};
+  }
+
+  BrokerProcess broker_;
+  std::string topic_ = "sdk-topic";
+  std::string group_ = "sdk-group";
+};
+
+TEST_F(ClientSdk, ProducerDeliversWithFuturesAndCallbacks) {
+  client::Producer producer({.bootstrap_servers = broker_.bootstrap()});
+  auto first = producer.send(topic_, "k", "one", 2);
+  auto report = first.get();
+  ASSERT_TRUE(report.ok()) << report.error_text;
+  EXPECT_EQ(report.partition, 2);
+  EXPECT_EQ(report.offset, 0);
+  std::promise<client::DeliveryReport> second;
+  producer.send(topic_, "k", "two", [&](const client::DeliveryReport& r) { second.set_value(r); }, 2);
+  auto r2 = second.get_future().get();
+  EXPECT_TRUE(r2.ok());
+  EXPECT_EQ(r2.offset, 1);
+  auto metrics = producer.metrics();
+  EXPECT_EQ(metrics.delivered, 2u);
+  EXPECT_EQ(metrics.failed, 0u);
+  EXPECT_GT(metrics.latency_max_ms, 0.0);
+  // A record for a partition the topic does not have fails through the same path, counted as an error.
+  auto bad = producer.send(topic_, "k", "x", 99).get();
+  EXPECT_FALSE(bad.ok());
+  EXPECT_EQ(producer.metrics().failed, 1u);
+}
+
+TEST_F(ClientSdk, UnsafeProducerNeedsAnOptIn) {
+  EXPECT_THROW(client::Producer({.bootstrap_servers = broker_.bootstrap(), .properties = {{"acks", "1"}}}),
+               client::ClientError);
+  client::Producer unsafe(
+      {.bootstrap_servers = broker_.bootstrap(), .properties = {{"acks", "1"}}, .allow_unsafe = true});
+  EXPECT_TRUE(unsafe.send(topic_, "k", "v").get().ok());
+}
+
+TEST_F(ClientSdk, AFailedBatchIsNotCommittedAndComesAgain) {
+  produce(200);
+  std::map<std::pair<int32_t, int64_t>, int> seen;
+  bool failed_once = false;
+  client::Consumer consumer(consumer_settings(), {.max_batch = 30, .retry_backoff = std::chrono::milliseconds(100)});
+  const auto deadline = Clock::now() + std::chrono::seconds(60);
+  consumer.run([&](const client::Batch& batch) {
+    if (!failed_once) {
+      failed_once = true;
+      for (const auto& r : batch) ++seen[{r.partition(), -1 - r.offset()}];  // the failed attempt, apart
+      return client::BatchResult::kRetry;
+    }
+    for (const auto& r : batch) ++seen[{r.partition(), r.offset()}];
+    size_t done = 0;
+    for (const auto& [key, n] : seen) done += key.second >= 0 ? 1 : 0;
+    if (done >= 200 || Clock::now() > deadline) consumer.stop();
+    return client::BatchResult::kDone;
+  });
+  // Every record processed successfully exactly once, the failed batch's records among them.
+  size_t succeeded = 0, failed_records = 0;
+  for (const auto& [key, n] : seen) {
+    if (key.second >= 0) {
+      ++succeeded;
+      EXPECT_EQ(n, 1) << "partition " << key.first << " offset " << key.second << " processed " << n << " times";
+    } else {
+      ++failed_records;
+      EXPECT_EQ(seen.count({key.first, -1 - key.second}), 1u) << "a record of the failed batch never came again";
+    }
+  }
+  EXPECT_EQ(succeeded, 200u);
+  EXPECT_GT(failed_records, 0u);
+  auto metrics = consumer.metrics();
+  EXPECT_EQ(metrics.retried_batches, 1u);
+  EXPECT_GT(metrics.async_commits + metrics.sync_commits, 0u);
+  int64_t total = 0;
+  for (const auto& [partition, offset] : committed_offsets(broker_.bootstrap(), group_, topic_, 4)) total += offset;
+  EXPECT_EQ(total, 200) << "the group's committed offsets should cover exactly what was processed";
+}
+
+TEST_F(ClientSdk, ABatchThatNeverSucceedsIsNeverCommitted) {
+  produce(40);
+  std::set<int32_t> failed_partitions;
+  {
+    client::Consumer consumer(consumer_settings(), {.max_batch = 1000, .retry_backoff = std::chrono::milliseconds(50)});
+    int attempts = 0;
+    consumer.run([&](const client::Batch& batch) {
+      for (const auto& r : batch) failed_partitions.insert(r.partition());
+      if (++attempts == 3) consumer.stop();
+      throw std::runtime_error("downstream unavailable");
+      return client::BatchResult::kDone;
+    });
+  }
+  ASSERT_FALSE(failed_partitions.empty());
+  for (const auto& [partition, offset] : committed_offsets(broker_.bootstrap(), group_, topic_, 4)) {
+    EXPECT_LT(offset, 0) << "partition " << partition << " was committed although its batch failed";
+  }
+}
+
+TEST_F(ClientSdk, RevokedPartitionsAreCommittedBeforeTheyMove) {
+  produce(2000);
+  std::mutex mutex;
+  std::map<std::pair<int32_t, int64_t>, int> processed;
+  auto handler = [&](const client::Batch& batch) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // slow enough that the second member arrives
+    std::lock_guard lock(mutex);
+    for (const auto& r : batch) ++processed[{r.partition(), r.offset()}];
+    return client::BatchResult::kDone;
+  };
+  auto total = [&] {
+    std::lock_guard lock(mutex);
+    return processed.size();
+  };
+  std::vector<client::RebalanceEvent> first_events;
+  client::Consumer first(consumer_settings(),
+                         {.max_batch = 20, .on_rebalance = [&](const client::RebalanceEvent& e) {
+                            std::lock_guard lock(mutex);
+                            first_events.push_back(e);
+                          }});
+  std::thread first_thread([&] { first.run(handler); });
+  while (total() < 200) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  client::Consumer second(consumer_settings(), {.max_batch = 20});
+  std::thread second_thread([&] { second.run(handler); });
+  const auto deadline = Clock::now() + std::chrono::seconds(90);
+  while (total() < 2000 && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  first.stop();
+  second.stop();
+  first_thread.join();
+  second_thread.join();
+  EXPECT_EQ(processed.size(), 2000u);
+  for (const auto& [key, n] : processed) {
+    EXPECT_EQ(n, 1) << "partition " << key.first << " offset " << key.second << " was processed " << n
+                    << " times: its owner handed it over without committing";
+  }
+  bool revoked = false;
+  for (const auto& e : first_events) {
+    if (e.kind == client::RebalanceEvent::Kind::kRevoked && !e.partitions.empty()) {
+      revoked = true;
+      EXPECT_TRUE(e.cooperative);
+      EXPECT_LT(e.partitions.size(), 4u) << "cooperative: only what moves is revoked";
+    }
+  }
+  EXPECT_TRUE(revoked) << "the second member never took partitions from the first";
+}
+
+TEST_F(ClientSdk, SigtermStopsTheLoopAndCommitsWhatWasProcessed) {
+  produce(100);
+  client::install_shutdown_signals();
+  client::reset_shutdown();
+  size_t processed = 0;
+  client::Consumer consumer(consumer_settings(/*static_membership=*/true), {.max_batch = 10});
+  consumer.run([&](const client::Batch& batch) {
+    processed += batch.size();
+    if (processed >= 50) ::raise(SIGTERM);
+    return client::BatchResult::kDone;
+  });
+  client::reset_shutdown();
+  EXPECT_GE(processed, 50u);
+  EXPECT_LT(processed, 100u) << "the loop kept going after SIGTERM";
+  int64_t total = 0;
+  for (const auto& [partition, offset] : committed_offsets(broker_.bootstrap(), group_, topic_, 4)) {
+    total += std::max<int64_t>(offset, 0);
+  }
+  EXPECT_EQ(total, static_cast<int64_t>(processed)) << "close committed something else than what was processed";
+}
+
+}  // namespace
+}  // namespace fjord::testing
