@@ -3,7 +3,9 @@
 // unsafe configuration (auto-commit) losing records, with a non-zero exit.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "tests/support/broker_process.h"
 
@@ -31,7 +33,10 @@ ChaosRun run_chaos(const std::string& bootstrap, const std::string& arguments) {
 class Chaos : public ::testing::Test {
  protected:
   void SetUp() override { broker_.start(); }
+  void TearDown() override { std::filesystem::remove_all(work_dir_); }
   BrokerProcess broker_;
+  // A failing run keeps its journal for inspection; the one expected to fail keeps it here.
+  std::string work_dir_ = make_temp_directory("fjord-chaos-test");
 };
 
 TEST_F(Chaos, MidBatchKillsLoseAndSkipNothing) {
@@ -72,7 +77,8 @@ TEST_F(Chaos, AutoCommitIsCaughtLosingRecords) {
   // not yet processed.
   auto run = run_chaos(broker_.bootstrap(),
                        "--duration 20 --fault-interval 4 --faults kill --rate 200 --process-ms 5 --auto-commit "
-                       "--consumer-property auto.commit.interval.ms=100 --drain-timeout 10");
+                       "--consumer-property auto.commit.interval.ms=100 --drain-timeout 10 --work-dir " +
+                           work_dir_);
   ASSERT_FALSE(run.report.is_discarded()) << "no JSON report";
   EXPECT_EQ(run.exit_status, 1);
   EXPECT_GT(run.report["records"]["lost"].get<int>(), 0) << run.report.dump(2);
