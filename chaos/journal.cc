@@ -103,8 +103,7 @@ void Journal::committed(const std::string& instance, int32_t partition, int64_t 
       .step();
 }
 
-void Journal::rebalanced(const std::string& instance, const std::string& kind,
-                         const std::vector<int32_t>& partitions) {
+void Journal::rebalanced(const std::string& instance, const std::string& kind, const std::vector<int32_t>& partitions) {
   Statement(sink_.native(), "INSERT INTO rebalances VALUES (?, ?, ?, ?)")
       .bind(1, instance)
       .bind(2, kind)
@@ -115,10 +114,11 @@ void Journal::rebalanced(const std::string& instance, const std::string& kind,
 
 std::vector<Delivery> Journal::deliveries() {
   std::vector<Delivery> out;
-  Statement s(sink_.native(), "SELECT instance, partition, offset, seq, at_ms, absorbed FROM deliveries ORDER BY rowid");
+  Statement s(sink_.native(),
+              "SELECT instance, partition, offset, seq, at_ms, absorbed FROM deliveries ORDER BY rowid");
   while (s.step()) {
-    out.push_back({s.text(0), static_cast<int32_t>(s.integer(1)), s.integer(2), s.integer(3), s.integer(4),
-                   s.integer(5) != 0});
+    out.push_back(
+        {s.text(0), static_cast<int32_t>(s.integer(1)), s.integer(2), s.integer(3), s.integer(4), s.integer(5) != 0});
   }
   return out;
 }

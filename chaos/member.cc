@@ -51,7 +51,7 @@ int run_member(const MemberOptions& o) try {
     for (const auto& p : event.partitions) partitions.push_back(p.partition);
     const char* kind = event.kind == client::RebalanceEvent::Kind::kAssigned  ? "assigned"
                        : event.kind == client::RebalanceEvent::Kind::kRevoked ? "revoked"
-                                                                               : "lost";
+                                                                              : "lost";
     journal.rebalanced(o.instance, kind, partitions);
     if (event.kind == client::RebalanceEvent::Kind::kAssigned) {
       std::printf("assigned %zu\n", partitions.size());

@@ -70,10 +70,10 @@ nlohmann::json report_json(const RunSettings& s, const Verdict& v) {
 
 std::string report_text(const RunSettings& s, const Verdict& v) {
   std::string out;
-  out += fmt::format("fjord chaos against {}: topic {} ({} partitions), group {} ({} members, {}, {}, {})\n",
-                     s.bootstrap, s.topic, s.partitions, s.group, s.members, s.strategy,
-                     s.static_membership ? "static" : "dynamic",
-                     s.auto_commit ? "auto-commit ON" : "commit after processing");
+  out +=
+      fmt::format("fjord chaos against {}: topic {} ({} partitions), group {} ({} members, {}, {}, {})\n", s.bootstrap,
+                  s.topic, s.partitions, s.group, s.members, s.strategy, s.static_membership ? "static" : "dynamic",
+                  s.auto_commit ? "auto-commit ON" : "commit after processing");
   out += fmt::format("{:.0f} s with faults: {}\n\n", s.duration_s, s.faults.empty() ? "none" : s.faults);
   auto row = [&](const char* name, uint64_t value, const std::string& note = "") {
     out += fmt::format("  {:<26} {:>10}  {}\n", name, value, note);
@@ -85,14 +85,17 @@ std::string report_text(const RunSettings& s, const Verdict& v) {
   row("skipped", v.skipped, v.skipped ? "SKIPPED: processing went past them" : "");
   if (v.moved) row("moved", v.moved, "processed at another offset than acknowledged");
   row("duplicated", v.duplicated, fmt::format("{} absorbed by the idempotent sink", v.absorbed));
-  if (v.processed_unacknowledged) row("processed, not acknowledged", v.processed_unacknowledged, "producer saw an error");
+  if (v.processed_unacknowledged)
+    row("processed, not acknowledged", v.processed_unacknowledged, "producer saw an error");
   row("member kills", v.kills,
-      fmt::format("{} mid-batch ({} records processed in the interrupted batches, not committed)", v.kills_mid_batch, v.uncommitted_at_kills));
+      fmt::format("{} mid-batch ({} records processed in the interrupted batches, not committed)", v.kills_mid_batch,
+                  v.uncommitted_at_kills));
   std::vector<int64_t> pauses;
   for (const auto& e : v.rebalances) pauses.push_back(e.max_pause_ms);
   row("rebalances", v.rebalances.size(),
-      v.rebalances.empty() ? "" : fmt::format("pause median {} ms, max {} ms", median(pauses),
-                                             *std::max_element(pauses.begin(), pauses.end())));
+      v.rebalances.empty() ? ""
+                           : fmt::format("pause median {} ms, max {} ms", median(pauses),
+                                         *std::max_element(pauses.begin(), pauses.end())));
   if (!v.faults.empty()) {
     out += fmt::format("\n  {:>8}  {:<10} {:<12} {:>11} {:>10} {:>7} {:>7} {:>9} {:>10}\n", "at (s)", "fault", "member",
                        "uncommitted", "rebalances", "revoked", "paused", "pause ms", "others ms");

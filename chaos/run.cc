@@ -7,8 +7,8 @@
 
 #include <atomic>
 #include <condition_variable>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -88,16 +88,26 @@ void Run::start_member(const std::string& slot) {
   m->instance = slot + "#" + std::to_string(++incarnations_[slot]);
   std::vector<std::string> argv = {self_executable(),
                                    "chaos-member",
-                                   "--bootstrap-server", o_.bootstrap,
-                                   "--group", o_.group,
-                                   "--topic", o_.topic,
-                                   "--journal", journal_path_,
-                                   "--instance", m->instance,
-                                   "--strategy", o_.strategy,
-                                   "--session-timeout-ms", std::to_string(o_.session_timeout_ms),
-                                   "--max-poll-interval-ms", std::to_string(o_.max_poll_interval_ms),
-                                   "--process-ms", std::to_string(o_.process_ms),
-                                   "--batch", std::to_string(o_.max_batch)};
+                                   "--bootstrap-server",
+                                   o_.bootstrap,
+                                   "--group",
+                                   o_.group,
+                                   "--topic",
+                                   o_.topic,
+                                   "--journal",
+                                   journal_path_,
+                                   "--instance",
+                                   m->instance,
+                                   "--strategy",
+                                   o_.strategy,
+                                   "--session-timeout-ms",
+                                   std::to_string(o_.session_timeout_ms),
+                                   "--max-poll-interval-ms",
+                                   std::to_string(o_.max_poll_interval_ms),
+                                   "--process-ms",
+                                   std::to_string(o_.process_ms),
+                                   "--batch",
+                                   std::to_string(o_.max_batch)};
   if (!o_.static_membership) argv.push_back("--dynamic");
   if (o_.auto_commit) argv.push_back("--auto-commit");
   for (const auto& kv : o_.consumer_properties) {
@@ -248,11 +258,12 @@ void Run::produce() {
     const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
     while (seq < static_cast<int64_t>(elapsed * o_.rate)) {
       const int64_t s = seq++;
-      producer.send(o_.topic, std::to_string(s), prefix + std::to_string(s), [this, s](const client::DeliveryReport& r) {
-        if (!r.ok()) return;
-        std::lock_guard lock(mutex_);
-        acks_.push_back({s, r.partition, r.offset});
-      });
+      producer.send(o_.topic, std::to_string(s), prefix + std::to_string(s),
+                    [this, s](const client::DeliveryReport& r) {
+                      if (!r.ok()) return;
+                      std::lock_guard lock(mutex_);
+                      acks_.push_back({s, r.partition, r.offset});
+                    });
       std::lock_guard lock(mutex_);
       ++produced_;
     }
@@ -314,8 +325,18 @@ int Run::execute() {
   for (const auto& [slot, member] : members_) slots.push_back(slot);
   for (const auto& slot : slots) stop_member(slot, SIGTERM);
 
-  RunSettings settings{o_.bootstrap, o_.topic, o_.group, o_.partitions, o_.members, o_.strategy,
-                       o_.static_membership, o_.auto_commit, o_.session_timeout_ms, started, o_.duration_s, ""};
+  RunSettings settings{o_.bootstrap,
+                       o_.topic,
+                       o_.group,
+                       o_.partitions,
+                       o_.members,
+                       o_.strategy,
+                       o_.static_membership,
+                       o_.auto_commit,
+                       o_.session_timeout_ms,
+                       started,
+                       o_.duration_s,
+                       ""};
   for (const auto& f : o_.faults) settings.faults += (settings.faults.empty() ? "" : ",") + f;
   Verdict verdict;
   {

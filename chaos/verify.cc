@@ -78,8 +78,8 @@ std::vector<RebalanceEpisode> episodes_of(std::vector<RebalanceRecord> records, 
 std::string slot_of(const std::string& instance) { return instance.substr(0, instance.find('#')); }
 
 Verdict verify(uint64_t produced, const std::vector<Ack>& acks, const std::vector<Delivery>& deliveries,
-               const std::vector<RebalanceRecord>& rebalances,
-               const std::vector<Fault>& faults, const VerifyOptions& options) {
+               const std::vector<RebalanceRecord>& rebalances, const std::vector<Fault>& faults,
+               const VerifyOptions& options) {
   Verdict v;
   v.produced = produced;
   v.acknowledged = acks.size();

@@ -38,9 +38,9 @@ struct Fault {
 struct RebalanceEpisode {
   int64_t start_ms = 0;
   int64_t end_ms = 0;
-  int instances = 0;          // members that had callbacks in it
+  int instances = 0;           // members that had callbacks in it
   int revoked_partitions = 0;  // partitions taken from their owner (eager: every one; cooperative: those that move)
-  int paused_partitions = 0;  // whose gap over it exceeded the pause threshold
+  int paused_partitions = 0;   // whose gap over it exceeded the pause threshold
   int64_t max_pause_ms = 0;
 };
 
@@ -84,8 +84,8 @@ struct Verdict {
 };
 
 Verdict verify(uint64_t produced, const std::vector<Ack>& acks, const std::vector<Delivery>& deliveries,
-               const std::vector<RebalanceRecord>& rebalances,
-               const std::vector<Fault>& faults, const VerifyOptions& options);
+               const std::vector<RebalanceRecord>& rebalances, const std::vector<Fault>& faults,
+               const VerifyOptions& options);
 
 // "member-2#3" -> "member-2": the slot a member process filled.
 std::string slot_of(const std::string& instance);

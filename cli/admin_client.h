@@ -2,8 +2,6 @@
 // way they print tables and report errors. These subcommands are clients of any Kafka-compatible cluster.
 #pragma once
 
-#include "client/admin.h"
-
 #include <compare>
 #include <cstdint>
 #include <exception>
@@ -11,6 +9,8 @@
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "client/admin.h"
 
 namespace fjord::cli {
 

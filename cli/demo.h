@@ -10,4 +10,8 @@ namespace fjord::cli {
 // factor of 3 the topic also gets min.insync.replicas=2, so acks=all means two copies before an acknowledgement.
 bool run_demo(const std::string& bootstrap_servers, int replication_factor = 1);
 
+// The payments example (examples/payments): 1,000 payments, each sent twice as a retrying upstream would, booked by
+// a two-member ledger group into SQLite at `ledger_path`. True when every payment is booked exactly once.
+bool run_payments_example(const std::string& bootstrap_servers, int replication_factor, const std::string& ledger_path);
+
 }  // namespace fjord::cli

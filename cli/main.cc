@@ -4,12 +4,12 @@
 #include <CLI/CLI.hpp>
 #include <cstdlib>
 
+#include "chaos/member.h"
+#include "chaos/run.h"
 #include "cli/broker_command.h"
 #include "cli/dev_command.h"
 #include "cli/group_command.h"
 #include "cli/topic_command.h"
-#include "chaos/member.h"
-#include "chaos/run.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"Fjord: a Kafka-compatible streaming platform"};
@@ -33,6 +33,8 @@ int main(int argc, char** argv) {
   dev_cmd->add_option("--brokers", dev.brokers, "Number of brokers")->capture_default_str();
   dev_cmd->add_flag("!--no-demo", dev.demo, "Skip the demo");
   dev_cmd->add_flag("--exit-after-demo", dev.exit_after_demo, "Stop once the demo has run");
+  dev_cmd->add_option("--example", dev.example, "Also run an example application after the demo")
+      ->check(CLI::IsMember({"payments"}));
 
   // Every subcommand that talks to a cluster: --bootstrap-server, else $FJORD_BOOTSTRAP_SERVER, else 127.0.0.1:9092.
   const char* bootstrap_env = std::getenv("FJORD_BOOTSTRAP_SERVER");
@@ -109,7 +111,8 @@ int main(int argc, char** argv) {
   chaos_cmd->add_option("--rate", chaos.rate, "Records per second")->capture_default_str();
   chaos_cmd->add_option("--process-ms", chaos.process_ms, "Work per record in a member")->capture_default_str();
   chaos_cmd->add_option("--batch", chaos.max_batch, "Most records per batch")->capture_default_str();
-  chaos_cmd->add_option("--strategy", chaos.strategy, "partition.assignment.strategy: cooperative-sticky, range, roundrobin")
+  chaos_cmd
+      ->add_option("--strategy", chaos.strategy, "partition.assignment.strategy: cooperative-sticky, range, roundrobin")
       ->capture_default_str();
   chaos_cmd->add_flag("!--dynamic", chaos.static_membership, "Dynamic members (no group.instance.id)");
   chaos_cmd->add_flag("--auto-commit", chaos.auto_commit,

@@ -52,8 +52,8 @@ std::vector<bool> AdminClient::create_topics(const std::vector<NewTopic>& topics
   std::vector<rd_kafka_NewTopic_t*> requests;
   auto release = [&] { rd_kafka_NewTopic_destroy_array(requests.data(), requests.size()); };
   for (const auto& topic : topics) {
-    auto* t = rd_kafka_NewTopic_new(topic.name.c_str(), topic.partitions, topic.replication_factor, error,
-                                    sizeof(error));
+    auto* t =
+        rd_kafka_NewTopic_new(topic.name.c_str(), topic.partitions, topic.replication_factor, error, sizeof(error));
     if (!t) {
       release();
       throw std::runtime_error(topic.name + ": " + error);

@@ -27,7 +27,8 @@ Properties producer_properties(const ProducerSettings& settings, std::vector<std
   std::vector<std::string> unsafe;
   const std::string acks = lookup(p, "acks", lookup(p, "request.required.acks", "all"));
   if (acks != "all" && acks != "-1") {
-    unsafe.push_back("acks=" + acks + " acknowledges before every in-sync replica has the record: a broker failure loses it");
+    unsafe.push_back("acks=" + acks +
+                     " acknowledges before every in-sync replica has the record: a broker failure loses it");
   }
   if (is_false(lookup(p, "enable.idempotence", "true"))) {
     unsafe.push_back("enable.idempotence=false lets a retried send be written twice");

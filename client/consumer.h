@@ -38,9 +38,9 @@ class Record {
   int32_t partition() const { return message_->partition(); }
   int64_t offset() const { return message_->offset(); }
   std::string_view key() const {
-    return message_->key_pointer() ? std::string_view(static_cast<const char*>(message_->key_pointer()),
-                                                      message_->key_len())
-                                   : std::string_view();
+    return message_->key_pointer()
+               ? std::string_view(static_cast<const char*>(message_->key_pointer()), message_->key_len())
+               : std::string_view();
   }
   std::string_view value() const {
     return message_->payload() ? std::string_view(static_cast<const char*>(message_->payload()), message_->len())
@@ -136,9 +136,9 @@ class Consumer {
   std::atomic<bool> stop_{false};
   bool closed_ = false;
 
-  Batch pending_;                             // the batch being gathered
+  Batch pending_;                              // the batch being gathered
   std::map<PartitionKey, int64_t> processed_;  // next offset after the last processed record, per partition
-  bool sync_commit_needed_ = false;           // an asynchronous commit failed
+  bool sync_commit_needed_ = false;            // an asynchronous commit failed
 
   // max.poll.interval.ms watchdog
   std::atomic<int64_t> batch_started_ms_{0};  // 0 while no batch is being processed

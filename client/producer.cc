@@ -65,9 +65,9 @@ void Producer::send(const std::string& topic, std::string_view key, std::string_
                     DeliveryCallback on_delivery, int32_t partition) {
   auto* in_flight = new InFlight{std::chrono::steady_clock::now(), std::move(on_delivery)};
   for (;;) {
-    RdKafka::ErrorCode err = producer_->produce(
-        topic, partition, RdKafka::Producer::RK_MSG_COPY, const_cast<char*>(value.data()), value.size(),
-        key.data(), key.size(), 0, in_flight);
+    RdKafka::ErrorCode err =
+        producer_->produce(topic, partition, RdKafka::Producer::RK_MSG_COPY, const_cast<char*>(value.data()),
+                           value.size(), key.data(), key.size(), 0, in_flight);
     if (err == RdKafka::ERR__QUEUE_FULL) {  // backpressure: wait for answers to make room
       producer_->poll(10);
       continue;
@@ -94,7 +94,8 @@ std::future<DeliveryReport> Producer::send(const std::string& topic, std::string
                                            int32_t partition) {
   auto promise = std::make_shared<std::promise<DeliveryReport>>();
   auto future = promise->get_future();
-  send(topic, key, value, [promise](const DeliveryReport& report) { promise->set_value(report); }, partition);
+  send(
+      topic, key, value, [promise](const DeliveryReport& report) { promise->set_value(report); }, partition);
   return future;
 }
 

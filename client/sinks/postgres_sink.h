@@ -6,14 +6,12 @@
 #include <cstddef>
 #include <memory>
 #include <optional>
+#include <pqxx/connection>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include <pqxx/connection>
-
 #include "client/sinks/sqlite_sink.h"  // Event, SinkError
-
 
 namespace fjord::client {
 

@@ -41,9 +41,9 @@ SqliteSink::SqliteSink(const std::string& path, const std::string& table, bool d
                                .c_str(),
                            -1, &insert_, nullptr),
         "prepare insert");
-  check(sqlite3_prepare_v2(db_, ("SELECT payload FROM " + table_ + " WHERE event_id = ?").c_str(), -1, &select_,
-                           nullptr),
-        "prepare select");
+  check(
+      sqlite3_prepare_v2(db_, ("SELECT payload FROM " + table_ + " WHERE event_id = ?").c_str(), -1, &select_, nullptr),
+      "prepare select");
 }
 
 SqliteSink::~SqliteSink() {

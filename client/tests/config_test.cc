@@ -75,8 +75,8 @@ TEST(ConsumerSettingsTest, ApplicationChoicesWin) {
 }
 
 TEST(ConsumerSettingsTest, DynamicMembershipDropsTheInstanceId) {
-  auto p = consumer_properties(
-      {.group_id = "g", .properties = {{"group.instance.id", "x"}}, .static_membership = false});
+  auto p =
+      consumer_properties({.group_id = "g", .properties = {{"group.instance.id", "x"}}, .static_membership = false});
   EXPECT_EQ(p.count("group.instance.id"), 0u);
 }
 

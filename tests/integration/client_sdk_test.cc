@@ -72,7 +72,8 @@ TEST_F(ClientSdk, ProducerDeliversWithFuturesAndCallbacks) {
   EXPECT_EQ(report.partition, 2);
   EXPECT_EQ(report.offset, 0);
   std::promise<client::DeliveryReport> second;
-  producer.send(topic_, "k", "two", [&](const client::DeliveryReport& r) { second.set_value(r); }, 2);
+  producer.send(
+      topic_, "k", "two", [&](const client::DeliveryReport& r) { second.set_value(r); }, 2);
   auto r2 = second.get_future().get();
   EXPECT_TRUE(r2.ok());
   EXPECT_EQ(r2.offset, 1);
@@ -167,11 +168,10 @@ TEST_F(ClientSdk, RevokedPartitionsAreCommittedBeforeTheyMove) {
     return processed.size();
   };
   std::vector<client::RebalanceEvent> first_events;
-  client::Consumer first(consumer_settings(),
-                         {.max_batch = 20, .on_rebalance = [&](const client::RebalanceEvent& e) {
-                            std::lock_guard lock(mutex);
-                            first_events.push_back(e);
-                          }});
+  client::Consumer first(consumer_settings(), {.max_batch = 20, .on_rebalance = [&](const client::RebalanceEvent& e) {
+                                                 std::lock_guard lock(mutex);
+                                                 first_events.push_back(e);
+                                               }});
   std::thread first_thread([&] { first.run(handler); });
   while (total() < 200) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   client::Consumer second(consumer_settings(), {.max_batch = 20});
