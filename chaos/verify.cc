@@ -45,6 +45,20 @@ std::vector<RebalanceEpisode> episodes_of(std::vector<RebalanceRecord> records, 
     std::erase_if(records, [&](const RebalanceRecord& r) { return r.at_ms >= options.shutdown_ms; });
   }
   std::sort(records.begin(), records.end(), [](const auto& a, const auto& b) { return a.at_ms < b.at_ms; });
+  // A member's last callbacks, revocations with no assignment after them, are its own close (librdkafka revokes
+  // locally when a consumer closes), not the group rebalancing: what a close does to the group shows in the
+  // callbacks of the members that stay.
+  std::map<std::string, size_t> last_assignment;
+  for (size_t i = 0; i < records.size(); ++i) {
+    if (records[i].kind == "assigned") last_assignment[records[i].instance] = i;
+  }
+  std::vector<RebalanceRecord> kept;
+  for (size_t i = 0; i < records.size(); ++i) {
+    auto last = last_assignment.find(records[i].instance);
+    if (records[i].kind != "assigned" && (last == last_assignment.end() || last->second < i)) continue;
+    kept.push_back(records[i]);
+  }
+  records = std::move(kept);
   std::map<std::string, int64_t> first_callback;
   for (const auto& r : records) first_callback.try_emplace(r.instance, r.at_ms);
   std::vector<RebalanceEpisode> out;

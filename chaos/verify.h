@@ -7,7 +7,7 @@
 //   duplicated  processings beyond the first of a record; absorbed: those the idempotent sink turned away
 //   rebalances  episodes of assignment callbacks (callbacks less than episode_gap_ms apart form one) in which a
 //               member that was already running took part; a restarted static member rejoining with its old
-//               assignment, or the group forming, is not one
+//               assignment, a member's own revocation as it closes, or the group forming, is not one
 //   pause       for a partition, the longest time between two of its processings; a rebalance's pause is the
 //               longest over partitions of the gap that spans its start, a fault's the longest within its window
 //               (which runs to the next fault). Stop-the-world shows as revocations: an eager rebalance revokes

@@ -89,11 +89,13 @@ TEST(VerifyTest, KillCountsWhatTheInterruptedBatchHadProcessed) {
 }
 
 TEST(VerifyTest, RebalanceEpisodesCountOnlyRunningMembers) {
-  // Group forms at 1000 (first callbacks: not a rebalance); a static member rejoins alone at 5000 (its first
-  // callback: not a rebalance); at 9000 two running members are called back: one rebalance.
-  std::vector<RebalanceRecord> r = {{"member-1#1", "assigned", {0}, 1000}, {"member-2#1", "assigned", {1}, 1010},
-                                    {"member-1#2", "assigned", {0}, 5000}, {"member-1#2", "revoked", {0}, 9000},
-                                    {"member-2#1", "revoked", {1}, 9005},  {"member-1#2", "assigned", {0, 1}, 9300}};
+  // Group forms at 1000 (first callbacks: not a rebalance); a static member closes (revoking locally) and its
+  // successor rejoins alone at 5000 (its first callback: not a rebalance); at 9000 two running members are called
+  // back: one rebalance.
+  std::vector<RebalanceRecord> r = {{"member-1#1", "assigned", {0}, 1000},    {"member-2#1", "assigned", {1}, 1010},
+                                    {"member-1#1", "revoked", {0}, 4900},     {"member-1#2", "assigned", {0}, 5000},
+                                    {"member-1#2", "revoked", {0}, 9000},     {"member-2#1", "revoked", {1}, 9005},
+                                    {"member-1#2", "assigned", {0, 1}, 9300}, {"member-2#1", "assigned", {}, 9300}};
   r.push_back({"member-1#2", "revoked", {0, 1}, 20000});  // the run stopping its members: not a rebalance
   r.push_back({"member-2#1", "revoked", {}, 20001});
   Verdict v = verify(0, {}, {}, r, {}, {.shutdown_ms = 20000});
