@@ -35,11 +35,11 @@ def free_port():
         return s.getsockname()[1]
 
 
-def wait_for(port, proc, seconds=300):
+def wait_for(port, proc, log_path, seconds=300):
     deadline = time.time() + seconds
     while time.time() < deadline:
         if proc.poll() is not None:
-            sys.exit("broker exited while starting")
+            sys.exit("broker exited while starting:\n" + open(log_path).read()[-3000:])
         if subprocess.run(["kcat", "-b", f"127.0.0.1:{port}", "-L", "-m", "2"], capture_output=True).returncode == 0:
             return
         time.sleep(0.5)
@@ -48,7 +48,8 @@ def wait_for(port, proc, seconds=300):
 
 def start_broker(name, work):
     port = free_port()
-    log = open(os.path.join(work, f"{name}.log"), "w")
+    log_path = os.path.join(work, f"{name}.log")
+    log = open(log_path, "w")
     if name == "fjord":
         cmd = [FJORD, "broker", "--data-dir", os.path.join(work, "fjord"), "--listen", f"127.0.0.1:{port}",
                "--admin-listen", f"127.0.0.1:{free_port()}"]
@@ -58,7 +59,7 @@ def start_broker(name, work):
                str(free_port())]
         env = dict(os.environ, KAFKA_LOG_LEVEL="WARN", KAFKA_GC_LOG="0")
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
-    wait_for(port, proc)
+    wait_for(port, proc, log_path)
     return proc, f"127.0.0.1:{port}"
 
 

@@ -14,6 +14,9 @@ PostgresSink::PostgresSink(const std::string& connection, const std::string& tab
   try {
     connection_ = std::make_unique<pqxx::connection>(connection);
     pqxx::work tx(*connection_);
+    // Members of one group start together, and concurrent CREATE TABLE IF NOT EXISTS can still collide in
+    // PostgreSQL's catalog: creating the table is serialized under a transaction-scoped advisory lock.
+    tx.exec_params("SELECT pg_advisory_xact_lock(hashtext($1))", "fjord sink " + table_);
     tx.exec0("CREATE TABLE IF NOT EXISTS " + tx.quote_name(table_) +
              " (event_id TEXT PRIMARY KEY, payload TEXT NOT NULL, written_at TIMESTAMPTZ NOT NULL DEFAULT now())");
     tx.commit();
