@@ -309,6 +309,10 @@ void Consumer::watch_poll_interval() {
     int64_t started = batch_started_ms_.load();
     if (started == 0 || started == warned_for || now_ms() - started < warn_after) continue;
     warned_for = started;
+    {
+      std::lock_guard lock(metrics_mutex_);
+      ++metrics_.poll_interval_warnings;
+    }
     spdlog::warn(
         "a batch has been processing for {} ms; at max.poll.interval.ms ({} ms) this member leaves the group and its "
         "partitions go to another member: process smaller batches or raise max.poll.interval.ms",

@@ -88,7 +88,8 @@ struct ConsumerMetrics {
   uint64_t async_commits = 0;
   uint64_t async_commit_failures = 0;
   uint64_t sync_commits = 0;
-  uint64_t rebalances = 0;  // assignment callbacks
+  uint64_t rebalances = 0;              // assignment callbacks
+  uint64_t poll_interval_warnings = 0;  // batches that ran past 80% of max.poll.interval.ms
 };
 
 class Consumer {

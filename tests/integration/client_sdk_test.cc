@@ -217,6 +217,21 @@ TEST_F(ClientSdk, RevokedPartitionsAreCommittedAndDroppedFromTheBatchBeingGather
   EXPECT_TRUE(revoked) << "the second member never took partitions from the first";
 }
 
+TEST_F(ClientSdk, ABatchNearingMaxPollIntervalIsWarnedAbout) {
+  produce(10);
+  auto settings = consumer_settings();
+  settings.properties["max.poll.interval.ms"] = "6000";  // librdkafka's floor is session.timeout.ms (6 s here)
+  client::Consumer consumer(settings, {.max_batch = 5});
+  int batches = 0;
+  consumer.run([&](const client::Batch&) {
+    // The first batch takes 5 s: past 80% of the interval (4.8 s), short of leaving the group.
+    if (++batches == 1) std::this_thread::sleep_for(std::chrono::milliseconds(5000));
+    if (batches == 2) consumer.stop();
+    return client::BatchResult::kDone;
+  });
+  EXPECT_EQ(consumer.metrics().poll_interval_warnings, 1u);
+}
+
 TEST_F(ClientSdk, SigtermStopsTheLoopAndCommitsWhatWasProcessed) {
   produce(100);
   client::install_shutdown_signals();
