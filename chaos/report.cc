@@ -34,6 +34,7 @@ nlohmann::json report_json(const RunSettings& s, const Verdict& v) {
                   {"deliveries", v.deliveries},
                   {"lost", v.lost},
                   {"skipped", v.skipped},
+                  {"not_reached", v.lost - v.skipped},
                   {"moved", v.moved},
                   {"duplicated", v.duplicated},
                   {"absorbed_by_sink", v.absorbed},
@@ -83,6 +84,9 @@ std::string report_text(const RunSettings& s, const Verdict& v) {
   row("processed", v.processed, "distinct acknowledged records");
   row("lost", v.lost, v.lost ? "LOST: acknowledged, never processed" : "");
   row("skipped", v.skipped, v.skipped ? "SKIPPED: processing went past them" : "");
+  if (v.lost > v.skipped) {
+    row("not reached", v.lost - v.skipped, "the group never got to them before the drain timeout");
+  }
   if (v.moved) row("moved", v.moved, "processed at another offset than acknowledged");
   row("duplicated", v.duplicated, fmt::format("{} absorbed by the idempotent sink", v.absorbed));
   if (v.processed_unacknowledged)
