@@ -294,7 +294,7 @@ int Run::execute() {
   }
   std::filesystem::create_directories(o_.work_dir);
   journal_path_ = o_.work_dir + "/journal.db";
-  std::filesystem::remove(journal_path_);
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(journal_path_ + suffix);
   Journal journal(journal_path_);
 
   {
@@ -384,6 +384,12 @@ int run_chaos(const ChaosOptions& options) try {
     }
     if (f == "broker" && options.broker_command.empty()) {
       std::fprintf(stderr, "error: the broker fault needs --broker-command\n");
+      return 2;
+    }
+  }
+  for (const auto& kv : options.consumer_properties) {
+    if (kv.find('=') == std::string::npos) {
+      std::fprintf(stderr, "error: --consumer-property %s: expected key=value\n", kv.c_str());
       return 2;
     }
   }

@@ -94,6 +94,10 @@ TEST_F(Chaos, BadArgumentsAreRefused) {
                         " --faults broker 2>&1")
                 .find("needs --broker-command"),
             std::string::npos);
+  EXPECT_NE(run_command(std::string(FJORD_BINARY) + " chaos --bootstrap-server " + broker_.bootstrap() +
+                        " --consumer-property fetch.min.bytes 2>&1")
+                .find("expected key=value"),
+            std::string::npos);
 }
 
 }  // namespace
