@@ -232,6 +232,32 @@ TEST_F(ClientSdk, ABatchNearingMaxPollIntervalIsWarnedAbout) {
   EXPECT_EQ(consumer.metrics().poll_interval_warnings, 1u);
 }
 
+TEST_F(ClientSdk, PauseHoldsBackRecordsUntilResume) {
+  produce(50);
+  client::Consumer consumer(consumer_settings(), {.max_batch = 10});
+  Clock::time_point paused_at, next_batch_at;
+  size_t processed = 0;
+  std::thread resumer;
+  consumer.run([&](const client::Batch& batch) {
+    if (processed == 0) {
+      consumer.pause();  // backpressure: the downstream asked us to wait
+      paused_at = Clock::now();
+      resumer = std::thread([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+        consumer.resume();
+      });
+    } else if (next_batch_at == Clock::time_point{}) {
+      next_batch_at = Clock::now();
+    }
+    processed += batch.size();
+    if (processed >= 50) consumer.stop();
+    return client::BatchResult::kDone;
+  });
+  resumer.join();
+  EXPECT_EQ(processed, 50u);
+  EXPECT_GE(next_batch_at - paused_at, std::chrono::milliseconds(1400)) << "records arrived while paused";
+}
+
 TEST_F(ClientSdk, SigtermStopsTheLoopAndCommitsWhatWasProcessed) {
   produce(100);
   client::install_shutdown_signals();
