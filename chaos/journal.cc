@@ -137,10 +137,11 @@ std::vector<RebalanceRecord> Journal::rebalances() {
   return out;
 }
 
-size_t Journal::distinct_processed() {
-  Statement s(sink_.native(), "SELECT COUNT(DISTINCT seq) FROM deliveries");
-  s.step();
-  return static_cast<size_t>(s.integer(0));
+std::set<int64_t> Journal::processed_sequences() {
+  std::set<int64_t> out;
+  Statement s(sink_.native(), "SELECT DISTINCT seq FROM deliveries");
+  while (s.step()) out.insert(s.integer(0));
+  return out;
 }
 
 }  // namespace fjord::chaos

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -57,7 +58,7 @@ class Journal {
   std::vector<Delivery> deliveries();
   std::vector<CommitRecord> commits();
   std::vector<RebalanceRecord> rebalances();
-  size_t distinct_processed();
+  std::set<int64_t> processed_sequences();  // every record processed at least once
   size_t ledger_rows() { return sink_.count(); }
 
  private:

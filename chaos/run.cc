@@ -273,8 +273,7 @@ void Run::produce() {
 }
 
 bool Run::all_acknowledged_processed(Journal& journal) {
-  std::set<int64_t> processed;
-  for (const auto& d : journal.deliveries()) processed.insert(d.seq);
+  const std::set<int64_t> processed = journal.processed_sequences();
   std::lock_guard lock(mutex_);
   for (const auto& a : acks_) {
     if (!processed.count(a.seq)) return false;

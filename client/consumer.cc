@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <set>
 
 #include "client/shutdown.h"
 
@@ -87,11 +86,7 @@ Consumer::~Consumer() {
 void Consumer::run(const BatchHandler& handler) {
   auto stopping = [this] { return stop_.load() || shutdown_requested(); };
   while (!stopping()) {
-    if (sync_commit_needed_) {
-      std::vector<PartitionOffset> positions;
-      for (const auto& [key, next] : processed_) positions.push_back({key.first, key.second, next});
-      if (commit_sync(positions)) sync_commit_needed_ = false;
-    }
+    if (sync_commit_needed_ && commit_sync(processed_positions())) sync_commit_needed_ = false;
     const auto deadline = std::chrono::steady_clock::now() + options_.batch_wait;
     while (pending_.size() < options_.max_batch && !stopping()) {
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
@@ -184,6 +179,14 @@ bool Consumer::commit_sync(const std::vector<PartitionOffset>& positions) {
   return true;
 }
 
+std::vector<PartitionOffset> Consumer::processed_positions(const std::set<PartitionKey>* only) const {
+  std::vector<PartitionOffset> positions;
+  for (const auto& [key, next] : processed_) {
+    if (!only || only->count(key)) positions.push_back({key.first, key.second, next});
+  }
+  return positions;
+}
+
 void Consumer::on_commit_result(RdKafka::ErrorCode error, std::vector<RdKafka::TopicPartition*>& offsets) {
   // Only asynchronous commits arrive here with something to say; ERR__NO_OFFSET means there was nothing to commit.
   if (error == RdKafka::ERR__NO_OFFSET) return;
@@ -227,11 +230,7 @@ void Consumer::on_rebalance(RdKafka::ErrorCode reason, std::vector<RdKafka::Topi
     event.kind = lost ? RebalanceEvent::Kind::kLost : RebalanceEvent::Kind::kRevoked;
     if (!lost) {
       // Their next owner starts from what is committed now: commit everything processed, synchronously.
-      std::vector<PartitionOffset> positions;
-      for (const auto& [key, next] : processed_) {
-        if (leaving.count(key)) positions.push_back({key.first, key.second, next});
-      }
-      commit_sync(positions);
+      commit_sync(processed_positions(&leaving));
     }
     for (const auto& key : leaving) processed_.erase(key);
     std::erase_if(pending_, [&](const Record& r) { return leaving.count({r.topic(), r.partition()}) > 0; });
@@ -281,9 +280,7 @@ void Consumer::resume() {
 void Consumer::close() {
   if (closed_) return;
   closed_ = true;
-  std::vector<PartitionOffset> positions;
-  for (const auto& [key, next] : processed_) positions.push_back({key.first, key.second, next});
-  if (commit_sync(positions)) processed_.clear();
+  if (commit_sync(processed_positions())) processed_.clear();
   consumer_->close();  // revokes what is left through the rebalance callback, leaves the group if dynamic
 }
 

@@ -19,6 +19,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -126,6 +127,8 @@ class Consumer {
   BatchResult process(const BatchHandler& handler, const Batch& batch);
   void commit_async(const Batch& batch);
   bool commit_sync(const std::vector<PartitionOffset>& positions);
+  // What was processed, as commit positions: of every partition, or of those `only` names.
+  std::vector<PartitionOffset> processed_positions(const std::set<PartitionKey>* only = nullptr) const;
   void rewind(const Batch& batch);
   void watch_poll_interval();
 

@@ -45,6 +45,7 @@ check "$work/safe.json" "r['records']['lost'] == 0 and r['records']['skipped'] =
 check "$work/safe.json" "r['kills']['total'] >= 4 and r['kills']['mid_batch'] >= 3" "the kills did not land mid-batch"
 check "$work/safe.json" "r['records']['absorbed_by_sink'] == r['records']['duplicated'] >= r['kills']['uncommitted_at_kills']" \
   "what the kills interrupted was not processed again, or not absorbed"
+check "$work/safe.json" "len(r['rebalances']) == 0" "a static member back within its session caused a rebalance"
 
 echo "== mid-batch kills, auto-commit (unsafe)"
 status=0

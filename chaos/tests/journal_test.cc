@@ -27,7 +27,7 @@ TEST(JournalTest, ProcessingWritesTheLedgerOnceAndJournalsEveryDelivery) {
   EXPECT_TRUE(deliveries[1].absorbed);
   EXPECT_EQ(deliveries[1].instance, "member-2#1");
   EXPECT_EQ(reopened.ledger_rows(), 1u);
-  EXPECT_EQ(reopened.distinct_processed(), 1u);
+  EXPECT_EQ(reopened.processed_sequences(), (std::set<int64_t>{42}));
   ASSERT_EQ(reopened.commits().size(), 1u);
   EXPECT_EQ(reopened.commits()[0].offset, 11);
   auto rebalances = reopened.rebalances();

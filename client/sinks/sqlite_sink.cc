@@ -67,7 +67,7 @@ void SqliteSink::execute(const std::string& sql) {
   }
 }
 
-bool SqliteSink::insert(std::string_view event_id, std::string_view payload) {
+bool SqliteSink::upsert(std::string_view event_id, std::string_view payload) {
   sqlite3_reset(insert_);
   sqlite3_bind_text(insert_, 1, event_id.data(), static_cast<int>(event_id.size()), SQLITE_TRANSIENT);
   sqlite3_bind_text(insert_, 2, payload.data(), static_cast<int>(payload.size()), SQLITE_TRANSIENT);
@@ -76,13 +76,11 @@ bool SqliteSink::insert(std::string_view event_id, std::string_view payload) {
   return sqlite3_changes(db_) == 1;
 }
 
-bool SqliteSink::upsert(std::string_view event_id, std::string_view payload) { return insert(event_id, payload); }
-
 size_t SqliteSink::upsert_all(const std::vector<Event>& events) {
   execute("BEGIN IMMEDIATE");
   size_t written = 0;
   try {
-    for (const auto& e : events) written += insert(e.id, e.payload) ? 1 : 0;
+    for (const auto& e : events) written += upsert(e.id, e.payload) ? 1 : 0;
     execute("COMMIT");
   } catch (...) {
     sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);

@@ -49,7 +49,6 @@ class SqliteSink {
   sqlite3* native() { return db_; }
 
  private:
-  bool insert(std::string_view event_id, std::string_view payload);
   void check(int rc, const char* what);
 
   sqlite3* db_ = nullptr;

@@ -57,6 +57,8 @@ TEST_F(Chaos, MidBatchKillsLoseAndSkipNothing) {
   EXPECT_GE(r["duplicated"].get<int>(), kills["uncommitted_at_kills"].get<int>());
   EXPECT_EQ(r["absorbed_by_sink"], r["duplicated"]);
   EXPECT_EQ(run.report["ledger_rows"], r["processed"]);
+  // Static members (the SDK's default) back within the session: no member that stayed was called back.
+  EXPECT_EQ(run.report["rebalances"].size(), 0u) << run.report["rebalances"].dump();
 }
 
 TEST_F(Chaos, RestartsRollingAndScalingLoseNothing) {
