@@ -53,10 +53,8 @@ int run_member(const MemberOptions& o) try {
                        : event.kind == client::RebalanceEvent::Kind::kRevoked ? "revoked"
                                                                               : "lost";
     journal.rebalanced(o.instance, kind, partitions);
-    if (event.kind == client::RebalanceEvent::Kind::kAssigned) {
-      std::printf("assigned %zu\n", partitions.size());
-      std::fflush(stdout);
-    }
+    std::printf("%s %zu\n", kind, partitions.size());
+    std::fflush(stdout);
   };
   options.on_committed = [&](const std::vector<client::PartitionOffset>& offsets, bool) {
     for (const auto& c : offsets) journal.committed(o.instance, c.partition, c.offset);

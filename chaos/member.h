@@ -1,7 +1,7 @@
 // A verifiable consumer member: an SDK consumer (client/consumer.h) that journals every record it processes, every
 // commit the broker accepted and every assignment change (chaos/journal.h), and announces on stdout "batch N" when
-// it starts processing N records, "done" when it finished them and "assigned N" after each assignment callback, so
-// the run can kill it mid-batch and knows when it is in the group.
+// it starts processing N records, "done" when it finished them and "assigned N", "revoked N" or "lost N" after each
+// assignment callback, so the run can kill it mid-batch and knows when it is in the group and when the group settled.
 #pragma once
 
 #include <map>

@@ -40,7 +40,8 @@ struct Member {
   std::atomic<int64_t> batch_started_ms{0};  // 0: not in a batch
   std::atomic<int> batch_size{0};
   std::atomic<uint64_t> batches{0};
-  std::atomic<uint64_t> assignments{0};  // assignment callbacks: it is in the group
+  std::atomic<uint64_t> assignments{0};      // assignment callbacks: it is in the group
+  std::atomic<int64_t> last_callback_ms{0};  // its latest assignment callback of any kind
 };
 
 class Run {
@@ -59,6 +60,8 @@ class Run {
   // SIGKILLs the member partway through a batch; returns when, and when that batch started (0: none was running).
   std::pair<int64_t, int64_t> kill_mid_batch(const std::string& slot);
   bool sleep_unless_done(milliseconds d);
+  // Waits until every member is in the group and no member has been called back for a while; returns when.
+  int64_t wait_until_group_formed();
   bool all_acknowledged_processed(Journal& journal);
   std::vector<std::string> base_slots() const;
 
@@ -74,6 +77,7 @@ class Run {
   std::atomic<bool> production_done_{false};
   std::condition_variable_any done_cv_;
   std::mutex done_mutex_;
+  std::atomic<int64_t> formed_ms_{0};
 };
 
 std::vector<std::string> Run::base_slots() const {
@@ -125,7 +129,10 @@ void Run::start_member(const std::string& slot) {
         raw->batch_size = n;
         raw->batch_started_ms = wall_ms();
       } else if (std::string_view(line).starts_with("assigned")) {
+        raw->last_callback_ms = wall_ms();
         ++raw->assignments;
+      } else if (std::string_view(line).starts_with("revoked") || std::string_view(line).starts_with("lost")) {
+        raw->last_callback_ms = wall_ms();
       } else if (std::string_view(line).starts_with("done")) {
         raw->batch_started_ms = 0;
         ++raw->batches;
@@ -235,10 +242,36 @@ void Run::inject(const std::string& kind, size_t round) {
   }
 }
 
+int64_t Run::wait_until_group_formed() {
+  // Members start together but join one by one, and each join rebalances the group (Kafka also holds the first
+  // join back by group.initial.rebalance.delay.ms). A fault injected before the group is quiet would be measured
+  // against rebalances it did not cause.
+  constexpr int64_t kQuietMs = 2000;
+  const auto deadline = Clock::now() + std::chrono::seconds(60);
+  while (Clock::now() < deadline) {
+    int64_t latest = 0;
+    bool all_in = true;
+    for (const auto& [slot, member] : members_) {
+      all_in = all_in && member->assignments.load() > 0;
+      latest = std::max(latest, member->last_callback_ms.load());
+    }
+    if (all_in && wall_ms() - latest >= kQuietMs) return latest + 1;
+    if (!sleep_unless_done(milliseconds(50))) break;
+  }
+  spdlog::warn("chaos: the group had not settled when faults began");
+  return wall_ms();
+}
+
 void Run::inject_faults() {
+  const int64_t started = wall_ms();
+  formed_ms_ = wait_until_group_formed();
   if (o_.faults.empty()) return;
+  // The first fault comes one interval into the run, or as soon as the group has formed if that took longer.
+  const int64_t first_wait =
+      std::max<int64_t>(0, started + static_cast<int64_t>(o_.fault_interval_s * 1000) - wall_ms());
   for (size_t round = 0;; ++round) {
-    if (!sleep_unless_done(milliseconds(static_cast<int64_t>(o_.fault_interval_s * 1000)))) return;
+    const int64_t wait = round == 0 ? first_wait : static_cast<int64_t>(o_.fault_interval_s * 1000);
+    if (!sleep_unless_done(milliseconds(wait))) return;
     const std::string& kind = o_.faults[round % o_.faults.size()];
     inject(kind, round);
   }
@@ -347,7 +380,7 @@ int Run::execute() {
   {
     std::lock_guard lock(mutex_);
     verdict = verify(produced_, acks_, journal.deliveries(), journal.rebalances(), faults_,
-                     {o_.pause_threshold_ms, 1000, production_end, shutdown});
+                     {o_.pause_threshold_ms, 1000, production_end, shutdown, formed_ms_.load()});
   }
   const size_t ledger = journal.ledger_rows();
   if (ledger != verdict.processed + verdict.processed_unacknowledged) {
@@ -356,6 +389,7 @@ int Run::execute() {
   }
   auto json = report_json(settings, verdict);
   json["work_dir"] = o_.work_dir;
+  json["group_formed_after_ms"] = formed_ms_.load() - started;
   json["ledger_rows"] = ledger;
   if (!o_.json_out.empty()) std::ofstream(o_.json_out) << json.dump(2) << "\n";
   if (o_.format == "json") {

@@ -61,6 +61,9 @@ std::vector<RebalanceEpisode> episodes_of(std::vector<RebalanceRecord> records, 
   records = std::move(kept);
   std::map<std::string, int64_t> first_callback;
   for (const auto& r : records) first_callback.try_emplace(r.instance, r.at_ms);
+  // A group that forms while its members start one by one rebalances as each joins (twice per join, under
+  // cooperative-sticky): that is forming, not a fault's doing.
+  std::erase_if(records, [&](const RebalanceRecord& r) { return r.at_ms < options.formed_ms; });
   std::vector<RebalanceEpisode> out;
   for (size_t i = 0; i < records.size();) {
     size_t j = i + 1;

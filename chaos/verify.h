@@ -61,6 +61,7 @@ struct VerifyOptions {
   int64_t episode_gap_ms = 1000;
   int64_t end_ms = 0;       // when production ended: fault windows close here
   int64_t shutdown_ms = 0;  // when the run began stopping its members: later callbacks are not rebalances
+  int64_t formed_ms = 0;    // when the group had formed and settled: earlier callbacks are the group forming
 };
 
 struct Verdict {

@@ -106,6 +106,21 @@ TEST(VerifyTest, RebalanceEpisodesCountOnlyRunningMembers) {
   EXPECT_EQ(v.rebalances[0].revoked_partitions, 2);
 }
 
+TEST(VerifyTest, TheGroupFormingOneJoinAtATimeIsNotARebalance) {
+  // member-2 joins late (a slow coordinator): member-1, already running, revokes and is assigned again at 4000.
+  // The group settled at 5000; a running member called back at 9000 is a rebalance.
+  std::vector<RebalanceRecord> r = {{"member-1#1", "assigned", {0, 1}, 1000}, {"member-1#1", "revoked", {1}, 4000},
+                                    {"member-2#1", "assigned", {1}, 4100},    {"member-1#1", "assigned", {}, 4100},
+                                    {"member-1#1", "revoked", {0}, 9000},     {"member-2#1", "assigned", {0}, 9100},
+                                    {"member-1#1", "assigned", {}, 9100}};
+  Verdict formed_unknown = verify(0, {}, {}, r, {}, {});
+  EXPECT_EQ(formed_unknown.rebalances.size(), 2u);
+  Verdict v = verify(0, {}, {}, r, {}, {.formed_ms = 5000});
+  ASSERT_EQ(v.rebalances.size(), 1u);
+  EXPECT_EQ(v.rebalances[0].start_ms, 9000);
+  EXPECT_EQ(v.rebalances[0].revoked_partitions, 1);
+}
+
 TEST(VerifyTest, PausesSeparateTheRestartedMembersPartitionsFromTheOthers) {
   // Partition 0 is member-1's, partition 1 member-2's; both processed every 100 ms. member-1 restarts at 5000 and
   // its partition is idle until 8000; member-2's keeps going.
