@@ -114,7 +114,11 @@ Verdict verify(uint64_t produced, const std::vector<Ack>& acks, const std::vecto
     high = std::max(high, d.offset);
     timeline[d.partition].push_back(d.at_ms);
     auto it = acked.find(d.seq);
-    if (it != acked.end() && (it->second->partition != d.partition || it->second->offset != d.offset)) ++v.moved;
+    // An acknowledgement without an offset (a later batch's success implied it) names nowhere to compare with.
+    if (it != acked.end() && it->second->offset >= 0 &&
+        (it->second->partition != d.partition || it->second->offset != d.offset)) {
+      ++v.moved;
+    }
   }
   for (auto& [partition, times] : timeline) std::sort(times.begin(), times.end());
   for (const auto& [seq, count] : times_processed) {
@@ -130,7 +134,7 @@ Verdict verify(uint64_t produced, const std::vector<Ack>& acks, const std::vecto
     ++v.lost;
     if (v.lost_examples.size() < 10) v.lost_examples.push_back(a);
     auto high = highest_processed.find(a.partition);
-    if (high != highest_processed.end() && high->second > a.offset) ++v.skipped;
+    if (high != highest_processed.end() && a.offset >= 0 && high->second > a.offset) ++v.skipped;
   }
 
   v.rebalances = episodes_of(rebalances, timeline, options);

@@ -3,7 +3,9 @@
 //
 //   lost        acknowledged, never processed
 //   skipped     lost records that processing went past: a later offset of the same partition was processed
-//   moved       processed at a partition/offset other than the one its acknowledgement named
+//   moved       processed at a partition/offset other than the one its acknowledgement named (an idempotent
+//               producer reports records without an offset when a later batch's success is what confirmed them:
+//               those name no place, so they cannot have moved, nor be told skipped)
 //   duplicated  processings beyond the first of a record; absorbed: those the idempotent sink turned away
 //   rebalances  episodes of assignment callbacks (callbacks less than episode_gap_ms apart form one) in which a
 //               member that was already running took part; a restarted static member rejoining with its old

@@ -69,6 +69,22 @@ TEST(VerifyTest, ARecordAtAnotherOffsetThanAcknowledgedFails) {
   EXPECT_FALSE(v.passed());
 }
 
+TEST(VerifyTest, AnAcknowledgementWithoutAnOffsetNamesNoPlace) {
+  // Records 1 and 3 were confirmed by a later batch's success: acknowledged with offset -1001 (unknown).
+  History h;
+  h.produce(4);
+  h.acks[1].offset = -1001;
+  h.acks[3].offset = -1001;
+  h.process(0, "member-1#1", 1000);
+  h.process(1, "member-1#1", 1001);
+  h.process(2, "member-1#1", 1002);
+  Verdict v = verify(4, h.acks, h.deliveries, {}, {}, {});
+  EXPECT_EQ(v.moved, 0u);
+  EXPECT_EQ(v.lost, 1u);
+  EXPECT_EQ(v.skipped, 0u);  // record 3's place is unknown: whether processing went past it cannot be told
+  EXPECT_FALSE(v.passed());
+}
+
 TEST(VerifyTest, NothingAcknowledgedIsNotAPass) {
   Verdict v = verify(10, {}, {}, {}, {}, {});
   EXPECT_FALSE(v.passed());
