@@ -9,11 +9,11 @@ namespace {
 
 constexpr size_t kLatencyWindow = 4096;
 
-void throw_on_error(RdKafka::Error* error, const char* what) {
+void check_transaction_step(RdKafka::Error* error, const char* what) {
   if (!error) return;
-  std::string text = std::string(what) + ": " + error->str();
-  delete error;
-  throw ClientError(text);
+  std::unique_ptr<RdKafka::Error> owned(error);
+  throw TransactionError(std::string(what) + ": " + error->str(), error->is_retriable(), error->txn_requires_abort(),
+                         error->is_fatal());
 }
 
 }  // namespace
@@ -42,7 +42,7 @@ Producer::Producer(const ProducerSettings& settings) : reporter_(std::make_uniqu
   if (!producer_) throw ClientError("producer: " + error);
   latencies_ms_.reserve(kLatencyWindow);
   if (!settings.transactional_id.empty()) {
-    throw_on_error(producer_->init_transactions(static_cast<int>(close_timeout.count())), "init_transactions");
+    check_transaction_step(producer_->init_transactions(static_cast<int>(close_timeout.count())), "init_transactions");
   }
   poller_ = std::thread([this] {
     while (!stopping_.load()) producer_->poll(50);
@@ -134,14 +134,14 @@ bool Producer::flush(std::chrono::milliseconds timeout) {
   return producer_->flush(static_cast<int>(timeout.count())) == RdKafka::ERR_NO_ERROR;
 }
 
-void Producer::begin_transaction() { throw_on_error(producer_->begin_transaction(), "begin_transaction"); }
+void Producer::begin_transaction() { check_transaction_step(producer_->begin_transaction(), "begin_transaction"); }
 
 void Producer::commit_transaction(std::chrono::milliseconds timeout) {
-  throw_on_error(producer_->commit_transaction(static_cast<int>(timeout.count())), "commit_transaction");
+  check_transaction_step(producer_->commit_transaction(static_cast<int>(timeout.count())), "commit_transaction");
 }
 
 void Producer::abort_transaction(std::chrono::milliseconds timeout) {
-  throw_on_error(producer_->abort_transaction(static_cast<int>(timeout.count())), "abort_transaction");
+  check_transaction_step(producer_->abort_transaction(static_cast<int>(timeout.count())), "abort_transaction");
 }
 
 ProducerMetrics Producer::metrics() const {

@@ -40,6 +40,23 @@ struct ProducerMetrics {
   double latency_max_ms = 0;
 };
 
+// A transaction step the broker or librdkafka refused, with what the application should do next (librdkafka's
+// classification): retry the same step, abort the transaction and begin again, or — fatal, e.g. fenced by a newer
+// producer with the same transactional_id — close this producer.
+class TransactionError : public ClientError {
+ public:
+  TransactionError(const std::string& what, bool retriable, bool requires_abort, bool fatal)
+      : ClientError(what), retriable_(retriable), requires_abort_(requires_abort), fatal_(fatal) {}
+  bool retriable() const { return retriable_; }
+  bool requires_abort() const { return requires_abort_; }
+  bool fatal() const { return fatal_; }
+
+ private:
+  bool retriable_;
+  bool requires_abort_;
+  bool fatal_;
+};
+
 class Producer {
  public:
   using DeliveryCallback = std::function<void(const DeliveryReport&)>;
@@ -59,7 +76,8 @@ class Producer {
   // Waits until every queued record has its answer; false when the timeout came first.
   bool flush(std::chrono::milliseconds timeout);
 
-  // Transactions (only with a transactional_id). Each throws ClientError when the broker refuses.
+  // Transactions (only with a transactional_id; the constructor registers it with the cluster's transaction
+  // coordinator, fencing any older producer with the same id). Each throws TransactionError when refused.
   void begin_transaction();
   void commit_transaction(std::chrono::milliseconds timeout = std::chrono::seconds(30));
   void abort_transaction(std::chrono::milliseconds timeout = std::chrono::seconds(30));
