@@ -73,10 +73,11 @@ BrokerProcess::BrokerProcess(std::vector<std::string> extra_args)
       data_dir_(make_temp_directory("fjord-test")),
       log_path_(data_dir_ + ".log"),
       port_(free_port()),
-      admin_port_(free_port()) {}
+      admin_port_(free_port()),
+      process_(log_path_) {}
 
 BrokerProcess::~BrokerProcess() {
-  if (pid_ > 0) kill();
+  kill();
   std::error_code ignored;
   std::filesystem::remove_all(data_dir_, ignored);
   std::filesystem::remove(log_path_, ignored);
@@ -88,54 +89,14 @@ void BrokerProcess::start() {
                                    "--listen",       "127.0.0.1:" + std::to_string(port_),
                                    "--admin-listen", "127.0.0.1:" + std::to_string(admin_port_)};
   args.insert(args.end(), extra_args_.begin(), extra_args_.end());
-  pid_ = ::fork();
-  if (pid_ == 0) {
-    // A test that crashes must not leave its broker behind holding ctest's output pipe open.
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    int log = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    ::dup2(log, 1);
-    ::dup2(log, 2);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (!accepts_connections(port_)) {
-    int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      throw std::runtime_error("broker exited at start:\n" + log());
-    }
-    if (std::chrono::steady_clock::now() > deadline) throw std::runtime_error("broker did not start:\n" + log());
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+  process_.spawn(args);
+  process_.wait_until_ready(
+      "broker", [this] { return accepts_connections(port_); }, std::chrono::milliseconds(5));
 }
 
-int BrokerProcess::stop() {
-  if (pid_ <= 0) return -1;
-  ::kill(pid_, SIGTERM);
-  int status = 0;
-  ::waitpid(pid_, &status, 0);
-  pid_ = -1;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
+int BrokerProcess::stop() { return process_.stop(SIGTERM); }
 
-void BrokerProcess::kill() {
-  if (pid_ <= 0) return;
-  ::kill(pid_, SIGKILL);
-  int status = 0;
-  ::waitpid(pid_, &status, 0);
-  pid_ = -1;
-}
-
-std::string BrokerProcess::log() const {
-  std::ifstream in(log_path_);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+void BrokerProcess::kill() { process_.stop(SIGKILL); }
 
 std::string BrokerProcess::metrics() const {
   httplib::Client client("127.0.0.1", admin_port_);
@@ -158,7 +119,7 @@ double BrokerProcess::metric(const std::string& name) const {
 }
 
 long BrokerProcess::resident_kb() const {
-  std::ifstream in("/proc/" + std::to_string(pid_) + "/status");
+  std::ifstream in("/proc/" + std::to_string(pid()) + "/status");
   std::string line;
   while (std::getline(in, line)) {
     if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/server_process.h"
+
 namespace fjord::testing {
 
 std::string make_temp_directory(const std::string& prefix);
@@ -27,15 +29,15 @@ class BrokerProcess {
   int stop();
   // SIGKILL and wait: the page cache survives, the process does not.
   void kill();
-  bool running() const { return pid_ > 0; }
+  bool running() const { return process_.running(); }
 
   std::string bootstrap() const { return "127.0.0.1:" + std::to_string(port_); }
   int port() const { return port_; }
   int admin_port() const { return admin_port_; }
   const std::string& data_dir() const { return data_dir_; }
-  pid_t pid() const { return pid_; }
+  pid_t pid() const { return process_.pid(); }
   // The broker's log output so far.
-  std::string log() const;
+  std::string log() const { return process_.log(); }
 
   // The /metrics text, and one sample's value (the sum over label sets when `name` has several).
   std::string metrics() const;
@@ -49,7 +51,7 @@ class BrokerProcess {
   std::string log_path_;
   int port_;
   int admin_port_;
-  pid_t pid_ = -1;
+  ServerProcess process_;
 };
 
 }  // namespace fjord::testing

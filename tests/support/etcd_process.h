@@ -6,6 +6,8 @@
 
 #include <string>
 
+#include "tests/support/server_process.h"
+
 namespace fjord::testing {
 
 class EtcdProcess {
@@ -28,16 +30,16 @@ class EtcdProcess {
     stop();
     start();
   }
-  bool running() const { return pid_ > 0; }
+  bool running() const { return process_.running(); }
 
   // "127.0.0.1:PORT", the client URL without its scheme.
   std::string endpoint() const { return "127.0.0.1:" + std::to_string(client_port_); }
   int client_port() const { return client_port_; }
   int peer_port() const { return peer_port_; }
   const std::string& data_dir() const { return data_dir_; }
-  pid_t pid() const { return pid_; }
+  pid_t pid() const { return process_.pid(); }
   // etcd's log output so far (errors only).
-  std::string log() const;
+  std::string log() const { return process_.log(); }
 
  private:
   bool healthy() const;
@@ -46,7 +48,7 @@ class EtcdProcess {
   std::string log_path_;
   int client_port_;
   int peer_port_;
-  pid_t pid_ = -1;
+  ServerProcess process_;
 };
 
 }  // namespace fjord::testing

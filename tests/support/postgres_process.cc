@@ -1,19 +1,13 @@
 #include "tests/support/postgres_process.h"
 
-#include <fcntl.h>
 #include <libpq-fe.h>
 #include <pwd.h>
 #include <signal.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
-#include <thread>
 
 #include "tests/support/broker_process.h"
 
@@ -31,7 +25,8 @@ PostgresProcess::PostgresProcess()
     : root_(make_temp_directory("fjord-postgres")),
       data_dir_(root_ + "/data"),
       log_path_(root_ + "/server.log"),
-      port_(free_port()) {
+      port_(free_port()),
+      server_(log_path_) {
   if (const passwd* account = server_account()) {
     if (::chown(root_.c_str(), account->pw_uid, account->pw_gid) != 0) {
       throw std::runtime_error("cannot give " + root_ + " to the postgres account");
@@ -49,64 +44,30 @@ bool PostgresProcess::available() {
   return ::access(binary("initdb").c_str(), X_OK) == 0 && ::access(binary("postgres").c_str(), X_OK) == 0;
 }
 
-pid_t PostgresProcess::spawn(const std::vector<std::string>& args) {
+void PostgresProcess::spawn(ServerProcess& process, const std::vector<std::string>& args) {
   const passwd* account = server_account();
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    int log = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0666);
-    ::dup2(log, 1);
-    ::dup2(log, 2);
+  process.spawn(args, [account] {
     if (account && (::setgid(account->pw_gid) != 0 || ::setuid(account->pw_uid) != 0)) ::_exit(126);
-    std::vector<char*> argv;
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
-  return pid;
+  });
 }
 
 void PostgresProcess::start() {
   if (!std::filesystem::exists(data_dir_ + "/PG_VERSION")) {
-    pid_t initdb =
-        spawn({binary("initdb"), "-D", data_dir_, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"});
-    int status = 0;
-    ::waitpid(initdb, &status, 0);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) throw std::runtime_error("initdb failed:\n" + log());
+    ServerProcess initdb(log_path_);
+    spawn(initdb, {binary("initdb"), "-D", data_dir_, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"});
+    if (initdb.wait() != 0) throw std::runtime_error("initdb failed:\n" + log());
   }
   // Durability is not under test here: no fsync, sockets in the cluster's own directory.
-  pid_ =
-      spawn({binary("postgres"), "-D", data_dir_, "-h", "127.0.0.1", "-p", std::to_string(port_), "-k", root_, "-F"});
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (PQping(connection().c_str()) != PQPING_OK) {
-    int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      throw std::runtime_error("postgres exited at start:\n" + log());
-    }
-    if (std::chrono::steady_clock::now() > deadline) throw std::runtime_error("postgres did not start:\n" + log());
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  spawn(server_,
+        {binary("postgres"), "-D", data_dir_, "-h", "127.0.0.1", "-p", std::to_string(port_), "-k", root_, "-F"});
+  server_.wait_until_ready(
+      "postgres", [this] { return PQping(connection().c_str()) == PQPING_OK; }, std::chrono::milliseconds(50));
 }
 
-void PostgresProcess::stop() {
-  if (pid_ <= 0) return;
-  ::kill(pid_, SIGINT);
-  int status = 0;
-  ::waitpid(pid_, &status, 0);
-  pid_ = -1;
-}
+void PostgresProcess::stop() { server_.stop(SIGINT); }
 
 std::string PostgresProcess::connection() const {
   return "host=127.0.0.1 port=" + std::to_string(port_) + " dbname=postgres user=postgres connect_timeout=5";
-}
-
-std::string PostgresProcess::log() const {
-  std::ifstream in(log_path_);
-  std::stringstream out;
-  out << in.rdbuf();
-  return out.str();
 }
 
 }  // namespace fjord::testing

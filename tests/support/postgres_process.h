@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/server_process.h"
+
 namespace fjord::testing {
 
 class PostgresProcess {
@@ -26,15 +28,16 @@ class PostgresProcess {
 
   // A libpq connection string for the superuser, trust authentication.
   std::string connection() const;
-  std::string log() const;
+  std::string log() const { return server_.log(); }
 
  private:
-  pid_t spawn(const std::vector<std::string>& args);
+  // Runs `args` into `process`, as the postgres account when this test runs as root.
+  void spawn(ServerProcess& process, const std::vector<std::string>& args);
   std::string root_;
   std::string data_dir_;
   std::string log_path_;
   int port_;
-  pid_t pid_ = -1;
+  ServerProcess server_;
 };
 
 }  // namespace fjord::testing
