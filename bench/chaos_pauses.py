@@ -3,11 +3,12 @@
 eager (range, dynamic members), cooperative-sticky (dynamic) and cooperative-sticky with static membership; against
 Fjord and against Apache Kafka (bench/kafka/run-kafka.sh), one broker after the other on this machine.
 
-    bench/chaos_pauses.py [--duration 45] [--fault-interval 7] [--brokers fjord,kafka]
+    bench/chaos_pauses.py [--duration 45] [--fault-interval 7] [--runs 3] [--brokers fjord,kafka]
 
 Each run restarts one member at a time (SIGTERM, back 0.5 s later) while 3 members process 6 partitions at
-500 records/s. Per restart it reports the medians over the run's restarts of: rebalances, partitions revoked,
-the longest pause of any partition, and the longest pause of the partitions the restarted member did not own.
+500 records/s. Per broker and group setting it reports the medians over the restarts of all its runs of:
+rebalances, partitions revoked, the longest pause of any partition, and the longest pause of the partitions the
+restarted member did not own; and the records lost over all runs.
 Writes bench/results/chaos-pauses.{json,md}.
 """
 import argparse
@@ -71,6 +72,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--duration", type=float, default=45)
     parser.add_argument("--fault-interval", type=float, default=7)
+    parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--brokers", default="fjord,kafka")
     args = parser.parse_args()
     results = []
@@ -79,16 +81,21 @@ def main():
             proc, bootstrap = start_broker(broker, work)
             try:
                 for label, flags in MODES:
-                    out = subprocess.run(
-                        [FJORD, "chaos", "--bootstrap-server", bootstrap, "--format", "json", "--faults", "restart",
-                         "--duration", str(args.duration), "--fault-interval", str(args.fault_interval),
-                         "--rate", "500", "--members", "3", "--partitions", "6"] + flags,
-                        capture_output=True, text=True)
-                    report = json.loads(out.stdout)
-                    faults = [f for f in report["faults"] if f["kind"] == "restart"]
+                    faults, lost = [], 0
+                    for _ in range(args.runs):
+                        out = subprocess.run(
+                            [FJORD, "chaos", "--bootstrap-server", bootstrap, "--format", "json", "--faults",
+                             "restart", "--duration", str(args.duration), "--fault-interval",
+                             str(args.fault_interval), "--rate", "500", "--members", "3", "--partitions", "6"] + flags,
+                            capture_output=True, text=True)
+                        report = json.loads(out.stdout)
+                        faults += [f for f in report["faults"] if f["kind"] == "restart"]
+                        lost += report["records"]["lost"]
+                        if report["records"]["lost"]:  # the run keeps its journal and member logs for a look
+                            print(f"{broker}, {label}: lost {json.dumps(report['lost_examples'])}; journal in "
+                                  f"{report['work_dir']}", file=sys.stderr, flush=True)
                     row = {
-                        "broker": broker, "mode": label, "restarts": len(faults),
-                        "lost": report["records"]["lost"],
+                        "broker": broker, "mode": label, "runs": args.runs, "restarts": len(faults), "lost": lost,
                         "rebalances": median([f["rebalances"] for f in faults]),
                         "revoked_partitions": median([f["revoked_partitions"] for f in faults]),
                         "pause_ms": median([f["pause_ms"] for f in faults]),
@@ -113,7 +120,7 @@ def main():
                      f"{r['lost']} |")
     with open(os.path.join(out_dir, "chaos-pauses.md"), "w") as f:
         f.write("Member restart (SIGTERM, back after 0.5 s), 3 members, 6 partitions, 500 records/s, medians over "
-                "the restarts of one run. Measured by `" + " ".join(["bench/chaos_pauses.py"] + sys.argv[1:]) +
+                f"the restarts of {args.runs} runs, records lost in all. Measured by `" + " ".join(["bench/chaos_pauses.py"] + sys.argv[1:]) +
                 "`.\n\n" + "\n".join(lines) + "\n")
     print("\n".join(lines))
 
