@@ -128,11 +128,10 @@ void Run::start_member(const std::string& slot) {
       if (std::sscanf(line, "batch %d", &n) == 1) {
         raw->batch_size = n;
         raw->batch_started_ms = wall_ms();
-      } else if (std::string_view(line).starts_with("assigned")) {
+      } else if (const std::string_view l(line);
+                 l.starts_with("assigned") || l.starts_with("revoked") || l.starts_with("lost")) {
         raw->last_callback_ms = wall_ms();
-        ++raw->assignments;
-      } else if (std::string_view(line).starts_with("revoked") || std::string_view(line).starts_with("lost")) {
-        raw->last_callback_ms = wall_ms();
+        if (l.starts_with("assigned")) ++raw->assignments;
       } else if (std::string_view(line).starts_with("done")) {
         raw->batch_started_ms = 0;
         ++raw->batches;
