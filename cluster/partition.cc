@@ -272,6 +272,8 @@ Future<ProduceResult> Partition::append(std::span<uint8_t> records, int16_t acks
     ProduceResult refused;
     refused.error = appended.error;
     refused.error_message = appended.message;
+    // The Java client decides from it how to recover from UNKNOWN_PRODUCER_ID (it retries while it is -1).
+    refused.log_start_offset = log_->log_start_offset();
     return Future<ProduceResult>::ready(refused);
   }
   ProduceResult result;

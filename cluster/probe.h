@@ -19,6 +19,9 @@ struct PartitionProbe {
         invalid_epoch(metrics.counter("fjord_idempotent_sequence_errors_total",
                                       "Batches refused for their producer sequence or epoch",
                                       {{"kind", "invalid_producer_epoch"}})),
+        unknown_producer(metrics.counter("fjord_idempotent_sequence_errors_total",
+                                         "Batches refused for their producer sequence or epoch",
+                                         {{"kind", "unknown_producer_id"}})),
         other(metrics.counter("fjord_idempotent_sequence_errors_total",
                               "Batches refused for their producer sequence or epoch", {{"kind", "other"}})),
         leader_partitions(metrics.gauge("fjord_partitions_leader", "Partitions this broker leads")),
@@ -35,6 +38,7 @@ struct PartitionProbe {
   prometheus::Counter& sequence_error(ErrorCode error) {
     if (error == ErrorCode::kOutOfOrderSequenceNumber) return out_of_order;
     if (error == ErrorCode::kInvalidProducerEpoch) return invalid_epoch;
+    if (error == ErrorCode::kUnknownProducerId) return unknown_producer;
     return other;
   }
 
@@ -42,6 +46,7 @@ struct PartitionProbe {
   prometheus::Counter& duplicates_suppressed;
   prometheus::Counter& out_of_order;
   prometheus::Counter& invalid_epoch;
+  prometheus::Counter& unknown_producer;
   prometheus::Counter& other;
   prometheus::Gauge& leader_partitions;
   prometheus::Gauge& under_replicated;

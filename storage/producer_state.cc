@@ -29,8 +29,22 @@ ProducerCheck ProducerStateManager::check(const protocol::BatchHeader& batch) co
   ProducerCheck result;
   if (batch.producer_id < 0) return result;
   auto it = producers_.find(batch.producer_id);
-  // An unknown producer (new, expired, or its records all deleted): any sequence is accepted, as Kafka does.
-  if (it == producers_.end()) return result;
+  if (it == producers_.end()) {
+    // A producer this partition holds no state for (new, expired, or its records all deleted) must start at
+    // sequence 0. Accepting any sequence here, as Kafka does, loses acknowledged records: when a producer's first
+    // request fails and its second is accepted, the client takes that success as proof the first was written too
+    // and reports its records delivered. UNKNOWN_PRODUCER_ID is the refusal clients recover from: they start a
+    // new epoch at sequence 0 and resend (librdkafka does so for no other sequence error at the head of the line).
+    if (batch.base_sequence != 0) {
+      result.outcome = ProducerCheck::Outcome::kRefuse;
+      result.error = ErrorCode::kUnknownProducerId;
+      result.message = "Producer " + std::to_string(batch.producer_id) +
+                       " has no state here (new, expired, or its records deleted): it must start at sequence 0, "
+                       "not " +
+                       std::to_string(batch.base_sequence);
+    }
+    return result;
+  }
   const ProducerEntry& entry = it->second;
   if (batch.producer_epoch < entry.epoch) {
     result.outcome = ProducerCheck::Outcome::kRefuse;

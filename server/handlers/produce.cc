@@ -80,10 +80,10 @@ void handle_produce(RequestContext context) {
       partition->append(partition_data.records->contiguous(), acks).then([state, &out](cluster::ProduceResult result) {
         if (state->answered) return;
         out.error_code = wire(result.error);
+        out.log_start_offset = result.log_start_offset;
         if (result.error == ErrorCode::kNone) {
           out.base_offset = result.base_offset;
           out.log_append_time_ms = result.log_append_time;
-          out.log_start_offset = result.log_start_offset;
         } else if (!result.error_message.empty()) {
           out.error_message = result.error_message;
         }

@@ -23,11 +23,23 @@ protocol::BatchHeader batch(int64_t producer_id, int16_t epoch, int32_t first_se
 
 using Outcome = ProducerCheck::Outcome;
 
-TEST(ProducerState, UnknownProducersMayStartAnywhere) {
+TEST(ProducerState, AProducerWithoutStateHereMustStartAtSequenceZero) {
   ProducerStateManager state;
   EXPECT_EQ(state.check(batch(7, 0, 0, 5)).outcome, Outcome::kAppend);
-  EXPECT_EQ(state.check(batch(7, 0, 42, 5)).outcome, Outcome::kAppend) << "expired or deleted state: any sequence";
+  // Its first batch failed and this is its second: accepting it would let the client count the first as written.
+  auto second_batch_first = state.check(batch(7, 0, 5, 5));
+  EXPECT_EQ(second_batch_first.outcome, Outcome::kRefuse);
+  EXPECT_EQ(second_batch_first.error, ErrorCode::kUnknownProducerId);
   EXPECT_EQ(state.check(batch(-1, -1, -1, 5)).outcome, Outcome::kAppend) << "not idempotent";
+  // Forgotten (idle too long, or its records deleted): the same, and a new epoch at 0 is its way back.
+  state.record(batch(1, 0, 0, 5, 10), 1000);
+  state.record(batch(2, 0, 0, 5, 15), 5000);
+  state.expire(6000, 2000);
+  state.truncate_head(20);
+  for (int64_t id : {1, 2}) {
+    EXPECT_EQ(state.check(batch(id, 0, 5, 1)).error, ErrorCode::kUnknownProducerId) << id;
+    EXPECT_EQ(state.check(batch(id, 1, 0, 1)).outcome, Outcome::kAppend) << id;
+  }
 }
 
 TEST(ProducerState, InOrderDuplicateGapAndStaleEpoch) {

@@ -1,9 +1,13 @@
 // Idempotent producers: each record written once per partition whatever the retries. Real clients write through
-// a proxy that loses produce responses (so they retry batches the broker already has); raw requests stage each
-// outcome exactly: the same batch twice, a gap, a stale epoch, a new epoch, and a retry across a restart.
+// a proxy that loses produce responses (so they retry batches the broker already has) or refuses their first
+// request (while the next is in flight), and outlive the broker forgetting them; raw requests stage each outcome:
+// the same batch twice, a first batch not at 0, a gap, a stale epoch, a new epoch, and a retry across a restart.
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <map>
+#include <optional>
+#include <thread>
 
 #include "protocol/messages/init_producer_id.h"
 #include "protocol/messages/produce.h"
@@ -52,6 +56,77 @@ TEST(Idempotence, LibrdkafkaRetriesThroughLostResponsesWriteEachRecordOnce) {
     ASSERT_EQ(r.key, sent.key) << "partition " << r.partition << " offset " << r.offset << ": not record " << expected;
     ASSERT_EQ(r.value, sent.value) << "partition " << r.partition << " offset " << r.offset;
     expected += 3;
+  }
+}
+
+// A producer's first request refused while its second is already on its way (a leader whose in-sync replicas
+// were short for a moment). A broker that accepts the second batch from a producer it holds no state for tells
+// librdkafka that the first one was written too (a later sequence succeeded): it reports those records delivered
+// although they were never written. Fjord refuses the second batch (UNKNOWN_PRODUCER_ID); the client starts a new
+// epoch and resends everything in order.
+TEST(Idempotence, AFirstRequestRefusedWhileTheNextIsInFlightIsNotAcknowledgedUnwritten) {
+  BrokerProcess broker;
+  broker.start();
+  Admin(broker.bootstrap()).create_topic("first-refused", 1);
+  FaultProxy proxy(broker.bootstrap(), /*drop_every=*/0, /*refuse_first=*/1);
+  const long count = 300;
+  {
+    TestProducer producer(proxy.bootstrap(), {{"enable.idempotence", "true"},
+                                              {"acks", "all"},
+                                              {"linger.ms", "0"},
+                                              {"batch.num.messages", "10"},
+                                              {"message.timeout.ms", "30000"}});
+    for (long i = 0; i < count; ++i) {
+      producer.produce("first-refused", 0, 47, i);
+      // Records that keep coming wake the client's sender, which then has further requests in flight.
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    producer.flush(60000);
+    ASSERT_EQ(proxy.dropped(), 1) << "the first produce request was not refused";
+    long acknowledged = 0;
+    std::optional<int64_t> misplaced;  // the first record acknowledged at another offset than its own
+    for (const auto& [index, d] : producer.deliveries) {
+      if (d.error != RdKafka::ERR_NO_ERROR) continue;
+      ++acknowledged;
+      if (d.offset >= 0 && d.offset != index && !misplaced) misplaced = index;
+    }
+    auto records = consume(broker.bootstrap(), "first-refused", {0}, RdKafka::Topic::OFFSET_BEGINNING,
+                           static_cast<size_t>(count) + 1, 5000);
+    ASSERT_EQ(static_cast<long>(records.size()), acknowledged)
+        << acknowledged << " records acknowledged, " << records.size() << " in the log";
+    EXPECT_EQ(acknowledged, count) << "every record should get through on the retries";
+    EXPECT_FALSE(misplaced) << "record " << *misplaced << " was acknowledged at offset "
+                            << producer.deliveries[*misplaced].offset;
+    for (size_t i = 0; i < records.size(); ++i) {
+      auto sent = generate_record(47, static_cast<int64_t>(i));
+      ASSERT_EQ(records[i].key, sent.key) << "offset " << i << " is not record " << i;
+      ASSERT_EQ(records[i].value, sent.value) << "offset " << i;
+    }
+  }
+}
+
+// A producer whose state the broker forgot (expired after producer.id.expiration.ms) carries on: it is told
+// UNKNOWN_PRODUCER_ID, starts a new epoch at sequence 0 and resends (OUT_OF_ORDER_SEQUENCE_NUMBER would be fatal
+// to it, since everything it sent before was acknowledged).
+TEST(Idempotence, AProducerWhoseStateExpiredCarriesOn) {
+  BrokerProcess broker({"--set", "producer.id.expiration.ms=1000", "--set", "log.retention.check.interval.ms=200"});
+  broker.start();
+  Admin(broker.bootstrap()).create_topic("idle", 1);
+  TestProducer producer(broker.bootstrap(), {{"enable.idempotence", "true"}, {"acks", "all"}});
+  for (long i = 0; i < 10; ++i) producer.produce("idle", 0, 53, i);
+  ASSERT_TRUE(producer.flush(10000));
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  for (long i = 10; i < 20; ++i) producer.produce("idle", 0, 53, i);
+  ASSERT_TRUE(producer.flush(30000));
+  for (const auto& [index, d] : producer.deliveries) {
+    EXPECT_EQ(d.error, RdKafka::ERR_NO_ERROR) << "record " << index << ": " << RdKafka::err2str(d.error);
+  }
+  EXPECT_GE(broker.metric("fjord_idempotent_sequence_errors_total{kind=\"unknown_producer_id\"}"), 1)
+      << "the broker never forgot the producer: nothing was tested";
+  auto records = consume(broker.bootstrap(), "idle", {0}, RdKafka::Topic::OFFSET_BEGINNING, 21, 5000);
+  ASSERT_EQ(records.size(), 20u);
+  for (size_t i = 0; i < records.size(); ++i) {
+    EXPECT_EQ(records[i].key, generate_record(53, static_cast<int64_t>(i)).key) << "offset " << i;
   }
 }
 
@@ -131,6 +206,14 @@ TEST_F(RawIdempotence, SameBatchTwiceIsWrittenOnceAndAnsweredWithItsOffset) {
   EXPECT_EQ(produce(id, epoch, 5), std::make_pair(int16_t{0}, int64_t{5})) << "a retry of the second batch";
   EXPECT_EQ(end_offset(), 10);
   EXPECT_EQ(broker.metric("fjord_idempotent_duplicates_suppressed_total"), 2);
+}
+
+TEST_F(RawIdempotence, AProducersFirstBatchHereMustStartAtSequenceZero) {
+  auto [id, epoch] = init_producer_id();
+  EXPECT_EQ(produce(id, epoch, 5).first, 59) << "no state here: a first batch must start at 0";
+  EXPECT_EQ(end_offset(), 0);
+  EXPECT_EQ(produce(id, epoch, 0), std::make_pair(int16_t{0}, int64_t{0}));
+  EXPECT_EQ(produce(id, epoch, 5), std::make_pair(int16_t{0}, int64_t{5}));
 }
 
 TEST_F(RawIdempotence, GapIsOutOfOrder) {

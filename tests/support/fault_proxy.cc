@@ -18,11 +18,14 @@
 
 namespace fjord::testing {
 
-FaultProxy::FaultProxy(const std::string& broker_bootstrap, int drop_every)
+FaultProxy::FaultProxy(const std::string& broker_bootstrap, int drop_every, int refuse_first)
     : port_(free_port()), stats_path_(make_temp_directory("fjord-proxy") + "/dropped") {
-  std::vector<std::string> args = {
-      "python3",      FJORD_FAULT_PROXY,          "--broker", broker_bootstrap, "--listen", std::to_string(port_),
-      "--drop-every", std::to_string(drop_every), "--stats",  stats_path_};
+  std::vector<std::string> args = {"python3",        FJORD_FAULT_PROXY,
+                                   "--broker",       broker_bootstrap,
+                                   "--listen",       std::to_string(port_),
+                                   "--drop-every",   std::to_string(drop_every),
+                                   "--refuse-first", std::to_string(refuse_first),
+                                   "--stats",        stats_path_};
   pid_ = ::fork();
   if (pid_ == 0) {
     // A test that crashes must not leave its broker behind holding ctest's output pipe open.

@@ -1,22 +1,58 @@
 #!/usr/bin/env python3
-"""A Kafka-aware TCP proxy that loses produce responses, for the idempotence tests.
+"""A Kafka-aware TCP proxy that loses produce responses or refuses produce requests, for the idempotence tests.
 
-    fault_proxy.py --broker 127.0.0.1:9092 --listen 19999 [--drop-every N] [--stats FILE]
+    fault_proxy.py --broker 127.0.0.1:9092 --listen 19999 [--drop-every N] [--refuse-first N] [--stats FILE]
 
 Clients connect to 127.0.0.1:LISTEN; Metadata answers are rewritten so they keep connecting through the proxy.
 Every Nth Produce response is not delivered: the proxy closes the client's connection instead, as a network
-failure after the broker wrote the batch would. The client then retries batches the broker already has. The
-number of responses dropped is written to --stats (one integer) whenever it changes.
+failure after the broker wrote the batch would. The client then retries batches the broker already has.
+The first N Produce requests are not passed on: the proxy answers them NOT_ENOUGH_REPLICAS itself, as a leader
+whose in-sync replicas were short for a moment would, while the requests after them reach the broker. Each
+refusal is sent when the client's next produce request arrives: the client has that one in flight already.
+The number of responses dropped and requests refused is written to --stats (one integer) whenever it changes.
 """
 import argparse
 import asyncio
 import struct
 
 PRODUCE, METADATA = 0, 3
+NOT_ENOUGH_REPLICAS = 19
 
 
 class Lost(Exception):
     pass
+
+
+def refusal(frame, error_code):
+    """A Produce response (versions 3-8) refusing every partition of the request in `frame`."""
+    def string(at):
+        (length,) = struct.unpack_from(">h", frame, at)
+        return frame[at + 2:at + 2 + max(length, 0)], at + 2 + max(length, 0)
+
+    version, correlation = struct.unpack_from(">hi", frame, 2)
+    if not 3 <= version <= 8:
+        raise ValueError(f"cannot refuse Produce v{version}")
+    _, at = string(8)           # client id
+    _, at = string(at)          # transactional id
+    at += 2 + 4                 # acks, timeout
+    (topic_count,) = struct.unpack_from(">i", frame, at)
+    at += 4
+    body = struct.pack(">ii", correlation, topic_count)
+    for _ in range(topic_count):
+        name, at = string(at)
+        (partition_count,) = struct.unpack_from(">i", frame, at)
+        at += 4
+        body += struct.pack(">h", len(name)) + name + struct.pack(">i", partition_count)
+        for _ in range(partition_count):
+            index, records_size = struct.unpack_from(">ii", frame, at)
+            at += 8 + max(records_size, 0)
+            body += struct.pack(">ihqq", index, error_code, -1, -1)
+            if version >= 5:
+                body += struct.pack(">q", -1)                  # log start offset
+            if version >= 8:
+                body += struct.pack(">ih", 0, -1)              # record errors, error message
+    body += struct.pack(">i", 0)                               # throttle time
+    return struct.pack(">i", len(body)) + body
 
 
 async def main():
@@ -24,17 +60,37 @@ async def main():
     parser.add_argument("--broker", required=True)
     parser.add_argument("--listen", type=int, required=True)
     parser.add_argument("--drop-every", type=int, default=0)
+    parser.add_argument("--refuse-first", type=int, default=0)
     parser.add_argument("--stats")
     args = parser.parse_args()
     host, port = args.broker.rsplit(":", 1)
     broker_port = int(port)
-    counters = {"produce_responses": 0, "dropped": 0}
+    counters = {"produce_responses": 0, "produce_requests": 0, "dropped": 0}
 
-    async def requests(client, broker, pending):
+    def count_fault():
+        counters["dropped"] += 1
+        if args.stats:
+            with open(args.stats, "w") as f:
+                f.write(str(counters["dropped"]))
+
+    async def requests(client, client_writer, broker, pending):
+        held = []
         while True:
             head = await client.readexactly(4)
             frame = await client.readexactly(struct.unpack(">i", head)[0])
             api_key, _, correlation = struct.unpack(">hhi", frame[:8])
+            if api_key == PRODUCE:
+                counters["produce_requests"] += 1
+                if held:
+                    # The refusal goes out only once the client has sent its next produce request, so that the
+                    # request after the refused one is in flight when the refusal arrives, and before that request
+                    # reaches the broker, so that responses stay in order.
+                    client_writer.write(held.pop())
+                    await client_writer.drain()
+                    count_fault()
+                if counters["produce_requests"] <= args.refuse_first:
+                    held.append(refusal(frame, NOT_ENOUGH_REPLICAS))
+                    continue
             pending[correlation] = api_key
             broker.write(head + frame)
             await broker.drain()
@@ -51,10 +107,7 @@ async def main():
             if api_key == PRODUCE and args.drop_every:
                 counters["produce_responses"] += 1
                 if counters["produce_responses"] % args.drop_every == 0:
-                    counters["dropped"] += 1
-                    if args.stats:
-                        with open(args.stats, "w") as f:
-                            f.write(str(counters["dropped"]))
+                    count_fault()
                     raise Lost()
             client.write(head + frame)
             await client.drain()
@@ -62,7 +115,7 @@ async def main():
     async def handle(client_reader, client_writer):
         broker_reader, broker_writer = await asyncio.open_connection(host, broker_port)
         pending = {}
-        tasks = [asyncio.create_task(requests(client_reader, broker_writer, pending)),
+        tasks = [asyncio.create_task(requests(client_reader, client_writer, broker_writer, pending)),
                  asyncio.create_task(responses(broker_reader, client_writer, pending))]
         try:
             await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
