@@ -83,6 +83,9 @@ TEST(Idempotence, AFirstRequestRefusedWhileTheNextIsInFlightIsNotAcknowledgedUnw
     }
     producer.flush(60000);
     ASSERT_EQ(proxy.dropped(), 1) << "the first produce request was not refused";
+    // The request after the refused one reached the broker before the client resent the first: the case staged.
+    EXPECT_GE(broker.metric("fjord_idempotent_sequence_errors_total{kind=\"unknown_producer_id\"}"), 1)
+        << "the second request was not in flight when the first was refused: nothing was tested";
     long acknowledged = 0;
     std::optional<int64_t> misplaced;  // the first record acknowledged at another offset than its own
     for (const auto& [index, d] : producer.deliveries) {

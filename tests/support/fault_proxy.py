@@ -23,35 +23,88 @@ class Lost(Exception):
     pass
 
 
+def uvarint(value):
+    out = b""
+    while True:
+        byte, value = value & 0x7F, value >> 7
+        out += bytes([byte | (0x80 if value else 0)])
+        if not value:
+            return out
+
+
 def refusal(frame, error_code):
-    """A Produce response (versions 3-8) refusing every partition of the request in `frame`."""
-    def string(at):
-        (length,) = struct.unpack_from(">h", frame, at)
-        return frame[at + 2:at + 2 + max(length, 0)], at + 2 + max(length, 0)
+    """A Produce response (versions 3-12) refusing every partition of the request in `frame`."""
+    at = 8
+
+    def take(fmt):
+        nonlocal at
+        values = struct.unpack_from(fmt, frame, at)
+        at += struct.calcsize(fmt)
+        return values[0] if len(values) == 1 else values
+
+    def read_uvarint():
+        nonlocal at
+        value, shift = 0, 0
+        while True:
+            byte = frame[at]
+            at += 1
+            value |= (byte & 0x7F) << shift
+            shift += 7
+            if not byte & 0x80:
+                return value
+
+    def skip_tags():
+        for _ in range(read_uvarint()):
+            read_uvarint()
+            skip(read_uvarint())
+
+    def skip(n):
+        nonlocal at
+        at += max(n, 0)
+
+    def string():  # classic (int16 length) or compact (uvarint length + 1), -1 / 0 for null
+        nonlocal at
+        length = read_uvarint() - 1 if flexible else take(">h")
+        value = frame[at:at + max(length, 0)]
+        skip(length)
+        return value
+
+    def count():
+        return read_uvarint() - 1 if flexible else take(">i")
 
     version, correlation = struct.unpack_from(">hi", frame, 2)
-    if not 3 <= version <= 8:
+    if not 3 <= version <= 12:
         raise ValueError(f"cannot refuse Produce v{version}")
-    _, at = string(8)           # client id
-    _, at = string(at)          # transactional id
-    at += 2 + 4                 # acks, timeout
-    (topic_count,) = struct.unpack_from(">i", frame, at)
-    at += 4
-    body = struct.pack(">ii", correlation, topic_count)
-    for _ in range(topic_count):
-        name, at = string(at)
-        (partition_count,) = struct.unpack_from(">i", frame, at)
-        at += 4
-        body += struct.pack(">h", len(name)) + name + struct.pack(">i", partition_count)
-        for _ in range(partition_count):
-            index, records_size = struct.unpack_from(">ii", frame, at)
-            at += 8 + max(records_size, 0)
+    flexible = version >= 9
+    skip(take(">h"))                # client id: a classic string in every request header
+    if flexible:
+        skip_tags()
+    string()                        # transactional id
+    take(">hi")                     # acks, timeout
+    body = struct.pack(">i", correlation) + (uvarint(0) if flexible else b"")
+    topics = count()
+    body += uvarint(topics + 1) if flexible else struct.pack(">i", topics)
+    for _ in range(topics):
+        name = string()
+        partitions = count()
+        if flexible:
+            body += uvarint(len(name) + 1) + name + uvarint(partitions + 1)
+        else:
+            body += struct.pack(">h", len(name)) + name + struct.pack(">i", partitions)
+        for _ in range(partitions):
+            index = take(">i")
+            skip(read_uvarint() - 1 if flexible else take(">i"))   # the records
+            if flexible:
+                skip_tags()
             body += struct.pack(">ihqq", index, error_code, -1, -1)
             if version >= 5:
-                body += struct.pack(">q", -1)                  # log start offset
-            if version >= 8:
-                body += struct.pack(">ih", 0, -1)              # record errors, error message
-    body += struct.pack(">i", 0)                               # throttle time
+                body += struct.pack(">q", -1)                      # log start offset
+            if version >= 8:                                       # record errors, error message
+                body += uvarint(1) + uvarint(0) + uvarint(0) if flexible else struct.pack(">ih", 0, -1)
+        if flexible:
+            skip_tags()
+            body += uvarint(0)
+    body += struct.pack(">i", 0) + (uvarint(0) if flexible else b"")   # throttle time
     return struct.pack(">i", len(body)) + body
 
 
