@@ -69,17 +69,19 @@ TEST(Idempotence, AFirstRequestRefusedWhileTheNextIsInFlightIsNotAcknowledgedUnw
   broker.start();
   Admin(broker.bootstrap()).create_topic("first-refused", 1);
   FaultProxy proxy(broker.bootstrap(), /*drop_every=*/0, /*refuse_first=*/1);
-  const long count = 300;
   {
     TestProducer producer(proxy.bootstrap(), {{"enable.idempotence", "true"},
                                               {"acks", "all"},
                                               {"linger.ms", "0"},
                                               {"batch.num.messages", "10"},
                                               {"message.timeout.ms", "30000"}});
-    for (long i = 0; i < count; ++i) {
-      producer.produce("first-refused", 0, 47, i);
-      // Records that keep coming wake the client's sender, which then has further requests in flight.
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    // Records keep coming until the refusal went out: each one wakes the client's sender, which then puts its
+    // next request in flight (with everything queued and nothing new, librdkafka 2.0.2 waits for the first).
+    long count = 0;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while ((count < 300 || proxy.dropped() == 0) && std::chrono::steady_clock::now() < deadline) {
+      producer.produce("first-refused", 0, 47, count++);
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
     producer.flush(60000);
     ASSERT_EQ(proxy.dropped(), 1) << "the first produce request was not refused";
