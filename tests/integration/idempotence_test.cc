@@ -67,27 +67,31 @@ TEST(Idempotence, LibrdkafkaRetriesThroughLostResponsesWriteEachRecordOnce) {
 TEST(Idempotence, AFirstRequestRefusedWhileTheNextIsInFlightIsNotAcknowledgedUnwritten) {
   BrokerProcess broker;
   broker.start();
-  Admin(broker.bootstrap()).create_topic("first-refused", 1);
-  FaultProxy proxy(broker.bootstrap(), /*drop_every=*/0, /*refuse_first=*/1);
-  {
+  // librdkafka 2.0.2 does not always put a second request in flight before its first is answered (it depends on
+  // the order in which it learns the partition's leader and its producer id): such an attempt stages nothing and
+  // is abandoned; a fresh producer and topic try again.
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    const std::string topic = "first-refused-" + std::to_string(attempt);
+    Admin(broker.bootstrap()).create_topic(topic, 1);
+    FaultProxy proxy(broker.bootstrap(), /*drop_every=*/0, /*refuse_first=*/1);
     TestProducer producer(proxy.bootstrap(), {{"enable.idempotence", "true"},
                                               {"acks", "all"},
                                               {"linger.ms", "0"},
                                               {"batch.num.messages", "10"},
                                               {"message.timeout.ms", "30000"}});
-    // Records keep coming until the refusal went out: each one wakes the client's sender, which then puts its
-    // next request in flight (with everything queued and nothing new, librdkafka 2.0.2 waits for the first).
+    // Records keep coming until the refusal went out (the proxy sends it once the next request arrived): each
+    // one wakes the client's sender, which then puts its next request in flight.
     long count = 0;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
     while ((count < 300 || proxy.dropped() == 0) && std::chrono::steady_clock::now() < deadline) {
-      producer.produce("first-refused", 0, 47, count++);
+      producer.produce(topic, 0, 47, count++);
       std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
+    if (proxy.dropped() == 0) continue;
     producer.flush(60000);
-    ASSERT_EQ(proxy.dropped(), 1) << "the first produce request was not refused";
     // The request after the refused one reached the broker before the client resent the first: the case staged.
     EXPECT_GE(broker.metric("fjord_idempotent_sequence_errors_total{kind=\"unknown_producer_id\"}"), 1)
-        << "the second request was not in flight when the first was refused: nothing was tested";
+        << "the second request did not reach the broker without producer state: nothing was tested";
     long acknowledged = 0;
     std::optional<int64_t> misplaced;  // the first record acknowledged at another offset than its own
     for (const auto& [index, d] : producer.deliveries) {
@@ -95,8 +99,8 @@ TEST(Idempotence, AFirstRequestRefusedWhileTheNextIsInFlightIsNotAcknowledgedUnw
       ++acknowledged;
       if (d.offset >= 0 && d.offset != index && !misplaced) misplaced = index;
     }
-    auto records = consume(broker.bootstrap(), "first-refused", {0}, RdKafka::Topic::OFFSET_BEGINNING,
-                           static_cast<size_t>(count) + 1, 5000);
+    auto records =
+        consume(broker.bootstrap(), topic, {0}, RdKafka::Topic::OFFSET_BEGINNING, static_cast<size_t>(count) + 1, 5000);
     ASSERT_EQ(static_cast<long>(records.size()), acknowledged)
         << acknowledged << " records acknowledged, " << records.size() << " in the log";
     EXPECT_EQ(acknowledged, count) << "every record should get through on the retries";
@@ -107,7 +111,9 @@ TEST(Idempotence, AFirstRequestRefusedWhileTheNextIsInFlightIsNotAcknowledgedUnw
       ASSERT_EQ(records[i].key, sent.key) << "offset " << i << " is not record " << i;
       ASSERT_EQ(records[i].value, sent.value) << "offset " << i;
     }
+    return;
   }
+  FAIL() << "in five attempts the client never had a second request in flight while its first was refused";
 }
 
 // A producer whose state the broker forgot (expired after producer.id.expiration.ms) carries on: it is told
