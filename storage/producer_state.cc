@@ -30,17 +30,17 @@ ProducerCheck ProducerStateManager::check(const protocol::BatchHeader& batch) co
   if (batch.producer_id < 0) return result;
   auto it = producers_.find(batch.producer_id);
   if (it == producers_.end()) {
-    // A producer this partition holds no state for (new, expired, or its records all deleted) must start at
-    // sequence 0. Accepting any sequence here, as Kafka does, loses acknowledged records: when a producer's first
-    // request fails and its second is accepted, the client takes that success as proof the first was written too
-    // and reports its records delivered. UNKNOWN_PRODUCER_ID is the refusal clients recover from: they start a
-    // new epoch at sequence 0 and resend (librdkafka does so for no other sequence error at the head of the line).
-    if (batch.base_sequence != 0) {
+    // A producer this partition never held state for must start at sequence 0. Accepting a later batch, as Kafka
+    // does, loses acknowledged records: when a producer's first request was refused while its second was in
+    // flight, the client takes the second's success as proof the first was written too and reports its records
+    // delivered. UNKNOWN_PRODUCER_ID makes librdkafka start a new epoch at 0 and resend everything in order.
+    // A producer this partition forgot (idle too long, or its records deleted) may continue at any sequence, as
+    // in Kafka: some clients (kafka-python) can only resume that way.
+    if (batch.base_sequence != 0 && !forgotten_.count(batch.producer_id)) {
       result.outcome = ProducerCheck::Outcome::kRefuse;
       result.error = ErrorCode::kUnknownProducerId;
       result.message = "Producer " + std::to_string(batch.producer_id) +
-                       " has no state here (new, expired, or its records deleted): it must start at sequence 0, "
-                       "not " +
+                       " has written nothing here: its first batch must have sequence 0, not " +
                        std::to_string(batch.base_sequence);
     }
     return result;
@@ -96,15 +96,38 @@ void ProducerStateManager::record(const protocol::BatchHeader& batch, int64_t no
 }
 
 size_t ProducerStateManager::expire(int64_t now_ms, int64_t expiration_ms) {
-  return std::erase_if(producers_,
-                       [&](const auto& kv) { return now_ms - kv.second.last_timestamp_ms > expiration_ms; });
+  size_t expired = 0;
+  for (auto it = producers_.begin(); it != producers_.end();) {
+    if (now_ms - it->second.last_timestamp_ms > expiration_ms) {
+      forget(it->first);
+      it = producers_.erase(it);
+      ++expired;
+    } else {
+      ++it;
+    }
+  }
+  return expired;
 }
 
 void ProducerStateManager::truncate_head(int64_t offset) {
   for (auto it = producers_.begin(); it != producers_.end();) {
     auto& batches = it->second.batches;
     while (!batches.empty() && batches.front().last_offset < offset) batches.pop_front();
-    it = batches.empty() ? producers_.erase(it) : std::next(it);
+    if (batches.empty()) {
+      forget(it->first);
+      it = producers_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void ProducerStateManager::forget(int64_t producer_id) {
+  if (!forgotten_.insert(producer_id).second) return;
+  forgotten_order_.push_back(producer_id);
+  if (forgotten_order_.size() > kRememberedForgotten) {
+    forgotten_.erase(forgotten_order_.front());
+    forgotten_order_.pop_front();
   }
 }
 

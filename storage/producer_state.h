@@ -9,6 +9,7 @@
 #include <deque>
 #include <map>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>
@@ -52,7 +53,8 @@ class ProducerStateManager {
   size_t expire(int64_t now_ms, int64_t expiration_ms);
   // Forgets batches below `offset` (retention or DeleteRecords took them), and producers left with none.
   void truncate_head(int64_t offset);
-  // Forgets everything at or above `offset` (the log was truncated).
+  // Forgets everything at or above `offset` (the log was truncated). A producer left with nothing is as if never
+  // seen: nothing it wrote here was acknowledged, so it resends from where it started.
   void truncate_tail(int64_t offset);
 
   size_t producer_count() const { return producers_.size(); }
@@ -63,7 +65,15 @@ class ProducerStateManager {
   static std::optional<ProducerStateManager> parse_snapshot(std::span<const uint8_t> bytes);
 
  private:
+  void forget(int64_t producer_id);
+
   std::map<int64_t, ProducerEntry> producers_;
+  // Producers whose state expired or whose records were deleted: unlike a producer never seen, they may continue
+  // at any sequence. The most recent ones only, and in memory only: after a restart such a producer must start
+  // again at 0 (librdkafka does so on UNKNOWN_PRODUCER_ID).
+  std::set<int64_t> forgotten_;
+  std::deque<int64_t> forgotten_order_;
+  static constexpr size_t kRememberedForgotten = 1000;
 };
 
 }  // namespace fjord::storage

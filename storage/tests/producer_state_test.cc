@@ -23,22 +23,30 @@ protocol::BatchHeader batch(int64_t producer_id, int16_t epoch, int32_t first_se
 
 using Outcome = ProducerCheck::Outcome;
 
-TEST(ProducerState, AProducerWithoutStateHereMustStartAtSequenceZero) {
+TEST(ProducerState, AProducerNeverSeenHereMustStartAtSequenceZero) {
   ProducerStateManager state;
   EXPECT_EQ(state.check(batch(7, 0, 0, 5)).outcome, Outcome::kAppend);
-  // Its first batch failed and this is its second: accepting it would let the client count the first as written.
+  // Its first batch was refused and this is its second: accepting it would let the client count the first as
+  // written.
   auto second_batch_first = state.check(batch(7, 0, 5, 5));
   EXPECT_EQ(second_batch_first.outcome, Outcome::kRefuse);
   EXPECT_EQ(second_batch_first.error, ErrorCode::kUnknownProducerId);
   EXPECT_EQ(state.check(batch(-1, -1, -1, 5)).outcome, Outcome::kAppend) << "not idempotent";
-  // Forgotten (idle too long, or its records deleted): the same, and a new epoch at 0 is its way back.
-  state.record(batch(1, 0, 0, 5, 10), 1000);
+  // A producer whose only batches were truncated from the tail had nothing acknowledged here: as if never seen.
+  state.record(batch(3, 0, 0, 2, 21), 7000);
+  state.truncate_tail(21);
+  EXPECT_EQ(state.check(batch(3, 0, 2, 1)).error, ErrorCode::kUnknownProducerId);
+}
+
+TEST(ProducerState, AForgottenProducerMayContinueAtAnySequence) {
+  ProducerStateManager state;
+  state.record(batch(1, 0, 0, 5, 10), 1000);  // sequences 0-4 at offsets 10-14
   state.record(batch(2, 0, 0, 5, 15), 5000);
-  state.expire(6000, 2000);
-  state.truncate_head(20);
+  EXPECT_EQ(state.expire(6000, 2000), 1u);  // producer 1 idle too long
+  state.truncate_head(20);                  // producer 2's records deleted
   for (int64_t id : {1, 2}) {
-    EXPECT_EQ(state.check(batch(id, 0, 5, 1)).error, ErrorCode::kUnknownProducerId) << id;
-    EXPECT_EQ(state.check(batch(id, 1, 0, 1)).outcome, Outcome::kAppend) << id;
+    EXPECT_EQ(state.find(id), nullptr) << id;
+    EXPECT_EQ(state.check(batch(id, 0, 5, 1)).outcome, Outcome::kAppend) << id << ": as Kafka does";
   }
 }
 

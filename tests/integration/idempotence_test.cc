@@ -116,24 +116,30 @@ TEST(Idempotence, AFirstRequestRefusedWhileTheNextIsInFlightIsNotAcknowledgedUnw
   FAIL() << "in five attempts the client never had a second request in flight while its first was refused";
 }
 
-// A producer whose state the broker forgot (expired after producer.id.expiration.ms) carries on: it is told
-// UNKNOWN_PRODUCER_ID, starts a new epoch at sequence 0 and resends (OUT_OF_ORDER_SEQUENCE_NUMBER would be fatal
-// to it, since everything it sent before was acknowledged).
+// A producer whose state the broker forgot (expired after producer.id.expiration.ms) carries on where it was, as
+// against Kafka: only a producer never seen here must start at sequence 0.
 TEST(Idempotence, AProducerWhoseStateExpiredCarriesOn) {
-  BrokerProcess broker({"--set", "producer.id.expiration.ms=1000", "--set", "log.retention.check.interval.ms=200"});
+  BrokerProcess broker({"--set", "producer.id.expiration.ms=3000", "--set", "log.retention.check.interval.ms=200"});
   broker.start();
   Admin(broker.bootstrap()).create_topic("idle", 1);
   TestProducer producer(broker.bootstrap(), {{"enable.idempotence", "true"}, {"acks", "all"}});
   for (long i = 0; i < 10; ++i) producer.produce("idle", 0, 53, i);
   ASSERT_TRUE(producer.flush(10000));
-  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  // The gauge is refreshed every second: seen at 1, then back at 0 once the producer is forgotten.
+  auto active_producers_become = [&](double value) {
+    for (int i = 0; i < 100; ++i) {
+      if (broker.metric("fjord_idempotent_producers_active") == value) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return false;
+  };
+  ASSERT_TRUE(active_producers_become(1));
+  ASSERT_TRUE(active_producers_become(0)) << "the broker never forgot the producer: nothing was tested";
   for (long i = 10; i < 20; ++i) producer.produce("idle", 0, 53, i);
   ASSERT_TRUE(producer.flush(30000));
   for (const auto& [index, d] : producer.deliveries) {
     EXPECT_EQ(d.error, RdKafka::ERR_NO_ERROR) << "record " << index << ": " << RdKafka::err2str(d.error);
   }
-  EXPECT_GE(broker.metric("fjord_idempotent_sequence_errors_total{kind=\"unknown_producer_id\"}"), 1)
-      << "the broker never forgot the producer: nothing was tested";
   auto records = consume(broker.bootstrap(), "idle", {0}, RdKafka::Topic::OFFSET_BEGINNING, 21, 5000);
   ASSERT_EQ(records.size(), 20u);
   for (size_t i = 0; i < records.size(); ++i) {

@@ -1,7 +1,6 @@
 """confluent-kafka from PyPI: a current librdkafka (newer than Debian's), which speaks the flexible versions
 (Fetch 12+ with topic ids, Metadata 12, IncrementalAlterConfigs)."""
 import time
-import urllib.request
 
 from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import (AdminClient, AlterConfigOpType, ConfigEntry, ConfigResource, NewTopic,
@@ -68,8 +67,8 @@ def test_delete_records_and_watermarks(broker):
 
 
 def test_idempotent_producer_outlives_its_records_being_deleted(broker):
-    """Once every record a producer wrote is deleted the partition holds no state for it, and its next batch
-    (sequence 10, not 0) is refused UNKNOWN_PRODUCER_ID: current librdkafka then starts a new epoch and resends."""
+    """Once every record a producer wrote is deleted the partition holds no state for it; its next batch (sequence
+    10) is accepted as Kafka accepts it: only a producer never seen on a partition must start at sequence 0."""
     admin = AdminClient({"bootstrap.servers": broker.bootstrap})
     for f in admin.create_topics([NewTopic("ck-forgotten", 1, 1)]).values():
         f.result()
@@ -88,10 +87,6 @@ def test_idempotent_producer_outlives_its_records_being_deleted(broker):
         producer.produce("ck-forgotten", value=b"after%d" % i, partition=0, on_delivery=delivered)
     assert producer.flush(30) == 0
     assert errors == [None] * 20
-    metrics = urllib.request.urlopen(f"http://127.0.0.1:{broker.admin_port}/metrics").read().decode()
-    refused = [float(line.split()[-1]) for line in metrics.splitlines()
-               if line.startswith('fjord_idempotent_sequence_errors_total{kind="unknown_producer_id"}')]
-    assert refused and refused[0] >= 1, "the broker did not refuse the batch after the deletion: nothing was tested"
     consumer = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": "unused", "enable.auto.commit": False})
     consumer.assign([TopicPartition("ck-forgotten", 0, 10)])
     values = []

@@ -98,3 +98,31 @@ def test_unknown_topic_is_reported(broker):
     with pytest.raises(UnknownTopicOrPartitionError):
         admin.delete_topics(["never-created"])
     admin.close()
+
+
+def test_idempotent_producer_outlives_its_records_being_deleted(broker):
+    """With every record it wrote deleted the partition holds no state for the producer; its next batch (sequence 10)
+    is accepted, as Kafka accepts it. (Refused UNKNOWN_PRODUCER_ID instead, kafka-python 3.0 takes it for retention,
+    resets its sequence, yet resends the batch unchanged and is refused again until the delivery timeout.)"""
+    admin = KafkaAdminClient(bootstrap_servers=broker.bootstrap)
+    admin.create_topics([NewTopic("py-forgotten", 1, 1)])
+    producer = make_producer(broker)
+    for i in range(10):
+        producer.send("py-forgotten", value=b"before%d" % i, partition=0)
+    producer.flush(10)
+    admin.delete_records({TopicPartition("py-forgotten", 0): 10})
+    futures = [producer.send("py-forgotten", value=b"after%d" % i, partition=0) for i in range(10)]
+    producer.flush(30)
+    assert [f.get(timeout=1).offset for f in futures] == list(range(10, 20))
+    producer.close()
+    admin.close()
+    consumer = KafkaConsumer(bootstrap_servers=broker.bootstrap, enable_auto_commit=False)
+    consumer.assign([TopicPartition("py-forgotten", 0)])
+    consumer.seek(TopicPartition("py-forgotten", 0), 10)
+    values = []
+    deadline = time.time() + 10
+    while len(values) < 10 and time.time() < deadline:
+        for records in consumer.poll(timeout_ms=500).values():
+            values.extend(r.value for r in records)
+    consumer.close()
+    assert values == [b"after%d" % i for i in range(10)]
