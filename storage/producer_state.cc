@@ -16,7 +16,8 @@ int32_t last_sequence_of(const protocol::BatchHeader& b) {
   return static_cast<int32_t>(last > INT32_MAX ? last - INT32_MAX - 1 : last);
 }
 
-constexpr int16_t kSnapshotVersion = 1;
+// Version 2 added the forgotten producers; version 1 snapshots (without them) are still read.
+constexpr int16_t kSnapshotVersion = 2;
 
 }  // namespace
 
@@ -139,9 +140,7 @@ void ProducerStateManager::truncate_tail(int64_t offset) {
   }
 }
 
-// Snapshot layout (big-endian): int16 version (1), uint32 CRC-32C of everything after it, int32 producer count,
-// then per producer: int64 id, int16 epoch, int64 last timestamp, int32 batch count, and per batch int32 first
-// sequence, int32 last sequence, int64 first offset, int64 last offset.
+// Snapshot layout: storage/FORMAT.md, "Producer state snapshots".
 std::vector<uint8_t> ProducerStateManager::snapshot() const {
   protocol::Writer body;
   body.write_int32(static_cast<int32_t>(producers_.size()));
@@ -157,6 +156,8 @@ std::vector<uint8_t> ProducerStateManager::snapshot() const {
       body.write_int64(b.last_offset);
     }
   }
+  body.write_int32(static_cast<int32_t>(forgotten_order_.size()));
+  for (int64_t id : forgotten_order_) body.write_int64(id);
   const auto& bytes = body.output().bytes;
   protocol::Writer out;
   out.write_int16(kSnapshotVersion);
@@ -168,7 +169,8 @@ std::vector<uint8_t> ProducerStateManager::snapshot() const {
 std::optional<ProducerStateManager> ProducerStateManager::parse_snapshot(std::span<const uint8_t> bytes) {
   try {
     protocol::Reader r(std::span<uint8_t>(const_cast<uint8_t*>(bytes.data()), bytes.size()));
-    if (r.read_int16() != kSnapshotVersion) return std::nullopt;
+    const int16_t version = r.read_int16();
+    if (version != 1 && version != kSnapshotVersion) return std::nullopt;
     auto crc = static_cast<uint32_t>(r.read_int32());
     if (protocol::crc32c(bytes.subspan(6)) != crc) return std::nullopt;
     ProducerStateManager state;
@@ -190,6 +192,11 @@ std::optional<ProducerStateManager> ProducerStateManager::parse_snapshot(std::sp
         entry.batches.push_back(batch);
       }
       state.producers_[id] = std::move(entry);
+    }
+    if (version >= 2) {
+      int32_t forgotten = r.read_int32();
+      if (forgotten < 0 || static_cast<size_t>(forgotten) > kRememberedForgotten) return std::nullopt;
+      for (int32_t i = 0; i < forgotten; ++i) state.forget(r.read_int64());
     }
     if (r.remaining() != 0) return std::nullopt;
     return state;

@@ -69,8 +69,9 @@ class ProducerStateManager {
 
   std::map<int64_t, ProducerEntry> producers_;
   // Producers whose state expired or whose records were deleted: unlike a producer never seen, they may continue
-  // at any sequence. The most recent ones only, and in memory only: after a restart such a producer must start
-  // again at 0 (librdkafka does so on UNKNOWN_PRODUCER_ID).
+  // at any sequence. The most recent ones only; kept in snapshots, so only those forgotten after the last
+  // snapshot before a crash are lost (such a producer must then start again at 0, as librdkafka and the Java
+  // client do on UNKNOWN_PRODUCER_ID).
   std::set<int64_t> forgotten_;
   std::deque<int64_t> forgotten_order_;
   static constexpr size_t kRememberedForgotten = 1000;

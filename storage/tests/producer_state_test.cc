@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "protocol/codec_runtime.h"
+#include "protocol/crc32c.h"
 #include "storage/log.h"
 #include "storage/testing/manual_io_pool.h"
 #include "storage/testing/simulated_file_system.h"
@@ -106,6 +108,28 @@ TEST(ProducerState, SnapshotRoundTripsAndRefusesDamage) {
   bytes[bytes.size() / 2] ^= 1;
   EXPECT_FALSE(ProducerStateManager::parse_snapshot(bytes));
   EXPECT_FALSE(ProducerStateManager::parse_snapshot(std::vector<uint8_t>{0, 1, 2}));
+}
+
+TEST(ProducerState, ForgottenProducersSurviveASnapshotAndVersionOneIsStillRead) {
+  ProducerStateManager state;
+  state.record(batch(4, 0, 0, 2, 0), 1000);
+  state.truncate_head(2);  // its records deleted
+  auto loaded = ProducerStateManager::parse_snapshot(state.snapshot());
+  ASSERT_TRUE(loaded);
+  EXPECT_EQ(loaded->check(batch(4, 0, 2, 1)).outcome, Outcome::kAppend) << "still known as forgotten";
+  EXPECT_EQ(loaded->check(batch(5, 0, 2, 1)).error, ErrorCode::kUnknownProducerId) << "never seen";
+  // A version 1 snapshot (as written before forgotten producers were kept): no producers, nothing forgotten.
+  protocol::Writer body;
+  body.write_int32(0);
+  const auto& payload = body.output().bytes;
+  protocol::Writer v1;
+  v1.write_int16(1);
+  v1.write_int32(static_cast<int32_t>(protocol::crc32c(payload)));
+  v1.write_raw(payload);
+  auto old = ProducerStateManager::parse_snapshot(v1.take().bytes);
+  ASSERT_TRUE(old);
+  EXPECT_EQ(old->producer_count(), 0u);
+  EXPECT_EQ(old->check(batch(4, 0, 2, 1)).error, ErrorCode::kUnknownProducerId);
 }
 
 // The log side: a retried batch is not written again, and the state survives restarts clean or not.
