@@ -135,8 +135,15 @@ void ProducerStateManager::forget(int64_t producer_id) {
 void ProducerStateManager::truncate_tail(int64_t offset) {
   for (auto it = producers_.begin(); it != producers_.end();) {
     auto& batches = it->second.batches;
+    // Whether this epoch's first batch is among those remembered: if not, earlier batches were written here.
+    const bool started_in_window = !batches.empty() && batches.front().first_sequence == 0;
     while (!batches.empty() && batches.back().first_offset >= offset) batches.pop_back();
-    it = batches.empty() ? producers_.erase(it) : std::next(it);
+    if (batches.empty()) {
+      if (!started_in_window) forget(it->first);
+      it = producers_.erase(it);
+    } else {
+      ++it;
+    }
   }
 }
 

@@ -53,8 +53,9 @@ class ProducerStateManager {
   size_t expire(int64_t now_ms, int64_t expiration_ms);
   // Forgets batches below `offset` (retention or DeleteRecords took them), and producers left with none.
   void truncate_head(int64_t offset);
-  // Forgets everything at or above `offset` (the log was truncated). A producer left with nothing is as if never
-  // seen: nothing it wrote here was acknowledged, so it resends from where it started.
+  // Forgets everything at or above `offset` (the log was truncated). A producer left with nothing whose batches
+  // here all went is as if never seen (it resends from where it started); one with earlier batches beyond the
+  // five remembered is forgotten.
   void truncate_tail(int64_t offset);
 
   size_t producer_count() const { return producers_.size(); }

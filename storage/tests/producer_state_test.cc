@@ -34,10 +34,15 @@ TEST(ProducerState, AProducerNeverSeenHereMustStartAtSequenceZero) {
   EXPECT_EQ(second_batch_first.outcome, Outcome::kRefuse);
   EXPECT_EQ(second_batch_first.error, ErrorCode::kUnknownProducerId);
   EXPECT_EQ(state.check(batch(-1, -1, -1, 5)).outcome, Outcome::kAppend) << "not idempotent";
-  // A producer whose only batches were truncated from the tail had nothing acknowledged here: as if never seen.
+  // A producer whose batches were all truncated from the tail had nothing acknowledged here: as if never seen.
   state.record(batch(3, 0, 0, 2, 21), 7000);
   state.truncate_tail(21);
   EXPECT_EQ(state.check(batch(3, 0, 2, 1)).error, ErrorCode::kUnknownProducerId);
+  // One whose five remembered batches were truncated but had written before them (at sequences 0-9): forgotten.
+  for (int i = 0; i < 7; ++i) state.record(batch(6, 0, i * 5, 5, 100 + i * 5), 7000);
+  state.truncate_tail(110);
+  EXPECT_EQ(state.find(6), nullptr);
+  EXPECT_EQ(state.check(batch(6, 0, 10, 5)).outcome, Outcome::kAppend);
 }
 
 TEST(ProducerState, AForgottenProducerMayContinueAtAnySequence) {
