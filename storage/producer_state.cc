@@ -97,17 +97,11 @@ void ProducerStateManager::record(const protocol::BatchHeader& batch, int64_t no
 }
 
 size_t ProducerStateManager::expire(int64_t now_ms, int64_t expiration_ms) {
-  size_t expired = 0;
-  for (auto it = producers_.begin(); it != producers_.end();) {
-    if (now_ms - it->second.last_timestamp_ms > expiration_ms) {
-      forget(it->first);
-      it = producers_.erase(it);
-      ++expired;
-    } else {
-      ++it;
-    }
-  }
-  return expired;
+  return std::erase_if(producers_, [&](const auto& kv) {
+    const bool idle = now_ms - kv.second.last_timestamp_ms > expiration_ms;
+    if (idle) forget(kv.first);
+    return idle;
+  });
 }
 
 void ProducerStateManager::truncate_head(int64_t offset) {
