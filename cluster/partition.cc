@@ -36,12 +36,7 @@ void Partition::fail_pending(ErrorCode error) {
   for (auto& p : durable) p.promise.set_value(failed);
 }
 
-void Partition::wake_waiters() {
-  if (high_watermark_waiters_.empty()) return;
-  auto waiters = std::move(high_watermark_waiters_);
-  high_watermark_waiters_.clear();
-  for (auto& w : waiters) w();
-}
+void Partition::wake_waiters() { high_watermark_waiters_.notify_all(); }
 
 void Partition::lead_alone() {
   leader_ = replication_.local_node;
@@ -341,8 +336,8 @@ void Partition::advance_high_watermark(int64_t offset) {
   wake_waiters();
 }
 
-void Partition::on_next_high_watermark_change(std::function<void()> waiter) {
-  high_watermark_waiters_.push_back(std::move(waiter));
+WaiterList::Registration Partition::on_next_high_watermark_change(std::function<void()> waiter) {
+  return high_watermark_waiters_.add(std::move(waiter));
 }
 
 void Partition::flush_if_due(int64_t now_ms) {

@@ -21,6 +21,7 @@
 #include "model/clock.h"
 #include "model/error_codes.h"
 #include "model/future.h"
+#include "model/waiter_list.h"
 #include "protocol/codec_runtime.h"
 #include "protocol/record_batch.h"
 #include "storage/log.h"
@@ -109,7 +110,10 @@ class Partition {
   storage::AppendResult append_from_leader(std::span<uint8_t> records, int64_t leader_high_watermark);
   // Follower: drops a tail the leader does not have.
   void truncate_to(int64_t offset);
-  void set_probe(PartitionProbe* probe) { probe_ = probe; }
+  void set_probe(PartitionProbe* probe) {
+    probe_ = probe;
+    high_watermark_waiters_.set_live_gauge(probe ? &probe->fetch_waiters : nullptr);
+  }
   const ProducePolicy& produce_policy() const { return policy_; }
 
   // Validates and appends one partition's records from a produce request. The future resolves once the write
@@ -119,8 +123,9 @@ class Partition {
   Future<ProduceResult> append(std::span<uint8_t> records, int16_t acks = -1);
 
   // Runs `waiter` once, the next time the high watermark moves or, while followers fetch, the log grows (fetch
-  // long polls wait on this).
-  void on_next_high_watermark_change(std::function<void()> waiter);
+  // long polls wait on this), unless the returned registration is dropped first: a long poll holds it and so
+  // takes its waiter along however it ends.
+  [[nodiscard]] WaiterList::Registration on_next_high_watermark_change(std::function<void()> waiter);
 
   // Relaxed flush policies: sync when flush.ms has passed since the last sync.
   void flush_if_due(int64_t now_ms);
@@ -166,7 +171,7 @@ class Partition {
     int64_t left_isr_ms = -1;
   };
   std::map<int32_t, FollowerProgress> followers_;
-  std::vector<std::function<void()>> high_watermark_waiters_;
+  WaiterList high_watermark_waiters_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

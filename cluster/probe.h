@@ -33,7 +33,10 @@ struct PartitionProbe {
         offline(metrics.gauge("fjord_partitions_offline",
                               "Partitions with no leader (controller only): no in-sync replica is alive")),
         isr_shrinks(metrics.counter("fjord_isr_shrinks_total", "ISR changes this broker made that removed a replica")),
-        isr_expands(metrics.counter("fjord_isr_expands_total", "ISR changes this broker made that added a replica")) {}
+        isr_expands(metrics.counter("fjord_isr_expands_total", "ISR changes this broker made that added a replica")),
+        fetch_waiters(metrics.gauge("fjord_fetch_waiters",
+                                    "Long-polling fetches (consumers and followers) waiting on a partition now, one "
+                                    "per partition each waits on")) {}
 
   prometheus::Counter& sequence_error(ErrorCode error) {
     if (error == ErrorCode::kOutOfOrderSequenceNumber) return out_of_order;
@@ -54,6 +57,7 @@ struct PartitionProbe {
   prometheus::Gauge& offline;
   prometheus::Counter& isr_shrinks;
   prometheus::Counter& isr_expands;
+  prometheus::Gauge& fetch_waiters;
 };
 
 }  // namespace fjord::cluster

@@ -49,6 +49,7 @@ void Connection::close(const std::string& reason) {
   std::error_code ignored;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
   socket_.close(ignored);
+  closed_listeners_.notify_all();
 }
 
 void Connection::bad_input(const std::string& reason) {
@@ -193,13 +194,15 @@ void Connection::dispatch(std::shared_ptr<std::vector<uint8_t>> frame) {
   auto body = std::span<uint8_t>(*frame).subspan(reader.position());
   // The responder holds the connection: a request waiting for an fsync or a long poll keeps it open even when
   // nothing is being read or written meanwhile.
-  RequestContext context(server_, registry_, std::move(header), peer_host_, frame, body,
-                         [self = shared_from_this(), slot](std::optional<protocol::EncodedMessage> message) {
-                           slot->done = true;
-                           slot->message = std::move(message);
-                           slot->frame.reset();
-                           self->write_ready_responses();
-                         });
+  RequestContext context(
+      server_, registry_, std::move(header), peer_host_, frame, body,
+      [self = shared_from_this(), slot](std::optional<protocol::EncodedMessage> message) {
+        slot->done = true;
+        slot->message = std::move(message);
+        slot->frame.reset();
+        self->write_ready_responses();
+      },
+      closed_listeners_);
   try {
     api->handler(std::move(context));
   } catch (const protocol::DecodeError& e) {

@@ -70,6 +70,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string peer_host_;  // as Kafka shows it to group tools: "/" and the address
   bool closed_ = false;
   bool reading_ = false;
+  // Requests still waiting (long polls) that give up when the connection closes.
+  WaiterList closed_listeners_;
 
   // Bytes are read only once the socket is readable, into a buffer the event loop shares among all its
   // connections, so an idle connection holds no read buffer at all. What is left of an incomplete small request

@@ -17,6 +17,7 @@
 #include "model/clock.h"
 #include "model/executor.h"
 #include "model/metrics.h"
+#include "model/waiter_list.h"
 #include "protocol/codec_runtime.h"
 #include "protocol/request_header.h"
 
@@ -79,16 +80,19 @@ class RequestContext {
  public:
   using Responder = std::function<void(std::optional<protocol::EncodedMessage>)>;
 
+  // `connection_closed` is notified when the connection the request came on closes; it outlives the context
+  // (the responder holds the connection).
   RequestContext(ServerContext& server, const HandlerRegistry& registry, protocol::RequestHeader header,
                  std::string client_host, std::shared_ptr<std::vector<uint8_t>> frame, std::span<uint8_t> body,
-                 Responder responder)
+                 Responder responder, WaiterList& connection_closed)
       : server_(server),
         registry_(registry),
         header_(std::move(header)),
         client_host_(std::move(client_host)),
         frame_(std::move(frame)),
         body_(body),
-        responder_(std::move(responder)) {}
+        responder_(std::move(responder)),
+        connection_closed_(&connection_closed) {}
 
   ServerContext& server() const { return server_; }
   const HandlerRegistry& registry() const { return registry_; }
@@ -122,6 +126,12 @@ class RequestContext {
   // acks=0 produce: the request is answered by nothing at all.
   void respond_nothing() const { responder_(std::nullopt); }
 
+  // Runs `callback` if the client's connection closes before the registration is dropped: a request that waits
+  // (a long poll) gives up what it holds at once rather than when its wait would have ended.
+  [[nodiscard]] WaiterList::Registration on_connection_closed(std::function<void()> callback) const {
+    return connection_closed_->add(std::move(callback));
+  }
+
   // Keeps the request's frame (and so its decoded records) alive while an asynchronous handler works.
   const std::shared_ptr<std::vector<uint8_t>>& frame() const { return frame_; }
 
@@ -133,6 +143,7 @@ class RequestContext {
   std::shared_ptr<std::vector<uint8_t>> frame_;
   std::span<uint8_t> body_;
   Responder responder_;
+  WaiterList* connection_closed_;
 };
 
 }  // namespace fjord::server

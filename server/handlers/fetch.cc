@@ -6,7 +6,9 @@
 // file slices, which the connection sends with sendfile.
 #include "protocol/messages/fetch.h"
 
+#include <map>
 #include <memory>
+#include <utility>
 
 #include "server/handlers/registry.h"
 #include "server/probe.h"
@@ -26,14 +28,22 @@ struct FetchInProgress : std::enable_shared_from_this<FetchInProgress> {
   FetchRequest request;
   // The follower fetching, or -1 for a consumer.
   int32_t replica_id() const { return context.version() >= 15 ? request.replica_state.replica_id : request.replica_id; }
+  // What a waiting fetch holds; all of it goes when the fetch ends, however it ends (answered, timed out, its
+  // connection closed): the deadline holds the only strong reference, the waiters weak ones.
   std::unique_ptr<TimerHandle> deadline;
+  std::map<std::pair<std::string, int32_t>, WaiterList::Registration> partition_waiters;
+  WaiterList::Registration connection_waiter;
   bool answered = false;
 
   // Reads what is available now. Returns the bytes of record data and whether any partition reported an error.
   // `for_sending` is false when a waiting fetch only checks whether enough has arrived.
   FetchResponse build(int64_t& bytes, bool& any_error, bool for_sending) const;
   void answer();
+  // Ends the wait without an answer: the connection is gone.
+  void abandon();
+  void release();
   void wait();
+  void wait_on(const std::string& topic, int32_t index);
   void on_partition_change(const std::string& topic, int32_t index);
 };
 
@@ -106,17 +116,38 @@ FetchResponse FetchInProgress::build(int64_t& bytes, bool& any_error, bool for_s
   return response;
 }
 
+void FetchInProgress::release() {
+  partition_waiters.clear();
+  connection_waiter.cancel();
+  deadline.reset();  // last: it may hold the last reference to this fetch
+}
+
 void FetchInProgress::answer() {
   if (answered) return;
   answered = true;
-  deadline.reset();
+  auto self = shared_from_this();  // alive until this returns, whatever release() drops
   int64_t bytes = 0;
   bool any_error = false;
   context.respond(build(bytes, any_error, true));
+  release();
+}
+
+void FetchInProgress::abandon() {
+  if (answered) return;
+  answered = true;
+  auto self = shared_from_this();
+  release();
+}
+
+void FetchInProgress::wait_on(const std::string& topic, int32_t index) {
+  auto* partition = context.server().partitions.partition(topic, index);
+  if (!partition) return;
+  partition_waiters[{topic, index}] = partition->on_next_high_watermark_change([weak = weak_from_this(), topic, index] {
+    if (auto me = weak.lock()) me->on_partition_change(topic, index);
+  });
 }
 
 void FetchInProgress::wait() {
-  auto self = shared_from_this();
   auto& partitions = context.server().partitions;
   for (const auto& topic : request.topics) {
     std::string name = topic.topic;
@@ -125,16 +156,13 @@ void FetchInProgress::wait() {
       if (!metadata) continue;
       name = metadata->name;
     }
-    for (const auto& wanted : topic.partitions) {
-      if (auto* partition = partitions.partition(name, wanted.partition)) {
-        partition->on_next_high_watermark_change(
-            [weak = std::weak_ptr<FetchInProgress>(self), name, index = wanted.partition] {
-              if (auto me = weak.lock()) me->on_partition_change(name, index);
-            });
-      }
-    }
+    for (const auto& wanted : topic.partitions) wait_on(name, wanted.partition);
   }
-  deadline = context.server().scheduler.schedule_after(request.max_wait_ms, [self] { self->answer(); });
+  connection_waiter = context.on_connection_closed([weak = weak_from_this()] {
+    if (auto me = weak.lock()) me->abandon();
+  });
+  deadline =
+      context.server().scheduler.schedule_after(request.max_wait_ms, [self = shared_from_this()] { self->answer(); });
 }
 
 void FetchInProgress::on_partition_change(const std::string& topic, int32_t index) {
@@ -146,11 +174,7 @@ void FetchInProgress::on_partition_change(const std::string& topic, int32_t inde
     answer();
     return;
   }
-  if (auto* partition = context.server().partitions.partition(topic, index)) {
-    partition->on_next_high_watermark_change([weak = weak_from_this(), topic, index] {
-      if (auto me = weak.lock()) me->on_partition_change(topic, index);
-    });
-  }
+  wait_on(topic, index);
 }
 
 }  // namespace
