@@ -14,9 +14,16 @@ Partition::Partition(std::string topic, int32_t index, protocol::Uuid topic_id, 
   high_watermark_ = log_->durable_offset();
   last_sync_ms_ = clock_.monotonic_ms();
   std::weak_ptr<bool> alive = alive_;
-  log_->set_durable_listener([this, alive](int64_t offset) {
-    if (alive.lock()) on_durable(offset);
-  });
+  log_->set_listeners(
+      [this, alive](int64_t offset) {
+        if (alive.lock()) on_durable(offset);
+      },
+      [this, alive] {
+        if (!alive.lock()) return;
+        // Nothing waiting will become durable now: produce requests fail, long polls answer with the error.
+        fail_pending(ErrorCode::kKafkaStorageError);
+        wake_waiters();
+      });
 }
 
 Partition::~Partition() {
@@ -83,12 +90,12 @@ void Partition::set_isr(std::vector<int32_t> isr) {
   if (is_leader()) update_high_watermark();
 }
 
-int64_t Partition::local_acknowledgeable_end() const {
+int64_t Partition::acknowledgeable_end() const {
   return log_->config().sync_before_acknowledge() ? log_->durable_offset() : log_->log_end_offset();
 }
 
 void Partition::update_high_watermark() {
-  int64_t candidate = local_acknowledgeable_end();
+  int64_t candidate = acknowledgeable_end();
   for (int32_t node : isr_) {
     if (node == replication_.local_node) continue;
     auto it = followers_.find(node);
@@ -148,6 +155,11 @@ std::optional<std::vector<int32_t>> Partition::wanted_isr() const {
   return wanted;
 }
 
+void Partition::when_appended_acknowledgeable(std::function<void(bool)> done) {
+  if (!log_->config().sync_before_acknowledge()) return done(!log_->failed());
+  log_->sync(std::move(done));
+}
+
 storage::AppendResult Partition::append_from_leader(std::span<uint8_t> records, int64_t leader_high_watermark) {
   storage::AppendResult appended;
   if (!records.empty()) {
@@ -169,6 +181,13 @@ storage::AppendResult Partition::append_from_leader(std::span<uint8_t> records, 
     wake_waiters();
   }
   return appended;
+}
+
+void Partition::restart_at(int64_t offset) {
+  spdlog::info("{}-{}: starting again, empty, at {} (the leader's log start; it no longer has offsets {} to {})",
+               topic_, index_, offset, log_->log_end_offset(), offset - 1);
+  log_->reset_to(offset);
+  high_watermark_ = log_->log_end_offset();
 }
 
 void Partition::truncate_to(int64_t offset) {
@@ -252,18 +271,9 @@ Future<ProduceResult> Partition::append(std::span<uint8_t> records, int16_t acks
     }
   }
 
-  storage::AppendResult appended;
-  try {
-    appended = log_->append(records, validated.batches, leader_epoch_);
-  } catch (const std::system_error& e) {
-    spdlog::error("{}-{}: append failed: {}", topic_, index_, e.what());
-    ProduceResult r;
-    r.error = ErrorCode::kKafkaStorageError;
-    r.error_message = e.what();
-    return Future<ProduceResult>::ready(r);
-  }
+  storage::AppendResult appended = log_->append(records, validated.batches, leader_epoch_);
   if (appended.error != ErrorCode::kNone) {
-    if (probe_) probe_->sequence_error(appended.error).Increment();
+    if (probe_ && appended.error != ErrorCode::kKafkaStorageError) probe_->sequence_error(appended.error).Increment();
     ProduceResult refused;
     refused.error = appended.error;
     refused.error_message = appended.message;
@@ -282,7 +292,7 @@ Future<ProduceResult> Partition::append(std::span<uint8_t> records, int16_t acks
     if (appended.last_offset < high_watermark_) return Future<ProduceResult>::ready(result);
   }
   auto& queue = acks == -1 ? pending_replicated_ : pending_durable_;
-  const bool durable_now = acks != -1 && appended.last_offset < local_acknowledgeable_end();
+  const bool durable_now = acks != -1 && appended.last_offset < acknowledgeable_end();
   Future<ProduceResult> future = Future<ProduceResult>::ready(result);
   if (!durable_now) {
     PendingProduce pending{appended.last_offset, result, {}};
@@ -299,7 +309,7 @@ Future<ProduceResult> Partition::append(std::span<uint8_t> records, int16_t acks
   // Followers waiting in a long poll learn of the new data; a single node moves its high watermark now.
   if (!followers_.empty()) wake_waiters();
   update_high_watermark();
-  resolve_durable(local_acknowledgeable_end());
+  resolve_durable(acknowledgeable_end());
   return future;
 }
 

@@ -88,6 +88,7 @@ class Partition {
   // Why a request naming `current_leader_epoch` (-1: none) must go elsewhere: NOT_LEADER_OR_FOLLOWER on a
   // follower, FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH when the client's epoch is older / newer; else NONE.
   ErrorCode leader_error(int32_t current_leader_epoch) const {
+    if (log_->failed()) return ErrorCode::kKafkaStorageError;
     if (!is_leader()) return ErrorCode::kNotLeaderOrFollower;
     if (current_leader_epoch < 0 || current_leader_epoch == leader_epoch_) return ErrorCode::kNone;
     return current_leader_epoch < leader_epoch_ ? ErrorCode::kFencedLeaderEpoch : ErrorCode::kUnknownLeaderEpoch;
@@ -110,6 +111,17 @@ class Partition {
   storage::AppendResult append_from_leader(std::span<uint8_t> records, int64_t leader_high_watermark);
   // Follower: drops a tail the leader does not have.
   void truncate_to(int64_t offset);
+  // Follower: drops everything and starts again, empty, at `offset` (its position fell below the leader's log
+  // start, so what it needs next is gone there).
+  void restart_at(int64_t offset);
+  // Follower: runs `done` on the loop once everything appended so far counts as this replica's own (durable
+  // under the default flush policy; at once under a relaxed one), with false when it never will (the log
+  // failed). The offset a follower reports to its leader is only ever what passed this, so the leader's high
+  // watermark, and every acks=all acknowledgement, covers records on disk on every in-sync replica.
+  void when_appended_acknowledgeable(std::function<void(bool durable)> done);
+  // Where this replica's own acknowledgeable records end: the durable end under the default flush policy, the
+  // log end under relaxed ones.
+  int64_t acknowledgeable_end() const;
   void set_probe(PartitionProbe* probe) {
     probe_ = probe;
     high_watermark_waiters_.set_live_gauge(probe ? &probe->fetch_waiters : nullptr);
@@ -137,7 +149,6 @@ class Partition {
   void advance_high_watermark(int64_t offset);
   void wake_waiters();
   void fail_pending(ErrorCode error);
-  int64_t local_acknowledgeable_end() const;
   std::optional<ProduceResult> check_timestamps(const protocol::ValidationResult& validated) const;
 
   std::string topic_;

@@ -84,6 +84,7 @@ class ReplicaFetcher::Session : public std::enable_shared_from_this<Session> {
   void fetch(const std::vector<Key>& followed);
   void on_truncation_answer(std::vector<uint8_t>& bytes, int32_t correlation);
   void on_fetch_answer(std::vector<uint8_t>& bytes, int32_t correlation);
+  void wait_until_acknowledgeable(std::vector<Key> appended_to, bool stalled);
 
   ReplicaFetcher& fetcher_;
   const int32_t leader_;
@@ -251,7 +252,9 @@ void ReplicaFetcher::Session::fetch(const std::vector<Key>& followed) {
   std::map<std::string, size_t> topics;
   for (const auto& key : followed) {
     Partition* p = fetcher_.partitions_.partition(key.first, key.second);
-    if (!p) continue;
+    // The fetch offset is what the leader counts as this replica's: only what is durable here may be reported
+    // (a failed log reports nothing again).
+    if (!p || p->log().failed() || p->acknowledgeable_end() < p->log_end_offset()) continue;
     auto [slot, added] = topics.emplace(key.first, request.topics.size());
     if (added) request.topics.emplace_back().topic = key.first;
     auto& wanted = request.topics[slot->second].partitions.emplace_back();
@@ -272,15 +275,25 @@ void ReplicaFetcher::Session::on_fetch_answer(std::vector<uint8_t>& bytes, int32
   // The records point into `bytes`, which lives until this returns.
   auto reply = decode_response<protocol::FetchResponse>(bytes, kFetchVersion, correlation);
   bool stalled = reply.error_code != 0;
+  std::vector<Key> appended_to;
   for (auto& topic : reply.responses) {
     for (auto& data : topic.partitions) {
       Partition* p = fetcher_.partitions_.partition(topic.topic, data.partition_index);
       if (!p || p->is_leader() || p->leader_id() != leader_) continue;
+      if (data.error_code == wire(ErrorCode::kOffsetOutOfRange) && data.log_start_offset > p->log_end_offset()) {
+        // Retention or DeleteRecords removed what this replica needs next: it starts again at the leader's log
+        // start, as Kafka's followers do, rather than asking for offsets that are gone.
+        p->restart_at(data.log_start_offset);
+        continue;
+      }
       if (data.error_code != 0) {
-        // Not leader any more, an epoch one side has not seen yet, out of range: the metadata will say what to
-        // do next; until then this partition waits.
+        // Not leader any more, an epoch one side has not seen yet, ahead of the leader: the metadata (or a new
+        // OffsetForLeaderEpoch check) will say what to do next; until then this partition waits.
         spdlog::debug("{}-{}: fetch from leader {} failed with error {}", topic.topic, data.partition_index, leader_,
                       data.error_code);
+        if (data.error_code == wire(ErrorCode::kOffsetOutOfRange)) {
+          fetcher_.truncation_checked_.erase({topic.topic, data.partition_index});
+        }
         stalled = true;
         continue;
       }
@@ -293,14 +306,35 @@ void ReplicaFetcher::Session::on_fetch_answer(std::vector<uint8_t>& bytes, int32
         stalled = true;
         continue;
       }
+      if (!records.empty()) appended_to.emplace_back(topic.topic, data.partition_index);
       // Records the leader deleted (DeleteRecords) are deleted here too.
       if (data.log_start_offset > p->log_start_offset() && data.log_start_offset <= p->log_end_offset()) {
         p->log().delete_records_before(data.log_start_offset);
       }
     }
   }
-  if (stalled) return back_off();
-  step();
+  // The next fetch tells the leader how far this replica has got, which the leader counts as in sync: so it is
+  // sent only once what was appended now is durable here.
+  wait_until_acknowledgeable(std::move(appended_to), stalled);
+}
+
+void ReplicaFetcher::Session::wait_until_acknowledgeable(std::vector<Key> appended_to, bool stalled) {
+  auto remaining = std::make_shared<size_t>(appended_to.size() + 1);
+  auto self = shared_from_this();
+  auto one_done = [self, remaining, stalled](bool) {
+    if (--*remaining > 0 || self->stopped_) return;
+    if (stalled) return self->back_off();
+    self->step();
+  };
+  for (const auto& [topic, index] : appended_to) {
+    Partition* p = fetcher_.partitions_.partition(topic, index);
+    if (!p) {
+      one_done(true);
+      continue;
+    }
+    p->when_appended_acknowledgeable(one_done);
+  }
+  one_done(true);
 }
 
 ReplicaFetcher::ReplicaFetcher(asio::io_context& io, PartitionManager& partitions, const Membership& membership,

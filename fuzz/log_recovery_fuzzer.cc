@@ -31,7 +31,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   InlineExecutor loop;
   SyncScheduler syncs{io, loop, fs, "/d"};
   ManualClock clock;
-  auto log = Log::open(LogContext{fs, io, syncs, loop, clock}, "/d/t-0", LogConfig{}, false);
+  auto log = Log::open(LogContext{fs, io, syncs, loop, clock}, "/d/t-0", LogConfig{});
   for (int64_t offset = log->log_start_offset(); offset < log->log_end_offset();) {
     auto read = log->read(offset, log->log_end_offset(), 1 << 20, true);
     if (read.bytes == 0) break;

@@ -21,32 +21,80 @@ bool parse_segment_name(const std::string& name, const std::string& suffix, int6
   return ec == std::errc() && ptr == name.data() + 20;
 }
 
+bool ends_with(const std::string& name, std::string_view suffix) {
+  return name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+std::string describe(std::exception_ptr error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "unknown error";
+  }
+}
+
+// segment.jitter.ms: how much earlier than segment.ms this segment rolls. Derived from the segment's identity
+// rather than drawn at random, so that partitions created together spread their rolls and a test can predict it.
+int64_t roll_jitter(const std::string& directory, int64_t base_offset, int64_t jitter_ms) {
+  if (jitter_ms <= 0) return 0;
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : directory) h = (h ^ c) * 1099511628211ull;
+  h = (h ^ static_cast<uint64_t>(base_offset)) * 1099511628211ull;
+  return static_cast<int64_t>(h % static_cast<uint64_t>(jitter_ms));
+}
+
 }  // namespace
 
 Log::Log(LogContext context, std::string directory, LogConfig config)
     : ctx_(context), directory_(std::move(directory)), config_(config) {}
 
-std::shared_ptr<Log> Log::open(LogContext context, std::string directory, LogConfig config, bool clean_shutdown) {
+Log::~Log() {
+  // Whoever still waits for a sync learns it will not come (the callbacks of a job in flight run when it ends).
+  auto waiting = std::move(next_callbacks_);
+  for (auto& done : waiting) done(false);
+}
+
+std::shared_ptr<Log> Log::open(LogContext context, std::string directory, LogConfig config) {
   std::shared_ptr<Log> log(new Log(context, std::move(directory), config));
-  log->load(clean_shutdown);
+  log->load();
   return log;
 }
 
 std::string Log::log_start_path() const { return join_path(directory_, kLogStartFile); }
+std::string Log::leader_epochs_path() const { return join_path(directory_, kLeaderEpochFile); }
 
-void Log::load(bool clean_shutdown) {
+template <typename Work>
+bool Log::guarded(const char* what, Work&& work) {
+  try {
+    work();
+    return true;
+  } catch (const std::exception& e) {
+    fail(std::string(what) + ": " + e.what());
+    return false;
+  }
+}
+
+void Log::load() {
   auto& fs = ctx_.fs;
   if (!fs.exists(directory_)) {
+    // A new partition: its directory and first segment exist at once, and become durable with its first sync,
+    // before anything in it is acknowledged.
     fs.create_directories(directory_);
-    fs.sync_directory(parent_directory(directory_));
+    directories_to_sync_.push_back(parent_directory(directory_));
+    directories_to_sync_.push_back(directory_);
+    segments_[0] = Segment::create(fs, directory_, 0, config_.index_interval_bytes, ctx_.clock.now_ms());
+    return;
   }
   std::vector<int64_t> bases;
   for (const auto& name : fs.list(directory_)) {
     int64_t base = 0;
     if (parse_segment_name(name, ".log", base)) {
       bases.push_back(base);
-    } else if (name.size() > 4 && name.compare(name.size() - 4, 4, ".tmp") == 0) {
-      fs.remove(join_path(directory_, name));  // an index write that a crash interrupted
+    } else if (ends_with(name, ".tmp") || ends_with(name, Segment::kDeletedSuffix)) {
+      // An index or checkpoint write that a crash interrupted, or a removal that it did not let finish.
+      fs.remove(join_path(directory_, name));
     }
   }
   std::sort(bases.begin(), bases.end());
@@ -89,7 +137,7 @@ void Log::load(bool clean_shutdown) {
   if (segments_.empty()) {
     int64_t base = log_start_offset_;
     segments_[base] = Segment::create(fs, directory_, base, config_.index_interval_bytes, now);
-    fs.sync_directory(directory_);
+    directories_to_sync_.push_back(directory_);
   } else {
     // The active segment's index files would go stale with the next append; a crash must rebuild them instead.
     active().remove_index_files(fs);
@@ -99,7 +147,6 @@ void Log::load(bool clean_shutdown) {
   durable_offset_ = log_end_offset();
   load_producer_state();
   load_leader_epochs();
-  (void)clean_shutdown;  // index files alone say what may be trusted; see storage/FORMAT.md
 }
 
 std::string Log::snapshot_path(int64_t offset) const {
@@ -150,9 +197,8 @@ void Log::load_producer_state() {
 }
 
 void Log::load_leader_epochs() {
-  const std::string path = join_path(directory_, kLeaderEpochFile);
   std::optional<LeaderEpochs> loaded;
-  if (auto bytes = ctx_.fs.read_all(path)) loaded = LeaderEpochs::parse(*bytes);
+  if (auto bytes = ctx_.fs.read_all(leader_epochs_path())) loaded = LeaderEpochs::parse(*bytes);
   if (loaded) {
     leader_epochs_ = std::move(*loaded);
   } else if (log_end_offset() > log_start_offset_) {
@@ -161,15 +207,16 @@ void Log::load_leader_epochs() {
     leader_epochs_.assign(std::max(leader_epoch_at(log_start_offset_), 0), log_start_offset_);
   }
   // Epochs that began in a tail that recovery dropped are not part of this log.
-  if (leader_epochs_.truncate_from_end(log_end_offset()) || !loaded) persist_leader_epochs();
-}
-
-void Log::persist_leader_epochs() {
-  ctx_.fs.write_atomically(join_path(directory_, kLeaderEpochFile), leader_epochs_.serialize());
+  if (leader_epochs_.truncate_from_end(log_end_offset()) || !loaded) {
+    ctx_.fs.write_atomically(leader_epochs_path(), leader_epochs_.serialize());
+  }
 }
 
 void Log::assign_leader_epoch(int32_t epoch) {
-  if (leader_epochs_.assign(epoch, log_end_offset())) persist_leader_epochs();
+  if (leader_epochs_.assign(epoch, log_end_offset())) {
+    leader_epochs_dirty_ = true;
+    sync();
+  }
 }
 
 size_t Log::expire_producers(int64_t expiration_ms) { return producers_.expire(ctx_.clock.now_ms(), expiration_ms); }
@@ -184,52 +231,39 @@ bool Log::should_roll(int64_t incoming_bytes, int64_t now_ms) const {
   const Segment& s = active();
   if (s.empty()) return false;
   if (s.size() + incoming_bytes > config_.segment_bytes) return true;
-  if (now_ms - s.created_ms() >= config_.segment_ms) return true;
+  const int64_t roll_after = config_.segment_ms - roll_jitter(directory_, s.base_offset(), config_.segment_jitter_ms);
+  if (now_ms - s.created_ms() >= roll_after) return true;
+  // The next batch could add an index entry to a full index.
+  if (static_cast<int64_t>(s.offset_index_entries() + 1) * Segment::kOffsetIndexEntryBytes >
+      config_.segment_index_bytes) {
+    return true;
+  }
   // Relative offsets in the index are 32-bit.
   return log_end_offset() - s.base_offset() > std::numeric_limits<int32_t>::max() / 2;
 }
 
 void Log::roll(int64_t now_ms) {
   auto sealed = segments_.rbegin()->second;
-  int64_t base = log_end_offset();
+  const int64_t base = log_end_offset();
   // Producer state as of the roll, so that a restart replays at most the segments after it.
   auto snapshot = std::make_shared<std::vector<uint8_t>>(producers_.snapshot());
-  std::string snapshot_file = snapshot_path(base);
-  std::vector<std::string> older_snapshots;
-  auto offsets = snapshot_offsets();
-  if (offsets.size() > 1) {
-    for (size_t i = 0; i + 1 < offsets.size(); ++i) older_snapshots.push_back(snapshot_path(offsets[i]));
-  }
+  // The new file's directory entry is made durable by the next sync, before anything in it is acknowledged.
   segments_[base] = Segment::create(ctx_.fs, directory_, base, config_.index_interval_bytes, now_ms);
-  sealing_[sealed->base_offset()] = sealed;
-  std::weak_ptr<Log> weak = weak_from_this();
-  FileSystem& fs = ctx_.fs;
-  std::string directory = directory_;
-  ctx_.io.run(
-      [sealed, &fs, directory, snapshot, snapshot_file, older_snapshots] {
-        sealed->log_file()->sync();
-        fs.sync_directory(directory);  // the new segment's entry
-        sealed->write_index_files(fs);
-        fs.write_atomically(snapshot_file, *snapshot);
-        for (const auto& old : older_snapshots) fs.remove(old);  // the latest two are kept
-      },
-      ctx_.loop,
-      [weak, base = sealed->base_offset(), directory](std::exception_ptr error) {
-        if (error) {
-          try {
-            std::rethrow_exception(error);
-          } catch (const std::exception& e) {
-            spdlog::error("{}: sealing segment {} failed: {}", directory, base, e.what());
-          }
-        }
-        if (auto self = weak.lock()) self->sealing_.erase(base);
-      });
+  directories_to_sync_.push_back(directory_);
+  sealing_[sealed->base_offset()] = Sealing{sealed, snapshot, false};
+  // Under a relaxed flush policy too: the sealed segment's index files are written only once it is durable.
+  sync();
 }
 
 AppendResult Log::append(std::span<uint8_t> records, const std::vector<protocol::ValidatedBatch>& batches,
                          int32_t leader_epoch) {
   const int64_t now = ctx_.clock.now_ms();
   AppendResult result;
+  if (failed_) {
+    result.error = ErrorCode::kKafkaStorageError;
+    result.message = "the log directory is offline";
+    return result;
+  }
   // Idempotent producers first: a retried batch is answered from where it already is, a gap or a fenced epoch
   // is refused, and nothing is written in either case.
   for (const auto& validated : batches) {
@@ -251,7 +285,6 @@ AppendResult Log::append(std::span<uint8_t> records, const std::vector<protocol:
       return result;
     }
   }
-  if (should_roll(static_cast<int64_t>(records.size()), now)) roll(now);
   result.base_offset = log_end_offset();
   int64_t next = result.base_offset;
   std::vector<BatchHeader> headers;
@@ -272,9 +305,18 @@ AppendResult Log::append(std::span<uint8_t> records, const std::vector<protocol:
     next = h.next_offset();
     headers.push_back(h);
   }
-  active().append(records, headers);
+  const bool written = guarded("append", [&] {
+    if (should_roll(static_cast<int64_t>(records.size()), now)) roll(now);
+    active().append(records, headers);
+  });
+  if (!written) {
+    result = AppendResult{};
+    result.error = ErrorCode::kKafkaStorageError;
+    result.message = "writing to the log failed; the log directory is offline";
+    return result;
+  }
   for (const auto& h : headers) producers_.record(h, now);
-  if (leader_epochs_.assign(leader_epoch, result.base_offset)) persist_leader_epochs();
+  if (leader_epochs_.assign(leader_epoch, result.base_offset)) leader_epochs_dirty_ = true;
   result.last_offset = next - 1;
   if (ctx_.probe) {
     ctx_.probe->appends.Increment();
@@ -285,6 +327,11 @@ AppendResult Log::append(std::span<uint8_t> records, const std::vector<protocol:
 
 AppendResult Log::append_replicated(std::span<uint8_t> records, const std::vector<protocol::ValidatedBatch>& batches) {
   AppendResult result;
+  if (failed_) {
+    result.error = ErrorCode::kKafkaStorageError;
+    result.message = "the log directory is offline";
+    return result;
+  }
   int64_t next = log_end_offset();
   for (const auto& validated : batches) {
     if (validated.header.base_offset != next) {
@@ -297,17 +344,22 @@ AppendResult Log::append_replicated(std::span<uint8_t> records, const std::vecto
   }
   if (batches.empty()) return result;
   const int64_t now = ctx_.clock.now_ms();
-  if (should_roll(static_cast<int64_t>(records.size()), now)) roll(now);
   std::vector<BatchHeader> headers;
   headers.reserve(batches.size());
-  bool epochs_changed = false;
-  for (const auto& validated : batches) {
-    headers.push_back(validated.header);
-    epochs_changed |= leader_epochs_.assign(validated.header.partition_leader_epoch, validated.header.base_offset);
+  for (const auto& validated : batches) headers.push_back(validated.header);
+  const bool written = guarded("append", [&] {
+    if (should_roll(static_cast<int64_t>(records.size()), now)) roll(now);
+    active().append(records, headers);
+  });
+  if (!written) {
+    result.error = ErrorCode::kKafkaStorageError;
+    result.message = "writing to the log failed; the log directory is offline";
+    return result;
   }
-  active().append(records, headers);
-  for (const auto& h : headers) producers_.record(h, now);
-  if (epochs_changed) persist_leader_epochs();
+  for (const auto& h : headers) {
+    producers_.record(h, now);
+    if (leader_epochs_.assign(h.partition_leader_epoch, h.base_offset)) leader_epochs_dirty_ = true;
+  }
   result.base_offset = batches.front().header.base_offset;
   result.last_offset = next - 1;
   if (ctx_.probe) {
@@ -404,11 +456,34 @@ int32_t Log::leader_epoch_at(int64_t offset) const {
   return it->second->header_at(location->position).partition_leader_epoch;
 }
 
-void Log::sync() {
-  if (sync_running_) {
-    sync_wanted_ = true;
+// ---------------------------------------------------------------------------------------------------------------
+// Syncing: one job at a time per log, each covering everything appended and every checkpoint changed before it
+// started.
+
+bool Log::sync_pending_work() const {
+  return durable_offset_ < log_end_offset() || log_start_dirty_ || leader_epochs_dirty_ ||
+         !directories_to_sync_.empty() ||
+         std::any_of(sealing_.begin(), sealing_.end(), [](const auto& s) { return !s.second.indexing; });
+}
+
+void Log::sync(SyncDone done) {
+  if (failed_ || destroyed_) {
+    if (done) done(false);
     return;
   }
+  if (sync_running_) {
+    // The job in flight covers this caller when nothing was appended or changed since it started.
+    const bool covered = running_target_ >= log_end_offset() && running_valid_until_ >= running_target_ &&
+                         !log_start_dirty_ && !leader_epochs_dirty_ && directories_to_sync_.empty();
+    if (done) (covered ? running_callbacks_->push_back(std::move(done)) : next_callbacks_.push_back(std::move(done)));
+    if (!covered) sync_wanted_ = true;
+    return;
+  }
+  if (!sync_pending_work() && next_callbacks_.empty()) {
+    if (done) done(true);
+    return;
+  }
+  if (done) next_callbacks_.push_back(std::move(done));
   start_sync();
 }
 
@@ -416,43 +491,179 @@ void Log::start_sync() {
   sync_running_ = true;
   sync_wanted_ = false;
   const int64_t target = log_end_offset();
-  std::vector<std::shared_ptr<File>> files;
-  for (const auto& [base, segment] : sealing_) files.push_back(segment->log_file());
-  files.push_back(active().log_file());
+  running_target_ = target;
+  running_valid_until_ = target;
+  running_callbacks_ = std::make_shared<std::vector<SyncDone>>(std::move(next_callbacks_));
+  next_callbacks_.clear();
+
+  SyncScheduler::Job job;
+  std::vector<int64_t> sealed_bases;
+  for (const auto& [base, sealing] : sealing_) {
+    if (sealing.indexing) continue;
+    job.files.push_back(sealing.segment->log_file());
+    sealed_bases.push_back(base);
+  }
+  job.files.push_back(active().log_file());
+  job.directories = std::move(directories_to_sync_);
+  directories_to_sync_.clear();
+  // Checkpoints are written before the records they describe are made durable: whatever a sync makes durable,
+  // the epochs and log start it depends on are durable too.
+  std::vector<std::pair<std::string, std::vector<uint8_t>>> checkpoints;
+  if (leader_epochs_dirty_) checkpoints.emplace_back(leader_epochs_path(), leader_epochs_.serialize());
+  if (log_start_dirty_) {
+    std::string text = std::to_string(log_start_offset_);
+    checkpoints.emplace_back(log_start_path(), std::vector<uint8_t>(text.begin(), text.end()));
+  }
+  leader_epochs_dirty_ = false;
+  log_start_dirty_ = false;
+  if (!checkpoints.empty()) {
+    job.prepare = [&fs = ctx_.fs, checkpoints = std::move(checkpoints)] {
+      for (const auto& [path, bytes] : checkpoints) fs.write_atomically(path, bytes);
+    };
+  }
   std::weak_ptr<Log> weak = weak_from_this();
-  std::string directory = directory_;
-  ctx_.syncs.submit(std::move(files), [weak, target, directory](std::exception_ptr error) {
+  auto callbacks = running_callbacks_;
+  ctx_.syncs.submit(std::move(job), [weak, target, sealed_bases = std::move(sealed_bases),
+                                     callbacks](std::exception_ptr error) mutable {
     auto self = weak.lock();
-    if (!self || self->destroyed_) return;
-    self->sync_running_ = false;
-    if (error) {
-      try {
-        std::rethrow_exception(error);
-      } catch (const std::exception& e) {
-        // Nothing past the last good sync is acknowledged; the next append tries again.
-        spdlog::error("{}: fsync failed: {}", directory, e.what());
-      }
+    if (!self) {
+      for (auto& done : *callbacks) done(false);
       return;
     }
-    if (self->ctx_.probe) self->ctx_.probe->fsyncs.Increment();
-    if (target > self->durable_offset_) {
-      self->durable_offset_ = target;
-      if (self->durable_listener_) self->durable_listener_(target);
-    }
-    if (self->sync_wanted_) self->start_sync();
+    self->on_sync_done(error, target, std::move(sealed_bases), callbacks);
   });
 }
 
-void Log::persist_log_start_offset() {
-  std::string text = std::to_string(log_start_offset_);
-  ctx_.fs.write_atomically(log_start_path(), std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
+void Log::on_sync_done(std::exception_ptr error, int64_t target, std::vector<int64_t> sealed_bases,
+                       const std::shared_ptr<std::vector<SyncDone>>& callbacks) {
+  sync_running_ = false;
+  if (error) fail("sync failed: " + describe(error));
+  const bool durable = !error && !destroyed_ && !failed_;
+  if (durable) {
+    if (ctx_.probe) ctx_.probe->fsyncs.Increment();
+    const int64_t covered = std::min(target, running_valid_until_);
+    if (covered > durable_offset_) {
+      durable_offset_ = covered;
+      if (durable_listener_) durable_listener_(covered);
+    }
+    for (int64_t base : sealed_bases) seal(base);
+  }
+  auto answered = std::move(*callbacks);
+  callbacks->clear();
+  for (auto& done : answered) done(durable);
+  if (durable && sync_wanted_) start_sync();
+}
+
+void Log::seal(int64_t base_offset) {
+  auto it = sealing_.find(base_offset);
+  if (it == sealing_.end() || it->second.indexing) return;
+  it->second.indexing = true;
+  auto segment = it->second.segment;
+  auto index_files = std::make_shared<Segment::IndexFiles>(segment->index_files());
+  auto snapshot = it->second.producer_snapshot;
+  // The snapshot describes the state at the roll, which is where the next segment begins.
+  auto next = segments_.upper_bound(base_offset);
+  const std::string snapshot_file = snapshot_path(next == segments_.end() ? log_end_offset() : next->first);
+  std::vector<std::string> older_snapshots;
+  auto offsets = snapshot_offsets();
+  for (size_t i = 0; i + 1 < offsets.size(); ++i) older_snapshots.push_back(snapshot_path(offsets[i]));
+  std::weak_ptr<Log> weak = weak_from_this();
+  FileSystem& fs = ctx_.fs;
+  ctx_.io.run(
+      [&fs, index_files, snapshot, snapshot_file, older_snapshots] {
+        index_files->write(fs);
+        fs.write_atomically(snapshot_file, *snapshot);
+        for (const auto& old : older_snapshots) fs.remove(old);  // the latest two are kept
+      },
+      ctx_.loop,
+      [weak, base_offset, segment, index_files](std::exception_ptr error) {
+        auto self = weak.lock();
+        if (!self) return;
+        if (error) self->fail("sealing segment " + std::to_string(base_offset) + ": " + describe(error));
+        auto sealed = self->sealing_.find(base_offset);
+        if (sealed != self->sealing_.end() && sealed->second.segment == segment) {
+          self->sealing_.erase(sealed);
+          return;
+        }
+        // Truncated back into, or removed, while its index files were written: they describe bytes that are
+        // gone, and must not be trusted at the next start.
+        std::vector<std::string> renamed;
+        self->guarded("renaming stale index files", [&] {
+          for (const auto& path : {index_files->index_path, index_files->time_index_path}) {
+            if (!self->ctx_.fs.exists(path)) continue;
+            self->ctx_.fs.rename(path, path + Segment::kDeletedSuffix);
+            renamed.push_back(path + Segment::kDeletedSuffix);
+          }
+        });
+        self->delete_files(std::move(renamed));
+      });
+}
+
+void Log::fail(const std::string& reason) {
+  if (failed_) return;
+  failed_ = true;
+  // The first failure says what happened; the directory's other logs follow it quietly.
+  const bool first = !ctx_.health || !ctx_.health->offline();
+  spdlog::log(first ? spdlog::level::err : spdlog::level::debug,
+              "{}: {}; the log is offline (nothing more is written, synced or acknowledged)", directory_, reason);
+  auto waiting = std::move(next_callbacks_);
+  next_callbacks_.clear();
+  for (auto& done : waiting) done(false);
+  if (ctx_.health) ctx_.health->fail(directory_ + ": " + reason);
+  if (failure_listener_) failure_listener_();
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Removing records: retention, DeleteRecords, truncation.
+
+void Log::delete_files(std::vector<std::string> renamed) {
+  if (renamed.empty()) return;
+  if (!ctx_.timers || config_.file_delete_delay_ms <= 0) return remove_files_now(std::move(renamed));
+  pending_deletions_.push_back({ctx_.clock.monotonic_ms() + config_.file_delete_delay_ms, std::move(renamed)});
+  if (!deletion_timer_) arm_deletion_timer();
+}
+
+void Log::arm_deletion_timer() {
+  const int64_t delay = std::max<int64_t>(pending_deletions_.front().due_ms - ctx_.clock.monotonic_ms(), 0);
+  // The timer goes with the log: what it had not removed yet is removed at the next start (*.deleted).
+  deletion_timer_ = ctx_.timers->schedule_after(delay, [weak = weak_from_this()] {
+    auto self = weak.lock();
+    if (!self) return;
+    const int64_t now = self->ctx_.clock.monotonic_ms();
+    while (!self->pending_deletions_.empty() && self->pending_deletions_.front().due_ms <= now) {
+      self->remove_files_now(std::move(self->pending_deletions_.front().paths));
+      self->pending_deletions_.pop_front();
+    }
+    self->deletion_timer_.reset();
+    if (!self->pending_deletions_.empty()) self->arm_deletion_timer();
+  });
+}
+
+void Log::remove_files_now(std::vector<std::string> paths) {
+  FileSystem& fs = ctx_.fs;
+  ctx_.io.run(
+      [&fs, paths = std::move(paths)] {
+        for (const auto& path : paths) fs.remove(path);
+      },
+      ctx_.loop,
+      [directory = directory_](std::exception_ptr error) {
+        // Only names already marked deleted are left behind; the next start removes them.
+        if (error) spdlog::warn("{}: could not remove deleted files: {}", directory, describe(error));
+      });
+}
+
+void Log::delete_segment_files(const Segment& segment) {
+  std::vector<std::string> renamed;
+  if (guarded("renaming a removed segment", [&] { renamed = segment.rename_for_deletion(ctx_.fs); })) {
+    delete_files(std::move(renamed));
+  }
 }
 
 int64_t Log::delete_records_before(int64_t offset) {
   offset = std::min(offset, log_end_offset());
-  if (offset <= log_start_offset_) return log_start_offset_;
+  if (offset <= log_start_offset_ || failed_) return log_start_offset_;
   log_start_offset_ = offset;
-  persist_log_start_offset();
+  log_start_dirty_ = true;
   producers_.truncate_head(log_start_offset_);
   for (auto it = segments_.begin(); it != segments_.end() && std::next(it) != segments_.end();) {
     auto next = std::next(it);
@@ -461,6 +672,7 @@ int64_t Log::delete_records_before(int64_t offset) {
     }
     it = next;
   }
+  sync();
   return log_start_offset_;
 }
 
@@ -471,22 +683,20 @@ void Log::remove_segment(int64_t base_offset) {
   segments_.erase(it);
   log_start_offset_ = std::max(log_start_offset_, segments_.begin()->second->base_offset());
   producers_.truncate_head(log_start_offset_);
-  FileSystem& fs = ctx_.fs;
-  std::string directory = directory_;
-  // In-flight fetches hold the open file; removing its name does not disturb them.
-  ctx_.io.run([segment, &fs] { segment->remove_files(fs); }, ctx_.loop,
-              [directory, base_offset](std::exception_ptr error) {
-                if (error) spdlog::warn("{}: could not remove segment {}", directory, base_offset);
-              });
+  // In-flight fetches hold the open file; renaming and then removing its name does not disturb them.
+  delete_segment_files(*segment);
 }
 
 int Log::apply_retention() {
+  if (failed_) return 0;
   const int64_t now = ctx_.clock.now_ms();
   int removed = 0;
   auto expired = [&](const Segment& s) {
     return config_.retention_ms >= 0 && s.max_timestamp() >= 0 && s.max_timestamp() < now - config_.retention_ms;
   };
-  if (!active().empty() && expired(active())) roll(now);  // so that it can go once sealed
+  if (!active().empty() && expired(active())) {
+    if (!guarded("rolling an expired segment", [&] { roll(now); })) return 0;  // so that it can go once sealed
+  }
   int64_t excess = config_.retention_bytes >= 0 ? size_bytes() - config_.retention_bytes : 0;
   while (segments_.size() > 1) {
     const auto& [base, segment] = *segments_.begin();
@@ -502,29 +712,76 @@ int Log::apply_retention() {
 }
 
 void Log::truncate_to(int64_t offset) {
-  while (segments_.size() > 1 && segments_.rbegin()->first >= offset) {
-    auto last = segments_.rbegin()->second;
-    segments_.erase(last->base_offset());
-    sealing_.erase(last->base_offset());
-    last->remove_files(ctx_.fs);
-  }
-  active().truncate_to(offset);
-  active().remove_index_files(ctx_.fs);
+  if (offset >= log_end_offset() || failed_) return;
+  guarded("truncating", [&] {
+    while (segments_.size() > 1 && segments_.rbegin()->first >= offset) {
+      auto last = segments_.rbegin()->second;
+      segments_.erase(last->base_offset());
+      sealing_.erase(last->base_offset());
+      delete_segment_files(*last);
+    }
+    // The new active segment may be one that was sealed: its index files would go stale with the next append
+    // (and a seal job in flight removes what it writes once it sees the segment is active again).
+    sealing_.erase(active().base_offset());
+    delete_files(active().rename_for_deletion(ctx_.fs, true));
+    active().truncate_to(offset);
+  });
+  running_valid_until_ = std::min(running_valid_until_, log_end_offset());
   durable_offset_ = std::min(durable_offset_, log_end_offset());
   producers_.truncate_tail(log_end_offset());
-  if (leader_epochs_.truncate_from_end(log_end_offset())) persist_leader_epochs();
+  if (leader_epochs_.truncate_from_end(log_end_offset())) leader_epochs_dirty_ = true;
+  std::vector<std::string> stale_snapshots;
   for (int64_t snapshot : snapshot_offsets()) {
-    if (snapshot > log_end_offset()) ctx_.fs.remove(snapshot_path(snapshot));
+    if (snapshot > log_end_offset()) stale_snapshots.push_back(snapshot_path(snapshot));
   }
+  if (!stale_snapshots.empty()) {
+    std::vector<std::string> renamed;
+    guarded("renaming stale snapshots", [&] {
+      for (const auto& path : stale_snapshots) {
+        ctx_.fs.rename(path, path + Segment::kDeletedSuffix);
+        renamed.push_back(path + Segment::kDeletedSuffix);
+      }
+    });
+    delete_files(std::move(renamed));
+  }
+  sync();
+}
+
+void Log::reset_to(int64_t offset) {
+  if (failed_) return;
+  guarded("starting the log again", [&] {
+    for (const auto& [base, segment] : segments_) delete_segment_files(*segment);
+    segments_.clear();
+    sealing_.clear();
+    segments_[offset] = Segment::create(ctx_.fs, directory_, offset, config_.index_interval_bytes, ctx_.clock.now_ms());
+    directories_to_sync_.push_back(directory_);
+  });
+  if (failed_) return;
+  log_start_offset_ = offset;
+  log_start_dirty_ = true;
+  durable_offset_ = offset;
+  running_valid_until_ = std::min(running_valid_until_, offset);
+  producers_ = ProducerStateManager();
+  leader_epochs_ = LeaderEpochs();
+  leader_epochs_dirty_ = true;
+  sync();
 }
 
 void Log::close() {
-  for (const auto& [base, segment] : sealing_) {
-    segment->log_file()->sync();
-    segment->write_index_files(ctx_.fs);
+  if (failed_) return;
+  for (const auto& [base, sealing] : sealing_) {
+    sealing.segment->log_file()->sync();
+    sealing.segment->write_index_files(ctx_.fs);
   }
   sealing_.clear();
+  // Written whether or not they changed: a sync job in flight may not have written them yet.
+  ctx_.fs.write_atomically(leader_epochs_path(), leader_epochs_.serialize());
+  const std::string log_start = std::to_string(log_start_offset_);
+  ctx_.fs.write_atomically(log_start_path(), std::vector<uint8_t>(log_start.begin(), log_start.end()));
+  leader_epochs_dirty_ = log_start_dirty_ = false;
   active().log_file()->sync();
+  for (const auto& directory : directories_to_sync_) ctx_.fs.sync_directory(directory);
+  directories_to_sync_.clear();
   active().write_index_files(ctx_.fs);
   ctx_.fs.write_atomically(snapshot_path(log_end_offset()), producers_.snapshot());
   durable_offset_ = log_end_offset();

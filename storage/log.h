@@ -1,8 +1,11 @@
 // A partition's log: an ordered list of segments, the offsets in them, and the rules that add, find, age out and
-// sync record batches. Used on one event loop only; fsyncs and other blocking file work go to the IoPool.
+// sync record batches. Used on one event loop only. Everything that waits on the device (fsync, checkpoint and
+// index files, removing files, directory syncs) goes to the IoPool; the loop only appends to the page cache,
+// creates and renames directory entries, and reads. What is durable when is in storage/DURABILITY.md.
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -15,6 +18,7 @@
 #include "model/executor.h"
 #include "protocol/codec_runtime.h"
 #include "protocol/record_batch.h"
+#include "storage/directory_health.h"
 #include "storage/io_pool.h"
 #include "storage/leader_epochs.h"
 #include "storage/log_config.h"
@@ -57,14 +61,18 @@ struct LogContext {
   SyncScheduler& syncs;
   Executor& loop;  // the loop this log lives on; I/O completions come back here
   const Clock& clock;
-  StorageProbe* probe = nullptr;  // optional: metrics
+  StorageProbe* probe = nullptr;      // optional: metrics
+  DirectoryHealth* health = nullptr;  // the data directory's; without one, a failing log goes offline alone
+  Scheduler* timers = nullptr;        // file.delete.delay.ms; without one, removed files go at once
 };
 
 class Log : public std::enable_shared_from_this<Log> {
  public:
-  // Opens (creating when absent) the log in `directory`. After an unclean stop, segments without index files are
-  // scanned and repaired; see storage/FORMAT.md.
-  static std::shared_ptr<Log> open(LogContext context, std::string directory, LogConfig config, bool clean_shutdown);
+  // Opens (creating when absent) the log in `directory`. Segments without index files (an unclean stop) are
+  // scanned and repaired; see storage/FORMAT.md. Blocking for an existing log (recovery, at start); a new one
+  // only creates its directory and first segment, whose entries its first sync makes durable.
+  static std::shared_ptr<Log> open(LogContext context, std::string directory, LogConfig config);
+  ~Log();
 
   const std::string& directory() const { return directory_; }
   const LogConfig& config() const { return config_; }
@@ -76,9 +84,15 @@ class Log : public std::enable_shared_from_this<Log> {
   size_t segment_count() const { return segments_.size(); }
   // Offsets below this are on stable storage.
   int64_t durable_offset() const { return durable_offset_; }
+  // A write or sync of this log (or of another log in its directory) failed: nothing is written, synced or
+  // acknowledged any more, and every operation that would is refused with KAFKA_STORAGE_ERROR.
+  bool failed() const { return failed_; }
+  // Takes the log offline; the first reason is kept. The directory's health hears of it.
+  void fail(const std::string& reason);
 
   // Appends batches that validate_batches accepted (`records` is the request's buffer; base offsets, the leader
-  // epoch and, for LogAppendTime topics, the timestamp are written into it first).
+  // epoch and, for LogAppendTime topics, the timestamp are written into it first). A failed log, or a write that
+  // fails now, answers kKafkaStorageError.
   AppendResult append(std::span<uint8_t> records, const std::vector<protocol::ValidatedBatch>& batches,
                       int32_t leader_epoch);
 
@@ -104,48 +118,70 @@ class Log : public std::enable_shared_from_this<Log> {
   // Leader epoch of the batch holding `offset`, or -1.
   int32_t leader_epoch_at(int64_t offset) const;
 
-  // Starts an fsync of everything appended so far unless one is running, in which case another follows it: one
-  // fsync covers every append made while the previous one ran (group commit). `listener` (set once) hears each
-  // new durable offset on the loop.
-  void sync();
-  void set_durable_listener(std::function<void(int64_t durable_offset)> listener) {
-    durable_listener_ = std::move(listener);
+  // Starts a sync of everything appended so far unless one is running, in which case another follows it: one
+  // fsync covers every append made while the previous one ran (group commit). The same job writes pending
+  // checkpoints (leader epochs, log start) and syncs new directory entries first, so what it makes durable is
+  // whole. `done` (optional) runs on the loop once everything appended before this call is durable (true), or
+  // when it never will be (false: the log failed or went away). A failed sync is never retried: the log fails.
+  using SyncDone = std::function<void(bool durable)>;
+  void sync(SyncDone done = {});
+  // Set once: `durable` hears each new durable offset, `failed` that the log failed; both on the loop.
+  void set_listeners(std::function<void(int64_t durable_offset)> durable, std::function<void()> failed) {
+    durable_listener_ = std::move(durable);
+    failure_listener_ = std::move(failed);
   }
   int64_t unsynced_messages() const { return log_end_offset() - durable_offset_; }
 
-  // Raises the log start offset (DeleteRecords); persisted before it returns. Returns the new log start.
+  // Raises the log start offset (DeleteRecords). Returns the new log start, which the next sync persists (wait
+  // for it with sync(done)).
   int64_t delete_records_before(int64_t offset);
   // Removes segments that retention.ms / retention.bytes no longer keep. Returns how many went.
   int apply_retention();
-  // Drops every offset at or above `offset` (a follower whose tail diverged from its leader's).
+  // Drops every offset at or above `offset` (a follower whose tail diverged from its leader's). Bounded work: no
+  // segment is scanned again in full, and removed files go in the background.
   void truncate_to(int64_t offset);
+  // Drops everything and starts again, empty, at `offset` (a follower whose position fell below its leader's
+  // log start: what it would need next was deleted there).
+  void reset_to(int64_t offset);
 
   // Idempotent producers' state in this partition.
   const ProducerStateManager& producers() const { return producers_; }
   // Forgets producers idle for longer than producer.id.expiration.ms. Returns how many.
   size_t expire_producers(int64_t expiration_ms);
 
-  // Clean stop: syncs, writes index files for the active segment. Blocking.
+  // Clean stop: syncs, writes index files for the active segment and pending checkpoints. Blocking. A failed log
+  // is left as it is (syncing it again could report success over lost pages); the next start recovers it.
   void close();
   // Removes the log's directory in the background (deleted topic).
   void destroy();
 
  private:
   Log(LogContext context, std::string directory, LogConfig config);
-  void load(bool clean_shutdown);
+  void load();
   Segment& active() const { return *segments_.rbegin()->second; }
   void roll(int64_t now_ms);
   bool should_roll(int64_t incoming_bytes, int64_t now_ms) const;
   void start_sync();
+  void on_sync_done(std::exception_ptr error, int64_t target, std::vector<int64_t> sealed_bases,
+                    const std::shared_ptr<std::vector<SyncDone>>& callbacks);
+  void seal(int64_t base_offset);
+  bool sync_pending_work() const;
   void remove_segment(int64_t base_offset);
-  void persist_log_start_offset();
+  // Renames the files to *.deleted now and removes them later (file.delete.delay.ms), off the loop.
+  void delete_files(std::vector<std::string> renamed);
+  void delete_segment_files(const Segment& segment);
+  void arm_deletion_timer();
+  void remove_files_now(std::vector<std::string> paths);
   void load_leader_epochs();
-  void persist_leader_epochs();
   std::string log_start_path() const;
+  std::string leader_epochs_path() const;
   // Rebuilds producer state: the latest usable snapshot, then every batch written after it.
   void load_producer_state();
   std::string snapshot_path(int64_t offset) const;
   std::vector<int64_t> snapshot_offsets() const;
+  // Runs `work` on the loop's behalf: a write error takes the log offline and is answered kKafkaStorageError.
+  template <typename Work>
+  bool guarded(const char* what, Work&& work);
 
   LogContext ctx_;
   std::string directory_;
@@ -153,12 +189,37 @@ class Log : public std::enable_shared_from_this<Log> {
   std::map<int64_t, std::shared_ptr<Segment>> segments_;
   int64_t log_start_offset_ = 0;
   int64_t durable_offset_ = 0;
-  // Sealed segments whose .log has not yet been synced and indexed; they are never removed until it is done.
-  std::map<int64_t, std::shared_ptr<Segment>> sealing_;
+  // Rolled segments whose .log the next sync makes durable, after which their index files and the producer
+  // snapshot of the roll are written; they are never removed before that is done.
+  struct Sealing {
+    std::shared_ptr<Segment> segment;
+    std::shared_ptr<std::vector<uint8_t>> producer_snapshot;
+    bool indexing = false;
+  };
+  std::map<int64_t, Sealing> sealing_;
+  // What the next sync job makes durable besides the files' bytes.
+  bool log_start_dirty_ = false;
+  bool leader_epochs_dirty_ = false;
+  std::vector<std::string> directories_to_sync_;
+  // The sync job in flight: the log end it covers, the callbacks it answers, and how far its target can still
+  // be trusted (a truncation while it runs cuts it: the bytes past the cut may be new and not covered).
   bool sync_running_ = false;
   bool sync_wanted_ = false;
+  int64_t running_target_ = 0;
+  int64_t running_valid_until_ = 0;
+  std::shared_ptr<std::vector<SyncDone>> running_callbacks_;
+  std::vector<SyncDone> next_callbacks_;
+  // Files renamed *.deleted, removed once file.delete.delay.ms has passed (monotonic due time, oldest first).
+  struct PendingDeletion {
+    int64_t due_ms;
+    std::vector<std::string> paths;
+  };
+  std::deque<PendingDeletion> pending_deletions_;
+  std::unique_ptr<TimerHandle> deletion_timer_;
   bool destroyed_ = false;
+  bool failed_ = false;
   std::function<void(int64_t)> durable_listener_;
+  std::function<void()> failure_listener_;
   ProducerStateManager producers_;
   LeaderEpochs leader_epochs_;
 };

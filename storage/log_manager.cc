@@ -25,6 +25,12 @@ bool parse_partition_directory(const std::string& name, TopicPartitionKey& key) 
 LogManager::LogManager(LogContext context, std::string data_directory)
     : ctx_(context), data_directory_(std::move(data_directory)) {
   ctx_.fs.create_directories(data_directory_);
+  if (ctx_.health) {
+    // One failed write or sync anywhere in the directory: no log in it is trusted with another.
+    ctx_.health->on_offline([this](const std::string& reason) {
+      for (auto& [key, log] : logs_) log->fail("the log directory went offline (" + reason + ")");
+    });
+  }
 }
 
 std::string LogManager::partition_directory(const TopicPartitionKey& key) const {
@@ -47,7 +53,10 @@ void LogManager::open_existing(const std::function<LogConfig(const TopicPartitio
     }
     TopicPartitionKey key;
     if (!parse_partition_directory(name, key)) continue;
-    logs_[key] = Log::open(ctx_, path, config_for(key), clean_shutdown_);
+    logs_[key] = Log::open(ctx_, path, config_for(key));
+  }
+  if (!clean_shutdown_ && !logs_.empty()) {
+    spdlog::info("the previous stop was not clean: segments without index files were scanned and repaired");
   }
   // From here on the logs change: a crash must not look like a clean stop.
   if (clean_shutdown_) {
@@ -63,7 +72,8 @@ std::shared_ptr<Log> LogManager::get(const TopicPartitionKey& key) const {
 
 std::shared_ptr<Log> LogManager::create(const TopicPartitionKey& key, const LogConfig& config) {
   if (auto existing = get(key)) return existing;
-  auto log = Log::open(ctx_, partition_directory(key), config, false);
+  auto log = Log::open(ctx_, partition_directory(key), config);
+  if (ctx_.health && ctx_.health->offline()) log->fail("the log directory is offline");
   logs_[key] = log;
   return log;
 }
@@ -76,6 +86,11 @@ void LogManager::remove(const TopicPartitionKey& key) {
 }
 
 void LogManager::close_all() {
+  if (ctx_.health && ctx_.health->offline()) {
+    // Nothing is synced again after a failure, and no marker claims a clean stop: the next start recovers.
+    spdlog::error("the log directory is offline ({}): stopping without syncing", ctx_.health->reason());
+    return;
+  }
   for (auto& [key, log] : logs_) {
     try {
       log->close();

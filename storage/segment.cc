@@ -262,25 +262,46 @@ bool Segment::load_tail_after_index() {
 void Segment::truncate_to(int64_t offset) {
   auto location = locate(offset);
   if (!location) return;
-  log_->truncate(location->position);
-  scan_and_rebuild();
+  const int64_t cut = location->position;
+  log_->truncate(cut);
+  while (!offset_index_.empty() && static_cast<int64_t>(offset_index_.back().position) >= cut) {
+    offset_index_.pop_back();
+  }
+  // A time entry sits beside the offset entry of the same batch, so the ones past the last offset entry left go.
+  if (offset_index_.empty()) {
+    time_index_.clear();
+  } else {
+    while (!time_index_.empty() && time_index_.back().relative_offset > offset_index_.back().relative_offset) {
+      time_index_.pop_back();
+    }
+  }
+  recent_batches_.clear();
+  max_timestamp_ = -1;
+  offset_of_max_timestamp_ = -1;
+  // The bytes before the cut were valid when appended; a tail that no longer reads back is scanned in full.
+  if (!load_tail_after_index()) scan_and_rebuild();
 }
 
-void Segment::write_index_files(FileSystem& fs) const {
-  std::vector<uint8_t> index;
-  index.reserve(offset_index_.size() * kOffsetEntrySize);
+Segment::IndexFiles Segment::index_files() const {
+  IndexFiles files;
+  files.index_path = join_path(directory_, index_name(base_offset_));
+  files.index.reserve(offset_index_.size() * kOffsetEntrySize);
   for (const auto& e : offset_index_) {
-    put_u32(index, e.relative_offset);
-    put_u32(index, e.position);
+    put_u32(files.index, e.relative_offset);
+    put_u32(files.index, e.position);
   }
-  std::vector<uint8_t> times;
-  times.reserve(time_index_.size() * kTimeEntrySize);
+  files.time_index_path = join_path(directory_, time_index_name(base_offset_));
+  files.time_index.reserve(time_index_.size() * kTimeEntrySize);
   for (const auto& e : time_index_) {
-    put_i64(times, e.max_timestamp);
-    put_u32(times, e.relative_offset);
+    put_i64(files.time_index, e.max_timestamp);
+    put_u32(files.time_index, e.relative_offset);
   }
-  fs.write_atomically(join_path(directory_, index_name(base_offset_)), index);
-  fs.write_atomically(join_path(directory_, time_index_name(base_offset_)), times);
+  return files;
+}
+
+void Segment::IndexFiles::write(FileSystem& fs) const {
+  fs.write_atomically(index_path, index);
+  fs.write_atomically(time_index_path, time_index);
 }
 
 void Segment::remove_index_files(FileSystem& fs) const {
@@ -291,6 +312,18 @@ void Segment::remove_index_files(FileSystem& fs) const {
 void Segment::remove_files(FileSystem& fs) const {
   remove_index_files(fs);
   fs.remove(join_path(directory_, log_name(base_offset_)));
+}
+
+std::vector<std::string> Segment::rename_for_deletion(FileSystem& fs, bool index_files_only) const {
+  std::vector<std::string> renamed;
+  for (const auto& name : {log_name(base_offset_), index_name(base_offset_), time_index_name(base_offset_)}) {
+    if (index_files_only && name == log_name(base_offset_)) continue;
+    const std::string path = join_path(directory_, name);
+    if (!fs.exists(path)) continue;
+    fs.rename(path, path + kDeletedSuffix);
+    renamed.push_back(path + kDeletedSuffix);
+  }
+  return renamed;
 }
 
 }  // namespace fjord::storage

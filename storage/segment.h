@@ -61,6 +61,8 @@ class Segment {
   int64_t max_timestamp() const { return max_timestamp_; }
   int64_t offset_of_max_timestamp() const { return offset_of_max_timestamp_; }
   int64_t created_ms() const { return created_ms_; }
+  size_t offset_index_entries() const { return offset_index_.size(); }
+  static constexpr int64_t kOffsetIndexEntryBytes = 8;
   const std::shared_ptr<File>& log_file() const { return log_; }
 
   // Appends batches whose offsets are already assigned; `batches` describes them in order.
@@ -77,14 +79,32 @@ class Segment {
   // Position to start a search for the first record with timestamp >= ts.
   int64_t time_search_start(int64_t timestamp) const;
 
-  // Drops every batch at or after `offset`.
+  // Drops every batch at or after `offset`. Bounded work: the file is cut, index entries past the cut go, and
+  // only the batches after the last index entry left are read again (never the whole segment).
   void truncate_to(int64_t offset);
 
-  // Blocking: writes the index files (temporary name, sync, rename); used for sealed segments and at shutdown.
-  void write_index_files(FileSystem& fs) const;
+  // The index files' bytes as they are now, taken on the loop so that an I/O thread can write them while the
+  // loop goes on changing the segment.
+  struct IndexFiles {
+    std::string index_path;
+    std::vector<uint8_t> index;
+    std::string time_index_path;
+    std::vector<uint8_t> time_index;
+    // Blocking: writes both (temporary name, sync, rename).
+    void write(FileSystem& fs) const;
+  };
+  IndexFiles index_files() const;
+  // Blocking: index_files().write(fs); at start and at a clean stop.
+  void write_index_files(FileSystem& fs) const { index_files().write(fs); }
   void remove_index_files(FileSystem& fs) const;
   // Blocking: removes the segment's files.
   void remove_files(FileSystem& fs) const;
+  // Renames the segment's files (those that exist; only the index files with `index_files_only`) to
+  // NAME.deleted and returns their new paths, for the caller to remove later (file.delete.delay.ms). Only
+  // directory entries change, so it is cheap enough for the event loop, and a new segment may take this base
+  // offset at once.
+  std::vector<std::string> rename_for_deletion(FileSystem& fs, bool index_files_only = false) const;
+  static constexpr const char* kDeletedSuffix = ".deleted";
 
  private:
   Segment(std::string directory, int64_t base_offset, int64_t index_interval_bytes);

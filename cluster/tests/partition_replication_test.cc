@@ -20,7 +20,7 @@ class PartitionReplicationTest : public ::testing::Test {
  protected:
   PartitionReplicationTest() {
     fs.create_directories("/data");
-    auto log = storage::Log::open(storage::LogContext{fs, io, syncs, loop, clock}, "/data/orders-0", {}, false);
+    auto log = storage::Log::open(storage::LogContext{fs, io, syncs, loop, clock}, "/data/orders-0", {});
     partition = std::make_unique<Partition>("orders", 0, protocol::Uuid{}, log, clock);
     partition->set_replication_settings({kLeader, 2, kLagMaxMs});
     partition->forget_high_watermark();

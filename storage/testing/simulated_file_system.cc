@@ -17,6 +17,11 @@ class SimulatedFile final : public File {
   }
   void append(std::span<const uint8_t> data) override {
     std::lock_guard lock(fs_->mutex_);
+    if (fs_->appends_to_fail_ > 0) {
+      --fs_->appends_to_fail_;
+      contents_->data.insert(contents_->data.end(), data.begin(), data.begin() + static_cast<long>(data.size() / 2));
+      throw std::system_error(fs_->append_error_, std::generic_category(), "write");
+    }
     contents_->data.insert(contents_->data.end(), data.begin(), data.end());
   }
   size_t read(int64_t position, std::span<uint8_t> out) const override {
@@ -25,10 +30,12 @@ class SimulatedFile final : public File {
     if (position >= static_cast<int64_t>(d.size())) return 0;
     size_t n = std::min(out.size(), d.size() - static_cast<size_t>(position));
     std::copy_n(d.begin() + position, n, out.begin());
+    fs_->bytes_read_ += static_cast<int64_t>(n);
     return n;
   }
   void sync() override {
     std::lock_guard lock(fs_->mutex_);
+    fs_->maybe_fail_sync(contents_.get());
     contents_->synced_size = contents_->data.size();
     ++fs_->syncs_;
   }
@@ -139,8 +146,35 @@ void SimulatedFileSystem::create_directories(const std::string& path) {
   }
 }
 
+void SimulatedFileSystem::fail_syncs(int count, int error) {
+  std::lock_guard lock(mutex_);
+  syncs_to_fail_ = count;
+  sync_error_ = error;
+}
+
+void SimulatedFileSystem::fail_appends(int count, int error) {
+  std::lock_guard lock(mutex_);
+  appends_to_fail_ = count;
+  append_error_ = error;
+}
+
+void SimulatedFileSystem::maybe_fail_sync(Contents* contents) {
+  if (syncs_to_fail_ == 0) return;
+  --syncs_to_fail_;
+  // The writeback failed: whatever was dirty is gone from the disk's point of view, though still readable.
+  if (contents) {
+    contents->lost_after = std::min(contents->lost_after, contents->synced_size);
+  } else {
+    for (auto& [name, entry] : files_) {
+      entry.contents->lost_after = std::min(entry.contents->lost_after, entry.contents->synced_size);
+    }
+  }
+  throw std::system_error(sync_error_, std::generic_category(), "sync");
+}
+
 void SimulatedFileSystem::sync_directory(const std::string& path) {
   std::lock_guard lock(mutex_);
+  maybe_fail_sync(nullptr);
   std::string prefix = path + "/";
   for (auto& [name, entry] : files_) {
     if (name.rfind(prefix, 0) == 0 && name.find('/', prefix.size()) == std::string::npos) {
@@ -153,6 +187,7 @@ void SimulatedFileSystem::sync_directory(const std::string& path) {
 
 void SimulatedFileSystem::sync_file_system(const std::string&) {
   std::lock_guard lock(mutex_);
+  maybe_fail_sync(nullptr);
   for (auto& [name, entry] : files_) {
     entry.contents->synced_size = entry.contents->data.size();
     entry.durable = true;
@@ -168,7 +203,8 @@ void SimulatedFileSystem::crash() {
     if (!entry.durable || !entry.durable_contents) continue;
     auto restored = std::make_shared<Contents>();
     const auto& before = entry.durable_contents;
-    restored->data.assign(before->data.begin(), before->data.begin() + static_cast<long>(before->synced_size));
+    const size_t kept = std::min(before->synced_size, before->lost_after);
+    restored->data.assign(before->data.begin(), before->data.begin() + static_cast<long>(kept));
     restored->synced_size = restored->data.size();
     survivors.emplace(name, Entry{restored, true, restored});
   }

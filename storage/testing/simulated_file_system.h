@@ -3,6 +3,8 @@
 // durable. Everything else is forgotten, so a log that acknowledges before it syncs loses data here.
 #pragma once
 
+#include <cerrno>
+#include <cstdint>
 #include <map>
 #include <mutex>
 
@@ -29,10 +31,21 @@ class SimulatedFileSystem final : public FileSystem {
   // Corrupts one byte of a file in place (for recovery tests).
   void flip_byte(const std::string& path, int64_t position);
   int64_t sync_count() const { return syncs_; }
+  // Bytes read from files so far (to show that some work reads little).
+  int64_t bytes_read() const { return bytes_read_; }
+
+  // Faults, as a real disk shows them. The next `count` syncs (of files, directories or the whole file system)
+  // fail with `error`; like Linux after a failed writeback, the file's dirty pages are then dropped as if
+  // written: a later sync "succeeds" but nothing written before the failure, past what was already durable,
+  // survives a crash (the "fsyncgate" behaviour that makes retrying a failed fsync unsafe).
+  void fail_syncs(int count, int error = EIO);
+  // The next `count` appends write half their bytes, then fail with `error` (a full disk).
+  void fail_appends(int count, int error = ENOSPC);
 
   struct Contents {
     std::vector<uint8_t> data;
-    size_t synced_size = 0;  // data[0, synced_size) survives a crash
+    size_t synced_size = 0;        // data[0, synced_size) survives a crash...
+    size_t lost_after = SIZE_MAX;  // ...but never past here: pages a failed sync dropped
   };
 
  private:
@@ -45,6 +58,13 @@ class SimulatedFileSystem final : public FileSystem {
   std::map<std::string, Entry> files_;
   std::map<std::string, bool> directories_;  // path -> durable
   int64_t syncs_ = 0;
+  int64_t bytes_read_ = 0;
+  int syncs_to_fail_ = 0;
+  int sync_error_ = 0;
+  int appends_to_fail_ = 0;
+  int append_error_ = 0;
+  // Called with the mutex held: throws when a fault is due.
+  void maybe_fail_sync(Contents* contents);
   friend class SimulatedFile;
 };
 

@@ -14,7 +14,7 @@ class LogTest : public ::testing::Test {
  protected:
   LogTest() { fs.create_directories("/data"); }
   std::shared_ptr<Log> open_log(LogConfig config = {}) {
-    return Log::open(LogContext{fs, io, syncs, loop, clock}, "/data/t-0", config, false);
+    return Log::open(LogContext{fs, io, syncs, loop, clock}, "/data/t-0", config);
   }
   testing::SimulatedFileSystem fs;
   testing::ManualIoPool io;
@@ -108,7 +108,7 @@ TEST_F(LogTest, LogAppendTimeStampsBatches) {
 TEST_F(LogTest, GroupCommitCoversAppendsMadeDuringAnFsync) {
   auto log = open_log();
   std::vector<int64_t> durable;
-  log->set_durable_listener([&](int64_t offset) { durable.push_back(offset); });
+  log->set_listeners([&](int64_t offset) { durable.push_back(offset); }, {});
   append_batch(*log, 1, 0);
   log->sync();
   // Nine more appends while the first fsync is in flight: they share the next one.
@@ -199,7 +199,7 @@ class ReplicatedLogTest : public ::testing::Test {
  protected:
   ReplicatedLogTest() { fs.create_directories("/data"); }
   std::shared_ptr<Log> open_log(const std::string& name) {
-    return Log::open(LogContext{fs, io, syncs, loop, clock}, "/data/" + name, {}, false);
+    return Log::open(LogContext{fs, io, syncs, loop, clock}, "/data/" + name, {});
   }
   testing::SimulatedFileSystem fs;
   testing::ManualIoPool io;

@@ -142,7 +142,7 @@ class IdempotentLogTest : public ::testing::Test {
  protected:
   IdempotentLogTest() { fs.create_directories("/data"); }
   std::shared_ptr<Log> open_log(LogConfig config = {}) {
-    return Log::open(LogContext{fs, io, syncs, loop, clock}, "/data/t-0", config, false);
+    return Log::open(LogContext{fs, io, syncs, loop, clock}, "/data/t-0", config);
   }
   AppendResult append(Log& log, int64_t producer_id, int16_t epoch, int32_t sequence, int records) {
     std::vector<protocol::Record> rs(static_cast<size_t>(records));

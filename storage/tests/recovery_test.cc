@@ -18,7 +18,7 @@ class RecoveryTest : public ::testing::Test {
  protected:
   RecoveryTest() { fs.create_directories("/data"); }
   std::shared_ptr<Log> open_log(LogConfig config = {}) {
-    return Log::open(LogContext{fs, io, syncs, loop, clock}, "/data/t-0", config, false);
+    return Log::open(LogContext{fs, io, syncs, loop, clock}, "/data/t-0", config);
   }
   std::string active_log_path(const Log& log) {
     int64_t base = 0;
@@ -41,7 +41,7 @@ TEST_F(RecoveryTest, PowerLossKeepsEverySyncedBatchAndOnlyThose) {
   config.segment_bytes = 3000;
   auto log = open_log(config);
   int64_t acknowledged = 0;
-  log->set_durable_listener([&](int64_t offset) { acknowledged = offset; });
+  log->set_listeners([&](int64_t offset) { acknowledged = offset; }, {});
   std::mt19937 rng(7);
   for (int i = 0; i < 300; ++i) {
     append_batch(*log, 1 + static_cast<int>(rng() % 4), clock.now_ms(), "r" + std::to_string(i) + "-");
