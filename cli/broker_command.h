@@ -1,5 +1,6 @@
-// `fjord broker`: the composition root of a broker process. It wires storage, cluster, server and observe
-// together, serves until SIGTERM or SIGINT, then stops cleanly (every log synced, indexes written).
+// `fjord broker`: the composition root of a broker process. It reads the settings, assembles a Broker
+// (cli/broker.h) on the real disk with the admin endpoint beside it, serves until SIGTERM or SIGINT, then stops
+// cleanly (every log synced, indexes written).
 #pragma once
 
 #include <functional>
@@ -9,11 +10,13 @@
 
 namespace fjord::cli {
 
+// Options left empty (or -1) come from the settings of the same meaning (log.dirs, listeners, node.id), else
+// from their defaults (./fjord-data, 127.0.0.1:9092, 1); an option and a setting that disagree are refused.
 struct BrokerOptions {
-  std::string data_dir = "./fjord-data";
-  std::string listen = "127.0.0.1:9092";
+  std::string data_dir;
+  std::string listen;
   std::string admin_listen = "127.0.0.1:9644";
-  int node_id = 1;
+  int node_id = -1;
   std::string config_file;
   std::vector<std::string> sets;  // key=value
   std::string metadata;           // etcd://HOST:PORT: join a multi-broker cluster; empty: a single node

@@ -19,10 +19,10 @@ int main(int argc, char** argv) {
 
   fjord::cli::BrokerOptions broker;
   auto* broker_cmd = app.add_subcommand("broker", "Run a broker");
-  broker_cmd->add_option("--data-dir", broker.data_dir, "Where the logs and metadata live")->capture_default_str();
-  broker_cmd->add_option("--listen", broker.listen, "HOST:PORT for Kafka clients")->capture_default_str();
+  broker_cmd->add_option("--data-dir", broker.data_dir, "Where the logs and metadata live (log.dirs; ./fjord-data)");
+  broker_cmd->add_option("--listen", broker.listen, "HOST:PORT for Kafka clients (listeners; 127.0.0.1:9092)");
   broker_cmd->add_option("--admin-listen", broker.admin_listen, "HOST:PORT for /metrics")->capture_default_str();
-  broker_cmd->add_option("--node-id", broker.node_id, "This broker's id")->capture_default_str();
+  broker_cmd->add_option("--node-id", broker.node_id, "This broker's id (node.id; 1)");
   broker_cmd->add_option("--config", broker.config_file, "A properties file with Kafka's broker setting names");
   broker_cmd->add_option("--set", broker.sets, "key=value broker setting (repeatable)");
   broker_cmd->add_option("--metadata", broker.metadata, "etcd://HOST:PORT to join a multi-broker cluster");

@@ -115,16 +115,20 @@ class GroupCoordinator {
   GroupCoordinator(GroupLog& log, const Clock& clock, Scheduler& scheduler, GroupSettings settings);
   ~GroupCoordinator();
 
-  // A single node: replays every partition of __consumer_offsets and coordinates every group. Call once before
+  // A single node: loads every partition of __consumer_offsets and coordinates every group. Call once before
   // serving.
   void load();
-  // A cluster: coordinates the groups of the __consumer_offsets partitions this broker leads, each replayed when
+  // A cluster: coordinates the groups of the __consumer_offsets partitions this broker leads, each loaded when
   // it takes the lead (load_partition) and dropped when it loses it (unload_partition). Call once before serving.
   void serve_led_partitions();
+  // Reads the partition back off the loop, chunk by chunk; its groups answer COORDINATOR_LOAD_IN_PROGRESS
+  // meanwhile (clients retry), and a load overtaken by an unload or a newer load is dropped.
   void load_partition(int32_t partition);
   void unload_partition(int32_t partition);
-  // NOT_COORDINATOR when another broker coordinates `group_id` (clients then look it up again), else NONE.
+  // NOT_COORDINATOR when another broker coordinates `group_id` (clients then look it up again),
+  // COORDINATOR_LOAD_IN_PROGRESS while its partition is being read back, else NONE.
   ErrorCode coordinator_error(const std::string& group_id) const;
+  size_t partitions_loading() const { return loading_.size(); }
   // The __consumer_offsets partition that holds `group_id`'s state.
   int32_t partition_for(const std::string& group_id) const;
   // Creates the internal topic when it is missing; false until it exists.
@@ -198,6 +202,9 @@ class GroupCoordinator {
   const Clock& clock_;
   bool serves_all_ = true;
   std::set<int32_t> loaded_partitions_;
+  // Partitions being read back, each with the number of its load (a later load or an unload supersedes it).
+  std::map<int32_t, uint64_t> loading_;
+  uint64_t loads_started_ = 0;
   Scheduler& scheduler_;
   GroupSettings settings_;
   std::map<std::string, std::unique_ptr<Group>> groups_;

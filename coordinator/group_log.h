@@ -1,5 +1,6 @@
 // Where the group coordinator's records live: the partitions of the internal __consumer_offsets topic. The
-// coordinator only appends and, at start, replays; an in-memory implementation serves its unit tests.
+// coordinator only appends and, when it takes a partition on, reads it back; an in-memory implementation serves
+// its unit tests.
 #pragma once
 
 #include <cstdint>
@@ -26,12 +27,10 @@ class GroupLog {
   virtual bool ensure_partitions() { return true; }
   // Appends the entries as one batch and calls `done` once they are durable (or failed).
   virtual void append(int32_t partition, std::vector<Entry> entries, Done done) = 0;
-  // Calls `visit` for every record of one partition, in offset order.
-  virtual void replay_partition(int32_t partition, const std::function<void(const Entry&)>& visit) = 0;
-  // Every partition, one after the other.
-  void replay(const std::function<void(const Entry&)>& visit) {
-    for (int32_t p = 0; p < partition_count(); ++p) replay_partition(p, visit);
-  }
+  // Reads one partition's records back, in offset order, without blocking the loop: `chunk` runs on the loop
+  // with each run of entries read (several, for a long history), then `done` once (false: it could not be read).
+  virtual void read_partition(int32_t partition, std::function<void(std::vector<Entry>)> chunk,
+                              std::function<void(bool ok)> done) = 0;
 };
 
 }  // namespace fjord::coordinator

@@ -1,5 +1,5 @@
 // Committed offsets, listing, describing and deleting groups, and the group records in __consumer_offsets:
-// writing them, replaying them at start, and expiring old offsets.
+// writing them, reading them back when a partition is taken on, and expiring old offsets.
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -343,17 +343,7 @@ void GroupCoordinator::apply(const GroupLog::Entry& entry) {
 
 void GroupCoordinator::load() {
   serves_all_ = true;
-  log_.replay([this](const GroupLog::Entry& entry) { apply(entry); });
-  // Restored members get a full session to come back (and heartbeat) before they expire.
-  const int64_t now = clock_.monotonic_ms();
-  size_t members = 0, offsets = 0;
-  for (auto& [id, group] : groups_) {
-    for (auto& [member_id, m] : group->members) m.last_heartbeat_ms = now;
-    members += group->members.size();
-    offsets += group->offsets.size();
-  }
-  if (!groups_.empty())
-    spdlog::info("loaded {} groups ({} members, {} committed offsets)", groups_.size(), members, offsets);
+  for (int32_t p = 0; p < log_.partition_count(); ++p) load_partition(p);
   start_timers();
 }
 
@@ -369,19 +359,48 @@ void GroupCoordinator::start_timers() {
 
 void GroupCoordinator::load_partition(int32_t partition) {
   unload_partition(partition);  // whatever was kept from an earlier lead is stale
-  loaded_partitions_.insert(partition);
-  log_.replay_partition(partition, [this](const GroupLog::Entry& entry) { apply(entry); });
-  const int64_t now = clock_.monotonic_ms();
-  size_t loaded = 0;
-  for (auto& [id, group] : groups_) {
-    if (partition_for(id) != partition) continue;
-    ++loaded;
-    for (auto& [member_id, m] : group->members) m.last_heartbeat_ms = now;
-  }
-  if (loaded > 0) spdlog::info("coordinating {} groups of {}-{}", loaded, kOffsetsTopic, partition);
+  const uint64_t load = ++loads_started_;
+  loading_[partition] = load;
+  auto current = [this, alive = std::weak_ptr<bool>(alive_), partition, load] {
+    auto still = alive.lock();
+    if (!still || !*still) return false;
+    auto it = loading_.find(partition);
+    return it != loading_.end() && it->second == load;
+  };
+  log_.read_partition(
+      partition,
+      [this, current](std::vector<GroupLog::Entry> entries) {
+        if (!current()) return;
+        for (const auto& entry : entries) apply(entry);
+      },
+      [this, current, partition](bool ok) {
+        if (!current()) return;
+        loading_.erase(partition);
+        if (!ok) {
+          // Its groups stay unserved (NOT_COORDINATOR): serving them without their history would lose commits.
+          spdlog::error("cannot read {}-{} back; its groups are not coordinated here", kOffsetsTopic, partition);
+          unload_partition(partition);
+          return;
+        }
+        loaded_partitions_.insert(partition);
+        // Restored members get a full session to come back (and heartbeat) before they expire.
+        const int64_t now = clock_.monotonic_ms();
+        size_t loaded = 0, offsets = 0;
+        for (auto& [id, group] : groups_) {
+          if (partition_for(id) != partition) continue;
+          ++loaded;
+          offsets += group->offsets.size();
+          for (auto& [member_id, m] : group->members) m.last_heartbeat_ms = now;
+        }
+        if (loaded > 0) {
+          spdlog::info("coordinating {} groups ({} committed offsets) of {}-{}", loaded, offsets, kOffsetsTopic,
+                       partition);
+        }
+      });
 }
 
 void GroupCoordinator::unload_partition(int32_t partition) {
+  loading_.erase(partition);
   loaded_partitions_.erase(partition);
   for (auto it = groups_.begin(); it != groups_.end();) {
     if (partition_for(it->first) == partition) {
@@ -415,8 +434,10 @@ void GroupCoordinator::fail_waiting_members(Group& group, ErrorCode error) {
 }
 
 ErrorCode GroupCoordinator::coordinator_error(const std::string& group_id) const {
-  if (serves_all_) return ErrorCode::kNone;
-  return loaded_partitions_.count(partition_for(group_id)) ? ErrorCode::kNone : ErrorCode::kNotCoordinator;
+  const int32_t partition = partition_for(group_id);
+  if (loading_.count(partition)) return ErrorCode::kCoordinatorLoadInProgress;
+  if (serves_all_ || loaded_partitions_.count(partition)) return ErrorCode::kNone;
+  return ErrorCode::kNotCoordinator;
 }
 
 void GroupCoordinator::schedule_retention() {

@@ -10,26 +10,9 @@
 
 namespace fjord::coordinator {
 
-namespace {
-
-// Bytes of one read of a log, whether it came back as file ranges or copies.
-protocol::Bytes materialize(const storage::ReadResult& read) {
-  protocol::Bytes out;
-  for (const auto& slice : read.slices) {
-    auto file = std::static_pointer_cast<const storage::File>(slice.keep_alive);
-    size_t start = out.size();
-    out.resize(start + static_cast<size_t>(slice.length));
-    size_t got = file->read(slice.position, std::span(out).subspan(start));
-    out.resize(start + got);
-  }
-  for (const auto& bytes : read.owned) out.insert(out.end(), bytes.begin(), bytes.end());
-  return out;
-}
-
-}  // namespace
-
-PartitionGroupLog::PartitionGroupLog(cluster::PartitionManager& partitions, const Clock& clock)
-    : partitions_(partitions), clock_(clock) {}
+PartitionGroupLog::PartitionGroupLog(cluster::PartitionManager& partitions, const Clock& clock, storage::IoPool& io,
+                                     Executor& loop)
+    : partitions_(partitions), clock_(clock), io_(io), loop_(loop) {}
 
 int32_t PartitionGroupLog::partition_count() const {
   if (const auto* topic = partitions_.topic(kOffsetsTopic)) return topic->partitions;
@@ -85,35 +68,71 @@ void PartitionGroupLog::append(int32_t partition, std::vector<Entry> entries, Do
   });
 }
 
-void PartitionGroupLog::replay_partition(int32_t index, const std::function<void(const Entry&)>& visit) {
-  constexpr int64_t kReadBytes = 8 << 20;
-  if (auto* partition = partitions_.partition(kOffsetsTopic, index)) {
-    const storage::Log& log = partition->log();
-    int64_t offset = log.log_start_offset();
-    const int64_t end = log.log_end_offset();
-    while (offset < end) {
-      protocol::Bytes bytes = materialize(log.read(offset, end, kReadBytes, true));
-      if (bytes.empty()) break;
-      size_t position = 0;
-      while (position + protocol::kBatchHeaderSize <= bytes.size()) {
-        auto header = protocol::parse_batch_header(std::span(bytes).subspan(position));
-        if (position + header.total_size() > bytes.size()) break;
-        auto batch = std::span<const uint8_t>(bytes).subspan(position, header.total_size());
-        try {
-          for (auto& record : protocol::decode_records(batch, 256 << 20)) {
-            if (!record.key) continue;
-            visit(Entry{std::move(*record.key), std::move(record.value)});
+struct PartitionGroupLog::Reading {
+  int32_t partition;
+  int64_t next_offset;
+  int64_t end_offset;  // the log end when the read began: what is appended later is this coordinator's own
+  std::function<void(std::vector<Entry>)> chunk;
+  std::function<void(bool)> done;
+};
+
+void PartitionGroupLog::read_partition(int32_t index, std::function<void(std::vector<Entry>)> chunk,
+                                       std::function<void(bool ok)> done) {
+  cluster::Partition* partition = partitions_.partition(kOffsetsTopic, index);
+  if (!partition) return done(true);  // not created yet: nothing to read
+  auto reading =
+      std::make_shared<Reading>(Reading{index, partition->log().log_start_offset(), partition->log().log_end_offset(),
+                                        std::move(chunk), std::move(done)});
+  read_next(std::move(reading));
+}
+
+void PartitionGroupLog::read_next(std::shared_ptr<Reading> reading) {
+  constexpr int64_t kChunkBytes = 8 << 20;
+  cluster::Partition* partition = partitions_.partition(kOffsetsTopic, reading->partition);
+  if (!partition) return reading->done(false);
+  if (reading->next_offset >= reading->end_offset) return reading->done(true);
+  auto ranges = partition->log().ranges(reading->next_offset, reading->end_offset, kChunkBytes);
+  if (ranges.empty()) return reading->done(true);
+  struct Decoded {
+    std::vector<Entry> entries;
+    int64_t next_offset = -1;
+  };
+  auto decoded = std::make_shared<Decoded>();
+  io_.run(
+      [ranges = std::move(ranges), decoded, index = reading->partition, end = reading->end_offset] {
+        for (const auto& range : ranges) {
+          protocol::Bytes bytes(static_cast<size_t>(range.length));
+          bytes.resize(range.file->read(range.position, bytes));
+          size_t position = 0;
+          while (position + protocol::kBatchHeaderSize <= bytes.size()) {
+            auto header = protocol::parse_batch_header(std::span(bytes).subspan(position));
+            if (position + header.total_size() > bytes.size()) break;
+            if (header.base_offset >= end) return;
+            auto batch = std::span<const uint8_t>(bytes).subspan(position, header.total_size());
+            try {
+              for (auto& record : protocol::decode_records(batch, 256 << 20)) {
+                if (!record.key) continue;
+                decoded->entries.push_back(Entry{std::move(*record.key), std::move(record.value)});
+              }
+            } catch (const std::exception& e) {
+              spdlog::warn("{}-{}: skipping an unreadable batch at offset {}: {}", kOffsetsTopic, index,
+                           header.base_offset, e.what());
+            }
+            decoded->next_offset = header.next_offset();
+            position += header.total_size();
           }
-        } catch (const std::exception& e) {
-          spdlog::warn("{}-{}: skipping an unreadable batch at offset {}: {}", kOffsetsTopic, partition->index(),
-                       header.base_offset, e.what());
         }
-        offset = header.next_offset();
-        position += header.total_size();
-      }
-      if (position == 0) break;  // nothing whole came back: do not spin
-    }
-  }
+      },
+      loop_,
+      [this, reading, decoded](std::exception_ptr error) {
+        if (error || decoded->next_offset <= reading->next_offset) {
+          // A read that failed or found nothing whole would only fail again.
+          return reading->done(false);
+        }
+        reading->next_offset = decoded->next_offset;
+        reading->chunk(std::move(decoded->entries));
+        read_next(reading);
+      });
 }
 
 }  // namespace fjord::coordinator

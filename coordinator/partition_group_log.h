@@ -1,29 +1,38 @@
 // GroupLog over the broker's own partitions: the internal __consumer_offsets topic, created the first time a
 // group needs it (offsets.topic.num.partitions partitions, compacted as in Kafka, offsets.topic.replication.factor
-// replicas in a cluster), written like any acks=all produce and read back when its partitions are loaded.
+// replicas in a cluster), written like any acks=all produce and read back when its partitions are loaded: the
+// loop only locates the batches, an I/O thread reads and decodes them, a few MB at a time.
 #pragma once
 
 #include "cluster/partition_manager.h"
 #include "coordinator/group_log.h"
 #include "model/clock.h"
+#include "model/executor.h"
+#include "storage/io_pool.h"
 
 namespace fjord::coordinator {
 
 class PartitionGroupLog final : public GroupLog {
  public:
-  PartitionGroupLog(cluster::PartitionManager& partitions, const Clock& clock);
+  PartitionGroupLog(cluster::PartitionManager& partitions, const Clock& clock, storage::IoPool& io, Executor& loop);
 
   int32_t partition_count() const override;
   bool ensure_partitions() override { return ensure_topic() == ErrorCode::kNone; }
   void append(int32_t partition, std::vector<Entry> entries, Done done) override;
-  void replay_partition(int32_t partition, const std::function<void(const Entry&)>& visit) override;
+  void read_partition(int32_t partition, std::function<void(std::vector<Entry>)> chunk,
+                      std::function<void(bool ok)> done) override;
 
  private:
   // kNone once the topic exists; else asks for it and answers COORDINATOR_NOT_AVAILABLE (clients retry).
   ErrorCode ensure_topic();
 
+  struct Reading;
+  void read_next(std::shared_ptr<Reading> reading);
+
   cluster::PartitionManager& partitions_;
   const Clock& clock_;
+  storage::IoPool& io_;
+  Executor& loop_;
 };
 
 }  // namespace fjord::coordinator

@@ -3,17 +3,26 @@
 #include <httplib.h>
 #include <prometheus/text_serializer.h>
 
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 
 namespace fjord::observe {
 
-AdminHttp::AdminHttp(Metrics& metrics) : metrics_(metrics), server_(std::make_unique<httplib::Server>()) {
+AdminHttp::AdminHttp(Metrics& metrics, HealthCheck unhealthy)
+    : metrics_(metrics), unhealthy_(std::move(unhealthy)), server_(std::make_unique<httplib::Server>()) {
   server_->Get("/metrics", [this](const httplib::Request&, httplib::Response& response) {
     prometheus::TextSerializer serializer;
     response.set_content(serializer.Serialize(metrics_.registry()->Collect()), "text/plain; version=0.0.4");
   });
-  server_->Get("/health", [](const httplib::Request&, httplib::Response& response) {
-    response.set_content("{\"status\":\"ok\"}\n", "application/json");
+  server_->Get("/health", [this](const httplib::Request&, httplib::Response& response) {
+    auto problem = unhealthy_ ? unhealthy_() : std::nullopt;
+    if (!problem) {
+      response.set_content("{\"status\":\"ok\"}\n", "application/json");
+      return;
+    }
+    response.status = 503;
+    response.set_content(nlohmann::json{{"status", "unhealthy"}, {"reason", *problem}}.dump() + "\n",
+                         "application/json");
   });
 }
 

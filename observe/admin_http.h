@@ -1,8 +1,11 @@
-// The admin HTTP endpoint: /metrics in Prometheus text format and /health. It runs on its own thread and only
-// reads (the metrics registry is thread-safe), so it never stalls the event loop.
+// The admin HTTP endpoint: /metrics in Prometheus text format and /health (200 when healthy, 503 with the reason
+// when not). It runs on its own thread and only reads (the metrics registry is thread-safe), so it never stalls
+// the event loop.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -16,7 +19,9 @@ namespace fjord::observe {
 
 class AdminHttp {
  public:
-  explicit AdminHttp(Metrics& metrics);
+  // `unhealthy` (optional, called on the endpoint's thread) says why the broker is not healthy, or nullopt.
+  using HealthCheck = std::function<std::optional<std::string>()>;
+  explicit AdminHttp(Metrics& metrics, HealthCheck unhealthy = {});
   ~AdminHttp();
   // Binds and starts serving; throws std::runtime_error when the address cannot be bound. Port 0 picks one.
   void start(const std::string& host, int port);
@@ -25,6 +30,7 @@ class AdminHttp {
 
  private:
   Metrics& metrics_;
+  HealthCheck unhealthy_;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
   int port_ = 0;

@@ -332,6 +332,17 @@ AppendResult Log::append_replicated(std::span<uint8_t> records, const std::vecto
     result.message = "the log directory is offline";
     return result;
   }
+  if (!batches.empty() && log_start_offset_ == log_end_offset()) {
+    // An empty log that begins inside the leader's first batch (its log start, which DeleteRecords may put in
+    // the middle of a batch): the log starts again at that batch, whose records below the log start stay
+    // invisible, as Kafka's followers do.
+    const auto& first = batches.front().header;
+    if (first.base_offset < log_end_offset() && first.last_offset() >= log_end_offset()) {
+      const int64_t start = log_start_offset_;
+      reset_to(first.base_offset);
+      log_start_offset_ = start;
+    }
+  }
   int64_t next = log_end_offset();
   for (const auto& validated : batches) {
     if (validated.header.base_offset != next) {
@@ -401,6 +412,30 @@ ReadResult Log::read(int64_t offset, int64_t end_offset, int64_t max_bytes, bool
     break;
   }
   return result;
+}
+
+std::vector<Log::FileRange> Log::ranges(int64_t offset, int64_t end_offset, int64_t max_bytes) const {
+  std::vector<FileRange> out;
+  int64_t total = 0;
+  auto it = segments_.upper_bound(offset);
+  if (it != segments_.begin()) --it;
+  for (; it != segments_.end() && total < max_bytes; ++it) {
+    const Segment& segment = *it->second;
+    auto batch = segment.locate(offset);
+    if (!batch) continue;
+    const int64_t start = batch->position;
+    int64_t length = 0;
+    while (batch && batch->base_offset < end_offset && (total + length == 0 || total + length < max_bytes)) {
+      length += batch->size;
+      offset = batch->last_offset + 1;
+      batch = segment.batch_at(batch->position + batch->size);
+    }
+    if (length == 0) break;
+    out.push_back({segment.log_file(), start, length});
+    total += length;
+    if (batch) break;  // stopped inside this segment: at end_offset or at max_bytes
+  }
+  return out;
 }
 
 std::optional<OffsetAndTimestamp> Log::offset_for_timestamp(int64_t timestamp, int64_t end_offset) const {

@@ -20,8 +20,7 @@
 #include <thread>
 #include <vector>
 
-#include "cluster/membership.h"
-#include "cluster/metadata_store.h"
+#include "cluster/cluster_service.h"
 #include "model/executor.h"
 
 namespace fjord::cluster::etcd {
@@ -34,7 +33,7 @@ struct EtcdClusterSettings {
   int64_t session_timeout_ms = 9000;  // the lease's time to live
 };
 
-class EtcdCluster final : public MetadataStore, public Membership {
+class EtcdCluster final : public ClusterService {
  public:
   EtcdCluster(EtcdClusterSettings settings, Executor& loop);
   ~EtcdCluster() override;
@@ -44,10 +43,10 @@ class EtcdCluster final : public MetadataStore, public Membership {
   void load();
   // Registers this broker at `self` under a new lease and starts renewing it, watching, and campaigning for
   // controller. Blocking for the registration itself.
-  void join(const BrokerEndpoint& self);
+  void join(const BrokerEndpoint& self) override;
   // Clean leave: the lease is revoked, so the registration (and the controller role) go at once, not after the
   // session timeout. Blocking.
-  void leave();
+  void leave() override;
 
   const ClusterMetadata& current() const override { return metadata_; }
   void update(const std::function<void(ClusterMetadata&)>& change, std::function<void(std::error_code)> done) override;

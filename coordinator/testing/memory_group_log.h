@@ -1,5 +1,6 @@
-// Test-only: a GroupLog in memory. Appends complete at once (or, with hold_appends, when the test releases them),
-// and can be told to fail, so the coordinator's persistence paths are tested without a broker.
+// Test-only: a GroupLog in memory. Appends and reads complete at once (or, with hold_appends / hold_reads, when
+// the test releases them), and appends can be told to fail, so the coordinator's persistence paths are tested
+// without a broker.
 #pragma once
 
 #include <deque>
@@ -27,10 +28,25 @@ class MemoryGroupLog final : public GroupLog {
       write();
     }
   }
-  void replay_partition(int32_t partition, const std::function<void(const Entry&)>& visit) override {
-    auto it = logs_.find(partition);
-    if (it == logs_.end()) return;
-    for (const auto& e : it->second) visit(e);
+  void read_partition(int32_t partition, std::function<void(std::vector<Entry>)> chunk,
+                      std::function<void(bool)> done) override {
+    auto read = [this, partition, chunk = std::move(chunk), done = std::move(done)] {
+      auto it = logs_.find(partition);
+      if (it != logs_.end()) chunk(it->second);
+      done(true);
+    };
+    if (hold_reads) {
+      held_reads_.push_back(std::move(read));
+    } else {
+      read();
+    }
+  }
+  void release_reads() {
+    while (!held_reads_.empty()) {
+      auto read = std::move(held_reads_.front());
+      held_reads_.pop_front();
+      read();
+    }
   }
 
   void release_appends() {
@@ -52,11 +68,13 @@ class MemoryGroupLog final : public GroupLog {
 
   bool fail_appends = false;
   bool hold_appends = false;
+  bool hold_reads = false;
 
  private:
   int32_t partitions_;
   std::map<int32_t, std::vector<Entry>> logs_;
   std::deque<std::function<void()>> held_;
+  std::deque<std::function<void()>> held_reads_;
 };
 
 }  // namespace fjord::coordinator::testing

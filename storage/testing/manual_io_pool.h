@@ -27,9 +27,11 @@ class ManualIoPool final : public IoPool {
     job.second(error);
     return true;
   }
-  void run_all() {
-    while (run_one()) {
-    }
+  // Runs jobs until none is left (including any the completions queue). Returns how many ran.
+  size_t run_all() {
+    size_t ran = 0;
+    while (run_one()) ++ran;
+    return ran;
   }
 
  private:

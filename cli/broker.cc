@@ -1,0 +1,212 @@
+#include "cli/broker.h"
+
+#include <spdlog/spdlog.h>
+
+#include "cli/properties.h"
+#include "cluster/controller.h"
+#include "cluster/local_metadata_store.h"
+#include "cluster/partition_manager.h"
+#include "cluster/producer_ids.h"
+#include "cluster/replica_fetcher.h"
+#include "cluster/replica_manager.h"
+#include "coordinator/group_coordinator.h"
+#include "coordinator/offsets_records.h"
+#include "coordinator/partition_group_log.h"
+#include "server/handlers/registry.h"
+#include "server/loop_lag_probe.h"
+#include "server/probe.h"
+#include "server/server.h"
+#include "storage/probe.h"
+#include "storage/sync_scheduler.h"
+
+namespace fjord::cli {
+namespace {
+
+coordinator::GroupSettings group_settings(const cluster::BrokerSettings& settings) {
+  coordinator::GroupSettings g;
+  g.initial_rebalance_delay_ms = settings.get_long("group.initial.rebalance.delay.ms");
+  g.min_session_timeout_ms = static_cast<int32_t>(settings.get_long("group.min.session.timeout.ms"));
+  g.max_session_timeout_ms = static_cast<int32_t>(settings.get_long("group.max.session.timeout.ms"));
+  g.offsets_retention_ms = settings.get_long("offsets.retention.minutes") * 60'000;
+  g.retention_check_interval_ms = settings.get_long("offsets.retention.check.interval.ms");
+  g.max_metadata_bytes = static_cast<int32_t>(settings.get_long("offset.metadata.max.bytes"));
+  g.max_group_size = static_cast<int32_t>(settings.get_long("group.max.size"));
+  return g;
+}
+
+// The host:port from Kafka's "PLAINTEXT://host:port" form.
+std::optional<std::pair<std::string, int>> listener_address(const std::string& listener) {
+  auto scheme = listener.find("://");
+  return split_host_port(scheme == std::string::npos ? listener : listener.substr(scheme + 3));
+}
+
+}  // namespace
+
+Broker::Broker(BrokerSetup setup, BrokerEnvironment environment, std::unique_ptr<storage::IoPool> io)
+    : setup_(std::move(setup)),
+      env_(environment),
+      storage_probe_(std::make_unique<storage::StorageProbe>(env_.metrics)),
+      server_probe_(std::make_unique<server::ServerProbe>(env_.metrics)),
+      partition_probe_(std::make_unique<cluster::PartitionProbe>(env_.metrics)),
+      loop_(std::make_unique<server::EventLoop>()),
+      io_(std::move(io)) {
+  node_id_ = static_cast<int32_t>(setup_.settings.get_long("node.id"));
+}
+
+Broker::~Broker() {
+  *alive_ = false;
+  // Whatever posts to the loop or calls into the partitions goes first: roles, followers, the listener, and the
+  // I/O pool (its threads are joined; their completions stay queued on the loop, never run).
+  loop_lag_.reset();
+  controller_.reset();
+  replicas_.reset();
+  fetcher_.reset();
+  server_.reset();
+  io_.reset();
+  // The partitions and groups answer whatever still waits on them while the loop can still take the answers,
+  // then the loop goes with every handler it holds (connections among them), and only then what those refer to.
+  groups_.reset();
+  group_log_.reset();
+  producer_ids_.reset();
+  partitions_.reset();
+  syncs_.reset();
+  loop_.reset();
+}
+
+uint16_t Broker::port() const { return server_ ? server_->port() : 0; }
+
+void Broker::on_directory_offline(std::function<void(const std::string&)> listener) {
+  health_.on_offline(std::move(listener));
+}
+
+void Broker::start(cluster::ClusterService* cluster) {
+  cluster_ = cluster;
+  auto& fs = env_.fs;
+  auto& loop = *loop_;
+  syncs_ = std::make_unique<storage::SyncScheduler>(*io_, loop, fs, setup_.data_dir);
+  syncs_->set_latency_histogram(&storage_probe_->fsync_seconds);
+  health_.on_offline([probe = storage_probe_.get()](const std::string& reason) {
+    probe->directory_offline.Set(1);
+    spdlog::critical("the data directory is offline: {}; its partitions answer KAFKA_STORAGE_ERROR from now on",
+                     reason);
+  });
+  cluster::MetadataStore* metadata = cluster_;
+  try {
+    fs.create_directories(setup_.data_dir);
+    if (!metadata) {
+      local_metadata_ = std::make_unique<cluster::LocalMetadataStore>(fs, setup_.data_dir);
+      metadata = local_metadata_.get();
+    }
+    storage::LogContext logs{fs, *io_, *syncs_, loop, env_.clock, storage_probe_.get(), &health_, &loop};
+    partitions_ = std::make_unique<cluster::PartitionManager>(logs, setup_.data_dir, *metadata, setup_.settings, loop,
+                                                              partition_probe_.get());
+    if (cluster_) partitions_->enable_cluster_mode([cluster] { return cluster->live_brokers().size(); });
+    partitions_->start();
+  } catch (const std::exception& e) {
+    throw BrokerStartError("cannot open the data directory " + setup_.data_dir + ": " + e.what());
+  }
+
+  producer_ids_ = std::make_unique<cluster::ProducerIds>(*metadata);
+  group_log_ = std::make_unique<coordinator::PartitionGroupLog>(*partitions_, env_.clock, *io_, loop);
+  groups_ =
+      std::make_unique<coordinator::GroupCoordinator>(*group_log_, env_.clock, loop, group_settings(setup_.settings));
+  try {
+    if (cluster_) {
+      groups_->serve_led_partitions();
+    } else {
+      groups_->load();
+    }
+  } catch (const std::exception& e) {
+    throw BrokerStartError(std::string("cannot load the consumer groups: ") + e.what());
+  }
+
+  server::BrokerIdentity identity;
+  identity.node_id = node_id_;
+  context_.reset(new server::ServerContext{*partitions_, *producer_ids_, *groups_, identity, env_.clock, loop,
+                                           *server_probe_, cluster_});
+  server::ConnectionLimits limits;
+  limits.max_request_bytes = static_cast<size_t>(setup_.settings.get_long("socket.request.max.bytes"));
+  server_ = std::make_unique<server::Server>(loop, *context_, server::HandlerRegistry::standard(), limits);
+  try {
+    server_->listen(setup_.listen_host, setup_.listen_port);
+  } catch (const std::exception& e) {
+    throw BrokerStartError("cannot listen on " + setup_.listen_host + ":" + std::to_string(setup_.listen_port) + ": " +
+                           e.what());
+  }
+  // Clients reconnect to the advertised address, so it must be one they can reach: advertised.listeners if set,
+  // else the address actually bound.
+  auto advertised = listener_address(setup_.settings.get("advertised.listeners"));
+  identity.advertised_host = advertised ? advertised->first : setup_.listen_host;
+  identity.advertised_port = advertised ? advertised->second : server_->port();
+  if (identity.advertised_host == "0.0.0.0" || identity.advertised_host == "::") identity.advertised_host = "127.0.0.1";
+  advertised_host_ = identity.advertised_host;
+  context_->identity = identity;
+  loop_lag_ = std::make_unique<server::LoopLagProbe>(env_.metrics, loop);
+
+  if (cluster_) {
+    try {
+      cluster_->join(
+          cluster::BrokerEndpoint{identity.node_id, identity.advertised_host, identity.advertised_port, identity.rack});
+    } catch (const std::exception& e) {
+      server_->stop();
+      throw BrokerStartError(std::string("cannot register in the cluster: ") + e.what());
+    }
+    start_cluster_roles();
+  }
+}
+
+void Broker::start_cluster_roles() {
+  auto& cluster = *cluster_;
+  auto& loop = *loop_;
+  cluster::FetcherSettings fetch_settings;
+  fetch_settings.max_wait_ms = static_cast<int32_t>(setup_.settings.get_long("replica.fetch.wait.max.ms"));
+  fetcher_ = std::make_unique<cluster::ReplicaFetcher>(loop.context(), *partitions_, cluster, fetch_settings);
+  const int64_t lag_max = setup_.settings.get_long("replica.lag.time.max.ms");
+  replicas_ =
+      std::make_unique<cluster::ReplicaManager>(*partitions_, cluster, cluster, *fetcher_, loop,
+                                                std::clamp<int64_t>(lag_max / 4, 50, 1000), partition_probe_.get());
+  cluster::ControllerPolicy policy;
+  auto* partitions = partitions_.get();
+  policy.unclean_election_allowed = [partitions](const cluster::TopicMetadata& t) {
+    return partitions->unclean_election_allowed(t);
+  };
+  auto* groups = groups_.get();
+  replicas_->on_leadership_change([groups](const std::string& topic, int32_t partition, bool leading) {
+    if (topic != coordinator::kOffsetsTopic) return;
+    if (leading) {
+      groups->load_partition(partition);
+    } else {
+      groups->unload_partition(partition);
+    }
+  });
+  controller_ = std::make_unique<cluster::Controller>(cluster, cluster, node_id_, policy);
+  // Whatever this broker led before it stopped goes to the others first; it serves as a follower that catches
+  // up, and leads again only when the controller says so.
+  const int32_t self = node_id_;
+  loop.post([this, alive = std::weak_ptr<bool>(alive_), self, policy] {
+    if (!alive.lock()) return;
+    auto live = cluster::live_node_ids(*cluster_);
+    cluster_->update(
+        [self, live, policy](cluster::ClusterMetadata& m) { cluster::fence_broker(m, self, live, policy); },
+        [this, alive](std::error_code error) {
+          if (!alive.lock()) return;
+          if (error) spdlog::warn("could not hand over this broker's former leadership: {}", error.message());
+          replicas_->start();
+          controller_->start();
+        });
+  });
+}
+
+void Broker::stop_serving() {
+  if (server_) server_->stop();
+  if (fetcher_) fetcher_->stop();
+  // Leaving first hands this broker's partitions to the others at once rather than after its lease expires.
+  if (cluster_) cluster_->leave();
+}
+
+void Broker::close() {
+  io_.reset();  // queued syncs finish first
+  if (partitions_) partitions_->stop();
+}
+
+}  // namespace fjord::cli

@@ -1,0 +1,132 @@
+// One broker, assembled: storage, cluster, coordinator and server wired together on its own event loop.
+// `fjord broker` runs one on the real disk with a pool of I/O threads (cli/broker_command.cc); tests run several
+// in one process, each on a simulated disk with I/O they hold and release, so that a power loss of every broker at
+// once, a failing disk and a loop that must not block are staged deterministically, with the real code paths.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include "cluster/cluster_service.h"
+#include "cluster/config_definitions.h"
+#include "model/clock.h"
+#include "model/metrics.h"
+#include "server/event_loop.h"
+#include "storage/directory_health.h"
+#include "storage/file_system.h"
+#include "storage/io_pool.h"
+
+namespace fjord::cluster {
+class PartitionManager;
+class LocalMetadataStore;
+class ProducerIds;
+class ReplicaFetcher;
+class ReplicaManager;
+class Controller;
+struct PartitionProbe;
+}  // namespace fjord::cluster
+namespace fjord::coordinator {
+class GroupCoordinator;
+class PartitionGroupLog;
+}  // namespace fjord::coordinator
+namespace fjord::storage {
+class SyncScheduler;
+struct StorageProbe;
+}  // namespace fjord::storage
+namespace fjord::server {
+class Server;
+struct ServerContext;
+struct ServerProbe;
+class LoopLagProbe;
+}  // namespace fjord::server
+
+namespace fjord::cli {
+
+// What a broker runs on; all of it outlives the broker.
+struct BrokerEnvironment {
+  storage::FileSystem& fs;
+  const Clock& clock;
+  Metrics& metrics;
+};
+
+struct BrokerSetup {
+  cluster::BrokerSettings settings;  // node.id and log.dirs among the static settings
+  std::string data_dir;
+  std::string listen_host = "127.0.0.1";
+  uint16_t listen_port = 0;  // 0: any free port
+};
+
+class BrokerStartError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class Broker {
+ public:
+  // The broker owns its event loop and its I/O pool (threads, or one a test runs by hand), because their order of
+  // destruction against everything else is what keeps a stop safe: see ~Broker.
+  Broker(BrokerSetup setup, BrokerEnvironment environment, std::unique_ptr<storage::IoPool> io);
+  ~Broker();
+  Broker(const Broker&) = delete;
+  Broker& operator=(const Broker&) = delete;
+
+  server::EventLoop& loop() { return *loop_; }
+  storage::IoPool& io() { return *io_; }
+
+  // Opens the logs, loads the groups, listens, and with a cluster (which must outlive this call's effects until
+  // the broker stops serving) registers and starts following and leading. Throws BrokerStartError.
+  void start(cluster::ClusterService* cluster = nullptr);
+  int32_t node_id() const { return node_id_; }
+  uint16_t port() const;
+  // The address clients are told to reconnect to (advertised.listeners, else the address bound).
+  const std::string& advertised_host() const { return advertised_host_; }
+
+  // Stops serving (on the loop): no new connections, open ones closed, followers stopped, and in a cluster the
+  // registration revoked so that partitions move at once. The loop may then stop.
+  void stop_serving();
+  // After the loop has stopped: waits for the I/O pool (queued syncs finish), then syncs, indexes and closes
+  // every log and writes the clean-shutdown marker. Blocking. Not when the data directory went offline: nothing
+  // is synced again after a failed sync.
+  void close();
+
+  // Runs on the loop when the data directory goes offline (a write or sync failed); by then every partition
+  // answers KAFKA_STORAGE_ERROR and every request waiting on the failed sync has been answered so.
+  void on_directory_offline(std::function<void(const std::string& reason)> listener);
+  const storage::DirectoryHealth& directory_health() const { return health_; }
+
+  cluster::PartitionManager& partitions() { return *partitions_; }
+  coordinator::GroupCoordinator& groups() { return *groups_; }
+
+ private:
+  void start_cluster_roles();
+
+  BrokerSetup setup_;
+  BrokerEnvironment env_;
+  int32_t node_id_ = 1;
+  std::string advertised_host_;
+  cluster::ClusterService* cluster_ = nullptr;
+  // What handlers waiting on the loop refer to: it must outlive the loop (~Broker destroys the loop first).
+  std::unique_ptr<storage::StorageProbe> storage_probe_;
+  std::unique_ptr<server::ServerProbe> server_probe_;
+  std::unique_ptr<cluster::PartitionProbe> partition_probe_;
+  storage::DirectoryHealth health_;
+  std::unique_ptr<cluster::LocalMetadataStore> local_metadata_;
+  std::unique_ptr<server::ServerContext> context_;
+  std::unique_ptr<server::EventLoop> loop_;
+  std::unique_ptr<storage::IoPool> io_;
+  std::unique_ptr<storage::SyncScheduler> syncs_;
+  std::unique_ptr<cluster::PartitionManager> partitions_;
+  std::unique_ptr<cluster::ProducerIds> producer_ids_;
+  std::unique_ptr<coordinator::PartitionGroupLog> group_log_;
+  std::unique_ptr<coordinator::GroupCoordinator> groups_;
+  std::unique_ptr<server::Server> server_;
+  std::unique_ptr<cluster::ReplicaFetcher> fetcher_;
+  std::unique_ptr<cluster::ReplicaManager> replicas_;
+  std::unique_ptr<cluster::Controller> controller_;
+  std::unique_ptr<server::LoopLagProbe> loop_lag_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace fjord::cli
