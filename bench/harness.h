@@ -21,6 +21,9 @@ double percentile(const std::vector<double>& sorted, double p);
 int free_port();
 // True once an ApiVersions v0 request on `port` is answered.
 bool answers_api_versions(int port);
+// The sum of a Prometheus sample's values (every label set) from http://127.0.0.1:PORT/metrics; -1 when the
+// endpoint does not answer.
+double scrape_metric(int port, const std::string& name);
 
 // CPU time and memory of a process, from /proc.
 struct ProcessStats {
@@ -61,6 +64,8 @@ class BrokerProcess : public Broker {
   void kill();
   std::string bootstrap() const override { return "127.0.0.1:" + std::to_string(port_); }
   int port() const { return port_; }
+  // The second port of the command line: Fjord's admin endpoint (/metrics).
+  int admin_port() const { return port2_; }
   void create_topic(const std::string& topic, int partitions) override;
   void delete_topic(const std::string& topic) override;
   pid_t pid() const override { return pid_; }

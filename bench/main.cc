@@ -3,7 +3,7 @@
 // it into the tables in README and a chart.
 //
 //   broker_bench --fjord PATH [--kafka bench/kafka/run-kafka.sh]
-//                [--suite foundation,idempotence,groups,replication,compare,scale]
+//                [--suite foundation,idempotence,groups,replication,compare,sustained,scale]
 //                [--out DIR] [--repeat N] [--scale F]
 #include <sys/resource.h>
 #include <unistd.h>
@@ -32,7 +32,8 @@ using nlohmann::json;
 struct Options {
   std::string fjord;
   std::string kafka;
-  std::vector<std::string> suites = {"foundation", "idempotence", "groups", "replication", "compare", "scale"};
+  std::vector<std::string> suites = {"foundation", "idempotence", "groups", "replication",
+                                     "compare",    "sustained",   "scale"};
   std::string out = "bench/results";
   int repeat = 3;
   double scale = 1.0;
@@ -112,18 +113,41 @@ struct Workload {
   size_t records;
 };
 
+// Fjord's own counters around a run: how many fsync rounds its acknowledged produce requests took.
+struct FsyncCount {
+  double fsyncs = -1;
+  double produce_requests = -1;
+};
+FsyncCount fsync_count(Broker& broker) {
+  auto* process = dynamic_cast<BrokerProcess*>(&broker);
+  if (!process || broker.name().rfind("fjord", 0) != 0) return {};
+  return {scrape_metric(process->admin_port(), "fjord_log_fsyncs_total"),
+          scrape_metric(process->admin_port(), "fjord_requests_total{api=\"Produce\"}")};
+}
+
 // One produce at full speed and one read of everything back, on a fresh topic; the broker's CPU is counted
-// over both.
+// over both. `warmup_share` of the record count goes first and is not measured.
 json max_rate_run(Broker& broker, const Workload& w, const std::string& acks, const std::string& topic,
-                  bool idempotent = false) {
+                  bool idempotent = false, double warmup_share = 0.25) {
   broker.create_topic(topic, w.partitions);
   ProcessStats before = broker.pid() > 0 ? process_stats(broker.pid()) : ProcessStats{};
-  ProduceSpec spec{topic, w.partitions, w.record_bytes, w.records, w.records / 4, acks};
+  const FsyncCount syncs_before = fsync_count(broker);
+  ProduceSpec spec{topic,
+                   w.partitions,
+                   w.record_bytes,
+                   w.records,
+                   static_cast<size_t>(static_cast<double>(w.records) * warmup_share),
+                   acks};
   spec.idempotent = idempotent;
   auto produced = produce(broker.bootstrap(), spec);
+  const FsyncCount syncs_after = fsync_count(broker);
   size_t stored = w.records + spec.warmup_records + static_cast<size_t>(w.partitions);
   double consumed = consume(broker.bootstrap(), topic, w.partitions, stored);
   json run = produce_json(produced);
+  if (syncs_before.fsyncs >= 0 && syncs_after.fsyncs >= 0) {
+    const double requests = syncs_after.produce_requests - syncs_before.produce_requests;
+    run["fsyncs_per_produce_request"] = requests > 0 ? (syncs_after.fsyncs - syncs_before.fsyncs) / requests : 0.0;
+  }
   run["consume_records_per_s"] = consumed;
   run["consume_MBps"] = consumed * static_cast<double>(w.record_bytes) / 1e6;
   if (broker.pid() > 0) {
@@ -155,6 +179,29 @@ json paced_run(Broker& broker, const Workload& w, double rate, const std::string
 
 int topic_counter = 0;
 std::string next_topic() { return "bench-" + std::to_string(topic_counter++); }
+
+// Before any broker is measured: 512 MB through it (produced, read back, deleted), so that a JVM has compiled its
+// hot paths and every broker has allocated its buffers and seen its page cache fill once.
+void warm_up(Broker& broker) {
+  if (broker.name() == "mock") return;
+  const Workload w{"warm-up", 1024, 8, 512 * 1024};
+  const auto started = Clock::now();
+  max_rate_run(broker, w, "all", next_topic(), false, 0);
+  say("  warmed up %s in %.1f s\n", broker.name().c_str(), seconds_since(started));
+}
+
+// `runs` of `run` for each broker, interleaved (every broker's first run, then every broker's second, ...) so that
+// the machine's drift over time falls on all of them alike. Returns each broker's median.
+std::map<std::string, json> interleaved(const std::vector<std::string>& names, int runs,
+                                        const std::function<json(const std::string& name)>& run) {
+  std::map<std::string, std::vector<json>> results;
+  for (int r = 0; r < runs; ++r) {
+    for (const auto& name : names) results[name].push_back(run(name));
+  }
+  std::map<std::string, json> medians;
+  for (auto& [name, list] : results) medians[name] = median_of(list);
+  return medians;
+}
 
 // Issue 2's question: how close does durable Fjord come to librdkafka's in-memory mock?
 json suite_foundation(const Options& o) {
@@ -215,6 +262,7 @@ json suite_compare(const Options& o) {
     double ms = brokers[name]->start();
     out["brokers"][name] = brokers[name]->description();
     say("  started %s in %.0f ms\n", name.c_str(), ms);
+    warm_up(*brokers[name]);
   }
   json rows = json::array();
   for (const auto& w : workloads) {
@@ -225,10 +273,10 @@ json suite_compare(const Options& o) {
                {"partitions", w.partitions},
                {"acks", acks},
                {"records", w.records}};
-      for (const auto& name : names) {
-        std::vector<json> runs;
-        for (int r = 0; r < o.repeat; ++r) runs.push_back(max_rate_run(*brokers[name], w, acks, next_topic()));
-        row[name] = median_of(runs);
+      for (auto& [name, result] : interleaved(names, o.repeat, [&](const std::string& name) {
+             return max_rate_run(*brokers[name], w, acks, next_topic());
+           })) {
+        row[name] = result;
       }
       rows.push_back(row);
     }
@@ -244,10 +292,10 @@ json suite_compare(const Options& o) {
     double rate = kafka_max / 2;
     say("  %s at half of Kafka's maximum: %.0f records/s\n", w.name.c_str(), rate);
     json row{{"workload", w.name}, {"rate", rate}};
-    for (const auto& name : names) {
-      std::vector<json> runs;
-      for (int r = 0; r < o.repeat; ++r) runs.push_back(paced_run(*brokers[name], w, rate, next_topic()));
-      row[name] = median_of(runs);
+    for (auto& [name, result] : interleaved(names, o.repeat, [&](const std::string& name) {
+           return paced_run(*brokers[name], w, rate, next_topic());
+         })) {
+      row[name] = result;
     }
     paced.push_back(row);
   }
@@ -255,6 +303,52 @@ json suite_compare(const Options& o) {
   for (const auto& name : names) {
     if (brokers[name]->pid() > 0) out["peak_rss_MB"][name] = process_stats(brokers[name]->pid()).peak_resident_mb;
   }
+  return out;
+}
+
+// The regime a user who leaves a broker running sees: every broker warmed up first, then runs of at least 1 GB
+// each (scale 1), interleaved across brokers and repeated, so that page-cache writeback, segment rolls and a
+// JVM's garbage collection all happen inside the measurement. The short runs of the compare suite show a
+// broker's first seconds; these its steady state.
+json suite_sustained(const Options& o) {
+  say("sustained: every broker warmed up, then 1 GB per run, interleaved\n");
+  const std::vector<std::string> names = {"fjord", "fjord-nosync", "kafka"};
+  const auto gigabyte_of = [&](size_t record_bytes) {
+    return static_cast<size_t>(1e9 * o.scale / static_cast<double>(record_bytes));
+  };
+  struct SustainedWorkload {
+    Workload workload;
+    std::string acks;
+  };
+  const std::vector<SustainedWorkload> workloads = {
+      {{"1KiB-1p", 1024, 1, gigabyte_of(1024)}, "all"},     {{"1KiB-8p", 1024, 8, gigabyte_of(1024)}, "all"},
+      {{"1KiB-100p", 1024, 100, gigabyte_of(1024)}, "all"}, {{"1KiB-8p", 1024, 8, gigabyte_of(1024)}, "1"},
+      {{"100B-1p", 100, 1, gigabyte_of(100)}, "all"},
+  };
+  json out;
+  std::map<std::string, std::unique_ptr<Broker>> brokers;
+  for (const auto& name : names) {
+    brokers[name] = make_broker(o, name);
+    brokers[name]->start();
+    out["brokers"][name] = brokers[name]->description();
+    warm_up(*brokers[name]);
+  }
+  json rows = json::array();
+  for (const auto& [w, acks] : workloads) {
+    say("  %s acks=%s, %.2f GB per run\n", w.name.c_str(), acks.c_str(),
+        static_cast<double>(w.records * w.record_bytes) / 1e9);
+    json row{{"workload", w.name}, {"record_bytes", w.record_bytes}, {"partitions", w.partitions},
+             {"acks", acks},       {"records", w.records},           {"runs", o.repeat}};
+    for (auto& [name, result] : interleaved(names, o.repeat, [&](const std::string& name) {
+           return max_rate_run(*brokers[name], w, acks, next_topic(), false, 0);
+         })) {
+      row[name] = result;
+    }
+    row["fjord_over_kafka"] = row["fjord"]["records_per_s"].get<double>() / row["kafka"]["records_per_s"].get<double>();
+    say("    fjord / kafka = %.2f\n", row["fjord_over_kafka"].get<double>());
+    rows.push_back(row);
+  }
+  out["runs"] = rows;
   return out;
 }
 
@@ -495,6 +589,13 @@ int main(int argc, char** argv) {
         return 2;
       }
       report["groups"] = suite_groups(o);
+    }
+    if (suite == "sustained") {
+      if (o.kafka.empty()) {
+        std::fprintf(stderr, "--suite sustained needs --kafka\n");
+        return 2;
+      }
+      report["sustained"] = suite_sustained(o);
     }
     if (suite == "compare" || suite == "scale") {
       if (o.kafka.empty()) {

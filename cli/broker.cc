@@ -85,10 +85,16 @@ void Broker::start(cluster::ClusterService* cluster) {
   auto& loop = *loop_;
   syncs_ = std::make_unique<storage::SyncScheduler>(*io_, loop, fs, setup_.data_dir);
   syncs_->set_latency_histogram(&storage_probe_->fsync_seconds);
-  health_.on_offline([probe = storage_probe_.get()](const std::string& reason) {
-    probe->directory_offline.Set(1);
+  health_.on_offline([this](const std::string& reason) {
+    storage_probe_->directory_offline.Set(1);
     spdlog::critical("the data directory is offline: {}; its partitions answer KAFKA_STORAGE_ERROR from now on",
                      reason);
+    // A single node keeps answering, with the error, so that clients and operators see why. In a cluster the
+    // other replicas can serve these partitions: this broker leaves at once and they take over.
+    if (cluster_) {
+      spdlog::critical("leaving the cluster: the other replicas take over this broker's partitions");
+      stop_serving();
+    }
   });
   cluster::MetadataStore* metadata = cluster_;
   try {
@@ -198,6 +204,8 @@ void Broker::start_cluster_roles() {
 }
 
 void Broker::stop_serving() {
+  if (!serving_) return;
+  serving_ = false;
   if (server_) server_->stop();
   if (fetcher_) fetcher_->stop();
   // Leaving first hands this broker's partitions to the others at once rather than after its lease expires.

@@ -92,7 +92,8 @@ class Broker {
   void close();
 
   // Runs on the loop when the data directory goes offline (a write or sync failed); by then every partition
-  // answers KAFKA_STORAGE_ERROR and every request waiting on the failed sync has been answered so.
+  // answers KAFKA_STORAGE_ERROR, every request waiting on the failed sync has been answered so, and in a cluster
+  // the broker has stopped serving and left, so that the other replicas lead its partitions.
   void on_directory_offline(std::function<void(const std::string& reason)> listener);
   const storage::DirectoryHealth& directory_health() const { return health_; }
 
@@ -107,6 +108,7 @@ class Broker {
   int32_t node_id_ = 1;
   std::string advertised_host_;
   cluster::ClusterService* cluster_ = nullptr;
+  bool serving_ = true;
   // What handlers waiting on the loop refer to: it must outlive the loop (~Broker destroys the loop first).
   std::unique_ptr<storage::StorageProbe> storage_probe_;
   std::unique_ptr<server::ServerProbe> server_probe_;

@@ -176,9 +176,9 @@ int run_broker(const BrokerOptions& options, std::function<void(int, int)> on_re
   });
   broker.on_directory_offline([&](const std::string&) {
     // A single node keeps answering, with KAFKA_STORAGE_ERROR, so that clients and operators see why (/health).
-    // In a cluster the others can serve the partitions: this broker leaves, and they take over.
+    // In a cluster the broker has left and its partitions have moved: the process ends, for its supervisor to
+    // restart it once the disk is replaced.
     if (!etcd) return;
-    spdlog::critical("leaving the cluster: the other replicas take over this broker's partitions");
     exit_code = 1;
     loop.post(stop);
   });

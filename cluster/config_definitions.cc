@@ -11,18 +11,39 @@ constexpr std::string_view kLongMax = "9223372036854775807";
 constexpr std::string_view kCleanupPolicies[] = {"delete", "compact", "compact,delete", "delete,compact"};
 constexpr std::string_view kCompressionTypes[] = {"producer", "uncompressed", "gzip", "snappy", "lz4", "zstd"};
 constexpr std::string_view kTimestampTypes[] = {"CreateTime", "LogAppendTime"};
+constexpr std::string_view kCompaction[] = {"compact", "compact,delete", "delete,compact"};
+constexpr std::string_view kTrue[] = {"true"};
+
+struct NotImplemented {
+  std::string_view name;
+  std::string_view what;
+};
+// Each returns when what it belongs to is built (log compaction, transactions).
+constexpr NotImplemented kNotImplemented[] = {
+    {"delete.retention.ms", "log compaction"},
+    {"min.cleanable.dirty.ratio", "log compaction"},
+    {"min.compaction.lag.ms", "log compaction"},
+    {"max.compaction.lag.ms", "log compaction"},
+    {"log.cleaner.delete.retention.ms", "log compaction"},
+    {"log.cleaner.min.cleanable.ratio", "log compaction"},
+    {"log.cleaner.min.compaction.lag.ms", "log compaction"},
+    {"log.cleaner.max.compaction.lag.ms", "log compaction"},
+    {"log.cleaner.threads", "log compaction"},
+    {"log.cleaner.enable", "log compaction"},
+    {"transaction.state.log.replication.factor", "transactions"},
+    {"transaction.state.log.num.partitions", "transactions"},
+    {"transactional.id.expiration.ms", "transactions"},
+};
 
 constexpr ConfigDefinition kTopicConfigs[] = {
     {"cleanup.policy", ConfigType::kList, "delete", "log.cleanup.policy",
-     "delete: old segments are removed by retention; compact: only the latest record per key is kept (compaction "
-     "is not implemented yet: a compact topic keeps every record, retention does not remove any)",
-     kCleanupPolicies},
+     "delete: old segments are removed by retention. compact (the latest record per key kept) is refused until "
+     "log compaction exists; Fjord's own __consumer_offsets is the exception: it keeps every record",
+     kCleanupPolicies, false, kCompaction, "log compaction is not implemented yet"},
     {"compression.type", ConfigType::kString, "producer", "compression.type",
      "producer keeps batches as the producer compressed them", kCompressionTypes},
-    {"delete.retention.ms", ConfigType::kLong, "86400000", "log.cleaner.delete.retention.ms",
-     "how long tombstones are kept on compacted topics"},
     {"file.delete.delay.ms", ConfigType::kLong, "60000", "log.segment.delete.delay.ms",
-     "delay before a removed segment's files are deleted"},
+     "how long the files of a removed segment stay (renamed *.deleted) before they are deleted"},
     {"flush.messages", ConfigType::kLong, "1", "log.flush.interval.messages",
      "Fjord default 1: every write is synced to disk before it is acknowledged (group commit shares one fsync "
      "among concurrent writes). Larger values acknowledge from the page cache and sync every N messages, as "
@@ -31,8 +52,6 @@ constexpr ConfigDefinition kTopicConfigs[] = {
      "longest time unsynced writes may wait for a sync when flush.messages > 1"},
     {"index.interval.bytes", ConfigType::kInt, "4096", "log.index.interval.bytes",
      "bytes of log between offset index entries"},
-    {"max.compaction.lag.ms", ConfigType::kLong, kLongMax, "log.cleaner.max.compaction.lag.ms",
-     "longest time a record stays uncompacted"},
     {"max.message.bytes", ConfigType::kInt, "1048588", "message.max.bytes", "largest record batch accepted"},
     {"message.timestamp.after.max.ms", ConfigType::kLong, "3600000", "log.message.timestamp.after.max.ms",
      "how far in the future a CreateTime timestamp may be"},
@@ -41,20 +60,27 @@ constexpr ConfigDefinition kTopicConfigs[] = {
     {"message.timestamp.type", ConfigType::kString, "CreateTime", "log.message.timestamp.type",
      "CreateTime keeps the producer's timestamps; LogAppendTime stamps batches with the broker's clock",
      kTimestampTypes},
-    {"min.cleanable.dirty.ratio", ConfigType::kDouble, "0.5", "log.cleaner.min.cleanable.ratio",
-     "dirty share of a compacted log that triggers cleaning"},
-    {"min.compaction.lag.ms", ConfigType::kLong, "0", "log.cleaner.min.compaction.lag.ms",
-     "shortest time a record stays uncompacted"},
     {"min.insync.replicas", ConfigType::kInt, "1", "min.insync.replicas",
      "with acks=all, a write is refused (NOT_ENOUGH_REPLICAS) unless at least this many replicas are in sync"},
-    {"preallocate", ConfigType::kBoolean, "false", "log.preallocate", "preallocate segment files"},
+    {"preallocate",
+     ConfigType::kBoolean,
+     "false",
+     "log.preallocate",
+     "preallocate segment files: only false, Fjord's segment files grow as they are written",
+     {},
+     false,
+     kTrue,
+     "Fjord does not preallocate segment files"},
     {"retention.bytes", ConfigType::kLong, "-1", "log.retention.bytes",
      "size a partition may reach before its oldest segments are removed; -1: no limit"},
     {"retention.ms", ConfigType::kLong, "604800000", "log.retention.ms",
      "age after which a segment is removed; -1: no limit"},
     {"segment.bytes", ConfigType::kInt, "1073741824", "log.segment.bytes", "size at which a segment is rolled"},
-    {"segment.index.bytes", ConfigType::kInt, "10485760", "log.index.size.max.bytes", "largest index file"},
-    {"segment.jitter.ms", ConfigType::kLong, "0", "log.roll.jitter.ms", "random jitter subtracted from segment.ms"},
+    {"segment.index.bytes", ConfigType::kInt, "10485760", "log.index.size.max.bytes",
+     "largest offset index of a segment: a segment whose index is full is rolled"},
+    {"segment.jitter.ms", ConfigType::kLong, "0", "log.roll.jitter.ms",
+     "up to this much is taken off segment.ms, differently for each segment, so that partitions do not all roll "
+     "at once"},
     {"segment.ms", ConfigType::kLong, "604800000", "log.roll.ms", "age at which a segment is rolled"},
     {"unclean.leader.election.enable", ConfigType::kBoolean, "false", "unclean.leader.election.enable",
      "whether an out-of-sync replica may become leader (losing acknowledged data)"},
@@ -120,13 +146,6 @@ constexpr ConfigDefinition kBrokerConfigs[] = {
     {"group.max.size", ConfigType::kInt, "2147483647", "", "most members one group may have", {}, true},
     {"offsets.topic.num.partitions", ConfigType::kInt, "50", "", "partitions of __consumer_offsets", {}, true},
     {"offsets.topic.replication.factor", ConfigType::kShort, "3", "", "replicas of __consumer_offsets", {}, true},
-    {"transaction.state.log.replication.factor",
-     ConfigType::kShort,
-     "3",
-     "",
-     "replicas of __transaction_state",
-     {},
-     true},
     {"producer.id.expiration.ms", ConfigType::kInt, "86400000", "", "idle time after which producer state expires"},
     {"replica.lag.time.max.ms",
      ConfigType::kLong,
@@ -195,7 +214,17 @@ const ConfigDefinition* find_broker_config(std::string_view name) {
   return nullptr;
 }
 
-std::optional<std::string> validate_config_value(const ConfigDefinition& definition, std::string_view value) {
+std::optional<std::string> not_implemented(std::string_view name) {
+  for (const auto& n : kNotImplemented) {
+    if (n.name == name) {
+      return std::string(name) + " applies to " + std::string(n.what) + ", which Fjord does not implement yet";
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> validate_config_value(const ConfigDefinition& definition, std::string_view value,
+                                                 bool internal_topic) {
   std::string name(definition.name);
   int64_t number = 0;
   switch (definition.type) {
@@ -235,6 +264,11 @@ std::optional<std::string> validate_config_value(const ConfigDefinition& definit
       std::find(definition.allowed_values.begin(), definition.allowed_values.end(), value) ==
           definition.allowed_values.end()) {
     return "Invalid value " + std::string(value) + " for " + name;
+  }
+  const bool refused = std::find(definition.refused_values.begin(), definition.refused_values.end(), value) !=
+                       definition.refused_values.end();
+  if (refused && !internal_topic) {
+    return name + "=" + std::string(value) + " is not supported: " + std::string(definition.refusal);
   }
   return std::nullopt;
 }

@@ -34,6 +34,9 @@ struct ConfigDefinition {
   std::string_view documentation;
   std::span<const std::string_view> allowed_values = {};  // empty: any value of the type
   bool read_only = false;
+  // Values of the type that Fjord refuses, because it does not do what they ask (yet), and why.
+  std::span<const std::string_view> refused_values = {};
+  std::string_view refusal = {};
 };
 
 std::span<const ConfigDefinition> topic_config_definitions();
@@ -41,8 +44,15 @@ std::span<const ConfigDefinition> broker_config_definitions();
 const ConfigDefinition* find_topic_config(std::string_view name);
 const ConfigDefinition* find_broker_config(std::string_view name);
 
-// Checks a value against its definition; returns an error message when it does not fit.
-std::optional<std::string> validate_config_value(const ConfigDefinition& definition, std::string_view value);
+// Checks a value against its definition; returns an error message when it does not fit, or when Fjord refuses
+// it. `internal_topic`: the value is for one of Fjord's own topics (__consumer_offsets keeps every record it is
+// given under cleanup.policy=compact until compaction exists, as its retention must not remove offsets).
+std::optional<std::string> validate_config_value(const ConfigDefinition& definition, std::string_view value,
+                                                 bool internal_topic = false);
+
+// Settings Kafka has and Fjord does not implement yet: refused (INVALID_CONFIG) with this message rather than
+// accepted and ignored. nullopt for a name that is not one of them.
+std::optional<std::string> not_implemented(std::string_view name);
 
 using ConfigMap = std::map<std::string, std::string>;
 

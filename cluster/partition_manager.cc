@@ -87,11 +87,15 @@ storage::LogConfig PartitionManager::log_config_for(const ConfigMap& c) const {
   storage::LogConfig config;
   config.segment_bytes = to_long(effective(c, "segment.bytes"));
   config.segment_ms = to_long(effective(c, "segment.ms"));
+  config.segment_jitter_ms = to_long(effective(c, "segment.jitter.ms"));
+  config.segment_index_bytes = to_long(effective(c, "segment.index.bytes"));
+  config.file_delete_delay_ms = to_long(effective(c, "file.delete.delay.ms"));
   config.index_interval_bytes = to_long(effective(c, "index.interval.bytes"));
   config.retention_ms = to_long(effective(c, "retention.ms"));
   config.retention_bytes = to_long(effective(c, "retention.bytes"));
   if (effective(c, "cleanup.policy").find("delete") == std::string::npos) {
-    // Compaction is not implemented yet: a compacted topic keeps everything rather than losing what it must keep.
+    // Only Fjord's own __consumer_offsets is compact (user topics cannot be, until compaction exists): it keeps
+    // every record rather than lose offsets a group still needs.
     config.retention_ms = -1;
     config.retention_bytes = -1;
   }
@@ -253,11 +257,18 @@ std::optional<std::string> PartitionManager::invalid_topic_name(const std::strin
   return std::nullopt;
 }
 
-std::optional<AdminResult> PartitionManager::validate_topic_configs(const ConfigMap& configs) const {
+bool PartitionManager::is_internal_topic(const std::string& name) { return name.rfind("__", 0) == 0; }
+
+std::optional<AdminResult> PartitionManager::validate_topic_configs(const std::string& topic,
+                                                                    const ConfigMap& configs) const {
   for (const auto& [name, value] : configs) {
     const auto* definition = find_topic_config(name);
-    if (!definition) return failure(ErrorCode::kInvalidConfig, "Unknown topic config name: " + name);
-    if (auto problem = validate_config_value(*definition, value)) return failure(ErrorCode::kInvalidConfig, *problem);
+    if (!definition) {
+      return failure(ErrorCode::kInvalidConfig, not_implemented(name).value_or("Unknown topic config name: " + name));
+    }
+    if (auto problem = validate_config_value(*definition, value, is_internal_topic(topic))) {
+      return failure(ErrorCode::kInvalidConfig, *problem);
+    }
   }
   return std::nullopt;
 }
@@ -283,7 +294,7 @@ void PartitionManager::create_topic(const std::string& name, int32_t partitions,
                             " cannot be reached because only " + std::to_string(brokers) +
                             " broker(s) are registered."));
   }
-  if (auto refused = validate_topic_configs(configs)) return done(*refused);
+  if (auto refused = validate_topic_configs(name, configs)) return done(*refused);
   if (validate_only) return done(ok());
   TopicMetadata t;
   t.name = name;
@@ -354,11 +365,14 @@ namespace {
 
 // Applies config changes to `configs`; returns an error when an operation does not fit its key.
 std::optional<AdminResult> apply_changes(ConfigMap& configs, const std::vector<ConfigChange>& changes, bool incremental,
-                                         const ConfigDefinition* (*find)(std::string_view)) {
+                                         const ConfigDefinition* (*find)(std::string_view), bool internal_topic) {
   if (!incremental) configs.clear();
   for (const auto& change : changes) {
     const ConfigDefinition* definition = find(change.name);
-    if (!definition) return failure(ErrorCode::kInvalidConfig, "Unknown config name: " + change.name);
+    if (!definition) {
+      return failure(ErrorCode::kInvalidConfig,
+                     not_implemented(change.name).value_or("Unknown config name: " + change.name));
+    }
     if (definition->read_only) {
       return failure(ErrorCode::kInvalidConfig, "Cannot update these configs dynamically: " + change.name);
     }
@@ -396,7 +410,7 @@ std::optional<AdminResult> apply_changes(ConfigMap& configs, const std::vector<C
       }
     }
     if (configs.count(change.name)) {
-      if (auto problem = validate_config_value(*definition, configs[change.name])) {
+      if (auto problem = validate_config_value(*definition, configs[change.name], internal_topic)) {
         return failure(ErrorCode::kInvalidConfig, *problem);
       }
     }
@@ -411,7 +425,9 @@ void PartitionManager::alter_topic_configs(const std::string& name, const std::v
   const TopicMetadata* t = topic(name);
   if (!t) return done(failure(ErrorCode::kUnknownTopicOrPartition, "The topic '" + name + "' does not exist."));
   ConfigMap configs = t->configs;
-  if (auto refused = apply_changes(configs, changes, incremental, &find_topic_config)) return done(*refused);
+  if (auto refused = apply_changes(configs, changes, incremental, &find_topic_config, is_internal_topic(name))) {
+    return done(*refused);
+  }
   if (validate_only) return done(ok());
   metadata_.update([name, configs](ClusterMetadata& m) { m.topics[name].configs = configs; },
                    [this, name, done](std::error_code error) {
@@ -424,7 +440,7 @@ void PartitionManager::alter_topic_configs(const std::string& name, const std::v
 void PartitionManager::alter_broker_configs(const std::vector<ConfigChange>& changes, bool incremental,
                                             bool validate_only, AdminCallback done) {
   ConfigMap configs = metadata_.current().broker_dynamic_configs;
-  if (auto refused = apply_changes(configs, changes, incremental, &find_broker_config)) return done(*refused);
+  if (auto refused = apply_changes(configs, changes, incremental, &find_broker_config, false)) return done(*refused);
   if (validate_only) return done(ok());
   metadata_.update([configs](ClusterMetadata& m) { m.broker_dynamic_configs = configs; },
                    [this, done](std::error_code error) {

@@ -89,7 +89,9 @@ class PartitionManager {
   bool hosted_here(const TopicMetadata& topic, int32_t index) const;
   ReplicationSettings replication_settings_for(const ConfigMap& topic_configs) const;
   void apply_topic_configs(const TopicMetadata& topic);
-  std::optional<AdminResult> validate_topic_configs(const ConfigMap& configs) const;
+  std::optional<AdminResult> validate_topic_configs(const std::string& topic, const ConfigMap& configs) const;
+  // Fjord's own topics (__consumer_offsets), which may hold settings refused for users' topics.
+  static bool is_internal_topic(const std::string& name);
   void schedule_periodic_work();
   void schedule_retention();
   void schedule_flush();

@@ -41,8 +41,29 @@ TEST(Config, ValuesAreCheckedAgainstTheirType) {
   EXPECT_TRUE(validate_config_value(*find_topic_config("message.timestamp.type"), "Whenever"));
   EXPECT_TRUE(validate_config_value(*find_topic_config("preallocate"), "yes"));
   EXPECT_FALSE(validate_config_value(*find_topic_config("retention.ms"), "-1"));
-  EXPECT_FALSE(validate_config_value(*find_topic_config("cleanup.policy"), "compact,delete"));
-  EXPECT_FALSE(validate_config_value(*find_topic_config("min.cleanable.dirty.ratio"), "0.25"));
+  EXPECT_FALSE(validate_config_value(*find_topic_config("cleanup.policy"), "delete"));
+}
+
+TEST(Config, WhatFjordDoesNotDoIsRefusedWithTheReason) {
+  // Accepting these would promise what the broker does not do.
+  auto compact = validate_config_value(*find_topic_config("cleanup.policy"), "compact,delete");
+  ASSERT_TRUE(compact);
+  EXPECT_NE(compact->find("cleanup.policy=compact,delete is not supported: log compaction"), std::string::npos);
+  EXPECT_FALSE(validate_config_value(*find_topic_config("cleanup.policy"), "compact", true))
+      << "__consumer_offsets is compact (it keeps every record until compaction exists)";
+  EXPECT_TRUE(validate_config_value(*find_broker_config("log.cleanup.policy"), "compact"));
+  auto preallocate = validate_config_value(*find_topic_config("preallocate"), "true");
+  ASSERT_TRUE(preallocate);
+  EXPECT_NE(preallocate->find("preallocate=true"), std::string::npos);
+  EXPECT_FALSE(validate_config_value(*find_topic_config("preallocate"), "false"));
+  for (const char* compaction : {"delete.retention.ms", "min.cleanable.dirty.ratio", "min.compaction.lag.ms",
+                                 "max.compaction.lag.ms", "log.cleaner.threads"}) {
+    EXPECT_EQ(find_topic_config(compaction), nullptr) << compaction << " is listed as if it worked";
+    ASSERT_TRUE(not_implemented(compaction)) << compaction;
+    EXPECT_NE(not_implemented(compaction)->find("log compaction"), std::string::npos);
+  }
+  EXPECT_EQ(find_broker_config("transaction.state.log.replication.factor"), nullptr);
+  EXPECT_FALSE(not_implemented("retention.ms"));
 }
 
 TEST(Config, BrokerKeysIncludeTopicSynonyms) {

@@ -39,6 +39,27 @@ class PartitionManagerTest : public ::testing::Test {
   std::unique_ptr<LocalMetadataStore> store;
 };
 
+TEST_F(PartitionManagerTest, SegmentSettingsReachTheLogAndCompactionIsRefused) {
+  auto m = start_broker();
+  ASSERT_EQ(create(*m, "tuned", 1,
+                   {{"segment.jitter.ms", "1234"}, {"segment.index.bytes", "4096"}, {"file.delete.delay.ms", "5"}})
+                .error,
+            ErrorCode::kNone);
+  const auto& config = m->partition("tuned", 0)->log().config();
+  EXPECT_EQ(config.segment_jitter_ms, 1234);
+  EXPECT_EQ(config.segment_index_bytes, 4096);
+  EXPECT_EQ(config.file_delete_delay_ms, 5);
+  auto compact = create(*m, "changelog", 1, {{"cleanup.policy", "compact"}});
+  EXPECT_EQ(compact.error, ErrorCode::kInvalidConfig);
+  EXPECT_NE(compact.message.find("log compaction"), std::string::npos) << compact.message;
+  EXPECT_EQ(create(*m, "kept", 1, {{"delete.retention.ms", "1000"}}).error, ErrorCode::kInvalidConfig);
+  EXPECT_EQ(create(*m, "__consumer_offsets", 1, {{"cleanup.policy", "compact"}}).error, ErrorCode::kNone);
+  AdminResult altered;
+  m->alter_topic_configs("tuned", {{"cleanup.policy", "compact", ConfigChange::Op::kSet}}, true, false,
+                         [&](AdminResult r) { altered = r; });
+  EXPECT_EQ(altered.error, ErrorCode::kInvalidConfig);
+}
+
 TEST_F(PartitionManagerTest, CreatesTopicsAndRefusesBadOnes) {
   auto m = start_broker();
   EXPECT_EQ(create(*m, "orders", 3).error, ErrorCode::kNone);
@@ -160,9 +181,15 @@ TEST_F(PartitionManagerTest, AltersConfigsIncrementallyAndWhole) {
   m->alter_topic_configs("t", {{"flush.messages", "10", ConfigChange::Op::kSet}}, false, false,
                          [&](AdminResult x) { r = x; });
   EXPECT_EQ(m->topic("t")->configs, (ConfigMap{{"flush.messages", "10"}}));
+  // The one list setting: appending compact is refused (no compaction yet), appending what is there changes
+  // nothing.
   m->alter_topic_configs("t", {{"cleanup.policy", "compact", ConfigChange::Op::kAppend}}, true, false,
                          [&](AdminResult x) { r = x; });
-  EXPECT_EQ(m->topic("t")->configs.at("cleanup.policy"), "delete,compact");
+  EXPECT_EQ(r.error, ErrorCode::kInvalidConfig);
+  EXPECT_EQ(m->topic("t")->configs.count("cleanup.policy"), 0u);
+  m->alter_topic_configs("t", {{"cleanup.policy", "delete", ConfigChange::Op::kAppend}}, true, false,
+                         [&](AdminResult x) { r = x; });
+  EXPECT_EQ(m->topic("t")->configs.at("cleanup.policy"), "delete");
   m->alter_topic_configs("t", {{"retention.ms", "x", ConfigChange::Op::kSet}}, true, false,
                          [&](AdminResult x) { r = x; });
   EXPECT_EQ(r.error, ErrorCode::kInvalidConfig);

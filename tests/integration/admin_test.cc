@@ -67,6 +67,47 @@ TEST_F(AdminTest, RefusalsUseKafkasErrorCodes) {
   EXPECT_EQ(admin.alter_topic_configs("dup", {{"retention.ms", "x"}}), RD_KAFKA_RESP_ERR_INVALID_CONFIG);
 }
 
+// A setting Fjord accepts does what it says; one it does not implement is refused, never accepted and ignored.
+TEST_F(AdminTest, SettingsFjordDoesNotHonourAreRefused) {
+  Admin admin(broker.bootstrap());
+  EXPECT_EQ(admin.create_topic("changelog", 1, {{"cleanup.policy", "compact"}}), RD_KAFKA_RESP_ERR_INVALID_CONFIG)
+      << "a compacted topic would keep every record: compaction is not implemented";
+  EXPECT_EQ(admin.create_topic("changelog", 1, {{"cleanup.policy", "compact,delete"}}),
+            RD_KAFKA_RESP_ERR_INVALID_CONFIG);
+  EXPECT_EQ(admin.create_topic("tombstones", 1, {{"delete.retention.ms", "1000"}}), RD_KAFKA_RESP_ERR_INVALID_CONFIG);
+  EXPECT_EQ(admin.create_topic("prealloc", 1, {{"preallocate", "true"}}), RD_KAFKA_RESP_ERR_INVALID_CONFIG);
+  ASSERT_EQ(admin.create_topic("tuned", 1,
+                               {{"preallocate", "false"},
+                                {"segment.jitter.ms", "1000"},
+                                {"segment.index.bytes", "4096"},
+                                {"file.delete.delay.ms", "1000"}}),
+            RD_KAFKA_RESP_ERR_NO_ERROR);
+  EXPECT_EQ(admin.alter_topic_configs("tuned", {{"cleanup.policy", "compact"}}), RD_KAFKA_RESP_ERR_INVALID_CONFIG);
+  auto configs = admin.describe_topic_configs("tuned");
+  EXPECT_EQ(configs["segment.index.bytes"].first, "4096");
+  EXPECT_EQ(configs["cleanup.policy"].first, "delete");
+  for (const char* unlisted : {"delete.retention.ms", "min.cleanable.dirty.ratio", "min.compaction.lag.ms"}) {
+    EXPECT_EQ(configs.count(unlisted), 0u) << unlisted << " is described as if Fjord honoured it";
+  }
+}
+
+// A broker refuses to start with a setting it does not know rather than run without it.
+TEST(BrokerSettings, UnknownOrUnhonouredSettingsStopTheBrokerFromStarting) {
+  for (const std::string setting : {"num.network.threads=3", "log.cleanup.policy=compact", "log.preallocate=true",
+                                    "transaction.state.log.replication.factor=3"}) {
+    const std::string output =
+        run_command(std::string(FJORD_BINARY) + " broker --data-dir " + make_temp_directory("fjord-settings") +
+                    " --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 --set " + setting + " 2>&1");
+    EXPECT_NE(output.find("(exit status 2)"), std::string::npos) << setting << ":\n" << output;
+    EXPECT_NE(output.find(setting.substr(0, setting.find('='))), std::string::npos) << "the error names the setting";
+  }
+  // Kafka's names for what the options also say must agree with them.
+  const std::string output =
+      run_command(std::string(FJORD_BINARY) + " broker --data-dir " + make_temp_directory("fjord-settings") +
+                  " --listen 127.0.0.1:0 --set listeners=PLAINTEXT://127.0.0.1:1 2>&1");
+  EXPECT_NE(output.find("disagree"), std::string::npos) << output;
+}
+
 TEST_F(AdminTest, DeleteRecordsRaisesTheLogStartAndSurvivesRestart) {
   Admin admin(broker.bootstrap());
   ASSERT_EQ(admin.create_topic("trim", 1), RD_KAFKA_RESP_ERR_NO_ERROR);

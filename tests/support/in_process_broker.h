@@ -50,6 +50,12 @@ class InProcessBroker {
     broker_->start(member_.get());
     poll();
   }
+  // A clean stop (SIGTERM): serving ends, every log is synced and closed; the broker may then be destroyed.
+  void stop_cleanly() {
+    broker_->stop_serving();
+    poll();
+    broker_->close();
+  }
 
   // Runs every handler ready on the loop and, unless the I/O is held, every queued I/O job (whose completions run
   // at once). Returns whether anything ran.
