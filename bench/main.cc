@@ -334,7 +334,9 @@ json suite_sustained(const Options& o) {
     warm_up(*brokers[name]);
   }
   json rows = json::array();
-  for (const auto& [w, acks] : workloads) {
+  for (const auto& sustained : workloads) {
+    const Workload& w = sustained.workload;
+    const std::string& acks = sustained.acks;
     say("  %s acks=%s, %.2f GB per run\n", w.name.c_str(), acks.c_str(),
         static_cast<double>(w.records * w.record_bytes) / 1e9);
     json row{{"workload", w.name}, {"record_bytes", w.record_bytes}, {"partitions", w.partitions},

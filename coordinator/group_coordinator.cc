@@ -676,6 +676,8 @@ void GroupCoordinator::schedule_sweep() {
 void GroupCoordinator::sweep() {
   const int64_t now = clock_.monotonic_ms();
   for (auto& [group_id, group] : groups_) {
+    // A group still being read back is not whole yet: its members get their session once it is loaded.
+    if (loading_.count(partition_for(group_id))) continue;
     for (auto it = group->pending_members.begin(); it != group->pending_members.end();) {
       if (it->second <= now) {
         it = group->pending_members.erase(it);

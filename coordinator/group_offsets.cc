@@ -460,7 +460,8 @@ void GroupCoordinator::expire_offsets() {
   // Collected first and written after: an append may complete at once, and its completion can remove a group.
   std::vector<Expiry> expiries;
   for (auto& [group_id, group] : groups_) {
-    if (group->state != GroupState::kEmpty) continue;
+    // A group still being read back may have newer commits to come: nothing of it expires before they are in.
+    if (group->state != GroupState::kEmpty || loading_.count(partition_for(group_id))) continue;
     Expiry e{group_id, {}, {}, false};
     for (const auto& [key, value] : group->offsets) {
       // A consumer group's offsets expire counted from when its last member left; a group without membership

@@ -91,36 +91,34 @@ void PartitionGroupLog::read_next(std::shared_ptr<Reading> reading) {
   cluster::Partition* partition = partitions_.partition(kOffsetsTopic, reading->partition);
   if (!partition) return reading->done(false);
   if (reading->next_offset >= reading->end_offset) return reading->done(true);
-  auto ranges = partition->log().ranges(reading->next_offset, reading->end_offset, kChunkBytes);
-  if (ranges.empty()) return reading->done(true);
+  auto range = partition->log().range_from(reading->next_offset, kChunkBytes);
+  if (!range) return reading->done(true);
   struct Decoded {
     std::vector<Entry> entries;
     int64_t next_offset = -1;
   };
   auto decoded = std::make_shared<Decoded>();
   io_.run(
-      [ranges = std::move(ranges), decoded, index = reading->partition, end = reading->end_offset] {
-        for (const auto& range : ranges) {
-          protocol::Bytes bytes(static_cast<size_t>(range.length));
-          bytes.resize(range.file->read(range.position, bytes));
-          size_t position = 0;
-          while (position + protocol::kBatchHeaderSize <= bytes.size()) {
-            auto header = protocol::parse_batch_header(std::span(bytes).subspan(position));
-            if (position + header.total_size() > bytes.size()) break;
-            if (header.base_offset >= end) return;
-            auto batch = std::span<const uint8_t>(bytes).subspan(position, header.total_size());
-            try {
-              for (auto& record : protocol::decode_records(batch, 256 << 20)) {
-                if (!record.key) continue;
-                decoded->entries.push_back(Entry{std::move(*record.key), std::move(record.value)});
-              }
-            } catch (const std::exception& e) {
-              spdlog::warn("{}-{}: skipping an unreadable batch at offset {}: {}", kOffsetsTopic, index,
-                           header.base_offset, e.what());
+      [range = *range, decoded, index = reading->partition, end = reading->end_offset] {
+        protocol::Bytes bytes(static_cast<size_t>(range.length));
+        bytes.resize(range.file->read(range.position, bytes));
+        // Whole batches below `end`; a batch the range cuts is read again, whole, by the next chunk.
+        size_t position = 0;
+        while (position + protocol::kBatchHeaderSize <= bytes.size()) {
+          auto header = protocol::parse_batch_header(std::span(bytes).subspan(position));
+          if (position + header.total_size() > bytes.size() || header.base_offset >= end) break;
+          auto batch = std::span<const uint8_t>(bytes).subspan(position, header.total_size());
+          try {
+            for (auto& record : protocol::decode_records(batch, 256 << 20)) {
+              if (!record.key) continue;
+              decoded->entries.push_back(Entry{std::move(*record.key), std::move(record.value)});
             }
-            decoded->next_offset = header.next_offset();
-            position += header.total_size();
+          } catch (const std::exception& e) {
+            spdlog::warn("{}-{}: skipping an unreadable batch at offset {}: {}", kOffsetsTopic, index,
+                         header.base_offset, e.what());
           }
+          decoded->next_offset = header.next_offset();
+          position += header.total_size();
         }
       },
       loop_,

@@ -414,28 +414,17 @@ ReadResult Log::read(int64_t offset, int64_t end_offset, int64_t max_bytes, bool
   return result;
 }
 
-std::vector<Log::FileRange> Log::ranges(int64_t offset, int64_t end_offset, int64_t max_bytes) const {
-  std::vector<FileRange> out;
-  int64_t total = 0;
+std::optional<Log::FileRange> Log::range_from(int64_t offset, int64_t max_bytes) const {
   auto it = segments_.upper_bound(offset);
   if (it != segments_.begin()) --it;
-  for (; it != segments_.end() && total < max_bytes; ++it) {
+  for (; it != segments_.end(); ++it) {
     const Segment& segment = *it->second;
-    auto batch = segment.locate(offset);
-    if (!batch) continue;
-    const int64_t start = batch->position;
-    int64_t length = 0;
-    while (batch && batch->base_offset < end_offset && (total + length == 0 || total + length < max_bytes)) {
-      length += batch->size;
-      offset = batch->last_offset + 1;
-      batch = segment.batch_at(batch->position + batch->size);
-    }
-    if (length == 0) break;
-    out.push_back({segment.log_file(), start, length});
-    total += length;
-    if (batch) break;  // stopped inside this segment: at end_offset or at max_bytes
+    auto first = segment.locate(offset);
+    if (!first) continue;  // offset is at this segment's end: the batch is in the next one
+    const int64_t length = std::max(first->size, std::min(max_bytes, segment.size() - first->position));
+    return FileRange{segment.log_file(), first->position, length};
   }
-  return out;
+  return std::nullopt;
 }
 
 std::optional<OffsetAndTimestamp> Log::offset_for_timestamp(int64_t timestamp, int64_t end_offset) const {

@@ -111,15 +111,16 @@ class Log : public std::enable_shared_from_this<Log> {
   // within `max_bytes` except that the first batch is returned whole when `allow_oversized_first` is set.
   ReadResult read(int64_t offset, int64_t end_offset, int64_t max_bytes, bool allow_oversized_first) const;
 
-  // Where the whole batches from the one holding `offset` up to `end_offset` lie, about `max_bytes` of them (at
-  // least one batch): file ranges only, nothing read, so that another thread can read them (a coordinator
-  // loading its state off the loop). The files stay readable while the ranges are held.
+  // Where the batches from the one holding `offset` on lie in its segment: about `max_bytes` of the segment (at
+  // least that first batch), as a file range, nothing read. Another thread reads it (a coordinator loading its
+  // state off the loop), stopping at a batch the range cuts and at the offset it wants to stop at; the file stays
+  // readable while the range is held. nullopt at the log end.
   struct FileRange {
     std::shared_ptr<File> file;
     int64_t position;
     int64_t length;
   };
-  std::vector<FileRange> ranges(int64_t offset, int64_t end_offset, int64_t max_bytes) const;
+  std::optional<FileRange> range_from(int64_t offset, int64_t max_bytes) const;
 
   // The first record with timestamp >= `timestamp`, below `end_offset`.
   std::optional<OffsetAndTimestamp> offset_for_timestamp(int64_t timestamp, int64_t end_offset) const;

@@ -27,7 +27,7 @@ class InProcessBroker {
   // `cluster` null: a single node. `settings` are broker settings by Kafka's names.
   InProcessBroker(int32_t node_id, storage::testing::SimulatedFileSystem& disk,
                   cluster::testing::MemoryCluster* cluster, const std::map<std::string, std::string>& settings = {})
-      : node_id_(node_id), disk_(disk), cluster_(cluster) {
+      : node_id_(node_id), cluster_(cluster) {
     cli::BrokerSetup setup;
     setup.settings.static_configs = settings;
     setup.settings.static_configs["node.id"] = std::to_string(node_id);
@@ -78,7 +78,6 @@ class InProcessBroker {
 
  private:
   int32_t node_id_;
-  storage::testing::SimulatedFileSystem& disk_;
   cluster::testing::MemoryCluster* cluster_;
   SystemClock clock_;
   Metrics metrics_;
