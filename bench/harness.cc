@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -61,7 +62,9 @@ bool answers_api_versions(int port) {
   return ok;
 }
 
-double scrape_metric(int port, const std::string& name) {
+namespace {
+
+std::string fetch_metrics(int port) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
@@ -76,6 +79,32 @@ double scrape_metric(int port, const std::string& name) {
     while ((n = ::recv(fd, buffer, sizeof(buffer), 0)) > 0) answer.append(buffer, static_cast<size_t>(n));
   }
   ::close(fd);
+  return answer;
+}
+
+}  // namespace
+
+double scrape_histogram_quantile(int port, const std::string& name, double q) {
+  // Buckets are cumulative: name_bucket{le="0.001"} 12
+  std::vector<std::pair<double, double>> buckets;
+  std::istringstream lines(fetch_metrics(port));
+  const std::string prefix = name + "_bucket{le=\"";
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind(prefix, 0) != 0) continue;
+    const std::string bound = line.substr(prefix.size(), line.find('"', prefix.size()) - prefix.size());
+    const double upper = bound == "+Inf" ? std::numeric_limits<double>::infinity() : std::stod(bound);
+    buckets.emplace_back(upper, std::stod(line.substr(line.find_last_of(' ') + 1)));
+  }
+  if (buckets.empty() || buckets.back().second <= 0) return -1;
+  const double wanted = q * buckets.back().second;
+  for (const auto& [upper, count] : buckets) {
+    if (count >= wanted) return upper;
+  }
+  return buckets.back().first;
+}
+
+double scrape_metric(int port, const std::string& name) {
+  const std::string answer = fetch_metrics(port);
   if (answer.empty()) return -1;
   double total = 0;
   std::istringstream lines(answer);

@@ -24,6 +24,9 @@ bool answers_api_versions(int port);
 // The sum of a Prometheus sample's values (every label set) from http://127.0.0.1:PORT/metrics; -1 when the
 // endpoint does not answer.
 double scrape_metric(int port, const std::string& name);
+// The `q` quantile (0-1) of a Prometheus histogram scraped from http://127.0.0.1:PORT/metrics, as the upper bound
+// of the first bucket that holds it; -1 when it has no samples or the endpoint does not answer.
+double scrape_histogram_quantile(int port, const std::string& name, double q);
 
 // CPU time and memory of a process, from /proc.
 struct ProcessStats {

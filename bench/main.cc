@@ -303,6 +303,14 @@ json suite_compare(const Options& o) {
   for (const auto& name : names) {
     if (brokers[name]->pid() > 0) out["peak_rss_MB"][name] = process_stats(brokers[name]->pid()).peak_resident_mb;
   }
+  // How late Fjord's event loop ran what was due, over every run of this suite.
+  for (const std::string name : {"fjord", "fjord-nosync"}) {
+    auto& process = static_cast<BrokerProcess&>(*brokers[name]);
+    for (double q : {0.5, 0.99, 0.999}) {
+      out["loop_lag_ms"][name][std::to_string(q).substr(0, 5)] =
+          scrape_histogram_quantile(process.admin_port(), "fjord_event_loop_lag_seconds", q) * 1000;
+    }
+  }
   return out;
 }
 

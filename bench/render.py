@@ -71,6 +71,13 @@ if "compare" in report:
     out.append("")
     out.append("Brokers: " + "; ".join(f"**{k}**: {v}" for k, v in c["brokers"].items()) + ".")
     out.append("")
+    if "loop_lag_ms" in c:
+        lag = c["loop_lag_ms"]
+        out.append("How late Fjord's event loop ran what was due, over all of these runs "
+                   "(`fjord_event_loop_lag_seconds`, upper bounds of its buckets): " +
+                   "; ".join(f"{b} p50 {fmt(lag[b]['0.500'], 2)} / p99 {fmt(lag[b]['0.990'], 2)} / "
+                             f"p99.9 {fmt(lag[b]['0.999'], 2)} ms" for b in ("fjord", "fjord-nosync")) + ".")
+        out.append("")
 
 if "sustained" in report:
     su = report["sustained"]

@@ -2,7 +2,8 @@
 (Fetch 12+ with topic ids, Metadata 12, IncrementalAlterConfigs)."""
 import time
 
-from confluent_kafka import Consumer, Producer, TopicPartition
+import pytest
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import (AdminClient, AlterConfigOpType, ConfigEntry, ConfigResource, NewTopic,
                                    ResourceType)
 
@@ -41,13 +42,22 @@ def test_incremental_alter_configs(broker):
         f.result()
     resource = ConfigResource(ResourceType.TOPIC, "ck-configs", incremental_configs=[
         ConfigEntry("retention.ms", "123456", incremental_operation=AlterConfigOpType.SET),
-        ConfigEntry("cleanup.policy", "compact", incremental_operation=AlterConfigOpType.APPEND)])
+        ConfigEntry("cleanup.policy", "delete", incremental_operation=AlterConfigOpType.APPEND)])
     for f in admin.incremental_alter_configs([resource]).values():
         f.result()
+    # Compaction does not exist yet: appending it is refused, with the reason, rather than accepted and ignored.
+    compact = ConfigResource(ResourceType.TOPIC, "ck-configs", incremental_configs=[
+        ConfigEntry("cleanup.policy", "compact", incremental_operation=AlterConfigOpType.APPEND)])
+    for f in admin.incremental_alter_configs([compact]).values():
+        with pytest.raises(KafkaException) as refused:
+            f.result()
+        assert refused.value.args[0].code() == KafkaError.INVALID_CONFIG
+        assert "compaction" in refused.value.args[0].str()
     described = list(admin.describe_configs([ConfigResource(ResourceType.TOPIC, "ck-configs")]).values())[0].result()
     assert described["retention.ms"].value == "123456"
-    assert described["cleanup.policy"].value == "delete,compact"
+    assert described["cleanup.policy"].value == "delete"
     assert described["retention.ms"].source == 1  # the topic's own setting
+    assert "min.cleanable.dirty.ratio" not in described  # compaction's settings are not listed as if honoured
 
 
 def test_delete_records_and_watermarks(broker):
