@@ -85,7 +85,11 @@ TEST_F(IdleCluster, ResidentMemoryStaysFlatUnderIdleLongPolls) {
     const long grown_kb = broker(id).resident_kb() - before[static_cast<size_t>(id - 1)];
     std::printf("broker %d: resident %ld kB -> %ld kB over %lld s\n", id, before[static_cast<size_t>(id - 1)],
                 broker(id).resident_kb(), static_cast<long long>(duration.count()));
+#ifdef FJORD_SANITIZED  // AddressSanitizer keeps freed memory in quarantine: there the waiter counts tell
+    (void)grown_kb;
+#else
     EXPECT_LT(grown_kb, 4 * 1024) << "broker " << id << " grew by " << grown_kb << " kB while idle";
+#endif
   }
   pollers.clear();
   // Only the followers' polls are left, and they come and go.
