@@ -11,7 +11,6 @@
 #include "coordinator/group_coordinator.h"
 #include "protocol/messages/api_versions.h"
 #include "protocol/messages/offset_fetch.h"
-#include "protocol/record_batch.h"
 #include "tests/support/in_process_broker.h"
 #include "tests/support/raw_client.h"
 
@@ -58,16 +57,6 @@ std::pair<int16_t, int64_t> fetch_offset(InProcessBroker& broker, const std::str
     }
     return std::make_pair(response.error_code, offset);
   });
-}
-
-std::vector<uint8_t> batch_of(int count) {
-  std::vector<protocol::Record> records(static_cast<size_t>(count));
-  for (int i = 0; i < count; ++i) {
-    records[static_cast<size_t>(i)].offset = i;
-    records[static_cast<size_t>(i)].timestamp = 1'700'000'000'000;
-    records[static_cast<size_t>(i)].value = protocol::Bytes{'x'};
-  }
-  return protocol::build_batch(records, {});
 }
 
 size_t files_ending(storage::testing::SimulatedFileSystem& disk, const std::string& directory,

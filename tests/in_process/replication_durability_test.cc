@@ -11,7 +11,6 @@
 
 #include "cluster/partition.h"
 #include "cluster/partition_manager.h"
-#include "protocol/record_batch.h"
 #include "tests/support/in_process_broker.h"
 
 namespace fjord::testing {
@@ -90,45 +89,18 @@ struct Sent {
 };
 
 std::shared_ptr<Sent> produce(cluster::Partition& leader, int first, int count) {
-  std::vector<protocol::Record> records(static_cast<size_t>(count));
-  for (int i = 0; i < count; ++i) {
-    std::string value = "r" + std::to_string(first + i);
-    records[static_cast<size_t>(i)].offset = i;
-    records[static_cast<size_t>(i)].timestamp = 1'700'000'000'000;
-    records[static_cast<size_t>(i)].value = protocol::Bytes(value.begin(), value.end());
-  }
+  std::vector<std::string> values;
+  for (int i = 0; i < count; ++i) values.push_back("r" + std::to_string(first + i));
   auto sent = std::make_shared<Sent>();
   sent->first = first;
   sent->count = count;
-  sent->bytes = std::make_shared<std::vector<uint8_t>>(protocol::build_batch(records, {}));
+  sent->bytes = std::make_shared<std::vector<uint8_t>>(batch_of(values));
   leader.append(*sent->bytes, -1).then([sent](cluster::ProduceResult result) {
     sent->answered = true;
     sent->acknowledged = result.error == ErrorCode::kNone;
     sent->base_offset = result.base_offset;
   });
   return sent;
-}
-
-// Every record value in a partition's log, by offset.
-std::map<int64_t, std::string> records_of(cluster::Partition& p) {
-  std::map<int64_t, std::string> out;
-  int64_t offset = p.log_start_offset();
-  while (offset < p.log_end_offset()) {
-    auto read = p.log().read(offset, p.log_end_offset(), 1 << 20, true);
-    if (read.bytes == 0) break;
-    for (const auto& chunk : read.owned) {
-      size_t position = 0;
-      while (position < chunk.size()) {
-        auto header = protocol::parse_batch_header(std::span(chunk).subspan(position));
-        for (auto& r : protocol::decode_records(std::span(chunk).subspan(position, header.total_size()), 1 << 26)) {
-          out[r.offset] = std::string(r.value->begin(), r.value->end());
-          offset = r.offset + 1;
-        }
-        position += header.total_size();
-      }
-    }
-  }
-  return out;
 }
 
 TEST_F(InProcessCluster, AcknowledgedRecordsSurviveEveryBrokerLosingPowerAtOnce) {
@@ -205,7 +177,7 @@ TEST_F(InProcessCluster, AcknowledgedRecordsSurviveEveryBrokerLosingPowerAtOnce)
     return a && a->leader > 0 && a->leader != leader_id && partition(a->leader)->is_leader();
   }));
   const int32_t new_leader = assignment()->leader;
-  auto survived = records_of(*partition(new_leader));
+  auto survived = records_of(partition(new_leader)->log());
   for (const auto& [index, offset] : acknowledged) {
     auto it = survived.find(offset);
     ASSERT_TRUE(it != survived.end()) << "acknowledged record r" << index << " at offset " << offset
@@ -250,7 +222,7 @@ TEST_F(InProcessCluster, AFollowerBehindItsLeadersLogStartStartsAgainFromIt) {
       << "the follower did not catch up from the leader's log start (its log ends at "
       << partition(lagging)->log_end_offset() << ", the leader's starts at " << leader->log_start_offset() << ")";
   EXPECT_EQ(partition(lagging)->log_start_offset(), start_offset);
-  EXPECT_EQ(records_of(*partition(lagging)), records_of(*leader));
+  EXPECT_EQ(records_of(partition(lagging)->log()), records_of(leader->log()));
 }
 
 }  // namespace

@@ -8,7 +8,6 @@
 
 #include "cluster/partition.h"
 #include "cluster/partition_manager.h"
-#include "protocol/record_batch.h"
 #include "tests/support/in_process_broker.h"
 #include "tests/support/kafka_clients.h"
 
@@ -17,16 +16,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::vector<uint8_t> batch_of(int count) {
-  std::vector<protocol::Record> records(static_cast<size_t>(count));
-  for (int i = 0; i < count; ++i) {
-    records[static_cast<size_t>(i)].offset = i;
-    records[static_cast<size_t>(i)].timestamp = 1'700'000'000'000;
-    records[static_cast<size_t>(i)].value = protocol::Bytes{'x'};
-  }
-  return protocol::build_batch(records, {});
-}
-
 cluster::Partition* create_topic(InProcessBroker& b, const std::string& topic, int16_t replicas,
                                  const cluster::ConfigMap& configs = {}) {
   bool created = false;
@@ -34,28 +23,6 @@ cluster::Partition* create_topic(InProcessBroker& b, const std::string& topic, i
                                        [&](cluster::AdminResult r) { created = r.error == ErrorCode::kNone; });
   EXPECT_TRUE(poll_until({&b}, [&] { return created; }));
   return b.broker().partitions().partition(topic, 0);
-}
-
-// Every record a partition holds, by offset (values as written).
-std::map<int64_t, std::string> records_of(const storage::Log& log) {
-  std::map<int64_t, std::string> out;
-  int64_t offset = log.log_start_offset();
-  while (offset < log.log_end_offset()) {
-    auto read = log.read(offset, log.log_end_offset(), 1 << 20, true);
-    if (read.bytes == 0) break;
-    for (const auto& chunk : read.owned) {
-      size_t position = 0;
-      while (position < chunk.size()) {
-        auto header = protocol::parse_batch_header(std::span(chunk).subspan(position));
-        for (auto& r : protocol::decode_records(std::span(chunk).subspan(position, header.total_size()), 1 << 26)) {
-          out[r.offset] = std::string(r.value->begin(), r.value->end());
-          offset = r.offset + 1;
-        }
-        position += header.total_size();
-      }
-    }
-  }
-  return out;
 }
 
 struct Answer {

@@ -17,6 +17,8 @@
 
 #include "cli/broker.h"
 #include "cluster/testing/memory_cluster.h"
+#include "protocol/record_batch.h"
+#include "storage/log.h"
 #include "storage/testing/manual_io_pool.h"
 #include "storage/testing/simulated_file_system.h"
 
@@ -85,6 +87,42 @@ class InProcessBroker {
   std::unique_ptr<cli::Broker> broker_;
   std::unique_ptr<cluster::testing::MemoryCluster::Member> member_;
 };
+
+// One batch of records with these values, as a producer would send it.
+inline std::vector<uint8_t> batch_of(const std::vector<std::string>& values) {
+  std::vector<protocol::Record> records(values.size());
+  for (size_t i = 0; i < values.size(); ++i) {
+    records[i].offset = static_cast<int64_t>(i);
+    records[i].timestamp = 1'700'000'000'000;
+    records[i].value = protocol::Bytes(values[i].begin(), values[i].end());
+  }
+  return protocol::build_batch(records, {});
+}
+inline std::vector<uint8_t> batch_of(int count) {
+  return batch_of(std::vector<std::string>(static_cast<size_t>(count), "x"));
+}
+
+// Every record value a log holds (on a simulated disk, whose reads come back as copies), by offset.
+inline std::map<int64_t, std::string> records_of(const storage::Log& log) {
+  std::map<int64_t, std::string> out;
+  int64_t offset = log.log_start_offset();
+  while (offset < log.log_end_offset()) {
+    auto read = log.read(offset, log.log_end_offset(), 1 << 20, true);
+    if (read.bytes == 0) break;
+    for (const auto& chunk : read.owned) {
+      size_t position = 0;
+      while (position < chunk.size()) {
+        auto header = protocol::parse_batch_header(std::span(chunk).subspan(position));
+        for (auto& r : protocol::decode_records(std::span(chunk).subspan(position, header.total_size()), 1 << 26)) {
+          out[r.offset] = std::string(r.value->begin(), r.value->end());
+          offset = r.offset + 1;
+        }
+        position += header.total_size();
+      }
+    }
+  }
+  return out;
+}
 
 // Polls every broker (each loop, then its I/O) until `done` is true or `timeout` of wall time has passed (their
 // timers run on real time). Returns `done()`.
