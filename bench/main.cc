@@ -199,7 +199,13 @@ std::map<std::string, json> interleaved(const std::vector<std::string>& names, i
     for (const auto& name : names) results[name].push_back(run(name));
   }
   std::map<std::string, json> medians;
-  for (auto& [name, list] : results) medians[name] = median_of(list);
+  for (auto& [name, list] : results) {
+    medians[name] = median_of(list);
+    // Every run's throughput too, so that a report can show the spread behind a median.
+    for (const auto& run : list) {
+      if (run.contains("records_per_s")) medians[name]["runs_records_per_s"].push_back(run["records_per_s"]);
+    }
+  }
   return medians;
 }
 

@@ -90,14 +90,23 @@ if "sustained" in report:
                "interleaved, medians (records/s). Page-cache writeback, segment rolls and garbage collection all "
                "happen inside these runs.")
     out.append("")
-    out.append("| workload | acks | fjord | fjord-nosync | kafka | fjord / kafka | fjord-nosync / kafka | "
-               "fjord fsyncs per produce request | consume fjord / kafka MB/s |")
+    out.append("| workload | acks | fjord | fjord-nosync | kafka | fjord / kafka (run by run) | "
+               "fjord-nosync / kafka (run by run) | fjord fsyncs per produce request | consume fjord / kafka MB/s |")
     out.append("|---|---|---|---|---|---|---|---|---|")
+
+    def spread(r, a, b):
+        # The ratio of the medians, and the lowest and highest ratio of runs made one after the other.
+        pairs = list(zip(r[a].get("runs_records_per_s", []), r[b].get("runs_records_per_s", [])))
+        text = ratio(r[a]["records_per_s"], r[b]["records_per_s"])
+        if pairs:
+            each = [x / y for x, y in pairs if y]
+            text += f" ({min(each):.2f}–{max(each):.2f})"
+        return text
+
     for r in su["runs"]:
         out.append(
             f"| {r['workload']} | {r['acks']} | " + " | ".join(fmt(r[b]['records_per_s']) for b in names) +
-            f" | {ratio(r['fjord']['records_per_s'], r['kafka']['records_per_s'])} | "
-            f"{ratio(r['fjord-nosync']['records_per_s'], r['kafka']['records_per_s'])} | "
+            f" | {spread(r, 'fjord', 'kafka')} | {spread(r, 'fjord-nosync', 'kafka')} | "
             f"{fmt(r['fjord'].get('fsyncs_per_produce_request'), 2)} | "
             f"{fmt(r['fjord']['consume_MBps'])} / {fmt(r['kafka']['consume_MBps'])} |")
     out.append("")
