@@ -182,7 +182,7 @@ if "replication" in report:
     out.append("")
     out.append("Three Fjord brokers on this machine (metadata in a local etcd), a topic with replication factor 3 and "
                "`min.insync.replicas=2`, every broker fsyncing; the same librdkafka producer at acks=1 (the leader's "
-               "durable write) and acks=all (every in-sync replica has it), runs interleaved:")
+               "durable write) and acks=all (every in-sync replica has it on disk: a follower reports only what it has synced), runs interleaved:")
     out.append("")
     out.append("| 1 KiB, 8 partitions | acks=1 | acks=all | acks=all / acks=1 |")
     out.append("|---|---|---|---|")
