@@ -21,10 +21,6 @@ bool parse_segment_name(const std::string& name, const std::string& suffix, int6
   return ec == std::errc() && ptr == name.data() + 20;
 }
 
-bool ends_with(const std::string& name, std::string_view suffix) {
-  return name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 std::string describe(std::exception_ptr error) {
   try {
     std::rethrow_exception(error);
@@ -92,7 +88,7 @@ void Log::load() {
     int64_t base = 0;
     if (parse_segment_name(name, ".log", base)) {
       bases.push_back(base);
-    } else if (ends_with(name, ".tmp") || ends_with(name, Segment::kDeletedSuffix)) {
+    } else if (name.ends_with(".tmp") || name.ends_with(Segment::kDeletedSuffix)) {
       // An index or checkpoint write that a crash interrupted, or a removal that it did not let finish.
       fs.remove(join_path(directory_, name));
     }
