@@ -746,6 +746,9 @@ void Log::truncate_to(int64_t offset) {
     delete_files(active().rename_for_deletion(ctx_.fs, true));
     active().truncate_to(offset);
   });
+  // The removed segments' names must not come back after a crash, beside what is appended after the cut: the
+  // next sync makes the renames durable before it acknowledges anything.
+  directories_to_sync_.push_back(directory_);
   running_valid_until_ = std::min(running_valid_until_, log_end_offset());
   durable_offset_ = std::min(durable_offset_, log_end_offset());
   producers_.truncate_tail(log_end_offset());

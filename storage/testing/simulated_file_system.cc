@@ -61,9 +61,9 @@ std::shared_ptr<File> SimulatedFileSystem::open(const std::string& path, bool cr
   if (it == files_.end()) {
     if (!create) not_found(path);
     if (!directories_.count(parent_directory(path))) not_found(parent_directory(path));
-    it = files_.emplace(path, Entry{std::make_shared<Contents>(), false, nullptr}).first;
+    it = files_.emplace(path, std::make_shared<Contents>()).first;
   }
-  return std::make_shared<SimulatedFile>(this, it->second.contents);
+  return std::make_shared<SimulatedFile>(this, it->second);
 }
 
 bool SimulatedFileSystem::exists(const std::string& path) {
@@ -80,6 +80,7 @@ void SimulatedFileSystem::remove_all(const std::string& path) {
   std::lock_guard lock(mutex_);
   std::string prefix = path + "/";
   std::erase_if(files_, [&](const auto& kv) { return kv.first.rfind(prefix, 0) == 0; });
+  std::erase_if(durable_files_, [&](const auto& kv) { return kv.first.rfind(prefix, 0) == 0; });
   std::erase_if(directories_, [&](const auto& kv) { return kv.first == path || kv.first.rfind(prefix, 0) == 0; });
 }
 
@@ -87,7 +88,7 @@ void SimulatedFileSystem::rename(const std::string& from, const std::string& to)
   std::lock_guard lock(mutex_);
   if (directories_.count(from)) {
     // Directory rename: move every entry below it.
-    std::map<std::string, Entry> moved;
+    std::map<std::string, std::shared_ptr<Contents>> moved;
     std::string prefix = from + "/";
     for (auto it = files_.begin(); it != files_.end();) {
       if (it->first.rfind(prefix, 0) == 0) {
@@ -98,6 +99,9 @@ void SimulatedFileSystem::rename(const std::string& from, const std::string& to)
       }
     }
     files_.insert(moved.begin(), moved.end());
+    // Directories are kept durable here (see create_directories): the renamed tree is what a crash restores.
+    std::erase_if(durable_files_, [&](const auto& kv) { return kv.first.rfind(prefix, 0) == 0; });
+    for (const auto& [path, contents] : moved) durable_files_[path] = contents;
     bool durable = directories_[from];
     directories_.erase(from);
     directories_[to] = durable;
@@ -105,14 +109,9 @@ void SimulatedFileSystem::rename(const std::string& from, const std::string& to)
   }
   auto it = files_.find(from);
   if (it == files_.end()) not_found(from);
-  Entry entry = it->second;
+  auto contents = it->second;
   files_.erase(it);
-  Entry& target = files_[to];
-  auto durable_contents = target.durable ? target.durable_contents : nullptr;
-  target = entry;
-  // Until the directory is synced, a crash brings back whatever was durable at `to` before.
-  target.durable = durable_contents != nullptr;
-  target.durable_contents = durable_contents;
+  files_[to] = contents;  // until the directory is synced, a crash brings back both names as they were
 }
 
 std::vector<std::string> SimulatedFileSystem::list(const std::string& directory) {
@@ -165,9 +164,7 @@ void SimulatedFileSystem::maybe_fail_sync(Contents* contents) {
   if (contents) {
     contents->lost_after = std::min(contents->lost_after, contents->synced_size);
   } else {
-    for (auto& [name, entry] : files_) {
-      entry.contents->lost_after = std::min(entry.contents->lost_after, entry.contents->synced_size);
-    }
+    for (auto& [name, file] : files_) file->lost_after = std::min(file->lost_after, file->synced_size);
   }
   throw std::system_error(sync_error_, std::generic_category(), "sync");
 }
@@ -175,47 +172,48 @@ void SimulatedFileSystem::maybe_fail_sync(Contents* contents) {
 void SimulatedFileSystem::sync_directory(const std::string& path) {
   std::lock_guard lock(mutex_);
   maybe_fail_sync(nullptr);
-  std::string prefix = path + "/";
-  for (auto& [name, entry] : files_) {
-    if (name.rfind(prefix, 0) == 0 && name.find('/', prefix.size()) == std::string::npos) {
-      entry.durable = true;
-      entry.durable_contents = entry.contents;
-    }
-  }
+  make_directory_durable(path);
   ++syncs_;
+}
+
+void SimulatedFileSystem::make_directory_durable(const std::string& directory) {
+  const std::string prefix = directory + "/";
+  auto in_directory = [&](const std::string& name) {
+    return name.rfind(prefix, 0) == 0 && name.find('/', prefix.size()) == std::string::npos;
+  };
+  std::erase_if(durable_files_, [&](const auto& kv) { return in_directory(kv.first); });
+  for (const auto& [name, contents] : files_) {
+    if (in_directory(name)) durable_files_[name] = contents;
+  }
 }
 
 void SimulatedFileSystem::sync_file_system(const std::string&) {
   std::lock_guard lock(mutex_);
   maybe_fail_sync(nullptr);
-  for (auto& [name, entry] : files_) {
-    entry.contents->synced_size = entry.contents->data.size();
-    entry.durable = true;
-    entry.durable_contents = entry.contents;
-  }
+  for (auto& [name, contents] : files_) contents->synced_size = contents->data.size();
+  durable_files_ = files_;
   ++syncs_;
 }
 
 void SimulatedFileSystem::crash() {
   std::lock_guard lock(mutex_);
-  std::map<std::string, Entry> survivors;
-  for (auto& [name, entry] : files_) {
-    if (!entry.durable || !entry.durable_contents) continue;
+  std::map<std::string, std::shared_ptr<Contents>> survivors;
+  for (const auto& [name, before] : durable_files_) {
     auto restored = std::make_shared<Contents>();
-    const auto& before = entry.durable_contents;
     const size_t kept = std::min(before->synced_size, before->lost_after);
     restored->data.assign(before->data.begin(), before->data.begin() + static_cast<long>(kept));
     restored->synced_size = restored->data.size();
-    survivors.emplace(name, Entry{restored, true, restored});
+    survivors.emplace(name, restored);
   }
-  files_ = std::move(survivors);
+  files_ = survivors;
+  durable_files_ = std::move(survivors);
 }
 
 void SimulatedFileSystem::flip_byte(const std::string& path, int64_t position) {
   std::lock_guard lock(mutex_);
   auto it = files_.find(path);
   if (it == files_.end()) not_found(path);
-  it->second.contents->data.at(static_cast<size_t>(position)) ^= 0xFF;
+  it->second->data.at(static_cast<size_t>(position)) ^= 0xFF;
 }
 
 }  // namespace fjord::storage::testing

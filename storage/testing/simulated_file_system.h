@@ -1,6 +1,8 @@
 // Test-only: a disk in memory that can lose power. crash() keeps exactly what a real disk guarantees after power
-// loss: the bytes of each file up to its last sync, and only the directory entries that a directory sync made
-// durable. Everything else is forgotten, so a log that acknowledges before it syncs loses data here.
+// loss: the bytes of each file up to its last sync, and each directory as its last sync left it. Every entry
+// created, renamed or removed since is undone (a renamed file is back under its old name, a removed one is back),
+// which is one of the states a journaling file system may leave. Everything else is forgotten, so a log that
+// acknowledges before it syncs loses data here.
 #pragma once
 
 #include <cerrno>
@@ -49,13 +51,11 @@ class SimulatedFileSystem final : public FileSystem {
   };
 
  private:
-  struct Entry {
-    std::shared_ptr<Contents> contents;
-    bool durable = false;                        // the directory entry survives a crash
-    std::shared_ptr<Contents> durable_contents;  // what a crash restores at this name (after renames)
-  };
+  // Live names, and the names as the last sync of their directory left them (what a crash restores).
   std::recursive_mutex mutex_;
-  std::map<std::string, Entry> files_;
+  std::map<std::string, std::shared_ptr<Contents>> files_;
+  std::map<std::string, std::shared_ptr<Contents>> durable_files_;
+  void make_directory_durable(const std::string& directory);
   std::map<std::string, bool> directories_;  // path -> durable
   int64_t syncs_ = 0;
   int64_t bytes_read_ = 0;
