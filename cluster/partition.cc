@@ -163,7 +163,7 @@ void Partition::when_appended_acknowledgeable(std::function<void(bool)> done) {
 storage::AppendResult Partition::append_from_leader(std::span<uint8_t> records, int64_t leader_high_watermark) {
   storage::AppendResult appended;
   if (!records.empty()) {
-    auto validated = protocol::validate_batches(records, policy_.limits);
+    auto validated = protocol::validate_batches(records, policy_.limits, protocol::BatchOrigin::kLeader);
     if (validated.error != ErrorCode::kNone) {
       appended.error = validated.error;
       appended.message = validated.message;

@@ -42,17 +42,26 @@ Reader reader_over(std::span<const uint8_t> bytes) {
 }
 
 // Steps over the records of an uncompressed records section without copying them, checking each record's framing
-// and offset delta. Returns the largest timestamp delta.
-int64_t walk_records(std::span<const uint8_t> section, int32_t count) {
+// and offset delta: consecutive from 0 as a producer writes them, or (a compacted batch from a leader) rising and
+// within the batch's last offset delta. Returns the largest timestamp delta.
+int64_t walk_records(std::span<const uint8_t> section, int32_t count, BatchOrigin origin, int32_t last_offset_delta) {
   Reader r = reader_over(section);
   int64_t max_delta = std::numeric_limits<int64_t>::min();
+  int32_t previous_offset_delta = -1;
   for (int32_t i = 0; i < count; ++i) {
     int32_t length = r.read_varint();
     if (length < 0) throw DecodeError("negative record length");
     Reader rec = reader_over(r.read_span(static_cast<size_t>(length)));
     rec.read_int8();  // attributes, unused in v2
     max_delta = std::max(max_delta, rec.read_varlong());
-    if (rec.read_varint() != i) throw DecodeError("record offset deltas are not consecutive from 0");
+    const int32_t offset_delta = rec.read_varint();
+    if (origin == BatchOrigin::kProducer && offset_delta != i) {
+      throw DecodeError("record offset deltas are not consecutive from 0");
+    }
+    if (offset_delta <= previous_offset_delta || offset_delta > last_offset_delta) {
+      throw DecodeError("record offset deltas do not rise within the batch");
+    }
+    previous_offset_delta = offset_delta;
     for (int field = 0; field < 2; ++field) {  // key, value
       int32_t n = rec.read_varint();
       if (n < -1) throw DecodeError("negative key or value length");
@@ -133,7 +142,7 @@ void set_log_append_time(std::span<uint8_t> batch, int64_t timestamp_ms) {
   store(batch.data() + kOffsetCrc, compute_batch_crc(batch));
 }
 
-ValidationResult validate_batches(std::span<uint8_t> records, const BatchLimits& limits) {
+ValidationResult validate_batches(std::span<uint8_t> records, const BatchLimits& limits, BatchOrigin origin) {
   ValidationResult result;
   auto fail = [&](ErrorCode code, std::string message) {
     result.error = code;
@@ -161,21 +170,36 @@ ValidationResult validate_batches(std::span<uint8_t> records, const BatchLimits&
     }
     auto batch = bytes.first(h.total_size());
     if (compute_batch_crc(batch) != h.crc) return fail(ErrorCode::kCorruptMessage, "record batch CRC mismatch");
-    if (h.record_count <= 0) return fail(ErrorCode::kInvalidRecord, "record batch without records");
+    const bool from_leader = origin == BatchOrigin::kLeader;
+    if (h.record_count < 0 || (h.record_count == 0 && !from_leader)) {
+      return fail(ErrorCode::kInvalidRecord, "record batch without records");
+    }
+    if (h.last_offset_delta < 0 && from_leader) {
+      return fail(ErrorCode::kCorruptMessage, "record batch with a negative last offset delta");
+    }
     if (h.compression() > Compression::kZstd) {
       return fail(ErrorCode::kUnsupportedCompressionType, "unknown compression codec");
     }
     int64_t max_delta = 0;
     try {
       auto section = batch.subspan(kBatchHeaderSize);
-      if (h.compression() == Compression::kNone) {
-        max_delta = walk_records(section, h.record_count);
+      // A producer's last_offset_delta may be wrong (corrected below); a leader's is what the batch covers.
+      const int32_t offset_limit = from_leader ? h.last_offset_delta : std::numeric_limits<int32_t>::max();
+      if (h.compression() == Compression::kNone || h.record_count == 0) {
+        max_delta = walk_records(section, h.record_count, origin, offset_limit);
       } else {
         Bytes plain = decompress(h.compression(), section, limits.max_decompressed_bytes);
-        max_delta = walk_records(plain, h.record_count);
+        max_delta = walk_records(plain, h.record_count, origin, offset_limit);
       }
     } catch (const DecodeError& e) {
       return fail(ErrorCode::kCorruptMessage, std::string("invalid records: ") + e.what());
+    }
+    if (from_leader) {
+      // As the leader wrote it (a compacted batch keeps its header though records went): nothing is rewritten.
+      result.batches.push_back({position, h});
+      result.record_count += h.record_count;
+      position += h.total_size();
+      continue;
     }
     bool rewrite = false;
     if (h.last_offset_delta != h.record_count - 1) {
@@ -288,6 +312,74 @@ Bytes build_batch(const std::vector<Record>& records, const BatchBuildOptions& o
   std::copy(section.begin(), section.end(), batch.begin() + kBatchHeaderSize);
   store(p + kOffsetCrc, compute_batch_crc(batch));
   return batch;
+}
+
+}  // namespace fjord::protocol
+
+namespace fjord::protocol {
+
+FilteredBatch filter_batch(std::span<const uint8_t> batch, const std::function<bool(const RecordView&)>& keep,
+                           size_t max_decompressed_bytes) {
+  if (batch.size() < kBatchHeaderSize) throw DecodeError("truncated record batch");
+  const BatchHeader h = parse_batch_header(batch);
+  if (h.total_size() > batch.size() || h.total_size() < kBatchHeaderSize) throw DecodeError("truncated record batch");
+  auto section = batch.subspan(kBatchHeaderSize, h.total_size() - kBatchHeaderSize);
+  Bytes plain;
+  if (h.compression() != Compression::kNone && h.record_count > 0) {
+    plain = decompress(h.compression(), section, max_decompressed_bytes);
+    section = plain;
+  }
+  if (h.record_count < 0 || static_cast<size_t>(h.record_count) > section.size()) {
+    throw DecodeError("record count larger than the batch");
+  }
+  FilteredBatch result;
+  Bytes kept_records;
+  Reader r = reader_over(section);
+  for (int32_t i = 0; i < h.record_count; ++i) {
+    const size_t start = r.position();
+    int32_t length = r.read_varint();
+    if (length < 0) throw DecodeError("negative record length");
+    Reader rec = reader_over(r.read_span(static_cast<size_t>(length)));
+    RecordView view;
+    rec.read_int8();
+    const int64_t timestamp_delta = rec.read_varlong();
+    view.timestamp = h.is_log_append_time() ? h.max_timestamp : h.base_timestamp + timestamp_delta;
+    view.offset = h.base_offset + rec.read_varint();
+    int32_t key_length = rec.read_varint();
+    if (key_length < -1) throw DecodeError("negative key length");
+    if (key_length >= 0) view.key = rec.read_span(static_cast<size_t>(key_length));
+    view.tombstone = rec.read_varint() == -1;
+    if (keep(view)) {
+      auto whole = section.subspan(start, r.position() - start);
+      kept_records.insert(kept_records.end(), whole.begin(), whole.end());
+      ++result.kept;
+    }
+  }
+  result.dropped = h.record_count - result.kept;
+  if (result.dropped == 0 || result.kept == 0) return result;
+  result.rebuilt = rebuild_batch(batch.first(kBatchHeaderSize), kept_records, result.kept);
+  return result;
+}
+
+Bytes rebuild_batch(std::span<const uint8_t> header, std::span<const uint8_t> records, int32_t record_count) {
+  const BatchHeader h = parse_batch_header(header);
+  Compression codec = h.compression();
+  int16_t attributes = h.attributes;
+  if (record_count == 0) {
+    // Nothing to compress: an empty batch is stored plain, as Kafka writes one.
+    codec = Compression::kNone;
+    attributes = static_cast<int16_t>(attributes & ~kAttributeCompressionMask);
+  }
+  Bytes section = codec == Compression::kNone ? Bytes(records.begin(), records.end()) : compress(codec, records);
+  Bytes out(kBatchHeaderSize + section.size());
+  std::copy(header.begin(), header.begin() + kBatchHeaderSize, out.begin());
+  std::copy(section.begin(), section.end(), out.begin() + kBatchHeaderSize);
+  uint8_t* p = out.data();
+  store(p + kOffsetBatchLength, static_cast<int32_t>(out.size() - kBatchLengthPrefix));
+  store(p + kOffsetAttributes, attributes);
+  store(p + kOffsetRecordCount, record_count);
+  store(p + kOffsetCrc, compute_batch_crc(out));
+  return out;
 }
 
 }  // namespace fjord::protocol

@@ -119,7 +119,13 @@ struct ValidationResult {
 // correct CRC and records whose count and offset deltas agree with the header. Where a producer left
 // last_offset_delta or max_timestamp wrong (some clients do), the header is corrected in place and its CRC
 // recomputed; nothing else is changed.
-ValidationResult validate_batches(std::span<uint8_t> records, const BatchLimits& limits);
+//
+// Batches a leader sends its followers are stored as they come (kLeader): a compacted batch keeps its header's
+// offsets and sequence though some of its records, or all, are gone, so its record count may be 0 and its offset
+// deltas may skip; they must still rise within the batch, and nothing is rewritten.
+enum class BatchOrigin { kProducer, kLeader };
+ValidationResult validate_batches(std::span<uint8_t> records, const BatchLimits& limits,
+                                  BatchOrigin origin = BatchOrigin::kProducer);
 
 void set_base_offset(std::span<uint8_t> batch, int64_t base_offset);
 void set_partition_leader_epoch(std::span<uint8_t> batch, int32_t epoch);
@@ -129,6 +135,29 @@ uint32_t compute_batch_crc(std::span<const uint8_t> batch);
 
 // Decodes every record of one whole batch (decompressing if needed). Throws DecodeError on malformed input.
 std::vector<Record> decode_records(std::span<const uint8_t> batch, size_t max_decompressed_bytes);
+
+// One record of a stored batch, as the log cleaner judges it (the spans point into the batch being filtered).
+struct RecordView {
+  int64_t offset = 0;
+  int64_t timestamp = 0;
+  std::optional<std::span<const uint8_t>> key;  // nullopt: a record without a key
+  bool tombstone = false;                       // a null value: the key is deleted
+};
+
+// The records of one stored batch that `keep` selects. When some go and some stay, `rebuilt` is the batch with
+// only those: its header kept as it was (base offset, last offset delta, timestamps, producer id, epoch and base
+// sequence, so that offsets and an idempotent producer's sequence survive compaction), the kept records' bytes
+// unchanged (compressed again with the batch's codec), and its length, record count and CRC recomputed.
+struct FilteredBatch {
+  int32_t kept = 0;
+  int32_t dropped = 0;
+  Bytes rebuilt;  // only when both kept and dropped are above 0
+};
+FilteredBatch filter_batch(std::span<const uint8_t> batch, const std::function<bool(const RecordView&)>& keep,
+                           size_t max_decompressed_bytes);
+// A batch with this header and these (uncompressed, whole) records. With no records it is an empty batch: a header
+// that only keeps a producer's last sequence and the offsets it covered.
+Bytes rebuild_batch(std::span<const uint8_t> header, std::span<const uint8_t> records, int32_t record_count);
 
 // Builds one batch; for clients the broker contains (the CLI) and for tests.
 struct BatchBuildOptions {

@@ -14,6 +14,7 @@ using protocol::BatchHeader;
 
 constexpr const char* kLogStartFile = "log-start-offset";
 constexpr const char* kLeaderEpochFile = "leader-epoch-checkpoint";
+constexpr const char* kCleanerCheckpointFile = "cleaner-checkpoint";
 
 bool parse_segment_name(const std::string& name, const std::string& suffix, int64_t& base_offset) {
   if (name.size() != 20 + suffix.size() || name.compare(20, suffix.size(), suffix) != 0) return false;
@@ -60,6 +61,7 @@ std::shared_ptr<Log> Log::open(LogContext context, std::string directory, LogCon
 
 std::string Log::log_start_path() const { return join_path(directory_, kLogStartFile); }
 std::string Log::leader_epochs_path() const { return join_path(directory_, kLeaderEpochFile); }
+std::string Log::cleaner_checkpoint_path() const { return join_path(directory_, kCleanerCheckpointFile); }
 
 template <typename Work>
 bool Log::guarded(const char* what, Work&& work) {
@@ -83,6 +85,7 @@ void Log::load() {
     segments_[0] = Segment::create(fs, directory_, 0, config_.index_interval_bytes, ctx_.clock.now_ms());
     return;
   }
+  recover_compaction();
   std::vector<int64_t> bases;
   for (const auto& name : fs.list(directory_)) {
     int64_t base = 0;
@@ -119,10 +122,8 @@ void Log::load() {
       dropping = true;
     }
     bool last = i + 1 == bases.size() || dropping;
-    if (segment->empty() && !last) {
-      segment->remove_files(fs);
-      continue;
-    }
+    // An empty segment before the last is kept: compaction leaves one where every record went, and the offsets
+    // it covered must not move the log start.
     if (!last && !fs.exists(join_path(directory_, Segment::index_name(base)))) {
       // Rolled, but its seal (sync, index files) did not finish before the stop.
       segment->log_file()->sync();
@@ -143,6 +144,44 @@ void Log::load() {
   durable_offset_ = log_end_offset();
   load_producer_state();
   load_leader_epochs();
+  if (auto bytes = fs.read_all(cleaner_checkpoint_path())) {
+    if (auto loaded = CleanerCheckpoint::parse(*bytes)) cleaner_checkpoint_ = std::move(*loaded);
+  }
+  cleaner_checkpoint_.truncate(log_end_offset());
+}
+
+void Log::recover_compaction() {
+  auto& fs = ctx_.fs;
+  auto names = fs.list(directory_);
+  for (const auto& name : names) {
+    // A pass that had not committed: what it staged goes, the old segments are whole.
+    if (name.ends_with(Segment::kStagedSuffix)) fs.remove(join_path(directory_, name));
+  }
+  bool finished = false;
+  for (const auto& name : names) {
+    // BASE-UNTIL.swap: committed. Every segment it replaces goes (those still there), then it takes its name;
+    // its index files are rebuilt from the .log (those of either generation may be on disk).
+    int64_t base = 0;
+    int64_t until = 0;
+    if (!name.ends_with(".swap") || name.size() != 41 + 5 || name[20] != '-') continue;
+    if (std::from_chars(name.data(), name.data() + 20, base).ec != std::errc() ||
+        std::from_chars(name.data() + 21, name.data() + 41, until).ec != std::errc()) {
+      continue;
+    }
+    for (const auto& other : fs.list(directory_)) {
+      int64_t other_base = 0;
+      if (!parse_segment_name(other, ".log", other_base) && !parse_segment_name(other, ".index", other_base) &&
+          !parse_segment_name(other, ".timeindex", other_base)) {
+        continue;
+      }
+      if (other_base >= base && other_base < until) fs.remove(join_path(directory_, other));
+    }
+    fs.rename(join_path(directory_, name), join_path(directory_, Segment::log_name(base)));
+    spdlog::info("{}: finished swapping in the cleaned segment {} (replacing offsets {} to {})", directory_, base,
+                 base, until - 1);
+    finished = true;
+  }
+  if (finished) fs.sync_directory(directory_);
 }
 
 std::string Log::snapshot_path(int64_t offset) const {
@@ -227,7 +266,10 @@ bool Log::should_roll(int64_t incoming_bytes, int64_t now_ms) const {
   const Segment& s = active();
   if (s.empty()) return false;
   if (s.size() + incoming_bytes > config_.segment_bytes) return true;
-  const int64_t roll_after = config_.segment_ms - roll_jitter(directory_, s.base_offset(), config_.segment_jitter_ms);
+  // A compacted log rolls by max.compaction.lag.ms too: the active segment is never cleaned.
+  const int64_t segment_ms =
+      config_.compact ? std::min(config_.segment_ms, config_.max_compaction_lag_ms) : config_.segment_ms;
+  const int64_t roll_after = segment_ms - roll_jitter(directory_, s.base_offset(), config_.segment_jitter_ms);
   if (now_ms - s.created_ms() >= roll_after) return true;
   // The next batch could add an index entry to a full index.
   if (static_cast<int64_t>(s.offset_index_entries() + 1) * Segment::kOffsetIndexEntryBytes >
@@ -341,7 +383,8 @@ AppendResult Log::append_replicated(std::span<uint8_t> records, const std::vecto
   }
   int64_t next = log_end_offset();
   for (const auto& validated : batches) {
-    if (validated.header.base_offset != next) {
+    // A batch may begin past the log end: the leader's log was compacted and the offsets between are gone there.
+    if (validated.header.base_offset < next) {
       result.error = ErrorCode::kCorruptMessage;
       result.message = "replicated batch at offset " + std::to_string(validated.header.base_offset) +
                        " does not continue the log, which ends at " + std::to_string(next);
@@ -481,7 +524,7 @@ int32_t Log::leader_epoch_at(int64_t offset) const {
 // started.
 
 bool Log::sync_pending_work() const {
-  return durable_offset_ < log_end_offset() || log_start_dirty_ || leader_epochs_dirty_ ||
+  return durable_offset_ < log_end_offset() || log_start_dirty_ || leader_epochs_dirty_ || cleaner_checkpoint_dirty_ ||
          !directories_to_sync_.empty() ||
          std::any_of(sealing_.begin(), sealing_.end(), [](const auto& s) { return !s.second.indexing; });
 }
@@ -494,7 +537,8 @@ void Log::sync(SyncDone done) {
   if (sync_running_) {
     // The job in flight covers this caller when nothing was appended or changed since it started.
     const bool covered = running_target_ >= log_end_offset() && running_valid_until_ >= running_target_ &&
-                         !log_start_dirty_ && !leader_epochs_dirty_ && directories_to_sync_.empty();
+                         !log_start_dirty_ && !leader_epochs_dirty_ && !cleaner_checkpoint_dirty_ &&
+                         directories_to_sync_.empty();
     if (done) (covered ? running_callbacks_->push_back(std::move(done)) : next_callbacks_.push_back(std::move(done)));
     if (!covered) sync_wanted_ = true;
     return;
@@ -534,8 +578,10 @@ void Log::start_sync() {
     std::string text = std::to_string(log_start_offset_);
     checkpoints.emplace_back(log_start_path(), std::vector<uint8_t>(text.begin(), text.end()));
   }
+  if (cleaner_checkpoint_dirty_) checkpoints.emplace_back(cleaner_checkpoint_path(), cleaner_checkpoint_.serialize());
   leader_epochs_dirty_ = false;
   log_start_dirty_ = false;
+  cleaner_checkpoint_dirty_ = false;
   if (!checkpoints.empty()) {
     job.prepare = [&fs = ctx_.fs, checkpoints = std::move(checkpoints)] {
       for (const auto& [path, bytes] : checkpoints) fs.write_atomically(path, bytes);
@@ -753,6 +799,9 @@ void Log::truncate_to(int64_t offset) {
   durable_offset_ = std::min(durable_offset_, log_end_offset());
   producers_.truncate_tail(log_end_offset());
   if (leader_epochs_.truncate_from_end(log_end_offset())) leader_epochs_dirty_ = true;
+  const auto checkpoint_before = cleaner_checkpoint_;
+  cleaner_checkpoint_.truncate(log_end_offset());
+  if (!(cleaner_checkpoint_ == checkpoint_before)) cleaner_checkpoint_dirty_ = true;
   std::vector<std::string> stale_snapshots;
   for (int64_t snapshot : snapshot_offsets()) {
     if (snapshot > log_end_offset()) stale_snapshots.push_back(snapshot_path(snapshot));
@@ -787,6 +836,8 @@ void Log::reset_to(int64_t offset) {
   producers_ = ProducerStateManager();
   leader_epochs_ = LeaderEpochs();
   leader_epochs_dirty_ = true;
+  cleaner_checkpoint_ = CleanerCheckpoint{offset, {}};
+  cleaner_checkpoint_dirty_ = true;
   sync();
 }
 
@@ -801,7 +852,8 @@ void Log::close() {
   ctx_.fs.write_atomically(leader_epochs_path(), leader_epochs_.serialize());
   const std::string log_start = std::to_string(log_start_offset_);
   ctx_.fs.write_atomically(log_start_path(), std::vector<uint8_t>(log_start.begin(), log_start.end()));
-  leader_epochs_dirty_ = log_start_dirty_ = false;
+  ctx_.fs.write_atomically(cleaner_checkpoint_path(), cleaner_checkpoint_.serialize());
+  leader_epochs_dirty_ = log_start_dirty_ = cleaner_checkpoint_dirty_ = false;
   active().log_file()->sync();
   for (const auto& directory : directories_to_sync_) ctx_.fs.sync_directory(directory);
   directories_to_sync_.clear();
@@ -819,6 +871,112 @@ void Log::destroy() {
               [doomed](std::exception_ptr error) {
                 if (error) spdlog::warn("could not remove {}", doomed);
               });
+}
+
+}  // namespace fjord::storage
+
+namespace fjord::storage {
+
+// ---------------------------------------------------------------------------------------------------------------
+// Compaction: what may be cleaned, and swapping a pass's result in.
+
+Log::Cleanable Log::cleanable() const {
+  Cleanable c;
+  c.first_dirty_offset = std::clamp(cleaner_checkpoint_.first_dirty_offset, segments_.begin()->first, log_end_offset());
+  c.end_offset = segments_.begin()->first;
+  const int64_t now = ctx_.clock.now_ms();
+  for (auto it = segments_.begin(); std::next(it) != segments_.end(); ++it) {
+    const Segment& segment = *it->second;
+    if (sealing_.count(it->first) || segment.next_offset() > durable_offset_) break;
+    if (config_.min_compaction_lag_ms > 0 && segment.max_timestamp() > now - config_.min_compaction_lag_ms) break;
+    c.end_offset = std::next(it)->first;
+    if (segment.next_offset() <= c.first_dirty_offset) {
+      c.clean_bytes += segment.size();
+      continue;
+    }
+    c.dirty_bytes += segment.size();
+    if (c.first_dirty_timestamp < 0 && !segment.empty()) {
+      auto first = segment.locate(c.first_dirty_offset);
+      if (first) c.first_dirty_timestamp = segment.header_at(first->position).max_timestamp;
+    }
+  }
+  return c;
+}
+
+std::optional<CompactionInput> Log::prepare_compaction() const {
+  if (failed_ || destroyed_) return std::nullopt;
+  const Cleanable c = cleanable();
+  if (c.dirty_bytes == 0) return std::nullopt;
+  CompactionInput input;
+  input.directory = directory_;
+  for (const auto& [base, segment] : segments_) {
+    if (base >= c.end_offset) break;
+    input.segments.push_back({segment, segment->log_file(), base, segment->next_offset(), segment->size()});
+  }
+  input.end_offset = c.end_offset;
+  input.first_dirty_offset = c.first_dirty_offset;
+  input.tombstone_horizon =
+      std::min(cleaner_checkpoint_.tombstone_horizon(ctx_.clock.now_ms(), config_.delete_retention_ms),
+               c.first_dirty_offset);
+  input.producer_last_offsets = producers_.last_batch_offsets();
+  input.segment_bytes = config_.segment_bytes;
+  input.index_interval_bytes = config_.index_interval_bytes;
+  input.now_ms = ctx_.clock.now_ms();
+  return input;
+}
+
+bool Log::finish_compaction(CompactionResult result) {
+  auto unchanged = [&](const CleanedGroup& group) {
+    for (const auto& old : group.replaced) {
+      auto it = segments_.find(old->base_offset());
+      // Still the same sealed segment, not truncated, and not the active one.
+      if (it == segments_.end() || it->second != old || std::next(it) == segments_.end() ||
+          sealing_.count(it->first)) {
+        return false;
+      }
+    }
+    return true;
+  };
+  const bool valid = !failed_ && !destroyed_ && std::all_of(result.groups.begin(), result.groups.end(), unchanged) &&
+                     result.cleaned_until <= log_end_offset();
+  if (!valid) {
+    FileSystem& fs = ctx_.fs;
+    ctx_.io.run([&fs, result = std::move(result)] { remove_staged(fs, result); }, ctx_.loop,
+                [directory = directory_](std::exception_ptr error) {
+                  if (error) spdlog::warn("{}: could not remove a cleaning pass's files: {}", directory, describe(error));
+                });
+    return false;
+  }
+  auto& fs = ctx_.fs;
+  const bool swapped = guarded("swapping cleaned segments", [&] {
+    for (auto& group : result.groups) {
+      // The commit point: BASE-UNTIL.swap names the cleaned .log and what it replaces. Then the old files go to
+      // *.deleted, the cleaned index files and .log take their names. A crash at any step leaves either the old
+      // segments whole (no .swap) or a .swap that recovery finishes.
+      const std::string staged_log = join_path(directory_, Segment::log_name(group.base_offset) + Segment::kStagedSuffix);
+      const std::string swap = join_path(directory_, Segment::swap_name(group.base_offset, group.replaced_until));
+      fs.rename(staged_log, swap);
+      std::vector<std::string> renamed;
+      for (const auto& old : group.replaced) {
+        auto files = old->rename_for_deletion(fs);
+        renamed.insert(renamed.end(), files.begin(), files.end());
+        segments_.erase(old->base_offset());
+      }
+      for (const auto& name : {Segment::index_name(group.base_offset), Segment::time_index_name(group.base_offset)}) {
+        fs.rename(join_path(directory_, name + Segment::kStagedSuffix), join_path(directory_, name));
+      }
+      fs.rename(swap, join_path(directory_, Segment::log_name(group.base_offset)));
+      group.cleaned->unstage();
+      segments_[group.base_offset] = group.cleaned;
+      delete_files(std::move(renamed));
+    }
+  });
+  if (!swapped) return false;
+  cleaner_checkpoint_.record_pass(result.cleaned_until, ctx_.clock.now_ms(), config_.delete_retention_ms);
+  cleaner_checkpoint_dirty_ = true;
+  directories_to_sync_.push_back(directory_);
+  sync();
+  return true;
 }
 
 }  // namespace fjord::storage

@@ -18,6 +18,7 @@
 #include "model/executor.h"
 #include "protocol/codec_runtime.h"
 #include "protocol/record_batch.h"
+#include "storage/compaction.h"
 #include "storage/directory_health.h"
 #include "storage/io_pool.h"
 #include "storage/leader_epochs.h"
@@ -155,6 +156,29 @@ class Log : public std::enable_shared_from_this<Log> {
   // log start: what it would need next was deleted there).
   void reset_to(int64_t offset);
 
+  // Compaction. The work is done off the loop by compact() (storage/compaction.h); the log says what may be
+  // cleaned and swaps the cleaned segments in. Never the active segment, nor one not yet durable and sealed, nor
+  // one holding records newer than min.compaction.lag.ms.
+  struct Cleanable {
+    int64_t clean_bytes = 0;  // cleanable segments cleaned before
+    int64_t dirty_bytes = 0;  // cleanable segments holding records never cleaned
+    int64_t first_dirty_offset = 0;
+    int64_t end_offset = 0;               // the first offset no pass may clean yet
+    int64_t first_dirty_timestamp = -1;   // the first dirty batch's timestamp (max.compaction.lag.ms)
+    double dirty_ratio() const {
+      return clean_bytes + dirty_bytes == 0 ? 0.0
+                                            : static_cast<double>(dirty_bytes) / static_cast<double>(clean_bytes + dirty_bytes);
+    }
+  };
+  Cleanable cleanable() const;
+  // What a pass needs; nullopt when nothing dirty may be cleaned.
+  std::optional<CompactionInput> prepare_compaction() const;
+  // Swaps a pass's cleaned segments in when every segment they replace is still as the pass saw it (sealed, not
+  // truncated or removed meanwhile); otherwise removes them. Returns whether it swapped. Only renames happen on
+  // the loop (storage/FORMAT.md, "Compaction"); the next sync makes them durable.
+  bool finish_compaction(CompactionResult result);
+  const CleanerCheckpoint& cleaner_checkpoint() const { return cleaner_checkpoint_; }
+
   // Idempotent producers' state in this partition.
   const ProducerStateManager& producers() const { return producers_; }
   // Forgets producers idle for longer than producer.id.expiration.ms. Returns how many.
@@ -184,6 +208,9 @@ class Log : public std::enable_shared_from_this<Log> {
   void arm_deletion_timer();
   void remove_files_now(std::vector<std::string> paths);
   void load_leader_epochs();
+  // A cleaning pass that a crash interrupted: staged files go; a committed swap is finished.
+  void recover_compaction();
+  std::string cleaner_checkpoint_path() const;
   std::string log_start_path() const;
   std::string leader_epochs_path() const;
   // Rebuilds producer state: the latest usable snapshot, then every batch written after it.
@@ -211,6 +238,8 @@ class Log : public std::enable_shared_from_this<Log> {
   // What the next sync job makes durable besides the files' bytes.
   bool log_start_dirty_ = false;
   bool leader_epochs_dirty_ = false;
+  bool cleaner_checkpoint_dirty_ = false;
+  CleanerCheckpoint cleaner_checkpoint_;
   std::vector<std::string> directories_to_sync_;
   // The sync job in flight: the log end it covers, the callbacks it answers, and how far its target can still
   // be trusted (a truncation while it runs cuts it: the bytes past the cut may be new and not covered).

@@ -206,4 +206,12 @@ std::optional<ProducerStateManager> ProducerStateManager::parse_snapshot(std::sp
   }
 }
 
+std::map<int64_t, int64_t> ProducerStateManager::last_batch_offsets() const {
+  std::map<int64_t, int64_t> last;
+  for (const auto& [id, entry] : producers_) {
+    if (!entry.batches.empty()) last[id] = entry.batches.back().last_offset;
+  }
+  return last;
+}
+
 }  // namespace fjord::storage

@@ -60,6 +60,8 @@ class ProducerStateManager {
 
   size_t producer_count() const { return producers_.size(); }
   const ProducerEntry* find(int64_t producer_id) const;
+  // Every producer with the last offset of its last batch (the batch compaction must keep).
+  std::map<int64_t, int64_t> last_batch_offsets() const;
 
   // Snapshot bytes, and the reverse; parse_snapshot returns nullopt for anything damaged.
   std::vector<uint8_t> snapshot() const;

@@ -61,6 +61,22 @@ std::unique_ptr<Segment> Segment::create(FileSystem& fs, const std::string& dire
   return s;
 }
 
+std::unique_ptr<Segment> Segment::create_staged(FileSystem& fs, const std::string& directory, int64_t base_offset,
+                                                int64_t index_interval_bytes, int64_t now_ms) {
+  std::unique_ptr<Segment> s(new Segment(directory, base_offset, index_interval_bytes));
+  s->suffix_ = kStagedSuffix;
+  s->log_ = fs.open(s->path_of(log_name(base_offset)), true);
+  if (s->log_->size() != 0) s->log_->truncate(0);
+  s->created_ms_ = now_ms;
+  return s;
+}
+
+std::string Segment::swap_name(int64_t base_offset, int64_t replaced_until) {
+  return numbered(base_offset, "-") + numbered(replaced_until, ".swap");
+}
+
+std::string Segment::path_of(const std::string& name) const { return join_path(directory_, name + suffix_); }
+
 std::unique_ptr<Segment> Segment::open(FileSystem& fs, const std::string& directory, int64_t base_offset,
                                        int64_t index_interval_bytes, int64_t now_ms, bool trust_index_files,
                                        ScanResult* scan_result) {
@@ -199,8 +215,8 @@ ScanResult Segment::scan_and_rebuild() {
 }
 
 bool Segment::load_index_files(FileSystem& fs) {
-  auto index = fs.read_all(join_path(directory_, index_name(base_offset_)));
-  auto time_index = fs.read_all(join_path(directory_, time_index_name(base_offset_)));
+  auto index = fs.read_all(path_of(index_name(base_offset_)));
+  auto time_index = fs.read_all(path_of(time_index_name(base_offset_)));
   if (!index || !time_index) return false;
   if (index->size() % kOffsetEntrySize != 0 || time_index->size() % kTimeEntrySize != 0) return false;
   std::vector<OffsetIndexEntry> offsets;
@@ -284,13 +300,13 @@ void Segment::truncate_to(int64_t offset) {
 
 Segment::IndexFiles Segment::index_files() const {
   IndexFiles files;
-  files.index_path = join_path(directory_, index_name(base_offset_));
+  files.index_path = path_of(index_name(base_offset_));
   files.index.reserve(offset_index_.size() * kOffsetEntrySize);
   for (const auto& e : offset_index_) {
     put_u32(files.index, e.relative_offset);
     put_u32(files.index, e.position);
   }
-  files.time_index_path = join_path(directory_, time_index_name(base_offset_));
+  files.time_index_path = path_of(time_index_name(base_offset_));
   files.time_index.reserve(time_index_.size() * kTimeEntrySize);
   for (const auto& e : time_index_) {
     put_i64(files.time_index, e.max_timestamp);
@@ -305,20 +321,20 @@ void Segment::IndexFiles::write(FileSystem& fs) const {
 }
 
 void Segment::remove_index_files(FileSystem& fs) const {
-  fs.remove(join_path(directory_, index_name(base_offset_)));
-  fs.remove(join_path(directory_, time_index_name(base_offset_)));
+  fs.remove(path_of(index_name(base_offset_)));
+  fs.remove(path_of(time_index_name(base_offset_)));
 }
 
 void Segment::remove_files(FileSystem& fs) const {
   remove_index_files(fs);
-  fs.remove(join_path(directory_, log_name(base_offset_)));
+  fs.remove(path_of(log_name(base_offset_)));
 }
 
 std::vector<std::string> Segment::rename_for_deletion(FileSystem& fs, bool index_files_only) const {
   std::vector<std::string> renamed;
   for (const auto& name : {log_name(base_offset_), index_name(base_offset_), time_index_name(base_offset_)}) {
     if (index_files_only && name == log_name(base_offset_)) continue;
-    const std::string path = join_path(directory_, name);
+    const std::string path = path_of(name);
     if (!fs.exists(path)) continue;
     fs.rename(path, path + kDeletedSuffix);
     renamed.push_back(path + kDeletedSuffix);

@@ -48,6 +48,16 @@ class Segment {
   // A new, empty segment.
   static std::unique_ptr<Segment> create(FileSystem& fs, const std::string& directory, int64_t base_offset,
                                          int64_t index_interval_bytes, int64_t now_ms);
+  // A segment the log cleaner writes beside the log: its files carry kStagedSuffix until the log swaps it in
+  // (storage/FORMAT.md, "Compaction"), and unstage() is called once they were renamed to their segment names.
+  static std::unique_ptr<Segment> create_staged(FileSystem& fs, const std::string& directory, int64_t base_offset,
+                                                int64_t index_interval_bytes, int64_t now_ms);
+  static constexpr const char* kStagedSuffix = ".cleaned";
+  bool staged() const { return !suffix_.empty(); }
+  void unstage() { suffix_.clear(); }
+  // The name a cleaned segment's .log takes while it replaces the segments in [base_offset, replaced_until): the
+  // swap's commit point, which recovery finishes.
+  static std::string swap_name(int64_t base_offset, int64_t replaced_until);
   // An existing segment. With trust_index_files, index files that are present and consistent are used as they
   // are; otherwise (or when they are absent or inconsistent) the whole .log is scanned and repaired.
   static std::unique_ptr<Segment> open(FileSystem& fs, const std::string& directory, int64_t base_offset,
@@ -113,7 +123,10 @@ class Segment {
   bool load_tail_after_index();
   void note_batch(const protocol::BatchHeader& header, int64_t position);
 
+  std::string path_of(const std::string& name) const;
+
   std::string directory_;
+  std::string suffix_;  // kStagedSuffix while staged
   int64_t base_offset_;
   int64_t index_interval_bytes_;
   std::shared_ptr<File> log_;
