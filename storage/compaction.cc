@@ -239,8 +239,8 @@ CompactionResult compact(FileSystem& fs, const CompactionInput& input, const Com
       CleanedGroup group;
       group.base_offset = head.base_offset;
       group.replaced_until = last < input.segments.size() ? input.segments[last].base_offset : input.end_offset;
-      group.cleaned = Segment::create_staged(fs, input.directory, head.base_offset, input.index_interval_bytes,
-                                             input.now_ms);
+      group.cleaned =
+          Segment::create_staged(fs, input.directory, head.base_offset, input.index_interval_bytes, input.now_ms);
       writing = group.cleaned;
       bool changed = last - first > 1;
       int64_t replaced_bytes = 0;

@@ -177,8 +177,8 @@ void Log::recover_compaction() {
       if (other_base >= base && other_base < until) fs.remove(join_path(directory_, other));
     }
     fs.rename(join_path(directory_, name), join_path(directory_, Segment::log_name(base)));
-    spdlog::info("{}: finished swapping in the cleaned segment {} (replacing offsets {} to {})", directory_, base,
-                 base, until - 1);
+    spdlog::info("{}: finished swapping in the cleaned segment {} (replacing offsets {} to {})", directory_, base, base,
+                 until - 1);
     finished = true;
   }
   if (finished) fs.sync_directory(directory_);
@@ -915,9 +915,8 @@ std::optional<CompactionInput> Log::prepare_compaction() const {
   }
   input.end_offset = c.end_offset;
   input.first_dirty_offset = c.first_dirty_offset;
-  input.tombstone_horizon =
-      std::min(cleaner_checkpoint_.tombstone_horizon(ctx_.clock.now_ms(), config_.delete_retention_ms),
-               c.first_dirty_offset);
+  input.tombstone_horizon = std::min(
+      cleaner_checkpoint_.tombstone_horizon(ctx_.clock.now_ms(), config_.delete_retention_ms), c.first_dirty_offset);
   input.producer_last_offsets = producers_.last_batch_offsets();
   input.segment_bytes = config_.segment_bytes;
   input.index_interval_bytes = config_.index_interval_bytes;
@@ -930,8 +929,7 @@ bool Log::finish_compaction(CompactionResult result) {
     for (const auto& old : group.replaced) {
       auto it = segments_.find(old->base_offset());
       // Still the same sealed segment, not truncated, and not the active one.
-      if (it == segments_.end() || it->second != old || std::next(it) == segments_.end() ||
-          sealing_.count(it->first)) {
+      if (it == segments_.end() || it->second != old || std::next(it) == segments_.end() || sealing_.count(it->first)) {
         return false;
       }
     }
@@ -943,7 +941,8 @@ bool Log::finish_compaction(CompactionResult result) {
     FileSystem& fs = ctx_.fs;
     ctx_.io.run([&fs, result = std::move(result)] { remove_staged(fs, result); }, ctx_.loop,
                 [directory = directory_](std::exception_ptr error) {
-                  if (error) spdlog::warn("{}: could not remove a cleaning pass's files: {}", directory, describe(error));
+                  if (error)
+                    spdlog::warn("{}: could not remove a cleaning pass's files: {}", directory, describe(error));
                 });
     return false;
   }
@@ -953,7 +952,8 @@ bool Log::finish_compaction(CompactionResult result) {
       // The commit point: BASE-UNTIL.swap names the cleaned .log and what it replaces. Then the old files go to
       // *.deleted, the cleaned index files and .log take their names. A crash at any step leaves either the old
       // segments whole (no .swap) or a .swap that recovery finishes.
-      const std::string staged_log = join_path(directory_, Segment::log_name(group.base_offset) + Segment::kStagedSuffix);
+      const std::string staged_log =
+          join_path(directory_, Segment::log_name(group.base_offset) + Segment::kStagedSuffix);
       const std::string swap = join_path(directory_, Segment::swap_name(group.base_offset, group.replaced_until));
       fs.rename(staged_log, swap);
       std::vector<std::string> renamed;

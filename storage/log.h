@@ -163,11 +163,12 @@ class Log : public std::enable_shared_from_this<Log> {
     int64_t clean_bytes = 0;  // cleanable segments cleaned before
     int64_t dirty_bytes = 0;  // cleanable segments holding records never cleaned
     int64_t first_dirty_offset = 0;
-    int64_t end_offset = 0;               // the first offset no pass may clean yet
-    int64_t first_dirty_timestamp = -1;   // the first dirty batch's timestamp (max.compaction.lag.ms)
+    int64_t end_offset = 0;              // the first offset no pass may clean yet
+    int64_t first_dirty_timestamp = -1;  // the first dirty batch's timestamp (max.compaction.lag.ms)
     double dirty_ratio() const {
-      return clean_bytes + dirty_bytes == 0 ? 0.0
-                                            : static_cast<double>(dirty_bytes) / static_cast<double>(clean_bytes + dirty_bytes);
+      return clean_bytes + dirty_bytes == 0
+                 ? 0.0
+                 : static_cast<double>(dirty_bytes) / static_cast<double>(clean_bytes + dirty_bytes);
     }
   };
   Cleanable cleanable() const;

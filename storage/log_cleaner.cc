@@ -80,54 +80,52 @@ void LogCleaner::run_pass(const std::shared_ptr<Log>& log, CompactionInput input
   std::weak_ptr<Log> weak_log = log;
   std::weak_ptr<State> weak_state = state_;
   // The pass holds what it uses (the input, the throttle, the stop flag) so that it may outlive the cleaner.
-  threads_.run(
-      [&fs = fs_, result, shared_input, limits, throttle = throttle_, stop = stop_] {
-        *result = compact(fs, *shared_input, limits);
-      },
-      loop_,
-      [this, weak_log, weak_state, key = log.get(), result, directory = shared_input->directory,
-       &fs = fs_](std::exception_ptr error) {
-        auto state = weak_state.lock();
-        auto log = weak_log.lock();
-        if (!state) {
-          // The cleaner is gone: what the pass staged is removed at the log's next start if not now.
-          if (!error) remove_staged(fs, *result);
-          return;
-        }
-        state->running.erase(key);
-        if (error) {
-          try {
-            std::rethrow_exception(error);
-          } catch (const CompactionStopped&) {
-          } catch (const std::exception& e) {
-            spdlog::warn("{}: cleaning pass failed: {}", directory, e.what());
-          }
-          ++state->totals.abandoned;
-        } else if (!log || !log->finish_compaction(std::move(*result))) {
-          if (!log) remove_staged(fs, *result);
-          ++state->totals.abandoned;
-        } else {
-          auto& t = state->totals;
-          ++t.passes;
-          t.bytes_read += result->bytes_read;
-          t.bytes_written += result->bytes_written;
-          t.bytes_reclaimed += std::max<int64_t>(0, result->bytes_replaced - result->bytes_written);
-          t.records_removed += result->records_removed;
-          if (probe_) {
-            probe_->passes.Increment();
-            probe_->bytes_read.Increment(static_cast<double>(result->bytes_read));
-            probe_->bytes_written.Increment(static_cast<double>(result->bytes_written));
-            probe_->bytes_reclaimed.Increment(
-                static_cast<double>(std::max<int64_t>(0, result->bytes_replaced - result->bytes_written)));
-            probe_->records_removed.Increment(static_cast<double>(result->records_removed));
-          }
-          spdlog::debug("{}: cleaned up to offset {}: {} records removed, {} of {} bytes kept", directory,
-                        result->cleaned_until, result->records_removed, result->bytes_written,
-                        result->bytes_replaced);
-        }
-        // More may be due (another log, or this one still dirty).
-        check();
-      });
+  threads_.run([&fs = fs_, result, shared_input, limits, throttle = throttle_,
+                stop = stop_] { *result = compact(fs, *shared_input, limits); },
+               loop_,
+               [this, weak_log, weak_state, key = log.get(), result, directory = shared_input->directory,
+                &fs = fs_](std::exception_ptr error) {
+                 auto state = weak_state.lock();
+                 auto log = weak_log.lock();
+                 if (!state) {
+                   // The cleaner is gone: what the pass staged is removed at the log's next start if not now.
+                   if (!error) remove_staged(fs, *result);
+                   return;
+                 }
+                 state->running.erase(key);
+                 if (error) {
+                   try {
+                     std::rethrow_exception(error);
+                   } catch (const CompactionStopped&) {
+                   } catch (const std::exception& e) {
+                     spdlog::warn("{}: cleaning pass failed: {}", directory, e.what());
+                   }
+                   ++state->totals.abandoned;
+                 } else if (!log || !log->finish_compaction(std::move(*result))) {
+                   if (!log) remove_staged(fs, *result);
+                   ++state->totals.abandoned;
+                 } else {
+                   auto& t = state->totals;
+                   ++t.passes;
+                   t.bytes_read += result->bytes_read;
+                   t.bytes_written += result->bytes_written;
+                   t.bytes_reclaimed += std::max<int64_t>(0, result->bytes_replaced - result->bytes_written);
+                   t.records_removed += result->records_removed;
+                   if (probe_) {
+                     probe_->passes.Increment();
+                     probe_->bytes_read.Increment(static_cast<double>(result->bytes_read));
+                     probe_->bytes_written.Increment(static_cast<double>(result->bytes_written));
+                     probe_->bytes_reclaimed.Increment(
+                         static_cast<double>(std::max<int64_t>(0, result->bytes_replaced - result->bytes_written)));
+                     probe_->records_removed.Increment(static_cast<double>(result->records_removed));
+                   }
+                   spdlog::debug("{}: cleaned up to offset {}: {} records removed, {} of {} bytes kept", directory,
+                                 result->cleaned_until, result->records_removed, result->bytes_written,
+                                 result->bytes_replaced);
+                 }
+                 // More may be due (another log, or this one still dirty).
+                 check();
+               });
 }
 
 }  // namespace fjord::storage

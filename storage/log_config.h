@@ -27,10 +27,10 @@ struct LogConfig {
 
   // Compaction (cleanup.policy contains compact): the log cleaner keeps the latest record of every key.
   bool compact = false;
-  double min_cleanable_dirty_ratio = 0.5;                                 // min.cleanable.dirty.ratio
-  int64_t min_compaction_lag_ms = 0;                                      // min.compaction.lag.ms
-  int64_t max_compaction_lag_ms = std::numeric_limits<int64_t>::max();    // max.compaction.lag.ms
-  int64_t delete_retention_ms = 24LL * 3600 * 1000;                       // delete.retention.ms: tombstones
+  double min_cleanable_dirty_ratio = 0.5;                               // min.cleanable.dirty.ratio
+  int64_t min_compaction_lag_ms = 0;                                    // min.compaction.lag.ms
+  int64_t max_compaction_lag_ms = std::numeric_limits<int64_t>::max();  // max.compaction.lag.ms
+  int64_t delete_retention_ms = 24LL * 3600 * 1000;                     // delete.retention.ms: tombstones
 
   bool sync_before_acknowledge() const { return flush_messages <= 1; }
 };

@@ -13,6 +13,8 @@ class ManualIoPool final : public IoPool {
     jobs_.push_back({std::move(work), std::move(done)});
   }
   size_t pending() const { return jobs_.size(); }
+  // Forgets every job unrun, completions included (the process died with them).
+  void discard() { jobs_.clear(); }
   // Runs the oldest job and its completion. Returns false when there is none.
   bool run_one() {
     if (jobs_.empty()) return false;

@@ -62,6 +62,7 @@ std::shared_ptr<File> SimulatedFileSystem::open(const std::string& path, bool cr
     if (!create) not_found(path);
     if (!directories_.count(parent_directory(path))) not_found(parent_directory(path));
     it = files_.emplace(path, std::make_shared<Contents>()).first;
+    journal_.push_back({"", path, it->second});
   }
   return std::make_shared<SimulatedFile>(this, it->second);
 }
@@ -73,7 +74,7 @@ bool SimulatedFileSystem::exists(const std::string& path) {
 
 void SimulatedFileSystem::remove(const std::string& path) {
   std::lock_guard lock(mutex_);
-  files_.erase(path);
+  if (files_.erase(path)) journal_.push_back({path, "", nullptr});
 }
 
 void SimulatedFileSystem::remove_all(const std::string& path) {
@@ -81,6 +82,7 @@ void SimulatedFileSystem::remove_all(const std::string& path) {
   std::string prefix = path + "/";
   std::erase_if(files_, [&](const auto& kv) { return kv.first.rfind(prefix, 0) == 0; });
   std::erase_if(durable_files_, [&](const auto& kv) { return kv.first.rfind(prefix, 0) == 0; });
+  forget_journal_under(prefix);
   std::erase_if(directories_, [&](const auto& kv) { return kv.first == path || kv.first.rfind(prefix, 0) == 0; });
 }
 
@@ -102,6 +104,7 @@ void SimulatedFileSystem::rename(const std::string& from, const std::string& to)
     // Directories are kept durable here (see create_directories): the renamed tree is what a crash restores.
     std::erase_if(durable_files_, [&](const auto& kv) { return kv.first.rfind(prefix, 0) == 0; });
     for (const auto& [path, contents] : moved) durable_files_[path] = contents;
+    forget_journal_under(prefix);
     bool durable = directories_[from];
     directories_.erase(from);
     directories_[to] = durable;
@@ -112,6 +115,7 @@ void SimulatedFileSystem::rename(const std::string& from, const std::string& to)
   auto contents = it->second;
   files_.erase(it);
   files_[to] = contents;  // until the directory is synced, a crash brings back both names as they were
+  journal_.push_back({from, to, contents});
 }
 
 std::vector<std::string> SimulatedFileSystem::list(const std::string& directory) {
@@ -176,6 +180,12 @@ void SimulatedFileSystem::sync_directory(const std::string& path) {
   ++syncs_;
 }
 
+void SimulatedFileSystem::forget_journal_under(const std::string& prefix) {
+  std::erase_if(journal_, [&](const DirectoryOperation& op) {
+    return op.from.rfind(prefix, 0) == 0 || op.to.rfind(prefix, 0) == 0;
+  });
+}
+
 void SimulatedFileSystem::make_directory_durable(const std::string& directory) {
   const std::string prefix = directory + "/";
   auto in_directory = [&](const std::string& name) {
@@ -185,6 +195,9 @@ void SimulatedFileSystem::make_directory_durable(const std::string& directory) {
   for (const auto& [name, contents] : files_) {
     if (in_directory(name)) durable_files_[name] = contents;
   }
+  std::erase_if(journal_, [&](const DirectoryOperation& op) {
+    return (op.from.empty() || in_directory(op.from)) && (op.to.empty() || in_directory(op.to));
+  });
 }
 
 void SimulatedFileSystem::sync_file_system(const std::string&) {
@@ -192,13 +205,21 @@ void SimulatedFileSystem::sync_file_system(const std::string&) {
   maybe_fail_sync(nullptr);
   for (auto& [name, contents] : files_) contents->synced_size = contents->data.size();
   durable_files_ = files_;
+  journal_.clear();
   ++syncs_;
 }
 
-void SimulatedFileSystem::crash() {
+void SimulatedFileSystem::crash(size_t kept_directory_operations) {
   std::lock_guard lock(mutex_);
+  auto names = durable_files_;
+  for (size_t i = 0; i < journal_.size() && i < kept_directory_operations; ++i) {
+    const auto& op = journal_[i];
+    if (!op.from.empty()) names.erase(op.from);
+    if (!op.to.empty()) names[op.to] = op.contents;
+  }
+  journal_.clear();
   std::map<std::string, std::shared_ptr<Contents>> survivors;
-  for (const auto& [name, before] : durable_files_) {
+  for (const auto& [name, before] : names) {
     auto restored = std::make_shared<Contents>();
     const size_t kept = std::min(before->synced_size, before->lost_after);
     restored->data.assign(before->data.begin(), before->data.begin() + static_cast<long>(kept));

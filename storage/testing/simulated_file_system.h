@@ -27,8 +27,12 @@ class SimulatedFileSystem final : public FileSystem {
   void sync_file_system(const std::string& path) override;
 
   // Power loss: unsynced bytes and undurable directory entries vanish. Open File objects keep working on their
-  // old contents but no longer belong to the file system.
-  void crash();
+  // old contents but no longer belong to the file system. A journaling file system commits directory changes in
+  // order, so a crash may also keep the first `kept_directory_operations` creations, renames and removals made
+  // since the last directory sync (a test tries each prefix).
+  void crash(size_t kept_directory_operations = 0);
+  // Directory operations a crash would undo now.
+  size_t undurable_directory_operations() const { return journal_.size(); }
 
   // Corrupts one byte of a file in place (for recovery tests).
   void flip_byte(const std::string& path, int64_t position);
@@ -55,7 +59,16 @@ class SimulatedFileSystem final : public FileSystem {
   std::recursive_mutex mutex_;
   std::map<std::string, std::shared_ptr<Contents>> files_;
   std::map<std::string, std::shared_ptr<Contents>> durable_files_;
+  // Creations (from empty), renames and removals (to empty) not yet made durable, oldest first.
+  struct DirectoryOperation {
+    std::string from;
+    std::string to;
+    std::shared_ptr<Contents> contents;
+  };
+  std::vector<DirectoryOperation> journal_;
   void make_directory_durable(const std::string& directory);
+  // Directories are removed and renamed durably at once here: their files' pending operations go with them.
+  void forget_journal_under(const std::string& prefix);
   std::map<std::string, bool> directories_;  // path -> durable
   int64_t syncs_ = 0;
   int64_t bytes_read_ = 0;
