@@ -16,6 +16,7 @@
 #include "server/loop_lag_probe.h"
 #include "server/probe.h"
 #include "server/server.h"
+#include "storage/log_cleaner.h"
 #include "storage/probe.h"
 #include "storage/sync_scheduler.h"
 
@@ -46,6 +47,7 @@ Broker::Broker(BrokerSetup setup, BrokerEnvironment environment, std::unique_ptr
     : setup_(std::move(setup)),
       env_(environment),
       storage_probe_(std::make_unique<storage::StorageProbe>(env_.metrics)),
+      cleaner_probe_(std::make_unique<storage::CleanerProbe>(env_.metrics)),
       server_probe_(std::make_unique<server::ServerProbe>(env_.metrics)),
       partition_probe_(std::make_unique<cluster::PartitionProbe>(env_.metrics)),
       loop_(std::make_unique<server::EventLoop>()),
@@ -62,6 +64,7 @@ Broker::~Broker() {
   replicas_.reset();
   fetcher_.reset();
   server_.reset();
+  stop_cleaner();
   io_.reset();
   // The partitions and groups answer whatever still waits on them while the loop can still take the answers,
   // then the loop goes with every handler it holds (connections among them), and only then what those refer to.
@@ -111,6 +114,17 @@ void Broker::start(cluster::ClusterService* cluster) {
   } catch (const std::exception& e) {
     throw BrokerStartError("cannot open the data directory " + setup_.data_dir + ": " + e.what());
   }
+  storage::LogCleanerSettings cleaning;
+  cleaning.enabled = setup_.settings.get_bool("log.cleaner.enable");
+  cleaning.threads = static_cast<int>(std::max<int64_t>(1, setup_.settings.get_long("log.cleaner.threads")));
+  cleaning.io_max_bytes_per_second = std::stod(setup_.settings.get("log.cleaner.io.max.bytes.per.second"));
+  cleaning.backoff_ms = setup_.settings.get_long("log.cleaner.backoff.ms");
+  cleaning.dedupe_buffer_bytes = setup_.settings.get_long("log.cleaner.dedupe.buffer.size");
+  cleaner_threads_ = std::make_unique<storage::ThreadIoPool>(cleaning.threads);
+  cleaner_ = std::make_unique<storage::LogCleaner>(
+      loop, loop, *cleaner_threads_, fs, env_.clock, cleaning,
+      [partitions = partitions_.get()] { return partitions->logs(); }, cleaner_probe_.get());
+  cleaner_->start();
 
   producer_ids_ = std::make_unique<cluster::ProducerIds>(*metadata);
   group_log_ = std::make_unique<coordinator::PartitionGroupLog>(*partitions_, env_.clock, *io_, loop);
@@ -212,7 +226,14 @@ void Broker::stop_serving() {
   if (cluster_) cluster_->leave();
 }
 
+void Broker::stop_cleaner() {
+  // A pass in flight gives up at its next batch; what it staged is removed at the next start.
+  cleaner_.reset();
+  cleaner_threads_.reset();
+}
+
 void Broker::close() {
+  stop_cleaner();
   io_.reset();  // queued syncs finish first
   if (partitions_) partitions_->stop();
 }

@@ -34,6 +34,8 @@ class PartitionGroupLog;
 namespace fjord::storage {
 class SyncScheduler;
 struct StorageProbe;
+class LogCleaner;
+struct CleanerProbe;
 }  // namespace fjord::storage
 namespace fjord::server {
 class Server;
@@ -98,10 +100,12 @@ class Broker {
   const storage::DirectoryHealth& directory_health() const { return health_; }
 
   cluster::PartitionManager& partitions() { return *partitions_; }
+  storage::LogCleaner& cleaner() { return *cleaner_; }
   coordinator::GroupCoordinator& groups() { return *groups_; }
 
  private:
   void start_cluster_roles();
+  void stop_cleaner();
 
   BrokerSetup setup_;
   BrokerEnvironment env_;
@@ -111,6 +115,7 @@ class Broker {
   bool serving_ = true;
   // What handlers waiting on the loop refer to: it must outlive the loop (~Broker destroys the loop first).
   std::unique_ptr<storage::StorageProbe> storage_probe_;
+  std::unique_ptr<storage::CleanerProbe> cleaner_probe_;
   std::unique_ptr<server::ServerProbe> server_probe_;
   std::unique_ptr<cluster::PartitionProbe> partition_probe_;
   storage::DirectoryHealth health_;
@@ -120,6 +125,9 @@ class Broker {
   std::unique_ptr<storage::IoPool> io_;
   std::unique_ptr<storage::SyncScheduler> syncs_;
   std::unique_ptr<cluster::PartitionManager> partitions_;
+  // Compacted logs are cleaned on threads of their own (log.cleaner.threads), never on the I/O pool's.
+  std::unique_ptr<storage::IoPool> cleaner_threads_;
+  std::unique_ptr<storage::LogCleaner> cleaner_;
   std::unique_ptr<cluster::ProducerIds> producer_ids_;
   std::unique_ptr<coordinator::PartitionGroupLog> group_log_;
   std::unique_ptr<coordinator::GroupCoordinator> groups_;

@@ -11,25 +11,14 @@ constexpr std::string_view kLongMax = "9223372036854775807";
 constexpr std::string_view kCleanupPolicies[] = {"delete", "compact", "compact,delete", "delete,compact"};
 constexpr std::string_view kCompressionTypes[] = {"producer", "uncompressed", "gzip", "snappy", "lz4", "zstd"};
 constexpr std::string_view kTimestampTypes[] = {"CreateTime", "LogAppendTime"};
-constexpr std::string_view kCompaction[] = {"compact", "compact,delete", "delete,compact"};
 constexpr std::string_view kTrue[] = {"true"};
 
 struct NotImplemented {
   std::string_view name;
   std::string_view what;
 };
-// Each returns when what it belongs to is built (log compaction, transactions).
+// Each returns when what it belongs to is built (transactions).
 constexpr NotImplemented kNotImplemented[] = {
-    {"delete.retention.ms", "log compaction"},
-    {"min.cleanable.dirty.ratio", "log compaction"},
-    {"min.compaction.lag.ms", "log compaction"},
-    {"max.compaction.lag.ms", "log compaction"},
-    {"log.cleaner.delete.retention.ms", "log compaction"},
-    {"log.cleaner.min.cleanable.ratio", "log compaction"},
-    {"log.cleaner.min.compaction.lag.ms", "log compaction"},
-    {"log.cleaner.max.compaction.lag.ms", "log compaction"},
-    {"log.cleaner.threads", "log compaction"},
-    {"log.cleaner.enable", "log compaction"},
     {"transaction.state.log.replication.factor", "transactions"},
     {"transaction.state.log.num.partitions", "transactions"},
     {"transactional.id.expiration.ms", "transactions"},
@@ -37,11 +26,13 @@ constexpr NotImplemented kNotImplemented[] = {
 
 constexpr ConfigDefinition kTopicConfigs[] = {
     {"cleanup.policy", ConfigType::kList, "delete", "log.cleanup.policy",
-     "delete: old segments are removed by retention. compact (the latest record per key kept) is refused until "
-     "log compaction exists; Fjord's own __consumer_offsets is the exception: it keeps every record",
-     kCleanupPolicies, false, kCompaction, "log compaction is not implemented yet"},
+     "delete: old segments are removed by retention. compact: the log cleaner keeps the latest record of each "
+     "key (records need a key). compact,delete: both",
+     kCleanupPolicies},
     {"compression.type", ConfigType::kString, "producer", "compression.type",
      "producer keeps batches as the producer compressed them", kCompressionTypes},
+    {"delete.retention.ms", ConfigType::kLong, "86400000", "log.cleaner.delete.retention.ms",
+     "compacted topics: how long a tombstone stays after the cleaning pass that first reached it"},
     {"file.delete.delay.ms", ConfigType::kLong, "60000", "log.segment.delete.delay.ms",
      "how long the files of a removed segment stay (renamed *.deleted) before they are deleted"},
     {"flush.messages", ConfigType::kLong, "1", "log.flush.interval.messages",
@@ -52,6 +43,8 @@ constexpr ConfigDefinition kTopicConfigs[] = {
      "longest time unsynced writes may wait for a sync when flush.messages > 1"},
     {"index.interval.bytes", ConfigType::kInt, "4096", "log.index.interval.bytes",
      "bytes of log between offset index entries"},
+    {"max.compaction.lag.ms", ConfigType::kLong, kLongMax, "log.cleaner.max.compaction.lag.ms",
+     "compacted topics: longest a record may stay uncleaned; the active segment rolls by it too"},
     {"max.message.bytes", ConfigType::kInt, "1048588", "message.max.bytes", "largest record batch accepted"},
     {"message.timestamp.after.max.ms", ConfigType::kLong, "3600000", "log.message.timestamp.after.max.ms",
      "how far in the future a CreateTime timestamp may be"},
@@ -60,6 +53,10 @@ constexpr ConfigDefinition kTopicConfigs[] = {
     {"message.timestamp.type", ConfigType::kString, "CreateTime", "log.message.timestamp.type",
      "CreateTime keeps the producer's timestamps; LogAppendTime stamps batches with the broker's clock",
      kTimestampTypes},
+    {"min.cleanable.dirty.ratio", ConfigType::kDouble, "0.5", "log.cleaner.min.cleanable.ratio",
+     "compacted topics: the share of the cleanable log never cleaned at which a cleaning pass starts (0 to 1)"},
+    {"min.compaction.lag.ms", ConfigType::kLong, "0", "log.cleaner.min.compaction.lag.ms",
+     "compacted topics: a segment is cleaned only once its newest record is this old"},
     {"min.insync.replicas", ConfigType::kInt, "1", "min.insync.replicas",
      "with acks=all, a write is refused (NOT_ENOUGH_REPLICAS) unless at least this many replicas are in sync"},
     {"preallocate",
@@ -170,6 +167,29 @@ constexpr ConfigDefinition kBrokerConfigs[] = {
      true},
     {"transaction.max.timeout.ms", ConfigType::kInt, "900000", "",
      "longest transaction timeout a transactional producer may ask for"},
+    {"log.cleaner.enable", ConfigType::kBoolean, "true", "", "run the log cleaner (compacted topics)", {}, true},
+    {"log.cleaner.threads", ConfigType::kInt, "1", "", "threads cleaning compacted logs", {}, true},
+    {"log.cleaner.io.max.bytes.per.second",
+     ConfigType::kDouble,
+     "1.7976931348623157E308",
+     "",
+     "the log cleaner's read and write rate, all threads together",
+     {},
+     true},
+    {"log.cleaner.backoff.ms",
+     ConfigType::kLong,
+     "15000",
+     "",
+     "how often the idle log cleaner looks for work",
+     {},
+     true},
+    {"log.cleaner.dedupe.buffer.size",
+     ConfigType::kLong,
+     "134217728",
+     "",
+     "memory for the log cleaner's map of keys to their latest offsets, all threads together",
+     {},
+     true},
 };
 
 // Topic keys' broker synonyms are broker keys too.
@@ -259,6 +279,11 @@ std::optional<std::string> validate_config_value(const ConfigDefinition& definit
     case ConfigType::kString:
     case ConfigType::kList:
       break;
+  }
+  if (definition.type == ConfigType::kDouble &&
+      (name == "min.cleanable.dirty.ratio" || name == "log.cleaner.min.cleanable.ratio")) {
+    const double ratio = std::stod(std::string(value));
+    if (ratio < 0 || ratio > 1) return "Invalid value " + std::string(value) + " for " + name + ": must be 0 to 1";
   }
   if (!definition.allowed_values.empty() &&
       std::find(definition.allowed_values.begin(), definition.allowed_values.end(), value) ==

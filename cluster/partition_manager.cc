@@ -93,12 +93,17 @@ storage::LogConfig PartitionManager::log_config_for(const ConfigMap& c) const {
   config.index_interval_bytes = to_long(effective(c, "index.interval.bytes"));
   config.retention_ms = to_long(effective(c, "retention.ms"));
   config.retention_bytes = to_long(effective(c, "retention.bytes"));
-  if (effective(c, "cleanup.policy").find("delete") == std::string::npos) {
-    // Only Fjord's own __consumer_offsets is compact (user topics cannot be, until compaction exists): it keeps
-    // every record rather than lose offsets a group still needs.
+  const std::string policy = effective(c, "cleanup.policy");
+  if (policy.find("delete") == std::string::npos) {
+    // compact alone: retention removes nothing, the cleaner keeps each key's latest record.
     config.retention_ms = -1;
     config.retention_bytes = -1;
   }
+  config.compact = policy.find("compact") != std::string::npos;
+  config.min_cleanable_dirty_ratio = std::stod(effective(c, "min.cleanable.dirty.ratio"));
+  config.min_compaction_lag_ms = to_long(effective(c, "min.compaction.lag.ms"));
+  config.max_compaction_lag_ms = to_long(effective(c, "max.compaction.lag.ms"));
+  config.delete_retention_ms = to_long(effective(c, "delete.retention.ms"));
   config.flush_messages = to_long(effective(c, "flush.messages"));
   config.flush_ms = to_long(effective(c, "flush.ms"));
   config.max_message_bytes = to_long(effective(c, "max.message.bytes"));
@@ -114,6 +119,7 @@ ProducePolicy PartitionManager::produce_policy_for(const ConfigMap& c) const {
   policy.timestamp_before_max_ms = to_long(effective(c, "message.timestamp.before.max.ms"));
   policy.timestamp_after_max_ms = to_long(effective(c, "message.timestamp.after.max.ms"));
   policy.limits.max_batch_bytes = static_cast<size_t>(to_long(effective(c, "max.message.bytes")));
+  policy.limits.keys_required = effective(c, "cleanup.policy").find("compact") != std::string::npos;
   return policy;
 }
 
@@ -462,6 +468,12 @@ std::vector<ResolvedConfig> PartitionManager::describe_broker_configs() const {
   std::vector<ResolvedConfig> out;
   for (const auto& definition : broker_config_definitions()) out.push_back(settings_.resolve_broker(definition));
   return out;
+}
+
+std::vector<std::shared_ptr<storage::Log>> PartitionManager::logs() const {
+  std::vector<std::shared_ptr<storage::Log>> all;
+  for (const auto& [key, log] : logs_.logs()) all.push_back(log);
+  return all;
 }
 
 }  // namespace fjord::cluster

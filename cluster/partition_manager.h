@@ -58,6 +58,8 @@ class PartitionManager {
   const TopicMetadata* topic_by_id(const protocol::Uuid& id) const;
   Partition* partition(const std::string& topic, int32_t index) const;
   std::vector<Partition*> partitions_of(const std::string& topic) const;
+  // Every log this broker holds (the log cleaner's list).
+  std::vector<std::shared_ptr<storage::Log>> logs() const;
 
   // Kafka's rules for names: 1-249 characters of [a-zA-Z0-9._-], not "." or "..".
   static std::optional<std::string> invalid_topic_name(const std::string& name);

@@ -37,6 +37,9 @@ constexpr size_t kOffsetProducerEpoch = 51;
 constexpr size_t kOffsetBaseSequence = 53;
 constexpr size_t kOffsetRecordCount = 57;
 
+// A record without a key where the topic is compacted (keys_required).
+struct MissingKey {};
+
 Reader reader_over(std::span<const uint8_t> bytes) {
   return Reader(std::span<uint8_t>(const_cast<uint8_t*>(bytes.data()), bytes.size()));
 }
@@ -44,7 +47,8 @@ Reader reader_over(std::span<const uint8_t> bytes) {
 // Steps over the records of an uncompressed records section without copying them, checking each record's framing
 // and offset delta: consecutive from 0 as a producer writes them, or (a compacted batch from a leader) rising and
 // within the batch's last offset delta. Returns the largest timestamp delta.
-int64_t walk_records(std::span<const uint8_t> section, int32_t count, BatchOrigin origin, int32_t last_offset_delta) {
+int64_t walk_records(std::span<const uint8_t> section, int32_t count, BatchOrigin origin, int32_t last_offset_delta,
+                     bool keys_required) {
   Reader r = reader_over(section);
   int64_t max_delta = std::numeric_limits<int64_t>::min();
   int32_t previous_offset_delta = -1;
@@ -65,6 +69,7 @@ int64_t walk_records(std::span<const uint8_t> section, int32_t count, BatchOrigi
     for (int field = 0; field < 2; ++field) {  // key, value
       int32_t n = rec.read_varint();
       if (n < -1) throw DecodeError("negative key or value length");
+      if (field == 0 && n == -1 && keys_required) throw MissingKey();
       if (n > 0) rec.read_span(static_cast<size_t>(n));
     }
     int32_t headers = rec.read_varint();
@@ -183,14 +188,18 @@ ValidationResult validate_batches(std::span<uint8_t> records, const BatchLimits&
     int64_t max_delta = 0;
     try {
       auto section = batch.subspan(kBatchHeaderSize);
+      // A leader's records are stored as it has them (some may predate the topic's compaction).
+      const bool keys_required = limits.keys_required && !from_leader;
       // A producer's last_offset_delta may be wrong (corrected below); a leader's is what the batch covers.
       const int32_t offset_limit = from_leader ? h.last_offset_delta : std::numeric_limits<int32_t>::max();
       if (h.compression() == Compression::kNone || h.record_count == 0) {
-        max_delta = walk_records(section, h.record_count, origin, offset_limit);
+        max_delta = walk_records(section, h.record_count, origin, offset_limit, keys_required);
       } else {
         Bytes plain = decompress(h.compression(), section, limits.max_decompressed_bytes);
-        max_delta = walk_records(plain, h.record_count, origin, offset_limit);
+        max_delta = walk_records(plain, h.record_count, origin, offset_limit, keys_required);
       }
+    } catch (const MissingKey&) {
+      return fail(ErrorCode::kInvalidRecord, "Compacted topic cannot accept message without key");
     } catch (const DecodeError& e) {
       return fail(ErrorCode::kCorruptMessage, std::string("invalid records: ") + e.what());
     }

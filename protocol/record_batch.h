@@ -99,6 +99,7 @@ struct Record {
 
 struct BatchLimits {
   size_t max_batch_bytes = 1024 * 1024 + 12;  // max.message.bytes
+  bool keys_required = false;                 // a compacted topic: a record without a key is refused
   size_t max_decompressed_bytes = 256 * 1024 * 1024;
 };
 

@@ -46,24 +46,33 @@ TEST(Config, ValuesAreCheckedAgainstTheirType) {
 
 TEST(Config, WhatFjordDoesNotDoIsRefusedWithTheReason) {
   // Accepting these would promise what the broker does not do.
-  auto compact = validate_config_value(*find_topic_config("cleanup.policy"), "compact,delete");
-  ASSERT_TRUE(compact);
-  EXPECT_NE(compact->find("cleanup.policy=compact,delete is not supported: log compaction"), std::string::npos);
-  EXPECT_FALSE(validate_config_value(*find_topic_config("cleanup.policy"), "compact", true))
-      << "__consumer_offsets is compact (it keeps every record until compaction exists)";
-  EXPECT_TRUE(validate_config_value(*find_broker_config("log.cleanup.policy"), "compact"));
   auto preallocate = validate_config_value(*find_topic_config("preallocate"), "true");
   ASSERT_TRUE(preallocate);
   EXPECT_NE(preallocate->find("preallocate=true"), std::string::npos);
   EXPECT_FALSE(validate_config_value(*find_topic_config("preallocate"), "false"));
-  for (const char* compaction : {"delete.retention.ms", "min.cleanable.dirty.ratio", "min.compaction.lag.ms",
-                                 "max.compaction.lag.ms", "log.cleaner.threads"}) {
-    EXPECT_EQ(find_topic_config(compaction), nullptr) << compaction << " is listed as if it worked";
-    ASSERT_TRUE(not_implemented(compaction)) << compaction;
-    EXPECT_NE(not_implemented(compaction)->find("log compaction"), std::string::npos);
-  }
+  ASSERT_TRUE(not_implemented("transactional.id.expiration.ms"));
+  EXPECT_NE(not_implemented("transactional.id.expiration.ms")->find("transactions"), std::string::npos);
   EXPECT_EQ(find_broker_config("transaction.state.log.replication.factor"), nullptr);
   EXPECT_FALSE(not_implemented("retention.ms"));
+}
+
+TEST(Config, CompactionSettingsAreKafkasWithTheirRanges) {
+  for (const char* policy : {"compact", "compact,delete", "delete,compact", "delete"}) {
+    EXPECT_FALSE(validate_config_value(*find_topic_config("cleanup.policy"), policy)) << policy;
+  }
+  EXPECT_TRUE(validate_config_value(*find_topic_config("cleanup.policy"), "shred"));
+  EXPECT_FALSE(validate_config_value(*find_topic_config("min.cleanable.dirty.ratio"), "0.01"));
+  EXPECT_TRUE(validate_config_value(*find_topic_config("min.cleanable.dirty.ratio"), "1.5"));
+  EXPECT_TRUE(validate_config_value(*find_topic_config("min.cleanable.dirty.ratio"), "half"));
+  EXPECT_EQ(find_topic_config("delete.retention.ms")->broker_synonym, "log.cleaner.delete.retention.ms");
+  EXPECT_EQ(find_topic_config("min.compaction.lag.ms")->broker_synonym, "log.cleaner.min.compaction.lag.ms");
+  EXPECT_EQ(find_topic_config("max.compaction.lag.ms")->broker_synonym, "log.cleaner.max.compaction.lag.ms");
+  for (const char* broker :
+       {"log.cleaner.threads", "log.cleaner.io.max.bytes.per.second", "log.cleaner.backoff.ms",
+        "log.cleaner.dedupe.buffer.size", "log.cleaner.enable", "log.cleaner.min.cleanable.ratio"}) {
+    EXPECT_NE(find_broker_config(broker), nullptr) << broker;
+    EXPECT_FALSE(not_implemented(broker)) << broker;
+  }
 }
 
 TEST(Config, BrokerKeysIncludeTopicSynonyms) {

@@ -39,7 +39,7 @@ class PartitionManagerTest : public ::testing::Test {
   std::unique_ptr<LocalMetadataStore> store;
 };
 
-TEST_F(PartitionManagerTest, SegmentSettingsReachTheLogAndCompactionIsRefused) {
+TEST_F(PartitionManagerTest, SegmentAndCompactionSettingsReachTheLog) {
   auto m = start_broker();
   ASSERT_EQ(create(*m, "tuned", 1,
                    {{"segment.jitter.ms", "1234"}, {"segment.index.bytes", "4096"}, {"file.delete.delay.ms", "5"}})
@@ -49,15 +49,29 @@ TEST_F(PartitionManagerTest, SegmentSettingsReachTheLogAndCompactionIsRefused) {
   EXPECT_EQ(config.segment_jitter_ms, 1234);
   EXPECT_EQ(config.segment_index_bytes, 4096);
   EXPECT_EQ(config.file_delete_delay_ms, 5);
-  auto compact = create(*m, "changelog", 1, {{"cleanup.policy", "compact"}});
-  EXPECT_EQ(compact.error, ErrorCode::kInvalidConfig);
-  EXPECT_NE(compact.message.find("log compaction"), std::string::npos) << compact.message;
-  EXPECT_EQ(create(*m, "kept", 1, {{"delete.retention.ms", "1000"}}).error, ErrorCode::kInvalidConfig);
-  EXPECT_EQ(create(*m, "__consumer_offsets", 1, {{"cleanup.policy", "compact"}}).error, ErrorCode::kNone);
+  EXPECT_FALSE(config.compact);
+  EXPECT_GT(config.retention_ms, 0);
+  ASSERT_EQ(create(*m, "changelog", 1,
+                   {{"cleanup.policy", "compact"},
+                    {"delete.retention.ms", "1000"},
+                    {"min.cleanable.dirty.ratio", "0.1"},
+                    {"min.compaction.lag.ms", "20"},
+                    {"max.compaction.lag.ms", "30000"}})
+                .error,
+            ErrorCode::kNone);
+  const auto& compacted = m->partition("changelog", 0)->log().config();
+  EXPECT_TRUE(compacted.compact);
+  EXPECT_EQ(compacted.retention_ms, -1) << "compact alone: retention removes nothing";
+  EXPECT_EQ(compacted.delete_retention_ms, 1000);
+  EXPECT_DOUBLE_EQ(compacted.min_cleanable_dirty_ratio, 0.1);
+  EXPECT_EQ(compacted.min_compaction_lag_ms, 20);
+  EXPECT_EQ(compacted.max_compaction_lag_ms, 30000);
   AdminResult altered;
-  m->alter_topic_configs("tuned", {{"cleanup.policy", "compact", ConfigChange::Op::kSet}}, true, false,
+  m->alter_topic_configs("tuned", {{"cleanup.policy", "compact,delete", ConfigChange::Op::kSet}}, true, false,
                          [&](AdminResult r) { altered = r; });
-  EXPECT_EQ(altered.error, ErrorCode::kInvalidConfig);
+  EXPECT_EQ(altered.error, ErrorCode::kNone);
+  EXPECT_TRUE(m->partition("tuned", 0)->log().config().compact);
+  EXPECT_GT(m->partition("tuned", 0)->log().config().retention_ms, 0) << "compact,delete keeps retention";
 }
 
 TEST_F(PartitionManagerTest, CreatesTopicsAndRefusesBadOnes) {
@@ -181,15 +195,14 @@ TEST_F(PartitionManagerTest, AltersConfigsIncrementallyAndWhole) {
   m->alter_topic_configs("t", {{"flush.messages", "10", ConfigChange::Op::kSet}}, false, false,
                          [&](AdminResult x) { r = x; });
   EXPECT_EQ(m->topic("t")->configs, (ConfigMap{{"flush.messages", "10"}}));
-  // The one list setting: appending compact is refused (no compaction yet), appending what is there changes
-  // nothing.
-  m->alter_topic_configs("t", {{"cleanup.policy", "compact", ConfigChange::Op::kAppend}}, true, false,
-                         [&](AdminResult x) { r = x; });
-  EXPECT_EQ(r.error, ErrorCode::kInvalidConfig);
-  EXPECT_EQ(m->topic("t")->configs.count("cleanup.policy"), 0u);
+  // The one list setting: appending what is there changes nothing; appending compact gives compact,delete.
   m->alter_topic_configs("t", {{"cleanup.policy", "delete", ConfigChange::Op::kAppend}}, true, false,
                          [&](AdminResult x) { r = x; });
   EXPECT_EQ(m->topic("t")->configs.at("cleanup.policy"), "delete");
+  m->alter_topic_configs("t", {{"cleanup.policy", "compact", ConfigChange::Op::kAppend}}, true, false,
+                         [&](AdminResult x) { r = x; });
+  EXPECT_EQ(r.error, ErrorCode::kNone);
+  EXPECT_EQ(m->topic("t")->configs.at("cleanup.policy"), "delete,compact");
   m->alter_topic_configs("t", {{"retention.ms", "x", ConfigChange::Op::kSet}}, true, false,
                          [&](AdminResult x) { r = x; });
   EXPECT_EQ(r.error, ErrorCode::kInvalidConfig);
