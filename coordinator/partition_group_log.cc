@@ -21,9 +21,11 @@ int32_t PartitionGroupLog::partition_count() const {
 
 ErrorCode PartitionGroupLog::ensure_topic() {
   if (partitions_.topic(kOffsetsTopic)) return ErrorCode::kNone;
-  // Compacted, as Kafka makes it, so that retention never removes the offsets a group still needs; 100 MiB
-  // segments (offsets.topic.segment.bytes) keep a reload short.
-  cluster::ConfigMap configs = {{"cleanup.policy", "compact"}, {"segment.bytes", "104857600"}};
+  // Compacted, as Kafka makes it: retention never removes the offsets a group still needs, and the cleaner keeps
+  // only the latest commit of each group and partition, so a reload reads a bounded amount whatever the history.
+  // The active segment is never cleaned: offsets.topic.segment.bytes bounds what a reload reads beyond that.
+  cluster::ConfigMap configs = {{"cleanup.policy", "compact"},
+                                {"segment.bytes", partitions_.settings().get("offsets.topic.segment.bytes")}};
   // A cluster keeps offsets on offsets.topic.replication.factor brokers and refuses (as Kafka does) until that
   // many are registered; a single node has only itself.
   const int16_t replication =

@@ -101,6 +101,7 @@ std::vector<ConsumedRecord> consume(const std::string& bootstrap, const std::str
     r.timestamp = m->timestamp().timestamp;
     if (m->key()) r.key = *m->key();
     r.value.assign(static_cast<const char*>(m->payload()), m->len());
+    r.null_value = m->payload() == nullptr;
     if (auto* headers = m->headers()) {
       for (const auto& h : headers->get_all()) {
         r.headers.emplace_back(h.key(), std::string(static_cast<const char*>(h.value()), h.value_size()));

@@ -54,6 +54,7 @@ struct ConsumedRecord {
   std::optional<std::string> key;
   std::string value;
   std::vector<std::pair<std::string, std::string>> headers;
+  bool null_value = false;  // a tombstone
 };
 
 // Reads partitions from `from_offset` until `expected` records arrived or `timeout_ms` passed.
