@@ -299,3 +299,61 @@ TEST_F(CompactionTest, AConsumerWhoseCommittedOffsetFellIntoACompactedGapContinu
 
 }  // namespace
 }  // namespace fjord::testing
+
+namespace fjord::testing {
+namespace {
+
+int64_t directory_bytes(const std::string& directory) {
+  int64_t total = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(directory)) {
+    if (entry.is_regular_file()) total += static_cast<int64_t>(entry.file_size());
+  }
+  return total;
+}
+
+// Every commit of a group stays in __consumer_offsets unless it is compacted: with compaction the partition keeps
+// about one record per group and partition, and a restart reloads that, not the history.
+TEST(OffsetsCompaction, ConsumerOffsetsKeepsTheLatestCommitsAndAReloadReadsOnlyThose) {
+  BrokerProcess broker({"--set", "log.cleaner.backoff.ms=100", "--set", "offsets.topic.num.partitions=1", "--set",
+                        "offsets.topic.segment.bytes=65536"});
+  broker.start();
+  Admin admin(broker.bootstrap());
+  ASSERT_EQ(admin.create_topic("work", 10), RD_KAFKA_RESP_ERR_NO_ERROR);
+  auto conf = client_conf(broker.bootstrap(), {{"group.id", "committer"}, {"enable.auto.commit", "false"}});
+  std::string error;
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf.get(), error));
+  constexpr int kCommits = 2000;
+  for (int i = 1; i <= kCommits; ++i) {
+    std::vector<RdKafka::TopicPartition*> offsets;
+    for (int p = 0; p < 10; ++p) offsets.push_back(RdKafka::TopicPartition::create("work", p, i * 10 + p));
+    ASSERT_EQ(consumer->commitSync(offsets), RdKafka::ERR_NO_ERROR);
+    RdKafka::TopicPartition::destroy(offsets);
+  }
+  consumer->close();
+  consumer.reset();
+  const std::string directory = broker.data_dir() + "/__consumer_offsets-0";
+  // 20,000 commit records of about 100 bytes: some 2 MB of history, of which ten records are current.
+  bool small = false;
+  int64_t bytes = 0;
+  for (int round = 0; round < 100 && !small; ++round) {
+    std::this_thread::sleep_for(200ms);
+    bytes = directory_bytes(directory);
+    small = bytes < 3 * 65536 + 16384;  // the active segment, a cleaned one and index files
+  }
+  EXPECT_TRUE(small) << "__consumer_offsets-0 still holds " << bytes << " bytes";
+  EXPECT_GT(broker.metric("fjord_log_cleaner_removed_records_total"), kCommits * 10 / 2);
+
+  // Restarted, the group's offsets are the last ones committed.
+  broker.stop();
+  broker.start();
+  consumer.reset(RdKafka::KafkaConsumer::create(conf.get(), error));
+  std::vector<RdKafka::TopicPartition*> wanted;
+  for (int p = 0; p < 10; ++p) wanted.push_back(RdKafka::TopicPartition::create("work", p));
+  ASSERT_EQ(consumer->committed(wanted, 20000), RdKafka::ERR_NO_ERROR);
+  for (int p = 0; p < 10; ++p) EXPECT_EQ(wanted[p]->offset(), kCommits * 10 + p) << "partition " << p;
+  RdKafka::TopicPartition::destroy(wanted);
+  consumer->close();
+}
+
+}  // namespace
+}  // namespace fjord::testing
