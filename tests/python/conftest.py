@@ -17,7 +17,8 @@ def free_port():
 
 
 class Broker:
-    def __init__(self):
+    def __init__(self, extra_args=()):
+        self.extra_args = list(extra_args)
         self.data_dir = tempfile.mkdtemp(prefix="fjord-py-")
         self.port = free_port()
         self.admin_port = free_port()
@@ -32,7 +33,7 @@ class Broker:
         self.log = open(self.data_dir + ".log", "ab")
         self.process = subprocess.Popen(
             [binary, "broker", "--data-dir", self.data_dir, "--listen", self.bootstrap,
-             "--admin-listen", f"127.0.0.1:{self.admin_port}"],
+             "--admin-listen", f"127.0.0.1:{self.admin_port}"] + self.extra_args,
             stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 30
         while time.time() < deadline:
