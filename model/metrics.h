@@ -29,6 +29,10 @@ class Metrics {
                                    const prometheus::Labels& labels = {}) {
     return prometheus::BuildHistogram().Name(name).Help(help).Register(*registry_).Add(labels, buckets);
   }
+  // A family whose series come and go (one per partition, say): Add(labels) and Remove(&series) on it.
+  prometheus::Family<prometheus::Gauge>& gauge_family(const std::string& name, const std::string& help) {
+    return prometheus::BuildGauge().Name(name).Help(help).Register(*registry_);
+  }
   const std::shared_ptr<prometheus::Registry>& registry() const { return registry_; }
 
  private:

@@ -21,6 +21,28 @@ LogCleaner::LogCleaner(Executor& loop, Scheduler& timers, IoPool& threads, FileS
 LogCleaner::~LogCleaner() {
   stop_->store(true);
   timer_.reset();
+  publish_dirty_ratios({});
+}
+
+void LogCleaner::publish_dirty_ratios(const std::map<std::string, double>& ratios) {
+  if (!probe_) return;
+  for (auto it = dirty_ratio_series_.begin(); it != dirty_ratio_series_.end();) {
+    if (ratios.count(it->first)) {
+      ++it;
+      continue;
+    }
+    probe_->dirty_ratio.Remove(it->second);
+    it = dirty_ratio_series_.erase(it);
+  }
+  for (const auto& [name, ratio] : ratios) {
+    auto& series = dirty_ratio_series_[name];
+    if (!series) {
+      // The directory is TOPIC-PARTITION.
+      const auto dash = name.rfind('-');
+      series = &probe_->dirty_ratio.Add({{"topic", name.substr(0, dash)}, {"partition", name.substr(dash + 1)}});
+    }
+    series->Set(ratio);
+  }
 }
 
 void LogCleaner::start() {
@@ -43,12 +65,15 @@ void LogCleaner::check() {
   std::vector<Candidate> due;
   double max_ratio = 0;
   int64_t lag_ms = 0;
+  std::map<std::string, double> ratios;
   const int64_t now = clock_.now_ms();
   for (auto& log : logs_()) {
     if (!log || !log->config().compact || log->failed()) continue;
     const auto cleanable = log->cleanable();
-    if (cleanable.dirty_bytes == 0) continue;
     const double ratio = cleanable.dirty_ratio();
+    const auto& directory = log->directory();
+    ratios[directory.substr(directory.rfind('/') + 1)] = ratio;
+    if (cleanable.dirty_bytes == 0) continue;
     max_ratio = std::max(max_ratio, ratio);
     const bool overdue = cleanable.first_dirty_timestamp >= 0 &&
                          cleanable.first_dirty_timestamp < now - log->config().max_compaction_lag_ms;
@@ -60,6 +85,7 @@ void LogCleaner::check() {
     probe_->max_dirty_ratio.Set(max_ratio);
     probe_->lag_seconds.Set(static_cast<double>(lag_ms) / 1000.0);
   }
+  publish_dirty_ratios(ratios);
   std::sort(due.begin(), due.end(), [](const Candidate& a, const Candidate& b) { return a.ratio > b.ratio; });
   const size_t free_threads =
       static_cast<size_t>(std::max(settings_.threads, 1)) - std::min<size_t>(state_->running.size(), settings_.threads);

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <functional>
 #include <limits>
+#include <map>
 #include <memory>
 #include <set>
 #include <vector>
@@ -40,7 +41,10 @@ struct CleanerProbe {
         max_dirty_ratio(metrics.gauge("fjord_log_cleaner_max_dirty_ratio",
                                       "The largest dirty ratio (dirty / cleanable bytes) of any compacted log")),
         lag_seconds(metrics.gauge("fjord_log_cleaner_lag_seconds",
-                                  "Age of the oldest record of any compacted log that may be cleaned but was not")) {}
+                                  "Age of the oldest record of any compacted log that may be cleaned but was not")),
+        dirty_ratio(metrics.gauge_family("fjord_log_dirty_ratio",
+                                         "Per compacted partition: bytes never cleaned / cleanable bytes (the "
+                                         "cleaner starts a pass at min.cleanable.dirty.ratio)")) {}
   prometheus::Counter& passes;
   prometheus::Counter& bytes_read;
   prometheus::Counter& bytes_written;
@@ -48,6 +52,7 @@ struct CleanerProbe {
   prometheus::Counter& records_removed;
   prometheus::Gauge& max_dirty_ratio;
   prometheus::Gauge& lag_seconds;
+  prometheus::Family<prometheus::Gauge>& dirty_ratio;  // labels: topic, partition
 };
 
 class LogCleaner {
@@ -83,6 +88,8 @@ class LogCleaner {
   void check();
   void run_pass(const std::shared_ptr<Log>& log, CompactionInput input);
   void arm(int64_t delay_ms);
+  // The per-partition dirty ratio series: set for every compacted log seen, removed for the others.
+  void publish_dirty_ratios(const std::map<std::string, double>& ratios);
 
   Executor& loop_;
   Scheduler& timers_;
@@ -96,6 +103,7 @@ class LogCleaner {
   std::shared_ptr<std::atomic<bool>> stop_ = std::make_shared<std::atomic<bool>>(false);
   std::shared_ptr<IoThrottle> throttle_;
   std::unique_ptr<TimerHandle> timer_;
+  std::map<std::string, prometheus::Gauge*> dirty_ratio_series_;  // by partition directory name
 };
 
 }  // namespace fjord::storage
