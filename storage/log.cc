@@ -896,8 +896,13 @@ Log::Cleanable Log::cleanable() const {
     }
     c.dirty_bytes += segment.size();
     if (c.first_dirty_timestamp < 0 && !segment.empty()) {
-      auto first = segment.locate(c.first_dirty_offset);
-      if (first) c.first_dirty_timestamp = segment.header_at(first->position).max_timestamp;
+      // For max.compaction.lag.ms and the cleaner's lag: one batch header, read from the page cache.
+      try {
+        auto first = segment.locate(c.first_dirty_offset);
+        if (first) c.first_dirty_timestamp = segment.header_at(first->position).max_timestamp;
+      } catch (const std::exception&) {
+        // Unreadable now: the pass itself will say why.
+      }
     }
   }
   return c;
