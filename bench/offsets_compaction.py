@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """__consumer_offsets with and without compaction: a group commits COMMITS offsets (10 partitions per commit) to a
-one-partition offsets topic; the broker is restarted with the cleaner off and the reload timed, then restarted
-with the cleaner on, left to clean (produce latency measured while it cleans and after, when it is idle), and the
-reload timed again. Prints a Markdown table and writes bench/results/offsets-compaction.json.
+one-partition offsets topic; the broker is restarted with the cleaner off and the reload timed, restarted with
+the cleaner off and produce latency measured from the start, then restarted with the cleaner on and produce
+latency measured the same way while it cleans, and the reload timed again. Prints a Markdown table and writes bench/results/offsets-compaction.json.
 
     .venv/bin/python bench/offsets_compaction.py [--commits 100000] [--fjord build/release/cli/fjord]
 """
@@ -138,8 +138,14 @@ def main():
         broker.start("log.cleaner.enable=false")
         result["reload_uncompacted_s"] = reload_seconds(broker, expected)
         result["offsets_bytes_uncompacted"] = offsets_bytes(data_dir)
+        broker.stop()
+
+        # The same restart with the cleaner off: its producer starts with the broker, as the one below does, so
+        # both windows hold a cold producer's first requests and differ only in the cleaner.
+        broker.start("log.cleaner.enable=false")
         idle = []
         produce_latencies(broker.bootstrap, 10, 2000, idle)
+        idle_started = broker.started
         broker.stop()
 
         broker.start("log.cleaner.backoff.ms=500")
@@ -163,11 +169,15 @@ def main():
         broker.start("log.cleaner.backoff.ms=500")
         result["reload_compacted_s"] = reload_seconds(broker, expected)
         broker.stop()
-        result["produce_p50_ms_cleaner_idle"] = percentile([lat for _, lat in idle], 0.5)
-        result["produce_p99_ms_cleaner_idle"] = percentile([lat for _, lat in idle], 0.99)
+        # Compared over the same span after the restart: the cleaning window, and the whole 10 s.
+        idle_window = [lat for sent, lat in idle if sent - idle_started <= result["cleaning_seconds"]]
+        result["produce_p50_ms_cleaner_off"] = percentile(idle_window, 0.5)
+        result["produce_p99_ms_cleaner_off"] = percentile(idle_window, 0.99)
         result["produce_p50_ms_cleaner_running"] = percentile(window, 0.5)
         result["produce_p99_ms_cleaner_running"] = percentile(window, 0.99)
         result["produce_samples_cleaner_running"] = len(window)
+        result["produce_p99_ms_10s_cleaner_off"] = percentile([lat for _, lat in idle], 0.99)
+        result["produce_p99_ms_10s_cleaner_on"] = percentile([lat for _, lat in cleaning], 0.99)
     finally:
         if broker.process and broker.process.poll() is None:
             broker.process.kill()
@@ -182,9 +192,12 @@ def main():
     print("|---|---|---|")
     print(f"| bytes on disk | {r['offsets_bytes_uncompacted']:,} | {r['offsets_bytes_compacted']:,} |")
     print(f"| reload after a restart (s) | {r['reload_uncompacted_s']:.2f} | {r['reload_compacted_s']:.2f} |")
-    print(f"| produce p50 / p99, 1 KiB acks=all at 2,000/s (ms) | {r['produce_p50_ms_cleaner_idle']:.2f} / "
-          f"{r['produce_p99_ms_cleaner_idle']:.2f} (cleaner idle) | {r['produce_p50_ms_cleaner_running']:.2f} / "
-          f"{r['produce_p99_ms_cleaner_running']:.2f} (cleaner running, {r['cleaning_seconds']:.1f} s) |")
+    print(f"| produce p50 / p99 (ms), 1 KiB acks=all at 2,000/s, first {r['cleaning_seconds']:.1f} s after the "
+          f"restart (cleaning, when on) | {r['produce_p50_ms_cleaner_off']:.2f} / {r['produce_p99_ms_cleaner_off']:.2f}"
+          f" (cleaner off) | {r['produce_p50_ms_cleaner_running']:.2f} / {r['produce_p99_ms_cleaner_running']:.2f} "
+          f"(cleaning) |")
+    print(f"| produce p99 (ms), first 10 s after the restart | {r['produce_p99_ms_10s_cleaner_off']:.2f} "
+          f"(cleaner off) | {r['produce_p99_ms_10s_cleaner_on']:.2f} (cleaner on) |")
 
 
 if __name__ == "__main__":
