@@ -237,6 +237,13 @@ Future<ProduceResult> Partition::append(std::span<uint8_t> records, int16_t acks
     r.error_message = validated.message;
     return Future<ProduceResult>::ready(r);
   }
+  for (const auto& batch : validated.batches) {
+    if (!batch.header.is_control()) continue;
+    ProduceResult r;
+    r.error = ErrorCode::kInvalidRecord;
+    r.error_message = "control batches (transaction markers) are written by the broker, not produced";
+    return Future<ProduceResult>::ready(r);
+  }
   if (auto refused = check_timestamps(validated)) return Future<ProduceResult>::ready(*refused);
 
   // compression.type other than "producer": rewrite each batch in the topic's codec.
@@ -271,7 +278,22 @@ Future<ProduceResult> Partition::append(std::span<uint8_t> records, int16_t acks
     }
   }
 
-  storage::AppendResult appended = log_->append(records, validated.batches, leader_epoch_);
+  return acknowledge_append(log_->append(records, validated.batches, leader_epoch_), acks);
+}
+
+Future<ProduceResult> Partition::append_marker(int64_t producer_id, int16_t producer_epoch,
+                                               protocol::ControlMarker marker) {
+  if (!is_leader()) {
+    ProduceResult r;
+    r.error = ErrorCode::kNotLeaderOrFollower;
+    return Future<ProduceResult>::ready(r);
+  }
+  // Markers wait for every in-sync replica, as acks=all does, but are not refused below min.insync.replicas:
+  // a transaction that was decided must be able to end (Kafka writes them the same way).
+  return acknowledge_append(log_->append_marker(producer_id, producer_epoch, marker, leader_epoch_), -1);
+}
+
+Future<ProduceResult> Partition::acknowledge_append(storage::AppendResult appended, int16_t acks) {
   if (appended.error != ErrorCode::kNone) {
     if (probe_ && appended.error != ErrorCode::kKafkaStorageError) probe_->sequence_error(appended.error).Increment();
     ProduceResult refused;

@@ -134,6 +134,12 @@ class Partition {
   // min.insync.replicas the write is refused before anything is written.
   Future<ProduceResult> append(std::span<uint8_t> records, int16_t acks = -1);
 
+  // Writes a transaction marker for `producer_id` (WriteTxnMarkers); resolves once every in-sync replica has it.
+  Future<ProduceResult> append_marker(int64_t producer_id, int16_t producer_epoch, protocol::ControlMarker marker);
+  // What a read_committed consumer may read up to: the high watermark, or the first offset of the oldest open
+  // transaction when that is lower.
+  int64_t last_stable_offset() const { return log_->last_stable_offset(high_watermark_); }
+
   // Runs `waiter` once, the next time the high watermark moves or, while followers fetch, the log grows (fetch
   // long polls wait on this), unless the returned registration is dropped first: a long poll holds it and so
   // takes its waiter along however it ends.
@@ -143,6 +149,8 @@ class Partition {
   void flush_if_due(int64_t now_ms);
 
  private:
+  // Answers an append once it may be acknowledged (at once when it was refused).
+  Future<ProduceResult> acknowledge_append(storage::AppendResult appended, int16_t acks);
   void on_durable(int64_t durable_offset);
   void update_high_watermark();
   void resolve_durable(int64_t durable_end);

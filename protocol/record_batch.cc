@@ -391,4 +391,46 @@ Bytes rebuild_batch(std::span<const uint8_t> header, std::span<const uint8_t> re
   return out;
 }
 
+Bytes build_control_batch(int64_t producer_id, int16_t producer_epoch, ControlMarker marker, int64_t timestamp_ms) {
+  Writer key;
+  key.write_int16(0);
+  key.write_int16(static_cast<int16_t>(marker.type));
+  Writer value;
+  value.write_int16(0);
+  value.write_int32(marker.coordinator_epoch);
+  Record record;
+  record.timestamp = timestamp_ms;
+  record.key = key.take().bytes;
+  record.value = value.take().bytes;
+  BatchBuildOptions options;
+  options.producer_id = producer_id;
+  options.producer_epoch = producer_epoch;
+  options.transactional = true;
+  options.control = true;
+  return build_batch({record}, options);
+}
+
+std::optional<ControlMarker> parse_control_marker(std::span<const uint8_t> batch) {
+  try {
+    if (batch.size() < kBatchHeaderSize || !parse_batch_header(batch).is_control()) return std::nullopt;
+    auto records = decode_records(batch, 1 << 20);
+    if (records.empty() || !records.front().key || records.front().key->size() < 4) return std::nullopt;
+    Reader key(std::span<uint8_t>(records.front().key->data(), records.front().key->size()));
+    key.read_int16();  // version
+    const int16_t type = key.read_int16();
+    if (type != static_cast<int16_t>(ControlType::kAbort) && type != static_cast<int16_t>(ControlType::kCommit)) {
+      return std::nullopt;
+    }
+    ControlMarker marker{static_cast<ControlType>(type), -1};
+    if (records.front().value && records.front().value->size() >= 6) {
+      Reader value(std::span<uint8_t>(records.front().value->data(), records.front().value->size()));
+      value.read_int16();
+      marker.coordinator_epoch = value.read_int32();
+    }
+    return marker;
+  } catch (const DecodeError&) {
+    return std::nullopt;
+  }
+}
+
 }  // namespace fjord::protocol

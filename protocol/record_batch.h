@@ -172,4 +172,15 @@ struct BatchBuildOptions {
 };
 Bytes build_batch(const std::vector<Record>& records, const BatchBuildOptions& options);
 
+// Transaction markers: a control batch (transactional and control attributes, no sequence) of one record whose
+// key is int16 version (0) + int16 type and whose value is int16 version (0) + int32 coordinator epoch.
+enum class ControlType : int16_t { kAbort = 0, kCommit = 1 };
+struct ControlMarker {
+  ControlType type = ControlType::kAbort;
+  int32_t coordinator_epoch = -1;
+};
+Bytes build_control_batch(int64_t producer_id, int16_t producer_epoch, ControlMarker marker, int64_t timestamp_ms);
+// The marker of a control batch; nullopt when the batch is not one or its record does not read as a marker.
+std::optional<ControlMarker> parse_control_marker(std::span<const uint8_t> batch);
+
 }  // namespace fjord::protocol

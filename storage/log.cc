@@ -224,7 +224,13 @@ void Log::load_producer_state() {
     int64_t position = first ? first->position : 0;
     while (auto batch = segment->batch_at(position)) {
       BatchHeader h = segment->header_at(position);
-      if (h.producer_id >= 0 && h.last_offset() >= replay_from) producers_.record(h, h.max_timestamp);
+      if (h.producer_id >= 0 && h.last_offset() >= replay_from) {
+        // A marker's record says which way its transaction ended: control batches are read whole (they are
+        // small); other batches by their header alone.
+        std::vector<uint8_t> bytes;
+        if (h.is_control()) bytes = segment->read_bytes(position, batch->size);
+        record_batch(bytes, h, h.max_timestamp);
+      }
       position += batch->size;
     }
   }
@@ -295,7 +301,6 @@ void Log::roll(int64_t now_ms) {
 
 AppendResult Log::append(std::span<uint8_t> records, const std::vector<protocol::ValidatedBatch>& batches,
                          int32_t leader_epoch) {
-  const int64_t now = ctx_.clock.now_ms();
   AppendResult result;
   if (failed_) {
     result.error = ErrorCode::kKafkaStorageError;
@@ -323,6 +328,39 @@ AppendResult Log::append(std::span<uint8_t> records, const std::vector<protocol:
       return result;
     }
   }
+  return write(records, batches, leader_epoch, std::move(result));
+}
+
+AppendResult Log::append_marker(int64_t producer_id, int16_t producer_epoch, protocol::ControlMarker marker,
+                                int32_t leader_epoch) {
+  AppendResult result;
+  if (failed_) {
+    result.error = ErrorCode::kKafkaStorageError;
+    result.message = "the log directory is offline";
+    return result;
+  }
+  auto check = producers_.check_marker(producer_id, producer_epoch, marker.coordinator_epoch);
+  if (check.outcome == ProducerCheck::Outcome::kRefuse) {
+    result.error = check.error;
+    result.message = check.message;
+    return result;
+  }
+  auto batch = protocol::build_control_batch(producer_id, producer_epoch, marker, ctx_.clock.now_ms());
+  std::vector<protocol::ValidatedBatch> batches{{0, protocol::parse_batch_header(batch)}};
+  return write(batch, batches, leader_epoch, std::move(result));
+}
+
+void Log::record_batch(std::span<const uint8_t> batch, const BatchHeader& header, int64_t now_ms) {
+  if (header.producer_id < 0) return;
+  std::optional<protocol::ControlMarker> marker;
+  if (header.is_control()) marker = protocol::parse_control_marker(batch);
+  producers_.record(header, now_ms, marker ? std::optional(marker->type) : std::nullopt,
+                    marker ? marker->coordinator_epoch : -1);
+}
+
+AppendResult Log::write(std::span<uint8_t> records, const std::vector<protocol::ValidatedBatch>& batches,
+                        int32_t leader_epoch, AppendResult result) {
+  const int64_t now = ctx_.clock.now_ms();
   result.base_offset = log_end_offset();
   int64_t next = result.base_offset;
   std::vector<BatchHeader> headers;
@@ -334,7 +372,7 @@ AppendResult Log::append(std::span<uint8_t> records, const std::vector<protocol:
     h.partition_leader_epoch = leader_epoch;
     protocol::set_base_offset(batch, next);
     protocol::set_partition_leader_epoch(batch, leader_epoch);
-    if (config_.timestamp_type == TimestampType::kLogAppendTime) {
+    if (config_.timestamp_type == TimestampType::kLogAppendTime && !h.is_control()) {
       protocol::set_log_append_time(batch, now);
       h.max_timestamp = now;
       h.attributes |= protocol::kAttributeLogAppendTime;
@@ -353,7 +391,9 @@ AppendResult Log::append(std::span<uint8_t> records, const std::vector<protocol:
     result.message = "writing to the log failed; the log directory is offline";
     return result;
   }
-  for (const auto& h : headers) producers_.record(h, now);
+  for (size_t i = 0; i < headers.size(); ++i) {
+    record_batch(records.subspan(batches[i].position, headers[i].total_size()), headers[i], now);
+  }
   if (leader_epochs_.assign(leader_epoch, result.base_offset)) leader_epochs_dirty_ = true;
   result.last_offset = next - 1;
   if (ctx_.probe) {
@@ -406,8 +446,9 @@ AppendResult Log::append_replicated(std::span<uint8_t> records, const std::vecto
     result.message = "writing to the log failed; the log directory is offline";
     return result;
   }
-  for (const auto& h : headers) {
-    producers_.record(h, now);
+  for (size_t i = 0; i < headers.size(); ++i) {
+    const auto& h = headers[i];
+    record_batch(records.subspan(batches[i].position, h.total_size()), h, now);
     if (leader_epochs_.assign(h.partition_leader_epoch, h.base_offset)) leader_epochs_dirty_ = true;
   }
   result.base_offset = batches.front().header.base_offset;
@@ -435,6 +476,7 @@ ReadResult Log::read(int64_t offset, int64_t end_offset, int64_t max_bytes, bool
       bool fits = length + batch->size <= max_bytes;
       if (!fits && !(length == 0 && allow_oversized_first)) break;
       length += batch->size;
+      result.next_offset = batch->last_offset + 1;
       if (!fits) break;
       batch = segment.batch_at(batch->position + batch->size);
     }

@@ -4,6 +4,7 @@
 // creates and renames directory entries, and reads. What is durable when is in storage/DURABILITY.md.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -48,6 +49,7 @@ struct ReadResult {
   std::vector<protocol::FileSlice> slices;
   std::vector<std::vector<uint8_t>> owned;
   int64_t bytes = 0;
+  int64_t next_offset = -1;  // the offset after the last batch returned
 };
 
 struct OffsetAndTimestamp {
@@ -96,6 +98,12 @@ class Log : public std::enable_shared_from_this<Log> {
   // fails now, answers kKafkaStorageError.
   AppendResult append(std::span<uint8_t> records, const std::vector<protocol::ValidatedBatch>& batches,
                       int32_t leader_epoch);
+
+  // A transaction marker for `producer_id`, written by the transaction coordinator's request (WriteTxnMarkers):
+  // ends the producer's open transaction here, committed or aborted. Refused (nothing written) when the producer
+  // has since moved to a newer epoch, or a newer coordinator wrote its last marker.
+  AppendResult append_marker(int64_t producer_id, int16_t producer_epoch, protocol::ControlMarker marker,
+                             int32_t leader_epoch);
 
   // A follower's append: batches exactly as the leader wrote them (offsets and leader epochs kept). The first
   // must start at the log end; returns kCorruptMessage (nothing written) when they do not continue the log.
@@ -180,8 +188,13 @@ class Log : public std::enable_shared_from_this<Log> {
   bool finish_compaction(CompactionResult result);
   const CleanerCheckpoint& cleaner_checkpoint() const { return cleaner_checkpoint_; }
 
-  // Idempotent producers' state in this partition.
+  // Idempotent and transactional producers' state in this partition.
   const ProducerStateManager& producers() const { return producers_; }
+  // The last stable offset given the high watermark: nothing at or past the first batch of an open transaction
+  // is stable (a read_committed consumer reads up to here).
+  int64_t last_stable_offset(int64_t high_watermark) const {
+    return std::min(high_watermark, producers_.first_unstable_offset().value_or(high_watermark));
+  }
   // Forgets producers idle for longer than producer.id.expiration.ms. Returns how many.
   size_t expire_producers(int64_t expiration_ms);
 
@@ -194,6 +207,11 @@ class Log : public std::enable_shared_from_this<Log> {
  private:
   Log(LogContext context, std::string directory, LogConfig config);
   void load();
+  // Assigns offsets and the leader epoch to batches already checked, and writes them.
+  AppendResult write(std::span<uint8_t> records, const std::vector<protocol::ValidatedBatch>& batches,
+                     int32_t leader_epoch, AppendResult result);
+  // Tells the producer state about a batch written (or read back): `batch` is its bytes, needed for markers only.
+  void record_batch(std::span<const uint8_t> batch, const protocol::BatchHeader& header, int64_t now_ms);
   Segment& active() const { return *segments_.rbegin()->second; }
   void roll(int64_t now_ms);
   bool should_roll(int64_t incoming_bytes, int64_t now_ms) const;

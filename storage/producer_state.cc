@@ -16,8 +16,8 @@ int32_t last_sequence_of(const protocol::BatchHeader& b) {
   return static_cast<int32_t>(last > INT32_MAX ? last - INT32_MAX - 1 : last);
 }
 
-// Version 2 added the forgotten producers; version 1 snapshots (without them) are still read.
-constexpr int16_t kSnapshotVersion = 2;
+// Version 2 added the forgotten producers, version 3 transactions; older snapshots are still read.
+constexpr int16_t kSnapshotVersion = 3;
 
 }  // namespace
 
@@ -26,9 +26,28 @@ const ProducerEntry* ProducerStateManager::find(int64_t producer_id) const {
   return it == producers_.end() ? nullptr : &it->second;
 }
 
+ProducerCheck ProducerStateManager::check_marker(int64_t producer_id, int16_t producer_epoch,
+                                                 int32_t coordinator_epoch) const {
+  ProducerCheck result;
+  const ProducerEntry* entry = find(producer_id);
+  if (!entry) return result;
+  if (producer_epoch < entry->epoch) {
+    result.outcome = ProducerCheck::Outcome::kRefuse;
+    result.error = ErrorCode::kInvalidProducerEpoch;
+    result.message = "A marker for epoch " + std::to_string(producer_epoch) + " of producer " +
+                     std::to_string(producer_id) + ", whose current epoch is " + std::to_string(entry->epoch);
+  } else if (coordinator_epoch < entry->coordinator_epoch) {
+    result.outcome = ProducerCheck::Outcome::kRefuse;
+    result.error = ErrorCode::kTransactionCoordinatorFenced;
+    result.message = "A marker from coordinator epoch " + std::to_string(coordinator_epoch) + ", older than " +
+                     std::to_string(entry->coordinator_epoch);
+  }
+  return result;
+}
+
 ProducerCheck ProducerStateManager::check(const protocol::BatchHeader& batch) const {
   ProducerCheck result;
-  if (batch.producer_id < 0) return result;
+  if (batch.producer_id < 0 || batch.is_control()) return result;
   auto it = producers_.find(batch.producer_id);
   if (it == producers_.end()) {
     // A producer this partition never held state for must start at sequence 0. Accepting a later batch, as Kafka
@@ -84,31 +103,89 @@ ProducerCheck ProducerStateManager::check(const protocol::BatchHeader& batch) co
   return result;
 }
 
-void ProducerStateManager::record(const protocol::BatchHeader& batch, int64_t now_ms) {
-  if (batch.producer_id < 0) return;
+void ProducerStateManager::open_transaction(int64_t producer_id, ProducerEntry& entry, int64_t first_offset) {
+  entry.open_transaction_offset = first_offset;
+  open_transactions_[first_offset] = producer_id;
+}
+
+void ProducerStateManager::close_transaction(ProducerEntry& entry) {
+  if (entry.open_transaction_offset < 0) return;
+  open_transactions_.erase(entry.open_transaction_offset);
+  entry.open_transaction_offset = -1;
+}
+
+std::optional<CompletedTransaction> ProducerStateManager::record(const protocol::BatchHeader& batch, int64_t now_ms,
+                                                                 std::optional<protocol::ControlType> marker,
+                                                                 int32_t coordinator_epoch) {
+  if (batch.producer_id < 0) return std::nullopt;
   ProducerEntry& entry = producers_[batch.producer_id];
+  entry.last_timestamp_ms = std::max(entry.last_timestamp_ms, now_ms);
+  if (batch.is_control()) {
+    // A marker may carry a newer epoch (the coordinator bumped it, fencing the transaction's writers): the
+    // producer's next batch starts that epoch at sequence 0.
+    if (batch.producer_epoch > entry.epoch) {
+      entry.epoch = batch.producer_epoch;
+      entry.batches.clear();
+    }
+    entry.coordinator_epoch = std::max(entry.coordinator_epoch, coordinator_epoch);
+    if (!marker) return std::nullopt;
+    // A transaction that wrote nothing here (the partition was added, then the transaction ended) ends at its
+    // marker, as in Kafka.
+    CompletedTransaction done{batch.producer_id,
+                              entry.open_transaction_offset >= 0 ? entry.open_transaction_offset : batch.base_offset,
+                              batch.base_offset, *marker == protocol::ControlType::kAbort};
+    close_transaction(entry);
+    if (done.aborted) {
+      const int64_t stable = std::min(first_unstable_offset().value_or(INT64_MAX), batch.base_offset + 1);
+      aborted_.push_back({batch.producer_id, done.first_offset, done.last_offset, stable});
+    }
+    entry.completed.push_back(done);
+    if (entry.completed.size() > ProducerEntry::kRememberedBatches) entry.completed.pop_front();
+    return done;
+  }
   if (batch.producer_epoch != entry.epoch) {
     entry.epoch = batch.producer_epoch;
     entry.batches.clear();
   }
   entry.batches.push_back({batch.base_sequence, last_sequence_of(batch), batch.base_offset, batch.last_offset()});
   if (entry.batches.size() > ProducerEntry::kRememberedBatches) entry.batches.pop_front();
-  entry.last_timestamp_ms = std::max(entry.last_timestamp_ms, now_ms);
+  if (batch.is_transactional() && entry.open_transaction_offset < 0) {
+    open_transaction(batch.producer_id, entry, batch.base_offset);
+  }
+  return std::nullopt;
 }
 
 size_t ProducerStateManager::expire(int64_t now_ms, int64_t expiration_ms) {
   return std::erase_if(producers_, [&](const auto& kv) {
-    const bool idle = now_ms - kv.second.last_timestamp_ms > expiration_ms;
+    // A producer with an open transaction is kept: its transaction ends by its marker (or the coordinator's
+    // timeout), not by idleness.
+    const bool idle =
+        now_ms - kv.second.last_timestamp_ms > expiration_ms && kv.second.open_transaction_offset < 0;
     if (idle) forget(kv.first);
     return idle;
   });
 }
 
+std::vector<AbortedTransaction> ProducerStateManager::aborted_between(int64_t from, int64_t to) const {
+  std::vector<AbortedTransaction> found;
+  auto it = std::lower_bound(aborted_.begin(), aborted_.end(), from,
+                             [](const AbortedTransaction& t, int64_t offset) { return t.last_offset < offset; });
+  for (; it != aborted_.end(); ++it) {
+    if (it->first_offset < to) found.push_back(*it);
+    // Every transaction aborted later began at or after this LSO, so none of them reaches below `to`.
+    if (it->last_stable_offset >= to) break;
+  }
+  return found;
+}
+
 void ProducerStateManager::truncate_head(int64_t offset) {
+  while (!aborted_.empty() && aborted_.front().last_offset < offset) aborted_.pop_front();
   for (auto it = producers_.begin(); it != producers_.end();) {
     auto& batches = it->second.batches;
     while (!batches.empty() && batches.front().last_offset < offset) batches.pop_front();
-    if (batches.empty()) {
+    auto& completed = it->second.completed;
+    while (!completed.empty() && completed.front().last_offset < offset) completed.pop_front();
+    if (batches.empty() && it->second.open_transaction_offset < 0) {
       forget(it->first);
       it = producers_.erase(it);
     } else {
@@ -127,12 +204,24 @@ void ProducerStateManager::forget(int64_t producer_id) {
 }
 
 void ProducerStateManager::truncate_tail(int64_t offset) {
+  while (!aborted_.empty() && aborted_.back().last_offset >= offset) aborted_.pop_back();
   for (auto it = producers_.begin(); it != producers_.end();) {
-    auto& batches = it->second.batches;
+    auto& entry = it->second;
+    if (entry.open_transaction_offset >= offset) close_transaction(entry);
+    // A transaction whose marker went is open again, from its first offset, if that stays.
+    while (!entry.completed.empty() && entry.completed.back().last_offset >= offset) {
+      const CompletedTransaction reopened = entry.completed.back();
+      entry.completed.pop_back();
+      if (reopened.first_offset < offset && reopened.first_offset < reopened.last_offset) {
+        close_transaction(entry);
+        open_transaction(it->first, entry, reopened.first_offset);
+      }
+    }
+    auto& batches = entry.batches;
     // Whether this epoch's first batch is among those remembered: if not, earlier batches were written here.
     const bool started_in_window = !batches.empty() && batches.front().first_sequence == 0;
     while (!batches.empty() && batches.back().first_offset >= offset) batches.pop_back();
-    if (batches.empty()) {
+    if (batches.empty() && entry.open_transaction_offset < 0) {
       if (!started_in_window) forget(it->first);
       it = producers_.erase(it);
     } else {
@@ -156,9 +245,24 @@ std::vector<uint8_t> ProducerStateManager::snapshot() const {
       body.write_int64(b.first_offset);
       body.write_int64(b.last_offset);
     }
+    body.write_int64(entry.open_transaction_offset);
+    body.write_int32(entry.coordinator_epoch);
+    body.write_int32(static_cast<int32_t>(entry.completed.size()));
+    for (const auto& t : entry.completed) {
+      body.write_int64(t.first_offset);
+      body.write_int64(t.last_offset);
+      body.write_int8(t.aborted ? 1 : 0);
+    }
   }
   body.write_int32(static_cast<int32_t>(forgotten_order_.size()));
   for (int64_t id : forgotten_order_) body.write_int64(id);
+  body.write_int32(static_cast<int32_t>(aborted_.size()));
+  for (const auto& t : aborted_) {
+    body.write_int64(t.producer_id);
+    body.write_int64(t.first_offset);
+    body.write_int64(t.last_offset);
+    body.write_int64(t.last_stable_offset);
+  }
   const auto& bytes = body.output().bytes;
   protocol::Writer out;
   out.write_int16(kSnapshotVersion);
@@ -171,7 +275,7 @@ std::optional<ProducerStateManager> ProducerStateManager::parse_snapshot(std::sp
   try {
     protocol::Reader r(std::span<uint8_t>(const_cast<uint8_t*>(bytes.data()), bytes.size()));
     const int16_t version = r.read_int16();
-    if (version != 1 && version != kSnapshotVersion) return std::nullopt;
+    if (version < 1 || version > kSnapshotVersion) return std::nullopt;
     auto crc = static_cast<uint32_t>(r.read_int32());
     if (protocol::crc32c(bytes.subspan(6)) != crc) return std::nullopt;
     ProducerStateManager state;
@@ -192,12 +296,40 @@ std::optional<ProducerStateManager> ProducerStateManager::parse_snapshot(std::sp
         batch.last_offset = r.read_int64();
         entry.batches.push_back(batch);
       }
+      if (version >= 3) {
+        const int64_t open = r.read_int64();
+        entry.coordinator_epoch = r.read_int32();
+        int32_t completed = r.read_int32();
+        if (completed < 0 || static_cast<size_t>(completed) > ProducerEntry::kRememberedBatches) return std::nullopt;
+        for (int32_t t = 0; t < completed; ++t) {
+          CompletedTransaction done;
+          done.producer_id = id;
+          done.first_offset = r.read_int64();
+          done.last_offset = r.read_int64();
+          done.aborted = r.read_int8() != 0;
+          entry.completed.push_back(done);
+        }
+        if (open >= 0) state.open_transaction(id, entry, open);
+      }
       state.producers_[id] = std::move(entry);
     }
     if (version >= 2) {
       int32_t forgotten = r.read_int32();
       if (forgotten < 0 || static_cast<size_t>(forgotten) > kRememberedForgotten) return std::nullopt;
       for (int32_t i = 0; i < forgotten; ++i) state.forget(r.read_int64());
+    }
+    if (version >= 3) {
+      int32_t aborted = r.read_int32();
+      if (aborted < 0 || static_cast<size_t>(aborted) > r.remaining() / 32) return std::nullopt;
+      for (int32_t i = 0; i < aborted; ++i) {
+        AbortedTransaction t;
+        t.producer_id = r.read_int64();
+        t.first_offset = r.read_int64();
+        t.last_offset = r.read_int64();
+        t.last_stable_offset = r.read_int64();
+        if (!state.aborted_.empty() && state.aborted_.back().last_offset >= t.last_offset) return std::nullopt;
+        state.aborted_.push_back(t);
+      }
     }
     if (r.remaining() != 0) return std::nullopt;
     return state;

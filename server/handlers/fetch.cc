@@ -1,5 +1,6 @@
-// Fetch: record batches from each requested partition, up to the high watermark (a follower replica, which
-// names itself by replica id, reads up to the log end and so tells the leader how far it has got), within the request's
+// Fetch: record batches from each requested partition, up to the high watermark (the last stable offset under
+// read_committed, with the aborted transactions the records returned overlap; a follower replica, which names
+// itself by replica id, reads up to the log end and so tells the leader how far it has got), within the request's
 // and each partition's byte limits (the first batch comes whole even when larger, KIP-74). When less than min_bytes is
 // available the request waits, up to max_wait_ms, for a high watermark to move (long poll). Fetch sessions are
 // not kept: every response is a full one with session id 0, which clients accept. Record data is referenced as
@@ -80,8 +81,10 @@ FetchResponse FetchInProgress::build(int64_t& bytes, bool& any_error, bool for_s
         continue;
       }
       const int64_t high_watermark = partition->high_watermark();
+      const int64_t last_stable = partition->last_stable_offset();
+      const bool read_committed = request.isolation_level == kReadCommitted && replica_id() < 0;
       out.high_watermark = high_watermark;
-      out.last_stable_offset = high_watermark;
+      out.last_stable_offset = last_stable;
       out.log_start_offset = partition->log_start_offset();
       // Under read_uncommitted the list is absent (null): some clients skip records when it is present.
       if (request.isolation_level == kReadCommitted) {
@@ -100,9 +103,19 @@ FetchResponse FetchInProgress::build(int64_t& bytes, bool& any_error, bool for_s
       const int64_t room = max_bytes - bytes;
       if (room <= 0 && bytes > 0) continue;
       const int64_t limit = std::min<int64_t>(wanted.partition_max_bytes, std::max<int64_t>(room, 0));
-      const int64_t readable_end = replica_id() >= 0 ? partition->log_end_offset() : high_watermark;
+      // A follower reads to the log end, a consumer to the high watermark, or under read_committed to the last
+      // stable offset, with the aborted transactions its records overlap.
+      const int64_t readable_end =
+          replica_id() >= 0 ? partition->log_end_offset() : (read_committed ? last_stable : high_watermark);
       auto read = partition->log().read(wanted.fetch_offset, readable_end, limit, bytes == 0);
       if (read.bytes == 0) continue;
+      if (read_committed) {
+        for (const auto& aborted : partition->log().producers().aborted_between(wanted.fetch_offset, read.next_offset)) {
+          auto& listed = out.aborted_transactions->emplace_back();
+          listed.producer_id = aborted.producer_id;
+          listed.first_offset = aborted.first_offset;
+        }
+      }
       protocol::Records records;
       for (auto& slice : read.slices) records.append_file(std::move(slice));
       for (auto& owned : read.owned) {

@@ -1,5 +1,5 @@
-// ListOffsets: an offset for a timestamp. -1 is the high watermark (the last stable offset under
-// read_committed, the same while there are no transactions), -2 the log start, -3 the record with the largest
+// ListOffsets: an offset for a timestamp, among the records the consumer may read (below the high watermark, or
+// under read_committed below the last stable offset). -1 is that end, -2 the log start, -3 the record with the largest
 // timestamp (v7+), -4 the earliest local offset (v8+, here the log start). Otherwise the first record whose
 // timestamp is at or after the one asked for, or offset and timestamp -1 when there is none.
 #include "protocol/messages/list_offsets.h"
@@ -37,7 +37,9 @@ void handle_list_offsets(RequestContext context) {
         continue;
       }
       const auto& log = partition->log();
-      const int64_t high_watermark = partition->high_watermark();
+      // What the asking consumer may read: under read_committed (v2+), up to the last stable offset.
+      const int64_t high_watermark =
+          request.isolation_level == 1 ? partition->last_stable_offset() : partition->high_watermark();
       auto epoch_before = [&](int64_t offset) { return offset > 0 ? log.leader_epoch_at(offset - 1) : -1; };
       switch (wanted.timestamp) {
         case kLatest:

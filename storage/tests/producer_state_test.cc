@@ -137,6 +137,91 @@ TEST(ProducerState, ForgottenProducersSurviveASnapshotAndVersionOneIsStillRead) 
   EXPECT_EQ(old->check(batch(4, 0, 2, 1)).error, ErrorCode::kUnknownProducerId);
 }
 
+protocol::BatchHeader transactional(int64_t producer_id, int16_t epoch, int32_t first_sequence, int32_t records,
+                                    int64_t base_offset) {
+  auto h = batch(producer_id, epoch, first_sequence, records, base_offset);
+  h.attributes |= protocol::kAttributeTransactional;
+  return h;
+}
+
+protocol::BatchHeader marker(int64_t producer_id, int16_t epoch, int64_t offset) {
+  auto h = batch(producer_id, epoch, -1, 1, offset);
+  h.attributes |= protocol::kAttributeTransactional | protocol::kAttributeControl;
+  return h;
+}
+
+TEST(ProducerState, OpenTransactionsBoundTheLastStableOffsetAndAbortsAreIndexed) {
+  ProducerStateManager state;
+  EXPECT_FALSE(state.first_unstable_offset());
+  state.record(transactional(1, 0, 0, 3, 10), 0);  // producer 1's transaction begins at 10
+  state.record(transactional(2, 0, 0, 2, 13), 0);  // producer 2's at 13
+  state.record(transactional(1, 0, 3, 2, 15), 0);
+  EXPECT_EQ(state.first_unstable_offset(), 10);
+  auto committed = state.record(marker(1, 0, 17), 0, protocol::ControlType::kCommit, 0);
+  ASSERT_TRUE(committed);
+  EXPECT_EQ(committed->first_offset, 10);
+  EXPECT_FALSE(committed->aborted);
+  EXPECT_EQ(state.first_unstable_offset(), 13) << "producer 2's transaction is still open";
+  auto aborted = state.record(marker(2, 0, 18), 0, protocol::ControlType::kAbort, 0);
+  ASSERT_TRUE(aborted);
+  EXPECT_TRUE(aborted->aborted);
+  EXPECT_FALSE(state.first_unstable_offset());
+  // Only the aborted one is indexed, and only for fetches whose range overlaps it.
+  EXPECT_EQ(state.aborted_between(0, 100), (std::vector<AbortedTransaction>{{2, 13, 18, 19}}));
+  EXPECT_TRUE(state.aborted_between(0, 13).empty());
+  EXPECT_TRUE(state.aborted_between(19, 100).empty());
+  EXPECT_EQ(state.aborted_between(18, 19).size(), 1u) << "a fetch starting at the marker still needs it";
+  // The next transaction of producer 1 continues its sequence under the same epoch.
+  EXPECT_EQ(state.check(transactional(1, 0, 5, 1, 19)).outcome, Outcome::kAppend);
+}
+
+TEST(ProducerState, MarkersFromAnOlderEpochOrCoordinatorAreRefused) {
+  ProducerStateManager state;
+  state.record(transactional(1, 3, 0, 1, 0), 0);
+  state.record(marker(1, 3, 1), 0, protocol::ControlType::kCommit, 5);
+  EXPECT_EQ(state.check_marker(1, 2, 5).error, ErrorCode::kInvalidProducerEpoch);
+  EXPECT_EQ(state.check_marker(1, 3, 4).error, ErrorCode::kTransactionCoordinatorFenced);
+  EXPECT_EQ(state.check_marker(1, 4, 5).outcome, Outcome::kAppend);
+  EXPECT_EQ(state.check_marker(99, 0, 0).outcome, Outcome::kAppend) << "nothing known of it here";
+  // A marker with a bumped epoch fences the old epoch's writers; the new epoch starts at sequence 0.
+  state.record(marker(1, 4, 2), 0, protocol::ControlType::kAbort, 5);
+  EXPECT_EQ(state.check(transactional(1, 3, 1, 1, 3)).error, ErrorCode::kInvalidProducerEpoch);
+  EXPECT_EQ(state.check(transactional(1, 4, 0, 1, 3)).outcome, Outcome::kAppend);
+}
+
+TEST(ProducerState, TruncatingAMarkerOpensItsTransactionAgain) {
+  ProducerStateManager state;
+  state.record(transactional(1, 0, 0, 2, 10), 0);
+  state.record(marker(1, 0, 12), 0, protocol::ControlType::kAbort, 0);
+  state.record(transactional(1, 0, 2, 2, 13), 0);
+  state.record(marker(1, 0, 15), 0, protocol::ControlType::kCommit, 0);
+  EXPECT_FALSE(state.first_unstable_offset());
+  state.truncate_tail(14);  // the second transaction's last batch and marker go
+  EXPECT_EQ(state.first_unstable_offset(), 13);
+  state.truncate_tail(12);  // the first transaction's marker too: the second is gone, the first open again
+  EXPECT_EQ(state.first_unstable_offset(), 10);
+  EXPECT_TRUE(state.aborted_between(0, 100).empty());
+  // Idle producers with an open transaction are not expired: their transaction ends by a marker.
+  EXPECT_EQ(state.expire(1'000'000, 1), 0u);
+}
+
+TEST(ProducerState, TransactionsSurviveASnapshot) {
+  ProducerStateManager state;
+  state.record(transactional(1, 0, 0, 2, 10), 0);
+  state.record(marker(1, 0, 12), 0, protocol::ControlType::kAbort, 7);
+  state.record(transactional(2, 0, 0, 2, 13), 0);
+  auto loaded = ProducerStateManager::parse_snapshot(state.snapshot());
+  ASSERT_TRUE(loaded);
+  EXPECT_EQ(loaded->first_unstable_offset(), 13);
+  EXPECT_EQ(loaded->aborted_between(0, 100), state.aborted_between(0, 100));
+  EXPECT_EQ(loaded->check_marker(1, 0, 6).error, ErrorCode::kTransactionCoordinatorFenced);
+  loaded->truncate_tail(12);
+  EXPECT_EQ(loaded->first_unstable_offset(), 10) << "the completed transactions came along";
+  // Retention past the abort marker drops it from the index.
+  state.truncate_head(13);
+  EXPECT_TRUE(state.aborted_between(0, 100).empty());
+}
+
 // The log side: a retried batch is not written again, and the state survives restarts clean or not.
 class IdempotentLogTest : public ::testing::Test {
  protected:
@@ -202,6 +287,46 @@ TEST_F(IdempotentLogTest, StateSurvivesACleanRestartAndACrash) {
   EXPECT_TRUE(retry.duplicate) << "after a crash";
   EXPECT_EQ(retry.base_offset, 20);
   EXPECT_EQ(append(*log, 5, 0, 22, 1).base_offset, 22);
+}
+
+TEST_F(IdempotentLogTest, MarkersEndTransactionsAndTheIndexSurvivesACrash) {
+  LogConfig config;
+  config.segment_bytes = 400;
+  auto append_transactional = [&](Log& log, int64_t producer_id, int32_t sequence) {
+    protocol::Record r;
+    r.timestamp = clock.now_ms();
+    r.value = protocol::Bytes{1, 2, 3};
+    protocol::BatchBuildOptions options;
+    options.producer_id = producer_id;
+    options.producer_epoch = 0;
+    options.base_sequence = sequence;
+    options.transactional = true;
+    auto bytes = protocol::build_batch({r}, options);
+    auto validated = protocol::validate_batches(bytes, {});
+    return log.append(bytes, validated.batches, 0);
+  };
+  {
+    auto log = open_log(config);
+    for (int i = 0; i < 8; ++i) append_transactional(*log, 1, i);  // offsets 0-7, rolling on the way
+    auto abort = log->append_marker(1, 0, {protocol::ControlType::kAbort, 3}, 0);
+    EXPECT_EQ(abort.base_offset, 8);
+    append_transactional(*log, 2, 0);  // 9: producer 2's transaction stays open
+    EXPECT_EQ(log->last_stable_offset(10), 9);
+    EXPECT_EQ(log->append_marker(1, 0, {protocol::ControlType::kCommit, 2}, 0).error,
+              ErrorCode::kTransactionCoordinatorFenced);
+    EXPECT_GT(log->segment_count(), 1u);
+    io.run_all();
+    // No close: the state comes back from the last roll's snapshot and the batches after it.
+  }
+  auto log = open_log(config);
+  EXPECT_EQ(log->last_stable_offset(10), 9);
+  EXPECT_EQ(log->producers().aborted_between(0, 10), (std::vector<AbortedTransaction>{{1, 0, 8, 9}}));
+  auto commit = log->append_marker(2, 0, {protocol::ControlType::kCommit, 3}, 0);
+  EXPECT_EQ(commit.base_offset, 10);
+  EXPECT_EQ(log->last_stable_offset(11), 11);
+  // A read says where what it returned ends, which bounds the aborted transactions a fetch lists.
+  EXPECT_EQ(log->read(10, 11, 1 << 20, true).next_offset, 11);
+  EXPECT_EQ(log->read(8, 9, 1 << 20, true).next_offset, 9);
 }
 
 }  // namespace
