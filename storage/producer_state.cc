@@ -159,8 +159,7 @@ size_t ProducerStateManager::expire(int64_t now_ms, int64_t expiration_ms) {
   return std::erase_if(producers_, [&](const auto& kv) {
     // A producer with an open transaction is kept: its transaction ends by its marker (or the coordinator's
     // timeout), not by idleness.
-    const bool idle =
-        now_ms - kv.second.last_timestamp_ms > expiration_ms && kv.second.open_transaction_offset < 0;
+    const bool idle = now_ms - kv.second.last_timestamp_ms > expiration_ms && kv.second.open_transaction_offset < 0;
     if (idle) forget(kv.first);
     return idle;
   });

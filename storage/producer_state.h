@@ -63,7 +63,6 @@ struct AbortedTransaction {
   bool operator==(const AbortedTransaction&) const = default;
 };
 
-
 // What to do with one batch of an idempotent producer.
 struct ProducerCheck {
   enum class Outcome { kAppend, kDuplicate, kRefuse };

@@ -110,7 +110,8 @@ FetchResponse FetchInProgress::build(int64_t& bytes, bool& any_error, bool for_s
       auto read = partition->log().read(wanted.fetch_offset, readable_end, limit, bytes == 0);
       if (read.bytes == 0) continue;
       if (read_committed) {
-        for (const auto& aborted : partition->log().producers().aborted_between(wanted.fetch_offset, read.next_offset)) {
+        for (const auto& aborted :
+             partition->log().producers().aborted_between(wanted.fetch_offset, read.next_offset)) {
           auto& listed = out.aborted_transactions->emplace_back();
           listed.producer_id = aborted.producer_id;
           listed.first_offset = aborted.first_offset;
