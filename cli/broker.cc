@@ -11,7 +11,10 @@
 #include "cluster/replica_manager.h"
 #include "coordinator/group_coordinator.h"
 #include "coordinator/offsets_records.h"
-#include "coordinator/partition_group_log.h"
+#include "coordinator/partition_marker_writer.h"
+#include "coordinator/partition_state_log.h"
+#include "coordinator/transaction_coordinator.h"
+#include "coordinator/transaction_records.h"
 #include "server/handlers/registry.h"
 #include "server/loop_lag_probe.h"
 #include "server/probe.h"
@@ -33,6 +36,14 @@ coordinator::GroupSettings group_settings(const cluster::BrokerSettings& setting
   g.max_metadata_bytes = static_cast<int32_t>(settings.get_long("offset.metadata.max.bytes"));
   g.max_group_size = static_cast<int32_t>(settings.get_long("group.max.size"));
   return g;
+}
+
+coordinator::TransactionSettings transaction_settings(const cluster::BrokerSettings& settings) {
+  coordinator::TransactionSettings t;
+  t.id_expiration_ms = settings.get_long("transactional.id.expiration.ms");
+  t.abort_check_interval_ms = settings.get_long("transaction.abort.timed.out.transaction.cleanup.interval.ms");
+  t.expiration_check_interval_ms = settings.get_long("transaction.remove.expired.transaction.cleanup.interval.ms");
+  return t;
 }
 
 // The host:port from Kafka's "PLAINTEXT://host:port" form.
@@ -68,8 +79,11 @@ Broker::~Broker() {
   io_.reset();
   // The partitions and groups answer whatever still waits on them while the loop can still take the answers,
   // then the loop goes with every handler it holds (connections among them), and only then what those refer to.
+  transactions_.reset();
+  markers_.reset();
+  transaction_state_log_.reset();
   groups_.reset();
-  group_log_.reset();
+  group_state_log_.reset();
   producer_ids_.reset();
   partitions_.reset();
   syncs_.reset();
@@ -127,23 +141,35 @@ void Broker::start(cluster::ClusterService* cluster) {
   cleaner_->start();
 
   producer_ids_ = std::make_unique<cluster::ProducerIds>(*metadata);
-  group_log_ = std::make_unique<coordinator::PartitionGroupLog>(*partitions_, env_.clock, *io_, loop);
-  groups_ =
-      std::make_unique<coordinator::GroupCoordinator>(*group_log_, env_.clock, loop, group_settings(setup_.settings));
+  group_state_log_ = std::make_unique<coordinator::PartitionStateLog>(coordinator::offsets_state_topic(), *partitions_,
+                                                                      env_.clock, *io_, loop);
+  groups_ = std::make_unique<coordinator::GroupCoordinator>(*group_state_log_, env_.clock, loop,
+                                                            group_settings(setup_.settings));
+  transaction_state_log_ = std::make_unique<coordinator::PartitionStateLog>(coordinator::transaction_state_topic(),
+                                                                            *partitions_, env_.clock, *io_, loop);
+  markers_ = std::make_unique<coordinator::PartitionMarkerWriter>(*partitions_);
+  auto allocate_producer_id = [ids = producer_ids_.get()](std::function<void(coordinator::ProducerIdentity)> done) {
+    ids->allocate([done](cluster::ProducerIdAndEpoch fresh) { done({fresh.error, fresh.producer_id, fresh.epoch}); });
+  };
+  transactions_ =
+      std::make_unique<coordinator::TransactionCoordinator>(*transaction_state_log_, *markers_, allocate_producer_id,
+                                                            env_.clock, loop, transaction_settings(setup_.settings));
   try {
     if (cluster_) {
       groups_->serve_led_partitions();
+      transactions_->serve_led_partitions();
     } else {
       groups_->load();
+      transactions_->load();
     }
   } catch (const std::exception& e) {
-    throw BrokerStartError(std::string("cannot load the consumer groups: ") + e.what());
+    throw BrokerStartError(std::string("cannot load the consumer groups and transactions: ") + e.what());
   }
 
   server::BrokerIdentity identity;
   identity.node_id = node_id_;
-  context_.reset(new server::ServerContext{*partitions_, *producer_ids_, *groups_, identity, env_.clock, loop,
-                                           *server_probe_, cluster_});
+  context_.reset(new server::ServerContext{*partitions_, *producer_ids_, *groups_, *transactions_, *markers_, identity,
+                                           env_.clock, loop, *server_probe_, cluster_});
   server::ConnectionLimits limits;
   limits.max_request_bytes = static_cast<size_t>(setup_.settings.get_long("socket.request.max.bytes"));
   server_ = std::make_unique<server::Server>(loop, *context_, server::HandlerRegistry::standard(), limits);
@@ -191,14 +217,25 @@ void Broker::start_cluster_roles() {
     return partitions->unclean_election_allowed(t);
   };
   auto* groups = groups_.get();
-  replicas_->on_leadership_change([groups](const std::string& topic, int32_t partition, bool leading) {
-    if (topic != coordinator::kOffsetsTopic) return;
-    if (leading) {
-      groups->load_partition(partition);
-    } else {
-      groups->unload_partition(partition);
-    }
-  });
+  auto* transactions = transactions_.get();
+  replicas_->on_leadership_change(
+      [groups, transactions, partitions](const std::string& topic, int32_t partition, bool leading) {
+        if (topic == coordinator::kOffsetsTopic) {
+          if (leading) {
+            groups->load_partition(partition);
+          } else {
+            groups->unload_partition(partition);
+          }
+        } else if (topic == coordinator::kTransactionStateTopic) {
+          // The partition's leader epoch is the coordinator epoch its markers carry.
+          auto* led = partitions->partition(topic, partition);
+          if (leading && led) {
+            transactions->load_partition(partition, led->leader_epoch());
+          } else {
+            transactions->unload_partition(partition);
+          }
+        }
+      });
   controller_ = std::make_unique<cluster::Controller>(cluster, cluster, node_id_, policy);
   // Whatever this broker led before it stopped goes to the others first; it serves as a follower that catches
   // up, and leads again only when the controller says so.

@@ -29,7 +29,9 @@ struct PartitionProbe;
 }  // namespace fjord::cluster
 namespace fjord::coordinator {
 class GroupCoordinator;
-class PartitionGroupLog;
+class PartitionStateLog;
+class PartitionMarkerWriter;
+class TransactionCoordinator;
 }  // namespace fjord::coordinator
 namespace fjord::storage {
 class SyncScheduler;
@@ -129,8 +131,11 @@ class Broker {
   std::unique_ptr<storage::IoPool> cleaner_threads_;
   std::unique_ptr<storage::LogCleaner> cleaner_;
   std::unique_ptr<cluster::ProducerIds> producer_ids_;
-  std::unique_ptr<coordinator::PartitionGroupLog> group_log_;
+  std::unique_ptr<coordinator::PartitionStateLog> group_state_log_;
   std::unique_ptr<coordinator::GroupCoordinator> groups_;
+  std::unique_ptr<coordinator::PartitionStateLog> transaction_state_log_;
+  std::unique_ptr<coordinator::PartitionMarkerWriter> markers_;
+  std::unique_ptr<coordinator::TransactionCoordinator> transactions_;
   std::unique_ptr<server::Server> server_;
   std::unique_ptr<cluster::ReplicaFetcher> fetcher_;
   std::unique_ptr<cluster::ReplicaManager> replicas_;

@@ -17,11 +17,9 @@ struct NotImplemented {
   std::string_view name;
   std::string_view what;
 };
-// Each returns when what it belongs to is built (transactions).
+// Each returns when what it belongs to is built.
 constexpr NotImplemented kNotImplemented[] = {
-    {"transaction.state.log.replication.factor", "transactions"},
-    {"transaction.state.log.num.partitions", "transactions"},
-    {"transactional.id.expiration.ms", "transactions"},
+    {"transaction.state.log.min.isr", "transactions on a cluster"},
 };
 
 constexpr ConfigDefinition kTopicConfigs[] = {
@@ -174,6 +172,42 @@ constexpr ConfigDefinition kBrokerConfigs[] = {
      true},
     {"transaction.max.timeout.ms", ConfigType::kInt, "900000", "",
      "longest transaction timeout a transactional producer may ask for"},
+    {"transaction.state.log.num.partitions", ConfigType::kInt, "50", "", "partitions of __transaction_state", {}, true},
+    {"transaction.state.log.replication.factor",
+     ConfigType::kShort,
+     "3",
+     "",
+     "replicas of __transaction_state",
+     {},
+     true},
+    {"transaction.state.log.segment.bytes",
+     ConfigType::kInt,
+     "104857600",
+     "",
+     "segment size of __transaction_state (compacted)",
+     {},
+     true},
+    {"transactional.id.expiration.ms",
+     ConfigType::kInt,
+     "604800000",
+     "",
+     "a transactional id whose producer has not started a transaction for this long is forgotten",
+     {},
+     true},
+    {"transaction.abort.timed.out.transaction.cleanup.interval.ms",
+     ConfigType::kInt,
+     "10000",
+     "",
+     "how often transactions are checked against their transaction.timeout.ms (those past it are aborted)",
+     {},
+     true},
+    {"transaction.remove.expired.transaction.cleanup.interval.ms",
+     ConfigType::kInt,
+     "3600000",
+     "",
+     "how often transactional ids are checked against transactional.id.expiration.ms",
+     {},
+     true},
     {"log.cleaner.enable", ConfigType::kBoolean, "true", "", "run the log cleaner (compacted topics)", {}, true},
     {"log.cleaner.threads", ConfigType::kInt, "1", "", "threads cleaning compacted logs", {}, true},
     {"log.cleaner.io.max.bytes.per.second",

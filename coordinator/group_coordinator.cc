@@ -30,7 +30,7 @@ constexpr int64_t kNewMemberJoinTimeoutMs = 5 * 60 * 1000;
 
 }  // namespace
 
-GroupCoordinator::GroupCoordinator(GroupLog& log, const Clock& clock, Scheduler& scheduler, GroupSettings settings)
+GroupCoordinator::GroupCoordinator(StateLog& log, const Clock& clock, Scheduler& scheduler, GroupSettings settings)
     : log_(log), clock_(clock), scheduler_(scheduler), settings_(settings) {}
 
 GroupCoordinator::~GroupCoordinator() { *alive_ = false; }

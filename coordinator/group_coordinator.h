@@ -3,7 +3,7 @@
 // assignors run in the clients (eager or cooperative), the coordinator only picks a protocol all members
 // support, a leader, and a generation, and hands the leader's assignment out.
 //
-// Everything it must remember is written as records to the internal __consumer_offsets topic (GroupLog) before
+// Everything it must remember is written as records to the internal __consumer_offsets topic (StateLog) before
 // it is acknowledged, and replayed at start. It lives on one event loop; time and timers are injected.
 #pragma once
 
@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "coordinator/group.h"
-#include "coordinator/group_log.h"
+#include "coordinator/state_log.h"
 #include "model/clock.h"
 #include "model/executor.h"
 
@@ -112,7 +112,7 @@ struct GroupDescription {
 
 class GroupCoordinator {
  public:
-  GroupCoordinator(GroupLog& log, const Clock& clock, Scheduler& scheduler, GroupSettings settings);
+  GroupCoordinator(StateLog& log, const Clock& clock, Scheduler& scheduler, GroupSettings settings);
   ~GroupCoordinator();
 
   // A single node: loads every partition of __consumer_offsets and coordinates every group. Call once before
@@ -188,7 +188,7 @@ class GroupCoordinator {
 
   StoredGroup stored(const Group& group) const;
   void store_group(Group& group, std::function<void(ErrorCode)> done);
-  void apply(const GroupLog::Entry& entry);
+  void apply(const StateLog::Entry& entry);
 
   void sweep();
   void expire_offsets();
@@ -198,7 +198,7 @@ class GroupCoordinator {
   void start_timers();
   void fail_waiting_members(Group& group, ErrorCode error);
 
-  GroupLog& log_;
+  StateLog& log_;
   const Clock& clock_;
   bool serves_all_ = true;
   std::set<int32_t> loaded_partitions_;

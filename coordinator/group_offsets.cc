@@ -41,7 +41,7 @@ StoredGroup GroupCoordinator::stored(const Group& group) const {
 }
 
 void GroupCoordinator::store_group(Group& group, std::function<void(ErrorCode)> done) {
-  std::vector<GroupLog::Entry> entries;
+  std::vector<StateLog::Entry> entries;
   entries.push_back({encode_key(GroupKey{group.id}), encode_group(stored(group))});
   log_.append(partition_for(group.id), std::move(entries), std::move(done));
 }
@@ -77,7 +77,7 @@ void GroupCoordinator::commit(CommitRequest request, std::function<void(std::vec
   }
 
   std::vector<ErrorCode> errors(n, ErrorCode::kNone);
-  std::vector<GroupLog::Entry> entries;
+  std::vector<StateLog::Entry> entries;
   auto accepted = std::make_shared<std::vector<std::pair<size_t, CommittedOffset>>>();
   const int64_t now = clock_.now_ms();
   for (size_t i = 0; i < n; ++i) {
@@ -162,7 +162,7 @@ void GroupCoordinator::delete_offsets(const std::string& group_id,
     }
   }
   std::vector<ErrorCode> errors(partitions.size(), ErrorCode::kNone);
-  std::vector<GroupLog::Entry> entries;
+  std::vector<StateLog::Entry> entries;
   std::vector<std::pair<std::string, int32_t>> removed;
   for (size_t i = 0; i < partitions.size(); ++i) {
     const auto& [topic, partition] = partitions[i];
@@ -244,7 +244,7 @@ void GroupCoordinator::delete_groups(const std::vector<std::string>& group_ids,
   auto pending = std::make_shared<Pending>();
   pending->errors.assign(group_ids.size(), ErrorCode::kNone);
   pending->done = std::move(done);
-  std::vector<std::pair<size_t, std::vector<GroupLog::Entry>>> writes;
+  std::vector<std::pair<size_t, std::vector<StateLog::Entry>>> writes;
   for (size_t i = 0; i < group_ids.size(); ++i) {
     if (auto error = coordinator_error(group_ids[i]); error != ErrorCode::kNone) {
       pending->errors[i] = error;
@@ -259,7 +259,7 @@ void GroupCoordinator::delete_groups(const std::vector<std::string>& group_ids,
       pending->errors[i] = ErrorCode::kNonEmptyGroup;
       continue;
     }
-    std::vector<GroupLog::Entry> entries;
+    std::vector<StateLog::Entry> entries;
     for (const auto& [key, value] : group->offsets) {
       entries.push_back({encode_key(OffsetKey{group->id, key.first, key.second}), std::nullopt});
     }
@@ -295,7 +295,7 @@ void GroupCoordinator::delete_groups(const std::vector<std::string>& group_ids,
 // ---------------------------------------------------------------------------------------------------------------
 // Loading and expiry
 
-void GroupCoordinator::apply(const GroupLog::Entry& entry) {
+void GroupCoordinator::apply(const StateLog::Entry& entry) {
   auto key = decode_key(entry.key);
   if (!key) return;
   if (const auto* offset_key = std::get_if<OffsetKey>(&*key)) {
@@ -369,7 +369,7 @@ void GroupCoordinator::load_partition(int32_t partition) {
   };
   log_.read_partition(
       partition,
-      [this, current](std::vector<GroupLog::Entry> entries) {
+      [this, current](std::vector<StateLog::Entry> entries) {
         if (!current()) return;
         for (const auto& entry : entries) apply(entry);
       },
@@ -453,7 +453,7 @@ void GroupCoordinator::expire_offsets() {
   const int64_t now = clock_.now_ms();
   struct Expiry {
     std::string group_id;
-    std::vector<GroupLog::Entry> entries;
+    std::vector<StateLog::Entry> entries;
     std::vector<std::pair<std::string, int32_t>> expired;
     bool whole_group;
   };

@@ -14,6 +14,7 @@
 #include "cluster/partition_manager.h"
 #include "cluster/producer_ids.h"
 #include "coordinator/group_coordinator.h"
+#include "coordinator/transaction_coordinator.h"
 #include "model/clock.h"
 #include "model/executor.h"
 #include "model/metrics.h"
@@ -38,6 +39,9 @@ struct ServerContext {
   cluster::PartitionManager& partitions;
   cluster::ProducerIds& producer_ids;
   coordinator::GroupCoordinator& groups;
+  coordinator::TransactionCoordinator& transactions;
+  // Writes transaction markers to the partitions this broker leads (WriteTxnMarkers).
+  coordinator::MarkerWriter& markers;
   BrokerIdentity identity;
   const Clock& clock;
   Scheduler& scheduler;

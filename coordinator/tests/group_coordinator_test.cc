@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "coordinator/testing/memory_group_log.h"
+#include "coordinator/testing/memory_state_log.h"
 #include "model/testing/manual_scheduler.h"
 
 namespace fjord::coordinator {
@@ -92,7 +92,7 @@ class GroupCoordinatorTest : public ::testing::Test {
 
   ManualClock clock;
   ManualScheduler scheduler{clock};
-  testing::MemoryGroupLog log;
+  testing::MemoryStateLog log;
   std::unique_ptr<GroupCoordinator> coordinator;
 };
 

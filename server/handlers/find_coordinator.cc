@@ -1,7 +1,8 @@
-// FindCoordinator: which broker coordinates a group. On one node it is always this broker; in a cluster, the
-// leader of the group's __consumer_offsets partition (the topic is created on the first question, and until it
-// has leaders the answer is COORDINATOR_NOT_AVAILABLE, which clients retry). Transactions are not served yet, so
-// a transaction coordinator is not available (clients keep asking rather than fail).
+// FindCoordinator: which broker coordinates a group or a transactional id. On one node it is always this broker;
+// in a cluster, the leader of the group's __consumer_offsets partition (the topic is created on the first
+// question, and until it has leaders the answer is COORDINATOR_NOT_AVAILABLE, which clients retry). Transactions
+// are served on a single node only for now: in a cluster their coordinator is not available (clients keep asking
+// rather than fail).
 #include "protocol/messages/find_coordinator.h"
 
 #include "coordinator/offsets_records.h"
@@ -14,12 +15,21 @@ namespace {
 constexpr int8_t kGroupKey = 0;
 constexpr int8_t kTransactionKey = 1;
 
-std::pair<ErrorCode, std::optional<std::string>> coordinator_error(int8_t key_type, const std::string& key) {
+std::pair<ErrorCode, std::optional<std::string>> coordinator_error(ServerContext& server, int8_t key_type,
+                                                                   const std::string& key) {
   if (key_type == kGroupKey) {
     if (key.empty()) return {ErrorCode::kInvalidRequest, "the group id is empty"};
     return {ErrorCode::kNone, std::nullopt};
   }
-  if (key_type == kTransactionKey) return {ErrorCode::kCoordinatorNotAvailable, "transactions are not served yet"};
+  if (key_type == kTransactionKey) {
+    if (key.empty()) return {ErrorCode::kInvalidRequest, "the transactional id is empty"};
+    // A cluster's coordinator writes markers to partitions other brokers lead, which needs WriteTxnMarkers
+    // between brokers: until then transactions are served on a single node only (clients keep asking).
+    if (server.partitions.cluster_mode()) {
+      return {ErrorCode::kCoordinatorNotAvailable, "transactions are served on a single node only, for now"};
+    }
+    return {ErrorCode::kNone, std::nullopt};
+  }
   return {ErrorCode::kInvalidRequest, "unknown key type " + std::to_string(key_type)};
 }
 
@@ -30,7 +40,7 @@ struct Found {
 };
 
 Found find(ServerContext& server, int8_t key_type, const std::string& key) {
-  auto [error, message] = coordinator_error(key_type, key);
+  auto [error, message] = coordinator_error(server, key_type, key);
   if (error != ErrorCode::kNone) return {error, message};
   if (!server.partitions.cluster_mode()) {
     return {ErrorCode::kNone,

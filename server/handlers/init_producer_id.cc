@@ -1,6 +1,6 @@
 // InitProducerId: a producer id and epoch for an idempotent producer (a new id every time, as Kafka does when
-// there is no transactional.id), or the id of a transactional.id with its epoch bumped, which fences the
-// previous instance of that producer.
+// there is no transactional.id), or, from the transaction coordinator, the id of a transactional.id with its
+// epoch bumped, which fences the previous instance of that producer (and aborts a transaction it left open).
 #include "protocol/messages/init_producer_id.h"
 
 #include "server/handlers/registry.h"
@@ -30,10 +30,14 @@ void handle_init_producer_id(RequestContext context) {
     respond({ErrorCode::kInvalidTransactionTimeout, -1, -1});
     return;
   }
-  std::optional<cluster::ProducerIdAndEpoch> expected;
-  if (request.producer_id >= 0)
-    expected = cluster::ProducerIdAndEpoch{ErrorCode::kNone, request.producer_id, request.producer_epoch};
-  ids.for_transactional_id(*request.transactional_id, expected, respond);
+  std::optional<coordinator::ProducerIdentity> expected;
+  if (request.producer_id >= 0) {
+    expected = coordinator::ProducerIdentity{ErrorCode::kNone, request.producer_id, request.producer_epoch};
+  }
+  context.server().transactions.init_producer_id(*request.transactional_id, request.transaction_timeout_ms, expected,
+                                                 [respond](coordinator::ProducerIdentity result) {
+                                                   respond({result.error, result.producer_id, result.producer_epoch});
+                                                 });
 }
 
 }  // namespace fjord::server

@@ -49,6 +49,12 @@ const HandlerRegistry& HandlerRegistry::standard() {
         served<DeleteGroupsRequest>(&handle_delete_groups),
         served<OffsetDeleteRequest>(&handle_offset_delete),
         served<OffsetForLeaderEpochRequest>(&handle_offset_for_leader_epoch),
+        served<AddPartitionsToTxnRequest>(&handle_add_partitions_to_txn),
+        served<AddOffsetsToTxnRequest>(&handle_add_offsets_to_txn),
+        served<EndTxnRequest>(&handle_end_txn),
+        served<WriteTxnMarkersRequest>(&handle_write_txn_markers),
+        served<ListTransactionsRequest>(&handle_list_transactions),
+        served<DescribeTransactionsRequest>(&handle_describe_transactions),
     };
     std::sort(r.apis_.begin(), r.apis_.end(), [](const auto& a, const auto& b) { return a.spec->key < b.spec->key; });
     return r;

@@ -1,4 +1,4 @@
-// Test-only: a GroupLog in memory. Appends and reads complete at once (or, with hold_appends / hold_reads, when
+// Test-only: a StateLog in memory. Appends and reads complete at once (or, with hold_appends / hold_reads, when
 // the test releases them), and appends can be told to fail, so the coordinator's persistence paths are tested
 // without a broker.
 #pragma once
@@ -6,13 +6,13 @@
 #include <deque>
 #include <map>
 
-#include "coordinator/group_log.h"
+#include "coordinator/state_log.h"
 
 namespace fjord::coordinator::testing {
 
-class MemoryGroupLog final : public GroupLog {
+class MemoryStateLog final : public StateLog {
  public:
-  explicit MemoryGroupLog(int32_t partitions = 50) : partitions_(partitions) {}
+  explicit MemoryStateLog(int32_t partitions = 50) : partitions_(partitions) {}
 
   int32_t partition_count() const override { return partitions_; }
   void append(int32_t partition, std::vector<Entry> entries, Done done) override {

@@ -1,6 +1,6 @@
-// Where the group coordinator's records live: the partitions of the internal __consumer_offsets topic. The
-// coordinator only appends and, when it takes a partition on, reads it back; an in-memory implementation serves
-// its unit tests.
+// Where a coordinator's records live: the partitions of an internal, compacted topic (__consumer_offsets for
+// groups, __transaction_state for transactions). The coordinator only appends and, when it takes a partition
+// on, reads it back; an in-memory implementation serves its unit tests.
 #pragma once
 
 #include <cstdint>
@@ -13,7 +13,7 @@
 
 namespace fjord::coordinator {
 
-class GroupLog {
+class StateLog {
  public:
   struct Entry {
     protocol::Bytes key;
@@ -21,7 +21,7 @@ class GroupLog {
   };
   using Done = std::function<void(ErrorCode)>;
 
-  virtual ~GroupLog() = default;
+  virtual ~StateLog() = default;
   virtual int32_t partition_count() const = 0;
   // Makes sure the partitions exist (creating the internal topic when missing); false while they do not yet.
   virtual bool ensure_partitions() { return true; }

@@ -1,4 +1,4 @@
-#include "coordinator/partition_group_log.h"
+#include "coordinator/partition_state_log.h"
 
 #include <spdlog/spdlog.h>
 
@@ -10,45 +10,55 @@
 
 namespace fjord::coordinator {
 
-PartitionGroupLog::PartitionGroupLog(cluster::PartitionManager& partitions, const Clock& clock, storage::IoPool& io,
-                                     Executor& loop)
-    : partitions_(partitions), clock_(clock), io_(io), loop_(loop) {}
-
-int32_t PartitionGroupLog::partition_count() const {
-  if (const auto* topic = partitions_.topic(kOffsetsTopic)) return topic->partitions;
-  return static_cast<int32_t>(partitions_.settings().get_long("offsets.topic.num.partitions"));
+StateTopic offsets_state_topic() {
+  return {kOffsetsTopic, "offsets.topic.num.partitions", "offsets.topic.replication.factor",
+          "offsets.topic.segment.bytes"};
 }
 
-ErrorCode PartitionGroupLog::ensure_topic() {
-  if (partitions_.topic(kOffsetsTopic)) return ErrorCode::kNone;
-  // Compacted, as Kafka makes it: retention never removes the offsets a group still needs, and the cleaner keeps
-  // only the latest commit of each group and partition, so a reload reads a bounded amount whatever the history.
-  // The active segment is never cleaned: offsets.topic.segment.bytes bounds what a reload reads beyond that.
+StateTopic transaction_state_topic() {
+  return {"__transaction_state", "transaction.state.log.num.partitions", "transaction.state.log.replication.factor",
+          "transaction.state.log.segment.bytes"};
+}
+
+PartitionStateLog::PartitionStateLog(StateTopic topic, cluster::PartitionManager& partitions, const Clock& clock,
+                                     storage::IoPool& io, Executor& loop)
+    : topic_(std::move(topic)), partitions_(partitions), clock_(clock), io_(io), loop_(loop) {}
+
+int32_t PartitionStateLog::partition_count() const {
+  if (const auto* topic = partitions_.topic(topic_.name)) return topic->partitions;
+  return static_cast<int32_t>(partitions_.settings().get_long(topic_.partitions_setting));
+}
+
+ErrorCode PartitionStateLog::ensure_topic() {
+  if (partitions_.topic(topic_.name)) return ErrorCode::kNone;
+  // Compacted, as Kafka makes it: retention never removes the state a coordinator still needs, and the cleaner
+  // keeps only the latest record of each key (a group's commit of a partition, a transactional id's state), so a
+  // reload reads a bounded amount whatever the history. The active segment is never cleaned: the segment size
+  // bounds what a reload reads beyond that.
   cluster::ConfigMap configs = {{"cleanup.policy", "compact"},
-                                {"segment.bytes", partitions_.settings().get("offsets.topic.segment.bytes")}};
-  // A cluster keeps offsets on offsets.topic.replication.factor brokers and refuses (as Kafka does) until that
-  // many are registered; a single node has only itself.
-  const int16_t replication =
-      partitions_.cluster_mode()
-          ? static_cast<int16_t>(partitions_.settings().get_long("offsets.topic.replication.factor"))
-          : int16_t{1};
+                                {"segment.bytes", partitions_.settings().get(topic_.segment_bytes_setting)}};
+  // A cluster keeps the topic on its replication-factor brokers and refuses (as Kafka does) until that many are
+  // registered; a single node has only itself.
+  const int16_t replication = partitions_.cluster_mode()
+                                  ? static_cast<int16_t>(partitions_.settings().get_long(topic_.replication_setting))
+                                  : int16_t{1};
   // On one node the metadata store answers before create_topic returns, so `result` is set on return. In a
   // cluster the answer comes later (etcd), after the controller has still to place the partitions: this request
   // gets COORDINATOR_NOT_AVAILABLE and the client's retry finds the topic.
   auto result = std::make_shared<ErrorCode>(ErrorCode::kCoordinatorNotAvailable);
-  partitions_.create_topic(kOffsetsTopic, partition_count(), replication, configs, false,
-                           [result](cluster::AdminResult r) {
+  partitions_.create_topic(topic_.name, partition_count(), replication, configs, false,
+                           [result, name = topic_.name](cluster::AdminResult r) {
                              *result = r.error == ErrorCode::kTopicAlreadyExists ? ErrorCode::kNone : r.error;
                              if (r.error != ErrorCode::kNone && r.error != ErrorCode::kTopicAlreadyExists) {
-                               spdlog::warn("cannot create {} yet: {}", kOffsetsTopic, r.message);
+                               spdlog::warn("cannot create {} yet: {}", name, r.message);
                              }
                            });
   return *result == ErrorCode::kNone ? ErrorCode::kNone : ErrorCode::kCoordinatorNotAvailable;
 }
 
-void PartitionGroupLog::append(int32_t partition, std::vector<Entry> entries, Done done) {
+void PartitionStateLog::append(int32_t partition, std::vector<Entry> entries, Done done) {
   if (auto error = ensure_topic(); error != ErrorCode::kNone) return done(error);
-  cluster::Partition* target = partitions_.partition(kOffsetsTopic, partition);
+  cluster::Partition* target = partitions_.partition(topic_.name, partition);
   if (!target) return done(ErrorCode::kCoordinatorNotAvailable);
   if (!target->is_leader()) return done(ErrorCode::kNotCoordinator);
   std::vector<protocol::Record> records(entries.size());
@@ -60,17 +70,18 @@ void PartitionGroupLog::append(int32_t partition, std::vector<Entry> entries, Do
     records[i].value = std::move(entries[i].value);
   }
   auto batch = std::make_shared<protocol::Bytes>(protocol::build_batch(records, protocol::BatchBuildOptions{}));
-  target->append(std::span(*batch)).then([batch, done = std::move(done)](cluster::ProduceResult result) {
-    if (result.error != ErrorCode::kNone) spdlog::error("cannot write to {}: {}", kOffsetsTopic, result.error_message);
-    // Kafka's mapping of a failed write to what group clients understand: they look for the coordinator again.
-    ErrorCode mapped = ErrorCode::kCoordinatorNotAvailable;
-    if (result.error == ErrorCode::kNone) mapped = ErrorCode::kNone;
-    if (result.error == ErrorCode::kNotLeaderOrFollower) mapped = ErrorCode::kNotCoordinator;
-    done(mapped);
-  });
+  target->append(std::span(*batch))
+      .then([batch, name = topic_.name, done = std::move(done)](cluster::ProduceResult result) {
+        if (result.error != ErrorCode::kNone) spdlog::error("cannot write to {}: {}", name, result.error_message);
+        // Kafka's mapping of a failed write to what group clients understand: they look for the coordinator again.
+        ErrorCode mapped = ErrorCode::kCoordinatorNotAvailable;
+        if (result.error == ErrorCode::kNone) mapped = ErrorCode::kNone;
+        if (result.error == ErrorCode::kNotLeaderOrFollower) mapped = ErrorCode::kNotCoordinator;
+        done(mapped);
+      });
 }
 
-struct PartitionGroupLog::Reading {
+struct PartitionStateLog::Reading {
   int32_t partition;
   int64_t next_offset;
   int64_t end_offset;  // the log end when the read began: what is appended later is this coordinator's own
@@ -78,9 +89,9 @@ struct PartitionGroupLog::Reading {
   std::function<void(bool)> done;
 };
 
-void PartitionGroupLog::read_partition(int32_t index, std::function<void(std::vector<Entry>)> chunk,
+void PartitionStateLog::read_partition(int32_t index, std::function<void(std::vector<Entry>)> chunk,
                                        std::function<void(bool ok)> done) {
-  cluster::Partition* partition = partitions_.partition(kOffsetsTopic, index);
+  cluster::Partition* partition = partitions_.partition(topic_.name, index);
   if (!partition) return done(true);  // not created yet: nothing to read
   auto reading =
       std::make_shared<Reading>(Reading{index, partition->log().log_start_offset(), partition->log().log_end_offset(),
@@ -88,9 +99,9 @@ void PartitionGroupLog::read_partition(int32_t index, std::function<void(std::ve
   read_next(std::move(reading));
 }
 
-void PartitionGroupLog::read_next(std::shared_ptr<Reading> reading) {
+void PartitionStateLog::read_next(std::shared_ptr<Reading> reading) {
   constexpr int64_t kChunkBytes = 8 << 20;
-  cluster::Partition* partition = partitions_.partition(kOffsetsTopic, reading->partition);
+  cluster::Partition* partition = partitions_.partition(topic_.name, reading->partition);
   if (!partition) return reading->done(false);
   if (reading->next_offset >= reading->end_offset) return reading->done(true);
   auto range = partition->log().range_from(reading->next_offset, kChunkBytes);
@@ -101,7 +112,7 @@ void PartitionGroupLog::read_next(std::shared_ptr<Reading> reading) {
   };
   auto decoded = std::make_shared<Decoded>();
   io_.run(
-      [range = *range, decoded, index = reading->partition, end = reading->end_offset] {
+      [range = *range, decoded, index = reading->partition, end = reading->end_offset, name = topic_.name] {
         protocol::Bytes bytes(static_cast<size_t>(range.length));
         bytes.resize(range.file->read(range.position, bytes));
         // Whole batches below `end`; a batch the range cuts is read again, whole, by the next chunk.
@@ -110,14 +121,20 @@ void PartitionGroupLog::read_next(std::shared_ptr<Reading> reading) {
           auto header = protocol::parse_batch_header(std::span(bytes).subspan(position));
           if (position + header.total_size() > bytes.size() || header.base_offset >= end) break;
           auto batch = std::span<const uint8_t>(bytes).subspan(position, header.total_size());
+          if (header.is_control()) {
+            // A transaction marker: not a coordinator record.
+            decoded->next_offset = header.next_offset();
+            position += header.total_size();
+            continue;
+          }
           try {
             for (auto& record : protocol::decode_records(batch, 256 << 20)) {
               if (!record.key) continue;
               decoded->entries.push_back(Entry{std::move(*record.key), std::move(record.value)});
             }
           } catch (const std::exception& e) {
-            spdlog::warn("{}-{}: skipping an unreadable batch at offset {}: {}", kOffsetsTopic, index,
-                         header.base_offset, e.what());
+            spdlog::warn("{}-{}: skipping an unreadable batch at offset {}: {}", name, index, header.base_offset,
+                         e.what());
           }
           decoded->next_offset = header.next_offset();
           position += header.total_size();
