@@ -1,0 +1,214 @@
+// Transactions with librdkafka 2.0.2 (through the SDK's transactional producer, as an application uses it): a
+// read_committed consumer sees committed transactions whole and never an aborted one; an open transaction holds
+// back what follows it (the last stable offset) until it ends; a producer fenced by a newer instance is told the
+// error is fatal; a transaction past its timeout is aborted by the broker and stops holding readers back; and
+// interleaved commits and aborts across segment rolls survive a kill -9 (the aborted-transaction index).
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "client/producer.h"
+#include "tests/support/broker_process.h"
+#include "tests/support/kafka_clients.h"
+
+namespace fjord::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+class Transactions : public ::testing::Test {
+ protected:
+  explicit Transactions(std::vector<std::string> broker_args = {}) : broker_(std::move(broker_args)) {}
+
+  void SetUp() override {
+    broker_.start();
+    topic_ = std::string("txn-") + ::testing::UnitTest::GetInstance()->current_test_info()->name();
+  }
+
+  void create(int partitions, const std::map<std::string, std::string>& configs = {}) {
+    ASSERT_EQ(Admin(broker_.bootstrap()).create_topic(topic_, partitions, configs), RD_KAFKA_RESP_ERR_NO_ERROR);
+  }
+
+  client::ProducerSettings transactional(const std::string& id, client::Properties extra = {}) {
+    client::ProducerSettings s{.bootstrap_servers = broker_.bootstrap(), .transactional_id = id};
+    s.properties = std::move(extra);
+    return s;
+  }
+
+  // The values a consumer with `isolation` reads from the topic within `timeout_ms` (or once `expected` came).
+  std::vector<ConsumedRecord> read(const std::string& isolation, std::vector<int32_t> partitions = {0},
+                                   size_t expected = 100000, int timeout_ms = 6000) {
+    return consume(broker_.bootstrap(), topic_, partitions, RdKafka::Topic::OFFSET_BEGINNING, expected, timeout_ms,
+                   {{"isolation.level", isolation}});
+  }
+
+  static std::multiset<std::string> values(const std::vector<ConsumedRecord>& records) {
+    std::multiset<std::string> out;
+    for (const auto& r : records) out.insert(r.value);
+    return out;
+  }
+
+  static void send(client::Producer& producer, const std::string& topic, const std::string& prefix, int count,
+                   int partitions = 1) {
+    for (int i = 0; i < count; ++i) {
+      producer.send(topic, "k" + std::to_string(i % partitions), prefix + std::to_string(i), nullptr, 0);
+    }
+  }
+
+  static size_t count_prefix(const std::multiset<std::string>& values, const std::string& prefix) {
+    size_t n = 0;
+    for (const auto& v : values) n += v.starts_with(prefix) ? 1 : 0;
+    return n;
+  }
+
+  BrokerProcess broker_;
+  std::string topic_;
+};
+
+TEST_F(Transactions, ReadCommittedSeesCommittedTransactionsWholeAndNoAbortedOne) {
+  create(3);
+  client::Producer producer(transactional("commit-abort"));
+  producer.begin_transaction();
+  send(producer, topic_, "committed-", 30, 3);
+  producer.commit_transaction();
+
+  producer.begin_transaction();
+  send(producer, topic_, "aborted-", 30, 3);
+  ASSERT_TRUE(producer.flush(30s));  // in the log, then aborted
+  producer.abort_transaction();
+
+  producer.begin_transaction();
+  send(producer, topic_, "later-", 15, 3);
+  producer.commit_transaction();
+
+  auto committed = values(read("read_committed", {0, 1, 2}, 45));
+  EXPECT_EQ(committed.size(), 45u);
+  EXPECT_EQ(count_prefix(committed, "committed-"), 30u);
+  EXPECT_EQ(count_prefix(committed, "later-"), 15u);
+  EXPECT_EQ(count_prefix(committed, "aborted-"), 0u);
+  // The aborted records are in the log: it is the abort that hides them, not their absence.
+  auto everything = values(read("read_uncommitted", {0, 1, 2}, 75));
+  EXPECT_EQ(count_prefix(everything, "aborted-"), 30u);
+  EXPECT_EQ(everything.size(), 75u);
+}
+
+TEST_F(Transactions, AnOpenTransactionHoldsBackReadCommittedUntilItEnds) {
+  create(1);
+  client::Producer open(transactional("holds-back"));
+  open.begin_transaction();
+  send(open, topic_, "open-", 5);
+  ASSERT_TRUE(open.flush(30s));
+  // Committed after the open transaction began: not readable under read_committed until it ends.
+  client::Producer other(transactional("commits-later"));
+  other.begin_transaction();
+  send(other, topic_, "after-", 5);
+  other.commit_transaction();
+  EXPECT_EQ(read("read_committed", {0}, 1, 3000).size(), 0u) << "read past the last stable offset";
+  EXPECT_EQ(read("read_uncommitted", {0}, 10).size(), 10u);
+  open.commit_transaction();
+  auto committed = values(read("read_committed", {0}, 10));
+  EXPECT_EQ(committed.size(), 10u);
+  EXPECT_EQ(count_prefix(committed, "open-"), 5u);
+}
+
+TEST_F(Transactions, AProducerFencedByANewerOneWithItsIdIsToldTheErrorIsFatal) {
+  create(1);
+  client::Producer first(transactional("fenced"));
+  first.close_timeout = 5s;
+  first.begin_transaction();
+  send(first, topic_, "first-", 5);
+  first.flush(30s);
+
+  // A replacement instance starts with the same id (a restarted pod): the coordinator fences the first, and
+  // aborts what it left open.
+  client::Producer second(transactional("fenced"));
+  try {
+    first.commit_transaction(10s);
+    FAIL() << "a fenced producer committed";
+  } catch (const client::TransactionError& e) {
+    EXPECT_TRUE(e.fatal()) << e.what();
+  }
+  second.begin_transaction();
+  send(second, topic_, "second-", 5);
+  second.commit_transaction();
+
+  auto committed = values(read("read_committed", {0}, 5));
+  EXPECT_EQ(count_prefix(committed, "first-"), 0u);
+  EXPECT_EQ(count_prefix(committed, "second-"), 5u);
+}
+
+class TransactionTimeouts : public Transactions {
+ protected:
+  TransactionTimeouts() : Transactions({"--set", "transaction.abort.timed.out.transaction.cleanup.interval.ms=200"}) {}
+};
+
+TEST_F(TransactionTimeouts, ATransactionPastItsTimeoutIsAbortedAndStopsHoldingReadersBack) {
+  create(1);
+  client::Producer stalled(transactional("stalled", {{"transaction.timeout.ms", "2000"}}));
+  stalled.close_timeout = 5s;
+  stalled.begin_transaction();
+  send(stalled, topic_, "stalled-", 5);
+  ASSERT_TRUE(stalled.flush(30s));
+  client::Producer healthy(transactional("healthy"));
+  healthy.begin_transaction();
+  send(healthy, topic_, "healthy-", 5);
+  healthy.commit_transaction();
+  // The stalled producer never ends its transaction; the broker aborts it after 2 s, and the records behind it
+  // become readable.
+  auto committed = values(read("read_committed", {0}, 5, 15000));
+  EXPECT_EQ(count_prefix(committed, "healthy-"), 5u);
+  EXPECT_EQ(count_prefix(committed, "stalled-"), 0u);
+  try {
+    stalled.commit_transaction(10s);
+    FAIL() << "a transaction the broker aborted was committed";
+  } catch (const client::TransactionError& e) {
+    EXPECT_TRUE(e.fatal() || e.requires_abort()) << e.what();
+  }
+}
+
+TEST_F(Transactions, InterleavedCommitsAndAbortsAcrossRollsSurviveAKill) {
+  create(2, {{"segment.bytes", "4096"}});
+  {
+    client::Producer a(transactional("interleaved-a"));
+    client::Producer b(transactional("interleaved-b"));
+    for (int round = 0; round < 12; ++round) {
+      a.begin_transaction();
+      b.begin_transaction();
+      send(a, topic_, "a" + std::to_string(round) + "-", 10, 2);
+      send(b, topic_, "b" + std::to_string(round) + "-", 10, 2);
+      ASSERT_TRUE(a.flush(30s));
+      ASSERT_TRUE(b.flush(30s));
+      // a commits the even rounds, b the odd ones; each aborts the others.
+      if (round % 2 == 0) {
+        a.commit_transaction();
+        b.abort_transaction();
+      } else {
+        b.commit_transaction();
+        a.abort_transaction();
+      }
+    }
+  }
+  auto check = [&](const char* when) {
+    auto committed = values(read("read_committed", {0, 1}, 120, 8000));
+    EXPECT_EQ(committed.size(), 120u) << when;
+    for (int round = 0; round < 12; ++round) {
+      const std::string kept = (round % 2 == 0 ? "a" : "b") + std::to_string(round) + "-";
+      const std::string gone = (round % 2 == 0 ? "b" : "a") + std::to_string(round) + "-";
+      EXPECT_EQ(count_prefix(committed, kept), 10u) << when << ": round " << round;
+      EXPECT_EQ(count_prefix(committed, gone), 0u) << when << ": round " << round;
+    }
+  };
+  check("before the kill");
+  broker_.kill();
+  broker_.start();
+  check("after kill -9 and restart");
+  broker_.stop();
+  broker_.start();
+  check("after a clean restart");
+}
+
+}  // namespace
+}  // namespace fjord::testing
