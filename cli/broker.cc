@@ -147,7 +147,13 @@ void Broker::start(cluster::ClusterService* cluster) {
                                                             group_settings(setup_.settings));
   transaction_state_log_ = std::make_unique<coordinator::PartitionStateLog>(coordinator::transaction_state_topic(),
                                                                             *partitions_, env_.clock, *io_, loop);
-  markers_ = std::make_unique<coordinator::PartitionMarkerWriter>(*partitions_);
+  markers_ = std::make_unique<coordinator::PartitionMarkerWriter>(
+      *partitions_,
+      [groups = groups_.get()](const coordinator::TopicPartition& tp, const coordinator::MarkerWriter::Marker& marker) {
+        if (tp.topic == coordinator::kOffsetsTopic) {
+          groups->complete_transaction(tp.partition, marker.producer_id, marker.commit);
+        }
+      });
   auto allocate_producer_id = [ids = producer_ids_.get()](std::function<void(coordinator::ProducerIdentity)> done) {
     ids->allocate([done](cluster::ProducerIdAndEpoch fresh) { done({fresh.error, fresh.producer_id, fresh.epoch}); });
   };

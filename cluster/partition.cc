@@ -216,7 +216,7 @@ std::optional<ProduceResult> Partition::check_timestamps(const protocol::Validat
   return std::nullopt;
 }
 
-Future<ProduceResult> Partition::append(std::span<uint8_t> records, int16_t acks) {
+Future<ProduceResult> Partition::append(std::span<uint8_t> records, int16_t acks, AppendOrigin origin) {
   if (!is_leader()) {
     ProduceResult r;
     r.error = ErrorCode::kNotLeaderOrFollower;
@@ -278,7 +278,8 @@ Future<ProduceResult> Partition::append(std::span<uint8_t> records, int16_t acks
     }
   }
 
-  return acknowledge_append(log_->append(records, validated.batches, leader_epoch_), acks);
+  return acknowledge_append(log_->append(records, validated.batches, leader_epoch_, origin == AppendOrigin::kClient),
+                            acks);
 }
 
 Future<ProduceResult> Partition::append_marker(int64_t producer_id, int16_t producer_epoch,

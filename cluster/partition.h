@@ -44,6 +44,10 @@ struct ProducePolicy {
   protocol::BatchLimits limits;
 };
 
+// Who writes a batch: a client's produce (idempotent producers' sequences checked), or a coordinator writing
+// its internal topic in a producer's transaction (TxnOffsetCommit: no sequence, only the epoch is checked).
+enum class AppendOrigin { kClient, kCoordinator };
+
 // How this broker's copy of a partition takes part in replication.
 struct ReplicationSettings {
   int32_t local_node = 1;
@@ -132,7 +136,8 @@ class Partition {
   // may be acknowledged. `records` is the request's buffer; it is modified in place (offsets, epoch).
   // `acks` is 1 (the leader's durable write) or -1 (every in-sync replica); with -1 and an ISR smaller than
   // min.insync.replicas the write is refused before anything is written.
-  Future<ProduceResult> append(std::span<uint8_t> records, int16_t acks = -1);
+  Future<ProduceResult> append(std::span<uint8_t> records, int16_t acks = -1,
+                               AppendOrigin origin = AppendOrigin::kClient);
 
   // Writes a transaction marker for `producer_id` (WriteTxnMarkers); resolves once every in-sync replica has it.
   Future<ProduceResult> append_marker(int64_t producer_id, int16_t producer_epoch, protocol::ControlMarker marker);

@@ -82,6 +82,9 @@ struct Group {
   std::map<std::string, std::string> static_members;  // group.instance.id -> member id
   std::map<std::string, int64_t> pending_members;     // ids handed out with MEMBER_ID_REQUIRED -> deadline
   std::map<std::pair<std::string, int32_t>, CommittedOffset> offsets;
+  // Offsets committed in a producer's transaction (TxnOffsetCommit), by producer id: they replace `offsets`
+  // when its marker commits them, and go when it aborts.
+  std::map<int64_t, std::map<std::pair<std::string, int32_t>, CommittedOffset>> transactional_offsets;
   std::unique_ptr<TimerHandle> join_timer;
   bool initial_delay_running = false;
   int64_t rebalance_started_ms = 0;  // monotonic

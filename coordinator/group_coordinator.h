@@ -146,9 +146,18 @@ class GroupCoordinator {
 
   // One error per offset, in request order, once the commit is durable (or refused).
   void commit(CommitRequest request, std::function<void(std::vector<ErrorCode>)> done);
-  // `partitions` empty-optional: every offset the group has.
+  // TxnOffsetCommit: the offsets are written in the producer's transaction and count once its marker commits
+  // them (complete_transaction). Members of a generation are checked as for commit(); generation -1 skips that.
+  void commit_transactional(CommitRequest request, int64_t producer_id, int16_t producer_epoch,
+                            std::function<void(std::vector<ErrorCode>)> done);
+  // A transaction marker was written to `partition` of __consumer_offsets: what `producer_id` committed there in
+  // its transaction applies (commit) or goes (abort).
+  void complete_transaction(int32_t partition, int64_t producer_id, bool commit);
+  // `partitions` empty-optional: every offset the group has. With `require_stable`, a partition whose offset a
+  // transaction is about to change answers UNSTABLE_OFFSET_COMMIT (clients retry) rather than the old offset.
   std::vector<FetchedOffset> fetch(const std::string& group_id,
-                                   const std::optional<std::vector<std::pair<std::string, int32_t>>>& partitions) const;
+                                   const std::optional<std::vector<std::pair<std::string, int32_t>>>& partitions,
+                                   bool require_stable = false) const;
   // Removes committed offsets of an empty group (or of topics an active group is not subscribed to).
   void delete_offsets(const std::string& group_id, const std::vector<std::pair<std::string, int32_t>>& partitions,
                       std::function<void(ErrorCode, std::vector<ErrorCode>)> done);
@@ -188,7 +197,9 @@ class GroupCoordinator {
 
   StoredGroup stored(const Group& group) const;
   void store_group(Group& group, std::function<void(ErrorCode)> done);
-  void apply(const StateLog::Entry& entry);
+  void apply(const StateLog::Entry& entry, int32_t partition);
+  // Checks a commit's group and member; NONE when it may be written.
+  ErrorCode check_commit(const CommitRequest& request, Group*& group, bool transactional);
 
   void sweep();
   void expire_offsets();
@@ -204,6 +215,8 @@ class GroupCoordinator {
   std::set<int32_t> loaded_partitions_;
   // Partitions being read back, each with the number of its load (a later load or an unload supersedes it).
   std::map<int32_t, uint64_t> loading_;
+  // Transactions ended (producer id, committed) in a partition while it was being read back.
+  std::map<int32_t, std::vector<std::pair<int64_t, bool>>> completed_while_loading_;
   uint64_t loads_started_ = 0;
   Scheduler& scheduler_;
   GroupSettings settings_;

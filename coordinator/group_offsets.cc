@@ -49,32 +49,46 @@ void GroupCoordinator::store_group(Group& group, std::function<void(ErrorCode)> 
 // ---------------------------------------------------------------------------------------------------------------
 // OffsetCommit and OffsetFetch
 
-void GroupCoordinator::commit(CommitRequest request, std::function<void(std::vector<ErrorCode>)> done) {
-  const size_t n = request.offsets.size();
-  auto all = [&](ErrorCode error) { done(std::vector<ErrorCode>(n, error)); };
-  if (request.group_id.empty()) return all(ErrorCode::kInvalidGroupId);
-  if (auto error = coordinator_error(request.group_id); error != ErrorCode::kNone) return all(error);
-  Group* group = find(request.group_id);
+ErrorCode GroupCoordinator::check_commit(const CommitRequest& request, Group*& group, bool transactional) {
+  if (request.group_id.empty()) return ErrorCode::kInvalidGroupId;
+  if (auto error = coordinator_error(request.group_id); error != ErrorCode::kNone) return error;
+  group = find(request.group_id);
   if (!group) {
     // Consumers that assign partitions themselves (no membership) commit with generation -1: the group exists
     // only to hold their offsets.
-    if (request.generation >= 0) return all(ErrorCode::kIllegalGeneration);
+    if (request.generation >= 0) return ErrorCode::kIllegalGeneration;
     group = &find_or_create(request.group_id);
-  } else {
-    if (group->state == GroupState::kDead) return all(ErrorCode::kCoordinatorNotAvailable);
-    if (request.group_instance_id) {
-      auto known = group->static_members.find(*request.group_instance_id);
-      if (known != group->static_members.end() && known->second != request.member_id)
-        return all(ErrorCode::kFencedInstanceId);
-    }
-    if (!(request.generation < 0 && group->state == GroupState::kEmpty)) {
-      if (group->state == GroupState::kCompletingRebalance) return all(ErrorCode::kRebalanceInProgress);
-      Member* member = group->find(request.member_id);
-      if (!member) return all(ErrorCode::kUnknownMemberId);
-      if (request.generation != group->generation) return all(ErrorCode::kIllegalGeneration);
-      member->last_heartbeat_ms = clock_.monotonic_ms();
+    return ErrorCode::kNone;
+  }
+  if (group->state == GroupState::kDead) return ErrorCode::kCoordinatorNotAvailable;
+  if (request.group_instance_id) {
+    auto known = group->static_members.find(*request.group_instance_id);
+    if (known != group->static_members.end() && known->second != request.member_id) {
+      return ErrorCode::kFencedInstanceId;
     }
   }
+  if (transactional) {
+    // TxnOffsetCommit (as Kafka checks it): the member only when named, the generation only when given.
+    Member* member = request.member_id.empty() ? nullptr : group->find(request.member_id);
+    if (!request.member_id.empty() && !member) return ErrorCode::kUnknownMemberId;
+    if (request.generation >= 0 && request.generation != group->generation) return ErrorCode::kIllegalGeneration;
+    return ErrorCode::kNone;
+  }
+  if (!(request.generation < 0 && group->state == GroupState::kEmpty)) {
+    if (group->state == GroupState::kCompletingRebalance) return ErrorCode::kRebalanceInProgress;
+    Member* member = group->find(request.member_id);
+    if (!member) return ErrorCode::kUnknownMemberId;
+    if (request.generation != group->generation) return ErrorCode::kIllegalGeneration;
+    member->last_heartbeat_ms = clock_.monotonic_ms();
+  }
+  return ErrorCode::kNone;
+}
+
+void GroupCoordinator::commit(CommitRequest request, std::function<void(std::vector<ErrorCode>)> done) {
+  const size_t n = request.offsets.size();
+  auto all = [&](ErrorCode error) { done(std::vector<ErrorCode>(n, error)); };
+  Group* group = nullptr;
+  if (auto error = check_commit(request, group, false); error != ErrorCode::kNone) return all(error);
 
   std::vector<ErrorCode> errors(n, ErrorCode::kNone);
   std::vector<StateLog::Entry> entries;
@@ -113,8 +127,68 @@ void GroupCoordinator::commit(CommitRequest request, std::function<void(std::vec
               });
 }
 
+void GroupCoordinator::commit_transactional(CommitRequest request, int64_t producer_id, int16_t producer_epoch,
+                                            std::function<void(std::vector<ErrorCode>)> done) {
+  const size_t n = request.offsets.size();
+  auto all = [&](ErrorCode error) { done(std::vector<ErrorCode>(n, error)); };
+  Group* group = nullptr;
+  if (auto error = check_commit(request, group, true); error != ErrorCode::kNone) return all(error);
+  std::vector<ErrorCode> errors(n, ErrorCode::kNone);
+  std::vector<StateLog::Entry> entries;
+  auto accepted = std::make_shared<std::vector<std::pair<std::pair<std::string, int32_t>, CommittedOffset>>>();
+  const int64_t now = clock_.now_ms();
+  for (size_t i = 0; i < n; ++i) {
+    const auto& o = request.offsets[i];
+    if (o.metadata && static_cast<int64_t>(o.metadata->size()) > settings_.max_metadata_bytes) {
+      errors[i] = ErrorCode::kOffsetMetadataTooLarge;
+      continue;
+    }
+    CommittedOffset value{o.offset, o.leader_epoch, o.metadata.value_or(""), now, -1};
+    entries.push_back({encode_key(OffsetKey{request.group_id, o.topic, o.partition}), encode_offset(value)});
+    accepted->emplace_back(std::make_pair(o.topic, o.partition), std::move(value));
+  }
+  if (entries.empty()) return done(std::move(errors));
+  log_.append_transactional(partition_for(request.group_id), producer_id, producer_epoch, std::move(entries),
+                            [this, alive = alive_, group_id = request.group_id, producer_id, accepted, errors,
+                             done = std::move(done)](ErrorCode error) mutable {
+                              if (!*alive) return;
+                              if (error != ErrorCode::kNone) {
+                                // A fenced producer is told so; anything else, as for commit(), sends the client to the
+                                // coordinator.
+                                const ErrorCode mapped = error == ErrorCode::kInvalidProducerEpoch
+                                                             ? ErrorCode::kProducerFenced
+                                                             : ErrorCode::kCoordinatorNotAvailable;
+                                for (auto& e : errors) {
+                                  if (e == ErrorCode::kNone) e = mapped;
+                                }
+                                return done(std::move(errors));
+                              }
+                              auto& pending = find_or_create(group_id).transactional_offsets[producer_id];
+                              for (const auto& [key, value] : *accepted) pending[key] = value;
+                              done(std::move(errors));
+                            });
+}
+
+void GroupCoordinator::complete_transaction(int32_t partition, int64_t producer_id, bool commit) {
+  if (loading_.count(partition)) {
+    // Written after the load began, so past what it reads: applied once the load has read what it ends.
+    completed_while_loading_[partition].emplace_back(producer_id, commit);
+    return;
+  }
+  for (auto& [id, group] : groups_) {
+    if (partition_for(id) != partition) continue;
+    auto it = group->transactional_offsets.find(producer_id);
+    if (it == group->transactional_offsets.end()) continue;
+    if (commit) {
+      for (auto& [key, value] : it->second) group->offsets[key] = std::move(value);
+    }
+    group->transactional_offsets.erase(it);
+  }
+}
+
 std::vector<FetchedOffset> GroupCoordinator::fetch(
-    const std::string& group_id, const std::optional<std::vector<std::pair<std::string, int32_t>>>& partitions) const {
+    const std::string& group_id, const std::optional<std::vector<std::pair<std::string, int32_t>>>& partitions,
+    bool require_stable) const {
   std::vector<FetchedOffset> out;
   const Group* group = find(group_id);
   if (!partitions) {
@@ -126,6 +200,11 @@ std::vector<FetchedOffset> GroupCoordinator::fetch(
   }
   for (const auto& [topic, partition] : *partitions) {
     FetchedOffset f{topic, partition, -1, -1, std::string(), ErrorCode::kNone};
+    if (group && require_stable) {
+      for (const auto& [producer, pending] : group->transactional_offsets) {
+        if (pending.count({topic, partition})) f.error = ErrorCode::kUnstableOffsetCommit;
+      }
+    }
     if (group) {
       auto it = group->offsets.find({topic, partition});
       if (it != group->offsets.end()) {
@@ -295,10 +374,19 @@ void GroupCoordinator::delete_groups(const std::vector<std::string>& group_ids,
 // ---------------------------------------------------------------------------------------------------------------
 // Loading and expiry
 
-void GroupCoordinator::apply(const StateLog::Entry& entry) {
+void GroupCoordinator::apply(const StateLog::Entry& entry, int32_t partition) {
+  if (entry.marker_commit) return complete_transaction(partition, entry.producer_id, *entry.marker_commit);
   auto key = decode_key(entry.key);
   if (!key) return;
   if (const auto* offset_key = std::get_if<OffsetKey>(&*key)) {
+    if (entry.producer_id >= 0 && entry.value) {
+      // Part of a transaction: pending until its marker, which comes later in the same partition.
+      if (auto value = decode_offset(*entry.value)) {
+        find_or_create(offset_key->group)
+            .transactional_offsets[entry.producer_id][{offset_key->topic, offset_key->partition}] = *value;
+      }
+      return;
+    }
     if (!entry.value) {
       if (Group* g = find(offset_key->group)) g->offsets.erase({offset_key->topic, offset_key->partition});
       return;
@@ -369,9 +457,9 @@ void GroupCoordinator::load_partition(int32_t partition) {
   };
   log_.read_partition(
       partition,
-      [this, current](std::vector<StateLog::Entry> entries) {
+      [this, current, partition](std::vector<StateLog::Entry> entries) {
         if (!current()) return;
-        for (const auto& entry : entries) apply(entry);
+        for (const auto& entry : entries) apply(entry, partition);
       },
       [this, current, partition](bool ok) {
         if (!current()) return;
@@ -383,6 +471,9 @@ void GroupCoordinator::load_partition(int32_t partition) {
           return;
         }
         loaded_partitions_.insert(partition);
+        auto completed = std::move(completed_while_loading_[partition]);
+        completed_while_loading_.erase(partition);
+        for (const auto& [producer_id, commit] : completed) complete_transaction(partition, producer_id, commit);
         // Restored members get a full session to come back (and heartbeat) before they expire.
         const int64_t now = clock_.monotonic_ms();
         size_t loaded = 0, offsets = 0;
@@ -401,6 +492,7 @@ void GroupCoordinator::load_partition(int32_t partition) {
 
 void GroupCoordinator::unload_partition(int32_t partition) {
   loading_.erase(partition);
+  completed_while_loading_.erase(partition);
   loaded_partitions_.erase(partition);
   for (auto it = groups_.begin(); it != groups_.end();) {
     if (partition_for(it->first) == partition) {

@@ -28,8 +28,9 @@ void PartitionMarkerWriter::write(const Marker& marker, const std::vector<TopicP
     }
     ++writing->outstanding;
     partition->append_marker(marker.producer_id, marker.producer_epoch, control)
-        .then([writing, tp](cluster::ProduceResult result) {
+        .then([writing, tp, marker, on_written = on_written_](cluster::ProduceResult result) {
           writing->results[tp] = result.error;
+          if (result.error == ErrorCode::kNone && on_written) on_written(tp, marker);
           writing->finish_one();
         });
   }

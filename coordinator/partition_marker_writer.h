@@ -12,13 +12,18 @@ namespace fjord::coordinator {
 
 class PartitionMarkerWriter final : public MarkerWriter {
  public:
-  explicit PartitionMarkerWriter(cluster::PartitionManager& partitions) : partitions_(partitions) {}
+  // `on_written` hears of each marker written (the group coordinator applies or drops the offsets a transaction
+  // committed in a __consumer_offsets partition).
+  using Written = std::function<void(const TopicPartition&, const Marker&)>;
+  PartitionMarkerWriter(cluster::PartitionManager& partitions, Written on_written)
+      : partitions_(partitions), on_written_(std::move(on_written)) {}
 
   void write(const Marker& marker, const std::vector<TopicPartition>& partitions,
              std::function<void(std::map<TopicPartition, ErrorCode>)> done) override;
 
  private:
   cluster::PartitionManager& partitions_;
+  Written on_written_;
 };
 
 }  // namespace fjord::coordinator

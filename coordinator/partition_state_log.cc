@@ -57,6 +57,20 @@ ErrorCode PartitionStateLog::ensure_topic() {
 }
 
 void PartitionStateLog::append(int32_t partition, std::vector<Entry> entries, Done done) {
+  write(partition, std::move(entries), protocol::BatchBuildOptions{}, std::move(done));
+}
+
+void PartitionStateLog::append_transactional(int32_t partition, int64_t producer_id, int16_t producer_epoch,
+                                             std::vector<Entry> entries, Done done) {
+  protocol::BatchBuildOptions options;
+  options.producer_id = producer_id;
+  options.producer_epoch = producer_epoch;
+  options.transactional = true;  // no sequence: the coordinator writes it, not the producer
+  write(partition, std::move(entries), options, std::move(done));
+}
+
+void PartitionStateLog::write(int32_t partition, std::vector<Entry> entries, const protocol::BatchBuildOptions& options,
+                              Done done) {
   if (auto error = ensure_topic(); error != ErrorCode::kNone) return done(error);
   cluster::Partition* target = partitions_.partition(topic_.name, partition);
   if (!target) return done(ErrorCode::kCoordinatorNotAvailable);
@@ -69,8 +83,8 @@ void PartitionStateLog::append(int32_t partition, std::vector<Entry> entries, Do
     records[i].key = std::move(entries[i].key);
     records[i].value = std::move(entries[i].value);
   }
-  auto batch = std::make_shared<protocol::Bytes>(protocol::build_batch(records, protocol::BatchBuildOptions{}));
-  target->append(std::span(*batch))
+  auto batch = std::make_shared<protocol::Bytes>(protocol::build_batch(records, options));
+  target->append(std::span(*batch), -1, cluster::AppendOrigin::kCoordinator)
       .then([batch, name = topic_.name, done = std::move(done)](cluster::ProduceResult result) {
         if (result.error != ErrorCode::kNone) spdlog::error("cannot write to {}: {}", name, result.error_message);
         // Kafka's mapping of a failed write to what group clients understand: they look for the coordinator again.
@@ -122,7 +136,14 @@ void PartitionStateLog::read_next(std::shared_ptr<Reading> reading) {
           if (position + header.total_size() > bytes.size() || header.base_offset >= end) break;
           auto batch = std::span<const uint8_t>(bytes).subspan(position, header.total_size());
           if (header.is_control()) {
-            // A transaction marker: not a coordinator record.
+            // A transaction marker: it commits or discards what the producer's transaction wrote here.
+            if (auto marker = protocol::parse_control_marker(batch)) {
+              Entry entry;
+              entry.producer_id = header.producer_id;
+              entry.producer_epoch = header.producer_epoch;
+              entry.marker_commit = marker->type == protocol::ControlType::kCommit;
+              decoded->entries.push_back(std::move(entry));
+            }
             decoded->next_offset = header.next_offset();
             position += header.total_size();
             continue;
@@ -130,7 +151,12 @@ void PartitionStateLog::read_next(std::shared_ptr<Reading> reading) {
           try {
             for (auto& record : protocol::decode_records(batch, 256 << 20)) {
               if (!record.key) continue;
-              decoded->entries.push_back(Entry{std::move(*record.key), std::move(record.value)});
+              Entry entry{std::move(*record.key), std::move(record.value)};
+              if (header.is_transactional()) {
+                entry.producer_id = header.producer_id;
+                entry.producer_epoch = header.producer_epoch;
+              }
+              decoded->entries.push_back(std::move(entry));
             }
           } catch (const std::exception& e) {
             spdlog::warn("{}-{}: skipping an unreadable batch at offset {}: {}", name, index, header.base_offset,

@@ -31,6 +31,8 @@ class PartitionStateLog final : public StateLog {
   int32_t partition_count() const override;
   bool ensure_partitions() override { return ensure_topic() == ErrorCode::kNone; }
   void append(int32_t partition, std::vector<Entry> entries, Done done) override;
+  void append_transactional(int32_t partition, int64_t producer_id, int16_t producer_epoch, std::vector<Entry> entries,
+                            Done done) override;
   void read_partition(int32_t partition, std::function<void(std::vector<Entry>)> chunk,
                       std::function<void(bool ok)> done) override;
 
@@ -38,6 +40,7 @@ class PartitionStateLog final : public StateLog {
   // kNone once the topic exists; else asks for it and answers COORDINATOR_NOT_AVAILABLE (clients retry).
   ErrorCode ensure_topic();
 
+  void write(int32_t partition, std::vector<Entry> entries, const protocol::BatchBuildOptions& options, Done done);
   struct Reading;
   void read_next(std::shared_ptr<Reading> reading);
 

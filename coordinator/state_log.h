@@ -18,6 +18,12 @@ class StateLog {
   struct Entry {
     protocol::Bytes key;
     std::optional<protocol::Bytes> value;  // nullopt: a tombstone, the key is deleted
+    // Written in a producer's transaction (TxnOffsetCommit): it counts only once that transaction commits.
+    int64_t producer_id = -1;
+    int16_t producer_epoch = -1;
+    // Set on what a read returns for a transaction marker (no key, no value): whether producer_id's transaction
+    // in this partition committed.
+    std::optional<bool> marker_commit;
   };
   using Done = std::function<void(ErrorCode)>;
 
@@ -27,8 +33,13 @@ class StateLog {
   virtual bool ensure_partitions() { return true; }
   // Appends the entries as one batch and calls `done` once they are durable (or failed).
   virtual void append(int32_t partition, std::vector<Entry> entries, Done done) = 0;
-  // Reads one partition's records back, in offset order, without blocking the loop: `chunk` runs on the loop
-  // with each run of entries read (several, for a long history), then `done` once (false: it could not be read).
+  // The same, as part of a producer's transaction: a transactional batch of that producer id and epoch, whose
+  // entries count once the transaction's marker commits them.
+  virtual void append_transactional(int32_t partition, int64_t producer_id, int16_t producer_epoch,
+                                    std::vector<Entry> entries, Done done) = 0;
+  // Reads one partition's records back (entries and transaction markers), in offset order, without blocking the loop:
+  // `chunk` runs on the loop with each run of entries read (several, for a long history), then `done` once (false: it
+  // could not be read).
   virtual void read_partition(int32_t partition, std::function<void(std::vector<Entry>)> chunk,
                               std::function<void(bool ok)> done) = 0;
 };

@@ -300,7 +300,7 @@ void Log::roll(int64_t now_ms) {
 }
 
 AppendResult Log::append(std::span<uint8_t> records, const std::vector<protocol::ValidatedBatch>& batches,
-                         int32_t leader_epoch) {
+                         int32_t leader_epoch, bool check_sequences) {
   AppendResult result;
   if (failed_) {
     result.error = ErrorCode::kKafkaStorageError;
@@ -310,7 +310,10 @@ AppendResult Log::append(std::span<uint8_t> records, const std::vector<protocol:
   // Idempotent producers first: a retried batch is answered from where it already is, a gap or a fenced epoch
   // is refused, and nothing is written in either case.
   for (const auto& validated : batches) {
-    auto check = producers_.check(validated.header);
+    const auto& h = validated.header;
+    auto check = check_sequences || h.producer_id < 0
+                     ? producers_.check(h)
+                     : producers_.check_marker(h.producer_id, h.producer_epoch, std::numeric_limits<int32_t>::max());
     if (check.outcome == ProducerCheck::Outcome::kRefuse) {
       result.error = check.error;
       result.message = check.message;

@@ -96,8 +96,10 @@ class Log : public std::enable_shared_from_this<Log> {
   // Appends batches that validate_batches accepted (`records` is the request's buffer; base offsets, the leader
   // epoch and, for LogAppendTime topics, the timestamp are written into it first). A failed log, or a write that
   // fails now, answers kKafkaStorageError.
+  // `check_sequences` false: a coordinator's transactional write (no sequence numbers; a fenced epoch is still
+  // refused).
   AppendResult append(std::span<uint8_t> records, const std::vector<protocol::ValidatedBatch>& batches,
-                      int32_t leader_epoch);
+                      int32_t leader_epoch, bool check_sequences = true);
 
   // A transaction marker for `producer_id`, written by the transaction coordinator's request (WriteTxnMarkers):
   // ends the producer's open transaction here, committed or aborted. Refused (nothing written) when the producer

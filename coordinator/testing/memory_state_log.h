@@ -28,6 +28,21 @@ class MemoryStateLog final : public StateLog {
       write();
     }
   }
+  void append_transactional(int32_t partition, int64_t producer_id, int16_t producer_epoch, std::vector<Entry> entries,
+                            Done done) override {
+    for (auto& e : entries) {
+      e.producer_id = producer_id;
+      e.producer_epoch = producer_epoch;
+    }
+    append(partition, std::move(entries), std::move(done));
+  }
+  // A transaction marker, as the transaction coordinator writes it.
+  void write_marker(int32_t partition, int64_t producer_id, bool commit) {
+    Entry marker;
+    marker.producer_id = producer_id;
+    marker.marker_commit = commit;
+    logs_[partition].push_back(std::move(marker));
+  }
   void read_partition(int32_t partition, std::function<void(std::vector<Entry>)> chunk,
                       std::function<void(bool)> done) override {
     auto read = [this, partition, chunk = std::move(chunk), done = std::move(done)] {

@@ -466,3 +466,60 @@ TEST_F(GroupCoordinatorTest, OffsetsOfSubscribedTopicsCannotBeDeletedUnderAnActi
 
 }  // namespace
 }  // namespace fjord::coordinator
+
+namespace fjord::coordinator {
+namespace {
+
+// TxnOffsetCommit: offsets written in a producer's transaction count only once its marker commits them.
+class TransactionalOffsetsTest : public GroupCoordinatorTest {
+ protected:
+  std::vector<ErrorCode> commit_in_transaction(int64_t producer_id, int64_t offset, int32_t generation = -1,
+                                               const std::string& member_id = "") {
+    CommitRequest r;
+    r.group_id = "g";
+    r.generation = generation;
+    r.member_id = member_id;
+    r.offsets.push_back({"topic", 0, offset, -1, std::nullopt});
+    std::vector<ErrorCode> errors;
+    coordinator->commit_transactional(r, producer_id, 0, [&](std::vector<ErrorCode> e) { errors = std::move(e); });
+    return errors;
+  }
+  std::pair<int64_t, ErrorCode> fetched(bool require_stable = false) {
+    auto f = coordinator->fetch("g", std::vector<std::pair<std::string, int32_t>>{{"topic", 0}}, require_stable);
+    return {f[0].offset, f[0].error};
+  }
+};
+
+TEST_F(TransactionalOffsetsTest, VisibleOnlyOnceTheTransactionCommits) {
+  EXPECT_EQ(commit("", -1, 10)[0], ErrorCode::kNone);
+  EXPECT_EQ(commit_in_transaction(7, 20)[0], ErrorCode::kNone);
+  EXPECT_EQ(fetched(), std::make_pair(int64_t{10}, ErrorCode::kNone)) << "the transaction has not committed";
+  EXPECT_EQ(fetched(true).second, ErrorCode::kUnstableOffsetCommit) << "a read_committed consumer waits";
+  const int32_t partition = coordinator->partition_for("g");
+  coordinator->complete_transaction(partition + 1, 7, true);
+  EXPECT_EQ(fetched().first, 10) << "a marker in another partition is not this group's";
+  coordinator->complete_transaction(partition, 7, true);
+  EXPECT_EQ(fetched(true), std::make_pair(int64_t{20}, ErrorCode::kNone));
+  EXPECT_EQ(commit_in_transaction(7, 30)[0], ErrorCode::kNone);
+  coordinator->complete_transaction(partition, 7, false);
+  EXPECT_EQ(fetched(true), std::make_pair(int64_t{20}, ErrorCode::kNone)) << "an aborted commit is dropped";
+  EXPECT_EQ(commit_in_transaction(7, 40, 3, "stranger")[0], ErrorCode::kUnknownMemberId);
+}
+
+TEST_F(TransactionalOffsetsTest, AReloadReplaysTransactionalOffsetsAndTheirMarkers) {
+  const int32_t partition = coordinator->partition_for("g");
+  commit_in_transaction(7, 20);
+  commit_in_transaction(8, 25);
+  log.write_marker(partition, 7, true);
+  commit_in_transaction(9, 99);
+  log.write_marker(partition, 9, false);
+  coordinator.reset();
+  make();
+  EXPECT_EQ(fetched().first, 20);
+  EXPECT_EQ(fetched(true).second, ErrorCode::kUnstableOffsetCommit) << "producer 8's transaction is still open";
+  coordinator->complete_transaction(partition, 8, true);
+  EXPECT_EQ(fetched(true), std::make_pair(int64_t{25}, ErrorCode::kNone));
+}
+
+}  // namespace
+}  // namespace fjord::coordinator

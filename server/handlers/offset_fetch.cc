@@ -1,5 +1,7 @@
 // OffsetFetch: where a group's consumers resume. An uncommitted partition answers offset -1 with no error; a
 // request without topics (v2+) answers every committed offset of the group. v8+ asks for several groups at once.
+// With require_stable (v7+, read_committed consumers) a partition whose offset an open transaction is about to
+// change answers UNSTABLE_OFFSET_COMMIT, which clients retry, rather than the offset the transaction replaces.
 #include "protocol/messages/offset_fetch.h"
 
 #include <map>
@@ -73,7 +75,7 @@ void handle_offset_fetch(RequestContext context) {
       fill(response.topics, std::move(refused));
     } else {
       // Before v2 a request always names its topics; the codec gives them as present.
-      fill(response.topics, groups.fetch(request.group_id, requested(request.topics)));
+      fill(response.topics, groups.fetch(request.group_id, requested(request.topics), request.require_stable));
     }
   } else {
     for (const auto& g : request.groups) {
@@ -83,7 +85,7 @@ void handle_offset_fetch(RequestContext context) {
         group_out.error_code = wire(error);
         continue;
       }
-      fill(group_out.topics, groups.fetch(g.group_id, requested(g.topics)));
+      fill(group_out.topics, groups.fetch(g.group_id, requested(g.topics), request.require_stable));
     }
   }
   context.respond(response);

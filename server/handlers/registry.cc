@@ -52,6 +52,7 @@ const HandlerRegistry& HandlerRegistry::standard() {
         served<AddPartitionsToTxnRequest>(&handle_add_partitions_to_txn),
         served<AddOffsetsToTxnRequest>(&handle_add_offsets_to_txn),
         served<EndTxnRequest>(&handle_end_txn),
+        served<TxnOffsetCommitRequest>(&handle_txn_offset_commit),
         served<WriteTxnMarkersRequest>(&handle_write_txn_markers),
         served<ListTransactionsRequest>(&handle_list_transactions),
         served<DescribeTransactionsRequest>(&handle_describe_transactions),

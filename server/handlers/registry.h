@@ -58,6 +58,7 @@ void handle_offset_for_leader_epoch(RequestContext context);
 void handle_add_partitions_to_txn(RequestContext context);
 void handle_add_offsets_to_txn(RequestContext context);
 void handle_end_txn(RequestContext context);
+void handle_txn_offset_commit(RequestContext context);
 void handle_write_txn_markers(RequestContext context);
 void handle_list_transactions(RequestContext context);
 void handle_describe_transactions(RequestContext context);

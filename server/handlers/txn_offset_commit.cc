@@ -1,0 +1,64 @@
+// TxnOffsetCommit: a transactional producer commits a group's offsets inside its transaction (the
+// consume-transform-produce loop's send_offsets_to_transaction). The offsets are written to the group's
+// __consumer_offsets partition as part of the producer's transaction, after AddOffsetsToTxn put that partition in
+// it, and count only once the transaction's marker commits them. v3+ name the member and generation, which are
+// checked as for OffsetCommit (a zombie of an earlier generation is refused).
+#include "protocol/messages/txn_offset_commit.h"
+
+#include <memory>
+
+#include "server/handlers/registry.h"
+
+namespace fjord::server {
+
+void handle_txn_offset_commit(RequestContext context) {
+  auto request = context.decode<protocol::TxnOffsetCommitRequest>();
+  auto response = std::make_shared<protocol::TxnOffsetCommitResponse>();
+  auto& server = context.server();
+  coordinator::CommitRequest commit;
+  commit.group_id = request.group_id;
+  commit.generation = request.generation_id;
+  commit.member_id = request.member_id;
+  commit.group_instance_id = request.group_instance_id;
+  std::vector<std::pair<size_t, size_t>> slots;
+  // The producer must have added the group's offsets partition to its transaction, or its marker would never
+  // reach these offsets.
+  const coordinator::TopicPartition offsets{coordinator::kOffsetsTopic, server.groups.partition_for(request.group_id)};
+  const auto verified =
+      server.transactions
+          .verify_partitions(request.transactional_id, request.producer_id, request.producer_epoch, {offsets})
+          .front();
+  for (const auto& t : request.topics) {
+    auto& topic_out = response->topics.emplace_back();
+    topic_out.name = t.name;
+    for (const auto& p : t.partitions) {
+      auto& partition_out = topic_out.partitions.emplace_back();
+      partition_out.partition_index = p.partition_index;
+      if (verified != ErrorCode::kNone) {
+        partition_out.error_code = wire(verified);
+        continue;
+      }
+      if (!server.partitions.partition(t.name, p.partition_index)) {
+        partition_out.error_code = wire(ErrorCode::kUnknownTopicOrPartition);
+        continue;
+      }
+      commit.offsets.push_back(
+          {t.name, p.partition_index, p.committed_offset, p.committed_leader_epoch, p.committed_metadata});
+      slots.emplace_back(response->topics.size() - 1, topic_out.partitions.size() - 1);
+    }
+  }
+  if (commit.offsets.empty()) {
+    context.respond(*response);
+    return;
+  }
+  server.groups.commit_transactional(std::move(commit), request.producer_id, request.producer_epoch,
+                                     [context, response, slots](std::vector<ErrorCode> errors) {
+                                       for (size_t i = 0; i < errors.size() && i < slots.size(); ++i) {
+                                         response->topics[slots[i].first].partitions[slots[i].second].error_code =
+                                             wire(errors[i]);
+                                       }
+                                       context.respond(*response);
+                                     });
+}
+
+}  // namespace fjord::server
