@@ -144,6 +144,19 @@ void Producer::abort_transaction(std::chrono::milliseconds timeout) {
   check_transaction_step(producer_->abort_transaction(static_cast<int>(timeout.count())), "abort_transaction");
 }
 
+void Producer::send_offsets_to_transaction(const std::vector<PartitionOffset>& positions,
+                                           RdKafka::KafkaConsumer& consumer, std::chrono::milliseconds timeout) {
+  std::vector<RdKafka::TopicPartition*> offsets;
+  for (const auto& p : positions) {
+    offsets.push_back(RdKafka::TopicPartition::create(p.topic, p.partition, p.offset));
+  }
+  std::unique_ptr<RdKafka::ConsumerGroupMetadata> group(consumer.groupMetadata());
+  RdKafka::Error* error =
+      producer_->send_offsets_to_transaction(offsets, group.get(), static_cast<int>(timeout.count()));
+  RdKafka::TopicPartition::destroy(offsets);
+  check_transaction_step(error, "send_offsets_to_transaction");
+}
+
 ProducerMetrics Producer::metrics() const {
   std::lock_guard lock(metrics_mutex_);
   ProducerMetrics m = counts_;

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "client/config.h"
+#include "client/consumer.h"
 
 namespace fjord::client {
 
@@ -81,6 +82,11 @@ class Producer {
   void begin_transaction();
   void commit_transaction(std::chrono::milliseconds timeout = std::chrono::seconds(30));
   void abort_transaction(std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  // Exactly-once consume-transform-produce: commits `positions` (for each partition, the next offset to read) for
+  // `consumer`'s group inside the current transaction, so they count if and only if it commits. The consumer
+  // must not commit on its own (enable.auto.commit=false), and should read with isolation.level=read_committed.
+  void send_offsets_to_transaction(const std::vector<PartitionOffset>& positions, RdKafka::KafkaConsumer& consumer,
+                                   std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
   ProducerMetrics metrics() const;
   std::chrono::milliseconds close_timeout{30000};

@@ -2,10 +2,14 @@
 // read_committed consumer sees committed transactions whole and never an aborted one; an open transaction holds
 // back what follows it (the last stable offset) until it ends; a producer fenced by a newer instance is told the
 // error is fatal; a transaction past its timeout is aborted by the broker and stops holding readers back; and
-// interleaved commits and aborts across segment rolls survive a kill -9 (the aborted-transaction index).
+// interleaved commits and aborts across segment rolls survive a kill -9 (the aborted-transaction index); and a
+// consume-transform-produce job killed at random moments writes each input record exactly once.
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <csignal>
+#include <map>
+#include <random>
 #include <set>
 #include <string>
 #include <thread>
@@ -13,6 +17,7 @@
 #include "client/producer.h"
 #include "tests/support/broker_process.h"
 #include "tests/support/kafka_clients.h"
+#include "tests/support/server_process.h"
 
 namespace fjord::testing {
 namespace {
@@ -208,6 +213,51 @@ TEST_F(Transactions, InterleavedCommitsAndAbortsAcrossRollsSurviveAKill) {
   broker_.stop();
   broker_.start();
   check("after a clean restart");
+}
+
+TEST_F(Transactions, AConsumeTransformProduceJobKilledAtRandomWritesEachRecordExactlyOnce) {
+  create(3);
+  const std::string input = topic_ + "-in";
+  ASSERT_EQ(Admin(broker_.bootstrap()).create_topic(input, 3), RD_KAFKA_RESP_ERR_NO_ERROR);
+  const int count = 3000;
+  {
+    TestProducer producer(broker_.bootstrap(), {{"acks", "all"}});
+    for (int i = 0; i < count; ++i) producer.produce(input, i % 3, 47, i);
+    ASSERT_TRUE(producer.flush(30000));
+  }
+  const std::string dir = make_temp_directory("eos");
+  std::mt19937 random(20261205);
+  int kills = 0;
+  auto run = [&](int attempt) {
+    auto job = std::make_unique<ServerProcess>(dir + "/job-" + std::to_string(attempt) + ".log");
+    job->spawn({FJORD_EXACTLY_ONCE_TRANSFORMER, broker_.bootstrap(), "eos-job", input, topic_, "eos-job-txn", "37"});
+    return job;
+  };
+  // Killed eight times in the middle of its work, between 0.3 and 1.5 s after each start.
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    auto job = run(attempt);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300 + random() % 1200));
+    if (job->running()) {
+      job->stop(SIGKILL);
+      ++kills;
+    }
+  }
+  // The killed instances got somewhere: part of the input is already through, committed.
+  const size_t through = read("read_committed", {0, 1, 2}, static_cast<size_t>(count), 3000).size();
+  EXPECT_GT(through, 0u) << "no killed instance committed anything";
+  EXPECT_LT(through, static_cast<size_t>(count)) << "the kills came after the work was done";
+  auto last = run(99);
+  auto output = read("read_committed", {0, 1, 2}, static_cast<size_t>(count), 60000);
+  last->stop(SIGTERM);
+  EXPECT_EQ(kills, 8) << "a job ended on its own: " << last->log();
+  std::map<std::string, int> seen;
+  for (const auto& r : output) ++seen[r.key.value_or("")];
+  EXPECT_EQ(static_cast<int>(output.size()), count);
+  EXPECT_EQ(static_cast<int>(seen.size()), count) << "an input record is missing from the output";
+  for (const auto& [key, times] : seen) ASSERT_EQ(times, 1) << key << " was written " << times << " times";
+  // Uncommitted attempts are in the log: the killed instances' open transactions were aborted, not lost.
+  auto everything = read("read_uncommitted", {0, 1, 2}, static_cast<size_t>(count) * 10, 5000);
+  EXPECT_GT(everything.size(), output.size()) << "no killed instance left an aborted transaction behind";
 }
 
 }  // namespace
