@@ -6,7 +6,10 @@
 #include "protocol/messages/produce.h"
 
 #include <memory>
+#include <optional>
+#include <string>
 
+#include "protocol/record_batch.h"
 #include "server/handlers/registry.h"
 
 namespace fjord::server {
@@ -33,6 +36,31 @@ struct ProduceInProgress {
     if (answer) context.respond(response);
   }
 };
+
+// A transactional producer's first batch in a partition opens its transaction there. It is written only if the
+// partition is in that producer's ongoing transaction at its coordinator (asked now, on this loop, in the same
+// turn as the append: nothing can end the transaction in between), so that a late batch of a transaction that
+// already ended cannot open one that nothing would ever end, holding back the partition's last stable offset.
+std::optional<std::string> unverified_transaction(ServerContext& server,
+                                                  const std::optional<std::string>& transactional_id,
+                                                  const cluster::Partition& partition,
+                                                  std::span<const uint8_t> records) {
+  if (records.size() < protocol::kBatchHeaderSize) return std::nullopt;  // validation says what is wrong
+  const auto header = protocol::parse_batch_header(records);
+  if (!header.is_transactional() || header.producer_id < 0) return std::nullopt;
+  const auto* producer = partition.log().producers().find(header.producer_id);
+  if (producer && producer->open_transaction_offset >= 0 && producer->epoch == header.producer_epoch) {
+    return std::nullopt;  // its transaction is already open here
+  }
+  if (!transactional_id) return "a transactional batch without a transactional id";
+  const auto error = server.transactions
+                         .verify_partitions(*transactional_id, header.producer_id, header.producer_epoch,
+                                            {{partition.topic(), partition.index()}})
+                         .front();
+  if (error == ErrorCode::kNone) return std::nullopt;
+  return "partition " + partition.topic() + "-" + std::to_string(partition.index()) +
+         " is not in an ongoing transaction of " + *transactional_id + " (" + std::string(error_name(error)) + ")";
+}
 
 }  // namespace
 
@@ -71,6 +99,12 @@ void handle_produce(RequestContext context) {
       if (!partition_data.records || partition_data.records->empty()) {
         out.error_code = wire(ErrorCode::kInvalidRecord);
         out.error_message = "no records";
+        continue;
+      }
+      if (auto refused = unverified_transaction(context.server(), request.transactional_id, *partition,
+                                                partition_data.records->contiguous())) {
+        out.error_code = wire(ErrorCode::kInvalidTxnState);
+        out.error_message = *refused;
         continue;
       }
       ++state->outstanding;

@@ -15,8 +15,16 @@
 #include <thread>
 
 #include "client/producer.h"
+#include "protocol/messages/add_partitions_to_txn.h"
+#include "protocol/messages/describe_transactions.h"
+#include "protocol/messages/end_txn.h"
+#include "protocol/messages/init_producer_id.h"
+#include "protocol/messages/list_offsets.h"
+#include "protocol/messages/produce.h"
+#include "protocol/record_batch.h"
 #include "tests/support/broker_process.h"
 #include "tests/support/kafka_clients.h"
+#include "tests/support/raw_client.h"
 #include "tests/support/server_process.h"
 
 namespace fjord::testing {
@@ -258,6 +266,105 @@ TEST_F(Transactions, AConsumeTransformProduceJobKilledAtRandomWritesEachRecordEx
   // Uncommitted attempts are in the log: the killed instances' open transactions were aborted, not lost.
   auto everything = read("read_uncommitted", {0, 1, 2}, static_cast<size_t>(count) * 10, 5000);
   EXPECT_GT(everything.size(), output.size()) << "no killed instance left an aborted transaction behind";
+}
+
+// The requests a transactional producer sends, one by one, so that a late batch can be staged exactly: the
+// produce of a transaction that already ended, arriving after its abort marker (KAFKA-17754's hanging
+// transaction), and a batch to a partition never added to the transaction.
+class RawTransactions : public Transactions {
+ protected:
+  template <typename Response, typename Request>
+  Response call(const Request& request, int16_t version, bool flexible) {
+    RawClient c(broker_.port());
+    c.send(request, version, 1);
+    auto frame = c.receive();
+    EXPECT_TRUE(frame);
+    return RawClient::decode<Response>(*frame, version, flexible, nullptr);
+  }
+  protocol::InitProducerIdResponse init(const std::string& id) {
+    protocol::InitProducerIdRequest r;
+    r.transactional_id = id;
+    r.transaction_timeout_ms = 60000;
+    return call<protocol::InitProducerIdResponse>(r, 4, true);
+  }
+  int16_t add(const std::string& id, int64_t producer_id, int16_t epoch) {
+    protocol::AddPartitionsToTxnRequest r;
+    r.v3_and_below_transactional_id = id;
+    r.v3_and_below_producer_id = producer_id;
+    r.v3_and_below_producer_epoch = epoch;
+    auto& t = r.v3_and_below_topics.emplace_back();
+    t.name = topic_;
+    t.partitions = {0};
+    return call<protocol::AddPartitionsToTxnResponse>(r, 3, true)
+        .results_by_topic_v3_and_below[0]
+        .results_by_partition[0]
+        .partition_error_code;
+  }
+  int16_t produce(const std::optional<std::string>& id, int64_t producer_id, int16_t epoch, int32_t sequence) {
+    protocol::Record record;
+    record.timestamp = 1;
+    record.value = protocol::Bytes{1, 2, 3};
+    protocol::BatchBuildOptions options;
+    options.producer_id = producer_id;
+    options.producer_epoch = epoch;
+    options.base_sequence = sequence;
+    options.transactional = true;
+    protocol::ProduceRequest r;
+    r.transactional_id = id;
+    r.acks = -1;
+    r.timeout_ms = 10000;
+    auto& t = r.topic_data.emplace_back();
+    t.name = topic_;
+    auto& p = t.partition_data.emplace_back();
+    p.records = protocol::Records::own(protocol::build_batch({record}, options));
+    return call<protocol::ProduceResponse>(r, 9, true).responses[0].partition_responses[0].error_code;
+  }
+  int16_t end(const std::string& id, int64_t producer_id, int16_t epoch, bool commit) {
+    protocol::EndTxnRequest r;
+    r.transactional_id = id;
+    r.producer_id = producer_id;
+    r.producer_epoch = epoch;
+    r.committed = commit;
+    return call<protocol::EndTxnResponse>(r, 3, true).error_code;
+  }
+  std::string state(const std::string& id) {
+    protocol::DescribeTransactionsRequest r;
+    r.transactional_ids = {id};
+    return call<protocol::DescribeTransactionsResponse>(r, 0, true).transaction_states[0].transaction_state;
+  }
+  // ListOffsets latest: under read_committed, the last stable offset.
+  int64_t latest(int8_t isolation) {
+    protocol::ListOffsetsRequest r;
+    r.replica_id = -1;
+    r.isolation_level = isolation;
+    auto& t = r.topics.emplace_back();
+    t.name = topic_;
+    t.partitions.emplace_back().timestamp = -1;
+    return call<protocol::ListOffsetsResponse>(r, 7, true).topics[0].partitions[0].offset;
+  }
+};
+
+TEST_F(RawTransactions, ALateBatchOfAnEndedTransactionCannotOpenOneThatNothingEnds) {
+  create(1);
+  auto producer = init("late");
+  ASSERT_EQ(producer.error_code, 0);
+  const int64_t id = producer.producer_id;
+  const int16_t epoch = producer.producer_epoch;
+  EXPECT_EQ(produce("late", id, epoch, 0), wire(ErrorCode::kInvalidTxnState))
+      << "a batch to a partition not added to the transaction was written";
+  ASSERT_EQ(add("late", id, epoch), 0);
+  ASSERT_EQ(produce("late", id, epoch, 0), 0);
+  EXPECT_EQ(latest(1), 0) << "the open transaction holds the last stable offset at its first batch";
+  EXPECT_EQ(latest(0), 1);
+  ASSERT_EQ(end("late", id, epoch, false), 0);
+  for (int i = 0; i < 100 && state("late") != "CompleteAbort"; ++i) std::this_thread::sleep_for(20ms);
+  ASSERT_EQ(state("late"), "CompleteAbort");
+  EXPECT_EQ(latest(1), 2) << "the abort marker ended it";
+  // The producer's second batch of that transaction, delayed in the network until after the abort.
+  EXPECT_EQ(produce("late", id, epoch, 1), wire(ErrorCode::kInvalidTxnState));
+  EXPECT_EQ(produce(std::nullopt, id, epoch, 1), wire(ErrorCode::kInvalidTxnState)) << "without a transactional id";
+  EXPECT_EQ(latest(0), 2) << "the late batch was written";
+  EXPECT_EQ(latest(1), 2) << "a transaction hangs open";
 }
 
 }  // namespace
