@@ -3,12 +3,14 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/properties.h"
+#include "cluster/broker_channels.h"
 #include "cluster/controller.h"
 #include "cluster/local_metadata_store.h"
 #include "cluster/partition_manager.h"
 #include "cluster/producer_ids.h"
 #include "cluster/replica_fetcher.h"
 #include "cluster/replica_manager.h"
+#include "coordinator/cluster_transactions.h"
 #include "coordinator/group_coordinator.h"
 #include "coordinator/offsets_records.h"
 #include "coordinator/partition_marker_writer.h"
@@ -79,8 +81,12 @@ Broker::~Broker() {
   io_.reset();
   // The partitions and groups answer whatever still waits on them while the loop can still take the answers,
   // then the loop goes with every handler it holds (connections among them), and only then what those refer to.
+  verifier_.reset();
   transactions_.reset();
+  routed_markers_.reset();
   markers_.reset();
+  if (channels_) channels_->stop();
+  channels_.reset();
   transaction_state_log_.reset();
   groups_.reset();
   group_state_log_.reset();
@@ -154,12 +160,15 @@ void Broker::start(cluster::ClusterService* cluster) {
           groups->complete_transaction(tp.partition, marker.producer_id, marker.commit);
         }
       });
+  if (cluster_) channels_ = std::make_unique<cluster::BrokerChannels>(loop.context(), *cluster_, node_id_);
+  routed_markers_ = std::make_unique<coordinator::RoutingMarkerWriter>(*partitions_, *markers_, channels_.get());
   auto allocate_producer_id = [ids = producer_ids_.get()](std::function<void(coordinator::ProducerIdentity)> done) {
     ids->allocate([done](cluster::ProducerIdAndEpoch fresh) { done({fresh.error, fresh.producer_id, fresh.epoch}); });
   };
-  transactions_ =
-      std::make_unique<coordinator::TransactionCoordinator>(*transaction_state_log_, *markers_, allocate_producer_id,
-                                                            env_.clock, loop, transaction_settings(setup_.settings));
+  transactions_ = std::make_unique<coordinator::TransactionCoordinator>(*transaction_state_log_, *routed_markers_,
+                                                                        allocate_producer_id, env_.clock, loop,
+                                                                        transaction_settings(setup_.settings));
+  verifier_ = std::make_unique<coordinator::TransactionVerifier>(*partitions_, *transactions_, channels_.get());
   try {
     if (cluster_) {
       groups_->serve_led_partitions();
@@ -174,8 +183,8 @@ void Broker::start(cluster::ClusterService* cluster) {
 
   server::BrokerIdentity identity;
   identity.node_id = node_id_;
-  context_.reset(new server::ServerContext{*partitions_, *producer_ids_, *groups_, *transactions_, *markers_, identity,
-                                           env_.clock, loop, *server_probe_, cluster_});
+  context_.reset(new server::ServerContext{*partitions_, *producer_ids_, *groups_, *transactions_, *markers_,
+                                           *verifier_, identity, env_.clock, loop, *server_probe_, cluster_});
   server::ConnectionLimits limits;
   limits.max_request_bytes = static_cast<size_t>(setup_.settings.get_long("socket.request.max.bytes"));
   server_ = std::make_unique<server::Server>(loop, *context_, server::HandlerRegistry::standard(), limits);

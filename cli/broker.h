@@ -24,6 +24,7 @@ class LocalMetadataStore;
 class ProducerIds;
 class ReplicaFetcher;
 class ReplicaManager;
+class BrokerChannels;
 class Controller;
 struct PartitionProbe;
 }  // namespace fjord::cluster
@@ -31,7 +32,9 @@ namespace fjord::coordinator {
 class GroupCoordinator;
 class PartitionStateLog;
 class PartitionMarkerWriter;
+class RoutingMarkerWriter;
 class TransactionCoordinator;
+class TransactionVerifier;
 }  // namespace fjord::coordinator
 namespace fjord::storage {
 class SyncScheduler;
@@ -134,8 +137,12 @@ class Broker {
   std::unique_ptr<coordinator::PartitionStateLog> group_state_log_;
   std::unique_ptr<coordinator::GroupCoordinator> groups_;
   std::unique_ptr<coordinator::PartitionStateLog> transaction_state_log_;
+  // A cluster's requests to other brokers (transaction markers, transaction checks).
+  std::unique_ptr<cluster::BrokerChannels> channels_;
   std::unique_ptr<coordinator::PartitionMarkerWriter> markers_;
+  std::unique_ptr<coordinator::RoutingMarkerWriter> routed_markers_;
   std::unique_ptr<coordinator::TransactionCoordinator> transactions_;
+  std::unique_ptr<coordinator::TransactionVerifier> verifier_;
   std::unique_ptr<server::Server> server_;
   std::unique_ptr<cluster::ReplicaFetcher> fetcher_;
   std::unique_ptr<cluster::ReplicaManager> replicas_;

@@ -13,6 +13,7 @@
 #include "cluster/membership.h"
 #include "cluster/partition_manager.h"
 #include "cluster/producer_ids.h"
+#include "coordinator/cluster_transactions.h"
 #include "coordinator/group_coordinator.h"
 #include "coordinator/transaction_coordinator.h"
 #include "model/clock.h"
@@ -42,6 +43,8 @@ struct ServerContext {
   coordinator::TransactionCoordinator& transactions;
   // Writes transaction markers to the partitions this broker leads (WriteTxnMarkers).
   coordinator::MarkerWriter& markers;
+  // Whether a partition is in a producer's ongoing transaction, wherever its coordinator is.
+  coordinator::TransactionVerifier& verifier;
   BrokerIdentity identity;
   const Clock& clock;
   Scheduler& scheduler;

@@ -1,11 +1,11 @@
 // FindCoordinator: which broker coordinates a group or a transactional id. On one node it is always this broker;
-// in a cluster, the leader of the group's __consumer_offsets partition (the topic is created on the first
-// question, and until it has leaders the answer is COORDINATOR_NOT_AVAILABLE, which clients retry). Transactions
-// are served on a single node only for now: in a cluster their coordinator is not available (clients keep asking
-// rather than fail).
+// in a cluster, the leader of the key's partition of __consumer_offsets or __transaction_state (the topic is
+// created on the first question, and until it has leaders the answer is COORDINATOR_NOT_AVAILABLE, which clients
+// retry).
 #include "protocol/messages/find_coordinator.h"
 
 #include "coordinator/offsets_records.h"
+#include "coordinator/transaction_records.h"
 #include "server/handlers/registry.h"
 
 namespace fjord::server {
@@ -15,19 +15,13 @@ namespace {
 constexpr int8_t kGroupKey = 0;
 constexpr int8_t kTransactionKey = 1;
 
-std::pair<ErrorCode, std::optional<std::string>> coordinator_error(ServerContext& server, int8_t key_type,
-                                                                   const std::string& key) {
+std::pair<ErrorCode, std::optional<std::string>> coordinator_error(int8_t key_type, const std::string& key) {
   if (key_type == kGroupKey) {
     if (key.empty()) return {ErrorCode::kInvalidRequest, "the group id is empty"};
     return {ErrorCode::kNone, std::nullopt};
   }
   if (key_type == kTransactionKey) {
     if (key.empty()) return {ErrorCode::kInvalidRequest, "the transactional id is empty"};
-    // A cluster's coordinator writes markers to partitions other brokers lead, which needs WriteTxnMarkers
-    // between brokers: until then transactions are served on a single node only (clients keep asking).
-    if (server.partitions.cluster_mode()) {
-      return {ErrorCode::kCoordinatorNotAvailable, "transactions are served on a single node only, for now"};
-    }
     return {ErrorCode::kNone, std::nullopt};
   }
   return {ErrorCode::kInvalidRequest, "unknown key type " + std::to_string(key_type)};
@@ -40,7 +34,7 @@ struct Found {
 };
 
 Found find(ServerContext& server, int8_t key_type, const std::string& key) {
-  auto [error, message] = coordinator_error(server, key_type, key);
+  auto [error, message] = coordinator_error(key_type, key);
   if (error != ErrorCode::kNone) return {error, message};
   if (!server.partitions.cluster_mode()) {
     return {ErrorCode::kNone,
@@ -48,15 +42,23 @@ Found find(ServerContext& server, int8_t key_type, const std::string& key) {
             {server.identity.node_id, server.identity.advertised_host, server.identity.advertised_port,
              server.identity.rack}};
   }
-  const Found unavailable{ErrorCode::kCoordinatorNotAvailable, "the group's coordinator has no leader yet"};
-  const auto* offsets = server.partitions.topic(coordinator::kOffsetsTopic);
-  if (!offsets) {
-    server.groups.ensure_partitions();
+  // The leader of the key's partition of the coordinator's internal topic.
+  const bool group = key_type == kGroupKey;
+  const Found unavailable{ErrorCode::kCoordinatorNotAvailable, "the coordinator has no leader yet"};
+  const auto* internal =
+      server.partitions.topic(group ? coordinator::kOffsetsTopic : coordinator::kTransactionStateTopic);
+  if (!internal) {
+    if (group) {
+      server.groups.ensure_partitions();
+    } else {
+      server.transactions.ensure_partitions();
+    }
     return unavailable;
   }
-  const auto partition = static_cast<size_t>(server.groups.partition_for(key));
-  if (partition >= offsets->assignments.size() || offsets->assignments[partition].leader < 0) return unavailable;
-  auto broker = server.broker(offsets->assignments[partition].leader);
+  const auto partition =
+      static_cast<size_t>(group ? server.groups.partition_for(key) : server.transactions.partition_for(key));
+  if (partition >= internal->assignments.size() || internal->assignments[partition].leader < 0) return unavailable;
+  auto broker = server.broker(internal->assignments[partition].leader);
   if (!broker) return unavailable;
   return {ErrorCode::kNone, std::nullopt, *broker};
 }

@@ -25,7 +25,9 @@ void handle_offset_commit(RequestContext context) {
     for (const auto& p : t.partitions) {
       auto& partition_out = topic_out.partitions.emplace_back();
       partition_out.partition_index = p.partition_index;
-      if (!partitions.partition(t.name, p.partition_index)) {
+      // Known to the cluster (this broker need not host it).
+      const auto* topic = partitions.topic(t.name);
+      if (!topic || p.partition_index < 0 || p.partition_index >= topic->partitions) {
         partition_out.error_code = wire(ErrorCode::kUnknownTopicOrPartition);
         continue;
       }

@@ -38,28 +38,32 @@ struct ProduceInProgress {
 };
 
 // A transactional producer's first batch in a partition opens its transaction there. It is written only if the
-// partition is in that producer's ongoing transaction at its coordinator (asked now, on this loop, in the same
-// turn as the append: nothing can end the transaction in between), so that a late batch of a transaction that
-// already ended cannot open one that nothing would ever end, holding back the partition's last stable offset.
-std::optional<std::string> unverified_transaction(ServerContext& server,
-                                                  const std::optional<std::string>& transactional_id,
-                                                  const cluster::Partition& partition,
-                                                  std::span<const uint8_t> records) {
+// partition is in that producer's ongoing transaction at its coordinator, so that a late batch of a transaction
+// that already ended cannot open one that nothing would ever end (KAFKA-17754), holding back the partition's last
+// stable offset. On the coordinator's own broker the answer comes in the same loop turn as the append; from
+// another broker it comes later, so the append also checks that no marker for the producer was written here
+// meanwhile (an abort that overtook the batch).
+struct FirstTransactionalBatch {
+  int64_t producer_id;
+  int16_t producer_epoch;
+  int64_t marker_seen;  // the offset of the producer's last marker here when asked (-1: none)
+};
+
+int64_t last_marker(const cluster::Partition& partition, int64_t producer_id) {
+  const auto* producer = partition.log().producers().find(producer_id);
+  return producer && !producer->completed.empty() ? producer->completed.back().last_offset : -1;
+}
+
+std::optional<FirstTransactionalBatch> needs_verification(const cluster::Partition& partition,
+                                                          std::span<const uint8_t> records) {
   if (records.size() < protocol::kBatchHeaderSize) return std::nullopt;  // validation says what is wrong
   const auto header = protocol::parse_batch_header(records);
-  if (!header.is_transactional() || header.producer_id < 0) return std::nullopt;
+  if (!header.is_transactional() || header.is_control() || header.producer_id < 0) return std::nullopt;
   const auto* producer = partition.log().producers().find(header.producer_id);
   if (producer && producer->open_transaction_offset >= 0 && producer->epoch == header.producer_epoch) {
     return std::nullopt;  // its transaction is already open here
   }
-  if (!transactional_id) return "a transactional batch without a transactional id";
-  const auto error = server.transactions
-                         .verify_partitions(*transactional_id, header.producer_id, header.producer_epoch,
-                                            {{partition.topic(), partition.index()}})
-                         .front();
-  if (error == ErrorCode::kNone) return std::nullopt;
-  return "partition " + partition.topic() + "-" + std::to_string(partition.index()) +
-         " is not in an ongoing transaction of " + *transactional_id + " (" + std::string(error_name(error)) + ")";
+  return FirstTransactionalBatch{header.producer_id, header.producer_epoch, last_marker(partition, header.producer_id)};
 }
 
 }  // namespace
@@ -101,28 +105,56 @@ void handle_produce(RequestContext context) {
         out.error_message = "no records";
         continue;
       }
-      if (auto refused = unverified_transaction(context.server(), request.transactional_id, *partition,
-                                                partition_data.records->contiguous())) {
-        out.error_code = wire(ErrorCode::kInvalidTxnState);
-        out.error_message = *refused;
-        continue;
-      }
       ++state->outstanding;
       out.error_code = wire(ErrorCode::kRequestTimedOut);  // what the timeout leaves, unless answered first
       // `out` stays put: every vector was sized above, before any future can resolve.
       const int16_t acks = request.acks == 0 ? 1 : request.acks;
-      partition->append(partition_data.records->contiguous(), acks).then([state, &out](cluster::ProduceResult result) {
+      auto records = partition_data.records->contiguous();
+      auto append = [state, &out, records, acks](cluster::Partition& partition) {
+        partition.append(records, acks).then([state, &out](cluster::ProduceResult result) {
+          if (state->answered) return;
+          out.error_code = wire(result.error);
+          out.log_start_offset = result.log_start_offset;
+          if (result.error == ErrorCode::kNone) {
+            out.base_offset = result.base_offset;
+            out.log_append_time_ms = result.log_append_time;
+          } else if (!result.error_message.empty()) {
+            out.error_message = result.error_message;
+          }
+          state->finish_one();
+        });
+      };
+      auto first = needs_verification(*partition, records);
+      if (!first) {
+        append(*partition);
+        continue;
+      }
+      auto refuse = [state, &out](std::string why) {
         if (state->answered) return;
-        out.error_code = wire(result.error);
-        out.log_start_offset = result.log_start_offset;
-        if (result.error == ErrorCode::kNone) {
-          out.base_offset = result.base_offset;
-          out.log_append_time_ms = result.log_append_time;
-        } else if (!result.error_message.empty()) {
-          out.error_message = result.error_message;
-        }
+        out.error_code = wire(ErrorCode::kInvalidTxnState);
+        out.error_message = std::move(why);
         state->finish_one();
-      });
+      };
+      if (!request.transactional_id) {
+        refuse("a transactional batch without a transactional id");
+        continue;
+      }
+      context.server().verifier.verify(
+          *request.transactional_id, first->producer_id, first->producer_epoch, {topic_data.name, partition_data.index},
+          [state, &partitions, topic = topic_data.name, index = partition_data.index, id = *request.transactional_id,
+           first = *first, append, refuse](ErrorCode error) {
+            if (state->answered) return;
+            cluster::Partition* partition = partitions.partition(topic, index);
+            if (!partition) return refuse("partition " + topic + "-" + std::to_string(index) + " is gone");
+            if (error != ErrorCode::kNone) {
+              return refuse("partition " + topic + "-" + std::to_string(index) +
+                            " is not in an ongoing transaction of " + id + " (" + std::string(error_name(error)) + ")");
+            }
+            if (last_marker(*partition, first.producer_id) != first.marker_seen) {
+              return refuse("the transaction ended while the batch was being checked");
+            }
+            append(*partition);
+          });
     }
   }
   if (!answer) context.respond_nothing();

@@ -21,24 +21,15 @@ void handle_txn_offset_commit(RequestContext context) {
   commit.member_id = request.member_id;
   commit.group_instance_id = request.group_instance_id;
   std::vector<std::pair<size_t, size_t>> slots;
-  // The producer must have added the group's offsets partition to its transaction, or its marker would never
-  // reach these offsets.
-  const coordinator::TopicPartition offsets{coordinator::kOffsetsTopic, server.groups.partition_for(request.group_id)};
-  const auto verified =
-      server.transactions
-          .verify_partitions(request.transactional_id, request.producer_id, request.producer_epoch, {offsets})
-          .front();
   for (const auto& t : request.topics) {
     auto& topic_out = response->topics.emplace_back();
     topic_out.name = t.name;
     for (const auto& p : t.partitions) {
       auto& partition_out = topic_out.partitions.emplace_back();
       partition_out.partition_index = p.partition_index;
-      if (verified != ErrorCode::kNone) {
-        partition_out.error_code = wire(verified);
-        continue;
-      }
-      if (!server.partitions.partition(t.name, p.partition_index)) {
+      // Known to the cluster (this broker need not host it).
+      const auto* topic = server.partitions.topic(t.name);
+      if (!topic || p.partition_index < 0 || p.partition_index >= topic->partitions) {
         partition_out.error_code = wire(ErrorCode::kUnknownTopicOrPartition);
         continue;
       }
@@ -51,14 +42,29 @@ void handle_txn_offset_commit(RequestContext context) {
     context.respond(*response);
     return;
   }
-  server.groups.commit_transactional(std::move(commit), request.producer_id, request.producer_epoch,
-                                     [context, response, slots](std::vector<ErrorCode> errors) {
-                                       for (size_t i = 0; i < errors.size() && i < slots.size(); ++i) {
-                                         response->topics[slots[i].first].partitions[slots[i].second].error_code =
-                                             wire(errors[i]);
-                                       }
-                                       context.respond(*response);
-                                     });
+  auto answer_all = [response, slots](ErrorCode error) {
+    for (const auto& [t, p] : slots) response->topics[t].partitions[p].error_code = wire(error);
+  };
+  // The producer must have added the group's offsets partition to its transaction, or its marker would never
+  // reach these offsets.
+  const coordinator::TopicPartition offsets{coordinator::kOffsetsTopic, server.groups.partition_for(request.group_id)};
+  server.verifier.verify(
+      request.transactional_id, request.producer_id, request.producer_epoch, offsets,
+      [context, response, slots, answer_all, commit = std::move(commit), producer_id = request.producer_id,
+       producer_epoch = request.producer_epoch](ErrorCode verified) mutable {
+        if (verified != ErrorCode::kNone) {
+          answer_all(verified);
+          context.respond(*response);
+          return;
+        }
+        context.server().groups.commit_transactional(
+            std::move(commit), producer_id, producer_epoch, [context, response, slots](std::vector<ErrorCode> errors) {
+              for (size_t i = 0; i < errors.size() && i < slots.size(); ++i) {
+                response->topics[slots[i].first].partitions[slots[i].second].error_code = wire(errors[i]);
+              }
+              context.respond(*response);
+            });
+      });
 }
 
 }  // namespace fjord::server
