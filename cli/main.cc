@@ -10,6 +10,7 @@
 #include "cli/dev_command.h"
 #include "cli/group_command.h"
 #include "cli/topic_command.h"
+#include "cli/txn_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"Fjord: a Kafka-compatible streaming platform"};
@@ -92,6 +93,32 @@ int main(int argc, char** argv) {
   auto* group_delete = group_cmd->add_subcommand("delete", "Delete an inactive group and its committed offsets");
   group_delete->add_option("GROUP", group.group, "The group id")->required();
 
+  fjord::cli::TxnOptions txn;
+  txn.bootstrap = default_bootstrap;
+  auto* txn_cmd =
+      app.add_subcommand("txn", "Transactions: list, describe, a partition's producers, abort a hanging transaction");
+  txn_cmd->require_subcommand(1);
+  txn_cmd->fallthrough();
+  txn_cmd->add_option("--bootstrap-server", txn.bootstrap, "HOST:PORT[,HOST:PORT...] of brokers")
+      ->capture_default_str();
+  txn_cmd->add_option("--format", txn.format, "text or json")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  auto* txn_list =
+      txn_cmd->add_subcommand("list", "Every transactional id with its producer id, state and coordinator");
+  auto* txn_describe = txn_cmd->add_subcommand(
+      "describe", "A transactional id's state, producer id and epoch, timeout, start and partitions");
+  txn_describe->add_option("TRANSACTIONAL_ID", txn.transactional_id, "The transactional id")->required();
+  auto* txn_producers = txn_cmd->add_subcommand(
+      "producers", "The producers a partition's leader remembers, with where their open transactions began");
+  txn_producers->add_option("--topic", txn.topic, "Topic")->required();
+  txn_producers->add_option("--partition", txn.partition, "Partition")->required();
+  auto* txn_abort = txn_cmd->add_subcommand(
+      "abort", "Write an abort marker for a producer's open transaction in one partition (a hanging transaction)");
+  txn_abort->add_option("--topic", txn.topic, "Topic")->required();
+  txn_abort->add_option("--partition", txn.partition, "Partition")->required();
+  txn_abort->add_option("--producer-id", txn.producer_id, "The producer whose transaction is aborted")->required();
+
   fjord::chaos::ChaosOptions chaos;
   chaos.bootstrap = default_bootstrap;
   auto* chaos_cmd = app.add_subcommand(
@@ -171,6 +198,10 @@ int main(int argc, char** argv) {
   if (*group_describe) return fjord::cli::run_group_describe(group);
   if (*group_reset) return fjord::cli::run_group_reset_offsets(group);
   if (*group_delete) return fjord::cli::run_group_delete(group);
+  if (*txn_list) return fjord::cli::run_txn_list(txn);
+  if (*txn_describe) return fjord::cli::run_txn_describe(txn);
+  if (*txn_producers) return fjord::cli::run_txn_producers(txn);
+  if (*txn_abort) return fjord::cli::run_txn_abort(txn);
   if (*chaos_cmd) return fjord::chaos::run_chaos(chaos);
   if (*member_cmd) {
     member.static_membership = !member_dynamic;

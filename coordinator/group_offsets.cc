@@ -148,23 +148,36 @@ void GroupCoordinator::commit_transactional(CommitRequest request, int64_t produ
     accepted->emplace_back(std::make_pair(o.topic, o.partition), std::move(value));
   }
   if (entries.empty()) return done(std::move(errors));
+  // Pending from the moment the records are in the log, in log order: the transaction's marker, which the log
+  // can only hold after them, must find them (waiting for durability first would let an abort that overtook the
+  // acknowledgement leave them pending for the producer's next transaction to commit).
+  auto& pending = group->transactional_offsets[producer_id];
+  for (const auto& [key, value] : *accepted) pending[key] = value;
   log_.append_transactional(partition_for(request.group_id), producer_id, producer_epoch, std::move(entries),
                             [this, alive = alive_, group_id = request.group_id, producer_id, accepted, errors,
                              done = std::move(done)](ErrorCode error) mutable {
                               if (!*alive) return;
-                              if (error != ErrorCode::kNone) {
-                                // A fenced producer is told so; anything else, as for commit(), sends the client to the
-                                // coordinator.
-                                const ErrorCode mapped = error == ErrorCode::kInvalidProducerEpoch
-                                                             ? ErrorCode::kProducerFenced
-                                                             : ErrorCode::kCoordinatorNotAvailable;
-                                for (auto& e : errors) {
-                                  if (e == ErrorCode::kNone) e = mapped;
+                              if (error == ErrorCode::kNone) return done(std::move(errors));
+                              // Not written (or not acknowledged): what was registered goes, unless something replaced
+                              // it since.
+                              if (Group* g = find(group_id)) {
+                                auto it = g->transactional_offsets.find(producer_id);
+                                if (it != g->transactional_offsets.end()) {
+                                  for (const auto& [key, value] : *accepted) {
+                                    auto at = it->second.find(key);
+                                    if (at != it->second.end() && at->second == value) it->second.erase(at);
+                                  }
+                                  if (it->second.empty()) g->transactional_offsets.erase(it);
                                 }
-                                return done(std::move(errors));
                               }
-                              auto& pending = find_or_create(group_id).transactional_offsets[producer_id];
-                              for (const auto& [key, value] : *accepted) pending[key] = value;
+                              // A fenced producer is told so; anything else, as for commit(), sends the client to the
+                              // coordinator.
+                              const ErrorCode mapped = error == ErrorCode::kInvalidProducerEpoch
+                                                           ? ErrorCode::kProducerFenced
+                                                           : ErrorCode::kCoordinatorNotAvailable;
+                              for (auto& e : errors) {
+                                if (e == ErrorCode::kNone) e = mapped;
+                              }
                               done(std::move(errors));
                             });
 }

@@ -105,6 +105,7 @@ class ProducerStateManager {
   void truncate_tail(int64_t offset);
 
   size_t producer_count() const { return producers_.size(); }
+  const std::map<int64_t, ProducerEntry>& producers() const { return producers_; }
   const ProducerEntry* find(int64_t producer_id) const;
   // Every producer with the last offset of its last batch (the batch compaction must keep).
   std::map<int64_t, int64_t> last_batch_offsets() const;

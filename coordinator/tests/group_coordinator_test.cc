@@ -523,3 +523,28 @@ TEST_F(TransactionalOffsetsTest, AReloadReplaysTransactionalOffsetsAndTheirMarke
 
 }  // namespace
 }  // namespace fjord::coordinator
+
+namespace fjord::coordinator {
+namespace {
+
+TEST_F(TransactionalOffsetsTest, AnAbortThatOvertakesTheCommitsAcknowledgementLeavesNothingPending) {
+  EXPECT_EQ(commit("", -1, 10)[0], ErrorCode::kNone);
+  log.hold_appends = true;
+  std::vector<ErrorCode> errors;
+  CommitRequest r;
+  r.group_id = "g";
+  r.offsets.push_back({"topic", 0, 20, -1, std::nullopt});
+  coordinator->commit_transactional(r, 7, 0, [&](std::vector<ErrorCode> e) { errors = std::move(e); });
+  // The producer was fenced meanwhile: the abort marker follows the records in the log before they are durable.
+  coordinator->complete_transaction(coordinator->partition_for("g"), 7, false);
+  log.hold_appends = false;
+  log.release_appends();
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(fetched(true), std::make_pair(int64_t{10}, ErrorCode::kNone))
+      << "the aborted commit stayed pending, for the producer's next transaction to commit";
+  coordinator->complete_transaction(coordinator->partition_for("g"), 7, true);
+  EXPECT_EQ(fetched().first, 10);
+}
+
+}  // namespace
+}  // namespace fjord::coordinator

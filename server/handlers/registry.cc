@@ -56,6 +56,7 @@ const HandlerRegistry& HandlerRegistry::standard() {
         served<WriteTxnMarkersRequest>(&handle_write_txn_markers),
         served<ListTransactionsRequest>(&handle_list_transactions),
         served<DescribeTransactionsRequest>(&handle_describe_transactions),
+        served<DescribeProducersRequest>(&handle_describe_producers),
     };
     std::sort(r.apis_.begin(), r.apis_.end(), [](const auto& a, const auto& b) { return a.spec->key < b.spec->key; });
     return r;

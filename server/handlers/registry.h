@@ -62,5 +62,6 @@ void handle_txn_offset_commit(RequestContext context);
 void handle_write_txn_markers(RequestContext context);
 void handle_list_transactions(RequestContext context);
 void handle_describe_transactions(RequestContext context);
+void handle_describe_producers(RequestContext context);
 
 }  // namespace fjord::server

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <csignal>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <set>
 #include <string>
@@ -365,6 +366,45 @@ TEST_F(RawTransactions, ALateBatchOfAnEndedTransactionCannotOpenOneThatNothingEn
   EXPECT_EQ(produce(std::nullopt, id, epoch, 1), wire(ErrorCode::kInvalidTxnState)) << "without a transactional id";
   EXPECT_EQ(latest(0), 2) << "the late batch was written";
   EXPECT_EQ(latest(1), 2) << "a transaction hangs open";
+}
+
+// `fjord txn`: what the coordinator and a partition's leader know of a transaction, and an operator's abort of
+// an open transaction in one partition (the way out of a hanging transaction), which frees read_committed readers.
+TEST_F(Transactions, TheTxnToolDescribesTransactionsAndAbortsAnOpenOneInAPartition) {
+  create(1);
+  client::Producer open(transactional("tool-open"));
+  open.close_timeout = 2s;
+  open.begin_transaction();
+  send(open, topic_, "open-", 3);
+  ASSERT_TRUE(open.flush(30s));
+  auto fjord = [&](const std::string& arguments) {
+    return run_command(std::string(FJORD_BINARY) + " txn --bootstrap-server " + broker_.bootstrap() + " " + arguments +
+                       " 2>&1");
+  };
+  const std::string listed = fjord("list");
+  EXPECT_NE(listed.find("tool-open"), std::string::npos) << listed;
+  EXPECT_NE(listed.find("Ongoing"), std::string::npos) << listed;
+  const std::string described = fjord("--format json describe tool-open");
+  EXPECT_NE(described.find("\"state\": \"Ongoing\""), std::string::npos) << described;
+  EXPECT_NE(described.find("\"topic\": \"" + topic_ + "\""), std::string::npos) << described;
+  EXPECT_NE(fjord("describe no-such-id").find("exit status"), std::string::npos) << "an unknown id is an error";
+  const std::string producers = fjord("--format json producers --topic " + topic_ + " --partition 0");
+  EXPECT_NE(producers.find("\"current_txn_start_offset\": 0"), std::string::npos) << producers;
+
+  // Behind the open transaction, another commits: read_committed sees nothing until the open one is aborted here.
+  client::Producer other(transactional("tool-other"));
+  other.begin_transaction();
+  send(other, topic_, "after-", 2);
+  other.commit_transaction();
+  EXPECT_EQ(read("read_committed", {0}, 1, 2000).size(), 0u);
+  const auto id = nlohmann::json::parse(producers).at(0).at("producer_id").get<int64_t>();
+  const std::string aborted = fjord("abort --topic " + topic_ + " --partition 0 --producer-id " + std::to_string(id));
+  EXPECT_NE(aborted.find("aborted the transaction"), std::string::npos) << aborted;
+  auto committed = values(read("read_committed", {0}, 2, 8000));
+  EXPECT_EQ(committed, (std::multiset<std::string>{"after-0", "after-1"}));
+  EXPECT_NE(fjord("abort --topic " + topic_ + " --partition 0 --producer-id " + std::to_string(id)).find("exit status"),
+            std::string::npos)
+      << "a second abort found an open transaction";
 }
 
 }  // namespace

@@ -1,0 +1,56 @@
+// A blocking connection to one broker that sends a request and reads its answer, with the generated codecs: for
+// the operator subcommands whose Admin APIs librdkafka does not offer (ListTransactions, DescribeTransactions,
+// DescribeProducers, WriteTxnMarkers). Each call throws std::runtime_error when the broker cannot be reached or
+// answers nothing readable in time.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "protocol/codec_runtime.h"
+#include "protocol/messages/api_catalog.h"
+#include "protocol/request_header.h"
+
+namespace fjord::cli {
+
+class KafkaConnection {
+ public:
+  KafkaConnection(const std::string& host, int port, int timeout_ms = 10000);
+  ~KafkaConnection();
+  KafkaConnection(const KafkaConnection&) = delete;
+  KafkaConnection& operator=(const KafkaConnection&) = delete;
+
+  template <typename Response, typename Request>
+  Response call(const Request& request, int16_t version) {
+    protocol::Writer writer;
+    protocol::RequestHeader header;
+    header.api_key = Request::kApiKey;
+    header.api_version = version;
+    header.correlation_id = ++correlation_;
+    header.client_id = "fjord-cli";
+    const auto& spec = *protocol::find_api_spec(Request::kApiKey);
+    protocol::encode_request_header(writer, header, spec);
+    request.encode(writer, version);
+    auto body = exchange(writer.take().bytes);
+    protocol::Reader reader(body);
+    if (reader.read_int32() != correlation_) throw std::runtime_error("an answer to another request");
+    if (spec.first_flexible_version >= 0 && version >= spec.first_flexible_version) {
+      protocol::TaggedFields ignored;
+      reader.read_tagged_fields([](uint32_t, protocol::Reader&) { return false; }, ignored);
+    }
+    Response response;
+    response.decode(reader, version);
+    return response;
+  }
+
+ private:
+  // Sends one size-prefixed frame and returns the answer's frame (without its size).
+  std::vector<uint8_t> exchange(const std::vector<uint8_t>& request);
+
+  int fd_ = -1;
+  int32_t correlation_ = 0;
+  std::string peer_;
+};
+
+}  // namespace fjord::cli
