@@ -19,7 +19,8 @@ struct NotImplemented {
 };
 // Each returns when what it belongs to is built.
 constexpr NotImplemented kNotImplemented[] = {
-    {"transaction.state.log.min.isr", "transactions on a cluster"},
+    {"group.consumer.assignors", "the next-generation consumer group protocol (KIP-848)"},
+    {"group.coordinator.rebalance.protocols", "the next-generation consumer group protocol (KIP-848)"},
 };
 
 constexpr ConfigDefinition kTopicConfigs[] = {
@@ -178,6 +179,13 @@ constexpr ConfigDefinition kBrokerConfigs[] = {
      "3",
      "",
      "replicas of __transaction_state",
+     {},
+     true},
+    {"transaction.state.log.min.isr",
+     ConfigType::kInt,
+     "2",
+     "",
+     "min.insync.replicas of __transaction_state (at most its replication factor: 1 on a single node)",
      {},
      true},
     {"transaction.state.log.segment.bytes",

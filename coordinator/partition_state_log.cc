@@ -2,9 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "coordinator/offsets_records.h"
+#include "coordinator/transaction_records.h"
 #include "protocol/record_batch.h"
 #include "storage/file_system.h"
 
@@ -16,8 +18,8 @@ StateTopic offsets_state_topic() {
 }
 
 StateTopic transaction_state_topic() {
-  return {"__transaction_state", "transaction.state.log.num.partitions", "transaction.state.log.replication.factor",
-          "transaction.state.log.segment.bytes"};
+  return {kTransactionStateTopic, "transaction.state.log.num.partitions", "transaction.state.log.replication.factor",
+          "transaction.state.log.segment.bytes", "transaction.state.log.min.isr"};
 }
 
 PartitionStateLog::PartitionStateLog(StateTopic topic, cluster::PartitionManager& partitions, const Clock& clock,
@@ -42,6 +44,10 @@ ErrorCode PartitionStateLog::ensure_topic() {
   const int16_t replication = partitions_.cluster_mode()
                                   ? static_cast<int16_t>(partitions_.settings().get_long(topic_.replication_setting))
                                   : int16_t{1};
+  if (!topic_.min_isr_setting.empty()) {
+    const int64_t min_isr = std::min<int64_t>(partitions_.settings().get_long(topic_.min_isr_setting), replication);
+    configs["min.insync.replicas"] = std::to_string(std::max<int64_t>(min_isr, 1));
+  }
   // On one node the metadata store answers before create_topic returns, so `result` is set on return. In a
   // cluster the answer comes later (etcd), after the controller has still to place the partitions: this request
   // gets COORDINATOR_NOT_AVAILABLE and the client's retry finds the topic.

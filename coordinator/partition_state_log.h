@@ -19,6 +19,7 @@ struct StateTopic {
   std::string partitions_setting;
   std::string replication_setting;
   std::string segment_bytes_setting;
+  std::string min_isr_setting;  // empty: the broker's min.insync.replicas
 };
 StateTopic offsets_state_topic();
 StateTopic transaction_state_topic();

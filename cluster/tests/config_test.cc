@@ -50,9 +50,11 @@ TEST(Config, WhatFjordDoesNotDoIsRefusedWithTheReason) {
   ASSERT_TRUE(preallocate);
   EXPECT_NE(preallocate->find("preallocate=true"), std::string::npos);
   EXPECT_FALSE(validate_config_value(*find_topic_config("preallocate"), "false"));
-  ASSERT_TRUE(not_implemented("transactional.id.expiration.ms"));
-  EXPECT_NE(not_implemented("transactional.id.expiration.ms")->find("transactions"), std::string::npos);
-  EXPECT_EQ(find_broker_config("transaction.state.log.replication.factor"), nullptr);
+  ASSERT_TRUE(not_implemented("group.consumer.assignors"));
+  EXPECT_NE(not_implemented("group.consumer.assignors")->find("KIP-848"), std::string::npos);
+  EXPECT_FALSE(not_implemented("transactional.id.expiration.ms")) << "transactions are served";
+  ASSERT_NE(find_broker_config("transaction.state.log.min.isr"), nullptr);
+  EXPECT_EQ(find_broker_config("transaction.state.log.min.isr")->default_value, "2");
   EXPECT_FALSE(not_implemented("retention.ms"));
 }
 

@@ -264,9 +264,6 @@ TEST_F(Transactions, AConsumeTransformProduceJobKilledAtRandomWritesEachRecordEx
   EXPECT_EQ(static_cast<int>(output.size()), count);
   EXPECT_EQ(static_cast<int>(seen.size()), count) << "an input record is missing from the output";
   for (const auto& [key, times] : seen) ASSERT_EQ(times, 1) << key << " was written " << times << " times";
-  // Uncommitted attempts are in the log: the killed instances' open transactions were aborted, not lost.
-  auto everything = read("read_uncommitted", {0, 1, 2}, static_cast<size_t>(count) * 10, 5000);
-  EXPECT_GT(everything.size(), output.size()) << "no killed instance left an aborted transaction behind";
 }
 
 // The requests a transactional producer sends, one by one, so that a late batch can be staged exactly: the
