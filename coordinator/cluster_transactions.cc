@@ -65,7 +65,7 @@ void RoutingMarkerWriter::write(const Marker& marker, const std::vector<TopicPar
     ++writing->outstanding;
     channels_->call<protocol::WriteTxnMarkersResponse>(
         leader, request, kWriteTxnMarkersVersion,
-        [writing, tps](std::optional<protocol::WriteTxnMarkersResponse> response) {
+        [writing, tps = tps](std::optional<protocol::WriteTxnMarkersResponse> response) {
           // Unanswered: every partition is tried again.
           for (const auto& tp : tps) writing->results[tp] = ErrorCode::kNotLeaderOrFollower;
           if (response) {
