@@ -236,7 +236,7 @@ ValidationResult validate_batches(std::span<uint8_t> records, const BatchLimits&
 std::vector<Record> decode_records(std::span<const uint8_t> batch, size_t max_decompressed_bytes) {
   if (batch.size() < kBatchHeaderSize) throw DecodeError("truncated record batch");
   BatchHeader h = parse_batch_header(batch);
-  if (h.total_size() > batch.size()) throw DecodeError("truncated record batch");
+  if (h.total_size() > batch.size() || h.total_size() < kBatchHeaderSize) throw DecodeError("truncated record batch");
   auto section = batch.subspan(kBatchHeaderSize, h.total_size() - kBatchHeaderSize);
   Bytes plain;
   if (h.compression() != Compression::kNone) {
@@ -248,7 +248,9 @@ std::vector<Record> decode_records(std::span<const uint8_t> batch, size_t max_de
   }
   Reader r = reader_over(section);
   std::vector<Record> out;
-  out.reserve(static_cast<size_t>(h.record_count));
+  // A record takes at least 7 bytes (length, attributes, timestamp and offset deltas, key, value, headers): the
+  // count alone is not believed for the allocation.
+  out.reserve(std::min(static_cast<size_t>(h.record_count), section.size() / 7));
   for (int32_t i = 0; i < h.record_count; ++i) {
     int32_t length = r.read_varint();
     if (length < 0) throw DecodeError("negative record length");
@@ -412,7 +414,12 @@ Bytes build_control_batch(int64_t producer_id, int16_t producer_epoch, ControlMa
 
 std::optional<ControlMarker> parse_control_marker(std::span<const uint8_t> batch) {
   try {
-    if (batch.size() < kBatchHeaderSize || !parse_batch_header(batch).is_control()) return std::nullopt;
+    if (batch.size() < kBatchHeaderSize) return std::nullopt;
+    const auto header = parse_batch_header(batch);
+    // A marker is one small, uncompressed record.
+    if (!header.is_control() || header.record_count != 1 || header.compression() != Compression::kNone) {
+      return std::nullopt;
+    }
     auto records = decode_records(batch, 1 << 20);
     if (records.empty() || !records.front().key || records.front().key->size() < 4) return std::nullopt;
     Reader key(std::span<uint8_t>(records.front().key->data(), records.front().key->size()));
