@@ -139,7 +139,11 @@ void PartitionStateLog::read_next(std::shared_ptr<Reading> reading) {
         size_t position = 0;
         while (position + protocol::kBatchHeaderSize <= bytes.size()) {
           auto header = protocol::parse_batch_header(std::span(bytes).subspan(position));
-          if (position + header.total_size() > bytes.size() || header.base_offset >= end) break;
+          // The log holds only validated batches; a length below a header's would still not loop forever here.
+          if (header.total_size() < protocol::kBatchHeaderSize || position + header.total_size() > bytes.size() ||
+              header.base_offset >= end) {
+            break;
+          }
           auto batch = std::span<const uint8_t>(bytes).subspan(position, header.total_size());
           if (header.is_control()) {
             // A transaction marker: it commits or discards what the producer's transaction wrote here.
