@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """What transactions cost: records per second from one producer (confluent-kafka, a current librdkafka), 100-byte
 records to one partition, acks=all, idempotent without transactions and transactional with 1, 10 and 100 records
-per transaction, against Fjord and Apache Kafka (bench/kafka/run-kafka.sh) in the same run. Both brokers are
+per transaction (records per second and the median commit_transaction latency), against Fjord (at its default,
+an fsync before every acknowledgement, and without fsync as Kafka's default) and
+Apache Kafka (bench/kafka/run-kafka.sh) in the same run. Both brokers are
 warmed up, the runs alternate between them, each case runs --rounds times for --seconds, and the medians are
 reported with their ratio. Prints a Markdown table and writes bench/results/transactions.json.
 
@@ -45,14 +47,17 @@ def wait_for(port, process, seconds):
 
 
 class Fjord:
-    name = "fjord"
+    """Fjord at its default (an fsync before every acknowledgement, coordinator writes included), or with
+    Kafka's default durability (no fsync per write) when fsync is False."""
 
-    def __init__(self, binary):
+    def __init__(self, binary, fsync=True):
+        self.name = "fjord" if fsync else "fjord-nofsync"
         self.dir = tempfile.mkdtemp(prefix="fjord-txn-bench-")
         self.port = free_port()
         self.process = subprocess.Popen(
             [binary, "broker", "--data-dir", self.dir + "/data", "--listen", f"127.0.0.1:{self.port}",
-             "--admin-listen", f"127.0.0.1:{free_port()}"],
+             "--admin-listen", f"127.0.0.1:{free_port()}"] +
+            ([] if fsync else ["--set", "log.flush.interval.messages=9223372036854775807"]),
             stdout=open(self.dir + "/broker.log", "wb"), stderr=subprocess.STDOUT)
         wait_for(self.port, self.process, 30)
 
@@ -92,13 +97,16 @@ def run_case(bootstrap, topic, per_transaction, seconds, sequence):
     if per_transaction:
         producer.init_transactions(60)
     records = transactions = 0
+    commit_ms = []
     started = time.monotonic()
     while time.monotonic() - started < seconds:
         if per_transaction:
             producer.begin_transaction()
             for _ in range(per_transaction):
                 producer.produce(topic, payload, partition=0)
+            before = time.monotonic()
             producer.commit_transaction(60)
+            commit_ms.append((time.monotonic() - before) * 1000)
             records += per_transaction
             transactions += 1
         else:
@@ -108,7 +116,7 @@ def run_case(bootstrap, topic, per_transaction, seconds, sequence):
             records += 1000
     elapsed = time.monotonic() - started
     producer.flush(60)
-    return records / elapsed, transactions / elapsed
+    return records / elapsed, transactions / elapsed, statistics.median(commit_ms) if commit_ms else 0.0
 
 
 def main():
@@ -118,7 +126,7 @@ def main():
     parser.add_argument("--fjord", default="build/release/cli/fjord")
     parser.add_argument("--no-kafka", action="store_true")
     args = parser.parse_args()
-    brokers = [Fjord(args.fjord)] + ([] if args.no_kafka else [Kafka()])
+    brokers = [Fjord(args.fjord), Fjord(args.fjord, fsync=False)] + ([] if args.no_kafka else [Kafka()])
     results = {b.name: {name: [] for name, _ in CASES} for b in brokers}
     sequence = 0
     try:
@@ -141,30 +149,31 @@ def main():
             b.stop()
     summary = {}
     for b in brokers:
-        summary[b.name] = {name: {"records_per_s": statistics.median(r for r, _ in runs),
-                                  "transactions_per_s": statistics.median(t for _, t in runs),
+        summary[b.name] = {name: {"records_per_s": statistics.median(r for r, _, _ in runs),
+                                  "transactions_per_s": statistics.median(t for _, t, _ in runs),
+                                  "commit_p50_ms": statistics.median(c for _, _, c in runs),
                                   "runs": runs} for name, runs in results[b.name].items()}
     os.makedirs("bench/results", exist_ok=True)
     with open("bench/results/transactions.json", "w") as f:
         json.dump({"seconds": args.seconds, "rounds": args.rounds, "brokers": summary}, f, indent=2)
-    header = "| 100 B records, acks=all, one partition | fjord records/s | fjord transactions/s |"
-    line = "|---|---|---|"
+    names = [b.name for b in brokers]
+    header = "| 100 B records, acks=all, one partition |" + "".join(f" {n} records/s | {n} commit p50 |" for n in names)
+    line = "|---|" + "---|---|" * len(names)
     if not args.no_kafka:
-        header += " kafka records/s | kafka transactions/s | fjord / kafka |"
-        line += "---|---|---|"
+        header += "".join(f" {n} / kafka |" for n in names if n != "kafka")
+        line += "---|" * (len(names) - 1)
     print(header)
     print(line)
     for name, per in CASES:
-        f = summary["fjord"][name]
-        row = f"| {name} | {f['records_per_s']:,.0f} | {f['transactions_per_s']:,.0f} |" if per else \
-            f"| {name} | {f['records_per_s']:,.0f} | - |"
+        row = f"| {name} |"
+        for n in names:
+            r = summary[n][name]
+            row += f" {r['records_per_s']:,.0f} | " + (f"{r['commit_p50_ms']:.1f} ms |" if per else "- |")
         if not args.no_kafka:
-            k = summary["kafka"][name]
-            row += (f" {k['records_per_s']:,.0f} | {k['transactions_per_s']:,.0f} |" if per else
-                    f" {k['records_per_s']:,.0f} | - |")
-            row += f" {f['records_per_s'] / k['records_per_s']:.2f} |"
+            for n in names:
+                if n != "kafka":
+                    row += f" {summary[n][name]['records_per_s'] / summary['kafka'][name]['records_per_s']:.2f} |"
         print(row)
-
 
 if __name__ == "__main__":
     main()

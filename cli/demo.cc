@@ -146,4 +146,59 @@ bool run_payments_example(const std::string& bootstrap, int replication_factor, 
   return false;
 }
 
+bool run_payments_exactly_once_example(const std::string& bootstrap, int replication_factor) try {
+  constexpr int kPayments = 1000;
+  const std::string input = "payments-once", postings = "ledger-postings", group = "ledger-exactly-once";
+  std::printf(
+      "payments example, exactly once: a ledger kept in a topic, written in transactions with its input "
+      "offsets\n");
+  std::vector<client::NewTopic> topics{{input, 6, replication_factor, {}}, {postings, 6, replication_factor, {}}};
+  for (auto& topic : topics) {
+    if (replication_factor >= 3) topic.configs["min.insync.replicas"] = "2";
+  }
+  client::AdminClient(bootstrap).create_topics(topics, /*exist_ok=*/true);
+  const int64_t acknowledged = examples::produce_payments(bootstrap, input, kPayments, 10);
+  std::printf("  sent %d payments (idempotent producer): %lld acknowledged\n", kPayments,
+              static_cast<long long>(acknowledged));
+  auto member = [&](const std::string& instance) {
+    return std::thread([&, instance] {
+      try {
+        examples::run_posting_member(bootstrap, input, group, postings, instance);
+      } catch (const std::exception& e) {
+        std::printf("  member %s stopped: %s\n", instance.c_str(), e.what());
+      }
+    });
+  };
+  std::thread members[2] = {member("postings-1"), member("postings-2")};
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  auto posted = [&] { return examples::read_postings(bootstrap, postings, std::chrono::seconds(10)).records; };
+  while (posted() < kPayments && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  client::request_shutdown();
+  for (auto& m : members) m.join();
+  client::reset_shutdown();
+  const auto result = examples::read_postings(bootstrap, postings);
+  int twice = 0;
+  for (const auto& [event, count] : result.per_payment) twice += count > 1 ? 1 : 0;
+  int64_t total = 0;
+  for (const auto& [account, cents] : result.balances) total += cents;
+  std::printf("  %s: %lld postings for %zu distinct payments (%d posted more than once), %.2f in total\n",
+              postings.c_str(), static_cast<long long>(result.records), result.per_payment.size(), twice,
+              total / 100.0);
+  const bool ok = result.records == kPayments && result.per_payment.size() == kPayments && twice == 0;
+  std::printf("  %s: every payment posted exactly once\n", ok ? "ok" : "FAILED");
+  return ok;
+} catch (const std::exception& e) {
+  std::printf("  payments example (exactly once) failed: %s\n", e.what());
+  return false;
+}
+
+bool run_example(const std::string& name, const std::string& bootstrap, int replication_factor,
+                 const std::string& data_dir) {
+  if (name == "payments") return run_payments_example(bootstrap, replication_factor, data_dir + "/payments-ledger.db");
+  if (name == "payments-exactly-once") return run_payments_exactly_once_example(bootstrap, replication_factor);
+  return true;  // no example asked for
+}
+
 }  // namespace fjord::cli

@@ -14,4 +14,13 @@ bool run_demo(const std::string& bootstrap_servers, int replication_factor = 1);
 // a two-member ledger group into SQLite at `ledger_path`. True when every payment is booked exactly once.
 bool run_payments_example(const std::string& bootstrap_servers, int replication_factor, const std::string& ledger_path);
 
+// Its exactly-once variant: 1,000 payments (an idempotent producer), turned into postings on a ledger topic by a
+// two-member group writing each batch's postings and input offsets in one transaction. True when a read_committed
+// reader finds every payment posted exactly once.
+bool run_payments_exactly_once_example(const std::string& bootstrap_servers, int replication_factor);
+
+// The examples `fjord dev --example NAME` runs: "payments" and "payments-exactly-once".
+bool run_example(const std::string& name, const std::string& bootstrap_servers, int replication_factor,
+                 const std::string& data_dir);
+
 }  // namespace fjord::cli

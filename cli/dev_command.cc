@@ -203,8 +203,8 @@ int run_local_cluster(const DevOptions& options) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   bool demo_ok = true;
   if (options.demo) demo_ok = run_demo(bootstrap, std::min(options.brokers, 3));
-  if (options.demo && demo_ok && options.example == "payments") {
-    demo_ok = run_payments_example(bootstrap, std::min(options.brokers, 3), options.data_dir + "/payments-ledger.db");
+  if (options.demo && demo_ok) {
+    demo_ok = run_example(options.example, bootstrap, std::min(options.brokers, 3), options.data_dir);
   }
   if (!options.exit_after_demo) {
     std::printf("serving until Ctrl-C\n");
@@ -247,9 +247,7 @@ int run_dev(const DevOptions& options) {
     }
     demo = std::thread([&, bootstrap] {
       demo_ok = run_demo(bootstrap);
-      if (demo_ok && options.example == "payments") {
-        demo_ok = run_payments_example(bootstrap, 1, options.data_dir + "/payments-ledger.db");
-      }
+      if (demo_ok) demo_ok = run_example(options.example, bootstrap, 1, options.data_dir);
       std::printf(options.exit_after_demo ? "demo done: stopping\n" : "serving until Ctrl-C\n");
       std::fflush(stdout);
       if (options.exit_after_demo) std::raise(SIGTERM);

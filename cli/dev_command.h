@@ -12,7 +12,7 @@ struct DevOptions {
   int brokers = 1;
   bool demo = true;
   bool exit_after_demo = false;  // for scripts and tests: stop once the demo has run
-  std::string example;           // also run an example application after the demo: "payments"
+  std::string example;           // also run an example application after the demo: "payments", "payments-exactly-once"
 };
 
 int run_dev(const DevOptions& options);

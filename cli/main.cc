@@ -35,7 +35,7 @@ int main(int argc, char** argv) {
   dev_cmd->add_flag("!--no-demo", dev.demo, "Skip the demo");
   dev_cmd->add_flag("--exit-after-demo", dev.exit_after_demo, "Stop once the demo has run");
   dev_cmd->add_option("--example", dev.example, "Also run an example application after the demo")
-      ->check(CLI::IsMember({"payments"}));
+      ->check(CLI::IsMember({"payments", "payments-exactly-once"}));
 
   // Every subcommand that talks to a cluster: --bootstrap-server, else $FJORD_BOOTSTRAP_SERVER, else 127.0.0.1:9092.
   const char* bootstrap_env = std::getenv("FJORD_BOOTSTRAP_SERVER");

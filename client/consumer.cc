@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "client/producer.h"
 #include "client/shutdown.h"
 
 namespace fjord::client {
@@ -29,6 +30,18 @@ struct OwnedPartitions {
   }
   ~OwnedPartitions() { RdKafka::TopicPartition::destroy(list); }
 };
+
+// The commit positions a processed batch leaves: per partition, the offset after its last record.
+std::vector<PartitionOffset> positions_after(const Batch& batch) {
+  std::map<std::pair<std::string, int32_t>, int64_t> next;
+  for (const auto& record : batch) {
+    auto& n = next[{record.topic(), record.partition()}];
+    n = std::max(n, record.offset() + 1);
+  }
+  std::vector<PartitionOffset> positions;
+  for (const auto& [key, offset] : next) positions.push_back({key.first, key.second, offset});
+  return positions;
+}
 
 std::string describe(const std::vector<RdKafka::TopicPartition*>& partitions) {
   std::string out;
@@ -62,6 +75,11 @@ Consumer::Consumer(const ConsumerSettings& settings, ConsumerOptions options)
   Properties properties = consumer_properties(settings, &warnings);
   for (const auto& w : warnings) spdlog::warn("consumer runs with an unsafe setting: {}", w);
   auto_commit_ = properties["enable.auto.commit"] == "true" || properties["enable.auto.commit"] == "1";
+  if (options_.transactional_producer) {
+    if (auto_commit_) throw ClientError("consumer: exactly-once processing commits through transactions, not a timer");
+    // Input written by other transactions is read only once they committed, and never when they aborted.
+    properties["isolation.level"] = "read_committed";
+  }
   if (auto it = properties.find("max.poll.interval.ms"); it != properties.end()) {
     max_poll_interval_ = std::chrono::milliseconds(std::stoll(it->second));
   }
@@ -125,11 +143,20 @@ void Consumer::run(const BatchHandler& handler) {
 BatchResult Consumer::process(const BatchHandler& handler, const Batch& batch) {
   batch_started_ms_ = now_ms();
   BatchResult result = BatchResult::kRetry;
+  bool in_transaction = false;
   try {
+    if (options_.transactional_producer) {
+      options_.transactional_producer->begin_transaction();
+      in_transaction = true;
+    }
     result = handler(batch);
+  } catch (const TransactionError& e) {
+    if (e.fatal()) throw;
+    spdlog::error("batch of {} records failed: {}; it will be processed again", batch.size(), e.what());
   } catch (const std::exception& e) {
     spdlog::error("batch of {} records failed: {}; it will be processed again", batch.size(), e.what());
   }
+  if (in_transaction) result = end_transaction(batch, result);
   batch_started_ms_ = 0;
   std::lock_guard lock(metrics_mutex_);
   ++metrics_.batches;
@@ -141,18 +168,50 @@ BatchResult Consumer::process(const BatchHandler& handler, const Batch& batch) {
   return result;
 }
 
+BatchResult Consumer::end_transaction(const Batch& batch, BatchResult result) {
+  Producer& producer = *options_.transactional_producer;
+  const auto positions = positions_after(batch);
+  if (result == BatchResult::kDone) {
+    try {
+      producer.send_offsets_to_transaction(positions, *consumer_);
+      // A retriable refusal (a timeout, the coordinator moving) is retried as librdkafka advises.
+      for (int attempt = 1;; ++attempt) {
+        try {
+          producer.commit_transaction();
+          break;
+        } catch (const TransactionError& e) {
+          if (!e.retriable() || attempt == 3) throw;
+        }
+      }
+      std::lock_guard lock(metrics_mutex_);
+      ++metrics_.transactions;
+    } catch (const TransactionError& e) {
+      if (e.fatal()) throw;
+      spdlog::error("the transaction of a batch of {} records failed: {}; it is aborted and comes again", batch.size(),
+                    e.what());
+      result = BatchResult::kRetry;
+    }
+    if (result == BatchResult::kDone) {
+      if (options_.on_committed) options_.on_committed(positions, true);
+      return result;
+    }
+  }
+  try {
+    producer.abort_transaction();
+  } catch (const TransactionError& e) {
+    if (e.fatal()) throw;
+    spdlog::error("aborting a batch's transaction failed: {}", e.what());
+  }
+  std::lock_guard lock(metrics_mutex_);
+  ++metrics_.aborted_transactions;
+  return result;
+}
+
 void Consumer::commit_async(const Batch& batch) {
-  std::map<PartitionKey, int64_t> next;
-  for (const auto& record : batch) {
-    auto& n = next[{record.topic(), record.partition()}];
-    n = std::max(n, record.offset() + 1);
-  }
-  std::vector<PartitionOffset> positions;
-  for (const auto& [key, offset] : next) {
-    processed_[key] = offset;
-    positions.push_back({key.first, key.second, offset});
-  }
-  if (auto_commit_) return;  // the application chose librdkafka's timer over commit-after-process
+  const auto positions = positions_after(batch);
+  for (const auto& p : positions) processed_[{p.topic, p.partition}] = p.offset;
+  // The application chose librdkafka's timer over commit-after-process; or the batch's transaction committed it.
+  if (auto_commit_ || options_.transactional_producer) return;
   OwnedPartitions owned(positions);
   if (auto err = consumer_->commitAsync(owned.list); err != RdKafka::ERR_NO_ERROR) {
     spdlog::warn("asynchronous commit not sent ({}); the next batch commits synchronously", RdKafka::err2str(err));
@@ -161,7 +220,8 @@ void Consumer::commit_async(const Batch& batch) {
 }
 
 bool Consumer::commit_sync(const std::vector<PartitionOffset>& positions) {
-  if (auto_commit_ || positions.empty()) return true;
+  // Under exactly-once processing every finished batch was committed by its transaction.
+  if (auto_commit_ || options_.transactional_producer || positions.empty()) return true;
   OwnedPartitions owned(positions);
   RdKafka::ErrorCode err = consumer_->commitSync(owned.list);
   for (const auto* tp : owned.list) {

@@ -10,6 +10,11 @@
 // Rebalancing is cooperative-sticky by default, with incremental_assign/incremental_unassign in the rebalance
 // callback; an eager strategy (range, roundrobin) set by the application gets assign/unassign. Static membership
 // is on by default (see ConsumerSettings). SIGTERM (client/shutdown.h) ends run() cleanly.
+//
+// Exactly-once processing (ConsumerOptions::transactional_producer): each batch runs inside a transaction of that
+// producer, and the batch's offsets are committed in it (send_offsets_to_transaction), so what the handler sent
+// through the producer and the batch's progress count together or not at all. The layer then commits nothing on
+// its own (not on revocation, not on close: every finished batch is already committed) and reads read_committed.
 #pragma once
 
 #include <atomic>
@@ -30,6 +35,8 @@
 #include "client/config.h"
 
 namespace fjord::client {
+
+class Producer;
 
 // One consumed record; its views stay valid while the batch that holds it lives.
 class Record {
@@ -80,6 +87,10 @@ struct ConsumerOptions {
   // Called from the consuming thread: after the partitions changed hands, and after a commit the broker accepted.
   std::function<void(const RebalanceEvent&)> on_rebalance;
   std::function<void(const std::vector<PartitionOffset>&, bool synchronous)> on_committed;
+  // A producer with a transactional_id, outliving the consumer: batches become transactions (see above). A
+  // refused transaction step aborts the batch, which comes again; a fatal one (a newer instance with the same
+  // transactional_id fenced this one) ends run() with the TransactionError.
+  Producer* transactional_producer = nullptr;
 };
 
 struct ConsumerMetrics {
@@ -89,6 +100,8 @@ struct ConsumerMetrics {
   uint64_t async_commits = 0;
   uint64_t async_commit_failures = 0;
   uint64_t sync_commits = 0;
+  uint64_t transactions = 0;            // batches committed in a transaction (exactly-once processing)
+  uint64_t aborted_transactions = 0;    // batches whose transaction was aborted (they come again)
   uint64_t rebalances = 0;              // assignment callbacks
   uint64_t poll_interval_warnings = 0;  // batches that ran past 80% of max.poll.interval.ms
 };
@@ -125,6 +138,8 @@ class Consumer {
   void on_rebalance(RdKafka::ErrorCode reason, std::vector<RdKafka::TopicPartition*>& partitions);
   void on_commit_result(RdKafka::ErrorCode error, std::vector<RdKafka::TopicPartition*>& offsets);
   BatchResult process(const BatchHandler& handler, const Batch& batch);
+  // Ends the batch's transaction: its offsets and a commit when `result` is kDone, else an abort.
+  BatchResult end_transaction(const Batch& batch, BatchResult result);
   void commit_async(const Batch& batch);
   bool commit_sync(const std::vector<PartitionOffset>& positions);
   // What was processed, as commit positions: of every partition, or of those `only` names.

@@ -135,6 +135,53 @@ TEST_F(ClientSdk, AFailedBatchIsNotCommittedAndComesAgain) {
   EXPECT_EQ(total, 200) << "the group's committed offsets should cover exactly what was processed";
 }
 
+// Exactly-once processing: what a batch's handler sends through the transactional producer and the batch's
+// offsets commit together. A batch that failed after sending is aborted: a read_uncommitted reader sees its
+// records, a read_committed one never does, and the batch comes again. The layer commits no offsets of its own.
+TEST_F(ClientSdk, ExactlyOnceProcessingCommitsOutputAndOffsetsTogether) {
+  const std::string output = "sdk-output";
+  ASSERT_EQ(Admin(broker_.bootstrap()).create_topic(output, 2), RD_KAFKA_RESP_ERR_NO_ERROR);
+  produce(200);
+  client::Producer producer({.bootstrap_servers = broker_.bootstrap(), .transactional_id = "sdk-eos"});
+  client::ConsumerOptions options{.max_batch = 30, .retry_backoff = std::chrono::milliseconds(100)};
+  options.transactional_producer = &producer;
+  client::Consumer consumer(consumer_settings(), options);
+  std::set<std::pair<int32_t, int64_t>> done;
+  bool failed_once = false;
+  const auto deadline = Clock::now() + std::chrono::seconds(60);
+  consumer.run([&](const client::Batch& batch) {
+    for (const auto& r : batch) {
+      producer.send(output, std::to_string(r.partition()) + ":" + std::to_string(r.offset()), r.value(), nullptr);
+    }
+    if (!failed_once) {
+      failed_once = true;
+      producer.flush(std::chrono::seconds(10));  // written to the log, then aborted
+      throw std::runtime_error("the batch failed after its output was sent");
+    }
+    for (const auto& r : batch) done.insert({r.partition(), r.offset()});
+    if (done.size() >= 200 || Clock::now() > deadline) consumer.stop();
+    return client::BatchResult::kDone;
+  });
+  const auto metrics = consumer.metrics();
+  EXPECT_EQ(metrics.aborted_transactions, 1u);
+  EXPECT_GT(metrics.transactions, 0u);
+  EXPECT_EQ(metrics.async_commits + metrics.sync_commits, 0u) << "offsets went outside the transactions";
+
+  auto committed = consume(broker_.bootstrap(), output, {0, 1}, RdKafka::Topic::OFFSET_BEGINNING, 200, 10000,
+                           {{"isolation.level", "read_committed"}});
+  std::map<std::string, int> copies;
+  for (const auto& r : committed) ++copies[r.key.value_or("")];
+  EXPECT_EQ(committed.size(), 200u);
+  EXPECT_EQ(copies.size(), 200u);
+  for (const auto& [key, n] : copies) EXPECT_EQ(n, 1) << key;
+  auto everything = consume(broker_.bootstrap(), output, {0, 1}, RdKafka::Topic::OFFSET_BEGINNING, 1000, 5000,
+                            {{"isolation.level", "read_uncommitted"}});
+  EXPECT_GT(everything.size(), 200u) << "the failed batch's output was never written, so the abort proved nothing";
+  int64_t total = 0;
+  for (const auto& [partition, offset] : committed_offsets(broker_.bootstrap(), group_, topic_, 4)) total += offset;
+  EXPECT_EQ(total, 200) << "the transactions committed the group's offsets";
+}
+
 TEST_F(ClientSdk, ABatchThatNeverSucceedsIsNeverCommitted) {
   produce(40);
   std::set<int32_t> failed_partitions;

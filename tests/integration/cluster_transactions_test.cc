@@ -9,6 +9,7 @@
 #include <map>
 #include <random>
 
+#include "protocol/messages/describe_transactions.h"
 #include "protocol/messages/find_coordinator.h"
 #include "tests/support/server_process.h"
 #include "tests/support/three_broker_cluster.h"
@@ -36,6 +37,20 @@ class ClusterTransactions : public ThreeBrokerCluster {
       }
     }
     return -1;
+  }
+
+  // The coordinator's state of `transactional_id` (DescribeTransactions): "Ongoing" while a transaction is open.
+  std::string transaction_state(const std::string& transactional_id) {
+    const int32_t coordinator = coordinator_of(transactional_id);
+    if (coordinator < 0) return "no coordinator";
+    RawClient client(broker(coordinator).port());
+    protocol::DescribeTransactionsRequest request;
+    request.transactional_ids = {transactional_id};
+    client.send(request, 0, 1);
+    auto frame = client.receive(std::chrono::seconds(5));
+    if (!frame) return "no answer";
+    auto response = RawClient::decode<protocol::DescribeTransactionsResponse>(*frame, 0, true, nullptr);
+    return response.transaction_states.at(0).transaction_state;
   }
 };
 
@@ -65,18 +80,24 @@ TEST_F(ClusterTransactions, AnExactlyOnceJobSurvivesItsOwnKillsAndItsCoordinator
                    {{"isolation.level", "read_committed"}});
   };
 
-  // Two kills of the job alone.
-  for (int attempt = 0; attempt < 2; ++attempt) {
+  // Kills of the job alone until two landed inside an open transaction (the coordinator's state right after
+  // the kill says so: nothing changes it until the next instance starts).
+  int kills_in_transaction = 0, attempt = 0;
+  for (; attempt < 8 && kills_in_transaction < 2; ++attempt) {
     auto job = run(attempt);
     std::this_thread::sleep_for(std::chrono::milliseconds(1500 + random() % 1000));
+    if (!job->running()) continue;
     job->stop(SIGKILL);
+    if (transaction_state("eos-cluster-txn") == "Ongoing") ++kills_in_transaction;
   }
+  std::printf("%d attempts, %d kills inside an open transaction\n", attempt, kills_in_transaction);
+  EXPECT_EQ(kills_in_transaction, 2) << "in " << attempt << " attempts";
   // The broker coordinating the job's transactions dies while the job runs, and comes back.
   int32_t coordinator = -1;
   ASSERT_TRUE(
       wait_until([&] { return (coordinator = coordinator_of("eos-cluster-txn")) > 0; }, std::chrono::seconds(20)));
   {
-    auto job = run(2);
+    auto job = run(attempt++);
     std::this_thread::sleep_for(std::chrono::milliseconds(1500));
     broker(coordinator).kill();
     std::this_thread::sleep_for(std::chrono::seconds(4));
@@ -90,7 +111,7 @@ TEST_F(ClusterTransactions, AnExactlyOnceJobSurvivesItsOwnKillsAndItsCoordinator
 
   // The last run finishes the input (restarted if a transaction step failed during the failover).
   std::vector<ConsumedRecord> records;
-  for (int attempt = 3; attempt < 8; ++attempt) {
+  for (const int first = attempt; attempt < first + 5; ++attempt) {
     auto job = run(attempt);
     records = committed_output(static_cast<size_t>(count), 30000);
     job->stop(SIGTERM);
@@ -115,9 +136,9 @@ TEST_F(ClusterTransactions, AnExactlyOnceJobSurvivesItsOwnKillsAndItsCoordinator
       if (r.key == key) copies += " " + std::to_string(r.partition) + "@" + std::to_string(r.offset);
     }
     ADD_FAILURE() << key << " was written " << times << " times, at" << copies;
-    for (int attempt = 0; attempt < 8; ++attempt) {
-      std::printf("---- job %d:\n%s\n", attempt,
-                  run_command("cat " + dir + "/job-" + std::to_string(attempt) + ".log 2>/dev/null | tail -5").c_str());
+    for (int job = 0; job <= attempt; ++job) {
+      std::printf("---- job %d:\n%s\n", job,
+                  run_command("cat " + dir + "/job-" + std::to_string(job) + ".log 2>/dev/null | tail -5").c_str());
     }
     break;
   }

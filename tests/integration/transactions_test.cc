@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "client/producer.h"
+#include "examples/payments/payments.h"
 #include "protocol/messages/add_partitions_to_txn.h"
 #include "protocol/messages/describe_transactions.h"
 #include "protocol/messages/end_txn.h"
@@ -76,6 +77,23 @@ class Transactions : public ::testing::Test {
     size_t n = 0;
     for (const auto& v : values) n += v.starts_with(prefix) ? 1 : 0;
     return n;
+  }
+
+  // One request on its own connection, answered.
+  template <typename Response, typename Request>
+  Response call(const Request& request, int16_t version, bool flexible) {
+    RawClient c(broker_.port());
+    c.send(request, version, 1);
+    auto frame = c.receive();
+    EXPECT_TRUE(frame);
+    return RawClient::decode<Response>(*frame, version, flexible, nullptr);
+  }
+
+  // The coordinator's state of a transactional id (DescribeTransactions): "Ongoing" while a transaction is open.
+  std::string state(const std::string& id) {
+    protocol::DescribeTransactionsRequest r;
+    r.transactional_ids = {id};
+    return call<protocol::DescribeTransactionsResponse>(r, 0, true).transaction_states[0].transaction_state;
   }
 
   BrokerProcess broker_;
@@ -242,15 +260,20 @@ TEST_F(Transactions, AConsumeTransformProduceJobKilledAtRandomWritesEachRecordEx
     job->spawn({FJORD_EXACTLY_ONCE_TRANSFORMER, broker_.bootstrap(), "eos-job", input, topic_, "eos-job-txn", "37"});
     return job;
   };
-  // Killed eight times in the middle of its work, between 0.3 and 1.5 s after each start.
-  for (int attempt = 0; attempt < 8; ++attempt) {
+  // Killed between 0.3 and 1.5 s after each start until eight kills landed inside an open transaction: the
+  // coordinator's state right after the kill (nothing changes it until the next instance starts) says whether it
+  // did. A kill between transactions tests less, so it does not count.
+  int kills_in_transaction = 0;
+  for (int attempt = 0; attempt < 30 && kills_in_transaction < 8; ++attempt) {
     auto job = run(attempt);
     std::this_thread::sleep_for(std::chrono::milliseconds(300 + random() % 1200));
-    if (job->running()) {
-      job->stop(SIGKILL);
-      ++kills;
-    }
+    if (!job->running()) continue;  // it ended on its own (a transaction error ends it): the next one goes on
+    job->stop(SIGKILL);
+    ++kills;
+    if (state("eos-job-txn") == "Ongoing") ++kills_in_transaction;
   }
+  std::printf("%d kills, %d inside an open transaction\n", kills, kills_in_transaction);
+  EXPECT_EQ(kills_in_transaction, 8) << "of " << kills << " kills";
   // The killed instances got somewhere: part of the input is already through, committed.
   const size_t through = read("read_committed", {0, 1, 2}, static_cast<size_t>(count), 3000).size();
   EXPECT_GT(through, 0u) << "no killed instance committed anything";
@@ -258,7 +281,6 @@ TEST_F(Transactions, AConsumeTransformProduceJobKilledAtRandomWritesEachRecordEx
   auto last = run(99);
   auto output = read("read_committed", {0, 1, 2}, static_cast<size_t>(count), 60000);
   last->stop(SIGTERM);
-  EXPECT_EQ(kills, 8) << "a job ended on its own: " << last->log();
   std::map<std::string, int> seen;
   for (const auto& r : output) ++seen[r.key.value_or("")];
   EXPECT_EQ(static_cast<int>(output.size()), count);
@@ -266,19 +288,89 @@ TEST_F(Transactions, AConsumeTransformProduceJobKilledAtRandomWritesEachRecordEx
   for (const auto& [key, times] : seen) ASSERT_EQ(times, 1) << key << " was written " << times << " times";
 }
 
+// The payments example's exactly-once ledger (the SDK's exactly-once processing, examples/payments): two member
+// processes SIGKILLed in turn while they post; each restarted member fences its killed predecessor. A
+// read_committed reader finds every payment posted exactly once and the balances the payments add up to.
+TEST_F(Transactions, ThePaymentsLedgerPostsEachPaymentOnceWhileItsMembersAreKilled) {
+  const std::string input = topic_ + "-payments", postings = topic_ + "-postings";
+  ASSERT_EQ(Admin(broker_.bootstrap()).create_topic(input, 6), RD_KAFKA_RESP_ERR_NO_ERROR);
+  ASSERT_EQ(Admin(broker_.bootstrap()).create_topic(postings, 6), RD_KAFKA_RESP_ERR_NO_ERROR);
+  const int payments = 3000, accounts = 10;
+  const std::string dir = make_temp_directory("eos-payments");
+  int started = 0;
+  auto member = [&](int id) {
+    auto process = std::make_unique<ServerProcess>(dir + "/member-" + std::to_string(started++) + ".log");
+    process->spawn(
+        {FJORD_PAYMENTS_POSTINGS, broker_.bootstrap(), input, "ledger", postings, "member-" + std::to_string(id)});
+    return process;
+  };
+  std::unique_ptr<ServerProcess> members[2] = {member(0), member(1)};
+  // The payments arrive while the members run, so every kill finds work under way.
+  std::thread upstream([&] {
+    for (int sent = 0; sent < payments; sent += 300) {
+      examples::produce_payments(broker_.bootstrap(), input, 300, accounts, 1, sent);
+      std::this_thread::sleep_for(300ms);
+    }
+  });
+  std::mt19937 random(1205);
+  for (int kill = 0; kill < 6; ++kill) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(400 + random() % 800));
+    const int id = kill % 2;
+    members[id]->stop(SIGKILL);
+    members[id] = member(id);
+  }
+  upstream.join();
+  examples::Postings result;
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while ((result = examples::read_postings(broker_.bootstrap(), postings, 10s)).records < payments &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(200ms);
+  }
+  for (auto& m : members) m->stop(SIGTERM);
+  EXPECT_EQ(result.records, payments);
+  ASSERT_EQ(result.per_payment.size(), static_cast<size_t>(payments)) << "a payment was never posted";
+  for (const auto& [event, n] : result.per_payment) EXPECT_EQ(n, 1) << event << " posted " << n << " times";
+  std::map<std::string, int64_t> expected;
+  for (int i = 0; i < payments; ++i) expected["acct-" + std::to_string(i % accounts)] += 100 + (i * 37) % 9900;
+  EXPECT_EQ(result.balances, expected);
+}
+
+// `fjord group describe` counts lag to what a read_committed consumer can read: an open transaction's records
+// are not lag yet (the log end shown is the last stable offset), and count once the transaction commits.
+TEST_F(Transactions, GroupLagCountsOnlyWhatAReadCommittedConsumerCanRead) {
+  create(1);
+  client::Producer producer(transactional("lag-txn"));
+  producer.begin_transaction();
+  send(producer, topic_, "first-", 5);
+  producer.commit_transaction();  // offsets 0-4 and the commit marker at 5
+  {
+    auto conf = client_conf(broker_.bootstrap(), {{"group.id", "lag-readers"}});
+    std::string error;
+    std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf.get(), error));
+    std::vector<RdKafka::TopicPartition*> offsets = {RdKafka::TopicPartition::create(topic_, 0, 2)};
+    ASSERT_EQ(consumer->commitSync(offsets), RdKafka::ERR_NO_ERROR);
+    delete offsets[0];
+    consumer->close();
+  }
+  producer.begin_transaction();
+  send(producer, topic_, "open-", 3);  // offsets 6-8, open: the high watermark is 9, the last stable offset 6
+  ASSERT_TRUE(producer.flush(30s));
+  auto describe = [&] {
+    auto json = nlohmann::json::parse(run_command(std::string(FJORD_BINARY) + " group --bootstrap-server " +
+                                                  broker_.bootstrap() + " --format json describe lag-readers"));
+    const auto& row = json.at("partitions").at(0);
+    return std::pair{row.at("log_end_offset").get<int64_t>(), row.at("lag").get<int64_t>()};
+  };
+  EXPECT_EQ(describe(), (std::pair<int64_t, int64_t>{6, 4}));
+  producer.commit_transaction();  // the commit marker at 9
+  EXPECT_EQ(describe(), (std::pair<int64_t, int64_t>{10, 8}));
+}
+
 // The requests a transactional producer sends, one by one, so that a late batch can be staged exactly: the
 // produce of a transaction that already ended, arriving after its abort marker (KAFKA-17754's hanging
 // transaction), and a batch to a partition never added to the transaction.
 class RawTransactions : public Transactions {
  protected:
-  template <typename Response, typename Request>
-  Response call(const Request& request, int16_t version, bool flexible) {
-    RawClient c(broker_.port());
-    c.send(request, version, 1);
-    auto frame = c.receive();
-    EXPECT_TRUE(frame);
-    return RawClient::decode<Response>(*frame, version, flexible, nullptr);
-  }
   protocol::InitProducerIdResponse init(const std::string& id) {
     protocol::InitProducerIdRequest r;
     r.transactional_id = id;
@@ -324,11 +416,6 @@ class RawTransactions : public Transactions {
     r.producer_epoch = epoch;
     r.committed = commit;
     return call<protocol::EndTxnResponse>(r, 3, true).error_code;
-  }
-  std::string state(const std::string& id) {
-    protocol::DescribeTransactionsRequest r;
-    r.transactional_ids = {id};
-    return call<protocol::DescribeTransactionsResponse>(r, 0, true).transaction_states[0].transaction_state;
   }
   // ListOffsets latest: under read_committed, the last stable offset.
   int64_t latest(int8_t isolation) {
