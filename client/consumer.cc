@@ -142,6 +142,11 @@ void Consumer::run(const BatchHandler& handler) {
 
 BatchResult Consumer::process(const BatchHandler& handler, const Batch& batch) {
   batch_started_ms_ = now_ms();
+  // However the batch ends (a fatal transaction error leaves by exception), it is no longer being processed.
+  struct Finished {
+    std::atomic<int64_t>& started;
+    ~Finished() { started = 0; }
+  } finished{batch_started_ms_};
   BatchResult result = BatchResult::kRetry;
   bool in_transaction = false;
   try {
@@ -157,7 +162,6 @@ BatchResult Consumer::process(const BatchHandler& handler, const Batch& batch) {
     spdlog::error("batch of {} records failed: {}; it will be processed again", batch.size(), e.what());
   }
   if (in_transaction) result = end_transaction(batch, result);
-  batch_started_ms_ = 0;
   std::lock_guard lock(metrics_mutex_);
   ++metrics_.batches;
   if (result == BatchResult::kDone) {
