@@ -45,6 +45,7 @@ coordinator::TransactionSettings transaction_settings(const cluster::BrokerSetti
   t.id_expiration_ms = settings.get_long("transactional.id.expiration.ms");
   t.abort_check_interval_ms = settings.get_long("transaction.abort.timed.out.transaction.cleanup.interval.ms");
   t.expiration_check_interval_ms = settings.get_long("transaction.remove.expired.transaction.cleanup.interval.ms");
+  t.transaction_version = static_cast<int16_t>(settings.get_long("transaction.version"));
   return t;
 }
 
@@ -168,7 +169,7 @@ void Broker::start(cluster::ClusterService* cluster) {
   transactions_ = std::make_unique<coordinator::TransactionCoordinator>(*transaction_state_log_, *routed_markers_,
                                                                         allocate_producer_id, env_.clock, loop,
                                                                         transaction_settings(setup_.settings));
-  verifier_ = std::make_unique<coordinator::TransactionVerifier>(*partitions_, *transactions_, channels_.get());
+  verifier_ = std::make_unique<coordinator::TransactionVerifier>(*partitions_, *transactions_, channels_.get(), loop);
   try {
     if (cluster_) {
       groups_->serve_led_partitions();
@@ -185,6 +186,8 @@ void Broker::start(cluster::ClusterService* cluster) {
   identity.node_id = node_id_;
   context_.reset(new server::ServerContext{*partitions_, *producer_ids_, *groups_, *transactions_, *markers_,
                                            *verifier_, identity, env_.clock, loop, *server_probe_, cluster_});
+  context_->features.transaction_version = static_cast<int16_t>(setup_.settings.get_long("transaction.version"));
+  context_->features.epoch = env_.clock.now_ms();
   server::ConnectionLimits limits;
   limits.max_request_bytes = static_cast<size_t>(setup_.settings.get_long("socket.request.max.bytes"));
   server_ = std::make_unique<server::Server>(loop, *context_, server::HandlerRegistry::standard(), limits);

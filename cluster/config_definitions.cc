@@ -12,6 +12,7 @@ constexpr std::string_view kCleanupPolicies[] = {"delete", "compact", "compact,d
 constexpr std::string_view kCompressionTypes[] = {"producer", "uncompressed", "gzip", "snappy", "lz4", "zstd"};
 constexpr std::string_view kTimestampTypes[] = {"CreateTime", "LogAppendTime"};
 constexpr std::string_view kTrue[] = {"true"};
+constexpr std::string_view kTransactionVersions[] = {"0", "1", "2"};
 
 struct NotImplemented {
   std::string_view name;
@@ -173,6 +174,12 @@ constexpr ConfigDefinition kBrokerConfigs[] = {
      true},
     {"transaction.max.timeout.ms", ConfigType::kInt, "900000", "",
      "longest transaction timeout a transactional producer may ask for"},
+    {"transaction.version", ConfigType::kShort, "2", "",
+     "the transaction.version feature this broker finalizes (Kafka sets it with its features tool; give every "
+     "broker of a cluster the same): 2 lets clients use transactions v2 (EndTxn v5, Produce v12, TxnOffsetCommit "
+     "v5: an epoch bump per transaction, partitions added by their leaders); 0 and 1 keep transactions v1 (1 writes "
+     "__transaction_state records in their flexible layout)",
+     kTransactionVersions, true},
     {"transaction.state.log.num.partitions", ConfigType::kInt, "50", "", "partitions of __transaction_state", {}, true},
     {"transaction.state.log.replication.factor",
      ConfigType::kShort,

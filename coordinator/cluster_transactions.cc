@@ -10,6 +10,7 @@ namespace {
 
 constexpr int16_t kWriteTxnMarkersVersion = 1;
 constexpr int16_t kVerifyVersion = 4;  // AddPartitionsToTxn's broker form
+constexpr int16_t kAddVersion = 5;     // ... whose verify_only=false adds (transactions v2)
 
 }  // namespace
 
@@ -85,10 +86,50 @@ void RoutingMarkerWriter::write(const Marker& marker, const std::vector<TopicPar
 
 void TransactionVerifier::verify(const std::string& transactional_id, int64_t producer_id, int16_t producer_epoch,
                                  const TopicPartition& partition, std::function<void(ErrorCode)> done) {
+  ask(transactional_id, producer_id, producer_epoch, partition, true, std::move(done));
+}
+
+void TransactionVerifier::add(const std::string& transactional_id, int64_t producer_id, int16_t producer_epoch,
+                              const TopicPartition& partition, std::function<void(ErrorCode)> done) {
+  add_attempt(transactional_id, producer_id, producer_epoch, partition, 0, kAddRetryFirstMs, std::move(done));
+}
+
+void TransactionVerifier::add_attempt(std::string transactional_id, int64_t producer_id, int16_t producer_epoch,
+                                      TopicPartition partition, int64_t waited_ms, int64_t pause_ms,
+                                      std::function<void(ErrorCode)> done) {
+  ask(transactional_id, producer_id, producer_epoch, partition, false,
+      [this, alive = std::weak_ptr<bool>(alive_), transactional_id, producer_id, producer_epoch, partition, waited_ms,
+       pause_ms, done](ErrorCode error) mutable {
+        if (error != ErrorCode::kConcurrentTransactions || waited_ms + pause_ms > kAddRetryMaxMs) return done(error);
+        auto still = alive.lock();
+        if (!still || !*still) return done(error);
+        const uint64_t retry = ++retries_started_;
+        retries_[retry] = scheduler_.schedule_after(
+            pause_ms, [this, alive, retry, transactional_id = std::move(transactional_id), producer_id, producer_epoch,
+                       partition = std::move(partition), waited = waited_ms + pause_ms,
+                       next_pause = std::min(pause_ms * 2, kAddRetryBackoffMs), done = std::move(done)]() mutable {
+              auto still = alive.lock();
+              if (!still || !*still) return;
+              retries_.erase(retry);
+              add_attempt(std::move(transactional_id), producer_id, producer_epoch, std::move(partition), waited,
+                          next_pause, std::move(done));
+            });
+      });
+}
+
+void TransactionVerifier::ask(const std::string& transactional_id, int64_t producer_id, int16_t producer_epoch,
+                              const TopicPartition& partition, bool verify_only, std::function<void(ErrorCode)> done) {
   const ErrorCode here = coordinator_.coordinator_error(transactional_id);
   if (here != ErrorCode::kNotCoordinator || !channels_) {
     if (here != ErrorCode::kNone) return done(here);
-    return done(coordinator_.verify_partitions(transactional_id, producer_id, producer_epoch, {partition}).front());
+    if (verify_only) {
+      return done(coordinator_.verify_partitions(transactional_id, producer_id, producer_epoch, {partition}).front());
+    }
+    coordinator_.add_partitions(
+        transactional_id, producer_id, producer_epoch, {partition},
+        [done](std::vector<ErrorCode> errors) { done(errors.empty() ? ErrorCode::kUnknownServerError : errors[0]); },
+        /*implicit=*/true);
+    return;
   }
   // Another broker coordinates the id: the leader of its __transaction_state partition.
   const auto* state = partitions_.topic(kTransactionStateTopic);
@@ -101,12 +142,12 @@ void TransactionVerifier::verify(const std::string& transactional_id, int64_t pr
   txn.transactional_id = transactional_id;
   txn.producer_id = producer_id;
   txn.producer_epoch = producer_epoch;
-  txn.verify_only = true;
+  txn.verify_only = verify_only;
   auto& topic = txn.topics.emplace_back();
   topic.name = partition.topic;
   topic.partitions = {partition.partition};
   channels_->call<protocol::AddPartitionsToTxnResponse>(
-      state->assignments[index].leader, request, kVerifyVersion,
+      state->assignments[index].leader, request, verify_only ? kVerifyVersion : kAddVersion,
       [done](std::optional<protocol::AddPartitionsToTxnResponse> response) {
         if (!response) return done(ErrorCode::kCoordinatorNotAvailable);
         if (response->error_code != 0) return done(static_cast<ErrorCode>(response->error_code));

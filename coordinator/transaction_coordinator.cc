@@ -19,6 +19,10 @@ bool ended(TransactionState s) {
 
 // Errors after which a partition needs no marker any more: it is gone, or a newer epoch already wrote there (so
 // this transaction's records are ended by that epoch's marker).
+// Epochs run up to 32767; a producer may use up to 32766, so that the coordinator can always fence it.
+constexpr int16_t kMaxEpoch = std::numeric_limits<int16_t>::max();
+bool epoch_exhausted(int16_t epoch) { return epoch >= kMaxEpoch - 1; }
+
 bool marker_settled(ErrorCode error) {
   return error == ErrorCode::kNone || error == ErrorCode::kUnknownTopicOrPartition ||
          error == ErrorCode::kInvalidProducerEpoch || error == ErrorCode::kTransactionCoordinatorFenced;
@@ -141,7 +145,7 @@ void TransactionCoordinator::write_state(Transaction& txn, StoredTransaction nex
                                          std::function<void(ErrorCode)> done) {
   txn.writing = true;
   std::vector<StateLog::Entry> entries;
-  entries.push_back({encode_transaction_key(txn.id), encode_transaction(next)});
+  entries.push_back({encode_transaction_key(txn.id), encode_transaction(next, record_version())});
   log_.append(txn.partition, std::move(entries),
               [this, alive = std::weak_ptr<bool>(alive_), id = txn.id, next, done](ErrorCode error) {
                 auto still = alive.lock();
@@ -243,7 +247,7 @@ void TransactionCoordinator::init_producer_id(const std::string& transactional_i
 
 void TransactionCoordinator::add_partitions(const std::string& transactional_id, int64_t producer_id,
                                             int16_t producer_epoch, const std::vector<TopicPartition>& partitions,
-                                            std::function<void(std::vector<ErrorCode>)> done) {
+                                            std::function<void(std::vector<ErrorCode>)> done, bool implicit) {
   auto fail = [&](ErrorCode error) { done(std::vector<ErrorCode>(partitions.size(), error)); };
   if (auto error = coordinator_error(transactional_id); error != ErrorCode::kNone) return fail(error);
   Transaction* txn = find(transactional_id);
@@ -261,6 +265,7 @@ void TransactionCoordinator::add_partitions(const std::string& transactional_id,
   }
   if (!added && !starting) return done(std::vector<ErrorCode>(partitions.size(), ErrorCode::kNone));
   next.state = TransactionState::kOngoing;
+  if (implicit) next.client_transaction_version = 2;
   const int64_t now = clock_.now_ms();
   if (starting) next.start_ms = now;
   next.last_update_ms = now;
@@ -293,43 +298,142 @@ std::vector<ErrorCode> TransactionCoordinator::verify_partitions(const std::stri
 }
 
 void TransactionCoordinator::end_transaction(const std::string& transactional_id, int64_t producer_id,
-                                             int16_t producer_epoch, bool commit, std::function<void(ErrorCode)> done) {
-  if (auto error = coordinator_error(transactional_id); error != ErrorCode::kNone) return done(error);
+                                             int16_t producer_epoch, bool commit, bool bump_epoch,
+                                             std::function<void(ProducerIdentity)> done) {
+  if (auto error = coordinator_error(transactional_id); error != ErrorCode::kNone) return done({error, -1, -1});
   Transaction* txn = find(transactional_id);
-  if (!txn || txn->stored.producer_id != producer_id) return done(ErrorCode::kInvalidProducerIdMapping);
-  if (txn->stored.producer_epoch != producer_epoch) return done(ErrorCode::kProducerFenced);
-  if (txn->writing) return done(ErrorCode::kConcurrentTransactions);
-  const auto state = txn->stored.state;
-  switch (state) {
+  if (!txn) return done({ErrorCode::kInvalidProducerIdMapping, -1, -1});
+  if (bump_epoch) return end_transaction_v2(*txn, producer_id, producer_epoch, commit, std::move(done));
+  end_transaction_v1(*txn, producer_id, producer_epoch, commit, std::move(done));
+}
+
+void TransactionCoordinator::end_transaction_v1(Transaction& txn, int64_t producer_id, int16_t producer_epoch,
+                                                bool commit, std::function<void(ProducerIdentity)> done) {
+  auto answer = [&done](ErrorCode error) { done({error, -1, -1}); };
+  if (txn.stored.producer_id != producer_id) return answer(ErrorCode::kInvalidProducerIdMapping);
+  if (txn.stored.producer_epoch != producer_epoch) return answer(ErrorCode::kProducerFenced);
+  if (txn.writing) return answer(ErrorCode::kConcurrentTransactions);
+  switch (txn.stored.state) {
     case TransactionState::kOngoing:
       break;
     case TransactionState::kPrepareCommit:
-      return done(commit ? ErrorCode::kConcurrentTransactions : ErrorCode::kInvalidTxnState);
+      return answer(commit ? ErrorCode::kConcurrentTransactions : ErrorCode::kInvalidTxnState);
     case TransactionState::kPrepareAbort:
-      return done(commit ? ErrorCode::kInvalidTxnState : ErrorCode::kConcurrentTransactions);
+      return answer(commit ? ErrorCode::kInvalidTxnState : ErrorCode::kConcurrentTransactions);
     case TransactionState::kCompleteCommit:
       // A retry of the EndTxn that completed it.
-      return done(commit ? ErrorCode::kNone : ErrorCode::kInvalidTxnState);
+      return answer(commit ? ErrorCode::kNone : ErrorCode::kInvalidTxnState);
     case TransactionState::kCompleteAbort:
-      return done(commit ? ErrorCode::kInvalidTxnState : ErrorCode::kNone);
+      return answer(commit ? ErrorCode::kInvalidTxnState : ErrorCode::kNone);
     default:
-      return done(ErrorCode::kInvalidTxnState);
+      return answer(ErrorCode::kInvalidTxnState);
   }
-  StoredTransaction next = txn->stored;
+  StoredTransaction next = txn.stored;
   next.state = commit ? TransactionState::kPrepareCommit : TransactionState::kPrepareAbort;
   next.last_update_ms = clock_.now_ms();
-  write_state(*txn, next, [this, transactional_id, done](ErrorCode error) {
-    done(error);
-    if (error == ErrorCode::kNone) send_markers(transactional_id);
+  decide(txn, next, [done](ProducerIdentity decided) { done({decided.error, -1, -1}); });
+}
+
+// Transactions v2, as Kafka decides it. With the epoch bumped by every EndTxn, the same epoch in a request no
+// longer tells a retry from the next transaction's end: a retry is one epoch behind the state (or, after the
+// producer id was replaced, names the old id at its last usable epoch), and gets the outcome it already had. An
+// abort with no transaction open (Empty, Complete*: the producer wrote, but no partition was added) is allowed
+// and bumps the epoch, so whatever it sent is fenced.
+void TransactionCoordinator::end_transaction_v2(Transaction& txn, int64_t producer_id, int16_t producer_epoch,
+                                                bool commit, std::function<void(ProducerIdentity)> done) {
+  const StoredTransaction& s = txn.stored;
+  auto answer = [&done](ErrorCode error) { done({error, -1, -1}); };
+  const bool retry_on_overflow = s.producer_id != producer_id && s.previous_producer_id == producer_id &&
+                                 producer_epoch == kMaxEpoch - 1 && s.producer_epoch == 0;
+  const bool retry_on_bump = s.producer_id == producer_id && s.producer_epoch == producer_epoch + 1;
+  const bool retry = retry_on_bump || retry_on_overflow;
+  if (s.producer_id != producer_id && !retry_on_overflow) return answer(ErrorCode::kInvalidProducerIdMapping);
+  bool valid_epoch = false;
+  switch (s.state) {
+    case TransactionState::kPrepareCommit:
+    case TransactionState::kPrepareAbort:
+      valid_epoch = retry_on_bump;
+      break;
+    case TransactionState::kCompleteCommit:
+    case TransactionState::kCompleteAbort:
+      valid_epoch = retry || producer_epoch == s.producer_epoch;
+      break;
+    default:
+      valid_epoch = producer_epoch == s.producer_epoch;
+      break;
+  }
+  if (!valid_epoch) return answer(ErrorCode::kProducerFenced);
+  if (txn.writing) return answer(ErrorCode::kConcurrentTransactions);
+  const ProducerIdentity current{ErrorCode::kNone, s.producer_id, s.producer_epoch};
+  bool nothing_added = false;
+  switch (s.state) {
+    case TransactionState::kOngoing:
+      break;
+    case TransactionState::kPrepareCommit:
+      return answer(commit ? ErrorCode::kConcurrentTransactions : ErrorCode::kInvalidTxnState);
+    case TransactionState::kPrepareAbort:
+      return answer(commit ? ErrorCode::kInvalidTxnState : ErrorCode::kConcurrentTransactions);
+    case TransactionState::kCompleteCommit:
+      if (commit) return retry ? done(current) : answer(ErrorCode::kInvalidTxnState);
+      if (retry) return answer(ErrorCode::kInvalidTxnState);
+      nothing_added = true;
+      break;
+    case TransactionState::kCompleteAbort:
+      if (commit) return answer(ErrorCode::kInvalidTxnState);
+      if (retry) return done(current);
+      nothing_added = true;
+      break;
+    case TransactionState::kEmpty:
+      if (commit) return answer(ErrorCode::kInvalidTxnState);
+      nothing_added = true;
+      break;
+    default:
+      return answer(ErrorCode::kInvalidTxnState);
+  }
+  StoredTransaction next = s;
+  next.state = commit ? TransactionState::kPrepareCommit : TransactionState::kPrepareAbort;
+  next.client_transaction_version = 2;
+  next.last_update_ms = clock_.now_ms();
+  if (nothing_added) {
+    next.partitions.clear();
+    next.start_ms = next.last_update_ms;
+  }
+  next.producer_epoch = static_cast<int16_t>(s.producer_epoch + 1);
+  if (!epoch_exhausted(s.producer_epoch)) return decide(txn, next, std::move(done));
+  // The markers go out at this id's last epoch; the producer continues under a new id at epoch 0.
+  txn.writing = true;
+  producer_ids_([this, alive = std::weak_ptr<bool>(alive_), id = txn.id, next, done](ProducerIdentity fresh) mutable {
+    auto still = alive.lock();
+    if (!still || !*still) return;
+    Transaction* txn = find(id);
+    if (!txn) return done({ErrorCode::kNotCoordinator, -1, -1});
+    txn->writing = false;
+    if (fresh.error != ErrorCode::kNone) return done({fresh.error, -1, -1});
+    next.next_producer_id = fresh.producer_id;
+    decide(*txn, next, std::move(done));
+  });
+}
+
+void TransactionCoordinator::decide(Transaction& txn, StoredTransaction next,
+                                    std::function<void(ProducerIdentity)> done) {
+  // What the producer uses next: the bumped epoch, or the new producer id.
+  const ProducerIdentity following = next.next_producer_id >= 0
+                                         ? ProducerIdentity{ErrorCode::kNone, next.next_producer_id, 0}
+                                         : ProducerIdentity{ErrorCode::kNone, next.producer_id, next.producer_epoch};
+  write_state(txn, next, [this, id = txn.id, following, done](ErrorCode error) {
+    if (error != ErrorCode::kNone) return done({error, -1, -1});
+    done(following);
+    send_markers(id);
   });
 }
 
 void TransactionCoordinator::fence_and_abort(Transaction& txn) {
   StoredTransaction next = txn.stored;
-  // The bumped epoch goes into the markers: the fenced producer's later writes (and its EndTxn) are refused.
-  if (next.producer_epoch < std::numeric_limits<int16_t>::max() - 1) {
-    next.producer_epoch = static_cast<int16_t>(next.producer_epoch + 1);
-  }
+  // The bumped epoch goes into the markers: the fenced producer's later writes (and its EndTxn) are refused. A
+  // transactions-v2 producer expects its own EndTxn to bump the epoch once, so fencing it takes two bumps (as in
+  // Kafka): its EndTxn then cannot pass for a retry of this abort.
+  const int bumps = next.client_transaction_version >= 2 ? 2 : 1;
+  next.producer_epoch = static_cast<int16_t>(std::min<int>(next.producer_epoch + bumps, kMaxEpoch));
   next.state = TransactionState::kPrepareAbort;
   next.last_update_ms = clock_.now_ms();
   spdlog::info("aborting transaction of {} (producer {}), fencing epoch {}", txn.id, next.producer_id,
@@ -386,6 +490,13 @@ void TransactionCoordinator::complete(const std::string& transactional_id) {
   next.state = next.state == TransactionState::kPrepareCommit ? TransactionState::kCompleteCommit
                                                               : TransactionState::kCompleteAbort;
   next.partitions.clear();
+  if (next.next_producer_id >= 0) {
+    // Transactions v2 used up this producer id's epochs: its markers are written, the new id takes over.
+    next.previous_producer_id = next.producer_id;
+    next.producer_id = next.next_producer_id;
+    next.next_producer_id = -1;
+    next.producer_epoch = 0;
+  }
   next.last_update_ms = clock_.now_ms();
   write_state(*txn, next, [this, alive = std::weak_ptr<bool>(alive_), transactional_id](ErrorCode error) {
     if (error == ErrorCode::kNone) return;

@@ -31,6 +31,9 @@ struct TransactionSettings {
   int64_t abort_check_interval_ms = 10000;            // ...abort.timed.out.transaction.cleanup.interval.ms
   int64_t expiration_check_interval_ms = 3600000;     // ...remove.expired.transaction.cleanup.interval.ms
   int64_t marker_retry_backoff_ms = 100;              // between attempts at markers that could not be written
+  // The finalized transaction.version feature: from 1 the state records are written in their flexible layout,
+  // at 2 producers may use transactions v2 (EndTxn v5).
+  int16_t transaction_version = 2;
 };
 
 struct ProducerIdentity {
@@ -101,16 +104,23 @@ class TransactionCoordinator {
   // meanwhile and retries).
   void init_producer_id(const std::string& transactional_id, int32_t timeout_ms,
                         std::optional<ProducerIdentity> expected, std::function<void(ProducerIdentity)> done);
-  // AddPartitionsToTxn / AddOffsetsToTxn: one error per partition, in the order given.
+  // AddPartitionsToTxn / AddOffsetsToTxn: one error per partition, in the order given. `implicit`: a partition
+  // leader or group coordinator adds the partition a transactions-v2 producer wrote to (AddPartitionsToTxn v5
+  // from a broker), which marks the transaction as one of transactions v2.
   void add_partitions(const std::string& transactional_id, int64_t producer_id, int16_t producer_epoch,
-                      const std::vector<TopicPartition>& partitions, std::function<void(std::vector<ErrorCode>)> done);
+                      const std::vector<TopicPartition>& partitions, std::function<void(std::vector<ErrorCode>)> done,
+                      bool implicit = false);
   // AddPartitionsToTxn v4+ with verify_only: whether each partition is in the producer's ongoing transaction
   // (INVALID_TXN_STATE where it is not), changing nothing.
   std::vector<ErrorCode> verify_partitions(const std::string& transactional_id, int64_t producer_id,
                                            int16_t producer_epoch, const std::vector<TopicPartition>& partitions) const;
-  // EndTxn: answered once the decision is durable; the markers follow.
+  // EndTxn: answered once the decision is durable; the markers follow. `bump_epoch` (EndTxn v5+, transactions
+  // v2): the decision carries the producer's epoch + 1, so nothing the producer sent before it (a delayed produce
+  // or EndTxn) can be taken for part of its next transaction; the answer names the producer id and epoch to use
+  // next (a new producer id at epoch 0 once the epochs of this one are used up). A retried EndTxn (one epoch
+  // behind) gets the outcome it already had. Without `bump_epoch` the answer's id and epoch are -1.
   void end_transaction(const std::string& transactional_id, int64_t producer_id, int16_t producer_epoch, bool commit,
-                       std::function<void(ErrorCode)> done);
+                       bool bump_epoch, std::function<void(ProducerIdentity)> done);
 
   std::vector<TransactionListing> list() const;
   TransactionDescription describe(const std::string& transactional_id) const;
@@ -138,8 +148,15 @@ class TransactionCoordinator {
   // PrepareCommit / PrepareAbort durable: writes the markers, then the Complete state.
   void send_markers(const std::string& transactional_id);
   void complete(const std::string& transactional_id);
+  void end_transaction_v1(Transaction& txn, int64_t producer_id, int16_t producer_epoch, bool commit,
+                          std::function<void(ProducerIdentity)> done);
+  void end_transaction_v2(Transaction& txn, int64_t producer_id, int16_t producer_epoch, bool commit,
+                          std::function<void(ProducerIdentity)> done);
+  // Writes PrepareCommit/PrepareAbort (`next`), answers `done`, and sends the markers.
+  void decide(Transaction& txn, StoredTransaction next, std::function<void(ProducerIdentity)> done);
   // Aborts an open transaction with the producer's epoch bumped (a new instance, or the timeout, fences it).
   void fence_and_abort(Transaction& txn);
+  int16_t record_version() const { return settings_.transaction_version >= 1 ? 1 : 0; }
   void apply(const StateLog::Entry& entry, int32_t partition);
   void schedule_timers();
   void schedule_abort_check();

@@ -8,9 +8,10 @@ namespace fjord::coordinator {
 namespace {
 
 constexpr int16_t kKeyVersion = 0;
-// Version 0 is what Kafka writes while transaction.version is below 1 (it is here: transactions v2 is not
-// served); version 1 (flexible, with tagged fields) is read too.
-constexpr int16_t kValueVersion = 0;
+// The value's tagged fields (version 1).
+constexpr uint32_t kPreviousProducerIdTag = 0;
+constexpr uint32_t kNextProducerIdTag = 1;
+constexpr uint32_t kClientTransactionVersionTag = 2;
 
 protocol::Reader reader_over(std::span<const uint8_t> bytes) {
   return protocol::Reader(std::span<uint8_t>(const_cast<uint8_t*>(bytes.data()), bytes.size()));
@@ -47,15 +48,16 @@ protocol::Bytes encode_transaction_key(const std::string& transactional_id) {
   return w.take().bytes;
 }
 
-protocol::Bytes encode_transaction(const StoredTransaction& value) {
+protocol::Bytes encode_transaction(const StoredTransaction& value, int16_t record_version) {
+  const bool flexible = record_version >= 1;
   protocol::Writer w;
-  w.write_int16(kValueVersion);
+  w.write_int16(flexible ? 1 : 0);
   w.write_int64(value.producer_id);
   w.write_int16(value.producer_epoch);
   w.write_int32(value.timeout_ms);
   w.write_int8(static_cast<int8_t>(value.state));
   if (value.state == TransactionState::kEmpty) {
-    w.write_null_array(false);  // as Kafka writes an empty transaction
+    w.write_null_array(flexible);  // as Kafka writes an empty transaction
   } else {
     // Grouped by topic, partitions ascending (the vector is sorted).
     std::vector<std::pair<std::string, std::vector<int32_t>>> topics;
@@ -63,15 +65,34 @@ protocol::Bytes encode_transaction(const StoredTransaction& value) {
       if (topics.empty() || topics.back().first != tp.topic) topics.push_back({tp.topic, {}});
       topics.back().second.push_back(tp.partition);
     }
-    w.write_array_length(topics.size(), false);
+    w.write_array_length(topics.size(), flexible);
     for (const auto& [topic, partitions] : topics) {
-      w.write_string(topic, false);
-      w.write_array_length(partitions.size(), false);
+      w.write_string(topic, flexible);
+      w.write_array_length(partitions.size(), flexible);
       for (int32_t p : partitions) w.write_int32(p);
+      if (flexible) w.write_uvarint(0);  // no tagged fields
     }
   }
   w.write_int64(value.last_update_ms);
   w.write_int64(value.start_ms);
+  if (flexible) {
+    // Tagged fields are written only when they differ from their defaults, in tag order.
+    const protocol::TaggedFields none;
+    protocol::TaggedFieldWriter tags(none);
+    if (value.previous_producer_id != -1) {
+      tags.begin(kPreviousProducerIdTag).write_int64(value.previous_producer_id);
+      tags.end();
+    }
+    if (value.next_producer_id != -1) {
+      tags.begin(kNextProducerIdTag).write_int64(value.next_producer_id);
+      tags.end();
+    }
+    if (value.client_transaction_version != 0) {
+      tags.begin(kClientTransactionVersionTag).write_int16(value.client_transaction_version);
+      tags.end();
+    }
+    tags.finish(w);
+  }
   return w.take().bytes;
 }
 
@@ -110,6 +131,26 @@ std::optional<StoredTransaction> decode_transaction(std::span<const uint8_t> byt
     }
     t.last_update_ms = r.read_int64();
     t.start_ms = r.read_int64();
+    if (flexible) {
+      protocol::TaggedFields unknown;
+      r.read_tagged_fields(
+          [&t](uint32_t tag, protocol::Reader& field) {
+            switch (tag) {
+              case kPreviousProducerIdTag:
+                t.previous_producer_id = field.read_int64();
+                return true;
+              case kNextProducerIdTag:
+                t.next_producer_id = field.read_int64();
+                return true;
+              case kClientTransactionVersionTag:
+                t.client_transaction_version = field.read_int16();
+                return true;
+              default:
+                return false;  // NextProducerEpoch and later additions: not used here
+            }
+          },
+          unknown);
+    }
     std::sort(t.partitions.begin(), t.partitions.end());
     return t;
   } catch (const protocol::DecodeError&) {

@@ -39,7 +39,14 @@ struct TopicPartition {
 // A transactional id's state as written: its producer, the state, and the partitions its transaction touched.
 struct StoredTransaction {
   int64_t producer_id = -1;
+  // Transactions v2: the producer id this one replaced when its epochs ran out (so a retried EndTxn of the last
+  // transaction of the old id is recognised), and the id that replaces it once the markers now being written
+  // (at the old id's last epoch) are done.
+  int64_t previous_producer_id = -1;
+  int64_t next_producer_id = -1;
   int16_t producer_epoch = -1;
+  // 2 when the producer ends its transactions with EndTxn v5+ (transactions v2: every EndTxn bumps the epoch).
+  int16_t client_transaction_version = 0;
   int32_t timeout_ms = 0;
   TransactionState state = TransactionState::kEmpty;
   std::vector<TopicPartition> partitions;  // ascending
@@ -49,7 +56,9 @@ struct StoredTransaction {
 };
 
 protocol::Bytes encode_transaction_key(const std::string& transactional_id);
-protocol::Bytes encode_transaction(const StoredTransaction& value);
+// `record_version` 0 is the layout Kafka writes while transaction.version is 0; 1, the flexible layout with the
+// transactions-v2 fields as tagged fields, from transaction.version 1 on.
+protocol::Bytes encode_transaction(const StoredTransaction& value, int16_t record_version = 1);
 // nullopt for bytes that do not read as a record of a known version (a reader skips the record).
 std::optional<std::string> decode_transaction_key(std::span<const uint8_t> bytes);
 std::optional<StoredTransaction> decode_transaction(std::span<const uint8_t> bytes);

@@ -7,6 +7,7 @@
 
 #include "protocol/messages/api_versions.h"
 #include "protocol/request_header.h"
+#include "server/features.h"
 
 namespace fjord::server {
 namespace {
@@ -166,17 +167,18 @@ void Connection::dispatch(std::shared_ptr<std::vector<uint8_t>> frame) {
     return;
   }
   const auto& spec = *api->spec;
+  const int16_t max_version = advertised_max_version(spec, server_.features);
   auto slot = std::make_shared<PendingResponse>();
   slot->correlation_id = prefix.correlation_id;
   slot->api_key = prefix.api_key;
-  if (prefix.api_version < spec.min_version || prefix.api_version > spec.max_version) {
+  if (prefix.api_version < spec.min_version || prefix.api_version > max_version) {
     if (prefix.api_key == protocol::kApiVersionsKey) {
       pending_.push_back(slot);
       answer_unsupported_api_versions(slot, prefix.api_version);
       return;
     }
     bad_input(std::string(spec.name) + " v" + std::to_string(prefix.api_version) + " is not supported (" +
-              std::to_string(spec.min_version) + "-" + std::to_string(spec.max_version) + ")");
+              std::to_string(spec.min_version) + "-" + std::to_string(max_version) + ")");
     return;
   }
   slot->flexible_header = protocol::is_flexible(spec, prefix.api_version);
@@ -220,7 +222,8 @@ void Connection::answer_unsupported_api_versions(const std::shared_ptr<PendingRe
   protocol::ApiVersionsResponse response;
   response.error_code = wire(ErrorCode::kUnsupportedVersion);
   for (const auto& api : registry_.apis()) {
-    response.api_keys.push_back({api.spec->key, api.spec->min_version, api.spec->max_version, {}});
+    response.api_keys.push_back(
+        {api.spec->key, api.spec->min_version, advertised_max_version(*api.spec, server_.features), {}});
   }
   protocol::Writer writer;
   response.encode(writer, 0);

@@ -22,6 +22,7 @@
 #include "model/waiter_list.h"
 #include "protocol/codec_runtime.h"
 #include "protocol/request_header.h"
+#include "server/features.h"
 
 namespace fjord::server {
 
@@ -51,6 +52,8 @@ struct ServerContext {
   ServerProbe& probe;
   // Cluster mode: the registered brokers and the controller. Null on a single node, which is all of it.
   const cluster::Membership* membership = nullptr;
+  // What ApiVersions reports as finalized, and which versions it therefore advertises.
+  FinalizedFeatures features;
 
   // The registered brokers, this one always among them: it is serving, and clients must be able to reach the
   // broker a Metadata answer names as controller (itself, before the others are known).

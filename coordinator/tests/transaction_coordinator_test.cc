@@ -81,7 +81,23 @@ class TransactionCoordinatorTest : public ::testing::Test {
   }
   ErrorCode end(const ProducerIdentity& p, bool commit, const std::string& id = "tx") {
     ErrorCode out = ErrorCode::kUnknownServerError;
-    coordinator->end_transaction(id, p.producer_id, p.producer_epoch, commit, [&](ErrorCode e) { out = e; });
+    coordinator->end_transaction(id, p.producer_id, p.producer_epoch, commit, false,
+                                 [&](ProducerIdentity r) { out = r.error; });
+    return out;
+  }
+  // EndTxn v5 (transactions v2): the answer names the producer id and epoch to use next.
+  ProducerIdentity end_v2(const ProducerIdentity& p, bool commit, const std::string& id = "tx") {
+    ProducerIdentity out{ErrorCode::kUnknownServerError, -1, -1};
+    coordinator->end_transaction(id, p.producer_id, p.producer_epoch, commit, true,
+                                 [&](ProducerIdentity r) { out = r; });
+    return out;
+  }
+  // What a partition leader does for a transactions-v2 producer's first batch there.
+  std::vector<ErrorCode> add_implicitly(const ProducerIdentity& p, std::vector<TopicPartition> partitions,
+                                        const std::string& id = "tx") {
+    std::vector<ErrorCode> out;
+    coordinator->add_partitions(
+        id, p.producer_id, p.producer_epoch, partitions, [&](auto r) { out = r; }, true);
     return out;
   }
   TransactionState state(const std::string& id = "tx") { return coordinator->describe(id).state; }
@@ -230,6 +246,90 @@ TEST_F(TransactionCoordinatorTest, AFailedWriteChangesNothing) {
   EXPECT_EQ(coordinator->describe("new").error, ErrorCode::kTransactionalIdNotFound);
 }
 
+TEST_F(TransactionCoordinatorTest, TransactionsV2BumpTheEpochOnEveryEnd) {
+  auto p = init();
+  EXPECT_EQ(add_implicitly(p, {{"a", 0}}), std::vector<ErrorCode>{ErrorCode::kNone});
+  markers.hold = true;
+  auto next = end_v2(p, true);
+  ASSERT_EQ(next.error, ErrorCode::kNone);
+  EXPECT_EQ(next.producer_id, p.producer_id);
+  EXPECT_EQ(next.producer_epoch, p.producer_epoch + 1) << "the answer carries the bumped epoch";
+  // The producer's next transaction starts while the markers are still being written: its leader is told to
+  // wait, and a retry of the EndTxn (one epoch behind) is answered as the original was, still in progress.
+  EXPECT_EQ(add_implicitly(next, {{"a", 0}}), std::vector<ErrorCode>{ErrorCode::kConcurrentTransactions});
+  EXPECT_EQ(end_v2(p, true).error, ErrorCode::kConcurrentTransactions);
+  EXPECT_EQ(end_v2(next, true).error, ErrorCode::kProducerFenced) << "PrepareCommit takes only a retry";
+  markers.hold = false;
+  markers.release();
+  ASSERT_EQ(markers.written.size(), 1u);
+  EXPECT_EQ(markers.written[0].marker.producer_epoch, next.producer_epoch) << "the marker carries the bumped epoch";
+  EXPECT_EQ(state(), TransactionState::kCompleteCommit);
+  auto retried = end_v2(p, true);
+  EXPECT_EQ(retried.error, ErrorCode::kNone) << "a retried commit of a completed commit succeeds";
+  EXPECT_EQ(retried.producer_epoch, next.producer_epoch);
+  EXPECT_EQ(end_v2(p, false).error, ErrorCode::kInvalidTxnState);
+  // A delayed EndTxn(commit) of the old epoch cannot end the next transaction: it is refused and changes nothing
+  // (under transactions v1 the same epoch would have committed it).
+  EXPECT_EQ(add_implicitly(next, {{"b", 0}}), std::vector<ErrorCode>{ErrorCode::kNone});
+  EXPECT_EQ(state(), TransactionState::kOngoing);
+  EXPECT_EQ(end_v2(p, true).error, ErrorCode::kProducerFenced);
+  EXPECT_EQ(state(), TransactionState::kOngoing);
+  auto after = end_v2(next, false);
+  ASSERT_EQ(after.error, ErrorCode::kNone);
+  EXPECT_EQ(after.producer_epoch, next.producer_epoch + 1);
+  EXPECT_EQ(state(), TransactionState::kCompleteAbort);
+  EXPECT_FALSE(markers.written.back().marker.commit);
+  EXPECT_EQ(markers.written.back().partition, (TopicPartition{"b", 0}));
+  // The current epoch on a completed transaction starts a new one: an abort with nothing added is allowed (the
+  // producer may have written where no partition could be added) and bumps the epoch; a commit is not.
+  EXPECT_EQ(end_v2(after, true).error, ErrorCode::kInvalidTxnState);
+  const size_t written = markers.written.size();
+  auto empty_abort = end_v2(after, false);
+  ASSERT_EQ(empty_abort.error, ErrorCode::kNone);
+  EXPECT_EQ(empty_abort.producer_epoch, after.producer_epoch + 1);
+  EXPECT_EQ(markers.written.size(), written) << "nothing to mark";
+  EXPECT_EQ(state(), TransactionState::kCompleteAbort);
+  EXPECT_TRUE(coordinator->describe("tx").partitions.empty());
+}
+
+TEST_F(TransactionCoordinatorTest, TransactionsV2MoveToANewProducerIdWhenTheEpochsRunOut) {
+  auto p = init();
+  // Run the epoch up to the last one a producer may use.
+  while (p.producer_epoch < 32766) {
+    ASSERT_EQ(add_implicitly(p, {{"a", 0}}), std::vector<ErrorCode>{ErrorCode::kNone});
+    p = end_v2(p, true);
+    ASSERT_EQ(p.error, ErrorCode::kNone) << p.producer_epoch;
+  }
+  ASSERT_EQ(add_implicitly(p, {{"a", 0}}), std::vector<ErrorCode>{ErrorCode::kNone});
+  const size_t written = markers.written.size();
+  auto next = end_v2(p, true);
+  ASSERT_EQ(next.error, ErrorCode::kNone);
+  EXPECT_NE(next.producer_id, p.producer_id);
+  EXPECT_EQ(next.producer_epoch, 0);
+  ASSERT_EQ(markers.written.size(), written + 1);
+  EXPECT_EQ(markers.written.back().marker.producer_id, p.producer_id) << "the markers end the old id's transaction";
+  EXPECT_EQ(markers.written.back().marker.producer_epoch, 32767);
+  auto retried = end_v2(p, true);
+  EXPECT_EQ(retried.error, ErrorCode::kNone) << "a retry under the old id is recognised";
+  EXPECT_EQ(retried.producer_id, next.producer_id);
+  EXPECT_EQ(retried.producer_epoch, 0);
+  EXPECT_EQ(add_implicitly(next, {{"a", 0}}), std::vector<ErrorCode>{ErrorCode::kNone});
+  // A reload keeps all of it (the state records' tagged fields).
+  coordinator.reset();
+  make();
+  EXPECT_EQ(coordinator->describe("tx").producer_id, next.producer_id);
+  EXPECT_EQ(end_v2(next, true).producer_epoch, 1);
+}
+
+TEST_F(TransactionCoordinatorTest, FencingATransactionsV2ProducerTakesTwoBumps) {
+  auto p = init("tx", std::nullopt, 5000);
+  add_implicitly(p, {{"a", 0}});
+  scheduler.advance(7000);
+  EXPECT_EQ(state(), TransactionState::kCompleteAbort);
+  EXPECT_EQ(markers.written.back().marker.producer_epoch, p.producer_epoch + 2);
+  EXPECT_EQ(end_v2(p, false).error, ErrorCode::kProducerFenced) << "not taken for a retry of the abort";
+}
+
 TEST(TransactionRecords, RoundTripInKafkasLayout) {
   StoredTransaction t;
   t.producer_id = 42;
@@ -239,7 +339,7 @@ TEST(TransactionRecords, RoundTripInKafkasLayout) {
   t.partitions = {{"a", 0}, {"a", 2}, {"b", 1}};
   t.last_update_ms = 1700000000123;
   t.start_ms = 1700000000000;
-  auto bytes = encode_transaction(t);
+  auto bytes = encode_transaction(t, 0);
   // version 0: int16 version, int64 id, int16 epoch, int32 timeout, int8 state, then two topics.
   ASSERT_GE(bytes.size(), 17u);
   EXPECT_EQ(bytes[0], 0);
@@ -249,7 +349,20 @@ TEST(TransactionRecords, RoundTripInKafkasLayout) {
   EXPECT_EQ(decode_transaction_key(encode_transaction_key("tx-1")), "tx-1");
   t.state = TransactionState::kEmpty;
   t.partitions.clear();
-  EXPECT_EQ(decode_transaction(encode_transaction(t)), t);
+  EXPECT_EQ(decode_transaction(encode_transaction(t, 0)), t);
+  // Version 1: the flexible layout, with transactions v2's fields as tagged fields.
+  t.state = TransactionState::kPrepareCommit;
+  t.partitions = {{"a", 0}, {"b", 1}};
+  t.client_transaction_version = 2;
+  t.next_producer_id = 43;
+  t.previous_producer_id = 41;
+  auto flexible = encode_transaction(t, 1);
+  EXPECT_EQ(flexible[1], 1);
+  EXPECT_EQ(decode_transaction(flexible), t);
+  t.client_transaction_version = 0;
+  t.next_producer_id = -1;
+  t.previous_producer_id = -1;
+  EXPECT_EQ(decode_transaction(encode_transaction(t, 1)), t) << "defaults are left out";
   bytes.resize(bytes.size() - 3);
   EXPECT_FALSE(decode_transaction(bytes)) << "truncated";
   EXPECT_EQ(transaction_partition_for("tx", 50), offsets_partition_for("tx", 50));

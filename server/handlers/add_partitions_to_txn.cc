@@ -1,8 +1,9 @@
 // AddPartitionsToTxn: the partitions a transactional producer is about to write to join its transaction, so that
 // the coordinator writes their markers when it ends. v0-3 come from producers, one transaction each; v4+ come from
 // brokers, several transactions per request, and may only ask whether partitions are in a transaction
-// (verify_only). A partition that does not exist fails with UNKNOWN_TOPIC_OR_PARTITION and the others of its
-// transaction with OPERATION_NOT_ATTEMPTED, as Kafka answers.
+// (verify_only); v5 without verify_only adds the partition a transactions-v2 producer wrote to. A partition that does
+// not exist fails with UNKNOWN_TOPIC_OR_PARTITION and the others of its transaction with OPERATION_NOT_ATTEMPTED, as
+// Kafka answers.
 #include "protocol/messages/add_partitions_to_txn.h"
 
 #include <memory>
@@ -92,7 +93,9 @@ void handle_add_partitions_to_txn(RequestContext context) {
       record(
           server.transactions.verify_partitions(txn.transactional_id, txn.producer_id, txn.producer_epoch, partitions));
     } else {
-      server.transactions.add_partitions(txn.transactional_id, txn.producer_id, txn.producer_epoch, partitions, record);
+      // From a partition leader or group coordinator: a transactions-v2 producer wrote there (v5).
+      server.transactions.add_partitions(txn.transactional_id, txn.producer_id, txn.producer_epoch, partitions, record,
+                                         /*implicit=*/context.version() >= 5);
     }
   }
   batch->finish_one();

@@ -43,6 +43,12 @@ struct ProduceInProgress {
 // stable offset. On the coordinator's own broker the answer comes in the same loop turn as the append; from
 // another broker it comes later, so the append also checks that no marker for the producer was written here
 // meanwhile (an abort that overtook the batch).
+//
+// From v12 (transactions v2) the producer does not add partitions itself: the first batch asks the coordinator
+// to add the partition (waiting out the end of the producer's previous transaction). There every transaction has
+// its own epoch and its marker a higher one, so a batch that an end overtook is refused for its old epoch when
+// it is appended, and the previous transaction's marker, which may arrive while the partition is being added,
+// is no reason to refuse.
 struct FirstTransactionalBatch {
   int64_t producer_id;
   int16_t producer_epoch;
@@ -65,6 +71,26 @@ std::optional<FirstTransactionalBatch> needs_verification(const cluster::Partiti
   }
   return FirstTransactionalBatch{header.producer_id, header.producer_epoch, last_marker(partition, header.producer_id)};
 }
+
+// The coordinator's answer as a producer understands it (as Kafka translates it): a fenced epoch is
+// INVALID_PRODUCER_EPOCH, and what only means "not now" is NOT_ENOUGH_REPLICAS, which every client retries
+// without refreshing its metadata.
+ErrorCode produce_error(ErrorCode coordinator_error) {
+  switch (coordinator_error) {
+    case ErrorCode::kProducerFenced:
+      return ErrorCode::kInvalidProducerEpoch;
+    case ErrorCode::kConcurrentTransactions:
+    case ErrorCode::kNetworkException:
+    case ErrorCode::kCoordinatorLoadInProgress:
+    case ErrorCode::kCoordinatorNotAvailable:
+    case ErrorCode::kNotCoordinator:
+      return ErrorCode::kNotEnoughReplicas;
+    default:
+      return coordinator_error;
+  }
+}
+
+constexpr int16_t kImplicitAddVersion = 12;
 
 }  // namespace
 
@@ -129,32 +155,41 @@ void handle_produce(RequestContext context) {
         append(*partition);
         continue;
       }
-      auto refuse = [state, &out](std::string why) {
+      auto refuse = [state, &out](ErrorCode error, std::string why) {
         if (state->answered) return;
-        out.error_code = wire(ErrorCode::kInvalidTxnState);
+        out.error_code = wire(error);
         out.error_message = std::move(why);
         state->finish_one();
       };
       if (!request.transactional_id) {
-        refuse("a transactional batch without a transactional id");
+        refuse(ErrorCode::kInvalidTxnState, "a transactional batch without a transactional id");
         continue;
       }
-      context.server().verifier.verify(
-          *request.transactional_id, first->producer_id, first->producer_epoch, {topic_data.name, partition_data.index},
-          [state, &partitions, topic = topic_data.name, index = partition_data.index, id = *request.transactional_id,
-           first = *first, append, refuse](ErrorCode error) {
-            if (state->answered) return;
-            cluster::Partition* partition = partitions.partition(topic, index);
-            if (!partition) return refuse("partition " + topic + "-" + std::to_string(index) + " is gone");
-            if (error != ErrorCode::kNone) {
-              return refuse("partition " + topic + "-" + std::to_string(index) +
-                            " is not in an ongoing transaction of " + id + " (" + std::string(error_name(error)) + ")");
-            }
-            if (last_marker(*partition, first.producer_id) != first.marker_seen) {
-              return refuse("the transaction ended while the batch was being checked");
-            }
-            append(*partition);
-          });
+      const bool implicit_add = version >= kImplicitAddVersion;
+      auto checked = [state, &partitions, topic = topic_data.name, index = partition_data.index,
+                      id = *request.transactional_id, first = *first, implicit_add, append, refuse](ErrorCode error) {
+        if (state->answered) return;
+        cluster::Partition* partition = partitions.partition(topic, index);
+        const std::string name = topic + "-" + std::to_string(index);
+        if (!partition) return refuse(ErrorCode::kUnknownTopicOrPartition, "partition " + name + " is gone");
+        if (error != ErrorCode::kNone) {
+          return refuse(produce_error(error), (implicit_add ? "partition " + name + " could not be added to a "
+                                                            : "partition " + name + " is not in an ongoing ") +
+                                                  "transaction of " + id + " (" + std::string(error_name(error)) + ")");
+        }
+        if (!implicit_add && last_marker(*partition, first.producer_id) != first.marker_seen) {
+          return refuse(ErrorCode::kInvalidTxnState, "the transaction ended while the batch was being checked");
+        }
+        append(*partition);
+      };
+      const coordinator::TopicPartition tp{topic_data.name, partition_data.index};
+      if (implicit_add) {
+        context.server().verifier.add(*request.transactional_id, first->producer_id, first->producer_epoch, tp,
+                                      std::move(checked));
+      } else {
+        context.server().verifier.verify(*request.transactional_id, first->producer_id, first->producer_epoch, tp,
+                                         std::move(checked));
+      }
     }
   }
   if (!answer) context.respond_nothing();

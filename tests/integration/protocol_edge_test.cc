@@ -2,6 +2,8 @@
 // with exact bytes where no client library can stage them.
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "protocol/messages/api_versions.h"
 #include "protocol/messages/fetch.h"
 #include "protocol/messages/list_offsets.h"
@@ -74,6 +76,72 @@ TEST_F(ProtocolEdges, ApiVersionsV3AnswersWithAV0Header) {
     }
   }
   EXPECT_TRUE(has_fetch);
+}
+
+// PITFALLS 12: transactions v2 is advertised as a whole. With transaction.version 2 finalized (the default)
+// ApiVersions names the feature and offers EndTxn 5, Produce 12 and TxnOffsetCommit 5, which clients then use;
+// with 1, none of them, and a request at one of them is refused like any unknown version.
+ApiVersionsResponse api_versions(RawClient& c, int16_t version, int16_t answer_version) {
+  c.send(ApiVersionsRequest{}, version, 1);
+  auto frame = c.receive();
+  if (!frame) throw std::runtime_error("no ApiVersions answer");
+  int32_t id = 0;
+  return RawClient::decode<ApiVersionsResponse>(*frame, answer_version, false, &id);
+}
+
+std::map<int16_t, int16_t> max_versions(const ApiVersionsResponse& response) {
+  std::map<int16_t, int16_t> out;
+  for (const auto& k : response.api_keys) out[k.api_key] = k.max_version;
+  return out;
+}
+
+TEST_F(ProtocolEdges, TransactionsV2IsAdvertisedWithItsFeatureLevel) {
+  RawClient c(broker->port());
+  auto v4 = api_versions(c, 4, 4);
+  ASSERT_EQ(v4.supported_features.size(), 1u);
+  EXPECT_EQ(v4.supported_features[0].name, "transaction.version");
+  EXPECT_EQ(v4.supported_features[0].min_version, 0);
+  EXPECT_EQ(v4.supported_features[0].max_version, 2);
+  ASSERT_EQ(v4.finalized_features.size(), 1u);
+  EXPECT_EQ(v4.finalized_features[0].max_version_level, 2);
+  EXPECT_GE(v4.finalized_features_epoch, 0);
+  auto v2_max = max_versions(v4);
+  EXPECT_EQ(v2_max[0], 12);
+  EXPECT_EQ(v2_max[26], 5);
+  EXPECT_EQ(v2_max[28], 5);
+  EXPECT_EQ(v2_max[24], 5);
+  // A v3 answer leaves out supported features whose minimum is 0: v3 clients refuse them.
+  auto v3 = api_versions(c, 3, 3);
+  EXPECT_TRUE(v3.supported_features.empty());
+  EXPECT_EQ(v3.finalized_features.size(), 1u);
+
+  BrokerProcess v1({"--set", "transaction.version=1"});
+  v1.start();
+  RawClient old(v1.port());
+  auto response = api_versions(old, 4, 4);
+  ASSERT_EQ(response.finalized_features.size(), 1u);
+  EXPECT_EQ(response.finalized_features[0].max_version_level, 1);
+  auto v1_max = max_versions(response);
+  EXPECT_EQ(v1_max[0], 11);
+  EXPECT_EQ(v1_max[26], 4);
+  EXPECT_EQ(v1_max[28], 4);
+  // A version above ours is answered in v0 with error 35 and the same ranges.
+  Writer w;
+  w.write_int16(18);
+  w.write_int16(9);
+  w.write_int32(5);
+  w.write_string("future-client", false);
+  w.write_uvarint(0);
+  w.write_uvarint(0);
+  old.send_frame(w.take().bytes);
+  auto frame = old.receive();
+  ASSERT_TRUE(frame);
+  int32_t id = 0;
+  auto refused = RawClient::decode<ApiVersionsResponse>(*frame, 0, false, &id);
+  EXPECT_EQ(refused.error_code, 35);
+  EXPECT_EQ(max_versions(refused)[26], 4);
+  old.send(one_batch_produce("edges", -1), 12, 3);
+  EXPECT_FALSE(old.receive()) << "Produce v12 without transactions v2 closes the connection";
 }
 
 TEST_F(ProtocolEdges, ApiVersionsAboveOurRangeGetsAV0AnswerWithError35) {

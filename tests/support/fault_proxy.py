@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-"""A Kafka-aware TCP proxy that loses produce responses or refuses produce requests, for the idempotence tests.
+"""A Kafka-aware TCP proxy that loses produce responses, refuses produce requests or delays an EndTxn, for the
+idempotence and transactions tests.
 
     fault_proxy.py --broker 127.0.0.1:9092 --listen 19999 [--drop-every N] [--refuse-first N] [--stats FILE]
+                   [--hold-end-txn REPORT]
 
 Clients connect to 127.0.0.1:LISTEN; Metadata answers are rewritten so they keep connecting through the proxy.
 Every Nth Produce response is not delivered: the proxy closes the client's connection instead, as a network
@@ -10,12 +12,18 @@ The first N Produce requests are not passed on: the proxy answers them NOT_ENOUG
 whose in-sync replicas were short for a moment would, while the requests after them reach the broker. Each
 refusal is sent when the client's next produce request arrives: the client has that one in flight already.
 The number of responses dropped and requests refused is written to --stats (one integer) whenever it changes.
+With --hold-end-txn the first EndTxn request is held back: the client gets no answer, times out and sends it
+again, which the proxy passes on. Once the client has ended that transaction (the retry was answered) and a
+produce of its next transaction has been answered, the held request is delivered to the broker on a connection
+of its own, as a network that kept it in a queue would. REPORT gets one JSON object when that happens: the
+request's version, the error code the broker answered it with, and the order of events the proxy saw.
 """
+import json
 import argparse
 import asyncio
 import struct
 
-PRODUCE, METADATA = 0, 3
+PRODUCE, METADATA, END_TXN = 0, 3, 26
 NOT_ENOUGH_REPLICAS = 19
 
 
@@ -115,10 +123,30 @@ async def main():
     parser.add_argument("--drop-every", type=int, default=0)
     parser.add_argument("--refuse-first", type=int, default=0)
     parser.add_argument("--stats")
+    parser.add_argument("--hold-end-txn")
     args = parser.parse_args()
     host, port = args.broker.rsplit(":", 1)
     broker_port = int(port)
     counters = {"produce_responses": 0, "produce_requests": 0, "dropped": 0}
+    # --hold-end-txn: the held request, and what the proxy has seen since ("held", "retry answered", ...).
+    holding = {"frame": None, "events": [], "delivering": False}
+
+    async def deliver_held():
+        """Sends the held EndTxn to the broker on a connection of its own and reports the broker's answer."""
+        frame = holding["frame"]
+        reader, writer = await asyncio.open_connection(host, broker_port)
+        writer.write(struct.pack(">i", len(frame)) + frame)
+        await writer.drain()
+        head = await reader.readexactly(4)
+        answer = await reader.readexactly(struct.unpack(">i", head)[0])
+        writer.close()
+        version = struct.unpack_from(">h", frame, 2)[0]
+        # Response header v1 (a tagged-field byte) from EndTxn v3, then throttle_time_ms, then error_code.
+        at = 4 + (1 if version >= 3 else 0) + 4
+        holding["events"].append("held request delivered")
+        with open(args.hold_end_txn, "w") as f:
+            json.dump({"version": version, "error_code": struct.unpack_from(">h", answer, at)[0],
+                       "events": holding["events"]}, f)
 
     def count_fault():
         counters["dropped"] += 1
@@ -132,6 +160,12 @@ async def main():
             head = await client.readexactly(4)
             frame = await client.readexactly(struct.unpack(">i", head)[0])
             api_key, _, correlation = struct.unpack(">hhi", frame[:8])
+            if api_key == END_TXN and args.hold_end_txn:
+                if holding["frame"] is None:
+                    holding["frame"] = frame
+                    holding["events"].append("EndTxn held")
+                    continue  # the client hears nothing and sends it again
+                holding["events"].append("EndTxn retried")
             if api_key == PRODUCE:
                 counters["produce_requests"] += 1
                 if held:
@@ -154,6 +188,13 @@ async def main():
             frame = await broker.readexactly(struct.unpack(">i", head)[0])
             (correlation,) = struct.unpack(">i", frame[:4])
             api_key = pending.pop(correlation, None)
+            if holding["frame"] is not None and not holding["delivering"]:
+                if api_key == END_TXN:
+                    holding["events"].append("EndTxn retry answered")
+                elif api_key == PRODUCE and "EndTxn retry answered" in holding["events"]:
+                    holding["events"].append("produce of the next transaction answered")
+                    holding["delivering"] = True
+                    asyncio.create_task(deliver_held())
             if api_key == METADATA:
                 # The broker's port appears as an int32 after each broker's host; the proxy's has the same width.
                 frame = frame.replace(struct.pack(">i", broker_port), struct.pack(">i", args.listen))

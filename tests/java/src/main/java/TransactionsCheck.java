@@ -2,7 +2,10 @@
 // transactional producer committing the group's offsets with sendOffsetsToTransaction) that aborts every third
 // transaction and rewinds; at the end the output, read committed, holds every input record exactly once and the
 // group's committed offsets are at the input's end. Then a second producer with the same transactional.id fences
-// the first, whose commit must fail with ProducerFencedException. Used by tests/java_transactions_test.sh.
+// the first, whose commit must fail with ProducerFencedException. The second argument is the transaction
+// version the broker finalizes: under 2 the client uses transactions v2 (no AddPartitionsToTxn or
+// AddOffsetsToTxn; every EndTxn bumps the producer epoch, which the coordinator's state shows), under 1 it does not.
+// Used by tests/java_transactions_test.sh.
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -55,6 +58,7 @@ public class TransactionsCheck {
 
   public static void main(String[] args) throws Exception {
     String bootstrap = args[0];
+    int transactionVersion = Integer.parseInt(args[1]);
     Properties a = new Properties();
     a.put("bootstrap.servers", bootstrap);
     try (Admin admin = Admin.create(a)) {
@@ -112,6 +116,14 @@ public class TransactionsCheck {
       check(total == RECORDS, "the group's committed offsets add up to " + total + ", not " + RECORDS);
     }
     check(aborted > 0, "no transaction was aborted");
+    short epoch;
+    try (Admin admin = Admin.create(a)) {
+      epoch = (short) admin.describeTransactions(List.of("java-txn-job")).description("java-txn-job").get()
+          .producerEpoch();
+    }
+    int expectedEpoch = transactionVersion >= 2 ? transactions : 0;
+    check(epoch == expectedEpoch, "after " + transactions + " transactions under transaction.version "
+        + transactionVersion + " the producer epoch is " + epoch + ", not " + expectedEpoch);
 
     Map<String, Integer> seen = new HashMap<>();
     try (KafkaConsumer<String, String> reader = consumer(bootstrap, "java-txn-reader")) {
@@ -144,7 +156,8 @@ public class TransactionsCheck {
       }
     }
     first.close(Duration.ofSeconds(5));
-    System.out.println("java transactions: " + transactions + " transactions, " + aborted + " aborted, " + RECORDS
-        + " records each exactly once; fencing refused the old producer");
+    System.out.println("java transactions (transaction.version " + transactionVersion + "): " + transactions
+        + " transactions, " + aborted + " aborted, " + RECORDS + " records each exactly once; producer epoch " + epoch
+        + "; fencing refused the old producer");
   }
 }
