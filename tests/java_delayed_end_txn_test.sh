@@ -32,7 +32,8 @@ run_case() {
   pids+=($!)
   wait_port "$listen"
   java -cp "$dir/classes:$(cat "$dir/classpath")" -Dorg.slf4j.simpleLogger.defaultLogLevel=error \
-    DelayedEndTxnCheck "127.0.0.1:$listen" "$broker" "$report" "delayed-end-txn-$name" > "$dir/$name.out"
+    DelayedEndTxnCheck "127.0.0.1:$listen" "$broker" "$report" "delayed-end-txn-$name" > "$dir/$name.out" \
+    || { echo "proxy:"; cat "$dir/$name.proxy.log"; return 1; }
   python3 - "$name" "$expect" "$report" "$dir/$name.out" <<'PY'
 import json, sys
 name, expect, report_path, out_path = sys.argv[1:]
@@ -47,7 +48,7 @@ assert events.index("produce of the next transaction answered") < events.index("
 if expect in ("unaffected", "v2-like-fjord"):
     assert report["version"] >= 5, "the client did not use transactions v2"
     assert report["error_code"] == 90, "the held commit was not refused as fenced (PRODUCER_FENCED, 90)"
-    assert result["state_after_delivery"] == "ONGOING", "the held commit ended the later transaction"
+    assert result["state_after_delivery"] == "ongoing", "the held commit ended the later transaction"
     assert result["abort"] == "ok", "the later transaction could not be aborted"
     assert result["committed"] == ["first"], "read_committed sees records of the aborted later transaction"
 else:

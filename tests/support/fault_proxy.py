@@ -5,7 +5,8 @@ idempotence and transactions tests.
     fault_proxy.py --broker 127.0.0.1:9092 --listen 19999 [--drop-every N] [--refuse-first N] [--stats FILE]
                    [--hold-end-txn REPORT]
 
-Clients connect to 127.0.0.1:LISTEN; Metadata answers are rewritten so they keep connecting through the proxy.
+Clients connect to 127.0.0.1:LISTEN; Metadata and FindCoordinator answers are rewritten so they keep connecting
+through the proxy.
 Every Nth Produce response is not delivered: the proxy closes the client's connection instead, as a network
 failure after the broker wrote the batch would. The client then retries batches the broker already has.
 The first N Produce requests are not passed on: the proxy answers them NOT_ENOUGH_REPLICAS itself, as a leader
@@ -23,7 +24,7 @@ import argparse
 import asyncio
 import struct
 
-PRODUCE, METADATA, END_TXN = 0, 3, 26
+PRODUCE, METADATA, FIND_COORDINATOR, END_TXN = 0, 3, 10, 26
 NOT_ENOUGH_REPLICAS = 19
 
 
@@ -131,6 +132,10 @@ async def main():
     # --hold-end-txn: the held request, and what the proxy has seen since ("held", "retry answered", ...).
     holding = {"frame": None, "events": [], "delivering": False}
 
+    def event(what):
+        holding["events"].append(what)
+        print(what, flush=True)
+
     async def deliver_held():
         """Sends the held EndTxn to the broker on a connection of its own and reports the broker's answer."""
         frame = holding["frame"]
@@ -143,7 +148,7 @@ async def main():
         version = struct.unpack_from(">h", frame, 2)[0]
         # Response header v1 (a tagged-field byte) from EndTxn v3, then throttle_time_ms, then error_code.
         at = 4 + (1 if version >= 3 else 0) + 4
-        holding["events"].append("held request delivered")
+        event("held request delivered")
         with open(args.hold_end_txn, "w") as f:
             json.dump({"version": version, "error_code": struct.unpack_from(">h", answer, at)[0],
                        "events": holding["events"]}, f)
@@ -163,9 +168,9 @@ async def main():
             if api_key == END_TXN and args.hold_end_txn:
                 if holding["frame"] is None:
                     holding["frame"] = frame
-                    holding["events"].append("EndTxn held")
+                    event("EndTxn held")
                     continue  # the client hears nothing and sends it again
-                holding["events"].append("EndTxn retried")
+                event("EndTxn retried")
             if api_key == PRODUCE:
                 counters["produce_requests"] += 1
                 if held:
@@ -190,12 +195,12 @@ async def main():
             api_key = pending.pop(correlation, None)
             if holding["frame"] is not None and not holding["delivering"]:
                 if api_key == END_TXN:
-                    holding["events"].append("EndTxn retry answered")
+                    event("EndTxn retry answered")
                 elif api_key == PRODUCE and "EndTxn retry answered" in holding["events"]:
-                    holding["events"].append("produce of the next transaction answered")
+                    event("produce of the next transaction answered")
                     holding["delivering"] = True
                     asyncio.create_task(deliver_held())
-            if api_key == METADATA:
+            if api_key in (METADATA, FIND_COORDINATOR):
                 # The broker's port appears as an int32 after each broker's host; the proxy's has the same width.
                 frame = frame.replace(struct.pack(">i", broker_port), struct.pack(">i", args.listen))
             if api_key == PRODUCE and args.drop_every:

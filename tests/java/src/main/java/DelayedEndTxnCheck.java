@@ -59,7 +59,7 @@ public class DelayedEndTxnCheck {
           Thread.sleep(20);
         }
         var described = admin.describeTransactions(List.of(id)).description(id).get();
-        state = described.state().toString();
+        state = described.state().toString().toLowerCase();
         epoch = (short) described.producerEpoch();
         producer.send(new ProducerRecord<>(topic, 0, "k", "second-b"));
         try {
@@ -84,7 +84,7 @@ public class DelayedEndTxnCheck {
           for (var r : reader.poll(Duration.ofMillis(200))) committed.add(r.value());
           if (reader.position(tp) >= reader.endOffsets(List.of(tp)).get(tp)
               && admin.describeTransactions(List.of(id)).description(id).get().state().toString()
-                  .startsWith("COMPLETE")) {
+                  .toLowerCase().startsWith("complete")) {
             for (var r : reader.poll(Duration.ofMillis(200))) committed.add(r.value());
             break;
           }
