@@ -2,7 +2,10 @@
 // with exact bytes where no client library can stage them.
 #include <gtest/gtest.h>
 
+#include <cctype>
+#include <fstream>
 #include <map>
+#include <sstream>
 
 #include "protocol/messages/api_versions.h"
 #include "protocol/messages/fetch.h"
@@ -142,6 +145,55 @@ TEST_F(ProtocolEdges, TransactionsV2IsAdvertisedWithItsFeatureLevel) {
   EXPECT_EQ(max_versions(refused)[26], 4);
   old.send(one_batch_produce("edges", -1), 12, 3);
   EXPECT_FALSE(old.receive()) << "Produce v12 without transactions v2 closes the connection";
+}
+
+// protocol/API_VERSIONS.md: per API key, the advertised [min, max] with transaction.version 2 and with 0-1.
+struct TableRow {
+  std::pair<int16_t, int16_t> v2;
+  std::pair<int16_t, int16_t> v1;
+};
+std::pair<int16_t, int16_t> parse_range(std::string cell) {
+  // "4–17" (an en dash) or "0".
+  const std::string dash = "\u2013";
+  auto at = cell.find(dash);
+  if (at == std::string::npos) return {static_cast<int16_t>(std::stoi(cell)), static_cast<int16_t>(std::stoi(cell))};
+  return {static_cast<int16_t>(std::stoi(cell.substr(0, at))),
+          static_cast<int16_t>(std::stoi(cell.substr(at + dash.size())))};
+}
+std::map<int16_t, TableRow> api_versions_table() {
+  std::ifstream in(FJORD_API_VERSIONS_TABLE);
+  std::map<int16_t, TableRow> rows;
+  std::string line;
+  while (std::getline(in, line)) {
+    std::vector<std::string> cells;
+    std::stringstream cols(line);
+    std::string cell;
+    while (std::getline(cols, cell, '|')) {
+      const auto first = cell.find_first_not_of(' ');
+      const auto last = cell.find_last_not_of(' ');
+      cells.push_back(first == std::string::npos ? "" : cell.substr(first, last - first + 1));
+    }
+    // "", API, key, v2 range, v1 range, flexible, notes
+    if (cells.size() < 5 || cells[2].empty() || !std::isdigit(static_cast<unsigned char>(cells[2][0]))) continue;
+    rows[static_cast<int16_t>(std::stoi(cells[2]))] = {parse_range(cells[3]), parse_range(cells[4])};
+  }
+  return rows;
+}
+
+TEST_F(ProtocolEdges, ApiVersionsMatchesTheTableInApiVersionsMd) {
+  const auto table = api_versions_table();
+  ASSERT_GT(table.size(), 30u) << FJORD_API_VERSIONS_TABLE;
+  BrokerProcess v1({"--set", "transaction.version=1"});
+  v1.start();
+  for (int version : {2, 1}) {
+    RawClient c(version == 2 ? broker->port() : v1.port());
+    auto response = api_versions(c, 4, 4);
+    std::map<int16_t, std::pair<int16_t, int16_t>> served;
+    for (const auto& k : response.api_keys) served[k.api_key] = {k.min_version, k.max_version};
+    std::map<int16_t, std::pair<int16_t, int16_t>> documented;
+    for (const auto& [key, row] : table) documented[key] = version == 2 ? row.v2 : row.v1;
+    EXPECT_EQ(served, documented) << "transaction.version " << version;
+  }
 }
 
 TEST_F(ProtocolEdges, ApiVersionsAboveOurRangeGetsAV0AnswerWithError35) {
