@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <limits>
+#include <set>
 #include <string_view>
 #include <thread>
 #include <unordered_map>
@@ -87,6 +88,25 @@ std::vector<std::pair<size_t, size_t>> group_segments(const std::vector<Compacti
   }
   return groups;
 }
+
+// Whether a transactional batch belongs to an aborted transaction: its producer's records from the
+// transaction's first offset up to its marker.
+class AbortedBatches {
+ public:
+  explicit AbortedBatches(const std::vector<AbortedTransaction>& aborted) {
+    for (const auto& t : aborted) by_producer_[t.producer_id].emplace(t.first_offset, t.last_offset);
+  }
+  bool contains(int64_t producer_id, int64_t offset) const {
+    auto producer = by_producer_.find(producer_id);
+    if (producer == by_producer_.end()) return false;
+    auto after = producer->second.upper_bound(offset);  // the first transaction beginning after `offset`
+    if (after == producer->second.begin()) return false;
+    return std::prev(after)->second >= offset;
+  }
+
+ private:
+  std::map<int64_t, std::map<int64_t, int64_t>> by_producer_;  // producer -> first offset -> marker offset
+};
 
 }  // namespace
 
@@ -183,6 +203,7 @@ CompactionResult compact(FileSystem& fs, const CompactionInput& input, const Com
   // 1. The latest offset of every key in the dirty part. When the map is full, the pass stops at the segment
   // where it filled (after at least one dirty segment): offsets already in the map are real records past that
   // point, which stay, so older versions of those keys may still go.
+  const AbortedBatches aborted(input.aborted);
   KeyMap latest;
   size_t map_bytes = 0;
   size_t cleanable = input.segments.size();
@@ -201,6 +222,7 @@ CompactionResult compact(FileSystem& fs, const CompactionInput& input, const Com
       check_stop(limits);
       const BatchHeader h = protocol::parse_batch_header(*batch);
       if (h.last_offset() < input.first_dirty_offset || h.is_control()) continue;
+      if (h.is_transactional() && aborted.contains(h.producer_id, h.base_offset)) continue;  // shadows nothing
       protocol::filter_batch(
           *batch,
           [&](const protocol::RecordView& record) {
@@ -232,6 +254,9 @@ CompactionResult compact(FileSystem& fs, const CompactionInput& input, const Com
     }
     return true;
   };
+  // Producers whose current transaction (since their last marker) still has a batch in the cleaned log: its
+  // marker stays, or a reader replaying the log would take the batch for part of a transaction still open.
+  std::set<int64_t> transaction_has_batches;
   std::shared_ptr<Segment> writing;  // the staged segment being written, removed if the pass fails
   try {
     for (auto [first, last] : group_segments(input.segments, cleanable, input.segment_bytes)) {
@@ -267,25 +292,48 @@ CompactionResult compact(FileSystem& fs, const CompactionInput& input, const Com
         while (auto batch = reader.next()) {
           check_stop(limits);
           const BatchHeader h = protocol::parse_batch_header(*batch);
-          // Transactions' markers and records are kept whole until the cleaner knows transactions.
-          if (h.is_control() || h.is_transactional()) {
+          if (h.is_control()) {
+            const bool has_batches = transaction_has_batches.erase(h.producer_id) > 0;
+            if (!has_batches && h.last_offset() < input.tombstone_horizon) {
+              ++result.markers_removed;
+              changed = true;
+              continue;
+            }
             keep(*batch);
             continue;
           }
-          auto filtered = protocol::filter_batch(*batch, survives, input.max_decompressed_bytes);
-          result.records_removed += filtered.dropped;
-          if (filtered.dropped == 0) {
+          auto last_batch = input.producer_last_offsets.find(h.producer_id);
+          const bool producers_last = h.producer_id >= 0 && last_batch != input.producer_last_offsets.end() &&
+                                      last_batch->second == h.last_offset();
+          if (h.record_count == 0 && !producers_last) {
+            changed = true;  // emptied by an earlier pass for a producer that has written since
+            continue;
+          }
+          int64_t dropped = 0, kept = 0;
+          protocol::Bytes rebuilt;
+          if (h.is_transactional() && aborted.contains(h.producer_id, h.base_offset)) {
+            dropped = h.record_count;
+            result.aborted_records_removed += dropped;
+          } else {
+            auto filtered = protocol::filter_batch(*batch, survives, input.max_decompressed_bytes);
+            dropped = filtered.dropped;
+            kept = filtered.kept;
+            rebuilt = std::move(filtered.rebuilt);
+          }
+          result.records_removed += dropped;
+          if (dropped == 0) {
+            if (h.is_transactional()) transaction_has_batches.insert(h.producer_id);
             keep(*batch);
             continue;
           }
           changed = true;
-          if (filtered.kept > 0) {
-            keep(filtered.rebuilt);
+          if (kept > 0) {
+            if (h.is_transactional()) transaction_has_batches.insert(h.producer_id);
+            keep(rebuilt);
             continue;
           }
-          auto last_batch = input.producer_last_offsets.find(h.producer_id);
-          if (h.producer_id >= 0 && last_batch != input.producer_last_offsets.end() &&
-              last_batch->second == h.last_offset()) {
+          if (producers_last) {
+            if (h.is_transactional()) transaction_has_batches.insert(h.producer_id);
             keep(protocol::rebuild_batch(batch->first(kBatchHeaderSize), {}, 0));
           }
         }

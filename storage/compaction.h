@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "storage/file_system.h"
+#include "storage/producer_state.h"
 #include "storage/segment.h"
 
 namespace fjord::storage {
@@ -90,6 +91,10 @@ struct CompactionInput {
   // Every producer the log knows, with the last offset of its last batch: that batch is kept (emptied of its
   // records if they all go), so that the producer's sequence survives for its next write.
   std::map<int64_t, int64_t> producer_last_offsets;
+  // The aborted transactions whose records lie in the segments (every transaction there has ended: the segments
+  // stop at the last stable offset). Their batches go; a marker goes once its transaction has no batch left and it
+  // is below the tombstone horizon.
+  std::vector<AbortedTransaction> aborted;
   int64_t segment_bytes = 0;  // a cleaned segment replaces consecutive segments up to this many bytes
   int64_t index_interval_bytes = 4096;
   size_t max_decompressed_bytes = 256 * 1024 * 1024;
@@ -112,6 +117,8 @@ struct CompactionResult {
   int64_t bytes_replaced = 0;  // bytes of the segments the groups replace
   int64_t records_removed = 0;
   int64_t tombstones_removed = 0;
+  int64_t aborted_records_removed = 0;  // also counted in records_removed
+  int64_t markers_removed = 0;
   int64_t records_without_key = 0;  // written before the topic was compacted: they go too, as in Kafka
 };
 
@@ -129,8 +136,9 @@ struct CompactionStopped : std::runtime_error {
 };
 
 // One cleaning pass: keeps the latest record of every key (offsets and timestamps unchanged), drops tombstones
-// below the horizon and records without a key, keeps control and transactional batches whole, and writes each
-// group of segments it changed as a staged segment, synced, with its index files. Blocking; any thread.
+// below the horizon, records without a key and the batches of aborted transactions (which shadow nothing), drops
+// a transaction's marker once no batch of it is left and it is below the horizon, and writes each group of
+// segments it changed as a staged segment, synced, with its index files. Blocking; any thread.
 CompactionResult compact(FileSystem& fs, const CompactionInput& input, const CompactionLimits& limits);
 
 // Removes a pass's staged files (a pass the log could not swap in).

@@ -930,9 +930,11 @@ Log::Cleanable Log::cleanable() const {
   c.first_dirty_offset = std::clamp(cleaner_checkpoint_.first_dirty_offset, segments_.begin()->first, log_end_offset());
   c.end_offset = segments_.begin()->first;
   const int64_t now = ctx_.clock.now_ms();
+  // A transaction still open may yet abort: nothing from its first batch on is cleaned until it has ended.
+  const int64_t unstable = producers_.first_unstable_offset().value_or(std::numeric_limits<int64_t>::max());
   for (auto it = segments_.begin(); std::next(it) != segments_.end(); ++it) {
     const Segment& segment = *it->second;
-    if (sealing_.count(it->first) || segment.next_offset() > durable_offset_) break;
+    if (sealing_.count(it->first) || segment.next_offset() > durable_offset_ || segment.next_offset() > unstable) break;
     if (config_.min_compaction_lag_ms > 0 && segment.max_timestamp() > now - config_.min_compaction_lag_ms) break;
     c.end_offset = std::next(it)->first;
     if (segment.next_offset() <= c.first_dirty_offset) {
@@ -968,6 +970,7 @@ std::optional<CompactionInput> Log::prepare_compaction() const {
   input.tombstone_horizon = std::min(
       cleaner_checkpoint_.tombstone_horizon(ctx_.clock.now_ms(), config_.delete_retention_ms), c.first_dirty_offset);
   input.producer_last_offsets = producers_.last_batch_offsets();
+  input.aborted = producers_.aborted_between(segments_.begin()->first, c.end_offset);
   input.segment_bytes = config_.segment_bytes;
   input.index_interval_bytes = config_.index_interval_bytes;
   input.now_ms = ctx_.clock.now_ms();
@@ -1022,6 +1025,9 @@ bool Log::finish_compaction(CompactionResult result) {
     }
   });
   if (!swapped) return false;
+  // The aborted transactions that ended below this pass's end have no record left to skip: a read_committed
+  // Fetch need not list them any more, and the index stops growing with every abort.
+  producers_.forget_aborted_before(result.cleaned_until);
   cleaner_checkpoint_.record_pass(result.cleaned_until, ctx_.clock.now_ms(), config_.delete_retention_ms);
   cleaner_checkpoint_dirty_ = true;
   directories_to_sync_.push_back(directory_);

@@ -145,9 +145,11 @@ void LogCleaner::run_pass(const std::shared_ptr<Log>& log, CompactionInput input
                          static_cast<double>(std::max<int64_t>(0, result->bytes_replaced - result->bytes_written)));
                      probe_->records_removed.Increment(static_cast<double>(result->records_removed));
                    }
-                   spdlog::debug("{}: cleaned up to offset {}: {} records removed, {} of {} bytes kept", directory,
-                                 result->cleaned_until, result->records_removed, result->bytes_written,
-                                 result->bytes_replaced);
+                   spdlog::debug(
+                       "{}: cleaned up to offset {}: {} records removed ({} of aborted transactions), {} markers "
+                       "removed, {} of {} bytes kept",
+                       directory, result->cleaned_until, result->records_removed, result->aborted_records_removed,
+                       result->markers_removed, result->bytes_written, result->bytes_replaced);
                  }
                  // More may be due (another log, or this one still dirty).
                  check();

@@ -95,6 +95,10 @@ class ProducerStateManager {
   // skip. The index lives here (and in every snapshot), ordered by marker offset, back to the log start.
   std::vector<AbortedTransaction> aborted_between(int64_t from, int64_t to) const;
   size_t aborted_count() const { return aborted_.size(); }
+  // The cleaner removed the records of every aborted transaction whose marker lies below `offset`.
+  void forget_aborted_before(int64_t offset) {
+    while (!aborted_.empty() && aborted_.front().last_offset < offset) aborted_.pop_front();
+  }
   // Forgets producers idle for longer than `expiration_ms` (producer.id.expiration.ms).
   size_t expire(int64_t now_ms, int64_t expiration_ms);
   // Forgets batches below `offset` (retention or DeleteRecords took them), and producers left with none.

@@ -44,7 +44,7 @@ class CompactionTest : public ::testing::Test {
   std::shared_ptr<Log> open_log() { return Log::open(context(), "/data/t-0", config); }
 
   AppendResult append(Log& log, const std::vector<KeyedRecord>& records, Producer* producer = nullptr,
-                      protocol::Compression compression = protocol::Compression::kNone) {
+                      protocol::Compression compression = protocol::Compression::kNone, bool transactional = false) {
     std::vector<protocol::Record> built;
     for (const auto& r : records) {
       protocol::Record record;
@@ -59,6 +59,7 @@ class CompactionTest : public ::testing::Test {
       options.producer_id = producer->id;
       options.producer_epoch = producer->epoch;
       options.base_sequence = producer->sequence;
+      options.transactional = transactional;
     }
     auto bytes = protocol::build_batch(built, options);
     auto validated = protocol::validate_batches(bytes, {});
@@ -90,6 +91,43 @@ class CompactionTest : public ::testing::Test {
       EXPECT_GT(r.offset, previous) << "offsets must rise and never repeat";
       previous = r.offset;
       out.emplace_back(std::string(r.key->begin(), r.key->end()), r.value ? value_of(r) : "(tombstone)");
+    }
+    return out;
+  }
+
+  AppendResult append_in_transaction(Log& log, const std::vector<KeyedRecord>& records, Producer& producer) {
+    return append(log, records, &producer, protocol::Compression::kNone, true);
+  }
+  AppendResult end_transaction(Log& log, const Producer& producer, bool commit) {
+    auto result = log.append_marker(producer.id, producer.epoch,
+                                    {commit ? protocol::ControlType::kCommit : protocol::ControlType::kAbort, 0}, 0);
+    clock.advance(1);
+    return result;
+  }
+  // Every batch readable from the start, in offset order: "commit@N" / "abort@N" for markers, else key=value
+  // per record.
+  std::vector<std::string> batches(const Log& log) {
+    std::vector<std::string> out;
+    for (int64_t offset = 0; offset < log.log_end_offset();) {
+      auto result = log.read(offset, log.log_end_offset(), 1 << 20, true);
+      if (result.bytes == 0) break;
+      for (const auto& chunk : result.owned) {
+        for (size_t position = 0; position < chunk.size();) {
+          auto header = protocol::parse_batch_header(std::span(chunk).subspan(position));
+          auto bytes = std::span(chunk).subspan(position, header.total_size());
+          position += header.total_size();
+          if (header.last_offset() < offset) continue;
+          if (auto marker = protocol::parse_control_marker(bytes)) {
+            out.push_back(std::string(marker->type == protocol::ControlType::kCommit ? "commit@" : "abort@") +
+                          std::to_string(header.base_offset));
+          } else {
+            for (const auto& r : protocol::decode_records(bytes, 1 << 26)) {
+              out.push_back(std::string(r.key->begin(), r.key->end()) + "=" + value_of(r));
+            }
+          }
+          offset = header.last_offset() + 1;
+        }
+      }
     }
     return out;
   }
@@ -231,6 +269,67 @@ TEST_F(CompactionTest, TombstonesStayDeleteRetentionAfterTheirFirstCleaningThenG
   EXPECT_EQ(
       std::count_if(final_contents.begin(), final_contents.end(), [](const auto& kv) { return kv.first == "kept"; }),
       1);
+}
+
+TEST_F(CompactionTest, AbortedTransactionsGoAndTheirMarkersFollowOnceNothingOfThemIsLeft) {
+  auto log = open_log();
+  Producer committing{7}, aborting{8}, open{9};
+  append_in_transaction(*log, {{"k1", "c1"}, {"k2", "c2"}}, committing);  // 0-1
+  append_in_transaction(*log, {{"k1", "a1"}, {"k3", "a3"}}, aborting);    // 2-3
+  ASSERT_EQ(end_transaction(*log, committing, true).base_offset, 4);
+  ASSERT_EQ(end_transaction(*log, aborting, false).base_offset, 5);
+  append(*log, {{"k2", "plain"}});  // 6: shadows c2
+  for (int i = 0; i < 4; ++i) append(*log, {{"pad" + std::to_string(i), std::string(80, 'x')}});
+  const int64_t open_at = append_in_transaction(*log, {{"k4", "o4"}}, open).base_offset;
+  for (int i = 0; i < 4; ++i) append(*log, {{"more" + std::to_string(i), std::string(80, 'y')}});
+  ASSERT_EQ(log->producers().aborted_count(), 1u);
+
+  ASSERT_TRUE(clean(*log));
+  auto after = batches(*log);
+  auto has = [&](const std::vector<std::string>& all, const std::string& one) {
+    return std::find(all.begin(), all.end(), one) != all.end();
+  };
+  EXPECT_FALSE(has(after, "k1=a1")) << "the aborted transaction's records go";
+  EXPECT_FALSE(has(after, "k3=a3"));
+  EXPECT_TRUE(has(after, "k1=c1")) << "an aborted record shadows nothing";
+  EXPECT_FALSE(has(after, "k2=c2")) << "a committed record goes like any other";
+  EXPECT_TRUE(has(after, "commit@4")) << "its transaction still has a record here";
+  EXPECT_TRUE(has(after, "abort@5")) << "markers stay delete.retention.ms after their first cleaning";
+  EXPECT_TRUE(has(after, "k4=o4"));
+  EXPECT_EQ(log->producers().aborted_count(), 0u) << "no aborted record is left for a fetch to skip";
+  EXPECT_LE(log->cleaner_checkpoint().first_dirty_offset, open_at) << "nothing of an open transaction is cleaned";
+
+  // Past delete.retention.ms the records are gone, but each marker stays while anything of its transaction does:
+  // both transactions' batches were their producers' last, kept empty (for the producers' sequences), and without
+  // its marker a replay of the log would take such a batch for a transaction still open.
+  clock.advance(1100);
+  append(*log, {{"k1", "plain"}});
+  for (int i = 0; i < 4; ++i) append(*log, {{"last" + std::to_string(i), std::string(80, 'z')}});
+  ASSERT_EQ(end_transaction(*log, open, true).error, ErrorCode::kNone);
+  for (int i = 0; i < 4; ++i) append(*log, {{"end" + std::to_string(i), std::string(80, 'w')}});
+  ASSERT_TRUE(clean(*log));
+  after = batches(*log);
+  EXPECT_FALSE(has(after, "k1=c1"));
+  EXPECT_TRUE(has(after, "commit@4"));
+  EXPECT_TRUE(has(after, "abort@5"));
+  // Once the producers have written again, their emptied batches go, and then the markers.
+  append_in_transaction(*log, {{"k6", "c6"}}, committing);
+  const int64_t next_commit = end_transaction(*log, committing, true).base_offset;
+  append_in_transaction(*log, {{"k7", "c7"}}, aborting);
+  end_transaction(*log, aborting, true);
+  for (int i = 0; i < 4; ++i) append(*log, {{"final" + std::to_string(i), std::string(80, 'v')}});
+  ASSERT_TRUE(clean(*log));
+  after = batches(*log);
+  EXPECT_FALSE(has(after, "commit@4"));
+  EXPECT_FALSE(has(after, "abort@5"));
+  EXPECT_TRUE(has(after, "commit@" + std::to_string(next_commit)));
+  EXPECT_TRUE(has(after, "k4=o4")) << "the later transaction committed";
+
+  // What the producer state makes of the cleaned log after a restart: nothing open, nothing aborted.
+  log->close();
+  log = open_log();
+  EXPECT_EQ(log->last_stable_offset(log->log_end_offset()), log->log_end_offset());
+  EXPECT_EQ(log->producers().aborted_between(0, log->log_end_offset()).size(), 0u);
 }
 
 TEST_F(CompactionTest, AProducersLastBatchIsKeptEmptySoItsSequenceSurvivesARestart) {
