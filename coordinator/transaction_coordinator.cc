@@ -17,12 +17,12 @@ bool ended(TransactionState s) {
          s == TransactionState::kCompleteAbort;
 }
 
-// Errors after which a partition needs no marker any more: it is gone, or a newer epoch already wrote there (so
-// this transaction's records are ended by that epoch's marker).
 // Epochs run up to 32767; a producer may use up to 32766, so that the coordinator can always fence it.
 constexpr int16_t kMaxEpoch = std::numeric_limits<int16_t>::max();
 bool epoch_exhausted(int16_t epoch) { return epoch >= kMaxEpoch - 1; }
 
+// Errors after which a partition needs no marker any more: it is gone, or a newer epoch already wrote there (so
+// this transaction's records are ended by that epoch's marker).
 bool marker_settled(ErrorCode error) {
   return error == ErrorCode::kNone || error == ErrorCode::kUnknownTopicOrPartition ||
          error == ErrorCode::kInvalidProducerEpoch || error == ErrorCode::kTransactionCoordinatorFenced;
