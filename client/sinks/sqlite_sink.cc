@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <chrono>
+#include <thread>
 
 namespace fjord::client {
 namespace {
@@ -31,7 +32,15 @@ SqliteSink::SqliteSink(const std::string& path, const std::string& table, bool d
     throw SinkError("sqlite sink: open " + path + ": " + message);
   }
   sqlite3_busy_timeout(db_, 30000);
-  execute("PRAGMA journal_mode=WAL");
+  // Switching to WAL takes an exclusive lock. When two processes open the same new file at once (the ledger's
+  // members), SQLite may answer BUSY at once, without waiting in the busy handler, to avoid a deadlock: ask
+  // again for as long as the busy timeout would have waited.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (sqlite3_exec(db_, "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr) == SQLITE_BUSY &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  execute("PRAGMA journal_mode=WAL");  // done by now, or says why not
   execute(durable ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
   execute("CREATE TABLE IF NOT EXISTS " + table_ +
           " (event_id TEXT PRIMARY KEY, payload TEXT NOT NULL, written_at_ms INTEGER NOT NULL)");
