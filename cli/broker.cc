@@ -17,6 +17,7 @@
 #include "coordinator/partition_state_log.h"
 #include "coordinator/transaction_coordinator.h"
 #include "coordinator/transaction_records.h"
+#include "observe/lag_engine.h"
 #include "server/handlers/registry.h"
 #include "server/loop_lag_probe.h"
 #include "server/probe.h"
@@ -73,6 +74,7 @@ Broker::~Broker() {
   *alive_ = false;
   // Whatever posts to the loop or calls into the partitions goes first: roles, followers, the listener, and the
   // I/O pool (its threads are joined; their completions stay queued on the loop, never run).
+  lag_engine_.reset();
   loop_lag_.reset();
   controller_.reset();
   replicas_.reset();
@@ -206,6 +208,7 @@ void Broker::start(cluster::ClusterService* cluster) {
   advertised_host_ = identity.advertised_host;
   context_->identity = identity;
   loop_lag_ = std::make_unique<server::LoopLagProbe>(env_.metrics, loop);
+  lag_engine_ = std::make_unique<observe::LagEngine>(*partitions_, *groups_, env_.metrics, env_.clock, loop);
 
   if (cluster_) {
     try {

@@ -49,6 +49,10 @@ struct ServerProbe;
 class LoopLagProbe;
 }  // namespace fjord::server
 
+namespace fjord::observe {
+class LagEngine;
+}  // namespace fjord::observe
+
 namespace fjord::cli {
 
 // What a broker runs on; all of it outlives the broker.
@@ -148,6 +152,7 @@ class Broker {
   std::unique_ptr<cluster::ReplicaManager> replicas_;
   std::unique_ptr<cluster::Controller> controller_;
   std::unique_ptr<server::LoopLagProbe> loop_lag_;
+  std::unique_ptr<observe::LagEngine> lag_engine_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -511,6 +511,32 @@ std::optional<Log::FileRange> Log::range_from(int64_t offset, int64_t max_bytes)
   return std::nullopt;
 }
 
+std::optional<int64_t> Log::timestamp_at(int64_t offset, int64_t end_offset) const {
+  constexpr int kMaxBatches = 16;  // markers and emptied batches in between: enough, and bounded
+  offset = std::max(offset, log_start_offset_);
+  int batches = 0;
+  auto it = segments_.upper_bound(offset);
+  if (it != segments_.begin()) --it;
+  for (; it != segments_.end(); ++it) {
+    const Segment& segment = *it->second;
+    auto location = segment.locate(offset);
+    while (location && batches++ < kMaxBatches) {
+      if (location->base_offset >= end_offset) return std::nullopt;
+      const BatchHeader h = segment.header_at(location->position);
+      if (!h.is_control()) {
+        auto bytes = segment.read_bytes(location->position, location->size);
+        for (const auto& record : protocol::decode_records(bytes, 256 * 1024 * 1024)) {
+          if (record.offset >= end_offset) return std::nullopt;
+          if (record.offset >= offset) return record.timestamp;
+        }
+      }
+      location = segment.batch_at(location->position + location->size);
+    }
+    if (batches >= kMaxBatches) return std::nullopt;
+  }
+  return std::nullopt;
+}
+
 std::optional<OffsetAndTimestamp> Log::offset_for_timestamp(int64_t timestamp, int64_t end_offset) const {
   for (const auto& [base, segment] : segments_) {
     if (segment->max_timestamp() < timestamp) continue;

@@ -133,6 +133,11 @@ class Log : public std::enable_shared_from_this<Log> {
   };
   std::optional<FileRange> range_from(int64_t offset, int64_t max_bytes) const;
 
+  // The timestamp of the next record a consumer positioned at `offset` reads (the first record at or after it
+  // below `end_offset`, markers skipped), from the batch that holds it; nullopt when there is none. Reads at most
+  // a few batches from the page cache.
+  std::optional<int64_t> timestamp_at(int64_t offset, int64_t end_offset) const;
+
   // The first record with timestamp >= `timestamp`, below `end_offset`.
   std::optional<OffsetAndTimestamp> offset_for_timestamp(int64_t timestamp, int64_t end_offset) const;
   // The record with the largest timestamp, below `end_offset`.
