@@ -101,6 +101,11 @@ Broker::~Broker() {
 
 uint16_t Broker::port() const { return server_ ? server_->port() : 0; }
 
+std::string Broker::lag_json() const {
+  // Set once at start, before the admin endpoint serves, and reset only after it stopped.
+  return lag_engine_ ? lag_engine_->last_json() : "{\"sampled_at_ms\":null,\"groups\":[]}";
+}
+
 void Broker::on_directory_offline(std::function<void(const std::string&)> listener) {
   health_.on_offline(std::move(listener));
 }

@@ -91,6 +91,8 @@ class Broker {
   void start(cluster::ClusterService* cluster = nullptr);
   int32_t node_id() const { return node_id_; }
   uint16_t port() const;
+  // The lag engine's last sample as JSON (/api/lag); any thread.
+  std::string lag_json() const;
   // The address clients are told to reconnect to (advertised.listeners, else the address bound).
   const std::string& advertised_host() const { return advertised_host_; }
 

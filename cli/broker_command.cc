@@ -149,11 +149,14 @@ int run_broker(const BrokerOptions& options, std::function<void(int, int)> on_re
     broker.close();
     return 1;
   }
-  observe::AdminHttp admin(metrics, [&broker]() -> std::optional<std::string> {
-    const auto& health = broker.directory_health();
-    if (health.offline()) return "data directory offline: " + health.reason();
-    return std::nullopt;
-  });
+  observe::AdminHttp admin(
+      metrics,
+      [&broker]() -> std::optional<std::string> {
+        const auto& health = broker.directory_health();
+        if (health.offline()) return "data directory offline: " + health.reason();
+        return std::nullopt;
+      },
+      [&broker] { return broker.lag_json(); });
   try {
     admin.start(admin_listen->first, admin_listen->second);
   } catch (const std::exception& e) {

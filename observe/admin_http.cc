@@ -8,8 +8,16 @@
 
 namespace fjord::observe {
 
-AdminHttp::AdminHttp(Metrics& metrics, HealthCheck unhealthy)
-    : metrics_(metrics), unhealthy_(std::move(unhealthy)), server_(std::make_unique<httplib::Server>()) {
+AdminHttp::AdminHttp(Metrics& metrics, HealthCheck unhealthy, JsonSource lag)
+    : metrics_(metrics),
+      unhealthy_(std::move(unhealthy)),
+      lag_(std::move(lag)),
+      server_(std::make_unique<httplib::Server>()) {
+  if (lag_) {
+    server_->Get("/api/lag", [this](const httplib::Request&, httplib::Response& response) {
+      response.set_content(lag_() + "\n", "application/json");
+    });
+  }
   server_->Get("/metrics", [this](const httplib::Request&, httplib::Response& response) {
     prometheus::TextSerializer serializer;
     response.set_content(serializer.Serialize(metrics_.registry()->Collect()), "text/plain; version=0.0.4");

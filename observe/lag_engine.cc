@@ -1,6 +1,7 @@
 #include "observe/lag_engine.h"
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 
 namespace fjord::observe {
 
@@ -134,6 +135,31 @@ void LagEngine::sample() {
   reconcile(latest_offset_family_, latest_offset_series_, latest);
   reconcile(earliest_offset_family_, earliest_offset_series_, earliest);
   last_ = std::move(lags);
+  // /api/lag: per group, its partitions and the aggregates, in the metrics' terms.
+  nlohmann::json groups = nlohmann::json::array();
+  for (const auto& l : last_) {
+    if (groups.empty() || groups.back()["group"] != l.group) {
+      groups.push_back({{"group", l.group},
+                        {"max_lag", max_lag[l.group].second},
+                        {"max_lag_seconds", max_lag_seconds[l.group].second},
+                        {"sum_lag", sum_lag[l.group].second},
+                        {"partitions", nlohmann::json::array()}});
+    }
+    groups.back()["partitions"].push_back({{"topic", l.topic},
+                                           {"partition", l.partition},
+                                           {"committed_offset", l.committed_offset},
+                                           {"end_offset", l.end_offset},
+                                           {"lag", l.lag},
+                                           {"lag_seconds", l.lag_seconds}});
+  }
+  std::string json = nlohmann::json{{"sampled_at_ms", now}, {"groups", std::move(groups)}}.dump();
+  std::lock_guard lock(json_mutex_);
+  last_json_ = std::move(json);
+}
+
+std::string LagEngine::last_json() const {
+  std::lock_guard lock(json_mutex_);
+  return last_json_;
 }
 
 template <typename K>

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -46,8 +47,10 @@ class LagEngine {
 
   // Samples now (the timer does it every interval) and updates the metrics.
   void sample();
-  // The last sample, ordered by group, topic, partition.
+  // The last sample, ordered by group, topic, partition (on the loop).
   const std::vector<PartitionLag>& last() const { return last_; }
+  // The last sample as /api/lag serves it; any thread.
+  std::string last_json() const;
 
  private:
   using Key = std::tuple<std::string, std::string, int32_t>;  // group, topic, partition
@@ -69,6 +72,8 @@ class LagEngine {
   int64_t interval_ms_;
   std::unique_ptr<TimerHandle> timer_;
   std::vector<PartitionLag> last_;
+  mutable std::mutex json_mutex_;
+  std::string last_json_ = "{\"sampled_at_ms\":null,\"groups\":[]}";
   // The timestamp of the record at each group's committed offset, read once per committed offset.
   std::map<Key, FirstUnconsumed> first_unconsumed_;
 

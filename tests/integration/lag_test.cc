@@ -1,11 +1,14 @@
 // The lag engine against ground truth: records produced by librdkafka with known timestamps, a group's offset
 // committed by librdkafka at a known position, the broker's /metrics read back. Lag in records is exact, lag in
 // seconds is now minus the timestamp of the first record the group has not consumed (to within the one-second
-// sampling), 0 when caught up and flat while the partition stays idle; a deleted group's series disappear.
+// sampling), 0 when caught up and flat while the partition stays idle; /api/lag serves the same sample; a deleted
+// group's series disappear.
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <librdkafka/rdkafkacpp.h>
 
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "tests/support/broker_process.h"
@@ -65,6 +68,22 @@ TEST(LagEngine, LagInRecordsAndSecondsIsExactZeroWhenCaughtUpAndFlatWhenIdle) {
   EXPECT_NEAR(broker.metric("kafka_consumergroup_group_max_lag_seconds{group=\"lag-group\"}"), expected, 2.0);
   EXPECT_EQ(broker.metric("kafka_partition_latest_offset{partition=\"0\",topic=\"lagged\"}"), 10);
   EXPECT_EQ(broker.metric("kafka_partition_earliest_offset{partition=\"0\",topic=\"lagged\"}"), 0);
+  // The same sample as JSON on the admin listener.
+  {
+    httplib::Client client("127.0.0.1", broker.admin_port());
+    auto response = client.Get("/api/lag");
+    ASSERT_TRUE(response && response->status == 200);
+    auto json = nlohmann::json::parse(response->body);
+    ASSERT_EQ(json["groups"].size(), 1u) << response->body;
+    const auto& group = json["groups"][0];
+    EXPECT_EQ(group["group"], "lag-group");
+    EXPECT_EQ(group["sum_lag"], 6);
+    ASSERT_EQ(group["partitions"].size(), 1u);
+    EXPECT_EQ(group["partitions"][0]["committed_offset"], 4);
+    EXPECT_EQ(group["partitions"][0]["end_offset"], 10);
+    EXPECT_EQ(group["partitions"][0]["lag"], 6);
+    EXPECT_NEAR(group["partitions"][0]["lag_seconds"].get<double>(), expected, 2.0);
+  }
 
   // Caught up: 0 records, 0 seconds, and it stays 0 while nothing is produced (no growth on an idle partition).
   commit(broker.bootstrap(), "lag-group", "lagged", 10);
