@@ -196,6 +196,8 @@ class GroupCoordinator {
   void set_state(Group& group, GroupState state);
 
   StoredGroup stored(const Group& group) const;
+  // Applies (commit) or drops (abort) the offsets `producer_id` committed in its transaction in `partition`.
+  void end_transaction_offsets(int32_t partition, int64_t producer_id, bool commit);
   void store_group(Group& group, std::function<void(ErrorCode)> done);
   void apply(const StateLog::Entry& entry, int32_t partition);
   // Checks a commit's group and member; NONE when it may be written.

@@ -188,6 +188,10 @@ void GroupCoordinator::complete_transaction(int32_t partition, int64_t producer_
     completed_while_loading_[partition].emplace_back(producer_id, commit);
     return;
   }
+  end_transaction_offsets(partition, producer_id, commit);
+}
+
+void GroupCoordinator::end_transaction_offsets(int32_t partition, int64_t producer_id, bool commit) {
   for (auto& [id, group] : groups_) {
     if (partition_for(id) != partition) continue;
     auto it = group->transactional_offsets.find(producer_id);
@@ -388,7 +392,10 @@ void GroupCoordinator::delete_groups(const std::vector<std::string>& group_ids,
 // Loading and expiry
 
 void GroupCoordinator::apply(const StateLog::Entry& entry, int32_t partition) {
-  if (entry.marker_commit) return complete_transaction(partition, entry.producer_id, *entry.marker_commit);
+  // A marker read back ends what its producer wrote before it, in log order: deferring it to the end of the load
+  // (as a marker written during the load is) would let it also take, or drop, the offsets of the producer's
+  // later transactions read meanwhile.
+  if (entry.marker_commit) return end_transaction_offsets(partition, entry.producer_id, *entry.marker_commit);
   auto key = decode_key(entry.key);
   if (!key) return;
   if (const auto* offset_key = std::get_if<OffsetKey>(&*key)) {

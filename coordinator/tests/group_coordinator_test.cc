@@ -506,6 +506,23 @@ TEST_F(TransactionalOffsetsTest, VisibleOnlyOnceTheTransactionCommits) {
   EXPECT_EQ(commit_in_transaction(7, 40, 3, "stranger")[0], ErrorCode::kUnknownMemberId);
 }
 
+TEST_F(TransactionalOffsetsTest, AReloadEndsEachTransactionOfAProducerAtItsOwnMarker) {
+  // One producer's transactions, one after the other: committed, aborted, still open. Its markers must end what
+  // came before them in the log, not what the load read after them (the second and third transactions' offsets).
+  const int32_t partition = coordinator->partition_for("g");
+  commit_in_transaction(7, 20);
+  log.write_marker(partition, 7, true);
+  commit_in_transaction(7, 30);
+  log.write_marker(partition, 7, false);
+  commit_in_transaction(7, 40);
+  coordinator.reset();
+  make();
+  EXPECT_EQ(fetched().first, 20);
+  EXPECT_EQ(fetched(true).second, ErrorCode::kUnstableOffsetCommit) << "the third transaction is still open";
+  coordinator->complete_transaction(partition, 7, false);
+  EXPECT_EQ(fetched(true), std::make_pair(int64_t{20}, ErrorCode::kNone));
+}
+
 TEST_F(TransactionalOffsetsTest, AReloadReplaysTransactionalOffsetsAndTheirMarkers) {
   const int32_t partition = coordinator->partition_for("g");
   commit_in_transaction(7, 20);

@@ -61,7 +61,7 @@ TEST_F(ClusterTransactions, AnExactlyOnceJobSurvivesItsOwnKillsAndItsCoordinator
     ASSERT_EQ(admin.create_topic(input, 3, {}, 3), RD_KAFKA_RESP_ERR_NO_ERROR);
     ASSERT_EQ(admin.create_topic(output, 3, {}, 3), RD_KAFKA_RESP_ERR_NO_ERROR);
   }
-  const int count = 3000;
+  const int count = 6000;  // enough work to outlast up to eight job kills and the coordinator's
   {
     TestProducer producer(bootstrap(), {{"acks", "all"}});
     for (int i = 0; i < count; ++i) producer.produce(input, i % 3, 61, i);
@@ -99,9 +99,12 @@ TEST_F(ClusterTransactions, AnExactlyOnceJobSurvivesItsOwnKillsAndItsCoordinator
   {
     auto job = run(attempt++);
     std::this_thread::sleep_for(std::chrono::milliseconds(1500));
-    // Not yet waited for until the coordinator says a transaction is open: killed then, the run duplicated one
-    // input partition's records in 1 of 8 runs (issue 14's open item).
+    // Killed while the coordinator itself says a transaction is open, so that its successor has one to finish.
+    std::string state_at_kill;
+    wait_until([&] { return (state_at_kill = transaction_state("eos-cluster-txn")) == "Ongoing"; },
+               std::chrono::seconds(10));
     broker(coordinator).kill();
+    EXPECT_EQ(state_at_kill, "Ongoing") << "the coordinator's broker was not killed inside an open transaction";
     std::this_thread::sleep_for(std::chrono::seconds(4));
     broker(coordinator).start();
     std::this_thread::sleep_for(std::chrono::seconds(2));
