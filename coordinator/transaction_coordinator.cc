@@ -21,6 +21,13 @@ bool ended(TransactionState s) {
 constexpr int16_t kMaxEpoch = std::numeric_limits<int16_t>::max();
 bool epoch_exhausted(int16_t epoch) { return epoch >= kMaxEpoch - 1; }
 
+// EndTxn while the transaction's end is being decided: the same decision is still being carried out (the client
+// retries), the other one is wrong.
+ErrorCode while_deciding(TransactionState state, bool commit) {
+  const bool committing = state == TransactionState::kPrepareCommit;
+  return commit == committing ? ErrorCode::kConcurrentTransactions : ErrorCode::kInvalidTxnState;
+}
+
 // Errors after which a partition needs no marker any more: it is gone, or a newer epoch already wrote there (so
 // this transaction's records are ended by that epoch's marker).
 bool marker_settled(ErrorCode error) {
@@ -317,9 +324,8 @@ void TransactionCoordinator::end_transaction_v1(Transaction& txn, int64_t produc
     case TransactionState::kOngoing:
       break;
     case TransactionState::kPrepareCommit:
-      return answer(commit ? ErrorCode::kConcurrentTransactions : ErrorCode::kInvalidTxnState);
     case TransactionState::kPrepareAbort:
-      return answer(commit ? ErrorCode::kInvalidTxnState : ErrorCode::kConcurrentTransactions);
+      return answer(while_deciding(txn.stored.state, commit));
     case TransactionState::kCompleteCommit:
       // A retry of the EndTxn that completed it.
       return answer(commit ? ErrorCode::kNone : ErrorCode::kInvalidTxnState);
@@ -370,9 +376,8 @@ void TransactionCoordinator::end_transaction_v2(Transaction& txn, int64_t produc
     case TransactionState::kOngoing:
       break;
     case TransactionState::kPrepareCommit:
-      return answer(commit ? ErrorCode::kConcurrentTransactions : ErrorCode::kInvalidTxnState);
     case TransactionState::kPrepareAbort:
-      return answer(commit ? ErrorCode::kInvalidTxnState : ErrorCode::kConcurrentTransactions);
+      return answer(while_deciding(txn.stored.state, commit));
     case TransactionState::kCompleteCommit:
       if (commit) return retry ? done(current) : answer(ErrorCode::kInvalidTxnState);
       if (retry) return answer(ErrorCode::kInvalidTxnState);

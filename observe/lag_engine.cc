@@ -134,10 +134,9 @@ void LagEngine::sample() {
   reconcile(topic_sum_lag_family_, topic_sum_lag_series_, topic_sum);
   reconcile(latest_offset_family_, latest_offset_series_, latest);
   reconcile(earliest_offset_family_, earliest_offset_series_, earliest);
-  last_ = std::move(lags);
   // /api/lag: per group, its partitions and the aggregates, in the metrics' terms.
   nlohmann::json groups = nlohmann::json::array();
-  for (const auto& l : last_) {
+  for (const auto& l : lags) {
     if (groups.empty() || groups.back()["group"] != l.group) {
       groups.push_back({{"group", l.group},
                         {"max_lag", max_lag[l.group].second},

@@ -47,8 +47,6 @@ class LagEngine {
 
   // Samples now (the timer does it every interval) and updates the metrics.
   void sample();
-  // The last sample, ordered by group, topic, partition (on the loop).
-  const std::vector<PartitionLag>& last() const { return last_; }
   // The last sample as /api/lag serves it; any thread.
   std::string last_json() const;
 
@@ -71,7 +69,6 @@ class LagEngine {
   Scheduler& scheduler_;
   int64_t interval_ms_;
   std::unique_ptr<TimerHandle> timer_;
-  std::vector<PartitionLag> last_;
   mutable std::mutex json_mutex_;
   std::string last_json_ = "{\"sampled_at_ms\":null,\"groups\":[]}";
   // The timestamp of the record at each group's committed offset, read once per committed offset.

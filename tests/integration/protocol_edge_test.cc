@@ -84,6 +84,18 @@ TEST_F(ProtocolEdges, ApiVersionsV3AnswersWithAV0Header) {
 // PITFALLS 12: transactions v2 is advertised as a whole. With transaction.version 2 finalized (the default)
 // ApiVersions names the feature and offers EndTxn 5, Produce 12 and TxnOffsetCommit 5, which clients then use;
 // with 1, none of them, and a request at one of them is refused like any unknown version.
+// An ApiVersions v9 request: its body cannot be known, so only the header is sent.
+void send_future_api_versions(RawClient& c, int32_t correlation_id) {
+  Writer w;
+  w.write_int16(18);
+  w.write_int16(9);
+  w.write_int32(correlation_id);
+  w.write_string("future-client", false);
+  w.write_uvarint(0);
+  w.write_uvarint(0);
+  c.send_frame(w.take().bytes);
+}
+
 ApiVersionsResponse api_versions(RawClient& c, int16_t version, int16_t answer_version) {
   c.send(ApiVersionsRequest{}, version, 1);
   auto frame = c.receive();
@@ -129,14 +141,7 @@ TEST_F(ProtocolEdges, TransactionsV2IsAdvertisedWithItsFeatureLevel) {
   EXPECT_EQ(v1_max[26], 4);
   EXPECT_EQ(v1_max[28], 4);
   // A version above ours is answered in v0 with error 35 and the same ranges.
-  Writer w;
-  w.write_int16(18);
-  w.write_int16(9);
-  w.write_int32(5);
-  w.write_string("future-client", false);
-  w.write_uvarint(0);
-  w.write_uvarint(0);
-  old.send_frame(w.take().bytes);
+  send_future_api_versions(old, 5);
   auto frame = old.receive();
   ASSERT_TRUE(frame);
   int32_t id = 0;
@@ -198,15 +203,7 @@ TEST_F(ProtocolEdges, ApiVersionsMatchesTheTableInApiVersionsMd) {
 
 TEST_F(ProtocolEdges, ApiVersionsAboveOurRangeGetsAV0AnswerWithError35) {
   RawClient c(broker->port());
-  // A v9 request: its body cannot be known, so only the header is sent.
-  Writer w;
-  w.write_int16(18);
-  w.write_int16(9);
-  w.write_int32(99);
-  w.write_string("future-client", false);
-  w.write_uvarint(0);
-  w.write_uvarint(0);
-  c.send_frame(w.take().bytes);
+  send_future_api_versions(c, 99);
   auto frame = c.receive();
   ASSERT_TRUE(frame) << "the connection was closed instead of answered (KIP-511)";
   int32_t id = 0;
