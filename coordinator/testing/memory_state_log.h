@@ -75,6 +75,7 @@ class MemoryStateLog final : public StateLog {
     auto it = logs_.find(partition);
     return it == logs_.end() ? 0 : it->second.size();
   }
+  const std::vector<Entry>& entries(int32_t partition) { return logs_[partition]; }
   size_t total_records() const {
     size_t n = 0;
     for (const auto& [p, entries] : logs_) n += entries.size();

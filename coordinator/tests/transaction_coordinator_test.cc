@@ -58,6 +58,7 @@ class TransactionCoordinatorTest : public ::testing::Test {
     s.id_expiration_ms = 60'000;
     s.abort_check_interval_ms = 1000;
     s.expiration_check_interval_ms = 10'000;
+    s.transaction_version = transaction_version;
     coordinator = std::make_unique<TransactionCoordinator>(
         log, markers,
         [this](std::function<void(ProducerIdentity)> done) {
@@ -107,6 +108,7 @@ class TransactionCoordinatorTest : public ::testing::Test {
   testing::MemoryStateLog log{4};
   RecordingMarkers markers;
   int64_t next_producer_id = 1000;
+  int16_t transaction_version = 2;
   std::unique_ptr<TransactionCoordinator> coordinator;
 };
 
@@ -328,6 +330,21 @@ TEST_F(TransactionCoordinatorTest, FencingATransactionsV2ProducerTakesTwoBumps) 
   EXPECT_EQ(state(), TransactionState::kCompleteAbort);
   EXPECT_EQ(markers.written.back().marker.producer_epoch, p.producer_epoch + 2);
   EXPECT_EQ(end_v2(p, false).error, ErrorCode::kProducerFenced) << "not taken for a retry of the abort";
+}
+
+TEST_F(TransactionCoordinatorTest, StateRecordsTakeTheLayoutOfTheFinalizedTransactionVersion) {
+  for (int16_t level : {0, 1, 2}) {
+    transaction_version = level;
+    coordinator.reset();
+    make();
+    const std::string id = "tx-" + std::to_string(level);
+    ASSERT_EQ(init(id).error, ErrorCode::kNone);
+    const auto& written = log.entries(coordinator->partition_for(id));
+    ASSERT_FALSE(written.empty());
+    ASSERT_TRUE(written.back().value);
+    const auto& value = *written.back().value;
+    EXPECT_EQ(value[0] * 256 + value[1], level >= 1 ? 1 : 0) << "value version at transaction.version " << level;
+  }
 }
 
 TEST(TransactionRecords, RoundTripInKafkasLayout) {
