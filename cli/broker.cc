@@ -213,7 +213,15 @@ void Broker::start(cluster::ClusterService* cluster) {
   advertised_host_ = identity.advertised_host;
   context_->identity = identity;
   loop_lag_ = std::make_unique<server::LoopLagProbe>(env_.metrics, loop);
-  lag_engine_ = std::make_unique<observe::LagEngine>(*partitions_, *groups_, env_.metrics, env_.clock, loop);
+  observe::LagEngineSettings lag_settings;
+  lag_settings.thresholds.window_ms = std::max<int64_t>(1, setup_.settings.get_long("fjord.lag.window.ms"));
+  lag_settings.thresholds.warning_seconds = static_cast<double>(setup_.settings.get_long("fjord.lag.warning.seconds"));
+  lag_settings.thresholds.critical_seconds =
+      static_cast<double>(setup_.settings.get_long("fjord.lag.critical.seconds"));
+  lag_settings.max_series = setup_.settings.get_long("fjord.lag.max.series");
+  lag_settings.cluster_name = setup_.settings.get("fjord.metrics.cluster.name");
+  lag_engine_ =
+      std::make_unique<observe::LagEngine>(*partitions_, *groups_, env_.metrics, env_.clock, loop, lag_settings);
 
   if (cluster_) {
     try {

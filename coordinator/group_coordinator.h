@@ -84,12 +84,14 @@ struct FetchedOffset {
   int32_t leader_epoch = -1;
   std::optional<std::string> metadata;
   ErrorCode error = ErrorCode::kNone;
+  int64_t commit_timestamp_ms = -1;  // when the coordinator took the commit (a commit of the same offset too)
 };
 
 struct GroupListing {
   std::string group_id;
   std::string protocol_type;
   GroupState state;
+  uint64_t offsets_committed = 0;  // partition offsets committed since the group was loaded here (commit rate)
 };
 
 struct MemberDescription {

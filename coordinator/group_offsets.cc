@@ -122,6 +122,7 @@ void GroupCoordinator::commit(CommitRequest request, std::function<void(std::vec
                 for (const auto& [i, value] : *accepted) {
                   const auto& o = (*offsets)[i];
                   g.offsets[{o.topic, o.partition}] = value;
+                  ++g.offsets_committed;
                 }
                 done(std::move(errors));
               });
@@ -198,6 +199,7 @@ void GroupCoordinator::end_transaction_offsets(int32_t partition, int64_t produc
     if (it == group->transactional_offsets.end()) continue;
     if (commit) {
       for (auto& [key, value] : it->second) group->offsets[key] = std::move(value);
+      group->offsets_committed += it->second.size();
     }
     group->transactional_offsets.erase(it);
   }
@@ -211,7 +213,8 @@ std::vector<FetchedOffset> GroupCoordinator::fetch(
   if (!partitions) {
     if (!group) return out;
     for (const auto& [key, value] : group->offsets) {
-      out.push_back({key.first, key.second, value.offset, value.leader_epoch, value.metadata, ErrorCode::kNone});
+      out.push_back({key.first, key.second, value.offset, value.leader_epoch, value.metadata, ErrorCode::kNone,
+                     value.commit_timestamp_ms});
     }
     return out;
   }
@@ -228,6 +231,7 @@ std::vector<FetchedOffset> GroupCoordinator::fetch(
         f.offset = it->second.offset;
         f.leader_epoch = it->second.leader_epoch;
         f.metadata = it->second.metadata;
+        f.commit_timestamp_ms = it->second.commit_timestamp_ms;
       }
     }
     out.push_back(std::move(f));
@@ -296,7 +300,7 @@ std::vector<GroupListing> GroupCoordinator::list() const {
   std::vector<GroupListing> out;
   for (const auto& [id, group] : groups_) {
     if (group->state == GroupState::kDead) continue;
-    out.push_back({id, group->protocol_type.value_or(""), group->state});
+    out.push_back({id, group->protocol_type.value_or(""), group->state, group->offsets_committed});
   }
   return out;
 }

@@ -3,53 +3,117 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "coordinator/consumer_protocol.h"
+
 namespace fjord::observe {
+namespace {
+
+struct PartitionReport {
+  std::string group, topic;
+  int32_t partition = 0;
+  int64_t committed_offset = -1;
+  int64_t end_offset = -1;
+  int64_t lag = 0;
+  double lag_seconds = 0;
+  double velocity = 0;
+  std::optional<double> seconds_to_data_loss;
+  LagStatus status = LagStatus::kOk;
+  std::string consumer_id, client_id, host;
+};
+
+struct GroupReport {
+  std::string state;
+  LagStatus status = LagStatus::kOk;
+  int64_t max_lag = 0;
+  double max_lag_seconds = 0;
+  int64_t sum_lag = 0;
+  double commit_rate = 0;
+  std::vector<PartitionReport> partitions;
+};
+
+}  // namespace
 
 LagEngine::LagEngine(cluster::PartitionManager& partitions, coordinator::GroupCoordinator& groups, Metrics& metrics,
-                     const Clock& clock, Scheduler& scheduler, int64_t interval_ms)
+                     const Clock& clock, Scheduler& scheduler, LagEngineSettings settings)
     : partitions_(partitions),
       groups_(groups),
       clock_(clock),
       scheduler_(scheduler),
-      interval_ms_(interval_ms),
-      lag_family_(metrics.gauge_family("kafka_consumergroup_group_lag",
-                                       "Records a group has not consumed: the partition's last stable offset minus "
-                                       "the group's committed offset")),
-      lag_seconds_family_(metrics.gauge_family(
-          "kafka_consumergroup_group_lag_seconds",
-          "Now minus the timestamp of the first record the group has not consumed (0 when caught up)")),
-      max_lag_family_(metrics.gauge_family("kafka_consumergroup_group_max_lag", "A group's largest partition lag")),
-      max_lag_seconds_family_(metrics.gauge_family("kafka_consumergroup_group_max_lag_seconds",
-                                                   "A group's largest partition lag in seconds")),
-      sum_lag_family_(metrics.gauge_family("kafka_consumergroup_group_sum_lag", "A group's lag over all partitions")),
-      topic_sum_lag_family_(
-          metrics.gauge_family("kafka_consumergroup_group_topic_sum_lag", "A group's lag over a topic's partitions")),
-      latest_offset_family_(
-          metrics.gauge_family("kafka_partition_latest_offset", "A partition's high watermark (led by this broker)")),
-      earliest_offset_family_(metrics.gauge_family("kafka_partition_earliest_offset",
-                                                   "A partition's log start offset (led by this broker)")) {
+      settings_(std::move(settings)),
+      lag_{&metrics.gauge_family("kafka_consumergroup_group_lag",
+                                 "Records a group has not consumed: the partition's last stable offset minus the "
+                                 "group's committed offset"),
+           {}},
+      lag_seconds_{&metrics.gauge_family(
+                       "kafka_consumergroup_group_lag_seconds",
+                       "Now minus the timestamp of the first record the group has not consumed (0 when caught up)"),
+                   {}},
+      max_lag_{&metrics.gauge_family("kafka_consumergroup_group_max_lag", "A group's largest partition lag"), {}},
+      max_lag_seconds_{&metrics.gauge_family("kafka_consumergroup_group_max_lag_seconds",
+                                             "A group's largest partition lag in seconds"),
+                       {}},
+      sum_lag_{&metrics.gauge_family("kafka_consumergroup_group_sum_lag", "A group's lag over all partitions"), {}},
+      topic_sum_lag_{
+          &metrics.gauge_family("kafka_consumergroup_group_topic_sum_lag", "A group's lag over a topic's partitions"),
+          {}},
+      latest_offset_{
+          &metrics.gauge_family("kafka_partition_latest_offset", "A partition's high watermark (led by this broker)"),
+          {}},
+      earliest_offset_{&metrics.gauge_family("kafka_partition_earliest_offset",
+                                             "A partition's log start offset (led by this broker)"),
+                       {}},
+      velocity_{&metrics.gauge_family("fjord_consumergroup_lag_velocity",
+                                      "Lag change per second over fjord.lag.window.ms (positive: falling behind)"),
+                {}},
+      time_to_data_loss_{
+          &metrics.gauge_family("fjord_consumergroup_time_to_data_loss_seconds",
+                                "Seconds until retention deletes the first record the group has not consumed, at "
+                                "the current produce rate (only while records wait and retention limits the topic)"),
+          {}},
+      partition_status_{&metrics.gauge_family("fjord_consumergroup_partition_status",
+                                              "1 for a partition's lag status (OK, REWIND, WARN, ERR, STOP, STALL)"),
+                        {}},
+      group_status_{
+          &metrics.gauge_family("fjord_consumergroup_status", "1 for a group's lag status: its worst partition's"), {}},
+      commit_rate_{&metrics.gauge_family("fjord_consumergroup_commit_rate",
+                                         "Partition offsets a group commits per second, over fjord.lag.window.ms"),
+                   {}},
+      dropped_{&metrics.gauge_family("fjord_lag_series_dropped",
+                                     "Group-partition pairs left out of the lag series (past fjord.lag.max.series)"),
+               {}} {
   schedule();
 }
 
 LagEngine::~LagEngine() {
   *alive_ = false;
   // Its series go with it (a registry may outlive a broker, as in tests that start several in one process).
-  auto remove_all = [](auto& family, auto& series) {
-    for (auto& [key, gauge] : series) family.Remove(gauge);
-    series.clear();
-  };
-  remove_all(lag_family_, lag_series_);
-  remove_all(lag_seconds_family_, lag_seconds_series_);
-  remove_all(max_lag_family_, max_lag_series_);
-  remove_all(max_lag_seconds_family_, max_lag_seconds_series_);
-  remove_all(sum_lag_family_, sum_lag_series_);
-  remove_all(topic_sum_lag_family_, topic_sum_lag_series_);
-  remove_all(latest_offset_family_, latest_offset_series_);
-  remove_all(earliest_offset_family_, earliest_offset_series_);
+  for (Series* s : {&lag_, &lag_seconds_, &max_lag_, &max_lag_seconds_, &sum_lag_, &topic_sum_lag_, &latest_offset_,
+                    &earliest_offset_, &velocity_, &time_to_data_loss_, &partition_status_, &group_status_,
+                    &commit_rate_, &dropped_}) {
+    s->clear();
+  }
 }
 
+void LagEngine::Series::set(const std::map<prometheus::Labels, double>& wanted) {
+  for (auto it = gauges.begin(); it != gauges.end();) {
+    if (wanted.count(it->first)) {
+      ++it;
+      continue;
+    }
+    family->Remove(it->second);
+    it = gauges.erase(it);
+  }
+  for (const auto& [labels, value] : wanted) {
+    auto& gauge = gauges[labels];
+    if (!gauge) gauge = &family->Add(labels);
+    gauge->Set(value);
+  }
+}
+
+void LagEngine::Series::clear() { set({}); }
+
 void LagEngine::schedule() {
-  timer_ = scheduler_.schedule_after(interval_ms_, [this, alive = std::weak_ptr<bool>(alive_)] {
+  timer_ = scheduler_.schedule_after(settings_.interval_ms, [this, alive = std::weak_ptr<bool>(alive_)] {
     auto still = alive.lock();
     if (!still || !*still) return;
     sample();
@@ -57,101 +121,207 @@ void LagEngine::schedule() {
   });
 }
 
+prometheus::Labels LagEngine::labels(std::initializer_list<std::pair<const std::string, std::string>> values) const {
+  prometheus::Labels out(values);
+  if (!settings_.cluster_name.empty()) out["cluster_name"] = settings_.cluster_name;
+  return out;
+}
+
+std::map<std::pair<std::string, int32_t>, LagEngine::Owner> LagEngine::owners(const std::string& group) const {
+  std::map<std::pair<std::string, int32_t>, Owner> out;
+  const auto description = groups_.describe(group);
+  if (description.error != ErrorCode::kNone || description.protocol_type != "consumer") return out;
+  for (const auto& member : description.members) {
+    auto assignment = coordinator::parse_assignment(member.assignment);
+    if (!assignment) continue;
+    for (const auto& [topic, partitions] : *assignment) {
+      for (int32_t p : partitions) out[{topic, p}] = {member.member_id, member.client_id, member.client_host};
+    }
+  }
+  return out;
+}
+
+double LagEngine::commit_rate(const std::string& group, uint64_t committed, int64_t now) {
+  auto& samples = commits_[group].samples;
+  if (!samples.empty() && committed < samples.back().second) samples.clear();  // loaded again: counts restart
+  samples.emplace_back(now, committed);
+  while (samples.size() > 2 && samples[1].first <= now - settings_.thresholds.window_ms) samples.pop_front();
+  const auto& [first_at, first_count] = samples.front();
+  if (now <= first_at) return 0;
+  return static_cast<double>(committed - first_count) * 1000.0 / static_cast<double>(now - first_at);
+}
+
 void LagEngine::sample() {
   const int64_t now = clock_.now_ms();
-  std::vector<PartitionLag> lags;
-  std::map<Key, FirstUnconsumed> seen;
-  for (const auto& listing : groups_.list()) {
-    for (const auto& committed : groups_.fetch(listing.group_id, std::nullopt)) {
+  const int64_t monotonic = clock_.monotonic_ms();
+  const auto& thresholds = settings_.thresholds;
+  std::map<std::string, GroupReport> reports;
+  std::map<Key, Tracked> still_tracked;
+  std::map<std::string, GroupCommits> still_committing;
+  int64_t kept = 0, dropped = 0;
+
+  auto listings = groups_.list();
+  std::sort(listings.begin(), listings.end(), [](const auto& a, const auto& b) { return a.group_id < b.group_id; });
+  for (const auto& listing : listings) {
+    auto committed_offsets = groups_.fetch(listing.group_id, std::nullopt);
+    std::sort(committed_offsets.begin(), committed_offsets.end(), [](const auto& a, const auto& b) {
+      return std::tie(a.topic, a.partition) < std::tie(b.topic, b.partition);
+    });
+    std::optional<std::map<std::pair<std::string, int32_t>, Owner>> owned;  // read once a partition is reported
+    for (const auto& committed : committed_offsets) {
       if (committed.error != ErrorCode::kNone || committed.offset < 0) continue;
       cluster::Partition* partition = partitions_.partition(committed.topic, committed.partition);
       if (!partition || !partition->is_leader()) continue;
-      PartitionLag lag;
-      lag.group = listing.group_id;
-      lag.topic = committed.topic;
-      lag.partition = committed.partition;
-      lag.committed_offset = committed.offset;
-      lag.end_offset = partition->last_stable_offset();
+      if (kept >= settings_.max_series) {
+        ++dropped;
+        continue;
+      }
+      ++kept;
+      Key key{listing.group_id, committed.topic, committed.partition};
+      auto previous = tracked_.find(key);
+      Tracked tracked = previous != tracked_.end() ? std::move(previous->second) : Tracked{};
+
+      PartitionReport r;
+      r.group = listing.group_id;
+      r.topic = committed.topic;
+      r.partition = committed.partition;
+      r.committed_offset = committed.offset;
+      r.end_offset = partition->last_stable_offset();
+      storage::Log& log = partition->log();
       // A committed offset below the log start counts from the log start: the records before it are gone.
-      const int64_t next = std::max(committed.offset, partition->log().log_start_offset());
-      lag.lag = std::max<int64_t>(0, lag.end_offset - next);
-      Key key{lag.group, lag.topic, lag.partition};
-      if (lag.lag > 0) {
-        auto cached = first_unconsumed_.find(key);
-        FirstUnconsumed first;
-        if (cached != first_unconsumed_.end() && cached->second.offset == next && cached->second.timestamp >= 0) {
-          first = cached->second;
-        } else {
-          first.offset = next;
+      const int64_t next = std::max(committed.offset, log.log_start_offset());
+      r.lag = std::max<int64_t>(0, r.end_offset - next);
+      if (r.lag > 0) {
+        if (tracked.first_unconsumed_offset != next || tracked.first_unconsumed_timestamp < 0) {
+          tracked.first_unconsumed_offset = next;
           try {
-            first.timestamp = partition->log().timestamp_at(next, lag.end_offset).value_or(-1);
+            tracked.first_unconsumed_timestamp = log.timestamp_at(next, r.end_offset).value_or(-1);
           } catch (const std::exception&) {
-            first.timestamp = -1;  // unreadable now: tried again at the next sample
+            tracked.first_unconsumed_timestamp = -1;  // unreadable now: tried again at the next sample
           }
         }
-        seen[key] = first;
-        if (first.timestamp >= 0)
-          lag.lag_seconds = std::max<double>(0, static_cast<double>(now - first.timestamp) / 1000);
+        if (tracked.first_unconsumed_timestamp >= 0)
+          r.lag_seconds = std::max<double>(0, static_cast<double>(now - tracked.first_unconsumed_timestamp) / 1000);
       }
-      lags.push_back(std::move(lag));
+      tracked.history.add(
+          {monotonic, committed.offset, committed.commit_timestamp_ms, r.end_offset, r.lag, r.lag_seconds}, thresholds);
+      r.velocity = tracked.history.velocity();
+      r.status = tracked.history.status(now, thresholds);
+      if (r.lag > 0) {
+        const auto outlook = log.retention_outlook(next);
+        const int64_t records = log.log_end_offset() - log.log_start_offset();
+        const double bytes_per_record =
+            records > 0 ? static_cast<double>(log.size_bytes()) / static_cast<double>(records) : 0;
+        r.seconds_to_data_loss = seconds_to_data_loss(outlook.deletable_at_ms, outlook.bytes_until_deleted,
+                                                      tracked.history.produce_rate() * bytes_per_record, now);
+      }
+      if (!owned) owned = owners(listing.group_id);
+      if (auto owner = owned->find({r.topic, r.partition}); owner != owned->end()) {
+        r.consumer_id = owner->second.consumer_id;
+        r.client_id = owner->second.client_id;
+        r.host = owner->second.host;
+      }
+      still_tracked[key] = std::move(tracked);
+
+      GroupReport& g = reports[listing.group_id];
+      g.state = coordinator::state_name(listing.state);
+      g.status = std::max(g.status, r.status);
+      g.max_lag = std::max(g.max_lag, r.lag);
+      g.max_lag_seconds = std::max(g.max_lag_seconds, r.lag_seconds);
+      g.sum_lag += r.lag;
+      g.partitions.push_back(std::move(r));
+    }
+    if (auto g = reports.find(listing.group_id); g != reports.end()) {
+      g->second.commit_rate = commit_rate(listing.group_id, listing.offsets_committed, monotonic);
+      still_committing[listing.group_id] = std::move(commits_[listing.group_id]);
     }
   }
-  first_unconsumed_ = std::move(seen);
-  std::sort(lags.begin(), lags.end(), [](const PartitionLag& a, const PartitionLag& b) {
-    return std::tie(a.group, a.topic, a.partition) < std::tie(b.group, b.topic, b.partition);
-  });
+  tracked_ = std::move(still_tracked);
+  commits_ = std::move(still_committing);
 
-  std::map<Key, std::pair<prometheus::Labels, double>> lag_values, lag_seconds_values;
-  std::map<std::string, std::pair<prometheus::Labels, double>> max_lag, max_lag_seconds, sum_lag;
-  std::map<std::pair<std::string, std::string>, std::pair<prometheus::Labels, double>> topic_sum;
-  for (const auto& l : lags) {
-    prometheus::Labels labels{{"group", l.group}, {"topic", l.topic}, {"partition", std::to_string(l.partition)}};
-    lag_values[{l.group, l.topic, l.partition}] = {labels, static_cast<double>(l.lag)};
-    lag_seconds_values[{l.group, l.topic, l.partition}] = {labels, l.lag_seconds};
-    const prometheus::Labels group_labels{{"group", l.group}};
-    auto& m = max_lag.try_emplace(l.group, group_labels, 0.0).first->second.second;
-    m = std::max(m, static_cast<double>(l.lag));
-    auto& ms = max_lag_seconds.try_emplace(l.group, group_labels, 0.0).first->second.second;
-    ms = std::max(ms, l.lag_seconds);
-    sum_lag.try_emplace(l.group, group_labels, 0.0).first->second.second += static_cast<double>(l.lag);
-    topic_sum.try_emplace({l.group, l.topic}, prometheus::Labels{{"group", l.group}, {"topic", l.topic}}, 0.0)
-        .first->second.second += static_cast<double>(l.lag);
+  std::map<prometheus::Labels, double> lag, lag_seconds, max_lag, max_lag_seconds, sum_lag, topic_sum, velocity,
+      data_loss, partition_status, group_status, commit_rate;
+  for (const auto& [group, g] : reports) {
+    for (const auto& r : g.partitions) {
+      const std::string partition = std::to_string(r.partition);
+      const auto member_labels = labels({{"group", group},
+                                         {"topic", r.topic},
+                                         {"partition", partition},
+                                         {"member_host", r.host},
+                                         {"consumer_id", r.consumer_id},
+                                         {"client_id", r.client_id}});
+      lag[member_labels] = static_cast<double>(r.lag);
+      lag_seconds[member_labels] = r.lag_seconds;
+      const auto partition_labels = labels({{"group", group}, {"topic", r.topic}, {"partition", partition}});
+      velocity[partition_labels] = r.velocity;
+      if (r.seconds_to_data_loss) data_loss[partition_labels] = *r.seconds_to_data_loss;
+      auto with_status = partition_labels;
+      with_status["status"] = status_name(r.status);
+      partition_status[with_status] = 1;
+      topic_sum[labels({{"group", group}, {"topic", r.topic}})] += static_cast<double>(r.lag);
+    }
+    const auto group_labels = labels({{"group", group}});
+    max_lag[group_labels] = static_cast<double>(g.max_lag);
+    max_lag_seconds[group_labels] = g.max_lag_seconds;
+    sum_lag[group_labels] = static_cast<double>(g.sum_lag);
+    commit_rate[group_labels] = g.commit_rate;
+    group_status[labels({{"group", group}, {"status", std::string(status_name(g.status))}})] = 1;
   }
-  std::map<std::pair<std::string, int32_t>, std::pair<prometheus::Labels, double>> latest, earliest;
+  std::map<prometheus::Labels, double> latest, earliest;
   for (const auto& [name, topic] : partitions_.metadata().topics) {
     for (cluster::Partition* p : partitions_.partitions_of(name)) {
       if (!p || !p->is_leader()) continue;
-      prometheus::Labels labels{{"topic", name}, {"partition", std::to_string(p->index())}};
-      latest[{name, p->index()}] = {labels, static_cast<double>(p->high_watermark())};
-      earliest[{name, p->index()}] = {labels, static_cast<double>(p->log().log_start_offset())};
+      const auto partition_labels = labels({{"topic", name}, {"partition", std::to_string(p->index())}});
+      latest[partition_labels] = static_cast<double>(p->high_watermark());
+      earliest[partition_labels] = static_cast<double>(p->log().log_start_offset());
     }
   }
-  reconcile(lag_family_, lag_series_, lag_values);
-  reconcile(lag_seconds_family_, lag_seconds_series_, lag_seconds_values);
-  reconcile(max_lag_family_, max_lag_series_, max_lag);
-  reconcile(max_lag_seconds_family_, max_lag_seconds_series_, max_lag_seconds);
-  reconcile(sum_lag_family_, sum_lag_series_, sum_lag);
-  reconcile(topic_sum_lag_family_, topic_sum_lag_series_, topic_sum);
-  reconcile(latest_offset_family_, latest_offset_series_, latest);
-  reconcile(earliest_offset_family_, earliest_offset_series_, earliest);
+  lag_.set(lag);
+  lag_seconds_.set(lag_seconds);
+  max_lag_.set(max_lag);
+  max_lag_seconds_.set(max_lag_seconds);
+  sum_lag_.set(sum_lag);
+  topic_sum_lag_.set(topic_sum);
+  latest_offset_.set(latest);
+  earliest_offset_.set(earliest);
+  velocity_.set(velocity);
+  time_to_data_loss_.set(data_loss);
+  partition_status_.set(partition_status);
+  group_status_.set(group_status);
+  commit_rate_.set(commit_rate);
+  dropped_.set({{labels({}), static_cast<double>(dropped)}});
+
   // /api/lag: per group, its partitions and the aggregates, in the metrics' terms.
   nlohmann::json groups = nlohmann::json::array();
-  for (const auto& l : lags) {
-    if (groups.empty() || groups.back()["group"] != l.group) {
-      groups.push_back({{"group", l.group},
-                        {"max_lag", max_lag[l.group].second},
-                        {"max_lag_seconds", max_lag_seconds[l.group].second},
-                        {"sum_lag", sum_lag[l.group].second},
-                        {"partitions", nlohmann::json::array()}});
+  for (const auto& [group, g] : reports) {
+    nlohmann::json partitions = nlohmann::json::array();
+    for (const auto& r : g.partitions) {
+      partitions.push_back(
+          {{"topic", r.topic},
+           {"partition", r.partition},
+           {"committed_offset", r.committed_offset},
+           {"end_offset", r.end_offset},
+           {"lag", r.lag},
+           {"lag_seconds", r.lag_seconds},
+           {"velocity", r.velocity},
+           {"time_to_data_loss_seconds",
+            r.seconds_to_data_loss ? nlohmann::json(*r.seconds_to_data_loss) : nlohmann::json(nullptr)},
+           {"status", status_name(r.status)},
+           {"consumer_id", r.consumer_id},
+           {"client_id", r.client_id},
+           {"member_host", r.host}});
     }
-    groups.back()["partitions"].push_back({{"topic", l.topic},
-                                           {"partition", l.partition},
-                                           {"committed_offset", l.committed_offset},
-                                           {"end_offset", l.end_offset},
-                                           {"lag", l.lag},
-                                           {"lag_seconds", l.lag_seconds}});
+    groups.push_back({{"group", group},
+                      {"state", g.state},
+                      {"status", status_name(g.status)},
+                      {"max_lag", g.max_lag},
+                      {"max_lag_seconds", g.max_lag_seconds},
+                      {"sum_lag", g.sum_lag},
+                      {"commit_rate", g.commit_rate},
+                      {"partitions", std::move(partitions)}});
   }
-  std::string json = nlohmann::json{{"sampled_at_ms", now}, {"groups", std::move(groups)}}.dump();
+  std::string json =
+      nlohmann::json{{"sampled_at_ms", now}, {"series_dropped", dropped}, {"groups", std::move(groups)}}.dump();
   std::lock_guard lock(json_mutex_);
   last_json_ = std::move(json);
 }
@@ -159,24 +329,6 @@ void LagEngine::sample() {
 std::string LagEngine::last_json() const {
   std::lock_guard lock(json_mutex_);
   return last_json_;
-}
-
-template <typename K>
-void LagEngine::reconcile(prometheus::Family<prometheus::Gauge>& family, std::map<K, prometheus::Gauge*>& series,
-                          const std::map<K, std::pair<prometheus::Labels, double>>& wanted) {
-  for (auto it = series.begin(); it != series.end();) {
-    if (wanted.count(it->first)) {
-      ++it;
-      continue;
-    }
-    family.Remove(it->second);
-    it = series.erase(it);
-  }
-  for (const auto& [key, value] : wanted) {
-    auto& gauge = series[key];
-    if (!gauge) gauge = &family.Add(value.first);
-    gauge->Set(value.second);
-  }
 }
 
 }  // namespace fjord::observe

@@ -4,16 +4,22 @@
 //   no transaction is open) minus the committed offset;
 // - in seconds: now minus the timestamp of the first record the group has not consumed, read from the log at the
 //   committed offset (once per committed offset: an idle group costs nothing). 0 when caught up, so it stays flat
-//   on an idle, caught-up partition instead of growing, and it is not extrapolated from rates.
+//   on an idle, caught-up partition instead of growing, and it is not extrapolated from rates;
+// - its velocity (lag change per second over fjord.lag.window.ms), the group's commit rate, a status
+//   (observe/lag_status.h) and the time until retention deletes the first record not yet consumed.
 // Exported at /metrics under the names kafka-lag-exporter made common (kafka_consumergroup_group_lag and the
-// rest, kafka_partition_latest_offset / earliest_offset), per group and partition and aggregated per group and
-// topic. Series of groups and partitions that are gone (deleted, expired, no longer led here) are removed.
+// rest, kafka_partition_latest_offset / earliest_offset) with its labels (member_host, consumer_id, client_id for
+// a partition a member owns), Fjord's own series beside them (fjord_consumergroup_*), and as JSON at /api/lag.
+// Series of groups and partitions that are gone (deleted, expired, no longer led here) are removed. At most
+// fjord.lag.max.series group-partition pairs are exported (the first in group, topic, partition order); the rest
+// are counted in fjord_lag_series_dropped.
 //
 // In a cluster each broker reports the groups it coordinates for the partitions it leads, so no series is
 // reported twice; partitions led by another broker than their group's coordinator are not reported yet.
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -26,23 +32,21 @@
 #include "model/clock.h"
 #include "model/executor.h"
 #include "model/metrics.h"
+#include "observe/lag_status.h"
 
 namespace fjord::observe {
 
-struct PartitionLag {
-  std::string group;
-  std::string topic;
-  int32_t partition = 0;
-  int64_t committed_offset = -1;
-  int64_t end_offset = -1;  // what a read_committed consumer can read to
-  int64_t lag = 0;          // records
-  double lag_seconds = 0;
+struct LagEngineSettings {
+  int64_t interval_ms = 1000;
+  LagThresholds thresholds;
+  int64_t max_series = 10'000;
+  std::string cluster_name;  // empty: no cluster_name label
 };
 
 class LagEngine {
  public:
   LagEngine(cluster::PartitionManager& partitions, coordinator::GroupCoordinator& groups, Metrics& metrics,
-            const Clock& clock, Scheduler& scheduler, int64_t interval_ms = 1000);
+            const Clock& clock, Scheduler& scheduler, LagEngineSettings settings = {});
   ~LagEngine();
 
   // Samples now (the timer does it every interval) and updates the metrics.
@@ -52,40 +56,43 @@ class LagEngine {
 
  private:
   using Key = std::tuple<std::string, std::string, int32_t>;  // group, topic, partition
-  struct FirstUnconsumed {
-    int64_t offset = -1;
-    int64_t timestamp = -1;  // -1: none readable
+  struct Tracked {
+    PartitionLagHistory history;
+    int64_t first_unconsumed_offset = -1;  // the offset whose timestamp is cached
+    int64_t first_unconsumed_timestamp = -1;
+  };
+  struct GroupCommits {
+    std::deque<std::pair<int64_t, uint64_t>> samples;  // (monotonic ms, offsets committed so far)
+  };
+  struct Owner {
+    std::string consumer_id, client_id, host;
+  };
+  // One exported family: its series by label set, kept to exactly what the last sample wanted.
+  struct Series {
+    prometheus::Family<prometheus::Gauge>* family;
+    std::map<prometheus::Labels, prometheus::Gauge*> gauges;
+    void set(const std::map<prometheus::Labels, double>& wanted);
+    void clear();
   };
 
   void schedule();
-  // Keeps a family's series to exactly `wanted`, adding and removing as needed.
-  template <typename K>
-  void reconcile(prometheus::Family<prometheus::Gauge>& family, std::map<K, prometheus::Gauge*>& series,
-                 const std::map<K, std::pair<prometheus::Labels, double>>& wanted);
+  std::map<std::pair<std::string, int32_t>, Owner> owners(const std::string& group) const;
+  double commit_rate(const std::string& group, uint64_t committed, int64_t now);
+  prometheus::Labels labels(std::initializer_list<std::pair<const std::string, std::string>> values) const;
 
   cluster::PartitionManager& partitions_;
   coordinator::GroupCoordinator& groups_;
   const Clock& clock_;
   Scheduler& scheduler_;
-  int64_t interval_ms_;
+  const LagEngineSettings settings_;
   std::unique_ptr<TimerHandle> timer_;
   mutable std::mutex json_mutex_;
   std::string last_json_ = "{\"sampled_at_ms\":null,\"groups\":[]}";
-  // The timestamp of the record at each group's committed offset, read once per committed offset.
-  std::map<Key, FirstUnconsumed> first_unconsumed_;
+  std::map<Key, Tracked> tracked_;
+  std::map<std::string, GroupCommits> commits_;
 
-  prometheus::Family<prometheus::Gauge>& lag_family_;
-  prometheus::Family<prometheus::Gauge>& lag_seconds_family_;
-  prometheus::Family<prometheus::Gauge>& max_lag_family_;
-  prometheus::Family<prometheus::Gauge>& max_lag_seconds_family_;
-  prometheus::Family<prometheus::Gauge>& sum_lag_family_;
-  prometheus::Family<prometheus::Gauge>& topic_sum_lag_family_;
-  prometheus::Family<prometheus::Gauge>& latest_offset_family_;
-  prometheus::Family<prometheus::Gauge>& earliest_offset_family_;
-  std::map<Key, prometheus::Gauge*> lag_series_, lag_seconds_series_;
-  std::map<std::string, prometheus::Gauge*> max_lag_series_, max_lag_seconds_series_, sum_lag_series_;
-  std::map<std::pair<std::string, std::string>, prometheus::Gauge*> topic_sum_lag_series_;
-  std::map<std::pair<std::string, int32_t>, prometheus::Gauge*> latest_offset_series_, earliest_offset_series_;
+  Series lag_, lag_seconds_, max_lag_, max_lag_seconds_, sum_lag_, topic_sum_lag_, latest_offset_, earliest_offset_,
+      velocity_, time_to_data_loss_, partition_status_, group_status_, commit_rate_, dropped_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

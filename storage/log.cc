@@ -537,6 +537,26 @@ std::optional<int64_t> Log::timestamp_at(int64_t offset, int64_t end_offset) con
   return std::nullopt;
 }
 
+Log::RetentionOutlook Log::retention_outlook(int64_t offset) const {
+  RetentionOutlook outlook;
+  auto holding = segments_.upper_bound(std::max(offset, log_start_offset_));
+  if (holding != segments_.begin()) --holding;
+  if (config_.retention_ms >= 0) {
+    int64_t newest = -1;
+    for (auto it = segments_.begin();; ++it) {
+      newest = std::max(newest, it->second->max_timestamp());
+      if (it == holding) break;
+    }
+    if (newest >= 0) outlook.deletable_at_ms = newest + config_.retention_ms;
+  }
+  if (config_.retention_bytes >= 0) {
+    int64_t after = 0;
+    for (auto it = std::next(holding); it != segments_.end(); ++it) after += it->second->size();
+    outlook.bytes_until_deleted = std::max<int64_t>(0, config_.retention_bytes - after);
+  }
+  return outlook;
+}
+
 std::optional<OffsetAndTimestamp> Log::offset_for_timestamp(int64_t timestamp, int64_t end_offset) const {
   for (const auto& [base, segment] : segments_) {
     if (segment->max_timestamp() < timestamp) continue;

@@ -138,6 +138,17 @@ class Log : public std::enable_shared_from_this<Log> {
   // a few batches from the page cache.
   std::optional<int64_t> timestamp_at(int64_t offset, int64_t end_offset) const;
 
+  // When retention would delete the record at `offset` (a consumer's next record), as apply_retention() decides:
+  // retention.ms removes segments oldest first once their newest timestamp is older than it, so the segment
+  // holding `offset` goes at the latest newest-timestamp of it and every segment before it, plus retention.ms;
+  // retention.bytes removes it once the segments after it hold that many bytes. Both nullopt when unlimited.
+  // Deletion itself happens at the next retention check after the deadline.
+  struct RetentionOutlook {
+    std::optional<int64_t> deletable_at_ms;      // by retention.ms (wall clock)
+    std::optional<int64_t> bytes_until_deleted;  // by retention.bytes: appended bytes until it goes (0: due now)
+  };
+  RetentionOutlook retention_outlook(int64_t offset) const;
+
   // The first record with timestamp >= `timestamp`, below `end_offset`.
   std::optional<OffsetAndTimestamp> offset_for_timestamp(int64_t timestamp, int64_t end_offset) const;
   // The record with the largest timestamp, below `end_offset`.

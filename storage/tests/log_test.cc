@@ -156,6 +156,52 @@ TEST_F(LogTest, RetentionBySizeAndTime) {
   EXPECT_EQ(log->log_end_offset(), 300);
 }
 
+TEST_F(LogTest, RetentionOutlookSaysWhenAnOffsetGoes) {
+  LogConfig config;
+  config.segment_bytes = 1000;
+  config.retention_ms = 60'000;
+  auto log = open_log(config);
+  // Batches 10 s apart, several segments; the consumer's next record is offset 150.
+  for (int i = 0; i < 100; ++i) {
+    append_batch(*log, 3, clock.now_ms());
+    if (i % 10 == 9) clock.advance(10'000);
+  }
+  io.run_all();
+  ASSERT_GT(log->segment_count(), 3u);
+  const auto outlook = log->retention_outlook(150);
+  ASSERT_TRUE(outlook.deletable_at_ms);
+  EXPECT_FALSE(outlook.bytes_until_deleted);
+  clock.advance(*outlook.deletable_at_ms - clock.now_ms());  // not older than retention.ms yet
+  log->apply_retention();
+  io.run_all();
+  EXPECT_LE(log->log_start_offset(), 150);
+  clock.advance(1);
+  log->apply_retention();
+  io.run_all();
+  EXPECT_GT(log->log_start_offset(), 150);
+
+  // By size: the segment holding the offset goes once the segments after it hold retention.bytes.
+  config.retention_ms = -1;
+  config.retention_bytes = 4000;
+  log->set_config(config);
+  const int64_t next = log->log_end_offset() - 1;
+  auto by_size = log->retention_outlook(next);
+  EXPECT_FALSE(by_size.deletable_at_ms);
+  ASSERT_TRUE(by_size.bytes_until_deleted);
+  EXPECT_GT(*by_size.bytes_until_deleted, 0);
+  const int64_t size_before = log->size_bytes();
+  while (log->size_bytes() - size_before < *by_size.bytes_until_deleted - 200) append_batch(*log, 3, clock.now_ms());
+  io.run_all();
+  log->apply_retention();
+  io.run_all();
+  EXPECT_LE(log->log_start_offset(), next);
+  for (int i = 0; i < 20; ++i) append_batch(*log, 3, clock.now_ms());
+  io.run_all();
+  log->apply_retention();
+  io.run_all();
+  EXPECT_GT(log->log_start_offset(), next);
+}
+
 TEST_F(LogTest, DeleteRecordsSurvivesReopen) {
   auto log = open_log();
   for (int i = 0; i < 10; ++i) append_batch(*log, 10, clock.now_ms());

@@ -2,7 +2,9 @@
 // committed by librdkafka at a known position, the broker's /metrics read back. Lag in records is exact, lag in
 // seconds is now minus the timestamp of the first record the group has not consumed (to within the one-second
 // sampling), 0 when caught up and flat while the partition stays idle; /api/lag serves the same sample; a deleted
-// group's series disappear.
+// group's series disappear. A live member that stops committing is STOP, one that commits the same offset over
+// and over STALL, a reset back REWIND; the time to data loss predicts when retention deletes the first record
+// not yet consumed.
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <librdkafka/rdkafkacpp.h>
@@ -21,6 +23,27 @@ namespace {
 int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
+}
+
+void produce_now(const std::string& bootstrap, const std::string& topic, int count) {
+  auto conf = client_conf(bootstrap);
+  std::string error;
+  std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(conf.get(), error));
+  ASSERT_TRUE(producer) << error;
+  for (int i = 0; i < count; ++i) {
+    std::string value = "record-" + std::to_string(i);
+    ASSERT_EQ(
+        producer->produce(topic, 0, RdKafka::Producer::RK_MSG_COPY, value.data(), value.size(), nullptr, 0, 0, nullptr),
+        RdKafka::ERR_NO_ERROR);
+  }
+  ASSERT_EQ(producer->flush(10000), RdKafka::ERR_NO_ERROR);
+}
+
+nlohmann::json api_lag(const BrokerProcess& broker) {
+  httplib::Client client("127.0.0.1", broker.admin_port());
+  auto response = client.Get("/api/lag");
+  if (!response || response->status != 200) return nullptr;
+  return nlohmann::json::parse(response->body);
 }
 
 void commit(const std::string& bootstrap, const std::string& group, const std::string& topic, int64_t offset) {
@@ -55,9 +78,9 @@ TEST(LagEngine, LagInRecordsAndSecondsIsExactZeroWhenCaughtUpAndFlatWhenIdle) {
   }
   commit(broker.bootstrap(), "lag-group", "lagged", 4);
 
-  const std::string labels = "{group=\"lag-group\",partition=\"0\",topic=\"lagged\"}";
-  auto lag = [&] { return broker.metric("kafka_consumergroup_group_lag" + labels); };
-  auto lag_seconds = [&] { return broker.metric("kafka_consumergroup_group_lag_seconds" + labels); };
+  const std::map<std::string, std::string> labels{{"group", "lag-group"}, {"topic", "lagged"}, {"partition", "0"}};
+  auto lag = [&] { return broker.metric("kafka_consumergroup_group_lag", labels); };
+  auto lag_seconds = [&] { return broker.metric("kafka_consumergroup_group_lag_seconds", labels); };
   ASSERT_TRUE(wait_until([&] { return lag() == 6; }, std::chrono::seconds(10))) << broker.metrics();
   // The first record not consumed is offset 4, stamped base + 40 s.
   const double expected = static_cast<double>(now_ms() - (base + 40'000)) / 1000;
@@ -108,6 +131,146 @@ TEST(LagEngine, LagInRecordsAndSecondsIsExactZeroWhenCaughtUpAndFlatWhenIdle) {
   rd_kafka_queue_destroy(queue);
   ASSERT_TRUE(wait_until([&] { return broker.metrics().find("group=\"lag-group\"") == std::string::npos; },
                          std::chrono::seconds(10)));
+}
+
+TEST(LagEngine, AMemberThatStopsCommittingWhileRecordsWaitIsStopOrStallWhateverItsHeartbeatsSay) {
+  BrokerProcess broker({"--set", "fjord.lag.window.ms=3000"});
+  broker.start();
+  Admin admin(broker.bootstrap());
+  ASSERT_EQ(admin.create_topic("work", 1), RD_KAFKA_RESP_ERR_NO_ERROR);
+  produce_now(broker.bootstrap(), "work", 10);
+
+  // A live member owns the partition and commits offset 4, then commits nothing more. librdkafka keeps
+  // heartbeating from its own threads, so the group stays Stable with the member in it.
+  auto conf = client_conf(broker.bootstrap(), {{"group.id", "workers"},
+                                               {"client.id", "worker-7"},
+                                               {"enable.auto.commit", "false"},
+                                               {"auto.offset.reset", "earliest"}});
+  std::string error;
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf.get(), error));
+  ASSERT_TRUE(consumer) << error;
+  ASSERT_EQ(consumer->subscribe({"work"}), RdKafka::ERR_NO_ERROR);
+  ASSERT_TRUE(wait_until(
+      [&] {
+        delete consumer->consume(100);
+        std::vector<RdKafka::TopicPartition*> assigned;
+        consumer->assignment(assigned);
+        const bool owned = !assigned.empty();
+        RdKafka::TopicPartition::destroy(assigned);
+        return owned;
+      },
+      std::chrono::seconds(30)));
+  auto commit_at = [&](int64_t offset) {
+    std::vector<RdKafka::TopicPartition*> offsets{RdKafka::TopicPartition::create("work", 0, offset)};
+    const auto result = consumer->commitSync(offsets);
+    RdKafka::TopicPartition::destroy(offsets);
+    return result;
+  };
+  ASSERT_EQ(commit_at(4), RdKafka::ERR_NO_ERROR);
+  auto status = [&](const std::string& value) {
+    return broker.metric("fjord_consumergroup_status", {{"group", "workers"}, {"status", value}});
+  };
+
+  // The lag series carry the owning member, as kafka-lag-exporter's do.
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return broker.metric("kafka_consumergroup_group_lag", {{"group", "workers"}, {"client_id", "worker-7"}}) == 6;
+      },
+      std::chrono::seconds(10)))
+      << broker.metrics();
+  EXPECT_NE(broker.metrics().find("consumer_id=\"worker-7-"), std::string::npos) << broker.metrics();
+  EXPECT_NE(broker.metrics().find("member_host=\"/127.0.0.1\""), std::string::npos) << broker.metrics();
+
+  // Heartbeating, not committing, records waiting for a whole window: STOP.
+  ASSERT_TRUE(wait_until([&] { return status("STOP") == 1; }, std::chrono::seconds(15))) << broker.metrics();
+  EXPECT_EQ(broker.metric("fjord_consumergroup_partition_status",
+                          {{"group", "workers"}, {"topic", "work"}, {"partition", "0"}, {"status", "STOP"}}),
+            1);
+  EXPECT_EQ(broker.metric("kafka_consumergroup_group_lag", {{"group", "workers"}, {"client_id", "worker-7"}}), 6)
+      << "the member is still in the group";
+
+  // Committing the same offset again and again (an auto-commit running on while processing is stuck): STALL.
+  bool stalled = false;
+  for (int i = 0; i < 50 && !stalled; ++i) {
+    ASSERT_EQ(commit_at(4), RdKafka::ERR_NO_ERROR);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    stalled = status("STALL") == 1;
+  }
+  ASSERT_TRUE(stalled) << broker.metrics();
+  const double rate = broker.metric("fjord_consumergroup_commit_rate", {{"group", "workers"}});
+  EXPECT_GT(rate, 0.5) << "about three commits a second";
+  EXPECT_LT(rate, 6);
+
+  // Caught up: OK at once, and the lag fell over the window.
+  ASSERT_EQ(commit_at(10), RdKafka::ERR_NO_ERROR);
+  ASSERT_TRUE(wait_until([&] { return status("OK") == 1; }, std::chrono::seconds(5))) << broker.metrics();
+  EXPECT_LT(broker.metric("fjord_consumergroup_lag_velocity", {{"group", "workers"}}), 0);
+  consumer->close();
+  consumer.reset();
+
+  // The offsets reset back to the start with the CLI: REWIND.
+  const std::string reset = run_command(std::string(FJORD_BINARY) + " group reset-offsets workers --bootstrap-server " +
+                                        broker.bootstrap() + " --topic work --to-earliest --execute 2>&1");
+  ASSERT_EQ(reset.find("exit status"), std::string::npos) << reset;
+  ASSERT_TRUE(wait_until([&] { return status("REWIND") == 1; }, std::chrono::seconds(5))) << broker.metrics();
+  auto json = api_lag(broker);
+  ASSERT_FALSE(json.is_null());
+  ASSERT_EQ(json["groups"].size(), 1u) << json.dump();
+  EXPECT_EQ(json["groups"][0]["status"], "REWIND") << json.dump();
+  EXPECT_EQ(json["groups"][0]["partitions"][0]["committed_offset"], 0);
+  EXPECT_EQ(json["groups"][0]["partitions"][0]["lag"], 10);
+}
+
+TEST(LagEngine, TimeToDataLossPredictsWhenRetentionDeletesTheFirstUnconsumedRecord) {
+  BrokerProcess broker({"--set", "log.retention.check.interval.ms=200"});
+  broker.start();
+  Admin admin(broker.bootstrap());
+  ASSERT_EQ(admin.create_topic("short-lived", 1, {{"retention.ms", "20000"}}), RD_KAFKA_RESP_ERR_NO_ERROR);
+  produce_now(broker.bootstrap(), "short-lived", 10);
+  commit(broker.bootstrap(), "slow", "short-lived", 3);
+
+  // The prediction, as of the sample it was made in.
+  nlohmann::json partition;
+  int64_t sampled_at = 0;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto json = api_lag(broker);
+        if (json.is_null() || json["groups"].empty()) return false;
+        partition = json["groups"][0]["partitions"][0];
+        sampled_at = json["sampled_at_ms"].get<int64_t>();
+        return !partition["time_to_data_loss_seconds"].is_null();
+      },
+      std::chrono::seconds(10)));
+  const double predicted = partition["time_to_data_loss_seconds"].get<double>();
+  EXPECT_GT(predicted, 15);
+  EXPECT_LE(predicted, 20);
+  EXPECT_NEAR(broker.metric("fjord_consumergroup_time_to_data_loss_seconds", {{"group", "slow"}}), predicted, 1.5);
+  const int64_t predicted_at = sampled_at + static_cast<int64_t>(predicted * 1000);
+
+  // When the records are really deleted: the log start moves past the committed offset.
+  auto conf = client_conf(broker.bootstrap());
+  std::string error;
+  std::unique_ptr<RdKafka::Producer> handle(RdKafka::Producer::create(conf.get(), error));
+  const int64_t watching_from = now_ms();
+  int64_t deleted_at = 0;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        int64_t low = -1, high = -1;
+        if (handle->query_watermark_offsets("short-lived", 0, &low, &high, 1000) != RdKafka::ERR_NO_ERROR) return false;
+        if (low <= 3) return false;
+        deleted_at = now_ms();
+        return true;
+      },
+      std::chrono::seconds(40), std::chrono::milliseconds(50)));
+  const double error_seconds = std::abs(static_cast<double>(deleted_at - predicted_at)) / 1000;
+  const double horizon = static_cast<double>(deleted_at - watching_from) / 1000;
+  std::printf("time to data loss: predicted %.1f s (as of its sample), deleted after %.1f s, off by %.2f s\n",
+              predicted, horizon, error_seconds);
+  EXPECT_LE(error_seconds, 0.1 * horizon) << "predicted " << predicted << " s, deleted after " << horizon << " s";
+  // Nothing left to lose: the series goes with the lag it measured.
+  ASSERT_TRUE(wait_until(
+      [&] { return broker.metrics().find("fjord_consumergroup_time_to_data_loss_seconds{") == std::string::npos; },
+      std::chrono::seconds(5)));
 }
 
 }  // namespace

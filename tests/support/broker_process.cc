@@ -118,6 +118,26 @@ double BrokerProcess::metric(const std::string& name) const {
   return total;
 }
 
+double BrokerProcess::metric(const std::string& name, const std::map<std::string, std::string>& labels) const {
+  std::istringstream lines(metrics());
+  std::string line;
+  double total = 0;
+  while (std::getline(lines, line)) {
+    if (line.rfind(name + "{", 0) != 0) continue;
+    const auto close = line.rfind('}');
+    if (close == std::string::npos) continue;
+    const std::string label_text = line.substr(name.size(), close + 1 - name.size());
+    bool all = true;
+    for (const auto& [key, value] : labels) {
+      const std::string wanted = key + "=\"" + value + "\"";
+      all = all &&
+            (label_text.find("{" + wanted) != std::string::npos || label_text.find("," + wanted) != std::string::npos);
+    }
+    if (all) total += std::stod(line.substr(close + 1));
+  }
+  return total;
+}
+
 long BrokerProcess::resident_kb() const {
   std::ifstream in("/proc/" + std::to_string(pid()) + "/status");
   std::string line;

@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,8 @@ class BrokerProcess {
   // The /metrics text, and one sample's value (the sum over label sets when `name` has several).
   std::string metrics() const;
   double metric(const std::string& name) const;
+  // The sum over the series of `name` whose labels include every one of `labels` (others may have more).
+  double metric(const std::string& name, const std::map<std::string, std::string>& labels) const;
   // Resident memory of the broker process, in kB.
   long resident_kb() const;
 

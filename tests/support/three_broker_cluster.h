@@ -26,11 +26,12 @@
 
 namespace fjord::testing {
 
-inline bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
+inline bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout,
+                       std::chrono::milliseconds poll = std::chrono::milliseconds(100)) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    std::this_thread::sleep_for(poll);
   }
   return done();
 }
