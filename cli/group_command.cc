@@ -13,89 +13,11 @@
 #include <tuple>
 
 #include "cli/admin_client.h"
+#include "cli/group_view.h"
 
 namespace fjord::cli {
 
 namespace {
-
-struct MemberRow {
-  std::string consumer_id, host, client_id;
-};
-
-struct GroupView {
-  std::string state;
-  std::map<PartitionKey, MemberRow> owners;
-  std::map<PartitionKey, int64_t> committed;
-  size_t members = 0;
-};
-
-// The partition lists of an Admin result's groups; throws on a group's error and, with `check_partitions`, on any
-// partition's.
-std::vector<const rd_kafka_topic_partition_list_t*> checked_groups(const rd_kafka_group_result_t** results,
-                                                                   size_t count, const std::string& what,
-                                                                   bool check_partitions) {
-  std::vector<const rd_kafka_topic_partition_list_t*> lists;
-  for (size_t g = 0; g < count; ++g) {
-    if (const auto* error = rd_kafka_group_result_error(results[g]))
-      throw std::runtime_error(what + ": " + rd_kafka_error_string(error));
-    const auto* partitions = rd_kafka_group_result_partitions(results[g]);
-    for (int p = 0; check_partitions && partitions && p < partitions->cnt; ++p) {
-      if (partitions->elems[p].err) {
-        throw std::runtime_error(what + " " + partitions->elems[p].topic + "-" +
-                                 std::to_string(partitions->elems[p].partition) + ": " +
-                                 rd_kafka_err2str(partitions->elems[p].err));
-      }
-    }
-    if (partitions) lists.push_back(partitions);
-  }
-  return lists;
-}
-
-GroupView describe_group(AdminClient& admin, const std::string& group) {
-  GroupView view;
-  {
-    const char* groups[] = {group.c_str()};
-    auto* options = admin.options(RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS);
-    rd_kafka_DescribeConsumerGroups(admin.handle(), groups, 1, options, admin.queue());
-    rd_kafka_AdminOptions_destroy(options);
-    auto event = admin.wait("DescribeGroups");
-    size_t count = 0;
-    auto** described = rd_kafka_DescribeConsumerGroups_result_groups(
-        rd_kafka_event_DescribeConsumerGroups_result(event.get()), &count);
-    if (count != 1) throw std::runtime_error("DescribeGroups: no answer for " + group);
-    if (const auto* error = rd_kafka_ConsumerGroupDescription_error(described[0]))
-      throw std::runtime_error("DescribeGroups: " + std::string(rd_kafka_error_string(error)));
-    view.state = rd_kafka_consumer_group_state_name(rd_kafka_ConsumerGroupDescription_state(described[0]));
-    view.members = rd_kafka_ConsumerGroupDescription_member_count(described[0]);
-    for (size_t i = 0; i < view.members; ++i) {
-      const auto* member = rd_kafka_ConsumerGroupDescription_member(described[0], i);
-      MemberRow row{rd_kafka_MemberDescription_consumer_id(member), rd_kafka_MemberDescription_host(member),
-                    rd_kafka_MemberDescription_client_id(member)};
-      const auto* assigned = rd_kafka_MemberAssignment_partitions(rd_kafka_MemberDescription_assignment(member));
-      for (int p = 0; assigned && p < assigned->cnt; ++p) {
-        view.owners[{assigned->elems[p].topic, assigned->elems[p].partition}] = row;
-      }
-    }
-  }
-  {
-    auto* request = rd_kafka_ListConsumerGroupOffsets_new(group.c_str(), nullptr);
-    auto* options = admin.options(RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS);
-    rd_kafka_ListConsumerGroupOffsets(admin.handle(), &request, 1, options, admin.queue());
-    rd_kafka_AdminOptions_destroy(options);
-    rd_kafka_ListConsumerGroupOffsets_destroy(request);
-    auto event = admin.wait("OffsetFetch");
-    size_t count = 0;
-    auto** results = rd_kafka_ListConsumerGroupOffsets_result_groups(
-        rd_kafka_event_ListConsumerGroupOffsets_result(event.get()), &count);
-    for (const auto* offsets : checked_groups(results, count, "OffsetFetch", false)) {
-      for (int p = 0; p < offsets->cnt; ++p) {
-        if (offsets->elems[p].offset >= 0)
-          view.committed[{offsets->elems[p].topic, offsets->elems[p].partition}] = offsets->elems[p].offset;
-      }
-    }
-  }
-  return view;
-}
 
 std::string or_dash(const std::optional<int64_t>& v) { return v ? std::to_string(*v) : "-"; }
 
@@ -159,19 +81,7 @@ std::optional<int64_t> parse_datetime_ms(const std::string& text) {
 
 int run_group_list(const GroupOptions& options) try {
   AdminClient admin(options.bootstrap);
-  auto* request_options = admin.options(RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPS);
-  rd_kafka_ListConsumerGroups(admin.handle(), request_options, admin.queue());
-  rd_kafka_AdminOptions_destroy(request_options);
-  auto event = admin.wait("ListGroups");
-  const auto* result = rd_kafka_event_ListConsumerGroups_result(event.get());
-  size_t count = 0;
-  auto** groups = rd_kafka_ListConsumerGroups_result_valid(result, &count);
-  std::vector<std::pair<std::string, std::string>> listed;
-  for (size_t i = 0; i < count; ++i) {
-    listed.emplace_back(rd_kafka_ConsumerGroupListing_group_id(groups[i]),
-                        rd_kafka_consumer_group_state_name(rd_kafka_ConsumerGroupListing_state(groups[i])));
-  }
-  std::sort(listed.begin(), listed.end());
+  const auto listed = list_groups(admin);
   if (options.format == "json") {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& [group, state] : listed) out.push_back({{"group", group}, {"state", state}});

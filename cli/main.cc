@@ -9,6 +9,7 @@
 #include "cli/broker_command.h"
 #include "cli/dev_command.h"
 #include "cli/group_command.h"
+#include "cli/lag_command.h"
 #include "cli/topic_command.h"
 #include "cli/txn_command.h"
 
@@ -92,6 +93,28 @@ int main(int argc, char** argv) {
   group_reset->add_flag("--execute", group.execute, "Apply the plan");
   auto* group_delete = group_cmd->add_subcommand("delete", "Delete an inactive group and its committed offsets");
   group_delete->add_option("GROUP", group.group, "The group id")->required();
+
+  fjord::cli::LagOptions lag;
+  lag.bootstrap = default_bootstrap;
+  auto* lag_cmd = app.add_subcommand(
+      "lag",
+      "Consumer lag per group and partition: records, seconds, velocity and a status (OK, REWIND, WARN, ERR, STOP, "
+      "STALL); exits 3 when a group is in ERR, STOP or STALL");
+  lag_cmd->add_option("GROUP", lag.groups, "Groups to show (default: every consumer group)");
+  lag_cmd->add_option("--bootstrap-server", lag.bootstrap, "HOST:PORT[,HOST:PORT...] of brokers")
+      ->capture_default_str();
+  lag_cmd->add_option("--format", lag.format, "text or json")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  lag_cmd->add_flag("--watch", lag.watch, "A live view, refreshed every --interval until Ctrl-C");
+  lag_cmd->add_option("--iterations", lag.iterations, "With --watch: stop after N refreshes");
+  lag_cmd->add_option("--interval", lag.interval_seconds, "Seconds between samples")->capture_default_str();
+  lag_cmd->add_option("--for", lag.observe_seconds,
+                      "Sample for this many seconds before answering (needed to see STOP and REWIND)");
+  lag_cmd->add_option("--window", lag.window_seconds,
+                      "Seconds records must wait at an unmoving committed offset for STOP (default: --for, else 60)");
+  lag_cmd->add_option("--warning-seconds", lag.warning_seconds, "Lag in seconds for WARN")->capture_default_str();
+  lag_cmd->add_option("--critical-seconds", lag.critical_seconds, "Lag in seconds for ERR")->capture_default_str();
 
   fjord::cli::TxnOptions txn;
   txn.bootstrap = default_bootstrap;
@@ -198,6 +221,7 @@ int main(int argc, char** argv) {
   if (*group_describe) return fjord::cli::run_group_describe(group);
   if (*group_reset) return fjord::cli::run_group_reset_offsets(group);
   if (*group_delete) return fjord::cli::run_group_delete(group);
+  if (*lag_cmd) return fjord::cli::run_lag(lag);
   if (*txn_list) return fjord::cli::run_txn_list(txn);
   if (*txn_describe) return fjord::cli::run_txn_describe(txn);
   if (*txn_producers) return fjord::cli::run_txn_producers(txn);
