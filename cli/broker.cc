@@ -17,6 +17,7 @@
 #include "coordinator/partition_state_log.h"
 #include "coordinator/transaction_coordinator.h"
 #include "coordinator/transaction_records.h"
+#include "observe/cluster_snapshot.h"
 #include "observe/lag_engine.h"
 #include "server/handlers/registry.h"
 #include "server/loop_lag_probe.h"
@@ -75,6 +76,7 @@ Broker::~Broker() {
   // Whatever posts to the loop or calls into the partitions goes first: roles, followers, the listener, and the
   // I/O pool (its threads are joined; their completions stay queued on the loop, never run).
   lag_engine_.reset();
+  cluster_snapshot_.reset();
   loop_lag_.reset();
   controller_.reset();
   replicas_.reset();
@@ -101,9 +103,15 @@ Broker::~Broker() {
 
 uint16_t Broker::port() const { return server_ ? server_->port() : 0; }
 
+// The engines are set once at start, before the admin endpoint serves, and reset only after it stopped.
 std::string Broker::lag_json() const {
-  // Set once at start, before the admin endpoint serves, and reset only after it stopped.
   return lag_engine_ ? lag_engine_->last_json() : "{\"sampled_at_ms\":null,\"groups\":[]}";
+}
+
+std::string Broker::lag_history_json() const { return lag_engine_ ? lag_engine_->history_json() : "{\"groups\":{}}"; }
+
+std::string Broker::cluster_json() const {
+  return cluster_snapshot_ ? cluster_snapshot_->last_json() : "{\"brokers\":[],\"topics\":[]}";
 }
 
 void Broker::on_directory_offline(std::function<void(const std::string&)> listener) {
@@ -222,6 +230,8 @@ void Broker::start(cluster::ClusterService* cluster) {
   lag_settings.cluster_name = setup_.settings.get("fjord.metrics.cluster.name");
   lag_engine_ =
       std::make_unique<observe::LagEngine>(*partitions_, *groups_, env_.metrics, env_.clock, loop, lag_settings);
+  cluster_snapshot_ = std::make_unique<observe::ClusterSnapshot>(
+      *partitions_, [context = context_.get()] { return context->brokers(); }, loop);
 
   if (cluster_) {
     try {

@@ -51,6 +51,7 @@ class LoopLagProbe;
 
 namespace fjord::observe {
 class LagEngine;
+class ClusterSnapshot;
 }  // namespace fjord::observe
 
 namespace fjord::cli {
@@ -93,6 +94,9 @@ class Broker {
   uint16_t port() const;
   // The lag engine's last sample as JSON (/api/lag); any thread.
   std::string lag_json() const;
+  // The console's other JSON: lag history per group (/api/lag/history) and the cluster's topics (/api/cluster).
+  std::string lag_history_json() const;
+  std::string cluster_json() const;
   // The address clients are told to reconnect to (advertised.listeners, else the address bound).
   const std::string& advertised_host() const { return advertised_host_; }
 
@@ -155,6 +159,7 @@ class Broker {
   std::unique_ptr<cluster::Controller> controller_;
   std::unique_ptr<server::LoopLagProbe> loop_lag_;
   std::unique_ptr<observe::LagEngine> lag_engine_;
+  std::unique_ptr<observe::ClusterSnapshot> cluster_snapshot_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

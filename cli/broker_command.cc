@@ -156,7 +156,10 @@ int run_broker(const BrokerOptions& options, std::function<void(int, int)> on_re
         if (health.offline()) return "data directory offline: " + health.reason();
         return std::nullopt;
       },
-      [&broker] { return broker.lag_json(); });
+      std::map<std::string, observe::AdminHttp::JsonSource>{
+          {"/api/lag", [&broker] { return broker.lag_json(); }},
+          {"/api/lag/history", [&broker] { return broker.lag_history_json(); }},
+          {"/api/cluster", [&broker] { return broker.cluster_json(); }}});
   try {
     admin.start(admin_listen->first, admin_listen->second);
   } catch (const std::exception& e) {

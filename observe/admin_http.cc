@@ -6,18 +6,23 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "observe/console/console_html.h"
+
 namespace fjord::observe {
 
-AdminHttp::AdminHttp(Metrics& metrics, HealthCheck unhealthy, JsonSource lag)
+AdminHttp::AdminHttp(Metrics& metrics, HealthCheck unhealthy, std::map<std::string, JsonSource> json_routes)
     : metrics_(metrics),
       unhealthy_(std::move(unhealthy)),
-      lag_(std::move(lag)),
+      json_routes_(std::move(json_routes)),
       server_(std::make_unique<httplib::Server>()) {
-  if (lag_) {
-    server_->Get("/api/lag", [this](const httplib::Request&, httplib::Response& response) {
-      response.set_content(lag_() + "\n", "application/json");
+  for (const auto& [path, source] : json_routes_) {
+    server_->Get(path, [source = &source](const httplib::Request&, httplib::Response& response) {
+      response.set_content((*source)() + "\n", "application/json");
     });
   }
+  server_->Get("/", [](const httplib::Request&, httplib::Response& response) {
+    response.set_content(kConsoleHtml, "text/html; charset=utf-8");
+  });
   server_->Get("/metrics", [this](const httplib::Request&, httplib::Response& response) {
     prometheus::TextSerializer serializer;
     response.set_content(serializer.Serialize(metrics_.registry()->Collect()), "text/plain; version=0.0.4");

@@ -1,9 +1,12 @@
 // The admin HTTP endpoint: /metrics in Prometheus text format, /health (200 when healthy, 503 with the reason
-// when not) and /api/lag (the lag engine's last sample as JSON). It runs on its own thread and only reads (the metrics
-// registry is thread-safe), so it never stalls the event loop.
+// when not), JSON under /api/ (the lag engine's last sample, its history, the cluster's topics), and the console
+// at / (one page, observe/console/index.html, compiled into the binary: no separate build or service). It runs on
+// its own thread and only reads (the metrics registry is thread-safe; the JSON sources hand out copies of what
+// the event loop last published), so it never stalls the event loop.
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -21,9 +24,10 @@ class AdminHttp {
  public:
   // `unhealthy` (optional, called on the endpoint's thread) says why the broker is not healthy, or nullopt.
   using HealthCheck = std::function<std::optional<std::string>()>;
-  // `lag` (optional, called on the endpoint's thread) gives /api/lag's JSON.
+  // Called on the endpoint's thread: the JSON a GET of its path answers.
   using JsonSource = std::function<std::string()>;
-  explicit AdminHttp(Metrics& metrics, HealthCheck unhealthy = {}, JsonSource lag = {});
+  // `json_routes`: path (e.g. "/api/lag") to its source.
+  explicit AdminHttp(Metrics& metrics, HealthCheck unhealthy = {}, std::map<std::string, JsonSource> json_routes = {});
   ~AdminHttp();
   // Binds and starts serving; throws std::runtime_error when the address cannot be bound. Port 0 picks one.
   void start(const std::string& host, int port);
@@ -33,7 +37,7 @@ class AdminHttp {
  private:
   Metrics& metrics_;
   HealthCheck unhealthy_;
-  JsonSource lag_;
+  std::map<std::string, JsonSource> json_routes_;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
   int port_ = 0;

@@ -322,8 +322,31 @@ void LagEngine::sample() {
   }
   std::string json =
       nlohmann::json{{"sampled_at_ms", now}, {"series_dropped", dropped}, {"groups", std::move(groups)}}.dump();
-  std::lock_guard lock(json_mutex_);
-  last_json_ = std::move(json);
+  {
+    std::lock_guard lock(json_mutex_);
+    last_json_ = std::move(json);
+  }
+
+  std::lock_guard lock(history_mutex_);
+  std::erase_if(history_, [&](const auto& entry) { return !reports.contains(entry.first); });
+  for (const auto& [group, g] : reports) {
+    if (!history_.contains(group) && history_.size() >= kHistoryGroups) continue;
+    auto& points = history_[group];
+    points.push_back({now, g.sum_lag, g.max_lag_seconds});
+    if (points.size() > kHistoryPoints) points.pop_front();
+  }
+}
+
+std::string LagEngine::history_json() const {
+  nlohmann::json groups = nlohmann::json::object();
+  {
+    std::lock_guard lock(history_mutex_);
+    for (const auto& [group, points] : history_) {
+      auto& out = groups[group] = nlohmann::json::array();
+      for (const auto& p : points) out.push_back({p.at_ms, p.sum_lag, p.max_lag_seconds});
+    }
+  }
+  return nlohmann::json{{"interval_ms", settings_.interval_ms}, {"groups", std::move(groups)}}.dump();
 }
 
 std::string LagEngine::last_json() const {

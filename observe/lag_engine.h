@@ -53,6 +53,12 @@ class LagEngine {
   void sample();
   // The last sample as /api/lag serves it; any thread.
   std::string last_json() const;
+  // The console's lag-over-time charts (/api/lag/history): per group, its last kHistoryPoints samples of
+  // [wall-clock ms, sum of lag, max lag seconds]; any thread. Kept for the first kHistoryGroups groups by name,
+  // so its memory is bounded whatever the number of groups.
+  std::string history_json() const;
+  static constexpr size_t kHistoryPoints = 300;
+  static constexpr size_t kHistoryGroups = 1000;
 
  private:
   using Key = std::tuple<std::string, std::string, int32_t>;  // group, topic, partition
@@ -90,6 +96,13 @@ class LagEngine {
   std::string last_json_ = "{\"sampled_at_ms\":null,\"groups\":[]}";
   std::map<Key, Tracked> tracked_;
   std::map<std::string, GroupCommits> commits_;
+  struct HistoryPoint {
+    int64_t at_ms;
+    int64_t sum_lag;
+    double max_lag_seconds;
+  };
+  mutable std::mutex history_mutex_;
+  std::map<std::string, std::deque<HistoryPoint>> history_;
 
   Series lag_, lag_seconds_, max_lag_, max_lag_seconds_, sum_lag_, topic_sum_lag_, latest_offset_, earliest_offset_,
       velocity_, time_to_data_loss_, partition_status_, group_status_, commit_rate_, dropped_;
