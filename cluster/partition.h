@@ -129,7 +129,11 @@ class Partition {
   void set_probe(PartitionProbe* probe) {
     probe_ = probe;
     high_watermark_waiters_.set_live_gauge(probe ? &probe->fetch_waiters : nullptr);
+    traffic_ = probe ? probe->topic_traffic(topic()) : nullptr;
   }
+  // Where record bytes produced to and fetched by consumers from this partition are counted, per topic (null
+  // without a probe). Shared, so an answer that completes after the partition is gone can still count.
+  const std::shared_ptr<PartitionProbe::TopicTraffic>& traffic() const { return traffic_; }
   const ProducePolicy& produce_policy() const { return policy_; }
 
   // Validates and appends one partition's records from a produce request. The future resolves once the write
@@ -171,6 +175,7 @@ class Partition {
   const Clock& clock_;
   ProducePolicy policy_;
   PartitionProbe* probe_ = nullptr;
+  std::shared_ptr<PartitionProbe::TopicTraffic> traffic_;
   int32_t leader_epoch_ = 0;
   int64_t high_watermark_ = 0;
   int64_t last_sync_ms_ = 0;

@@ -1,5 +1,10 @@
-// Metrics of the partitions this broker hosts: idempotent producers, and replication health.
+// Metrics of the partitions this broker hosts: idempotent producers, replication health, and bytes in and out
+// per topic.
 #pragma once
+
+#include <map>
+#include <memory>
+#include <string>
 
 #include "model/error_codes.h"
 #include "model/metrics.h"
@@ -36,7 +41,31 @@ struct PartitionProbe {
         isr_expands(metrics.counter("fjord_isr_expands_total", "ISR changes this broker made that added a replica")),
         fetch_waiters(metrics.gauge("fjord_fetch_waiters",
                                     "Long-polling fetches (consumers and followers) waiting on a partition now, one "
-                                    "per partition each waits on")) {}
+                                    "per partition each waits on")),
+        bytes_in_family_(metrics.counter_family("fjord_topic_bytes_in_total",
+                                                "Record bytes producers wrote to a topic's partitions led here")),
+        bytes_out_family_(metrics.counter_family(
+            "fjord_topic_bytes_out_total", "Record bytes consumers fetched from a topic's partitions led here")) {}
+
+  // A topic's byte counters, shared by its partitions hosted here: the series go when the last of them does (a
+  // deleted topic leaves nothing behind). On the event loop.
+  struct TopicTraffic {
+    prometheus::Counter& bytes_in;
+    prometheus::Counter& bytes_out;
+  };
+  std::shared_ptr<TopicTraffic> topic_traffic(const std::string& topic) {
+    if (auto existing = traffic_[topic].lock()) return existing;
+    auto* traffic =
+        new TopicTraffic{bytes_in_family_.Add({{"topic", topic}}), bytes_out_family_.Add({{"topic", topic}})};
+    std::shared_ptr<TopicTraffic> shared(traffic, [this, topic](TopicTraffic* gone) {
+      bytes_in_family_.Remove(&gone->bytes_in);
+      bytes_out_family_.Remove(&gone->bytes_out);
+      traffic_.erase(topic);
+      delete gone;
+    });
+    traffic_[topic] = shared;
+    return shared;
+  }
 
   prometheus::Counter& sequence_error(ErrorCode error) {
     if (error == ErrorCode::kOutOfOrderSequenceNumber) return out_of_order;
@@ -58,6 +87,11 @@ struct PartitionProbe {
   prometheus::Counter& isr_shrinks;
   prometheus::Counter& isr_expands;
   prometheus::Gauge& fetch_waiters;
+
+ private:
+  prometheus::Family<prometheus::Counter>& bytes_in_family_;
+  prometheus::Family<prometheus::Counter>& bytes_out_family_;
+  std::map<std::string, std::weak_ptr<TopicTraffic>> traffic_;
 };
 
 }  // namespace fjord::cluster

@@ -83,6 +83,7 @@ struct Group {
   std::map<std::string, int64_t> pending_members;     // ids handed out with MEMBER_ID_REQUIRED -> deadline
   std::map<std::pair<std::string, int32_t>, CommittedOffset> offsets;
   uint64_t offsets_committed = 0;  // partition offsets committed while this broker coordinates the group
+  uint64_t rebalances = 0;         // rebalances completed while this broker coordinates the group
   // Offsets committed in a producer's transaction (TxnOffsetCommit), by producer id: they replace `offsets`
   // when its marker commits them, and go when it aborts.
   std::map<int64_t, std::map<std::pair<std::string, int32_t>, CommittedOffset>> transactional_offsets;

@@ -475,6 +475,7 @@ void GroupCoordinator::complete_join(Group& group) {
   group.join_timer.reset();
   group.initial_delay_running = false;
   ++group.generation;
+  ++group.rebalances;
   for (auto& [id, m] : group.members) m.assignment.clear();
   if (group.members.empty()) {
     group.protocol_name.reset();

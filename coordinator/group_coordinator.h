@@ -92,6 +92,8 @@ struct GroupListing {
   std::string protocol_type;
   GroupState state;
   uint64_t offsets_committed = 0;  // partition offsets committed since the group was loaded here (commit rate)
+  size_t members = 0;
+  uint64_t rebalances = 0;  // rebalances completed since the group was loaded here
 };
 
 struct MemberDescription {

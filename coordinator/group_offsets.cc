@@ -300,7 +300,8 @@ std::vector<GroupListing> GroupCoordinator::list() const {
   std::vector<GroupListing> out;
   for (const auto& [id, group] : groups_) {
     if (group->state == GroupState::kDead) continue;
-    out.push_back({id, group->protocol_type.value_or(""), group->state, group->offsets_committed});
+    out.push_back({id, group->protocol_type.value_or(""), group->state, group->offsets_committed, group->members.size(),
+                   group->rebalances});
   }
   return out;
 }

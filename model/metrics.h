@@ -33,6 +33,9 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>& gauge_family(const std::string& name, const std::string& help) {
     return prometheus::BuildGauge().Name(name).Help(help).Register(*registry_);
   }
+  prometheus::Family<prometheus::Counter>& counter_family(const std::string& name, const std::string& help) {
+    return prometheus::BuildCounter().Name(name).Help(help).Register(*registry_);
+  }
   const std::shared_ptr<prometheus::Registry>& registry() const { return registry_; }
 
  private:

@@ -80,7 +80,15 @@ LagEngine::LagEngine(cluster::PartitionManager& partitions, coordinator::GroupCo
                    {}},
       dropped_{&metrics.gauge_family("fjord_lag_series_dropped",
                                      "Group-partition pairs left out of the lag series (past fjord.lag.max.series)"),
-               {}} {
+               {}},
+      group_members_{&metrics.gauge_family("fjord_consumergroup_members", "Members of a group this broker coordinates"),
+                     {}},
+      group_rebalances_{&metrics.gauge_family(
+                            "fjord_consumergroup_rebalances",
+                            "Rebalances a group completed since this broker became its coordinator (rises by one per "
+                            "generation)"),
+                        {}},
+      groups_by_state_{&metrics.gauge_family("fjord_consumergroups", "Groups this broker coordinates, by state"), {}} {
   schedule();
 }
 
@@ -89,7 +97,7 @@ LagEngine::~LagEngine() {
   // Its series go with it (a registry may outlive a broker, as in tests that start several in one process).
   for (Series* s : {&lag_, &lag_seconds_, &max_lag_, &max_lag_seconds_, &sum_lag_, &topic_sum_lag_, &latest_offset_,
                     &earliest_offset_, &velocity_, &time_to_data_loss_, &partition_status_, &group_status_,
-                    &commit_rate_, &dropped_}) {
+                    &commit_rate_, &dropped_, &group_members_, &group_rebalances_, &groups_by_state_}) {
     s->clear();
   }
 }
@@ -238,6 +246,19 @@ void LagEngine::sample() {
   }
   tracked_ = std::move(still_tracked);
   commits_ = std::move(still_committing);
+
+  std::map<prometheus::Labels, double> members, rebalances, by_state;
+  for (const char* state : {"Empty", "PreparingRebalance", "CompletingRebalance", "Stable"})
+    by_state[labels({{"state", state}})] = 0;
+  for (const auto& listing : listings) {
+    const auto group_labels = labels({{"group", listing.group_id}});
+    members[group_labels] = static_cast<double>(listing.members);
+    rebalances[group_labels] = static_cast<double>(listing.rebalances);
+    by_state[labels({{"state", std::string(coordinator::state_name(listing.state))}})] += 1;
+  }
+  group_members_.set(members);
+  group_rebalances_.set(rebalances);
+  groups_by_state_.set(by_state);
 
   std::map<prometheus::Labels, double> lag, lag_seconds, max_lag, max_lag_seconds, sum_lag, topic_sum, velocity,
       data_loss, partition_status, group_status, commit_rate;

@@ -10,6 +10,8 @@
 // Exported at /metrics under the names kafka-lag-exporter made common (kafka_consumergroup_group_lag and the
 // rest, kafka_partition_latest_offset / earliest_offset) with its labels (member_host, consumer_id, client_id for
 // a partition a member owns), Fjord's own series beside them (fjord_consumergroup_*), and as JSON at /api/lag.
+// Beside lag, every group this broker coordinates: its members, the rebalances it completed since it was loaded
+// here, and the number of groups in each state.
 // Series of groups and partitions that are gone (deleted, expired, no longer led here) are removed. At most
 // fjord.lag.max.series group-partition pairs are exported (the first in group, topic, partition order); the rest
 // are counted in fjord_lag_series_dropped.
@@ -105,7 +107,8 @@ class LagEngine {
   std::map<std::string, std::deque<HistoryPoint>> history_;
 
   Series lag_, lag_seconds_, max_lag_, max_lag_seconds_, sum_lag_, topic_sum_lag_, latest_offset_, earliest_offset_,
-      velocity_, time_to_data_loss_, partition_status_, group_status_, commit_rate_, dropped_;
+      velocity_, time_to_data_loss_, partition_status_, group_status_, commit_rate_, dropped_, group_members_,
+      group_rebalances_, groups_by_state_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -4,6 +4,7 @@
 #include <sys/sendfile.h>
 
 #include <asio/write.hpp>
+#include <chrono>
 
 #include "protocol/messages/api_versions.h"
 #include "protocol/request_header.h"
@@ -192,13 +193,16 @@ void Connection::dispatch(std::shared_ptr<std::vector<uint8_t>> frame) {
     return;
   }
   server_.probe.requests(spec.key, std::string(spec.name)).Increment();
+  auto* latency = &server_.probe.latency(spec.key, std::string(spec.name));
+  const auto arrived = std::chrono::steady_clock::now();
   pending_.push_back(slot);
   auto body = std::span<uint8_t>(*frame).subspan(reader.position());
   // The responder holds the connection: a request waiting for an fsync or a long poll keeps it open even when
   // nothing is being read or written meanwhile.
   RequestContext context(
       server_, registry_, std::move(header), peer_host_, frame, body,
-      [self = shared_from_this(), slot](std::optional<protocol::EncodedMessage> message) {
+      [self = shared_from_this(), slot, latency, arrived](std::optional<protocol::EncodedMessage> message) {
+        latency->Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - arrived).count());
         slot->done = true;
         slot->message = std::move(message);
         slot->frame.reset();

@@ -1,5 +1,5 @@
-// The server's metrics: requests by API, bytes in and out, and how fetch data reached the socket (sendfile or a
-// copy), so a test can prove the zero-copy path is taken.
+// The server's metrics: requests and their latency by API, bytes in and out, and how fetch data reached the
+// socket (sendfile or a copy), so a test can prove the zero-copy path is taken.
 #pragma once
 
 #include <array>
@@ -31,6 +31,18 @@ struct ServerProbe {
     }
     return *slot;
   }
+  // From a request's arrival to its answer being ready (a long poll's wait and an acks=all produce's replication
+  // included), by API.
+  prometheus::Histogram& latency(int16_t api_key, const std::string& api_name) {
+    auto& slot = latency_by_api_.at(static_cast<size_t>(api_key) % latency_by_api_.size());
+    if (!slot) {
+      slot = &metrics_.histogram(
+          "fjord_request_latency_seconds", "From a request's arrival to its answer being ready, by API",
+          {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30},
+          {{"api", api_name}});
+    }
+    return *slot;
+  }
 
   prometheus::Counter& connections_accepted;
   prometheus::Counter& connections_closed_bad_input;
@@ -44,6 +56,7 @@ struct ServerProbe {
  private:
   Metrics& metrics_;
   std::array<prometheus::Counter*, 128> requests_by_api_{};
+  std::array<prometheus::Histogram*, 128> latency_by_api_{};
 };
 
 }  // namespace fjord::server

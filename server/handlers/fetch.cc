@@ -125,6 +125,8 @@ FetchResponse FetchInProgress::build(int64_t& bytes, bool& any_error, bool for_s
       }
       out.records = std::move(records);
       bytes += read.bytes;
+      if (for_sending && replica_id() < 0 && partition->traffic())
+        partition->traffic()->bytes_out.Increment(static_cast<double>(read.bytes));
     }
   }
   return response;

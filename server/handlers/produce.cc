@@ -137,18 +137,20 @@ void handle_produce(RequestContext context) {
       const int16_t acks = request.acks == 0 ? 1 : request.acks;
       auto records = partition_data.records->contiguous();
       auto append = [state, &out, records, acks](cluster::Partition& partition) {
-        partition.append(records, acks).then([state, &out](cluster::ProduceResult result) {
-          if (state->answered) return;
-          out.error_code = wire(result.error);
-          out.log_start_offset = result.log_start_offset;
-          if (result.error == ErrorCode::kNone) {
-            out.base_offset = result.base_offset;
-            out.log_append_time_ms = result.log_append_time;
-          } else if (!result.error_message.empty()) {
-            out.error_message = result.error_message;
-          }
-          state->finish_one();
-        });
+        partition.append(records, acks)
+            .then([state, &out, traffic = partition.traffic(), bytes = records.size()](cluster::ProduceResult result) {
+              if (result.error == ErrorCode::kNone && traffic) traffic->bytes_in.Increment(static_cast<double>(bytes));
+              if (state->answered) return;
+              out.error_code = wire(result.error);
+              out.log_start_offset = result.log_start_offset;
+              if (result.error == ErrorCode::kNone) {
+                out.base_offset = result.base_offset;
+                out.log_append_time_ms = result.log_append_time;
+              } else if (!result.error_message.empty()) {
+                out.error_message = result.error_message;
+              }
+              state->finish_one();
+            });
       };
       auto first = needs_verification(*partition, records);
       if (!first) {

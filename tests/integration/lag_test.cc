@@ -275,3 +275,65 @@ TEST(LagEngine, TimeToDataLossPredictsWhenRetentionDeletesTheFirstUnconsumedReco
 
 }  // namespace
 }  // namespace fjord::testing
+
+namespace fjord::testing {
+namespace {
+
+// The broker metrics beside lag that users expect: request latency by API, record bytes in and out per topic
+// (the series go with the topic), and groups' members, rebalances and states.
+TEST(BrokerMetrics, RequestLatencyBytesPerTopicAndGroupMembersRebalancesAndStates) {
+  BrokerProcess broker;
+  broker.start();
+  Admin admin(broker.bootstrap());
+  ASSERT_EQ(admin.create_topic("traffic", 1), RD_KAFKA_RESP_ERR_NO_ERROR);
+  produce_now(broker.bootstrap(), "traffic", 20);
+  const std::map<std::string, std::string> topic{{"topic", "traffic"}};
+  const double bytes_in = broker.metric("fjord_topic_bytes_in_total", topic);
+  EXPECT_GT(bytes_in, 20 * 9) << "twenty records of at least nine bytes each";
+  EXPECT_GE(broker.metric("fjord_request_latency_seconds_count", {{"api", "Produce"}}), 1);
+  EXPECT_GE(broker.metric("fjord_request_latency_seconds_bucket", {{"api", "Produce"}, {"le", "+Inf"}}), 1);
+
+  auto conf =
+      client_conf(broker.bootstrap(),
+                  {{"group.id", "readers"}, {"auto.offset.reset", "earliest"}, {"enable.auto.commit", "false"}});
+  std::string error;
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf.get(), error));
+  ASSERT_TRUE(consumer) << error;
+  ASSERT_EQ(consumer->subscribe({"traffic"}), RdKafka::ERR_NO_ERROR);
+  int read = 0;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        std::unique_ptr<RdKafka::Message> message(consumer->consume(100));
+        if (message->err() == RdKafka::ERR_NO_ERROR) ++read;
+        return read == 20;
+      },
+      std::chrono::seconds(30)));
+  // Every batch was fetched once at least: as many bytes out as in.
+  EXPECT_GE(broker.metric("fjord_topic_bytes_out_total", topic), bytes_in);
+  EXPECT_GE(broker.metric("fjord_request_latency_seconds_count", {{"api", "Fetch"}}), 1);
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return broker.metric("fjord_consumergroup_members", {{"group", "readers"}}) == 1;
+      },
+      std::chrono::seconds(10)))
+      << broker.metrics();
+  EXPECT_GE(broker.metric("fjord_consumergroup_rebalances", {{"group", "readers"}}), 1);
+  EXPECT_EQ(broker.metric("fjord_consumergroups", {{"state", "Stable"}}), 1);
+  consumer->close();
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return broker.metric("fjord_consumergroups", {{"state", "Empty"}}) == 1;
+      },
+      std::chrono::seconds(10)))
+      << broker.metrics();
+  EXPECT_EQ(broker.metric("fjord_consumergroup_members", {{"group", "readers"}}), 0);
+
+  // A deleted topic leaves no series behind.
+  ASSERT_EQ(admin.delete_topic("traffic"), RD_KAFKA_RESP_ERR_NO_ERROR);
+  ASSERT_TRUE(wait_until([&] { return broker.metrics().find("topic=\"traffic\"") == std::string::npos; },
+                         std::chrono::seconds(10)))
+      << broker.metrics();
+}
+
+}  // namespace
+}  // namespace fjord::testing
