@@ -76,6 +76,7 @@ Broker::~Broker() {
   // Whatever posts to the loop or calls into the partitions goes first: roles, followers, the listener, and the
   // I/O pool (its threads are joined; their completions stay queued on the loop, never run).
   lag_engine_.reset();
+  remote_partitions_.reset();
   cluster_snapshot_.reset();
   loop_lag_.reset();
   controller_.reset();
@@ -228,8 +229,9 @@ void Broker::start(cluster::ClusterService* cluster) {
       static_cast<double>(setup_.settings.get_long("fjord.lag.critical.seconds"));
   lag_settings.max_series = setup_.settings.get_long("fjord.lag.max.series");
   lag_settings.cluster_name = setup_.settings.get("fjord.metrics.cluster.name");
-  lag_engine_ =
-      std::make_unique<observe::LagEngine>(*partitions_, *groups_, env_.metrics, env_.clock, loop, lag_settings);
+  if (channels_) remote_partitions_ = std::make_unique<observe::RemotePartitions>(*channels_);
+  lag_engine_ = std::make_unique<observe::LagEngine>(*partitions_, *groups_, env_.metrics, env_.clock, loop,
+                                                     lag_settings, remote_partitions_.get());
   cluster_snapshot_ = std::make_unique<observe::ClusterSnapshot>(
       *partitions_, [context = context_.get()] { return context->brokers(); }, loop);
 

@@ -52,6 +52,7 @@ class LoopLagProbe;
 namespace fjord::observe {
 class LagEngine;
 class ClusterSnapshot;
+class RemotePartitions;
 }  // namespace fjord::observe
 
 namespace fjord::cli {
@@ -160,6 +161,7 @@ class Broker {
   std::unique_ptr<server::LoopLagProbe> loop_lag_;
   std::unique_ptr<observe::LagEngine> lag_engine_;
   std::unique_ptr<observe::ClusterSnapshot> cluster_snapshot_;
+  std::unique_ptr<observe::RemotePartitions> remote_partitions_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

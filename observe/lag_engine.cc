@@ -34,9 +34,10 @@ struct GroupReport {
 }  // namespace
 
 LagEngine::LagEngine(cluster::PartitionManager& partitions, coordinator::GroupCoordinator& groups, Metrics& metrics,
-                     const Clock& clock, Scheduler& scheduler, LagEngineSettings settings)
+                     const Clock& clock, Scheduler& scheduler, LagEngineSettings settings, RemotePartitions* remote)
     : partitions_(partitions),
       groups_(groups),
+      remote_(remote),
       clock_(clock),
       scheduler_(scheduler),
       settings_(std::move(settings)),
@@ -159,6 +160,12 @@ double LagEngine::commit_rate(const std::string& group, uint64_t committed, int6
   return static_cast<double>(committed - first_count) * 1000.0 / static_cast<double>(now - first_at);
 }
 
+int32_t LagEngine::leader_of(const std::string& topic, int32_t partition) const {
+  const auto* metadata = partitions_.topic(topic);
+  if (!metadata || partition < 0 || static_cast<size_t>(partition) >= metadata->assignments.size()) return -1;
+  return metadata->assignments[static_cast<size_t>(partition)].leader;
+}
+
 void LagEngine::sample() {
   const int64_t now = clock_.now_ms();
   const int64_t monotonic = clock_.monotonic_ms();
@@ -168,6 +175,7 @@ void LagEngine::sample() {
   std::map<std::string, GroupCommits> still_committing;
   int64_t kept = 0, dropped = 0;
 
+  std::map<RemotePartitions::Key, std::pair<int32_t, int64_t>> remote_wanted;
   auto listings = groups_.list();
   std::sort(listings.begin(), listings.end(), [](const auto& a, const auto& b) { return a.group_id < b.group_id; });
   for (const auto& listing : listings) {
@@ -179,7 +187,16 @@ void LagEngine::sample() {
     for (const auto& committed : committed_offsets) {
       if (committed.error != ErrorCode::kNone || committed.offset < 0) continue;
       cluster::Partition* partition = partitions_.partition(committed.topic, committed.partition);
-      if (!partition || !partition->is_leader()) continue;
+      if (partition && !partition->is_leader()) partition = nullptr;
+      const RemotePartitions::State* remote = nullptr;
+      if (!partition) {
+        // Led by another broker: reported from what its leader last answered (asked again below).
+        const int32_t leader = leader_of(committed.topic, committed.partition);
+        if (!remote_ || leader < 0 || leader == partitions_.local_node()) continue;
+        remote_wanted[{committed.topic, committed.partition}] = {leader, committed.offset};
+        remote = remote_->find({committed.topic, committed.partition});
+        if (!remote) continue;
+      }
       if (kept >= settings_.max_series) {
         ++dropped;
         continue;
@@ -194,16 +211,19 @@ void LagEngine::sample() {
       r.topic = committed.topic;
       r.partition = committed.partition;
       r.committed_offset = committed.offset;
-      r.end_offset = partition->last_stable_offset();
-      storage::Log& log = partition->log();
+      r.end_offset = partition ? partition->last_stable_offset() : remote->end_offset;
       // A committed offset below the log start counts from the log start: the records before it are gone.
-      const int64_t next = std::max(committed.offset, log.log_start_offset());
+      const int64_t next =
+          std::max(committed.offset, partition ? partition->log().log_start_offset() : remote->log_start_offset);
       r.lag = std::max<int64_t>(0, r.end_offset - next);
       if (r.lag > 0) {
-        if (tracked.first_unconsumed_offset != next || tracked.first_unconsumed_timestamp < 0) {
+        if (!partition) {
+          tracked.first_unconsumed_offset = next;
+          tracked.first_unconsumed_timestamp = remote->timestamp_offset == committed.offset ? remote->timestamp : -1;
+        } else if (tracked.first_unconsumed_offset != next || tracked.first_unconsumed_timestamp < 0) {
           tracked.first_unconsumed_offset = next;
           try {
-            tracked.first_unconsumed_timestamp = log.timestamp_at(next, r.end_offset).value_or(-1);
+            tracked.first_unconsumed_timestamp = partition->log().timestamp_at(next, r.end_offset).value_or(-1);
           } catch (const std::exception&) {
             tracked.first_unconsumed_timestamp = -1;  // unreadable now: tried again at the next sample
           }
@@ -215,7 +235,8 @@ void LagEngine::sample() {
           {monotonic, committed.offset, committed.commit_timestamp_ms, r.end_offset, r.lag, r.lag_seconds}, thresholds);
       r.velocity = tracked.history.velocity();
       r.status = tracked.history.status(now, thresholds);
-      if (r.lag > 0) {
+      if (r.lag > 0 && partition) {  // the retention outlook needs the log: partitions led here only
+        const storage::Log& log = partition->log();
         const auto outlook = log.retention_outlook(next);
         const int64_t records = log.log_end_offset() - log.log_start_offset();
         const double bytes_per_record =
@@ -246,6 +267,7 @@ void LagEngine::sample() {
   }
   tracked_ = std::move(still_tracked);
   commits_ = std::move(still_committing);
+  if (remote_) remote_->refresh(remote_wanted);
 
   std::map<prometheus::Labels, double> members, rebalances, by_state;
   for (const char* state : {"Empty", "PreparingRebalance", "CompletingRebalance", "Stable"})

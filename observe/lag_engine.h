@@ -16,8 +16,10 @@
 // fjord.lag.max.series group-partition pairs are exported (the first in group, topic, partition order); the rest
 // are counted in fjord_lag_series_dropped.
 //
-// In a cluster each broker reports the groups it coordinates for the partitions it leads, so no series is
-// reported twice; partitions led by another broker than their group's coordinator are not reported yet.
+// In a cluster each broker reports the groups it coordinates, so no group's series come from two brokers: for the
+// partitions it leads from its own log, for the others from what their leaders answer (observe/remote_partitions.h,
+// one interval later; no time to data loss there, which needs the log's segments). The partition series
+// (kafka_partition_latest_offset / earliest_offset) come from each partition's leader.
 #pragma once
 
 #include <cstdint>
@@ -35,6 +37,7 @@
 #include "model/executor.h"
 #include "model/metrics.h"
 #include "observe/lag_status.h"
+#include "observe/remote_partitions.h"
 
 namespace fjord::observe {
 
@@ -47,8 +50,10 @@ struct LagEngineSettings {
 
 class LagEngine {
  public:
+  // `remote` (in a cluster) answers for partitions other brokers lead; without it only those led here are reported.
   LagEngine(cluster::PartitionManager& partitions, coordinator::GroupCoordinator& groups, Metrics& metrics,
-            const Clock& clock, Scheduler& scheduler, LagEngineSettings settings = {});
+            const Clock& clock, Scheduler& scheduler, LagEngineSettings settings = {},
+            RemotePartitions* remote = nullptr);
   ~LagEngine();
 
   // Samples now (the timer does it every interval) and updates the metrics.
@@ -85,11 +90,13 @@ class LagEngine {
 
   void schedule();
   std::map<std::pair<std::string, int32_t>, Owner> owners(const std::string& group) const;
+  int32_t leader_of(const std::string& topic, int32_t partition) const;
   double commit_rate(const std::string& group, uint64_t committed, int64_t now);
   prometheus::Labels labels(std::initializer_list<std::pair<const std::string, std::string>> values) const;
 
   cluster::PartitionManager& partitions_;
   coordinator::GroupCoordinator& groups_;
+  RemotePartitions* remote_;
   const Clock& clock_;
   Scheduler& scheduler_;
   const LagEngineSettings settings_;

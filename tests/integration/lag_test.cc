@@ -4,13 +4,15 @@
 // sampling), 0 when caught up and flat while the partition stays idle; /api/lag serves the same sample; a deleted
 // group's series disappear. A live member that stops committing is STOP, one that commits the same offset over
 // and over STALL, a reset back REWIND; the time to data loss predicts when retention deletes the first record
-// not yet consumed.
+// not yet consumed. Beside lag, the broker metrics users expect; and in a cluster, the coordinator's report of
+// partitions other brokers lead.
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <librdkafka/rdkafkacpp.h>
 
 #include <chrono>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 
 #include "tests/support/broker_process.h"
@@ -333,6 +335,91 @@ TEST(BrokerMetrics, RequestLatencyBytesPerTopicAndGroupMembersRebalancesAndState
   ASSERT_TRUE(wait_until([&] { return broker.metrics().find("topic=\"traffic\"") == std::string::npos; },
                          std::chrono::seconds(10)))
       << broker.metrics();
+}
+
+}  // namespace
+}  // namespace fjord::testing
+
+namespace fjord::testing {
+namespace {
+
+// In a cluster the group's coordinator reports every partition the group committed, those led by the other
+// brokers too (asked of their leaders), exactly; no other broker reports the group.
+TEST_F(ThreeBrokerCluster, TheCoordinatorReportsLagOfPartitionsOtherBrokersLead) {
+  Admin admin(bootstrap());
+  ASSERT_EQ(admin.create_topic("spread", 3), RD_KAFKA_RESP_ERR_NO_ERROR);
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return describe("spread", 0).leader > 0 && describe("spread", 1).leader > 0 && describe("spread", 2).leader > 0;
+      },
+      std::chrono::seconds(30)));
+  std::set<int32_t> leaders;
+  for (int32_t p = 0; p < 3; ++p) leaders.insert(describe("spread", p).leader);
+  // Ten records per partition, stamped ten minutes ago and a second apart.
+  const int64_t base = now_ms() - 600'000;
+  {
+    auto conf = client_conf(bootstrap());
+    std::string error;
+    std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(conf.get(), error));
+    for (int32_t p = 0; p < 3; ++p) {
+      for (int i = 0; i < 10; ++i) {
+        std::string value = "r" + std::to_string(i);
+        ASSERT_EQ(producer->produce("spread", p, RdKafka::Producer::RK_MSG_COPY, value.data(), value.size(), nullptr, 0,
+                                    base + i * 1000, nullptr),
+                  RdKafka::ERR_NO_ERROR);
+      }
+    }
+    ASSERT_EQ(producer->flush(20000), RdKafka::ERR_NO_ERROR);
+  }
+  const std::map<int32_t, int64_t> committed{{0, 2}, {1, 5}, {2, 10}};
+  {
+    auto conf = client_conf(bootstrap(), {{"group.id", "spread-readers"}, {"enable.auto.commit", "false"}});
+    std::string error;
+    std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf.get(), error));
+    ASSERT_TRUE(consumer) << error;
+    std::vector<RdKafka::TopicPartition*> offsets;
+    for (const auto& [p, offset] : committed) offsets.push_back(RdKafka::TopicPartition::create("spread", p, offset));
+    ASSERT_EQ(consumer->commitSync(offsets), RdKafka::ERR_NO_ERROR);
+    RdKafka::TopicPartition::destroy(offsets);
+    consumer->close();
+  }
+
+  // The group's partitions, as each broker's /api/lag reports them.
+  auto reported = [&](int id) {
+    std::map<int32_t, nlohmann::json> out;
+    auto json = api_lag(broker(id));
+    if (json.is_null()) return out;
+    for (const auto& g : json["groups"]) {
+      if (g["group"] != "spread-readers") continue;
+      for (const auto& p : g["partitions"]) out[p["partition"].get<int32_t>()] = p;
+    }
+    return out;
+  };
+  int coordinator = -1;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        for (int id = 1; id <= 3; ++id) {
+          if (reported(id).size() == 3) coordinator = id;
+        }
+        return coordinator > 0;
+      },
+      std::chrono::seconds(30)));
+  EXPECT_GE(leaders.size() - leaders.count(coordinator), 1u) << "some partition must be led by another broker";
+  const auto partitions = reported(coordinator);
+  for (const auto& [p, offset] : committed) {
+    const auto& row = partitions.at(p);
+    EXPECT_EQ(row["committed_offset"], offset) << row.dump();
+    EXPECT_EQ(row["end_offset"], 10) << row.dump();
+    EXPECT_EQ(row["lag"], 10 - offset) << row.dump();
+    const double expected = offset < 10 ? static_cast<double>(now_ms() - (base + offset * 1000)) / 1000 : 0;
+    EXPECT_NEAR(row["lag_seconds"].get<double>(), expected, 3.0)
+        << "partition " << p << " led by " << describe("spread", p).leader << ": " << row.dump();
+  }
+  for (int id = 1; id <= 3; ++id) {
+    if (id == coordinator) continue;
+    EXPECT_TRUE(reported(id).empty()) << "broker " << id << " reports the group too";
+    EXPECT_EQ(broker(id).metrics().find("group=\"spread-readers\""), std::string::npos) << "broker " << id;
+  }
 }
 
 }  // namespace
