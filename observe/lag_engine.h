@@ -14,7 +14,7 @@
 // here, and the number of groups in each state.
 // Series of groups and partitions that are gone (deleted, expired, no longer led here) are removed. At most
 // fjord.lag.max.series group-partition pairs are exported (the first in group, topic, partition order); the rest
-// are counted in fjord_lag_series_dropped.
+// are counted in fjord_lag_series_dropped (a group's members and rebalances, one series each, are not capped).
 //
 // In a cluster each broker reports the groups it coordinates, so no group's series come from two brokers: for the
 // partitions it leads from its own log, for the others from what their leaders answer (observe/remote_partitions.h,

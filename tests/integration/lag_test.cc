@@ -13,10 +13,12 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "tests/support/broker_process.h"
 #include "tests/support/kafka_clients.h"
+#include "tests/support/scale.h"
 #include "tests/support/three_broker_cluster.h"
 
 namespace fjord::testing {
@@ -114,9 +116,15 @@ TEST(LagEngine, LagInRecordsAndSecondsIsExactZeroWhenCaughtUpAndFlatWhenIdle) {
   commit(broker.bootstrap(), "lag-group", "lagged", 10);
   ASSERT_TRUE(wait_until([&] { return lag() == 0; }, std::chrono::seconds(10)));
   EXPECT_EQ(lag_seconds(), 0);
-  std::this_thread::sleep_for(std::chrono::seconds(3));
-  EXPECT_EQ(lag(), 0);
-  EXPECT_EQ(lag_seconds(), 0) << "lag in seconds must not grow on an idle, caught-up partition";
+  // Watched every second: 3 s here, three minutes with --soak.
+  const long idle_seconds = scaled(3, 180);
+  for (long second = 0; second < idle_seconds; ++second) {
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    ASSERT_EQ(lag(), 0) << "after " << second << " s idle";
+    ASSERT_EQ(lag_seconds(), 0) << "lag in seconds must not grow on an idle, caught-up partition (" << second
+                                << " s idle)";
+    ASSERT_EQ(broker.metric("fjord_consumergroup_status", {{"group", "lag-group"}, {"status", "OK"}}), 1);
+  }
 
   // A deleted group's series go.
   auto conf = client_conf(broker.bootstrap());
@@ -280,6 +288,35 @@ TEST(LagEngine, TimeToDataLossPredictsWhenRetentionDeletesTheFirstUnconsumedReco
 
 namespace fjord::testing {
 namespace {
+
+// A cap on the lag series: past fjord.lag.max.series group-partition pairs nothing more is exported (the first in
+// group order stay) and what was left out is counted; the cluster name labels every series.
+TEST(LagEngine, TheSeriesCapLeavesOutWhatIsPastItAndCountsIt) {
+  BrokerProcess broker({"--set", "fjord.lag.max.series=2", "--set", "fjord.metrics.cluster.name=east"});
+  broker.start();
+  Admin admin(broker.bootstrap());
+  ASSERT_EQ(admin.create_topic("capped", 1), RD_KAFKA_RESP_ERR_NO_ERROR);
+  produce_now(broker.bootstrap(), "capped", 5);
+  for (const char* group : {"group-a", "group-b", "group-c"}) commit(broker.bootstrap(), group, "capped", 1);
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return broker.metric("fjord_lag_series_dropped", {{"cluster_name", "east"}}) == 1;
+      },
+      std::chrono::seconds(10)))
+      << broker.metrics();
+  for (const char* group : {"group-a", "group-b"}) {
+    EXPECT_EQ(broker.metric("kafka_consumergroup_group_lag", {{"group", group}, {"cluster_name", "east"}}), 4)
+        << group << "\n"
+        << broker.metrics();
+  }
+  // No lag series of the third group (its group-level series, members and rebalances, stay).
+  std::istringstream lines(broker.metrics());
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find("group=\"group-c\"") == std::string::npos) continue;
+    EXPECT_TRUE(line.starts_with("fjord_consumergroup_members") || line.starts_with("fjord_consumergroup_rebalances"))
+        << line;
+  }
+}
 
 // The broker metrics beside lag that users expect: request latency by API, record bytes in and out per topic
 // (the series go with the topic), and groups' members, rebalances and states.
