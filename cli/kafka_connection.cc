@@ -7,7 +7,10 @@
 
 #include <cerrno>
 #include <cstring>
+#include <sstream>
 #include <stdexcept>
+
+#include "cli/properties.h"
 
 namespace fjord::cli {
 namespace {
@@ -69,6 +72,24 @@ std::vector<uint8_t> KafkaConnection::exchange(const std::vector<uint8_t>& reque
   std::vector<uint8_t> answer(length);
   read_exactly(answer.data(), length);
   return answer;
+}
+
+std::unique_ptr<KafkaConnection> connect_any(const std::string& bootstrap) {
+  std::stringstream list(bootstrap);
+  std::string error = "no bootstrap server given";
+  for (std::string address; std::getline(list, address, ',');) {
+    auto host_port = split_host_port(address);
+    if (!host_port) {
+      error = "not HOST:PORT: " + address;
+      continue;
+    }
+    try {
+      return std::make_unique<KafkaConnection>(host_port->first, host_port->second);
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+  }
+  throw std::runtime_error(error);
 }
 
 }  // namespace fjord::cli

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -52,5 +53,9 @@ class KafkaConnection {
   int32_t correlation_ = 0;
   std::string peer_;
 };
+
+// A connection to the first broker of a bootstrap list (HOST:PORT[,HOST:PORT...]) that answers; throws naming
+// the last failure when none does.
+std::unique_ptr<KafkaConnection> connect_any(const std::string& bootstrap);
 
 }  // namespace fjord::cli

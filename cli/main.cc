@@ -7,9 +7,11 @@
 #include "chaos/member.h"
 #include "chaos/run.h"
 #include "cli/broker_command.h"
+#include "cli/consume_command.h"
 #include "cli/dev_command.h"
 #include "cli/group_command.h"
 #include "cli/lag_command.h"
+#include "cli/produce_command.h"
 #include "cli/topic_command.h"
 #include "cli/txn_command.h"
 
@@ -45,7 +47,7 @@ int main(int argc, char** argv) {
   fjord::cli::TopicOptions topic;
   topic.bootstrap = default_bootstrap;
   auto* topic_cmd =
-      app.add_subcommand("topic", "Topics: create, list, describe (leader, replicas, ISR, health), delete");
+      app.add_subcommand("topic", "Topics: create, list, describe (leader, replicas, ISR, health), alter, delete");
   topic_cmd->require_subcommand(1);
   topic_cmd->fallthrough();  // --bootstrap-server and --format also after the subcommand
   topic_cmd->add_option("--bootstrap-server", topic.bootstrap, "HOST:PORT[,HOST:PORT...] of brokers")
@@ -63,6 +65,12 @@ int main(int argc, char** argv) {
   auto* topic_describe = topic_cmd->add_subcommand(
       "describe", "Per partition: leader, replicas, ISR, and whether it is under-replicated, under min ISR or offline");
   topic_describe->add_option("TOPIC", topic.topics, "Topic names (default: all)");
+  auto* topic_alter = topic_cmd->add_subcommand("alter", "Change a topic's settings or add partitions");
+  topic_alter->add_option("TOPIC", topic.topics, "The topic")->required()->expected(1);
+  topic_alter->add_option("--config", topic.configs, "key=value topic setting to set (repeatable)");
+  topic_alter->add_option("--delete-config", topic.delete_configs,
+                          "A topic setting to remove, back to the broker's value (repeatable)");
+  topic_alter->add_option("--partitions", topic.new_partitions, "The new partition count (more than now)");
   auto* topic_delete = topic_cmd->add_subcommand("delete", "Delete topics and their data");
   topic_delete->add_option("TOPIC", topic.topics, "Topic names")->required();
 
@@ -93,6 +101,48 @@ int main(int argc, char** argv) {
   group_reset->add_flag("--execute", group.execute, "Apply the plan");
   auto* group_delete = group_cmd->add_subcommand("delete", "Delete an inactive group and its committed offsets");
   group_delete->add_option("GROUP", group.group, "The group id")->required();
+
+  fjord::cli::ProduceOptions produce;
+  produce.bootstrap = default_bootstrap;
+  auto* produce_cmd = app.add_subcommand(
+      "produce", "Records from standard input, one per line (idempotent, acks=all unless --acks says otherwise)");
+  produce_cmd->add_option("TOPIC", produce.topic, "The topic")->required();
+  produce_cmd->add_option("--bootstrap-server", produce.bootstrap, "HOST:PORT[,HOST:PORT...] of brokers")
+      ->capture_default_str();
+  produce_cmd->add_option("--key-separator", produce.key_separator,
+                          "Split each line into key and value at the first occurrence of this text");
+  produce_cmd->add_option("--header", produce.headers, "name=value header on every record (repeatable)");
+  produce_cmd->add_option("--partition", produce.partition, "Write to this partition (default: by key)");
+  produce_cmd->add_option("--acks", produce.acks, "all, 1 or 0 (1 and 0 turn idempotence off)")->capture_default_str();
+  produce_cmd->add_option("--input", produce.input, "text (lines) or json (key, value, headers, partition per line)")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  produce_cmd->add_flag("--base64", produce.base64, "With --input json: key, value and header values are base64");
+  produce_cmd->add_option("--format", produce.format, "text (a summary) or json (a delivery report per record)")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  produce_cmd->add_option("--property", produce.properties, "key=value librdkafka producer property (repeatable)");
+
+  fjord::cli::ConsumeOptions consume;
+  consume.bootstrap = default_bootstrap;
+  auto* consume_cmd = app.add_subcommand("consume", "Records to standard output");
+  consume_cmd->add_option("TOPIC", consume.topic, "The topic")->required();
+  consume_cmd->add_option("--bootstrap-server", consume.bootstrap, "HOST:PORT[,HOST:PORT...] of brokers")
+      ->capture_default_str();
+  consume_cmd->add_option("--group", consume.group, "Join this group and commit what was printed");
+  consume_cmd->add_option("--partition", consume.partition, "Without --group: only this partition");
+  consume_cmd->add_flag("--from-beginning", consume.from_beginning, "Start at the oldest record");
+  consume_cmd->add_option("--count", consume.count, "Stop after this many records");
+  consume_cmd->add_flag("--exit-at-end", consume.exit_at_end, "Stop once every partition has been read to its end");
+  consume_cmd
+      ->add_option("--format", consume.format,
+                   "json, or a template of {topic} {partition} {offset} {timestamp} {key} {value} {headers}")
+      ->capture_default_str();
+  consume_cmd->add_flag("--base64", consume.base64, "With --format json: key, value and header values in base64");
+  consume_cmd->add_option("--isolation-level", consume.isolation, "read_committed or read_uncommitted")
+      ->check(CLI::IsMember({"read_committed", "read_uncommitted"}))
+      ->capture_default_str();
+  consume_cmd->add_option("--property", consume.properties, "key=value librdkafka consumer property (repeatable)");
 
   fjord::cli::LagOptions lag;
   lag.bootstrap = default_bootstrap;
@@ -217,11 +267,14 @@ int main(int argc, char** argv) {
   if (*topic_list) return fjord::cli::run_topic_list(topic);
   if (*topic_describe) return fjord::cli::run_topic_describe(topic);
   if (*topic_delete) return fjord::cli::run_topic_delete(topic);
+  if (*topic_alter) return fjord::cli::run_topic_alter(topic);
   if (*group_list) return fjord::cli::run_group_list(group);
   if (*group_describe) return fjord::cli::run_group_describe(group);
   if (*group_reset) return fjord::cli::run_group_reset_offsets(group);
   if (*group_delete) return fjord::cli::run_group_delete(group);
   if (*lag_cmd) return fjord::cli::run_lag(lag);
+  if (*produce_cmd) return fjord::cli::run_produce(produce);
+  if (*consume_cmd) return fjord::cli::run_consume(consume);
   if (*txn_list) return fjord::cli::run_txn_list(txn);
   if (*txn_describe) return fjord::cli::run_txn_describe(txn);
   if (*txn_producers) return fjord::cli::run_txn_producers(txn);

@@ -8,6 +8,8 @@
 #include <stdexcept>
 
 #include "cli/admin_client.h"
+#include "cli/kafka_connection.h"
+#include "protocol/messages/incremental_alter_configs.h"
 
 namespace fjord::cli {
 namespace {
@@ -158,6 +160,66 @@ int run_topic_delete(const TopicOptions& options) try {
   auto** results = rd_kafka_DeleteTopics_result_topics(rd_kafka_event_DeleteTopics_result(event.get()), &count);
   check_topic_results(results, count, "deleting");
   for (const auto& name : options.topics) std::printf("deleted topic %s\n", name.c_str());
+  return 0;
+} catch (const std::exception& e) {
+  return failed(e);
+}
+
+int run_topic_alter(const TopicOptions& options) try {
+  if (options.topics.size() != 1) throw std::invalid_argument("give one topic to alter");
+  const std::string& topic = options.topics.front();
+  if (options.configs.empty() && options.delete_configs.empty() && options.new_partitions < 0) {
+    std::fprintf(stderr, "error: nothing to change: give --config, --delete-config or --partitions\n");
+    return 2;
+  }
+  if (!options.configs.empty() || !options.delete_configs.empty()) {
+    constexpr int8_t kTopicResource = 2, kSet = 0, kDelete = 1;
+    protocol::IncrementalAlterConfigsRequest request;
+    auto& resource = request.resources.emplace_back();
+    resource.resource_type = kTopicResource;
+    resource.resource_name = topic;
+    for (const auto& setting : options.configs) {
+      const auto eq = setting.find('=');
+      if (eq == std::string::npos || eq == 0)
+        throw std::invalid_argument("--config " + setting + ": expected key=value");
+      resource.configs.push_back({setting.substr(0, eq), kSet, setting.substr(eq + 1), {}});
+    }
+    for (const auto& name : options.delete_configs) resource.configs.push_back({name, kDelete, std::nullopt, {}});
+    auto connection = connect_any(options.bootstrap);
+    auto response = connection->call<protocol::IncrementalAlterConfigsResponse>(request, 0);
+    for (const auto& r : response.responses) {
+      if (r.error_code != 0) {
+        throw std::runtime_error("altering " + topic + ": " +
+                                 rd_kafka_err2str(static_cast<rd_kafka_resp_err_t>(r.error_code)) +
+                                 (r.error_message && !r.error_message->empty() ? " (" + *r.error_message + ")" : ""));
+      }
+    }
+  }
+  if (options.new_partitions >= 0) {
+    AdminClient admin(options.bootstrap);
+    auto* request = rd_kafka_NewPartitions_new(topic.c_str(), static_cast<size_t>(options.new_partitions), nullptr, 0);
+    auto* o = admin.options(RD_KAFKA_ADMIN_OP_CREATEPARTITIONS);
+    rd_kafka_CreatePartitions(admin.handle(), &request, 1, o, admin.queue());
+    rd_kafka_AdminOptions_destroy(o);
+    rd_kafka_NewPartitions_destroy(request);
+    auto event = admin.wait("CreatePartitions");
+    size_t count = 0;
+    auto** results =
+        rd_kafka_CreatePartitions_result_topics(rd_kafka_event_CreatePartitions_result(event.get()), &count);
+    check_topic_results(results, count, "adding partitions to");
+  }
+  if (options.format == "json") {
+    std::printf("%s\n",
+                nlohmann::json{{"topic", topic},
+                               {"set", options.configs},
+                               {"deleted", options.delete_configs},
+                               {"partitions", options.new_partitions >= 0 ? nlohmann::json(options.new_partitions)
+                                                                          : nlohmann::json(nullptr)}}
+                    .dump(2)
+                    .c_str());
+  } else {
+    std::printf("altered topic %s\n", topic.c_str());
+  }
   return 0;
 } catch (const std::exception& e) {
   return failed(e);

@@ -22,25 +22,6 @@ namespace {
 
 constexpr int16_t kMetadataVersion = 12;
 
-// The first bootstrap broker that answers.
-std::unique_ptr<KafkaConnection> connect_any(const std::string& bootstrap) {
-  std::stringstream list(bootstrap);
-  std::string error = "no bootstrap server given";
-  for (std::string address; std::getline(list, address, ',');) {
-    auto host_port = split_host_port(address);
-    if (!host_port) {
-      error = "not HOST:PORT: " + address;
-      continue;
-    }
-    try {
-      return std::make_unique<KafkaConnection>(host_port->first, host_port->second);
-    } catch (const std::exception& e) {
-      error = e.what();
-    }
-  }
-  throw std::runtime_error(error);
-}
-
 protocol::MetadataResponse metadata(KafkaConnection& connection, std::vector<std::string> topics) {
   protocol::MetadataRequest request;
   request.topics.emplace();
