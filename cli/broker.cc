@@ -17,6 +17,7 @@
 #include "coordinator/partition_state_log.h"
 #include "coordinator/transaction_coordinator.h"
 #include "coordinator/transaction_records.h"
+#include "observe/checklist_audit.h"
 #include "observe/cluster_snapshot.h"
 #include "observe/lag_engine.h"
 #include "server/handlers/registry.h"
@@ -78,6 +79,7 @@ Broker::~Broker() {
   lag_engine_.reset();
   remote_partitions_.reset();
   cluster_snapshot_.reset();
+  audit_.reset();
   loop_lag_.reset();
   controller_.reset();
   replicas_.reset();
@@ -110,6 +112,10 @@ std::string Broker::lag_json() const {
 }
 
 std::string Broker::lag_history_json() const { return lag_engine_ ? lag_engine_->history_json() : "{\"groups\":{}}"; }
+
+std::string Broker::audit_json() const {
+  return audit_ ? audit_->last_json() : "{\"checked_at_ms\":null,\"findings\":[],\"clients\":[]}";
+}
 
 std::string Broker::cluster_json() const {
   return cluster_snapshot_ ? cluster_snapshot_->last_json() : "{\"brokers\":[],\"topics\":[]}";
@@ -204,6 +210,8 @@ void Broker::start(cluster::ClusterService* cluster) {
                                            *verifier_, identity, env_.clock, loop, *server_probe_, cluster_});
   context_->features.transaction_version = static_cast<int16_t>(setup_.settings.get_long("transaction.version"));
   context_->features.epoch = env_.clock.now_ms();
+  client_activity_ = std::make_unique<server::ClientActivity>(setup_.settings.get_long("fjord.audit.client.expiry.ms"));
+  context_->activity = client_activity_.get();
   server::ConnectionLimits limits;
   limits.max_request_bytes = static_cast<size_t>(setup_.settings.get_long("socket.request.max.bytes"));
   server_ = std::make_unique<server::Server>(loop, *context_, server::HandlerRegistry::standard(), limits);
@@ -232,6 +240,7 @@ void Broker::start(cluster::ClusterService* cluster) {
   if (channels_) remote_partitions_ = std::make_unique<observe::RemotePartitions>(*channels_);
   lag_engine_ = std::make_unique<observe::LagEngine>(*partitions_, *groups_, env_.metrics, env_.clock, loop,
                                                      lag_settings, remote_partitions_.get());
+  audit_ = std::make_unique<observe::ChecklistAudit>(*partitions_, *client_activity_, env_.metrics, env_.clock, loop);
   cluster_snapshot_ = std::make_unique<observe::ClusterSnapshot>(
       *partitions_, [context = context_.get()] { return context->brokers(); }, loop);
 

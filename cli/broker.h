@@ -43,6 +43,7 @@ class LogCleaner;
 struct CleanerProbe;
 }  // namespace fjord::storage
 namespace fjord::server {
+class ClientActivity;
 class Server;
 struct ServerContext;
 struct ServerProbe;
@@ -52,6 +53,7 @@ class LoopLagProbe;
 namespace fjord::observe {
 class LagEngine;
 class ClusterSnapshot;
+class ChecklistAudit;
 class RemotePartitions;
 }  // namespace fjord::observe
 
@@ -98,6 +100,8 @@ class Broker {
   // The console's other JSON: lag history per group (/api/lag/history) and the cluster's topics (/api/cluster).
   std::string lag_history_json() const;
   std::string cluster_json() const;
+  // The checklist audit's findings and the clients it observed (/api/audit).
+  std::string audit_json() const;
   // The address clients are told to reconnect to (advertised.listeners, else the address bound).
   const std::string& advertised_host() const { return advertised_host_; }
 
@@ -161,6 +165,8 @@ class Broker {
   std::unique_ptr<server::LoopLagProbe> loop_lag_;
   std::unique_ptr<observe::LagEngine> lag_engine_;
   std::unique_ptr<observe::ClusterSnapshot> cluster_snapshot_;
+  std::unique_ptr<server::ClientActivity> client_activity_;
+  std::unique_ptr<observe::ChecklistAudit> audit_;
   std::unique_ptr<observe::RemotePartitions> remote_partitions_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

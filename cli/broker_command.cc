@@ -159,7 +159,8 @@ int run_broker(const BrokerOptions& options, std::function<void(int, int)> on_re
       std::map<std::string, observe::AdminHttp::JsonSource>{
           {"/api/lag", [&broker] { return broker.lag_json(); }},
           {"/api/lag/history", [&broker] { return broker.lag_history_json(); }},
-          {"/api/cluster", [&broker] { return broker.cluster_json(); }}});
+          {"/api/cluster", [&broker] { return broker.cluster_json(); }},
+          {"/api/audit", [&broker] { return broker.audit_json(); }}});
   try {
     admin.start(admin_listen->first, admin_listen->second);
   } catch (const std::exception& e) {

@@ -81,11 +81,12 @@ class PartitionManager {
   // The effective configuration of a topic, key by key.
   std::vector<ResolvedConfig> describe_topic_configs(const TopicMetadata& topic) const;
   std::vector<ResolvedConfig> describe_broker_configs() const;
+  // One setting's effective value for a topic: its override, else the broker's.
+  std::string effective(const ConfigMap& topic_configs, std::string_view key) const;
 
  private:
   storage::LogConfig log_config_for(const ConfigMap& topic_configs) const;
   ProducePolicy produce_policy_for(const ConfigMap& topic_configs) const;
-  std::string effective(const ConfigMap& topic_configs, std::string_view key) const;
   void open_partition(const TopicMetadata& topic, int32_t index);
   // Whether this broker hosts `index` of `topic`: always on a single node, when placed here in a cluster.
   bool hosted_here(const TopicMetadata& topic, int32_t index) const;

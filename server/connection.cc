@@ -208,7 +208,7 @@ void Connection::dispatch(std::shared_ptr<std::vector<uint8_t>> frame) {
         slot->frame.reset();
         self->write_ready_responses();
       },
-      closed_listeners_);
+      closed_listeners_, &software_);
   try {
     api->handler(std::move(context));
   } catch (const protocol::DecodeError& e) {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "protocol/codec_runtime.h"
+#include "server/client_activity.h"
 #include "server/handlers/registry.h"
 #include "server/probe.h"
 #include "server/request_context.h"
@@ -67,7 +68,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   const HandlerRegistry& registry_;
   ConnectionLimits limits_;
   std::string peer_;
-  std::string peer_host_;  // as Kafka shows it to group tools: "/" and the address
+  std::string peer_host_;    // as Kafka shows it to group tools: "/" and the address
+  ClientSoftware software_;  // as named in ApiVersions
   bool closed_ = false;
   bool reading_ = false;
   // Requests still waiting (long polls) that give up when the connection closes.

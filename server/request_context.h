@@ -22,6 +22,7 @@
 #include "model/waiter_list.h"
 #include "protocol/codec_runtime.h"
 #include "protocol/request_header.h"
+#include "server/client_activity.h"
 #include "server/features.h"
 
 namespace fjord::server {
@@ -54,6 +55,8 @@ struct ServerContext {
   const cluster::Membership* membership = nullptr;
   // What ApiVersions reports as finalized, and which versions it therefore advertises.
   FinalizedFeatures features;
+  // What clients were seen doing, for the checklist audit (null: not recorded).
+  ClientActivity* activity = nullptr;
 
   // The registered brokers, this one always among them: it is serving, and clients must be able to reach the
   // broker a Metadata answer names as controller (itself, before the others are known).
@@ -94,11 +97,12 @@ class RequestContext {
   // (the responder holds the connection).
   RequestContext(ServerContext& server, const HandlerRegistry& registry, protocol::RequestHeader header,
                  std::string client_host, std::shared_ptr<std::vector<uint8_t>> frame, std::span<uint8_t> body,
-                 Responder responder, WaiterList& connection_closed)
+                 Responder responder, WaiterList& connection_closed, ClientSoftware* software = nullptr)
       : server_(server),
         registry_(registry),
         header_(std::move(header)),
         client_host_(std::move(client_host)),
+        software_(software),
         frame_(std::move(frame)),
         body_(body),
         responder_(std::move(responder)),
@@ -113,6 +117,19 @@ class RequestContext {
   const std::string& client_id() const {
     static const std::string none;
     return header_.client_id ? *header_.client_id : none;
+  }
+  // The software the connection named in ApiVersions (ApiVersions records it here).
+  void set_client_software(ClientSoftware software) const {
+    if (software_) *software_ = std::move(software);
+  }
+  // Who sent the request, as the checklist audit names clients.
+  ClientIdentity client_identity() const {
+    ClientIdentity identity{client_id(), "", "", client_host_};
+    if (software_) {
+      identity.software_name = software_->name;
+      identity.software_version = software_->version;
+    }
+    return identity;
   }
 
   // Decodes the body as `Request` in the header's version. A body that does not decode throws DecodeError, which
@@ -150,6 +167,7 @@ class RequestContext {
   const HandlerRegistry& registry_;
   protocol::RequestHeader header_;
   std::string client_host_;
+  ClientSoftware* software_;  // the connection's; it outlives the context (the responder holds the connection)
   std::shared_ptr<std::vector<uint8_t>> frame_;
   std::span<uint8_t> body_;
   Responder responder_;

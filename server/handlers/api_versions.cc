@@ -17,8 +17,10 @@ constexpr const char* kTransactionVersion = "transaction.version";
 }  // namespace
 
 void handle_api_versions(RequestContext context) {
-  // The v3+ body names the client software; nothing here needs it, but it must decode.
-  (void)context.decode<protocol::ApiVersionsRequest>();
+  // The v3+ body names the client software: the checklist audit names clients by it.
+  auto request = context.decode<protocol::ApiVersionsRequest>();
+  if (context.version() >= 3)
+    context.set_client_software({request.client_software_name, request.client_software_version});
   const FinalizedFeatures& features = context.server().features;
   protocol::ApiVersionsResponse response;
   response.error_code = 0;

@@ -7,6 +7,8 @@ namespace fjord::server {
 
 void handle_heartbeat(RequestContext context) {
   auto request = context.decode<protocol::HeartbeatRequest>();
+  if (auto* activity = context.server().activity)
+    activity->seen(context.client_identity(), context.server().clock.now_ms());
   protocol::HeartbeatResponse response;
   response.error_code = wire(context.server().groups.heartbeat(request.group_id, request.generation_id,
                                                                request.member_id, request.group_instance_id));

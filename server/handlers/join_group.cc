@@ -19,6 +19,15 @@ void handle_join_group(RequestContext context) {
   for (auto& p : request.protocols) join.protocols.emplace_back(p.name, std::move(p.metadata));
   join.member_id_required = context.version() >= 4;
   join.supports_skip_assignment = context.version() >= 9;
+  if (auto* activity = context.server().activity) {
+    GroupMemberUse use;
+    use.protocol_type = request.protocol_type;
+    for (const auto& p : request.protocols) use.protocols.push_back(p.name);
+    use.group_instance_id = request.group_instance_id;
+    use.session_timeout_ms = request.session_timeout_ms;
+    use.rebalance_timeout_ms = request.rebalance_timeout_ms;
+    activity->joined(context.client_identity(), request.group_id, std::move(use), context.server().clock.now_ms());
+  }
   context.server().groups.join(std::move(join), [context](coordinator::JoinResult result) {
     protocol::JoinGroupResponse response;
     response.error_code = wire(result.error);

@@ -1,0 +1,63 @@
+// The production checklist, as rules over what the broker knows: how clients behave (server/client_activity.h)
+// and how topics and the cluster are configured. Each finding names its rule, the reason in one line, the client
+// or topic, what was seen, and the fix (the exact setting). Pure: facts in, findings out.
+//
+// Rules (ids are stable: the fjord_checklist_violations metric and /api/audit use them):
+//   producer-acks-all           a producer wrote with acks=0 or acks=1
+//   producer-idempotence        a producer's batches carried no producer id
+//   consumer-cooperative        a consumer offered an eager assignment strategy (range, roundrobin, sticky)
+//   consumer-static-membership  a consumer joined without group.instance.id
+//   topic-replication-factor    a topic with fewer than 3 replicas
+//   topic-min-insync-replicas   min.insync.replicas below 2, or not below the replication factor
+//   topic-unclean-leader-election  unclean.leader.election.enable=true
+//   topic-unbounded-retention   neither time nor size retention on a topic that is not compacted
+//   cluster-internal-topic-replication  __consumer_offsets or __transaction_state with fewer than 3 replicas
+//   cluster-initial-rebalance-delay      group.initial.rebalance.delay.ms=0 (a development value)
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "server/client_activity.h"
+
+namespace fjord::observe {
+
+struct Finding {
+  std::string rule;
+  std::string reason;
+  std::string subject_kind;  // client, topic or cluster
+  std::string subject;
+  std::string detail;  // what was seen
+  std::string fix;
+};
+
+struct TopicFacts {
+  std::string name;
+  int replication_factor = 1;
+  int min_insync_replicas = 1;
+  bool unclean_leader_election = false;
+  int64_t retention_ms = -1;
+  int64_t retention_bytes = -1;
+  bool compacted = false;
+};
+
+struct ClusterFacts {
+  int64_t group_initial_rebalance_delay_ms = 3000;
+};
+
+// Every rule, in the order above, with its reason: for listing the checklist and zeroing the metric.
+struct Rule {
+  std::string id, reason;
+};
+const std::vector<Rule>& checklist_rules();
+
+// "client.id=X (software version) from /host".
+std::string describe_client(const server::ClientIdentity& client);
+
+std::vector<Finding> audit_clients(const std::map<server::ClientIdentity, server::ClientUse>& clients);
+std::vector<Finding> audit_topics(const std::vector<TopicFacts>& topics);
+std::vector<Finding> audit_cluster(const ClusterFacts& cluster);
+
+}  // namespace fjord::observe

@@ -1,0 +1,79 @@
+// What the broker has seen each client do, for the production-checklist audit (observe/audit.h): per client —
+// its client.id, the software it named in ApiVersions (v3+), and its address — the acks it produced with per
+// topic, whether its batches carried a producer id (idempotence) and were transactional, and per group the
+// assignment protocols it offered on joining, its group.instance.id and timeouts. Recorded by the handlers on the
+// event loop; only the latest state is kept, so memory follows the number of live clients (at most kMaxClients,
+// the least recently seen making room) and a client gone for longer than the expiry is forgotten.
+#pragma once
+
+#include <compare>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace fjord::server {
+
+// The software a connection named in ApiVersions v3+ (empty before, and for clients that never say).
+struct ClientSoftware {
+  std::string name;
+  std::string version;
+};
+
+struct ClientIdentity {
+  std::string client_id;
+  std::string software_name;
+  std::string software_version;
+  std::string host;
+  auto operator<=>(const ClientIdentity&) const = default;
+};
+
+struct TopicProduceUse {
+  std::set<int16_t> acks;            // every acks value seen
+  bool with_producer_id = false;     // some batch carried a producer id (idempotent or transactional)
+  bool without_producer_id = false;  // some batch did not: retries may duplicate
+  bool transactional = false;
+  int64_t last_seen_ms = 0;
+};
+
+struct GroupMemberUse {
+  std::string protocol_type;
+  std::vector<std::string> protocols;  // assignment strategies offered, in the member's order of preference
+  std::optional<std::string> group_instance_id;
+  int32_t session_timeout_ms = 0;
+  int32_t rebalance_timeout_ms = 0;
+  int64_t last_seen_ms = 0;
+};
+
+struct ClientUse {
+  std::map<std::string, TopicProduceUse> produced;  // by topic
+  std::map<std::string, GroupMemberUse> groups;     // by group
+  int64_t last_seen_ms = 0;
+};
+
+class ClientActivity {
+ public:
+  static constexpr size_t kMaxClients = 10'000;
+  static constexpr size_t kMaxEntriesPerClient = 1'000;  // topics produced to, groups joined
+
+  explicit ClientActivity(int64_t forget_after_ms) : forget_after_ms_(forget_after_ms) {}
+
+  void produced(const ClientIdentity& client, const std::string& topic, int16_t acks, bool with_producer_id,
+                bool transactional, int64_t now_ms);
+  void joined(const ClientIdentity& client, const std::string& group, GroupMemberUse use, int64_t now_ms);
+  // A sign of life (a heartbeat) from a client already known: it is not forgotten while it lives.
+  void seen(const ClientIdentity& client, int64_t now_ms);
+  // Every client seen within the expiry (older ones are forgotten first).
+  const std::map<ClientIdentity, ClientUse>& clients(int64_t now_ms);
+  int64_t forget_after_ms() const { return forget_after_ms_; }
+
+ private:
+  ClientUse& use_of(const ClientIdentity& client, int64_t now_ms);
+
+  const int64_t forget_after_ms_;
+  std::map<ClientIdentity, ClientUse> clients_;
+};
+
+}  // namespace fjord::server

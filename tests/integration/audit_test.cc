@@ -1,0 +1,149 @@
+// The checklist audit against real clients: librdkafka configured unsafely (acks=1 without idempotence; a consumer
+// with its default eager strategies and no group.instance.id) is named by the right rules, with its client.id and
+// the software it reported; the SDK's defaults (acks=all, idempotence, cooperative-sticky, static membership)
+// produce no finding. Read back from /api/audit and fjord_checklist_violations.
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <librdkafka/rdkafkacpp.h>
+
+#include <atomic>
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
+
+#include "client/consumer.h"
+#include "client/producer.h"
+#include "tests/support/broker_process.h"
+#include "tests/support/kafka_clients.h"
+#include "tests/support/three_broker_cluster.h"
+
+namespace fjord::testing {
+namespace {
+
+nlohmann::json api_audit(const BrokerProcess& broker) {
+  httplib::Client client("127.0.0.1", broker.admin_port());
+  auto response = client.Get("/api/audit");
+  if (!response || response->status != 200) return nullptr;
+  return nlohmann::json::parse(response->body);
+}
+
+// The rules the audit names a client by.
+std::multiset<std::string> rules_for(const nlohmann::json& audit, const std::string& client_id) {
+  std::multiset<std::string> out;
+  for (const auto& f : audit["findings"]) {
+    if (f["subject_kind"] == "client" && f["subject"].get<std::string>().starts_with("client.id=" + client_id + " ")) {
+      out.insert(f["rule"].get<std::string>());
+    }
+  }
+  return out;
+}
+
+// Joins `group` and consumes until the member has partitions, then leaves it running for `seconds`.
+void join_with_librdkafka(const std::string& bootstrap, const std::string& group, const std::string& client_id) {
+  auto conf = client_conf(bootstrap, {{"group.id", group}, {"client.id", client_id}});
+  std::string error;
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf.get(), error));
+  ASSERT_TRUE(consumer) << error;
+  ASSERT_EQ(consumer->subscribe({"orders"}), RdKafka::ERR_NO_ERROR);
+  ASSERT_TRUE(wait_until(
+      [&] {
+        delete consumer->consume(100);
+        std::vector<RdKafka::TopicPartition*> assigned;
+        consumer->assignment(assigned);
+        const bool owned = !assigned.empty();
+        RdKafka::TopicPartition::destroy(assigned);
+        return owned;
+      },
+      std::chrono::seconds(30)));
+  consumer->close();
+}
+
+TEST(ChecklistAudit, UnsafeClientsAreNamedByTheirRuleAndTheSdkDefaultsAreNot) {
+  BrokerProcess broker;
+  broker.start();
+  Admin admin(broker.bootstrap());
+  ASSERT_EQ(admin.create_topic("orders", 1), RD_KAFKA_RESP_ERR_NO_ERROR);
+
+  // librdkafka, unsafe: acks=1 and no idempotence.
+  {
+    auto conf = client_conf(broker.bootstrap(),
+                            {{"client.id", "legacy-producer"}, {"acks", "1"}, {"enable.idempotence", "false"}});
+    std::string error;
+    std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(conf.get(), error));
+    ASSERT_TRUE(producer) << error;
+    ASSERT_EQ(producer->produce("orders", 0, RdKafka::Producer::RK_MSG_COPY, const_cast<char*>("x"), 1, nullptr, 0, 0,
+                                nullptr),
+              RdKafka::ERR_NO_ERROR);
+    ASSERT_EQ(producer->flush(10000), RdKafka::ERR_NO_ERROR);
+  }
+  // The SDK's producer: acks=all with idempotence.
+  {
+    client::Producer producer(
+        {.bootstrap_servers = broker.bootstrap(), .properties = {{"client.id", "safe-producer"}}});
+    ASSERT_TRUE(producer.send("orders", "k", "v").get().ok());
+  }
+  // librdkafka's consumer with its defaults: range,roundrobin and no group.instance.id.
+  join_with_librdkafka(broker.bootstrap(), "eager-group", "eager-consumer");
+  // The SDK's consumer: cooperative-sticky and static membership.
+  {
+    client::Consumer consumer({.bootstrap_servers = broker.bootstrap(),
+                               .group_id = "safe-group",
+                               .topics = {"orders"},
+                               .properties = {{"client.id", "safe-consumer"}, {"group.instance.id", "safe-1"}}});
+    std::atomic<bool> got{false};
+    std::thread stopper([&] {
+      wait_until([&] { return got.load(); }, std::chrono::seconds(30));
+      consumer.stop();
+    });
+    consumer.run([&](const client::Batch&) {
+      got = true;
+      return client::BatchResult::kDone;
+    });
+    stopper.join();
+    ASSERT_TRUE(got);
+  }
+
+  nlohmann::json audit;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        audit = api_audit(broker);
+        return !audit.is_null() && rules_for(audit, "eager-consumer").size() == 2 &&
+               rules_for(audit, "legacy-producer").size() == 2;
+      },
+      std::chrono::seconds(15)))
+      << audit.dump(2);
+  EXPECT_EQ(rules_for(audit, "legacy-producer"),
+            (std::multiset<std::string>{"producer-acks-all", "producer-idempotence"}));
+  EXPECT_EQ(rules_for(audit, "eager-consumer"),
+            (std::multiset<std::string>{"consumer-cooperative", "consumer-static-membership"}));
+  EXPECT_TRUE(rules_for(audit, "safe-producer").empty()) << audit.dump(2);
+  EXPECT_TRUE(rules_for(audit, "safe-consumer").empty()) << audit.dump(2);
+  // Each finding says why and what to set; clients are named with the software they reported.
+  bool named_software = false;
+  for (const auto& f : audit["findings"]) {
+    EXPECT_FALSE(f["reason"].get<std::string>().empty());
+    EXPECT_FALSE(f["fix"].get<std::string>().empty());
+    if (f["rule"] == "producer-acks-all") {
+      EXPECT_EQ(f["fix"], "acks=all (with min.insync.replicas=2 on the topic)");
+      named_software = f["subject"].get<std::string>().find("(librdkafka ") != std::string::npos;
+    }
+  }
+  EXPECT_TRUE(named_software) << audit.dump(2);
+  // The observed clients are listed too, with what they did.
+  bool listed = false;
+  for (const auto& c : audit["clients"]) {
+    if (c["client_id"] != "safe-consumer") continue;
+    listed = true;
+    EXPECT_EQ(c["groups"]["safe-group"]["protocols"], nlohmann::json::array({"cooperative-sticky"}));
+    EXPECT_EQ(c["groups"]["safe-group"]["group_instance_id"], "safe-1");
+  }
+  EXPECT_TRUE(listed) << audit.dump(2);
+  EXPECT_EQ(broker.metric("fjord_checklist_violations", {{"rule", "producer-acks-all"}}), 1);
+  EXPECT_EQ(broker.metric("fjord_checklist_violations", {{"rule", "consumer-cooperative"}}), 1);
+  // The single broker's topics have one replica: named too.
+  EXPECT_GE(broker.metric("fjord_checklist_violations", {{"rule", "topic-replication-factor"}}), 1);
+}
+
+}  // namespace
+}  // namespace fjord::testing
