@@ -70,11 +70,11 @@ void RemotePartitions::refresh(const std::map<Key, std::pair<int32_t, int64_t>>&
     }
     channels_.call<protocol::FetchResponse>(
         leader, request, kFetchVersion,
-        [this, alive = std::weak_ptr<bool>(alive_), leader,
+        [this, alive = std::weak_ptr<bool>(alive_), node = leader,
          asked = std::move(asked)](std::optional<protocol::FetchResponse> response) {
           auto still = alive.lock();
           if (!still || !*still) return;
-          in_flight_.erase(leader);
+          in_flight_.erase(node);
           if (!response) return;
           for (auto& topic : response->responses) {
             for (auto& data : topic.partitions) {
