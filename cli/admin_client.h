@@ -5,6 +5,7 @@
 #include <compare>
 #include <cstdint>
 #include <exception>
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -23,6 +24,12 @@ struct PartitionKey {
   int32_t partition;
   auto operator<=>(const PartitionKey&) const = default;
 };
+
+// DescribeConfigs: each named resource's settings as the cluster resolves them (name -> value; null values left
+// out). Resources the cluster refuses are left out.
+std::map<std::string, std::map<std::string, std::string>> describe_configs(AdminClient& admin,
+                                                                           rd_kafka_ResourceType_t type,
+                                                                           const std::vector<std::string>& names);
 
 // Columns padded to their widest cell, one space apart.
 void print_table(const std::vector<std::vector<std::string>>& rows);

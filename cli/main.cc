@@ -6,6 +6,7 @@
 
 #include "chaos/member.h"
 #include "chaos/run.h"
+#include "cli/audit_command.h"
 #include "cli/broker_command.h"
 #include "cli/consume_command.h"
 #include "cli/dev_command.h"
@@ -144,6 +145,19 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   consume_cmd->add_option("--property", consume.properties, "key=value librdkafka consumer property (repeatable)");
 
+  fjord::cli::AuditOptions audit;
+  audit.bootstrap = default_bootstrap;
+  auto* audit_cmd = app.add_subcommand(
+      "audit",
+      "The production checklist against a cluster: topics, settings and groups (any cluster), clients (a Fjord "
+      "broker's, with --admin); exits 3 when a rule is broken");
+  audit_cmd->add_option("--bootstrap-server", audit.bootstrap, "HOST:PORT[,HOST:PORT...] of brokers")
+      ->capture_default_str();
+  audit_cmd->add_option("--format", audit.format, "text or json")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  audit_cmd->add_option("--admin", audit.admin, "HOST:PORT of a Fjord broker's admin listener, for its client checks");
+
   fjord::cli::LagOptions lag;
   lag.bootstrap = default_bootstrap;
   auto* lag_cmd = app.add_subcommand(
@@ -273,6 +287,7 @@ int main(int argc, char** argv) {
   if (*group_reset) return fjord::cli::run_group_reset_offsets(group);
   if (*group_delete) return fjord::cli::run_group_delete(group);
   if (*lag_cmd) return fjord::cli::run_lag(lag);
+  if (*audit_cmd) return fjord::cli::run_audit(audit);
   if (*produce_cmd) return fjord::cli::run_produce(produce);
   if (*consume_cmd) return fjord::cli::run_consume(consume);
   if (*txn_list) return fjord::cli::run_txn_list(txn);

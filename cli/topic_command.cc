@@ -39,27 +39,8 @@ std::string join(const std::vector<int32_t>& ids) {
 // min.insync.replicas of each topic, as the cluster resolves it (topic override or broker default).
 std::map<std::string, int> min_insync_replicas(AdminClient& admin, const std::vector<std::string>& topics) {
   std::map<std::string, int> out;
-  if (topics.empty()) return out;
-  std::vector<rd_kafka_ConfigResource_t*> resources;
-  for (const auto& t : topics) resources.push_back(rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, t.c_str()));
-  auto* options = admin.options(RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS);
-  rd_kafka_DescribeConfigs(admin.handle(), resources.data(), resources.size(), options, admin.queue());
-  rd_kafka_AdminOptions_destroy(options);
-  rd_kafka_ConfigResource_destroy_array(resources.data(), resources.size());
-  auto event = admin.wait("DescribeConfigs");
-  size_t count = 0;
-  const auto** results =
-      rd_kafka_DescribeConfigs_result_resources(rd_kafka_event_DescribeConfigs_result(event.get()), &count);
-  for (size_t i = 0; i < count; ++i) {
-    if (rd_kafka_ConfigResource_error(results[i])) continue;
-    size_t entries = 0;
-    const auto** configs = rd_kafka_ConfigResource_configs(results[i], &entries);
-    for (size_t c = 0; c < entries; ++c) {
-      if (std::string(rd_kafka_ConfigEntry_name(configs[c])) == "min.insync.replicas" &&
-          rd_kafka_ConfigEntry_value(configs[c])) {
-        out[rd_kafka_ConfigResource_name(results[i])] = std::stoi(rd_kafka_ConfigEntry_value(configs[c]));
-      }
-    }
+  for (const auto& [topic, settings] : describe_configs(admin, RD_KAFKA_RESOURCE_TOPIC, topics)) {
+    if (auto it = settings.find("min.insync.replicas"); it != settings.end()) out[topic] = std::stoi(it->second);
   }
   return out;
 }

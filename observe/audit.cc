@@ -138,6 +138,24 @@ std::vector<Finding> audit_topics(const std::vector<TopicFacts>& topics) {
   return out;
 }
 
+std::vector<Finding> audit_groups(const std::vector<GroupFacts>& groups) {
+  std::vector<Finding> out;
+  for (const auto& g : groups) {
+    if (!g.assignor.empty() && !cooperative(g.assignor)) {
+      out.push_back(finding("consumer-cooperative", "group", g.group, "runs the eager " + g.assignor + " assignor",
+                            "partition.assignment.strategy=cooperative-sticky on every member (Java: "
+                            "CooperativeStickyAssignor alone)"));
+    }
+    for (const auto& m : g.members) {
+      if (m.group_instance_id) continue;
+      out.push_back(finding("consumer-static-membership", "group", g.group,
+                            "member client.id=" + m.client_id + " from " + m.host + " has no group.instance.id",
+                            "group.instance.id=<a stable name per instance, e.g. the pod name>"));
+    }
+  }
+  return out;
+}
+
 std::vector<Finding> audit_cluster(const ClusterFacts& cluster) {
   std::vector<Finding> out;
   if (cluster.group_initial_rebalance_delay_ms == 0) {

@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,18 @@ struct TopicFacts {
   bool compacted = false;
 };
 
+// A consumer group as any cluster's Admin API describes it (for `fjord audit` against a cluster whose broker did
+// not watch its clients): the assignor the group chose and its members.
+struct GroupFacts {
+  struct Member {
+    std::string client_id, host;
+    std::optional<std::string> group_instance_id;
+  };
+  std::string group;
+  std::string assignor;  // the partition assignor the group runs with ("" for a group without members)
+  std::vector<Member> members;
+};
+
 struct ClusterFacts {
   int64_t group_initial_rebalance_delay_ms = 3000;
 };
@@ -59,5 +72,8 @@ std::string describe_client(const server::ClientIdentity& client);
 std::vector<Finding> audit_clients(const std::map<server::ClientIdentity, server::ClientUse>& clients);
 std::vector<Finding> audit_topics(const std::vector<TopicFacts>& topics);
 std::vector<Finding> audit_cluster(const ClusterFacts& cluster);
+// The consumer rules as a group shows them: an eager assignor chosen (the members offered nothing better), and
+// members without group.instance.id.
+std::vector<Finding> audit_groups(const std::vector<GroupFacts>& groups);
 
 }  // namespace fjord::observe

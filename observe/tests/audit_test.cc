@@ -87,5 +87,19 @@ TEST(Audit, TopicsAndClusterSettingsAreCheckedAgainstTheChecklist) {
   EXPECT_TRUE(audit_cluster({3000}).empty());
 }
 
+TEST(Audit, AGroupRunningAnEagerAssignorOrWithMembersWithoutInstanceIdsIsNamed) {
+  std::vector<GroupFacts> groups = {
+      {"eager", "range", {{"c1", "/h1", std::nullopt}, {"c2", "/h2", std::string("pod-2")}}},
+      {"cooperative", "cooperative-sticky", {{"c3", "/h3", std::string("pod-3")}}},
+      {"empty", "", {}}};
+  const auto findings = audit_groups(groups);
+  EXPECT_EQ(rules_of(findings), (std::multiset<std::string>{"consumer-cooperative", "consumer-static-membership"}));
+  for (const auto& f : findings) {
+    EXPECT_EQ(f.subject, "eager");
+    EXPECT_EQ(f.subject_kind, "group");
+  }
+  EXPECT_EQ(findings[1].detail, "member client.id=c1 from /h1 has no group.instance.id");
+}
+
 }  // namespace
 }  // namespace fjord::observe

@@ -1,13 +1,15 @@
 // The checklist audit against real clients: librdkafka configured unsafely (acks=1 without idempotence; a consumer
 // with its default eager strategies and no group.instance.id) is named by the right rules, with its client.id and
 // the software it reported; the SDK's defaults (acks=all, idempotence, cooperative-sticky, static membership)
-// produce no finding. Read back from /api/audit and fjord_checklist_violations.
+// produce no finding. Read back from /api/audit and fjord_checklist_violations, and through `fjord audit`,
+// against Fjord and against Apache Kafka.
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <librdkafka/rdkafkacpp.h>
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
@@ -143,6 +145,100 @@ TEST(ChecklistAudit, UnsafeClientsAreNamedByTheirRuleAndTheSdkDefaultsAreNot) {
   EXPECT_EQ(broker.metric("fjord_checklist_violations", {{"rule", "consumer-cooperative"}}), 1);
   // The single broker's topics have one replica: named too.
   EXPECT_GE(broker.metric("fjord_checklist_violations", {{"rule", "topic-replication-factor"}}), 1);
+}
+
+struct AuditRun {
+  int exit_status = 0;
+  nlohmann::json report;
+};
+
+AuditRun run_audit(const std::string& bootstrap, const std::string& arguments) {
+  std::string output =
+      run_command(std::string(FJORD_BINARY) + " audit --format json --bootstrap-server " + bootstrap + " " + arguments);
+  AuditRun run;
+  auto status = output.rfind("(exit status ");
+  if (status != std::string::npos) {
+    run.exit_status = std::stoi(output.substr(status + 13));
+    output.resize(status);
+  }
+  run.report = nlohmann::json::parse(output, nullptr, false);
+  return run;
+}
+
+bool has_finding(const nlohmann::json& report, const std::string& rule, const std::string& subject_prefix) {
+  for (const auto& f : report["findings"]) {
+    if (f["rule"] == rule && f["subject"].get<std::string>().starts_with(subject_prefix)) return true;
+  }
+  return false;
+}
+
+// `fjord audit` against the cluster at `bootstrap`: topics and groups through the Admin API, with a member of an
+// eager group running meanwhile.
+void check_audit_command(const std::string& bootstrap) {
+  Admin admin(bootstrap);
+  ASSERT_EQ(admin.create_topic("audit-one-replica", 1), RD_KAFKA_RESP_ERR_NO_ERROR);
+  auto conf = client_conf(bootstrap, {{"group.id", "audit-eager"}, {"client.id", "audit-eager-member"}});
+  std::string error;
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf.get(), error));
+  ASSERT_TRUE(consumer) << error;
+  ASSERT_EQ(consumer->subscribe({"audit-one-replica"}), RdKafka::ERR_NO_ERROR);
+  std::atomic<bool> joined{false}, done{false};
+  std::thread poller([&] {
+    while (!done) {
+      delete consumer->consume(100);
+      std::vector<RdKafka::TopicPartition*> assigned;
+      consumer->assignment(assigned);
+      if (!assigned.empty()) joined = true;
+      RdKafka::TopicPartition::destroy(assigned);
+    }
+  });
+  ASSERT_TRUE(wait_until([&] { return joined.load(); }, std::chrono::seconds(30)));
+  auto run = run_audit(bootstrap, "");
+  done = true;
+  poller.join();
+  consumer->close();
+  ASSERT_FALSE(run.report.is_discarded());
+  EXPECT_EQ(run.exit_status, 3) << run.report.dump(2);
+  EXPECT_TRUE(has_finding(run.report, "topic-replication-factor", "audit-one-replica")) << run.report.dump(2);
+  EXPECT_TRUE(has_finding(run.report, "topic-min-insync-replicas", "audit-one-replica") == false);
+  EXPECT_TRUE(has_finding(run.report, "consumer-cooperative", "audit-eager")) << run.report.dump(2);
+  EXPECT_TRUE(has_finding(run.report, "consumer-static-membership", "audit-eager")) << run.report.dump(2);
+  EXPECT_FALSE(run.report["not_checked"].empty()) << "the client checks need a Fjord broker";
+}
+
+TEST(ChecklistAudit, TheAuditCommandChecksTopicsAndGroupsAndWithAdminTheBrokersClients) {
+  BrokerProcess broker;
+  broker.start();
+  check_audit_command(broker.bootstrap());
+  // With the broker's admin listener: what it saw its clients do.
+  {
+    auto conf = client_conf(broker.bootstrap(),
+                            {{"client.id", "audit-legacy"}, {"acks", "1"}, {"enable.idempotence", "false"}});
+    std::string error;
+    std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(conf.get(), error));
+    ASSERT_EQ(producer->produce("audit-one-replica", 0, RdKafka::Producer::RK_MSG_COPY, const_cast<char*>("x"), 1,
+                                nullptr, 0, 0, nullptr),
+              RdKafka::ERR_NO_ERROR);
+    ASSERT_EQ(producer->flush(10000), RdKafka::ERR_NO_ERROR);
+  }
+  AuditRun run;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        run = run_audit(broker.bootstrap(), "--admin 127.0.0.1:" + std::to_string(broker.admin_port()));
+        return !run.report.is_discarded() && has_finding(run.report, "producer-acks-all", "client.id=audit-legacy ");
+      },
+      std::chrono::seconds(15)))
+      << run.report.dump(2);
+  EXPECT_EQ(run.exit_status, 3);
+  EXPECT_TRUE(has_finding(run.report, "producer-idempotence", "client.id=audit-legacy ")) << run.report.dump(2);
+  EXPECT_TRUE(run.report["not_checked"].empty());
+}
+
+// The same against Apache Kafka: run by the audit_command_kafka test under tests/with_kafka.sh, skipped elsewhere.
+TEST(ChecklistAudit, TheAuditCommandChecksApacheKafkaThroughItsAdminApi) {
+  const char* kafka = std::getenv("FJORD_KAFKA_BOOTSTRAP");
+  if (!kafka || !*kafka) GTEST_SKIP() << "FJORD_KAFKA_BOOTSTRAP is not set: run under tests/with_kafka.sh";
+  check_audit_command(kafka);
 }
 
 }  // namespace
