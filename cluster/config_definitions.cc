@@ -35,6 +35,11 @@ constexpr ConfigDefinition kTopicConfigs[] = {
      "compacted topics: how long a tombstone stays after the cleaning pass that first reached it"},
     {"file.delete.delay.ms", ConfigType::kLong, "60000", "log.segment.delete.delay.ms",
      "how long the files of a removed segment stay (renamed *.deleted) before they are deleted"},
+    {"fjord.require.acks.all", ConfigType::kBoolean, "false", "fjord.require.acks.all",
+     "true: a produce with acks other than all is refused (POLICY_VIOLATION, or its connection closed for acks=0), "
+     "so the topic's writes wait for min.insync.replicas"},
+    {"fjord.require.idempotence", ConfigType::kBoolean, "false", "fjord.require.idempotence",
+     "true: a produce whose batches carry no producer id (enable.idempotence=false) is refused (POLICY_VIOLATION)"},
     {"flush.messages", ConfigType::kLong, "1", "log.flush.interval.messages",
      "Fjord default 1: every write is synced to disk before it is acknowledged (group commit shares one fsync "
      "among concurrent writes). Larger values acknowledge from the page cache and sync every N messages, as "

@@ -42,6 +42,9 @@ struct ProducePolicy {
   int64_t timestamp_before_max_ms = INT64_MAX;
   int64_t timestamp_after_max_ms = 3600000;
   protocol::BatchLimits limits;
+  // The checklist enforced on this topic (fjord.require.acks.all, fjord.require.idempotence).
+  bool require_acks_all = false;
+  bool require_idempotence = false;
 };
 
 // Who writes a batch: a client's produce (idempotent producers' sequences checked), or a coordinator writing

@@ -120,6 +120,8 @@ ProducePolicy PartitionManager::produce_policy_for(const ConfigMap& c) const {
   policy.timestamp_after_max_ms = to_long(effective(c, "message.timestamp.after.max.ms"));
   policy.limits.max_batch_bytes = static_cast<size_t>(to_long(effective(c, "max.message.bytes")));
   policy.limits.keys_required = effective(c, "cleanup.policy").find("compact") != std::string::npos;
+  policy.require_acks_all = effective(c, "fjord.require.acks.all") == "true";
+  policy.require_idempotence = effective(c, "fjord.require.idempotence") == "true";
   return policy;
 }
 

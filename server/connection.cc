@@ -208,7 +208,13 @@ void Connection::dispatch(std::shared_ptr<std::vector<uint8_t>> frame) {
         slot->frame.reset();
         self->write_ready_responses();
       },
-      closed_listeners_, &software_);
+      closed_listeners_, &software_,
+      [weak = weak_from_this()](const std::string& reason) {
+        if (auto self = weak.lock()) {
+          spdlog::warn("closing connection from {}: {}", self->peer_, reason);
+          self->close(reason);
+        }
+      });
   try {
     api->handler(std::move(context));
   } catch (const protocol::DecodeError& e) {

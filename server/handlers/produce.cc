@@ -92,6 +92,23 @@ ErrorCode produce_error(ErrorCode coordinator_error) {
 
 constexpr int16_t kImplicitAddVersion = 12;
 
+// What the topic's enforced checklist (fjord.require.acks.all, fjord.require.idempotence) says of this write, in
+// words that name the producer setting to change; nullopt when it may be written.
+std::optional<std::string> checklist_refusal(const cluster::ProducePolicy& policy, const std::string& topic,
+                                             int16_t acks, std::span<const uint8_t> records) {
+  if (policy.require_acks_all && acks != -1) {
+    return "topic " + topic + " requires acks=all (fjord.require.acks.all=true): set acks=all on the producer, not " +
+           "acks=" + std::to_string(acks);
+  }
+  if (policy.require_idempotence && records.size() >= protocol::kBatchHeaderSize &&
+      protocol::parse_batch_header(records).producer_id < 0) {
+    return "topic " + topic +
+           " requires an idempotent producer (fjord.require.idempotence=true): set enable.idempotence=true on the "
+           "producer";
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 void handle_produce(RequestContext context) {
@@ -110,6 +127,7 @@ void handle_produce(RequestContext context) {
     request_error = ErrorCode::kInvalidRequiredAcks;
   }
 
+  std::optional<std::string> refused_unanswered;  // acks=0 writes refused: the client hears of it by a close
   auto* activity = context.server().activity;
   const auto client = activity ? context.client_identity() : ClientIdentity{};
   for (auto& topic_data : request.topic_data) {
@@ -141,6 +159,13 @@ void handle_produce(RequestContext context) {
       if (!partition_data.records || partition_data.records->empty()) {
         out.error_code = wire(ErrorCode::kInvalidRecord);
         out.error_message = "no records";
+        continue;
+      }
+      if (auto refusal = checklist_refusal(partition->produce_policy(), topic_data.name, request.acks,
+                                           partition_data.records->contiguous())) {
+        out.error_code = wire(ErrorCode::kPolicyViolation);
+        out.error_message = *refusal;
+        if (!answer) refused_unanswered = *refusal;
         continue;
       }
       ++state->outstanding;
@@ -207,6 +232,7 @@ void handle_produce(RequestContext context) {
     }
   }
   if (!answer) context.respond_nothing();
+  if (refused_unanswered) context.close_connection("acks=0 produce refused: " + *refused_unanswered);
   if (state->outstanding > 1 && request.timeout_ms > 0) {  // 0 (raw tools, tests): wait for the outcome
     std::weak_ptr<ProduceInProgress> weak = state;
     state->timeout = context.server().scheduler.schedule_after(request.timeout_ms, [weak] {

@@ -16,8 +16,11 @@
 
 #include "client/consumer.h"
 #include "client/producer.h"
+#include "protocol/messages/produce.h"
+#include "protocol/record_batch.h"
 #include "tests/support/broker_process.h"
 #include "tests/support/kafka_clients.h"
+#include "tests/support/raw_client.h"
 #include "tests/support/three_broker_cluster.h"
 
 namespace fjord::testing {
@@ -232,6 +235,71 @@ TEST(ChecklistAudit, TheAuditCommandChecksTopicsAndGroupsAndWithAdminTheBrokersC
   EXPECT_EQ(run.exit_status, 3);
   EXPECT_TRUE(has_finding(run.report, "producer-idempotence", "client.id=audit-legacy ")) << run.report.dump(2);
   EXPECT_TRUE(run.report["not_checked"].empty());
+}
+
+// Enforcement per topic: with fjord.require.acks.all and fjord.require.idempotence set, librdkafka at acks=1 or
+// without idempotence is refused with POLICY_VIOLATION and a message naming the setting to change (read raw, as
+// librdkafka 2.0.2 does not show it), an acks=0 write closes its connection, and the SDK's producer is accepted.
+TEST(ChecklistAudit, AnEnforcingTopicRefusesUnsafeProducersWithAMessageAndAcceptsSafeOnes) {
+  BrokerProcess broker;
+  broker.start();
+  Admin admin(broker.bootstrap());
+  ASSERT_EQ(
+      admin.create_topic("guarded", 1, {{"fjord.require.acks.all", "true"}, {"fjord.require.idempotence", "true"}}),
+      RD_KAFKA_RESP_ERR_NO_ERROR);
+  auto delivery_error = [&](const std::map<std::string, std::string>& settings) {
+    struct Report : RdKafka::DeliveryReportCb {
+      RdKafka::ErrorCode error = RdKafka::ERR__TIMED_OUT;
+      void dr_cb(RdKafka::Message& m) override { error = m.err(); }
+    } report;
+    auto conf = client_conf(broker.bootstrap(), settings);
+    std::string error;
+    conf->set("dr_cb", &report, error);
+    std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(conf.get(), error));
+    EXPECT_EQ(producer->produce("guarded", 0, RdKafka::Producer::RK_MSG_COPY, const_cast<char*>("x"), 1, nullptr, 0, 0,
+                                nullptr),
+              RdKafka::ERR_NO_ERROR);
+    producer->flush(10000);
+    return report.error;
+  };
+  EXPECT_EQ(delivery_error({{"acks", "1"}, {"enable.idempotence", "false"}}), RdKafka::ERR_POLICY_VIOLATION);
+  EXPECT_EQ(delivery_error({{"acks", "all"}, {"enable.idempotence", "false"}}), RdKafka::ERR_POLICY_VIOLATION);
+  EXPECT_EQ(delivery_error({{"acks", "all"}, {"enable.idempotence", "true"}}), RdKafka::ERR_NO_ERROR);
+  {
+    client::Producer producer({.bootstrap_servers = broker.bootstrap()});
+    EXPECT_TRUE(producer.send("guarded", "k", "v").get().ok()) << "the SDK's defaults are what the topic asks";
+  }
+  // The message says what to change.
+  protocol::Record record;
+  record.timestamp = 1'700'000'000'000;
+  record.value = protocol::Bytes{'x'};
+  protocol::ProduceRequest request;
+  request.acks = 1;
+  request.timeout_ms = 5000;
+  auto& t = request.topic_data.emplace_back();
+  t.name = "guarded";
+  auto& p = t.partition_data.emplace_back();
+  p.index = 0;
+  p.records = protocol::Records::own(protocol::build_batch({record}, {}));
+  {
+    RawClient raw(broker.port());
+    raw.send(request, 9, 1);
+    auto frame = raw.receive();
+    ASSERT_TRUE(frame);
+    auto response = RawClient::decode<protocol::ProduceResponse>(*frame, 9, true, nullptr);
+    const auto& answer = response.responses.at(0).partition_responses.at(0);
+    EXPECT_EQ(answer.error_code, 44);
+    ASSERT_TRUE(answer.error_message);
+    EXPECT_NE(answer.error_message->find("set acks=all on the producer"), std::string::npos) << *answer.error_message;
+  }
+  // acks=0 cannot be answered: its connection is closed.
+  {
+    RawClient raw(broker.port());
+    request.acks = 0;
+    raw.send(request, 9, 2);
+    EXPECT_TRUE(raw.closed_by_broker());
+  }
+  EXPECT_NE(broker.log().find("acks=0 produce refused"), std::string::npos);
 }
 
 // The same against Apache Kafka: run by the audit_command_kafka test under tests/with_kafka.sh, skipped elsewhere.
