@@ -65,30 +65,14 @@ ClusterView read_cluster(AdminClient& admin) {
 std::vector<observe::GroupFacts> read_groups(AdminClient& admin) {
   std::vector<observe::GroupFacts> out;
   for (const auto& [group, state] : list_groups(admin)) {
-    const char* groups[] = {group.c_str()};
-    auto* options = admin.options(RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS);
-    rd_kafka_DescribeConsumerGroups(admin.handle(), groups, 1, options, admin.queue());
-    rd_kafka_AdminOptions_destroy(options);
-    auto event = admin.wait("DescribeGroups");
-    size_t count = 0;
-    auto** described = rd_kafka_DescribeConsumerGroups_result_groups(
-        rd_kafka_event_DescribeConsumerGroups_result(event.get()), &count);
-    if (count != 1 || rd_kafka_ConsumerGroupDescription_error(described[0])) continue;
-    observe::GroupFacts facts;
-    facts.group = group;
-    if (const char* assignor = rd_kafka_ConsumerGroupDescription_partition_assignor(described[0])) {
-      facts.assignor = assignor;
+    GroupView view;
+    try {
+      view = describe_members(admin, group);
+    } catch (const std::exception&) {
+      continue;  // gone since it was listed
     }
-    const size_t members = rd_kafka_ConsumerGroupDescription_member_count(described[0]);
-    for (size_t i = 0; i < members; ++i) {
-      const auto* member = rd_kafka_ConsumerGroupDescription_member(described[0], i);
-      observe::GroupFacts::Member m;
-      m.client_id = rd_kafka_MemberDescription_client_id(member);
-      m.host = rd_kafka_MemberDescription_host(member);
-      if (const char* instance = rd_kafka_MemberDescription_group_instance_id(member); instance && *instance)
-        m.group_instance_id = instance;
-      facts.members.push_back(std::move(m));
-    }
+    observe::GroupFacts facts{group, view.assignor, {}};
+    for (const auto& m : view.member_list) facts.members.push_back({m.client_id, m.host, m.group_instance_id});
     out.push_back(std::move(facts));
   }
   return out;

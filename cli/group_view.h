@@ -5,6 +5,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -15,16 +16,21 @@ namespace fjord::cli {
 
 struct MemberRow {
   std::string consumer_id, host, client_id;
+  std::optional<std::string> group_instance_id;
 };
 
 struct GroupView {
   std::string state;
+  std::string assignor;  // the partition assignor the group runs with ("" without members)
+  std::vector<MemberRow> member_list;
   std::map<PartitionKey, MemberRow> owners;
-  std::map<PartitionKey, int64_t> committed;
+  std::map<PartitionKey, int64_t> committed;  // filled by describe_group only
   size_t members = 0;
 };
 
-// DescribeGroups and OffsetFetch for one group; throws when either fails.
+// DescribeGroups for one group: its state, assignor, members and what they own; throws when it fails.
+GroupView describe_members(AdminClient& admin, const std::string& group);
+// describe_members, and the group's committed offsets (OffsetFetch); throws when either fails.
 GroupView describe_group(AdminClient& admin, const std::string& group);
 
 // Every consumer group with its state, sorted by name.

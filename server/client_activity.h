@@ -67,7 +67,6 @@ class ClientActivity {
   void seen(const ClientIdentity& client, int64_t now_ms);
   // Every client seen within the expiry (older ones are forgotten first).
   const std::map<ClientIdentity, ClientUse>& clients(int64_t now_ms);
-  int64_t forget_after_ms() const { return forget_after_ms_; }
 
  private:
   ClientUse& use_of(const ClientIdentity& client, int64_t now_ms);
