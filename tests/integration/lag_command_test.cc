@@ -47,17 +47,6 @@ nlohmann::json partition_of(const nlohmann::json& document, const std::string& g
   return nullptr;
 }
 
-void commit(const std::string& bootstrap, const std::string& group, const std::string& topic, int64_t offset) {
-  auto conf = client_conf(bootstrap, {{"group.id", group}, {"enable.auto.commit", "false"}});
-  std::string error;
-  std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf.get(), error));
-  ASSERT_TRUE(consumer) << error;
-  std::vector<RdKafka::TopicPartition*> offsets{RdKafka::TopicPartition::create(topic, 0, offset)};
-  ASSERT_EQ(consumer->commitSync(offsets), RdKafka::ERR_NO_ERROR);
-  RdKafka::TopicPartition::destroy(offsets);
-  consumer->close();
-}
-
 // The whole scenario against the cluster at `bootstrap` (Fjord, or Apache Kafka: the command is a client of any).
 void check_lag_command(const std::string& bootstrap) {
   Admin admin(bootstrap);

@@ -50,17 +50,6 @@ nlohmann::json api_lag(const BrokerProcess& broker) {
   return nlohmann::json::parse(response->body);
 }
 
-void commit(const std::string& bootstrap, const std::string& group, const std::string& topic, int64_t offset) {
-  auto conf = client_conf(bootstrap, {{"group.id", group}, {"enable.auto.commit", "false"}});
-  std::string error;
-  std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf.get(), error));
-  ASSERT_TRUE(consumer) << error;
-  std::vector<RdKafka::TopicPartition*> offsets{RdKafka::TopicPartition::create(topic, 0, offset)};
-  ASSERT_EQ(consumer->commitSync(offsets), RdKafka::ERR_NO_ERROR);
-  RdKafka::TopicPartition::destroy(offsets);
-  consumer->close();
-}
-
 TEST(LagEngine, LagInRecordsAndSecondsIsExactZeroWhenCaughtUpAndFlatWhenIdle) {
   BrokerProcess broker;
   broker.start();

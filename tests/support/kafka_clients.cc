@@ -1,5 +1,7 @@
 #include "tests/support/kafka_clients.h"
 
+#include <gtest/gtest.h>
+
 #include <chrono>
 #include <random>
 #include <stdexcept>
@@ -280,6 +282,17 @@ int Admin::partition_count(const std::string& topic) {
   }
   rd_kafka_metadata_destroy(metadata);
   return count;
+}
+
+void commit(const std::string& bootstrap, const std::string& group, const std::string& topic, int64_t offset) {
+  auto conf = client_conf(bootstrap, {{"group.id", group}, {"enable.auto.commit", "false"}});
+  std::string error;
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf.get(), error));
+  ASSERT_TRUE(consumer) << error;
+  std::vector<RdKafka::TopicPartition*> offsets{RdKafka::TopicPartition::create(topic, 0, offset)};
+  ASSERT_EQ(consumer->commitSync(offsets), RdKafka::ERR_NO_ERROR);
+  RdKafka::TopicPartition::destroy(offsets);
+  consumer->close();
 }
 
 }  // namespace fjord::testing

@@ -86,4 +86,7 @@ class Admin {
   rd_kafka_t* handle_;
 };
 
+// Commits `offset` for partition 0 of `topic` as `group`, from a consumer that does not join the group.
+void commit(const std::string& bootstrap, const std::string& group, const std::string& topic, int64_t offset);
+
 }  // namespace fjord::testing
