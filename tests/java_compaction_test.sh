@@ -5,7 +5,7 @@ set -euo pipefail
 fjord=$1
 here=$(cd "$(dirname "$0")" && pwd)
 dir=$(mktemp -d)
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+free_port() { python3 "$here/support/ports.py" --owner $$; }
 port=$(free_port); admin=$(free_port)
 "$fjord" broker --data-dir "$dir/data" --listen 127.0.0.1:$port --admin-listen 127.0.0.1:$admin \
   --set log.cleaner.backoff.ms=100 > "$dir/broker.log" 2>&1 &

@@ -8,7 +8,7 @@ set -euo pipefail
 fjord=$1
 here=$(cd "$(dirname "$0")" && pwd)
 dir=$(mktemp -d)
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+free_port() { python3 "$here/support/ports.py" --owner $$; }
 pids=()
 dev=
 # `fjord dev` stops its brokers and etcd on SIGTERM.

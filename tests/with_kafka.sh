@@ -7,7 +7,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+free_port() { python3 "$here/support/ports.py" --owner $$; }
 port=$(free_port)
 controller_port=$(free_port)
 KAFKA_LOG_LEVEL=WARN KAFKA_GC_LOG=0 KAFKA_HEAP_OPTS="-Xmx512m -Xms512m" \

@@ -1,4 +1,5 @@
 """Starts a real `fjord broker` on loopback for each test module (FJORD_BINARY names the executable)."""
+import importlib.util
 import os
 import shutil
 import signal
@@ -10,10 +11,15 @@ import time
 import pytest
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def _load_ports_module():
+    spec = importlib.util.spec_from_file_location(
+        "fjord_test_ports", os.path.join(os.path.dirname(__file__), "..", "support", "ports.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+free_port = _load_ports_module().reserve_port
 
 
 class Broker:

@@ -10,14 +10,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 
 namespace fjord::testing {
 
@@ -41,16 +45,62 @@ std::string run_command(const std::string& command) {
   return out;
 }
 
-int free_port() {
+namespace {
+
+// Ports follow tests/support/ports.py's rules (which says why): below the ephemeral range, each reserved by a file
+// naming the process that holds it, so tests in C++, Python and shell running side by side never share one.
+std::pair<int, int> candidate_port_range() {
+  int ephemeral_low = 32768;
+  std::ifstream range("/proc/sys/net/ipv4/ip_local_port_range");
+  range >> ephemeral_low;
+  if (!range) ephemeral_low = 32768;
+  return {std::max(1024, ephemeral_low - 16000), ephemeral_low};
+}
+
+bool claim_reservation(const std::string& path) {
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    int fd = ::open(path.c_str(), O_CREAT | O_EXCL | O_WRONLY, 0644);
+    if (fd >= 0) {
+      const std::string owner = std::to_string(::getpid());
+      const bool written = ::write(fd, owner.data(), owner.size()) == static_cast<ssize_t>(owner.size());
+      ::close(fd);
+      return written;
+    }
+    if (errno != EEXIST || attempt > 0) return false;
+    std::ifstream holder_file(path);
+    long holder = 0;
+    holder_file >> holder;
+    if (holder > 0 && (::kill(static_cast<pid_t>(holder), 0) == 0 || errno == EPERM)) return false;
+    ::unlink(path.c_str());  // its process is gone: take the reservation over
+  }
+  return false;
+}
+
+bool bindable(int port) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in address{};
   address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
-  socklen_t length = sizeof(address);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
   ::close(fd);
-  return ntohs(address.sin_port);
+  return ok;
+}
+
+}  // namespace
+
+int free_port() {
+  const auto directory = std::filesystem::temp_directory_path() / "fjord-test-ports";
+  std::filesystem::create_directories(directory);
+  const auto [low, high] = candidate_port_range();
+  std::random_device seed;
+  std::mt19937 random(seed());
+  std::uniform_int_distribution<int> pick(low, high - 1);
+  for (int attempt = 0; attempt < 10000; ++attempt) {
+    const int port = pick(random);
+    if (claim_reservation((directory / std::to_string(port)).string()) && bindable(port)) return port;
+  }
+  throw std::runtime_error("no free port reservable below the ephemeral range");
 }
 
 namespace {

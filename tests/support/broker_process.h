@@ -15,6 +15,7 @@ namespace fjord::testing {
 std::string make_temp_directory(const std::string& prefix);
 // Runs a shell command and returns its standard output, with "(exit status N)" appended when it failed.
 std::string run_command(const std::string& command);
+// A loopback port reserved for this process: see tests/support/ports.py for why not an ephemeral one.
 int free_port();
 
 class BrokerProcess {
