@@ -119,7 +119,7 @@ int run_audit(const AuditOptions& options) try {
     for (auto& f : broker_client_findings(*options.admin)) findings.push_back(std::move(f));
   } else {
     for (auto& f : observe::audit_groups(read_groups(admin))) findings.push_back(std::move(f));
-    not_checked = {"producer-acks-all", "producer-idempotence",
+    not_checked = {"producer-acks-all", "producer-idempotence", "consumer-commit-after-processing",
                    "consumer-cooperative and consumer-static-membership per client (the group checks ran)"};
   }
 

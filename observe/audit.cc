@@ -1,6 +1,8 @@
 #include "observe/audit.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 
 namespace fjord::observe {
 namespace {
@@ -34,6 +36,9 @@ const std::vector<Rule>& checklist_rules() {
        "move"},
       {"consumer-static-membership",
        "without a stable group.instance.id every restart of a consumer rebalances its whole group"},
+      {"consumer-commit-after-processing",
+       "auto-commit commits on a timer, not when records are processed: a crash loses records handed out but not "
+       "processed, or processes again what was"},
       {"topic-replication-factor", "with fewer than 3 replicas one broker failure leaves no safe copy to fail over to"},
       {"topic-min-insync-replicas",
        "acks=all protects nothing when min.insync.replicas=1, and writes stop at the first failure when it equals the "
@@ -46,6 +51,55 @@ const std::vector<Rule>& checklist_rules() {
        "group.initial.rebalance.delay.ms=0 rebalances a starting group once per member that joins"},
   };
   return rules;
+}
+
+CommitRhythm classify_commits(const std::vector<int64_t>& commit_times_ms) {
+  CommitRhythm rhythm;
+  if (commit_times_ms.size() < 2) return rhythm;
+  std::vector<int64_t> intervals;
+  for (size_t i = 1; i < commit_times_ms.size(); ++i) intervals.push_back(commit_times_ms[i] - commit_times_ms[i - 1]);
+  rhythm.intervals = intervals.size();
+  if (intervals.size() < kMinCommitIntervals) return rhythm;
+  std::vector<int64_t> sorted = intervals;
+  std::sort(sorted.begin(), sorted.end());
+  // The shortest interval but for outliers (a commit on revocation or on close comes off the timer).
+  const int64_t base = sorted[sorted.size() / 5];
+  if (base < 800) {
+    rhythm.pattern = CommitPattern::kAfterProcessing;
+    return rhythm;
+  }
+  // A timer's intervals are whole multiples of its period, give or take a poll loop's delay in reaching it.
+  const int64_t tolerance = std::max<int64_t>(base / 5, 250);
+  size_t on_beat = 0;
+  int64_t single_periods = 0, single_count = 0;
+  for (int64_t interval : intervals) {
+    const int64_t periods = std::max<int64_t>(1, (interval + base / 2) / base);
+    if (std::abs(interval - periods * base) > tolerance) continue;
+    ++on_beat;
+    if (periods == 1) {
+      single_periods += interval;
+      ++single_count;
+    }
+  }
+  if (on_beat * 5 >= intervals.size() * 4) {
+    rhythm.pattern = CommitPattern::kPeriodic;
+    rhythm.period_ms = single_count > 0 ? single_periods / single_count : base;
+  } else {
+    rhythm.pattern = CommitPattern::kAfterProcessing;
+  }
+  return rhythm;
+}
+
+const char* commit_pattern_name(CommitPattern pattern) {
+  switch (pattern) {
+    case CommitPattern::kPeriodic:
+      return "periodic";
+    case CommitPattern::kAfterProcessing:
+      return "after-processing";
+    case CommitPattern::kUnknown:
+      break;
+  }
+  return "unknown";
 }
 
 std::string describe_client(const server::ClientIdentity& client) {
@@ -76,6 +130,18 @@ std::vector<Finding> audit_clients(const std::map<server::ClientIdentity, server
       }
     }
     for (const auto& [group, member] : use.groups) {
+      for (const auto& [member_id, commits] : member.commits) {
+        const CommitRhythm rhythm = classify_commits(commits.recent());
+        if (rhythm.pattern != CommitPattern::kPeriodic) continue;
+        char period[32];
+        std::snprintf(period, sizeof(period), "%.1f", static_cast<double>(rhythm.period_ms) / 1000.0);
+        out.push_back(
+            finding("consumer-commit-after-processing", "client", who,
+                    "commits to group " + group + " every " + period + " s whatever it processed, as auto-commit does",
+                    "enable.auto.commit=false, and commit the offsets of processed records after "
+                    "processing them"));
+        break;  // one finding per client and group
+      }
       if (member.protocol_type != "consumer") continue;
       std::vector<std::string> eager;
       for (const auto& p : member.protocols) {

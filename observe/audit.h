@@ -7,6 +7,7 @@
 //   producer-idempotence        a producer's batches carried no producer id
 //   consumer-cooperative        a consumer offered an eager assignment strategy (range, roundrobin, sticky)
 //   consumer-static-membership  a consumer joined without group.instance.id
+//   consumer-commit-after-processing  a consumer's commits come on a timer: the auto-commit signature
 //   topic-replication-factor    a topic with fewer than 3 replicas
 //   topic-min-insync-replicas   min.insync.replicas below 2, or not below the replication factor
 //   topic-unclean-leader-election  unclean.leader.election.enable=true
@@ -65,6 +66,24 @@ struct Rule {
   std::string id, reason;
 };
 const std::vector<Rule>& checklist_rules();
+
+// How a consumer commits, read from when its commits came (the broker sees nothing else that tells them apart: an
+// auto-commit and a commit the application makes carry the same fields, and what the application has processed is
+// invisible to it). Auto-commit is a timer: commits come a fixed period apart, or a whole number of periods when
+// the timer found nothing new to commit. Commits after processing follow the work: as often as batches finish,
+// at intervals that vary with it. Periods under 0.8 s are not taken for a timer (auto.commit.interval.ms is 5 s by
+// default); an application that commits on its own fixed timer, or whose batches take exactly the same time,
+// looks like auto-commit.
+enum class CommitPattern { kUnknown, kPeriodic, kAfterProcessing };
+struct CommitRhythm {
+  CommitPattern pattern = CommitPattern::kUnknown;
+  int64_t period_ms = 0;  // for kPeriodic
+  size_t intervals = 0;   // how many intervals the call rests on
+};
+// Needs at least kMinCommitIntervals intervals between the times given (oldest first); fewer are kUnknown.
+inline constexpr size_t kMinCommitIntervals = 4;
+CommitRhythm classify_commits(const std::vector<int64_t>& commit_times_ms);
+const char* commit_pattern_name(CommitPattern pattern);
 
 // "client.id=X (software version) from /host".
 std::string describe_client(const server::ClientIdentity& client);

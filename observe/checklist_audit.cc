@@ -90,7 +90,16 @@ void ChecklistAudit::run() {
     }
     nlohmann::json groups = nlohmann::json::object();
     for (const auto& [group, m] : use.groups) {
+      nlohmann::json commits = nlohmann::json::array();
+      for (const auto& [member_id, times] : m.commits) {
+        const CommitRhythm rhythm = classify_commits(times.recent());
+        commits.push_back({{"member_id", member_id},
+                           {"commits", times.total()},
+                           {"pattern", commit_pattern_name(rhythm.pattern)},
+                           {"period_ms", rhythm.period_ms}});
+      }
       groups[group] = {{"protocol_type", m.protocol_type},
+                       {"commits", std::move(commits)},
                        {"protocols", m.protocols},
                        {"group_instance_id", m.group_instance_id ? nlohmann::json(*m.group_instance_id) : nullptr},
                        {"session_timeout_ms", m.session_timeout_ms},

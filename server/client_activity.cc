@@ -4,6 +4,18 @@
 
 namespace fjord::server {
 
+void CommitTimes::add(int64_t at_ms) {
+  at_ms_[total_ % kKept] = at_ms;
+  ++total_;
+}
+
+std::vector<int64_t> CommitTimes::recent() const {
+  std::vector<int64_t> times;
+  const size_t kept = std::min(total_, kKept);
+  for (size_t i = total_ - kept; i < total_; ++i) times.push_back(at_ms_[i % kKept]);
+  return times;
+}
+
 ClientUse& ClientActivity::use_of(const ClientIdentity& client, int64_t now_ms) {
   auto it = clients_.find(client);
   if (it == clients_.end()) {
@@ -39,7 +51,28 @@ void ClientActivity::joined(const ClientIdentity& client, const std::string& gro
   ClientUse& use = use_of(client, now_ms);
   if (!use.groups.contains(group) && use.groups.size() >= kMaxEntriesPerClient) return;
   use_in_group.last_seen_ms = now_ms;
-  use.groups[group] = std::move(use_in_group);
+  GroupMemberUse& kept = use.groups[group];
+  use_in_group.commits = std::move(kept.commits);
+  kept = std::move(use_in_group);
+}
+
+void ClientActivity::committed(const ClientIdentity& client, const std::string& group, const std::string& member_id,
+                               int64_t now_ms) {
+  ClientUse& use = use_of(client, now_ms);
+  auto it = use.groups.find(group);
+  if (it == use.groups.end()) {
+    // A consumer committing without having joined here (assigned partitions, or a group joined before a restart).
+    if (use.groups.size() >= kMaxEntriesPerClient) return;
+    it = use.groups.emplace(group, GroupMemberUse{}).first;
+  }
+  GroupMemberUse& in_group = it->second;
+  in_group.last_seen_ms = now_ms;
+  if (!in_group.commits.contains(member_id) && in_group.commits.size() >= kMaxCommittersPerGroup) {
+    in_group.commits.erase(
+        std::min_element(in_group.commits.begin(), in_group.commits.end(),
+                         [](const auto& a, const auto& b) { return a.second.last_ms() < b.second.last_ms(); }));
+  }
+  in_group.commits[member_id].add(now_ms);
 }
 
 void ClientActivity::seen(const ClientIdentity& client, int64_t now_ms) {

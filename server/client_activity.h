@@ -1,11 +1,13 @@
 // What the broker has seen each client do, for the production-checklist audit (observe/audit.h): per client —
 // its client.id, the software it named in ApiVersions (v3+), and its address — the acks it produced with per
 // topic, whether its batches carried a producer id (idempotence) and were transactional, and per group the
-// assignment protocols it offered on joining, its group.instance.id and timeouts. Recorded by the handlers on the
-// event loop; only the latest state is kept, so memory follows the number of live clients (at most kMaxClients,
-// the least recently seen making room) and a client gone for longer than the expiry is forgotten.
+// assignment protocols it offered on joining, its group.instance.id and timeouts, and when each member committed.
+// Recorded by the handlers on the event loop; only the latest state is kept, so memory follows the number of live
+// clients (at most kMaxClients, the least recently seen making room) and a client gone for longer than the expiry is
+// forgotten.
 #pragma once
 
+#include <array>
 #include <compare>
 #include <cstdint>
 #include <map>
@@ -38,6 +40,22 @@ struct TopicProduceUse {
   int64_t last_seen_ms = 0;
 };
 
+// When one member's offset commits came: the last kKept of them, oldest overwritten first. The audit reads the
+// commit pattern from their rhythm (observe/audit.h: classify_commits).
+class CommitTimes {
+ public:
+  static constexpr size_t kKept = 32;
+  void add(int64_t at_ms);
+  // The kept times, oldest first.
+  std::vector<int64_t> recent() const;
+  size_t total() const { return total_; }
+  int64_t last_ms() const { return total_ == 0 ? 0 : at_ms_[(total_ - 1) % kKept]; }
+
+ private:
+  std::array<int64_t, kKept> at_ms_{};
+  size_t total_ = 0;
+};
+
 struct GroupMemberUse {
   std::string protocol_type;
   std::vector<std::string> protocols;  // assignment strategies offered, in the member's order of preference
@@ -45,6 +63,10 @@ struct GroupMemberUse {
   int32_t session_timeout_ms = 0;
   int32_t rebalance_timeout_ms = 0;
   int64_t last_seen_ms = 0;
+  // Offset commits by member id ("" for a consumer committing outside membership): a client id is often shared by
+  // several consumers of one process, whose rhythms must not be mixed. At most kMaxCommittersPerGroup, the one
+  // that committed least recently making room; kept when the member joins again.
+  std::map<std::string, CommitTimes> commits;
 };
 
 struct ClientUse {
@@ -57,12 +79,15 @@ class ClientActivity {
  public:
   static constexpr size_t kMaxClients = 10'000;
   static constexpr size_t kMaxEntriesPerClient = 1'000;  // topics produced to, groups joined
+  static constexpr size_t kMaxCommittersPerGroup = 64;
 
   explicit ClientActivity(int64_t forget_after_ms) : forget_after_ms_(forget_after_ms) {}
 
   void produced(const ClientIdentity& client, const std::string& topic, int16_t acks, bool with_producer_id,
                 bool transactional, int64_t now_ms);
   void joined(const ClientIdentity& client, const std::string& group, GroupMemberUse use, int64_t now_ms);
+  // An OffsetCommit with at least one offset, from a member (or a consumer outside membership, member id "").
+  void committed(const ClientIdentity& client, const std::string& group, const std::string& member_id, int64_t now_ms);
   // A sign of life (a heartbeat) from a client already known: it is not forgotten while it lives.
   void seen(const ClientIdentity& client, int64_t now_ms);
   // Every client seen within the expiry (older ones are forgotten first).

@@ -101,5 +101,73 @@ TEST(Audit, AGroupRunningAnEagerAssignorOrWithMembersWithoutInstanceIdsIsNamed) 
   EXPECT_EQ(findings[1].detail, "member client.id=c1 from /h1 has no group.instance.id");
 }
 
+std::vector<int64_t> times_from_intervals(const std::vector<int64_t>& intervals) {
+  std::vector<int64_t> times{1'000'000};
+  for (int64_t i : intervals) times.push_back(times.back() + i);
+  return times;
+}
+
+TEST(CommitPattern, ATimerIsPeriodicEvenWhenItSkipsTicksOrAPollLoopIsLate) {
+  const auto exact = classify_commits(times_from_intervals({5000, 5000, 5001, 4999, 5000}));
+  EXPECT_EQ(exact.pattern, CommitPattern::kPeriodic);
+  EXPECT_EQ(exact.period_ms, 5000);
+  // A timer that found nothing new skips its commit (librdkafka): intervals are whole periods.
+  EXPECT_EQ(classify_commits(times_from_intervals({1000, 2000, 1000, 3000, 1000, 1000})).pattern,
+            CommitPattern::kPeriodic);
+  // A poll loop reaches the deadline a little late; a commit on revocation comes off the beat.
+  EXPECT_EQ(classify_commits(times_from_intervals({1000, 1120, 1040, 1200, 1010, 300, 1000, 1100, 1030, 1060})).pattern,
+            CommitPattern::kPeriodic);
+}
+
+TEST(CommitPattern, CommitsThatFollowTheWorkAreAfterProcessing) {
+  // As often as batches finish.
+  EXPECT_EQ(classify_commits(times_from_intervals({120, 80, 300, 95, 40, 210})).pattern,
+            CommitPattern::kAfterProcessing);
+  // Slow batches whose durations vary.
+  EXPECT_EQ(classify_commits(times_from_intervals({1200, 2700, 1500, 3100, 1900, 2300, 1100})).pattern,
+            CommitPattern::kAfterProcessing);
+}
+
+TEST(CommitPattern, TooFewCommitsAreUnknown) {
+  EXPECT_EQ(classify_commits({}).pattern, CommitPattern::kUnknown);
+  EXPECT_EQ(classify_commits(times_from_intervals({5000, 5000, 5000})).pattern, CommitPattern::kUnknown);
+  EXPECT_EQ(kMinCommitIntervals, 4u);
+}
+
+TEST(CommitPattern, APeriodicCommitterIsNamedOncePerGroupAndMembersAreNotMixed) {
+  ClientActivity activity(600'000);
+  const ClientIdentity worker{"worker", "apache-kafka-java", "4.4.0", "/h1"};
+  GroupMemberUse safe{"consumer", {"cooperative-sticky"}, std::string("pod-1"), 45000, 300000, 0};
+  activity.joined(worker, "billing", safe, 0);
+  // Two consumers in one process share the client id: one auto-commits every second, the other commits after
+  // each record. Mixed together their commits would look like neither.
+  int64_t now = 0;
+  for (int i = 0; i < 8; ++i) activity.committed(worker, "billing", "auto-1", now += 1000);
+  for (int i = 0; i < 30; ++i) activity.committed(worker, "billing", "manual-1", 100 + i * 233 + (i % 3) * 50);
+  activity.joined(worker, "billing", safe, now);
+  const auto findings = audit_clients(activity.clients(now));
+  ASSERT_EQ(rules_of(findings), (std::multiset<std::string>{"consumer-commit-after-processing"}))
+      << "the commits survive the member joining again";
+  EXPECT_EQ(findings[0].detail, "commits to group billing every 1.0 s whatever it processed, as auto-commit does");
+  EXPECT_EQ(classify_commits(activity.clients(now).begin()->second.groups.at("billing").commits.at("manual-1").recent())
+                .pattern,
+            CommitPattern::kAfterProcessing);
+}
+
+TEST(CommitPattern, CommitTimesKeepTheLatestAndCommittersPerGroupAreBounded) {
+  server::CommitTimes times;
+  for (int64_t t = 1; t <= 100; ++t) times.add(t);
+  EXPECT_EQ(times.total(), 100u);
+  ASSERT_EQ(times.recent().size(), server::CommitTimes::kKept);
+  EXPECT_EQ(times.recent().front(), 100 - static_cast<int64_t>(server::CommitTimes::kKept) + 1);
+  EXPECT_EQ(times.last_ms(), 100);
+  ClientActivity activity(600'000);
+  for (size_t i = 0; i < ClientActivity::kMaxCommittersPerGroup + 5; ++i)
+    activity.committed({"c", "", "", "/h"}, "g", "member-" + std::to_string(i), static_cast<int64_t>(i));
+  const auto& commits = activity.clients(1000).begin()->second.groups.at("g").commits;
+  EXPECT_EQ(commits.size(), ClientActivity::kMaxCommittersPerGroup);
+  EXPECT_FALSE(commits.contains("member-0")) << "the one that committed least recently made room";
+}
+
 }  // namespace
 }  // namespace fjord::observe

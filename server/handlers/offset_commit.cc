@@ -36,6 +36,10 @@ void handle_offset_commit(RequestContext context) {
       slots.emplace_back(response->topics.size() - 1, topic_out.partitions.size() - 1);
     }
   }
+  if (auto* activity = context.server().activity; activity && !commit.offsets.empty()) {
+    activity->committed(context.client_identity(), request.group_id, request.member_id,
+                        context.server().clock.now_ms());
+  }
   if (commit.offsets.empty() && !request.topics.empty()) {
     context.respond(*response);
     return;
