@@ -16,6 +16,11 @@ std::vector<int64_t> CommitTimes::recent() const {
   return times;
 }
 
+void ClientActivity::forget(std::map<ClientIdentity, ClientUse>::iterator client) {
+  for (const auto& [group, use] : client->second.groups) commit_histories_ -= use.commits.size();
+  clients_.erase(client);
+}
+
 ClientUse& ClientActivity::use_of(const ClientIdentity& client, int64_t now_ms) {
   auto it = clients_.find(client);
   if (it == clients_.end()) {
@@ -23,7 +28,7 @@ ClientUse& ClientActivity::use_of(const ClientIdentity& client, int64_t now_ms) 
       auto oldest = std::min_element(clients_.begin(), clients_.end(), [](const auto& a, const auto& b) {
         return a.second.last_seen_ms < b.second.last_seen_ms;
       });
-      clients_.erase(oldest);
+      forget(oldest);
     }
     it = clients_.emplace(client, ClientUse{}).first;
   }
@@ -67,12 +72,19 @@ void ClientActivity::committed(const ClientIdentity& client, const std::string& 
   }
   GroupMemberUse& in_group = it->second;
   in_group.last_seen_ms = now_ms;
-  if (!in_group.commits.contains(member_id) && in_group.commits.size() >= kMaxCommittersPerGroup) {
-    in_group.commits.erase(
-        std::min_element(in_group.commits.begin(), in_group.commits.end(),
-                         [](const auto& a, const auto& b) { return a.second.last_ms() < b.second.last_ms(); }));
+  auto history = in_group.commits.find(member_id);
+  if (history == in_group.commits.end()) {
+    if (in_group.commits.size() >= kMaxCommittersPerGroup) {
+      in_group.commits.erase(
+          std::min_element(in_group.commits.begin(), in_group.commits.end(),
+                           [](const auto& a, const auto& b) { return a.second.last_ms() < b.second.last_ms(); }));
+      --commit_histories_;
+    }
+    if (commit_histories_ >= kMaxCommitHistories) return;
+    history = in_group.commits.emplace(member_id, CommitTimes{}).first;
+    ++commit_histories_;
   }
-  in_group.commits[member_id].add(now_ms);
+  history->second.add(now_ms);
 }
 
 void ClientActivity::seen(const ClientIdentity& client, int64_t now_ms) {
@@ -80,7 +92,11 @@ void ClientActivity::seen(const ClientIdentity& client, int64_t now_ms) {
 }
 
 const std::map<ClientIdentity, ClientUse>& ClientActivity::clients(int64_t now_ms) {
-  std::erase_if(clients_, [&](const auto& entry) { return now_ms - entry.second.last_seen_ms > forget_after_ms_; });
+  for (auto it = clients_.begin(); it != clients_.end();) {
+    auto next = std::next(it);
+    if (now_ms - it->second.last_seen_ms > forget_after_ms_) forget(it);
+    it = next;
+  }
   return clients_;
 }
 

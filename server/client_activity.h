@@ -80,6 +80,9 @@ class ClientActivity {
   static constexpr size_t kMaxClients = 10'000;
   static constexpr size_t kMaxEntriesPerClient = 1'000;  // topics produced to, groups joined
   static constexpr size_t kMaxCommittersPerGroup = 64;
+  // Commit histories across every client (a few hundred bytes each): client ids and member ids are the clients'
+  // to choose, so only a total bounds what they can make the broker keep. Past it, new committers go unrecorded.
+  static constexpr size_t kMaxCommitHistories = 100'000;
 
   explicit ClientActivity(int64_t forget_after_ms) : forget_after_ms_(forget_after_ms) {}
 
@@ -92,12 +95,15 @@ class ClientActivity {
   void seen(const ClientIdentity& client, int64_t now_ms);
   // Every client seen within the expiry (older ones are forgotten first).
   const std::map<ClientIdentity, ClientUse>& clients(int64_t now_ms);
+  size_t commit_histories() const { return commit_histories_; }
 
  private:
   ClientUse& use_of(const ClientIdentity& client, int64_t now_ms);
+  void forget(std::map<ClientIdentity, ClientUse>::iterator client);
 
   const int64_t forget_after_ms_;
   std::map<ClientIdentity, ClientUse> clients_;
+  size_t commit_histories_ = 0;  // CommitTimes held in all of clients_
 };
 
 }  // namespace fjord::server

@@ -167,6 +167,28 @@ TEST(CommitPattern, CommitTimesKeepTheLatestAndCommittersPerGroupAreBounded) {
   const auto& commits = activity.clients(1000).begin()->second.groups.at("g").commits;
   EXPECT_EQ(commits.size(), ClientActivity::kMaxCommittersPerGroup);
   EXPECT_FALSE(commits.contains("member-0")) << "the one that committed least recently made room";
+  EXPECT_EQ(activity.commit_histories(), ClientActivity::kMaxCommittersPerGroup);
+}
+
+TEST(CommitPattern, CommitHistoriesAcrossAllClientsAreBoundedAndGoWithTheirClients) {
+  ClientActivity activity(10'000);
+  // Client and member ids are the clients' to choose: many of each must not grow the broker without bound.
+  size_t made = 0;
+  for (int client = 0; made < ClientActivity::kMaxCommitHistories + 100; ++client) {
+    for (size_t group = 0; group < 1000 && made < ClientActivity::kMaxCommitHistories + 100; ++group) {
+      for (size_t m = 0; m < ClientActivity::kMaxCommittersPerGroup; ++m, ++made) {
+        activity.committed({"c" + std::to_string(client), "", "", "/h"}, "g" + std::to_string(group),
+                           "m" + std::to_string(m), 0);
+      }
+    }
+  }
+  EXPECT_EQ(activity.commit_histories(), ClientActivity::kMaxCommitHistories);
+  activity.committed({"late", "", "", "/h"}, "g", "m", 0);
+  EXPECT_TRUE(activity.clients(0).at({"late", "", "", "/h"}).groups.at("g").commits.empty()) << "past the bound";
+  EXPECT_EQ(activity.clients(20'000).size(), 0u);
+  EXPECT_EQ(activity.commit_histories(), 0u) << "forgotten clients give their histories back";
+  activity.committed({"late", "", "", "/h"}, "g", "m", 20'000);
+  EXPECT_EQ(activity.commit_histories(), 1u);
 }
 
 }  // namespace
