@@ -8,7 +8,7 @@ set -euo pipefail
 fjord=$1
 here=$(cd "$(dirname "$0")" && pwd)
 dir=$(mktemp -d)
-free_port() { python3 "$here/support/ports.py" --owner $$; }
+. "$here/java/harness.sh"
 port=$(free_port); admin=$(free_port)
 "$fjord" broker --data-dir "$dir/data" --listen 127.0.0.1:$port --admin-listen 127.0.0.1:$admin \
   --set group.initial.rebalance.delay.ms=0 > "$dir/broker.log" 2>&1 &
@@ -16,17 +16,13 @@ broker_pid=$!
 java_pid=
 trap 'exec 3>&- 2>/dev/null || true; [ -n "$java_pid" ] && kill -9 $java_pid 2>/dev/null; kill -9 $broker_pid 2>/dev/null || true; rm -rf "$dir"' EXIT
 
-mvn -B -q -f "$here/java/pom.xml" dependency:build-classpath -Dmdep.outputFile="$dir/classpath" > "$dir/mvn.log" 2>&1 \
-  || { cat "$dir/mvn.log"; exit 1; }
-mkdir -p "$dir/classes"
-javac -d "$dir/classes" -cp "$(cat "$dir/classpath")" "$here/java/src/main/java/CommitPatternCheck.java"
-for _ in $(seq 100); do (echo > /dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.05; done
+compile_checks CommitPatternCheck
+wait_port $port
 kill -0 $broker_pid 2>/dev/null || { cat "$dir/broker.log"; exit 1; }
 
 # The consumers run until their input closes.
 mkfifo "$dir/input"
-java -cp "$dir/classes:$(cat "$dir/classpath")" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
-  CommitPatternCheck 127.0.0.1:$port < "$dir/input" > "$dir/java.log" 2>&1 &
+run_check CommitPatternCheck 127.0.0.1:$port < "$dir/input" > "$dir/java.log" 2>&1 &
 java_pid=$!
 exec 3> "$dir/input"
 for _ in $(seq 600); do grep -q '^consuming' "$dir/java.log" && break; kill -0 $java_pid || break; sleep 0.1; done

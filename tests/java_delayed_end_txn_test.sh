@@ -12,15 +12,11 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 dir=$(mktemp -d)
+. "$here/java/harness.sh"
 pids=()
 trap 'for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done; rm -rf "$dir"' EXIT
-free_port() { python3 "$here/support/ports.py" --owner $$; }
-wait_port() { for _ in $(seq 200); do (echo > "/dev/tcp/127.0.0.1/$1") 2>/dev/null && return; sleep 0.05; done; }
 
-mvn -B -q -f "$here/java/pom.xml" dependency:build-classpath -Dmdep.outputFile="$dir/classpath" > "$dir/mvn.log" 2>&1 \
-  || { cat "$dir/mvn.log"; exit 1; }
-mkdir -p "$dir/classes"
-javac -d "$dir/classes" -cp "$(cat "$dir/classpath")" "$here/java/src/main/java/DelayedEndTxnCheck.java"
+compile_checks DelayedEndTxnCheck
 
 # run_case NAME BROKER EXPECT: EXPECT is "unaffected", "committed-later" or "v2-like-fjord".
 run_case() {
@@ -31,8 +27,8 @@ run_case() {
     > "$dir/$name.proxy.log" 2>&1 &
   pids+=($!)
   wait_port "$listen"
-  java -cp "$dir/classes:$(cat "$dir/classpath")" -Dorg.slf4j.simpleLogger.defaultLogLevel=error \
-    DelayedEndTxnCheck "127.0.0.1:$listen" "$broker" "$report" "delayed-end-txn-$name" > "$dir/$name.out" \
+  java_log_level=error run_check DelayedEndTxnCheck "127.0.0.1:$listen" "$broker" "$report" "delayed-end-txn-$name" \
+    > "$dir/$name.out" \
     || { echo "proxy:"; cat "$dir/$name.proxy.log"; return 1; }
   python3 - "$name" "$expect" "$report" "$dir/$name.out" <<'PY'
 import json, sys

@@ -5,7 +5,7 @@ set -euo pipefail
 fjord=$1
 here=$(cd "$(dirname "$0")" && pwd)
 dir=$(mktemp -d)
-free_port() { python3 "$here/support/ports.py" --owner $$; }
+. "$here/java/harness.sh"
 port=$(free_port); admin=$(free_port); proxy=$(free_port)
 "$fjord" broker --data-dir "$dir/data" --listen 127.0.0.1:$port --admin-listen 127.0.0.1:$admin > "$dir/broker.log" 2>&1 &
 broker_pid=$!
@@ -14,15 +14,11 @@ proxy_pid=$!
 trap 'kill -9 $broker_pid $proxy_pid 2>/dev/null || true; rm -rf "$dir"' EXIT
 
 # The client and its dependencies from Maven Central (cached in ~/.m2 after the first run).
-mvn -B -q -f "$here/java/pom.xml" dependency:build-classpath -Dmdep.outputFile="$dir/classpath" > "$dir/mvn.log" 2>&1 \
-  || { cat "$dir/mvn.log"; exit 1; }
-mkdir -p "$dir/classes"
-javac -d "$dir/classes" -cp "$(cat "$dir/classpath")" "$here/java/src/main/java/IdempotentProducerCheck.java"
-for _ in $(seq 100); do (echo > /dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.05; done
+compile_checks IdempotentProducerCheck
+wait_port $port
 
 count=${FJORD_JAVA_RECORDS:-20000}
-java -cp "$dir/classes:$(cat "$dir/classpath")" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
-  IdempotentProducerCheck 127.0.0.1:$port 127.0.0.1:$proxy java-exactly-once "$count"
+run_check IdempotentProducerCheck 127.0.0.1:$port 127.0.0.1:$proxy java-exactly-once "$count"
 
 dropped=$(cat "$dir/dropped" 2>/dev/null || echo 0)
 [ "$dropped" -gt 0 ] || { echo "the proxy lost no response: nothing was retried"; exit 1; }

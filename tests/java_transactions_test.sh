@@ -8,25 +8,21 @@ set -euo pipefail
 fjord=$1
 here=$(cd "$(dirname "$0")" && pwd)
 dir=$(mktemp -d)
-free_port() { python3 "$here/support/ports.py" --owner $$; }
+. "$here/java/harness.sh"
 pids=()
 dev=
 # `fjord dev` stops its brokers and etcd on SIGTERM.
 trap '[ -n "$dev" ] && { kill "$dev" 2>/dev/null; wait "$dev" 2>/dev/null; }
       for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done; rm -rf "$dir"' EXIT
 
-mvn -B -q -f "$here/java/pom.xml" dependency:build-classpath -Dmdep.outputFile="$dir/classpath" > "$dir/mvn.log" 2>&1 \
-  || { cat "$dir/mvn.log"; exit 1; }
-mkdir -p "$dir/classes"
-javac -d "$dir/classes" -cp "$(cat "$dir/classpath")" "$here/java/src/main/java/TransactionsCheck.java"
+compile_checks TransactionsCheck
 for version in 2 1; do
   port=$(free_port); admin=$(free_port)
   "$fjord" broker --data-dir "$dir/data-$version" --listen 127.0.0.1:$port --admin-listen 127.0.0.1:$admin \
     --set group.initial.rebalance.delay.ms=0 --set transaction.version=$version > "$dir/broker-$version.log" 2>&1 &
   pids+=($!)
-  for _ in $(seq 100); do (echo > /dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.05; done
-  java -cp "$dir/classes:$(cat "$dir/classpath")" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
-    TransactionsCheck 127.0.0.1:$port $version || { tail -50 "$dir/broker-$version.log"; exit 1; }
+  wait_port $port
+  run_check TransactionsCheck 127.0.0.1:$port $version || { tail -50 "$dir/broker-$version.log"; exit 1; }
 done
 
 "$fjord" dev --brokers 3 --no-demo --data-dir "$dir/cluster" > "$dir/dev.log" 2>&1 &
@@ -34,8 +30,7 @@ dev=$!
 for _ in $(seq 600); do grep -q "serving until" "$dir/dev.log" && break; sleep 0.1; done
 bootstrap=$(sed -n 's/.*bootstrap servers: \([^ ]*\).*/\1/p' "$dir/dev.log")
 [ -n "$bootstrap" ] || { cat "$dir/dev.log"; echo "FAIL: fjord dev --brokers 3 did not start"; exit 1; }
-java -cp "$dir/classes:$(cat "$dir/classpath")" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
-  TransactionsCheck "$bootstrap" 2 || { tail -50 "$dir/dev.log"; exit 1; }
+run_check TransactionsCheck "$bootstrap" 2 || { tail -50 "$dir/dev.log"; exit 1; }
 # Requests a broker received, summed over the three brokers' metrics.
 received() {
   local total=0 n
