@@ -208,13 +208,7 @@ void Connection::dispatch(std::shared_ptr<std::vector<uint8_t>> frame) {
         slot->frame.reset();
         self->write_ready_responses();
       },
-      closed_listeners_, &software_,
-      [weak = weak_from_this()](const std::string& reason) {
-        if (auto self = weak.lock()) {
-          spdlog::warn("closing connection from {}: {}", self->peer_, reason);
-          self->close(reason);
-        }
-      });
+      closed_listeners_, &software_, this);
   try {
     api->handler(std::move(context));
   } catch (const protocol::DecodeError& e) {
@@ -345,6 +339,12 @@ void Connection::send_file_part(protocol::FileSlice slice) {
     return;
   }
   write_next_chunk();
+}
+
+void RequestContext::close_connection(const std::string& reason) const {
+  if (!connection_) return;
+  spdlog::warn("closing connection from {}: {}", connection_->peer(), reason);
+  connection_->close(reason);
 }
 
 }  // namespace fjord::server

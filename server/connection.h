@@ -34,6 +34,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void start();
   void close(const std::string& reason);
   bool closed() const { return closed_; }
+  const std::string& peer() const { return peer_; }
 
  private:
   struct PendingResponse {

@@ -88,6 +88,7 @@ struct ServerContext {
 };
 
 class HandlerRegistry;
+class Connection;
 
 class RequestContext {
  public:
@@ -98,13 +99,13 @@ class RequestContext {
   RequestContext(ServerContext& server, const HandlerRegistry& registry, protocol::RequestHeader header,
                  std::string client_host, std::shared_ptr<std::vector<uint8_t>> frame, std::span<uint8_t> body,
                  Responder responder, WaiterList& connection_closed, ClientSoftware* software = nullptr,
-                 std::function<void(const std::string&)> close_connection = {})
+                 Connection* connection = nullptr)
       : server_(server),
         registry_(registry),
         header_(std::move(header)),
         client_host_(std::move(client_host)),
         software_(software),
-        close_connection_(std::move(close_connection)),
+        connection_(connection),
         frame_(std::move(frame)),
         body_(body),
         responder_(std::move(responder)),
@@ -155,9 +156,8 @@ class RequestContext {
   // acks=0 produce: the request is answered by nothing at all.
   void respond_nothing() const { responder_(std::nullopt); }
   // Closes the client's connection (with `reason` in the log): how an acks=0 producer learns of a refusal.
-  void close_connection(const std::string& reason) const {
-    if (close_connection_) close_connection_(reason);
-  }
+  // (Defined in connection.cc.)
+  void close_connection(const std::string& reason) const;
 
   // Runs `callback` if the client's connection closes before the registration is dropped: a request that waits
   // (a long poll) gives up what it holds at once rather than when its wait would have ended.
@@ -174,7 +174,7 @@ class RequestContext {
   protocol::RequestHeader header_;
   std::string client_host_;
   ClientSoftware* software_;  // the connection's; it outlives the context (the responder holds the connection)
-  std::function<void(const std::string&)> close_connection_;
+  Connection* connection_;    // the client's; it outlives the context (the responder holds the connection)
   std::shared_ptr<std::vector<uint8_t>> frame_;
   std::span<uint8_t> body_;
   Responder responder_;
