@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <sstream>
+
 #include "cli/properties.h"
 #include "cluster/broker_channels.h"
 #include "cluster/controller.h"
@@ -10,6 +12,7 @@
 #include "cluster/producer_ids.h"
 #include "cluster/replica_fetcher.h"
 #include "cluster/replica_manager.h"
+#include "coordinator/cluster_topic_catalog.h"
 #include "coordinator/cluster_transactions.h"
 #include "coordinator/group_coordinator.h"
 #include "coordinator/offsets_records.h"
@@ -40,6 +43,15 @@ coordinator::GroupSettings group_settings(const cluster::BrokerSettings& setting
   g.retention_check_interval_ms = settings.get_long("offsets.retention.check.interval.ms");
   g.max_metadata_bytes = static_cast<int32_t>(settings.get_long("offset.metadata.max.bytes"));
   g.max_group_size = static_cast<int32_t>(settings.get_long("group.max.size"));
+  g.consumer.session_timeout_ms = static_cast<int32_t>(settings.get_long("group.consumer.session.timeout.ms"));
+  g.consumer.heartbeat_interval_ms = static_cast<int32_t>(settings.get_long("group.consumer.heartbeat.interval.ms"));
+  g.consumer.max_size = static_cast<int32_t>(settings.get_long("group.consumer.max.size"));
+  g.consumer.assignors.clear();
+  std::stringstream assignors(settings.get("group.consumer.assignors"));
+  for (std::string item; std::getline(assignors, item, ',');) {
+    if (item.find_first_not_of(' ') != std::string::npos)
+      g.consumer.assignors.push_back(cluster::assignor_short_name(item));
+  }
   return g;
 }
 
@@ -174,6 +186,8 @@ void Broker::start(cluster::ClusterService* cluster) {
                                                                       env_.clock, *io_, loop);
   groups_ = std::make_unique<coordinator::GroupCoordinator>(*group_state_log_, env_.clock, loop,
                                                             group_settings(setup_.settings));
+  topic_catalog_ = std::make_unique<coordinator::ClusterTopicCatalog>(*partitions_);
+  groups_->set_topic_catalog(topic_catalog_.get());
   transaction_state_log_ = std::make_unique<coordinator::PartitionStateLog>(coordinator::transaction_state_topic(),
                                                                             *partitions_, env_.clock, *io_, loop);
   markers_ = std::make_unique<coordinator::PartitionMarkerWriter>(

@@ -30,6 +30,7 @@ struct PartitionProbe;
 }  // namespace fjord::cluster
 namespace fjord::coordinator {
 class GroupCoordinator;
+class ClusterTopicCatalog;
 class PartitionStateLog;
 class PartitionMarkerWriter;
 class RoutingMarkerWriter;
@@ -150,6 +151,8 @@ class Broker {
   std::unique_ptr<storage::LogCleaner> cleaner_;
   std::unique_ptr<cluster::ProducerIds> producer_ids_;
   std::unique_ptr<coordinator::PartitionStateLog> group_state_log_;
+  // Outlives groups_, which resolves subscriptions against it.
+  std::unique_ptr<coordinator::ClusterTopicCatalog> topic_catalog_;
   std::unique_ptr<coordinator::GroupCoordinator> groups_;
   std::unique_ptr<coordinator::PartitionStateLog> transaction_state_log_;
   // A cluster's requests to other brokers (transaction markers, transaction checks).

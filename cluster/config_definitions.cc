@@ -20,8 +20,8 @@ struct NotImplemented {
 };
 // Each returns when what it belongs to is built.
 constexpr NotImplemented kNotImplemented[] = {
-    {"group.consumer.assignors", "the next-generation consumer group protocol (KIP-848)"},
-    {"group.coordinator.rebalance.protocols", "the next-generation consumer group protocol (KIP-848)"},
+    {"group.coordinator.rebalance.protocols",
+     "turning off a group protocol (Fjord serves both classic and KIP-848 consumer)"},
 };
 
 constexpr ConfigDefinition kTopicConfigs[] = {
@@ -146,6 +146,35 @@ constexpr ConfigDefinition kBrokerConfigs[] = {
      {},
      true},
     {"group.max.size", ConfigType::kInt, "2147483647", "", "most members one group may have", {}, true},
+    {"group.consumer.session.timeout.ms",
+     ConfigType::kInt,
+     "45000",
+     "",
+     "consumer protocol (KIP-848): how long a member may go without a heartbeat before it is removed",
+     {},
+     true},
+    {"group.consumer.heartbeat.interval.ms",
+     ConfigType::kInt,
+     "5000",
+     "",
+     "consumer protocol: how often members are told to heartbeat",
+     {},
+     true},
+    {"group.consumer.assignors",
+     ConfigType::kList,
+     "uniform,range",
+     "",
+     "consumer protocol: the server-side assignors members may ask for (uniform, range; Kafka's class names "
+     "UniformAssignor and RangeAssignor are read as these); the first is the default",
+     {},
+     true},
+    {"group.consumer.max.size",
+     ConfigType::kInt,
+     "2147483647",
+     "",
+     "consumer protocol: most members a group may have",
+     {},
+     true},
     {"offsets.topic.num.partitions", ConfigType::kInt, "50", "", "partitions of __consumer_offsets", {}, true},
     {"offsets.topic.replication.factor", ConfigType::kShort, "3", "", "replicas of __consumer_offsets", {}, true},
     {"offsets.topic.segment.bytes",
@@ -339,6 +368,36 @@ const ConfigDefinition* find_broker_config(std::string_view name) {
   return nullptr;
 }
 
+std::string assignor_short_name(std::string_view configured) {
+  std::string name(
+      configured.substr(configured.find_last_of('.') == std::string_view::npos ? 0 : configured.find_last_of('.') + 1));
+  if (name.ends_with("Assignor")) name.resize(name.size() - 8);
+  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+  return name;
+}
+
+std::optional<std::string> validate_assignor_list(std::string_view value) {
+  size_t count = 0;
+  for (size_t start = 0; start <= value.size();) {
+    size_t end = value.find(',', start);
+    if (end == std::string_view::npos) end = value.size();
+    std::string_view item = value.substr(start, end - start);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (!item.empty()) {
+      const std::string name = assignor_short_name(item);
+      if (name != "uniform" && name != "range") {
+        return "Invalid value " + std::string(value) + " for group.consumer.assignors: " + std::string(item) +
+               " is not an assignor Fjord has (uniform, range)";
+      }
+      ++count;
+    }
+    start = end + 1;
+  }
+  if (count == 0) return std::string("group.consumer.assignors needs at least one assignor");
+  return std::nullopt;
+}
+
 std::optional<std::string> not_implemented(std::string_view name) {
   for (const auto& n : kNotImplemented) {
     if (n.name == name) {
@@ -384,6 +443,9 @@ std::optional<std::string> validate_config_value(const ConfigDefinition& definit
     case ConfigType::kString:
     case ConfigType::kList:
       break;
+  }
+  if (name == "group.consumer.assignors") {
+    if (auto error = validate_assignor_list(value)) return *error;
   }
   if (definition.type == ConfigType::kDouble &&
       (name == "min.cleanable.dirty.ratio" || name == "log.cleaner.min.cleanable.ratio")) {

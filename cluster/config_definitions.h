@@ -39,6 +39,10 @@ struct ConfigDefinition {
   std::string_view refusal = {};
 };
 
+// "org.apache.kafka.coordinator.group.assignor.UniformAssignor" or "uniform" -> "uniform".
+std::string assignor_short_name(std::string_view configured);
+std::optional<std::string> validate_assignor_list(std::string_view value);
+
 std::span<const ConfigDefinition> topic_config_definitions();
 std::span<const ConfigDefinition> broker_config_definitions();
 const ConfigDefinition* find_topic_config(std::string_view name);

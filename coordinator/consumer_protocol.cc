@@ -47,4 +47,17 @@ std::optional<std::vector<std::pair<std::string, std::vector<int32_t>>>> parse_a
   }
 }
 
+std::vector<uint8_t> encode_assignment(const std::vector<std::pair<std::string, std::vector<int32_t>>>& assignment) {
+  protocol::Writer w;
+  w.write_int16(0);
+  w.write_array_length(assignment.size(), false);
+  for (const auto& [topic, partitions] : assignment) {
+    w.write_string(topic, false);
+    w.write_array_length(partitions.size(), false);
+    for (int32_t p : partitions) w.write_int32(p);
+  }
+  w.write_null_bytes(false);
+  return std::move(w.take().bytes);
+}
+
 }  // namespace fjord::coordinator

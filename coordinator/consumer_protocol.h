@@ -19,5 +19,8 @@ namespace fjord::coordinator {
 std::optional<std::vector<std::string>> parse_subscription_topics(std::span<const uint8_t> bytes);
 std::optional<std::vector<std::pair<std::string, std::vector<int32_t>>>> parse_assignment(
     std::span<const uint8_t> bytes);
+// An Assignment (version 0, no user data): how a consumer-protocol group's members are shown to the classic
+// DescribeGroups, so tools that read assignments there see theirs.
+std::vector<uint8_t> encode_assignment(const std::vector<std::pair<std::string, std::vector<int32_t>>>& assignment);
 
 }  // namespace fjord::coordinator

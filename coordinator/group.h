@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "coordinator/consumer_group/consumer_group.h"
 #include "coordinator/offsets_records.h"
 #include "model/error_codes.h"
 #include "model/executor.h"
@@ -92,7 +93,11 @@ struct Group {
   int64_t rebalance_started_ms = 0;  // monotonic
   int64_t state_timestamp_ms = 0;    // wall clock, when the group last changed state
 
-  bool has_members() const { return !members.empty(); }
+  // Set while the group runs the consumer protocol (KIP-848): its members, epochs and assignments live there,
+  // and the classic state above stays Empty.
+  std::unique_ptr<consumer::ConsumerGroup> consumer;
+
+  bool has_members() const { return !members.empty() || (consumer && !consumer->empty()); }
   Member* find(const std::string& member_id);
 };
 

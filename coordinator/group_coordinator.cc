@@ -77,6 +77,12 @@ void GroupCoordinator::join(JoinRequest request, JoinCallback done) {
   }
   if (request.rebalance_timeout_ms <= 0) request.rebalance_timeout_ms = request.session_timeout_ms;
   if (request.protocol_type.empty() || request.protocols.empty()) return fail(ErrorCode::kInconsistentGroupProtocol);
+  if (Group* existing = find(request.group_id); existing && existing->consumer) {
+    // Members of the consumer protocol hold it: a classic member cannot share their assignment (yet).
+    if (!existing->consumer->empty()) return fail(ErrorCode::kInconsistentGroupProtocol);
+    existing->consumer.reset();  // an empty consumer-protocol group becomes classic, keeping its offsets
+    existing->protocol_type.reset();
+  }
 
   Group* existing = find(request.group_id);
   if (existing && existing->state == GroupState::kDead) return fail(ErrorCode::kCoordinatorNotAvailable);
@@ -679,6 +685,10 @@ void GroupCoordinator::sweep() {
   for (auto& [group_id, group] : groups_) {
     // A group still being read back is not whole yet: its members get their session once it is loaded.
     if (loading_.count(partition_for(group_id))) continue;
+    if (group->consumer) {
+      expire_consumer_members(*group, now);
+      continue;
+    }
     for (auto it = group->pending_members.begin(); it != group->pending_members.end();) {
       if (it->second <= now) {
         it = group->pending_members.erase(it);

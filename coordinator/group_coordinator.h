@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "coordinator/consumer_group/consumer_group.h"
+#include "coordinator/consumer_group/topic_regex.h"
 #include "coordinator/group.h"
 #include "coordinator/state_log.h"
 #include "model/clock.h"
@@ -30,6 +32,7 @@ struct GroupSettings {
   int32_t max_group_size = INT32_MAX;                 // group.max.size
   int64_t sweep_interval_ms = 100;                    // how often sessions are checked for expiry
   int64_t retention_check_interval_ms = 600000;       // offsets.retention.check.interval.ms
+  consumer::ConsumerGroupSettings consumer;           // group.consumer.*
 };
 
 struct JoinRequest {
@@ -90,7 +93,8 @@ struct FetchedOffset {
 struct GroupListing {
   std::string group_id;
   std::string protocol_type;
-  GroupState state;
+  std::string state;               // as ListGroups names it: a classic state, or a consumer group's
+  std::string group_type;          // "classic" or "consumer"
   uint64_t offsets_committed = 0;  // partition offsets committed since the group was loaded here (commit rate)
   size_t members = 0;
   uint64_t rebalances = 0;  // rebalances completed since the group was loaded here
@@ -109,6 +113,7 @@ struct GroupDescription {
   ErrorCode error = ErrorCode::kNone;
   std::string group_id;
   GroupState state = GroupState::kDead;
+  std::string state_name = "Dead";  // as DescribeGroups names it (a consumer-protocol group's own state names)
   std::string protocol_type;
   std::string protocol_name;
   std::vector<MemberDescription> members;
@@ -166,6 +171,18 @@ class GroupCoordinator {
   void delete_offsets(const std::string& group_id, const std::vector<std::pair<std::string, int32_t>>& partitions,
                       std::function<void(ErrorCode, std::vector<ErrorCode>)> done);
 
+  // ConsumerGroupHeartbeat (KIP-848): `done` gets the member's answer. The topics subscriptions resolve against
+  // come from set_topic_catalog().
+  void consumer_heartbeat(const std::string& group_id, consumer::HeartbeatRequest request,
+                          std::function<void(consumer::HeartbeatResult)> done);
+  void set_topic_catalog(const consumer::TopicCatalog* catalog) { catalog_ = catalog; }
+  // OffsetFetch v9 from a member: NONE when the group is not a consumer-protocol group, or `member_epoch` is the
+  // member's current epoch; UNKNOWN_MEMBER_ID or STALE_MEMBER_EPOCH otherwise.
+  ErrorCode check_consumer_member(const std::string& group_id, const std::string& member_id,
+                                  int32_t member_epoch) const;
+  // A group of the consumer protocol (nullptr for a classic one, or none); `error` says why there is none.
+  const consumer::ConsumerGroup* consumer_group(const std::string& group_id, ErrorCode* error = nullptr) const;
+
   std::vector<GroupListing> list() const;
   GroupDescription describe(const std::string& group_id) const;
   // Deletes empty groups with their offsets; one error per group.
@@ -208,6 +225,8 @@ class GroupCoordinator {
   ErrorCode check_commit(const CommitRequest& request, Group*& group, bool transactional);
 
   void sweep();
+  void expire_consumer_members(Group& group, int64_t now_ms);
+  GroupDescription describe_consumer_group(const Group& group) const;
   void expire_offsets();
   void schedule_sweep();
   void schedule_retention();
@@ -230,6 +249,8 @@ class GroupCoordinator {
   std::unique_ptr<TimerHandle> sweep_timer_;
   std::unique_ptr<TimerHandle> retention_timer_;
   uint64_t member_counter_ = 0;
+  const consumer::TopicCatalog* catalog_ = nullptr;
+  consumer::TopicRegex topic_regex_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

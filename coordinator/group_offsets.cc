@@ -74,6 +74,12 @@ ErrorCode GroupCoordinator::check_commit(const CommitRequest& request, Group*& g
     if (request.generation >= 0 && request.generation != group->generation) return ErrorCode::kIllegalGeneration;
     return ErrorCode::kNone;
   }
+  if (group->consumer) {
+    // The consumer protocol: a member commits at its current epoch; with no member named, only while the group
+    // has no members (an admin's commit).
+    if (request.generation < 0 && request.member_id.empty() && group->consumer->empty()) return ErrorCode::kNone;
+    return group->consumer->check_member_epoch(request.member_id, request.generation);
+  }
   if (!(request.generation < 0 && group->state == GroupState::kEmpty)) {
     if (group->state == GroupState::kCompletingRebalance) return ErrorCode::kRebalanceInProgress;
     Member* member = group->find(request.member_id);
@@ -261,6 +267,9 @@ void GroupCoordinator::delete_offsets(const std::string& group_id,
       if (auto topics = parse_subscription_topics(*metadata)) subscribed.insert(topics->begin(), topics->end());
     }
   }
+  if (group->consumer && !group->consumer->empty()) {
+    for (const auto& [id, topic] : group->consumer->subscribed_topics()) subscribed.insert(topic.name);
+  }
   std::vector<ErrorCode> errors(partitions.size(), ErrorCode::kNone);
   std::vector<StateLog::Entry> entries;
   std::vector<std::pair<std::string, int32_t>> removed;
@@ -300,8 +309,14 @@ std::vector<GroupListing> GroupCoordinator::list() const {
   std::vector<GroupListing> out;
   for (const auto& [id, group] : groups_) {
     if (group->state == GroupState::kDead) continue;
-    out.push_back({id, group->protocol_type.value_or(""), group->state, group->offsets_committed, group->members.size(),
-                   group->rebalances});
+    if (group->consumer) {
+      out.push_back({id, "consumer", consumer::consumer_group_state_name(group->consumer->state()), "consumer",
+                     group->offsets_committed, group->consumer->members().size(),
+                     static_cast<uint64_t>(group->consumer->group_epoch())});
+      continue;
+    }
+    out.push_back({id, group->protocol_type.value_or(""), state_name(group->state), "classic", group->offsets_committed,
+                   group->members.size(), group->rebalances});
   }
   return out;
 }
@@ -319,6 +334,8 @@ GroupDescription GroupCoordinator::describe(const std::string& group_id) const {
     return d;
   }
   d.state = group->state;
+  d.state_name = state_name(group->state);
+  if (group->consumer) return describe_consumer_group(*group);
   d.protocol_type = group->protocol_type.value_or("");
   // Member metadata and assignments are only meaningful once a generation is settled.
   const bool stable = group->state == GroupState::kStable;
@@ -356,7 +373,7 @@ void GroupCoordinator::delete_groups(const std::vector<std::string>& group_ids,
       pending->errors[i] = ErrorCode::kGroupIdNotFound;
       continue;
     }
-    if (group->state != GroupState::kEmpty) {
+    if (group->state != GroupState::kEmpty || group->has_members()) {
       pending->errors[i] = ErrorCode::kNonEmptyGroup;
       continue;
     }

@@ -220,6 +220,8 @@ std::string_view error_name(ErrorCode e) {
       return "UNRELEASED_INSTANCE_ID";
     case ErrorCode::kUnsupportedAssignor:
       return "UNSUPPORTED_ASSIGNOR";
+    case ErrorCode::kInvalidRegularExpression:
+      return "INVALID_REGULAR_EXPRESSION";
     case ErrorCode::kStaleMemberEpoch:
       return "STALE_MEMBER_EPOCH";
     case ErrorCode::kMismatchedEndpointType:

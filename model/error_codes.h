@@ -120,6 +120,7 @@ enum class ErrorCode : int16_t {
   kMismatchedEndpointType = 114,
   kUnsupportedEndpointType = 115,
   kUnknownControllerId = 116,
+  kInvalidRegularExpression = 128,
 };
 
 const std::error_category& kafka_category();

@@ -253,7 +253,7 @@ void LagEngine::sample() {
       still_tracked[key] = std::move(tracked);
 
       GroupReport& g = reports[listing.group_id];
-      g.state = coordinator::state_name(listing.state);
+      g.state = listing.state;
       g.status = std::max(g.status, r.status);
       g.max_lag = std::max(g.max_lag, r.lag);
       g.max_lag_seconds = std::max(g.max_lag_seconds, r.lag_seconds);
@@ -276,7 +276,7 @@ void LagEngine::sample() {
     const auto group_labels = labels({{"group", listing.group_id}});
     members[group_labels] = static_cast<double>(listing.members);
     rebalances[group_labels] = static_cast<double>(listing.rebalances);
-    by_state[labels({{"state", std::string(coordinator::state_name(listing.state))}})] += 1;
+    by_state[labels({{"state", listing.state}})] += 1;
   }
   group_members_.set(members);
   group_rebalances_.set(rebalances);

@@ -50,8 +50,16 @@ TEST(Config, WhatFjordDoesNotDoIsRefusedWithTheReason) {
   ASSERT_TRUE(preallocate);
   EXPECT_NE(preallocate->find("preallocate=true"), std::string::npos);
   EXPECT_FALSE(validate_config_value(*find_topic_config("preallocate"), "false"));
-  ASSERT_TRUE(not_implemented("group.consumer.assignors"));
-  EXPECT_NE(not_implemented("group.consumer.assignors")->find("KIP-848"), std::string::npos);
+  ASSERT_TRUE(not_implemented("group.coordinator.rebalance.protocols"));
+  EXPECT_NE(not_implemented("group.coordinator.rebalance.protocols")->find("KIP-848"), std::string::npos);
+  EXPECT_FALSE(not_implemented("group.consumer.assignors")) << "the consumer protocol's assignors are served";
+  const auto* assignors = find_broker_config("group.consumer.assignors");
+  ASSERT_NE(assignors, nullptr);
+  EXPECT_FALSE(validate_config_value(*assignors, "org.apache.kafka.coordinator.group.assignor.RangeAssignor,uniform"));
+  auto sticky = validate_config_value(*assignors, "uniform,sticky");
+  ASSERT_TRUE(sticky);
+  EXPECT_NE(sticky->find("sticky is not an assignor"), std::string::npos);
+  EXPECT_EQ(assignor_short_name("org.apache.kafka.coordinator.group.assignor.UniformAssignor"), "uniform");
   EXPECT_FALSE(not_implemented("transactional.id.expiration.ms")) << "transactions are served";
   ASSERT_NE(find_broker_config("transaction.state.log.min.isr"), nullptr);
   EXPECT_EQ(find_broker_config("transaction.state.log.min.isr")->default_value, "2");

@@ -28,7 +28,7 @@ void handle_describe_groups(RequestContext context) {
       }
       continue;
     }
-    out.group_state = coordinator::state_name(d.state);
+    out.group_state = d.state_name;
     out.protocol_type = d.protocol_type;
     out.protocol_data = d.protocol_name;
     for (auto& m : d.members) {

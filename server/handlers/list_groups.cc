@@ -27,16 +27,13 @@ bool listed(const std::vector<std::string>& filter, const std::string& value) {
 void handle_list_groups(RequestContext context) {
   auto request = context.decode<protocol::ListGroupsRequest>();
   protocol::ListGroupsResponse response;
-  if (listed(request.types_filter, "classic")) {
-    for (const auto& g : context.server().groups.list()) {
-      std::string state = coordinator::state_name(g.state);
-      if (!listed(request.states_filter, state)) continue;
-      auto& out = response.groups.emplace_back();
-      out.group_id = g.group_id;
-      out.protocol_type = g.protocol_type;
-      out.group_state = state;
-      out.group_type = "classic";
-    }
+  for (const auto& g : context.server().groups.list()) {
+    if (!listed(request.types_filter, g.group_type) || !listed(request.states_filter, g.state)) continue;
+    auto& out = response.groups.emplace_back();
+    out.group_id = g.group_id;
+    out.protocol_type = g.protocol_type;
+    out.group_state = g.state;
+    out.group_type = g.group_type;
   }
   context.respond(response);
 }

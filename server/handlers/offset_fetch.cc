@@ -85,6 +85,14 @@ void handle_offset_fetch(RequestContext context) {
         group_out.error_code = wire(error);
         continue;
       }
+      // v9: a member of a consumer-protocol group reads at its current epoch (STALE_MEMBER_EPOCH otherwise).
+      if (g.member_id) {
+        if (auto error = groups.check_consumer_member(g.group_id, *g.member_id, g.member_epoch);
+            error != ErrorCode::kNone) {
+          group_out.error_code = wire(error);
+          continue;
+        }
+      }
       fill(group_out.topics, groups.fetch(g.group_id, requested(g.topics), request.require_stable));
     }
   }

@@ -57,6 +57,8 @@ const HandlerRegistry& HandlerRegistry::standard() {
         served<ListTransactionsRequest>(&handle_list_transactions),
         served<DescribeTransactionsRequest>(&handle_describe_transactions),
         served<DescribeProducersRequest>(&handle_describe_producers),
+        served<ConsumerGroupHeartbeatRequest>(&handle_consumer_group_heartbeat),
+        served<ConsumerGroupDescribeRequest>(&handle_consumer_group_describe),
     };
     std::sort(r.apis_.begin(), r.apis_.end(), [](const auto& a, const auto& b) { return a.spec->key < b.spec->key; });
     return r;

@@ -47,6 +47,8 @@ void handle_find_coordinator(RequestContext context);
 void handle_join_group(RequestContext context);
 void handle_sync_group(RequestContext context);
 void handle_heartbeat(RequestContext context);
+void handle_consumer_group_heartbeat(RequestContext context);
+void handle_consumer_group_describe(RequestContext context);
 void handle_leave_group(RequestContext context);
 void handle_offset_commit(RequestContext context);
 void handle_offset_fetch(RequestContext context);

@@ -1,0 +1,337 @@
+#include "coordinator/consumer_group/consumer_group.h"
+
+#include <algorithm>
+
+#include "coordinator/consumer_group/assignors.h"
+
+namespace fjord::coordinator::consumer {
+namespace {
+
+HeartbeatResult refuse(ErrorCode error, std::string message) {
+  HeartbeatResult out;
+  out.error = error;
+  out.error_message = std::move(message);
+  return out;
+}
+
+bool within(const Assignment& owned, const Assignment& assigned) { return minus(owned, assigned).empty(); }
+
+}  // namespace
+
+const char* consumer_group_state_name(ConsumerGroupState state) {
+  switch (state) {
+    case ConsumerGroupState::kEmpty:
+      return "Empty";
+    case ConsumerGroupState::kAssigning:
+      return "Assigning";
+    case ConsumerGroupState::kReconciling:
+      return "Reconciling";
+    case ConsumerGroupState::kStable:
+      return "Stable";
+  }
+  return "Dead";
+}
+
+ConsumerGroupState ConsumerGroup::state() const {
+  if (members_.empty()) return ConsumerGroupState::kEmpty;
+  if (group_epoch_ > assignment_epoch_) return ConsumerGroupState::kAssigning;
+  for (const auto& [id, m] : members_) {
+    if (m.assignment.epoch != assignment_epoch_ || m.assignment.state != MemberState::kStable) {
+      return ConsumerGroupState::kReconciling;
+    }
+  }
+  return ConsumerGroupState::kStable;
+}
+
+const Assignment& ConsumerGroup::target_of(const std::string& member_id) const {
+  static const Assignment none;
+  auto it = target_.find(member_id);
+  return it == target_.end() ? none : it->second;
+}
+
+std::string ConsumerGroup::assignor(const ConsumerGroupSettings& settings) const {
+  std::map<std::string, int> asked;
+  for (const auto& [id, m] : members_) {
+    if (m.server_assignor) ++asked[*m.server_assignor];
+  }
+  std::string chosen = settings.assignors.empty() ? "uniform" : settings.assignors.front();
+  int most = 0;
+  for (const auto& [name, count] : asked) {
+    if (count > most) chosen = name, most = count;
+  }
+  return chosen;
+}
+
+ErrorCode ConsumerGroup::check_member_epoch(const std::string& member_id, int32_t member_epoch) const {
+  auto it = members_.find(member_id);
+  if (it == members_.end()) return ErrorCode::kUnknownMemberId;
+  return member_epoch == it->second.assignment.epoch ? ErrorCode::kNone : ErrorCode::kStaleMemberEpoch;
+}
+
+HeartbeatResult ConsumerGroup::heartbeat(const HeartbeatRequest& request, const ConsumerGroupSettings& settings,
+                                         const TopicCatalog& topics, const RegexMatcher& regex, int64_t now_ms,
+                                         const std::function<std::string()>& new_member_id) {
+  if (request.server_assignor && std::find(settings.assignors.begin(), settings.assignors.end(),
+                                           *request.server_assignor) == settings.assignors.end()) {
+    return refuse(ErrorCode::kUnsupportedAssignor, "the broker has no assignor " + *request.server_assignor);
+  }
+  ConsumerMember* member = nullptr;
+  if (request.member_epoch == -1 || request.member_epoch == -2) {
+    auto it = members_.find(request.member_id);
+    if (it == members_.end()) return refuse(ErrorCode::kUnknownMemberId, "no member " + request.member_id);
+    HeartbeatResult out;
+    out.member_id = request.member_id;
+    out.member_epoch = request.member_epoch;
+    if (request.member_epoch == -2 && it->second.instance_id) {
+      // A static member restarting: its partitions wait for its next incarnation for a session.
+      it->second.left_temporarily = true;
+      it->second.session_deadline_ms = now_ms + settings.session_timeout_ms;
+    } else {
+      remove_member(request.member_id);
+    }
+    return out;
+  }
+  if (request.member_epoch == 0) {
+    auto joined = join(request, settings, now_ms, new_member_id, member);
+    if (joined.error != ErrorCode::kNone) return joined;
+  } else {
+    auto it = members_.find(request.member_id);
+    if (it == members_.end() || it->second.left_temporarily) {
+      return refuse(ErrorCode::kUnknownMemberId, "no member " + request.member_id + " in the group");
+    }
+    member = &it->second;
+    const MemberAssignment& current = member->assignment;
+    if (request.member_epoch > current.epoch) {
+      return refuse(ErrorCode::kFencedMemberEpoch, "the member epoch is ahead of the group's");
+    }
+    // A member that missed the answer that moved it on may come back with the epoch before; nothing else.
+    if (request.member_epoch < current.epoch && !(request.member_epoch == current.previous_epoch && request.owned &&
+                                                  within(*request.owned, current.assigned))) {
+      return refuse(ErrorCode::kFencedMemberEpoch, "the member epoch is behind the group's");
+    }
+  }
+
+  // What the member may change in any heartbeat.
+  if (request.rebalance_timeout_ms >= 0) member->rebalance_timeout_ms = request.rebalance_timeout_ms;
+  if (request.rack_id) member->rack_id = request.rack_id;
+  if (request.subscribed_topic_names) {
+    auto names = *request.subscribed_topic_names;
+    std::sort(names.begin(), names.end());
+    names.erase(std::unique(names.begin(), names.end()), names.end());
+    if (names != member->subscribed_topic_names) {
+      member->subscribed_topic_names = std::move(names);
+      subscriptions_changed_ = true;
+    }
+  }
+  if (request.subscribed_topic_regex) {
+    std::optional<std::string> wanted;
+    if (!request.subscribed_topic_regex->empty()) wanted = request.subscribed_topic_regex;
+    if (wanted != member->subscribed_topic_regex) {
+      member->subscribed_topic_regex = std::move(wanted);
+      subscriptions_changed_ = true;
+    }
+  }
+  if (request.server_assignor && request.server_assignor != member->server_assignor) {
+    member->server_assignor = request.server_assignor;
+    epoch_bump_due_ = true;
+  }
+  member->client_id = request.client_id;
+  member->client_host = request.client_host;
+  member->session_deadline_ms = now_ms + settings.session_timeout_ms;
+
+  refresh_subscriptions(topics, regex);
+  // Whatever changed in this heartbeat, the group moves on by one epoch.
+  if (epoch_bump_due_) {
+    ++group_epoch_;
+    epoch_bump_due_ = false;
+  }
+  update_target(settings);
+  const std::string member_id = member->member_id;
+  const MemberAssignment before = member->assignment;
+  MemberAssignment next =
+      reconcile(before, assignment_epoch_, target_of(member_id), request.owned, [&](const TopicId& t, int32_t p) {
+        auto topic = holders_.find(t);
+        if (topic == holders_.end()) return false;
+        auto holder = topic->second.find(p);
+        return holder != topic->second.end() && holder->second != member_id;
+      });
+  if (next.state == MemberState::kUnrevokedPartitions && before.state != MemberState::kUnrevokedPartitions) {
+    member->revocation_deadline_ms = now_ms + member->rebalance_timeout_ms;
+  }
+  const bool changed = next != before;
+  if (changed) set_assignment(*member, next);
+
+  HeartbeatResult out;
+  out.member_id = member_id;
+  out.member_epoch = member->assignment.epoch;
+  out.heartbeat_interval_ms = settings.heartbeat_interval_ms;
+  if (changed || request.member_epoch == 0 || (request.owned && *request.owned != member->assignment.assigned)) {
+    out.assignment = member->assignment.assigned;
+  }
+  return out;
+}
+
+HeartbeatResult ConsumerGroup::join(const HeartbeatRequest& request, const ConsumerGroupSettings& settings,
+                                    int64_t now_ms, const std::function<std::string()>& new_member_id,
+                                    ConsumerMember*& member) {
+  if (request.rebalance_timeout_ms < 0) {
+    return refuse(ErrorCode::kInvalidRequest, "RebalanceTimeoutMs must be set when joining");
+  }
+  if (!request.subscribed_topic_names && !request.subscribed_topic_regex) {
+    return refuse(ErrorCode::kInvalidRequest, "SubscribedTopicNames or SubscribedTopicRegex must be set when joining");
+  }
+  if (request.owned && !request.owned->empty()) {
+    return refuse(ErrorCode::kInvalidRequest, "TopicPartitions must be empty when joining");
+  }
+  const std::string id = request.member_id.empty() ? new_member_id() : request.member_id;
+  // A static member's new incarnation takes over the assignment its previous one left behind, epoch and all.
+  if (request.instance_id) {
+    if (auto known = static_members_.find(*request.instance_id); known != static_members_.end()) {
+      const std::string old_id = known->second;
+      const ConsumerMember& holder = members_.at(old_id);
+      if (!holder.left_temporarily && old_id != id) {
+        return refuse(ErrorCode::kUnreleasedInstanceId,
+                      "instance " + *request.instance_id + " is still held by member " + old_id);
+      }
+      rename_member(old_id, id);
+      ConsumerMember& taken_over = members_.at(id);
+      taken_over.left_temporarily = false;
+      taken_over.rebalance_timeout_ms = request.rebalance_timeout_ms;
+      taken_over.session_deadline_ms = now_ms + settings.session_timeout_ms;
+      subscriptions_changed_ = true;
+      member = &taken_over;
+      return {};
+    }
+  }
+  // A member fenced, or restarted with the id it generated, starts over with nothing.
+  if (members_.contains(id)) remove_member(id);
+  if (members_.size() >= static_cast<size_t>(settings.max_size)) {
+    return refuse(ErrorCode::kGroupMaxSizeReached, "the group has group.consumer.max.size members");
+  }
+  ConsumerMember fresh;
+  fresh.member_id = id;
+  fresh.instance_id = request.instance_id;
+  fresh.rebalance_timeout_ms = request.rebalance_timeout_ms;
+  fresh.session_deadline_ms = now_ms + settings.session_timeout_ms;
+  member = &members_.emplace(id, std::move(fresh)).first->second;
+  if (request.instance_id) static_members_[*request.instance_id] = id;
+  subscriptions_changed_ = true;
+  epoch_bump_due_ = true;
+  return {};
+}
+
+void ConsumerGroup::rename_member(const std::string& from, const std::string& to) {
+  if (from == to) return;
+  auto node = members_.extract(from);
+  node.key() = to;
+  node.mapped().member_id = to;
+  members_.insert(std::move(node));
+  if (auto t = target_.extract(from)) {
+    t.key() = to;
+    target_.insert(std::move(t));
+  }
+  if (auto r = resolved_.extract(from)) {
+    r.key() = to;
+    resolved_.insert(std::move(r));
+  }
+  for (auto& [topic, partitions] : holders_) {
+    for (auto& [p, who] : partitions) {
+      if (who == from) who = to;
+    }
+  }
+  for (auto& [instance, member_id] : static_members_) {
+    if (member_id == from) member_id = to;
+  }
+}
+
+void ConsumerGroup::remove_member(const std::string& member_id) {
+  auto it = members_.find(member_id);
+  if (it == members_.end()) return;
+  if (it->second.instance_id) static_members_.erase(*it->second.instance_id);
+  for (auto topic = holders_.begin(); topic != holders_.end();) {
+    std::erase_if(topic->second, [&](const auto& entry) { return entry.second == member_id; });
+    topic = topic->second.empty() ? holders_.erase(topic) : std::next(topic);
+  }
+  members_.erase(it);
+  target_.erase(member_id);
+  resolved_.erase(member_id);
+  subscriptions_changed_ = true;
+  ++group_epoch_;
+}
+
+std::vector<std::string> ConsumerGroup::expire(int64_t now_ms) {
+  std::vector<std::string> gone;
+  for (const auto& [id, m] : members_) {
+    const bool session_over = now_ms > m.session_deadline_ms;
+    const bool revocation_over =
+        m.assignment.state == MemberState::kUnrevokedPartitions && now_ms > m.revocation_deadline_ms;
+    if (session_over || revocation_over) gone.push_back(id);
+  }
+  for (const auto& id : gone) remove_member(id);
+  return gone;
+}
+
+void ConsumerGroup::refresh_subscriptions(const TopicCatalog& topics, const RegexMatcher& regex) {
+  if (!subscriptions_changed_ && topics.version() == catalog_version_) return;
+  subscriptions_changed_ = false;
+  catalog_version_ = topics.version();
+  std::map<TopicId, TopicMetadata, TopicIdLess> subscribed;
+  std::vector<TopicMetadata> all;
+  bool listed = false;
+  auto resolved_before = std::move(resolved_);
+  resolved_.clear();
+  for (const auto& [id, m] : members_) {
+    auto& mine = resolved_[id];
+    for (const auto& name : m.subscribed_topic_names) {
+      if (auto topic = topics.by_name(name)) {
+        mine.insert(topic->id);
+        subscribed[topic->id] = *topic;
+      }
+    }
+    if (m.subscribed_topic_regex) {
+      if (!listed) all = topics.all(), listed = true;
+      for (const auto& topic : all) {
+        if (regex(*m.subscribed_topic_regex, topic.name)) {
+          mine.insert(topic.id);
+          subscribed[topic.id] = topic;
+        }
+      }
+    }
+  }
+  if (subscribed != subscribed_) {
+    subscribed_ = std::move(subscribed);
+    epoch_bump_due_ = true;
+  } else if (!members_.empty()) {
+    // The same topics in all, but one member's share of them may differ.
+    epoch_bump_due_ = epoch_bump_due_ || resolved_before != resolved_;
+  }
+}
+
+void ConsumerGroup::update_target(const ConsumerGroupSettings& settings) {
+  if (group_epoch_ <= assignment_epoch_) return;
+  const ServerAssignor* chosen = find_assignor(assignor(settings));
+  if (!chosen) chosen = find_assignor("uniform");
+  std::vector<AssignorMember> inputs;
+  for (const auto& [id, m] : members_) {
+    inputs.push_back({id, m.instance_id, resolved_[id], target_of(id)});
+  }
+  std::map<TopicId, int32_t, TopicIdLess> partitions;
+  for (const auto& [topic, metadata] : subscribed_) partitions[topic] = metadata.partitions;
+  target_ = chosen->assign(inputs, partitions);
+  assignment_epoch_ = group_epoch_;
+}
+
+void ConsumerGroup::set_assignment(ConsumerMember& member, MemberAssignment next) {
+  for (auto topic = holders_.begin(); topic != holders_.end();) {
+    std::erase_if(topic->second, [&](const auto& entry) { return entry.second == member.member_id; });
+    topic = topic->second.empty() ? holders_.erase(topic) : std::next(topic);
+  }
+  for (const auto* part : {&next.assigned, &next.pending_revocation}) {
+    for (const auto& [topic, partitions] : *part) {
+      for (int32_t p : partitions) holders_[topic][p] = member.member_id;
+    }
+  }
+  member.assignment = std::move(next);
+}
+
+}  // namespace fjord::coordinator::consumer

@@ -1,0 +1,144 @@
+// One group of the consumer group protocol (KIP-848, `group.protocol=consumer`): the broker decides who owns what.
+// Members heartbeat with their subscription and the partitions they own; the group keeps
+//   - the group epoch, bumped whenever what the assignment depends on changes (a member joins, leaves or changes
+//     its subscription; a subscribed topic appears or grows);
+//   - the target assignment, computed by a server-side assignor (consumer/assignors.h) at the group epoch;
+//   - each member's current assignment and epoch, moved toward its target one heartbeat at a time
+//     (consumer/reconciliation.h), so that no partition is ever owned by two members.
+// A member that stops heartbeating for the session timeout, or keeps partitions it was asked to revoke past its
+// rebalance timeout, is removed and its partitions go to the others. Static members (group.instance.id) leaving
+// with epoch -2 keep their assignment for the session timeout, for their next incarnation to take over.
+// Pure: no I/O, time passed in.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "coordinator/consumer_group/assignment.h"
+#include "coordinator/consumer_group/reconciliation.h"
+#include "model/error_codes.h"
+
+namespace fjord::coordinator::consumer {
+
+struct ConsumerGroupSettings {
+  int32_t session_timeout_ms = 45000;                         // group.consumer.session.timeout.ms
+  int32_t heartbeat_interval_ms = 5000;                       // group.consumer.heartbeat.interval.ms
+  std::vector<std::string> assignors = {"uniform", "range"};  // group.consumer.assignors: the first is the default
+  int32_t max_size = INT32_MAX;                               // group.consumer.max.size
+};
+
+// The topics the cluster has now, for resolving subscriptions.
+class TopicCatalog {
+ public:
+  virtual ~TopicCatalog() = default;
+  virtual std::optional<TopicMetadata> by_name(const std::string& name) const = 0;
+  virtual std::vector<TopicMetadata> all() const = 0;
+  // Changes whenever a topic is created, deleted or grows: subscriptions are resolved again only then.
+  virtual uint64_t version() const = 0;
+};
+
+struct HeartbeatRequest {
+  std::string member_id;
+  int32_t member_epoch = 0;  // 0 joins, -1 leaves, -2 leaves for now (a static member restarting)
+  std::optional<std::string> instance_id;
+  std::optional<std::string> rack_id;
+  int32_t rebalance_timeout_ms = -1;                               // -1: unchanged
+  std::optional<std::vector<std::string>> subscribed_topic_names;  // nullopt: unchanged
+  std::optional<std::string> subscribed_topic_regex;               // nullopt: unchanged
+  std::optional<std::string> server_assignor;                      // nullopt: unchanged
+  std::optional<Assignment> owned;                                 // nullopt: unchanged
+  std::string client_id;
+  std::string client_host;
+};
+
+struct HeartbeatResult {
+  ErrorCode error = ErrorCode::kNone;
+  std::optional<std::string> error_message;
+  std::string member_id;
+  int32_t member_epoch = 0;
+  int32_t heartbeat_interval_ms = 0;
+  std::optional<Assignment> assignment;  // sent when it changed, or when the member needs it whole
+};
+
+struct ConsumerMember {
+  std::string member_id;
+  std::optional<std::string> instance_id;
+  std::optional<std::string> rack_id;
+  std::string client_id;
+  std::string client_host;
+  int32_t rebalance_timeout_ms = 0;
+  std::vector<std::string> subscribed_topic_names;
+  std::optional<std::string> subscribed_topic_regex;
+  std::optional<std::string> server_assignor;
+  MemberAssignment assignment;
+  int64_t session_deadline_ms = 0;
+  int64_t revocation_deadline_ms = 0;  // while partitions are pending revocation
+  bool left_temporarily = false;       // a static member that left with epoch -2 and may come back
+};
+
+// The group's state as ConsumerGroupDescribe and ListGroups name it.
+enum class ConsumerGroupState { kEmpty, kAssigning, kReconciling, kStable };
+const char* consumer_group_state_name(ConsumerGroupState state);
+
+// Evaluates subscribed_topic_regex against topic names (Kafka's RE2/J syntax, whole-name match).
+using RegexMatcher = std::function<bool(const std::string& regex, const std::string& topic)>;
+
+class ConsumerGroup {
+ public:
+  explicit ConsumerGroup(std::string group_id) : id_(std::move(group_id)) {}
+
+  // `new_member_id` mints an id for a member that joins without one (ConsumerGroupHeartbeat v0).
+  HeartbeatResult heartbeat(const HeartbeatRequest& request, const ConsumerGroupSettings& settings,
+                            const TopicCatalog& topics, const RegexMatcher& regex, int64_t now_ms,
+                            const std::function<std::string()>& new_member_id);
+  // Removes members whose session ran out or who kept partitions past their rebalance timeout; returns them.
+  std::vector<std::string> expire(int64_t now_ms);
+  // OffsetCommit and OffsetFetch from a member: NONE when `member_epoch` is the member's current one.
+  ErrorCode check_member_epoch(const std::string& member_id, int32_t member_epoch) const;
+
+  const std::string& id() const { return id_; }
+  int32_t group_epoch() const { return group_epoch_; }
+  int32_t assignment_epoch() const { return assignment_epoch_; }
+  ConsumerGroupState state() const;
+  const std::map<std::string, ConsumerMember>& members() const { return members_; }
+  const Assignment& target_of(const std::string& member_id) const;
+  // The assignor the group runs with: the one most of its members ask for, else the broker's default.
+  std::string assignor(const ConsumerGroupSettings& settings) const;
+  // Topic names the group subscribes to (for OffsetDelete and lag): every member's names and regex matches.
+  const std::map<TopicId, TopicMetadata, TopicIdLess>& subscribed_topics() const { return subscribed_; }
+  bool empty() const { return members_.empty(); }
+
+ private:
+  HeartbeatResult join(const HeartbeatRequest& request, const ConsumerGroupSettings& settings, int64_t now_ms,
+                       const std::function<std::string()>& new_member_id, ConsumerMember*& member);
+  void remove_member(const std::string& member_id);
+  // A static member's new incarnation: everything the old id held moves to the new one.
+  void rename_member(const std::string& from, const std::string& to);
+  // Re-resolves subscriptions; bumps the group epoch when the topics they name changed.
+  void refresh_subscriptions(const TopicCatalog& topics, const RegexMatcher& regex);
+  // Recomputes the target assignment when the group epoch moved past it.
+  void update_target(const ConsumerGroupSettings& settings);
+  void set_assignment(ConsumerMember& member, MemberAssignment next);
+
+  std::string id_;
+  int32_t group_epoch_ = 0;
+  int32_t assignment_epoch_ = 0;
+  std::map<std::string, ConsumerMember> members_;
+  std::map<std::string, std::string> static_members_;  // instance id -> member id
+  std::map<std::string, Assignment> target_;           // member id -> target assignment
+  // Who holds each partition now (assigned, or not yet revoked): member id.
+  std::map<TopicId, std::map<int32_t, std::string>, TopicIdLess> holders_;
+  std::map<TopicId, TopicMetadata, TopicIdLess> subscribed_;
+  // Each member's subscription resolved to topic ids (names that exist, and regex matches).
+  std::map<std::string, std::set<TopicId, TopicIdLess>> resolved_;
+  uint64_t catalog_version_ = 0;
+  bool subscriptions_changed_ = true;
+  bool epoch_bump_due_ = false;  // set by what changes the assignment's inputs; applied once per heartbeat
+};
+
+}  // namespace fjord::coordinator::consumer

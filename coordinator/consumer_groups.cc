@@ -1,0 +1,126 @@
+// The consumer group protocol (KIP-848) in the coordinator: ConsumerGroupHeartbeat on a group's ConsumerGroup
+// (coordinator/consumer_group/), member expiry, and what a group running it answers to the classic APIs.
+// The classic protocol is in group_coordinator.cc; offsets, listing and loading in group_offsets.cc.
+#include <spdlog/spdlog.h>
+
+#include <random>
+
+#include "coordinator/consumer_protocol.h"
+#include "coordinator/group_coordinator.h"
+
+namespace fjord::coordinator {
+namespace {
+
+// Member ids the broker mints (ConsumerGroupHeartbeat v0): a random UUID in Kafka's printed form.
+std::string random_member_id() {
+  static thread_local std::mt19937_64 random{std::random_device{}()};
+  protocol::Uuid id;
+  for (size_t i = 0; i < id.bytes.size(); i += 8) {
+    uint64_t word = random();
+    for (size_t j = 0; j < 8; ++j) id.bytes[i + j] = static_cast<uint8_t>(word >> (8 * j));
+  }
+  return id.to_string();
+}
+
+class NoTopics final : public consumer::TopicCatalog {
+ public:
+  std::optional<consumer::TopicMetadata> by_name(const std::string&) const override { return std::nullopt; }
+  std::vector<consumer::TopicMetadata> all() const override { return {}; }
+  uint64_t version() const override { return 0; }
+};
+
+}  // namespace
+
+void GroupCoordinator::consumer_heartbeat(const std::string& group_id, consumer::HeartbeatRequest request,
+                                          std::function<void(consumer::HeartbeatResult)> done) {
+  auto fail = [&](ErrorCode error, std::string message) {
+    consumer::HeartbeatResult result;
+    result.error = error;
+    result.error_message = std::move(message);
+    done(std::move(result));
+  };
+  if (group_id.empty()) return fail(ErrorCode::kInvalidGroupId, "the group id is empty");
+  if (auto error = coordinator_error(group_id); error != ErrorCode::kNone) return fail(error, "");
+  if (request.subscribed_topic_regex && !request.subscribed_topic_regex->empty() &&
+      !topic_regex_.valid(*request.subscribed_topic_regex)) {
+    return fail(ErrorCode::kInvalidRegularExpression,
+                "SubscribedTopicRegex is not a valid RE2 expression: " + *request.subscribed_topic_regex);
+  }
+  Group& group = find_or_create(group_id);
+  if (group.state == GroupState::kDead) return fail(ErrorCode::kCoordinatorNotAvailable, "");
+  if (!group.members.empty()) {
+    return fail(ErrorCode::kGroupIdNotFound,
+                "group " + group_id +
+                    " runs the classic protocol with members; it cannot take a consumer-protocol "
+                    "member until they leave");
+  }
+  if (!group.consumer) {
+    group.consumer = std::make_unique<consumer::ConsumerGroup>(group_id);
+    group.protocol_type = "consumer";
+  }
+  static const NoTopics no_topics;
+  const consumer::TopicCatalog& topics = catalog_ ? *catalog_ : no_topics;
+  auto result = group.consumer->heartbeat(
+      request, settings_.consumer, topics,
+      [this](const std::string& regex, const std::string& topic) { return topic_regex_.matches(regex, topic); },
+      clock_.monotonic_ms(), random_member_id);
+  done(std::move(result));
+}
+
+const consumer::ConsumerGroup* GroupCoordinator::consumer_group(const std::string& group_id, ErrorCode* error) const {
+  auto set = [&](ErrorCode e) {
+    if (error) *error = e;
+  };
+  if (auto e = coordinator_error(group_id); e != ErrorCode::kNone) {
+    set(e);
+    return nullptr;
+  }
+  const Group* group = find(group_id);
+  if (!group || group->state == GroupState::kDead) {
+    set(ErrorCode::kGroupIdNotFound);
+    return nullptr;
+  }
+  if (!group->consumer) {
+    set(ErrorCode::kGroupIdNotFound);  // a classic group: ConsumerGroupDescribe does not describe it
+    return nullptr;
+  }
+  set(ErrorCode::kNone);
+  return group->consumer.get();
+}
+
+ErrorCode GroupCoordinator::check_consumer_member(const std::string& group_id, const std::string& member_id,
+                                                  int32_t member_epoch) const {
+  const Group* group = find(group_id);
+  if (!group || !group->consumer) return ErrorCode::kNone;
+  return group->consumer->check_member_epoch(member_id, member_epoch);
+}
+
+GroupDescription GroupCoordinator::describe_consumer_group(const Group& group) const {
+  // Kafka answers DescribeGroups about such a group with GROUP_ID_NOT_FOUND; describing it instead lets tools
+  // that know only the classic API (kcat, older clients, `fjord group describe`) see members and assignments.
+  const consumer::ConsumerGroup& c = *group.consumer;
+  GroupDescription d;
+  d.group_id = group.id;
+  d.state = c.empty() ? GroupState::kEmpty : GroupState::kStable;
+  d.state_name = consumer::consumer_group_state_name(c.state());
+  d.protocol_type = "consumer";
+  d.protocol_name = c.assignor(settings_.consumer);
+  for (const auto& [id, m] : c.members()) {
+    std::vector<std::pair<std::string, std::vector<int32_t>>> assignment;
+    for (const auto& [topic, partitions] : m.assignment.assigned) {
+      auto known = c.subscribed_topics().find(topic);
+      if (known == c.subscribed_topics().end()) continue;
+      assignment.emplace_back(known->second.name, std::vector<int32_t>(partitions.begin(), partitions.end()));
+    }
+    d.members.push_back({id, m.instance_id, m.client_id, m.client_host, {}, encode_assignment(assignment)});
+  }
+  return d;
+}
+
+void GroupCoordinator::expire_consumer_members(Group& group, int64_t now_ms) {
+  for (const auto& member_id : group.consumer->expire(now_ms)) {
+    spdlog::info("group {}: member {} removed (session or rebalance timeout)", group.id, member_id);
+  }
+}
+
+}  // namespace fjord::coordinator

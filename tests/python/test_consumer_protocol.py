@@ -1,0 +1,119 @@
+"""The consumer group protocol (KIP-848, group.protocol=consumer) with a current librdkafka (confluent-kafka from
+PyPI): members split the partitions with the broker's assignor; a member SIGKILLed in its own process has its
+partitions moved to the survivor after the session timeout; with commits after processing, every record is
+processed and the committed offsets reach the end. Debian's librdkafka 2.0.2 predates the protocol."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from conftest import Broker
+
+TOPIC = "kip848-py"
+GROUP = "kip848-py-group"
+PARTITIONS = 4
+
+CHILD = r"""
+import sys
+from confluent_kafka import Consumer
+c = Consumer({"bootstrap.servers": sys.argv[1], "group.id": sys.argv[2], "group.protocol": "consumer",
+              "client.id": "py-child", "enable.auto.commit": False, "auto.offset.reset": "earliest"})
+c.subscribe([sys.argv[3]])
+while True:
+    m = c.poll(0.1)
+    if m is not None and m.error() is None:
+        print(f"processed {m.partition()} {m.offset()}", flush=True)
+        c.commit(message=m, asynchronous=False)
+    print("owns " + ",".join(str(tp.partition) for tp in c.assignment()), flush=True)
+"""
+
+
+@pytest.fixture(scope="module")
+def kip848_broker():
+    b = Broker(["--set", "group.consumer.heartbeat.interval.ms=1000", "--set",
+                "group.consumer.session.timeout.ms=6000"])
+    b.start()
+    yield b
+    b.cleanup()
+
+
+def produce(bootstrap, start, count):
+    p = Producer({"bootstrap.servers": bootstrap, "acks": "all", "enable.idempotence": True})
+    for i in range(start, start + count):
+        p.produce(TOPIC, key=f"k{i}".encode(), value=f"v{i}".encode())
+    assert p.flush(30) == 0
+
+
+def owned(consumer):
+    return {tp.partition for tp in consumer.assignment()}
+
+
+def test_members_share_partitions_and_a_killed_member_is_replaced_losing_nothing(kip848_broker):
+    bootstrap = kip848_broker.bootstrap
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    for f in admin.create_topics([NewTopic(TOPIC, PARTITIONS, 1)]).values():
+        f.result()
+    produce(bootstrap, 0, 2000)
+
+    processed = set()
+    survivor = Consumer({"bootstrap.servers": bootstrap, "group.id": GROUP, "group.protocol": "consumer",
+                         "client.id": "py-survivor", "enable.auto.commit": False, "auto.offset.reset": "earliest"})
+    survivor.subscribe([TOPIC])
+    child = subprocess.Popen([sys.executable, "-c", CHILD, bootstrap, GROUP, TOPIC], stdout=subprocess.PIPE, text=True)
+    os.set_blocking(child.stdout.fileno(), False)
+    child_owns = set()
+
+    def step():
+        m = survivor.poll(0.1)
+        if m is not None and m.error() is None:
+            processed.add((m.partition(), m.offset()))
+            survivor.commit(message=m, asynchronous=False)  # after processing
+        for line in child.stdout.readlines():
+            if line.startswith("processed "):
+                _, p, o = line.split()
+                processed.add((int(p), int(o)))
+            elif line.startswith("owns"):
+                child_owns.clear()
+                child_owns.update(int(p) for p in line[5:].strip().split(",") if p)
+
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline and not (owned(survivor) and child_owns and
+                                               owned(survivor) | child_owns == set(range(PARTITIONS)) and
+                                               not owned(survivor) & child_owns):
+            step()
+        assert owned(survivor) and child_owns, (owned(survivor), child_owns)
+        assert owned(survivor) | child_owns == set(range(PARTITIONS)) and not owned(survivor) & child_owns
+
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        killed_at = time.time()
+        while time.time() < killed_at + 30 and owned(survivor) != set(range(PARTITIONS)):
+            step()
+        moved_after = time.time() - killed_at
+        assert owned(survivor) == set(range(PARTITIONS)), owned(survivor)
+        assert moved_after >= 4, f"moved after {moved_after:.1f} s: before the session timeout (6 s) ran out"
+
+        produce(bootstrap, 2000, 500)
+        deadline = time.time() + 60
+        while time.time() < deadline and len(processed) < 2500:
+            step()
+        assert len(processed) == 2500
+        committed = survivor.committed([TopicPartition(TOPIC, p) for p in range(PARTITIONS)], timeout=10)
+        assert sum(tp.offset for tp in committed) == 2500
+    finally:
+        if child.poll() is None:
+            child.kill()
+        survivor.close()
+
+
+def test_the_group_is_listed_and_described_as_a_consumer_protocol_group(kip848_broker):
+    admin = AdminClient({"bootstrap.servers": kip848_broker.bootstrap})
+    listed = admin.list_consumer_groups().result()
+    kinds = {g.group_id: g.type for g in listed.valid}
+    assert str(kinds.get(GROUP)).endswith("CONSUMER"), kinds
