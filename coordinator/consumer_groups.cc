@@ -5,6 +5,7 @@
 
 #include <random>
 
+#include "coordinator/consumer_group_records.h"
 #include "coordinator/consumer_protocol.h"
 #include "coordinator/group_coordinator.h"
 
@@ -64,7 +65,33 @@ void GroupCoordinator::consumer_heartbeat(const std::string& group_id, consumer:
       request, settings_.consumer, topics,
       [this](const std::string& regex, const std::string& topic) { return topic_regex_.matches(regex, topic); },
       clock_.monotonic_ms(), random_member_id);
-  done(std::move(result));
+  // What changed is written before the member hears of it: an assignment or epoch it acts on is never one a
+  // restarted coordinator would not know.
+  auto changes = group.consumer->take_changes();
+  if (changes.empty()) return done(std::move(result));
+  write_consumer_changes(group_id, changes, [done = std::move(done), result = std::move(result)](ErrorCode error) {
+    if (error == ErrorCode::kNone) return done(result);
+    consumer::HeartbeatResult failed;
+    failed.error = ErrorCode::kCoordinatorNotAvailable;
+    failed.error_message = "the group's state could not be written";
+    done(std::move(failed));
+  });
+}
+
+void GroupCoordinator::write_consumer_changes(const std::string& group_id,
+                                              const std::vector<consumer::ConsumerGroupRecord>& changes,
+                                              std::function<void(ErrorCode)> done) {
+  std::vector<StateLog::Entry> entries;
+  entries.reserve(changes.size());
+  for (const auto& record : changes) entries.push_back(encode_consumer_record(group_id, record));
+  log_.append(partition_for(group_id), std::move(entries),
+              [alive = alive_, group_id, done = std::move(done)](ErrorCode error) {
+                if (!*alive) return;
+                if (error != ErrorCode::kNone) {
+                  spdlog::warn("group {}: its state could not be written ({})", group_id, error_name(error));
+                }
+                done(error);
+              });
 }
 
 const consumer::ConsumerGroup* GroupCoordinator::consumer_group(const std::string& group_id, ErrorCode* error) const {
@@ -118,9 +145,12 @@ GroupDescription GroupCoordinator::describe_consumer_group(const Group& group) c
 }
 
 void GroupCoordinator::expire_consumer_members(Group& group, int64_t now_ms) {
-  for (const auto& member_id : group.consumer->expire(now_ms)) {
+  auto gone = group.consumer->expire(now_ms);
+  if (gone.empty()) return;
+  for (const auto& member_id : gone) {
     spdlog::info("group {}: member {} removed (session or rebalance timeout)", group.id, member_id);
   }
+  write_consumer_changes(group.id, group.consumer->take_changes(), [](ErrorCode) {});
 }
 
 }  // namespace fjord::coordinator

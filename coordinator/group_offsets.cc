@@ -6,6 +6,7 @@
 #include <memory>
 #include <set>
 
+#include "coordinator/consumer_group_records.h"
 #include "coordinator/consumer_protocol.h"
 #include "coordinator/group_coordinator.h"
 
@@ -382,6 +383,10 @@ void GroupCoordinator::delete_groups(const std::vector<std::string>& group_ids,
       entries.push_back({encode_key(OffsetKey{group->id, key.first, key.second}), std::nullopt});
     }
     entries.push_back({encode_key(GroupKey{group->id}), std::nullopt});
+    if (group->consumer) {
+      for (const auto& record : group->consumer->take_tombstones())
+        entries.push_back(encode_consumer_record(group->id, record));
+    }
     // Dead until the tombstones are durable: nobody joins or commits into a group being deleted.
     set_state(*group, GroupState::kDead);
     writes.emplace_back(i, std::move(entries));
@@ -436,6 +441,19 @@ void GroupCoordinator::apply(const StateLog::Entry& entry, int32_t partition) {
     auto value = decode_offset(*entry.value);
     if (!value) return;
     find_or_create(offset_key->group).offsets[{offset_key->topic, offset_key->partition}] = *value;
+    return;
+  }
+  if (const auto* consumer_key = std::get_if<ConsumerGroupKey>(&*key)) {
+    std::optional<std::span<const uint8_t>> value;
+    if (entry.value) value = std::span<const uint8_t>(*entry.value);
+    auto record = decode_consumer_record(*consumer_key, value);
+    if (!record) return;
+    Group& g = find_or_create(consumer_key->group);
+    if (!g.consumer) {
+      g.consumer = std::make_unique<consumer::ConsumerGroup>(consumer_key->group);
+      g.protocol_type = "consumer";
+    }
+    g.consumer->replay(*record);
     return;
   }
   const auto& group_id = std::get<GroupKey>(*key).group;
@@ -521,6 +539,8 @@ void GroupCoordinator::load_partition(int32_t partition) {
         size_t loaded = 0, offsets = 0;
         for (auto& [id, group] : groups_) {
           if (partition_for(id) != partition) continue;
+          // A consumer-protocol group whose records were all deleted keeps only its offsets, if any.
+          if (group->consumer && !group->consumer->restore(now, settings_.consumer)) group->consumer.reset();
           ++loaded;
           offsets += group->offsets.size();
           for (auto& [member_id, m] : group->members) m.last_heartbeat_ms = now;
@@ -595,7 +615,9 @@ void GroupCoordinator::expire_offsets() {
   std::vector<Expiry> expiries;
   for (auto& [group_id, group] : groups_) {
     // A group still being read back may have newer commits to come: nothing of it expires before they are in.
-    if (group->state != GroupState::kEmpty || loading_.count(partition_for(group_id))) continue;
+    if (group->state != GroupState::kEmpty || group->has_members() || loading_.count(partition_for(group_id))) {
+      continue;
+    }
     Expiry e{group_id, {}, {}, false};
     for (const auto& [key, value] : group->offsets) {
       // A consumer group's offsets expire counted from when its last member left; a group without membership
@@ -609,7 +631,13 @@ void GroupCoordinator::expire_offsets() {
     }
     if (e.entries.empty()) continue;
     e.whole_group = e.expired.size() == group->offsets.size();
-    if (e.whole_group) e.entries.push_back({encode_key(GroupKey{group_id}), std::nullopt});
+    if (e.whole_group) {
+      e.entries.push_back({encode_key(GroupKey{group_id}), std::nullopt});
+      if (group->consumer) {
+        for (const auto& record : group->consumer->take_tombstones())
+          e.entries.push_back(encode_consumer_record(group_id, record));
+      }
+    }
     expiries.push_back(std::move(e));
   }
   auto alive = alive_;
@@ -621,7 +649,8 @@ void GroupCoordinator::expire_offsets() {
                   Group* g = find(id);
                   if (!g) return;
                   for (const auto& key : expired) g->offsets.erase(key);
-                  if (whole && g->offsets.empty() && g->state == GroupState::kEmpty) groups_.erase(id);
+                  if (whole && g->offsets.empty() && g->state == GroupState::kEmpty && !g->has_members())
+                    groups_.erase(id);
                 });
   }
 }

@@ -30,6 +30,10 @@ protocol::Reader reader_over(std::span<const uint8_t> bytes) {
   return protocol::Reader(std::span<uint8_t>(const_cast<uint8_t*>(bytes.data()), bytes.size()));
 }
 
+// Record types 3-8 and 16 are a consumer-protocol group's; 5, 7, 8 and 16 also name a member (or a regex).
+bool is_consumer_group_key(int16_t type) { return (type >= 3 && type <= 8) || type == 16; }
+bool consumer_key_has_member(int16_t type) { return type == 5 || type == 7 || type == 8 || type == 16; }
+
 }  // namespace
 
 protocol::Bytes encode_key(const RecordKey& key) {
@@ -39,9 +43,14 @@ protocol::Bytes encode_key(const RecordKey& key) {
     w.write_string(offset->group, false);
     w.write_string(offset->topic, false);
     w.write_int32(offset->partition);
-  } else {
+  } else if (const auto* group = std::get_if<GroupKey>(&key)) {
     w.write_int16(kGroupKeyVersion);
-    w.write_string(std::get<GroupKey>(key).group, false);
+    w.write_string(group->group, false);
+  } else {
+    const auto& consumer = std::get<ConsumerGroupKey>(key);
+    w.write_int16(consumer.type);
+    w.write_string(consumer.group, false);
+    if (consumer_key_has_member(consumer.type)) w.write_string(consumer.member, false);
   }
   return w.take().bytes;
 }
@@ -90,6 +99,11 @@ std::optional<RecordKey> decode_key(std::span<const uint8_t> bytes) {
       return key;
     }
     if (version == 2) return GroupKey{r.read_string(false)};
+    if (is_consumer_group_key(version)) {
+      ConsumerGroupKey key{version, r.read_string(false), {}};
+      if (consumer_key_has_member(version)) key.member = r.read_string(false);
+      return key;
+    }
   } catch (const std::exception&) {
   }
   return std::nullopt;

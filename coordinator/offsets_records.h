@@ -61,7 +61,17 @@ struct StoredGroup {
   bool operator==(const StoredGroup&) const = default;
 };
 
-using RecordKey = std::variant<OffsetKey, GroupKey>;
+// Key of one of a consumer-protocol group's records (KIP-848): its record type (the int16 that starts every key
+// here), the group, and for the per-member types the member id (for type 16, the regular expression).
+// Types and layouts: coordinator/FORMAT.md; values: coordinator/consumer_group_records.h.
+struct ConsumerGroupKey {
+  int16_t type = 0;
+  std::string group;
+  std::string member;
+  bool operator==(const ConsumerGroupKey&) const = default;
+};
+
+using RecordKey = std::variant<OffsetKey, GroupKey, ConsumerGroupKey>;
 
 protocol::Bytes encode_key(const RecordKey& key);
 protocol::Bytes encode_offset(const CommittedOffset& value);

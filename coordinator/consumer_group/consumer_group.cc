@@ -86,6 +86,7 @@ HeartbeatResult ConsumerGroup::heartbeat(const HeartbeatRequest& request, const 
       // A static member restarting: its partitions wait for its next incarnation for a session.
       it->second.left_temporarily = true;
       it->second.session_deadline_ms = now_ms + settings.session_timeout_ms;
+      dirty_.insert(request.member_id);
     } else {
       remove_member(request.member_id);
     }
@@ -160,6 +161,7 @@ HeartbeatResult ConsumerGroup::heartbeat(const HeartbeatRequest& request, const 
   }
   const bool changed = next != before;
   if (changed) set_assignment(*member, next);
+  dirty_.insert(member_id);
 
   HeartbeatResult out;
   out.member_id = member_id;
@@ -222,6 +224,8 @@ HeartbeatResult ConsumerGroup::join(const HeartbeatRequest& request, const Consu
 
 void ConsumerGroup::rename_member(const std::string& from, const std::string& to) {
   if (from == to) return;
+  dirty_.insert(from);
+  dirty_.insert(to);
   auto node = members_.extract(from);
   node.key() = to;
   node.mapped().member_id = to;
@@ -253,6 +257,7 @@ void ConsumerGroup::remove_member(const std::string& member_id) {
     topic = topic->second.empty() ? holders_.erase(topic) : std::next(topic);
   }
   members_.erase(it);
+  dirty_.insert(member_id);
   target_.erase(member_id);
   resolved_.erase(member_id);
   subscriptions_changed_ = true;
@@ -319,6 +324,7 @@ void ConsumerGroup::update_target(const ConsumerGroupSettings& settings) {
   for (const auto& [topic, metadata] : subscribed_) partitions[topic] = metadata.partitions;
   target_ = chosen->assign(inputs, partitions);
   assignment_epoch_ = group_epoch_;
+  targets_dirty_ = true;
 }
 
 void ConsumerGroup::set_assignment(ConsumerMember& member, MemberAssignment next) {
@@ -332,6 +338,171 @@ void ConsumerGroup::set_assignment(ConsumerMember& member, MemberAssignment next
     }
   }
   member.assignment = std::move(next);
+  dirty_.insert(member.member_id);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Records
+
+namespace {
+
+MemberMetadata metadata_of(const ConsumerMember& m) {
+  return {m.instance_id,
+          m.rack_id,
+          m.client_id,
+          m.client_host,
+          m.subscribed_topic_names,
+          m.subscribed_topic_regex,
+          m.rebalance_timeout_ms,
+          m.server_assignor};
+}
+
+MemberAssignment written_assignment(const ConsumerMember& m) {
+  MemberAssignment out = m.assignment;
+  if (m.left_temporarily) out.epoch = kLeftTemporarilyEpoch;
+  return out;
+}
+
+// Writes `now` into `written` and appends its record when it differs from what was written before.
+template <typename Map, typename Value, typename Record>
+void note(Map& written, const std::string& id, const Value& now, std::vector<ConsumerGroupRecord>& out, Record record) {
+  auto it = written.find(id);
+  if (it != written.end() && it->second == now) return;
+  written[id] = now;
+  out.push_back(std::move(record));
+}
+
+}  // namespace
+
+std::vector<ConsumerGroupRecord> ConsumerGroup::take_changes() {
+  std::vector<ConsumerGroupRecord> out;
+  // Members gone: their assignments before their metadata, so a replay never finds an assignment without its
+  // member.
+  for (const auto& id : dirty_) {
+    if (members_.contains(id)) continue;
+    if (written_.current.erase(id)) out.push_back(CurrentAssignmentRecord{id, std::nullopt});
+    if (written_.targets.erase(id)) out.push_back(TargetMemberRecord{id, std::nullopt});
+    if (written_.members.erase(id)) out.push_back(MemberRecord{id, std::nullopt});
+  }
+  for (const auto& id : dirty_) {
+    auto it = members_.find(id);
+    if (it == members_.end()) continue;
+    auto metadata = metadata_of(it->second);
+    note(written_.members, id, metadata, out, MemberRecord{id, metadata});
+  }
+  if (written_.group_epoch != group_epoch_) {
+    written_.group_epoch = group_epoch_;
+    out.push_back(GroupEpochRecord{group_epoch_});
+  }
+  auto note_target = [&](const std::string& id) {
+    const Assignment& target = target_of(id);
+    note(written_.targets, id, target, out, TargetMemberRecord{id, target});
+  };
+  if (targets_dirty_) {
+    for (const auto& [id, m] : members_) note_target(id);
+  } else {
+    for (const auto& id : dirty_) {
+      if (members_.contains(id)) note_target(id);
+    }
+  }
+  if (written_.target_epoch != assignment_epoch_) {
+    written_.target_epoch = assignment_epoch_;
+    out.push_back(TargetEpochRecord{assignment_epoch_});
+  }
+  for (const auto& id : dirty_) {
+    auto it = members_.find(id);
+    if (it == members_.end()) continue;
+    auto current = written_assignment(it->second);
+    note(written_.current, id, current, out, CurrentAssignmentRecord{id, current});
+  }
+  dirty_.clear();
+  targets_dirty_ = false;
+  return out;
+}
+
+std::vector<ConsumerGroupRecord> ConsumerGroup::take_tombstones() {
+  std::vector<ConsumerGroupRecord> out;
+  for (const auto& [id, current] : written_.current) out.push_back(CurrentAssignmentRecord{id, std::nullopt});
+  for (const auto& [id, target] : written_.targets) out.push_back(TargetMemberRecord{id, std::nullopt});
+  if (written_.target_epoch) out.push_back(TargetEpochRecord{std::nullopt});
+  for (const auto& [id, metadata] : written_.members) out.push_back(MemberRecord{id, std::nullopt});
+  if (written_.group_epoch) out.push_back(GroupEpochRecord{std::nullopt});
+  written_ = {};
+  for (const auto& [id, m] : members_) dirty_.insert(id);
+  return out;
+}
+
+void ConsumerGroup::replay(const ConsumerGroupRecord& record) {
+  auto apply = [](auto& map, const std::string& id, const auto& value) {
+    if (value) {
+      map[id] = *value;
+    } else {
+      map.erase(id);
+    }
+  };
+  if (const auto* r = std::get_if<GroupEpochRecord>(&record)) {
+    written_.group_epoch = r->epoch;
+  } else if (const auto* r = std::get_if<MemberRecord>(&record)) {
+    apply(written_.members, r->member_id, r->metadata);
+  } else if (const auto* r = std::get_if<TargetMemberRecord>(&record)) {
+    apply(written_.targets, r->member_id, r->target);
+  } else if (const auto* r = std::get_if<TargetEpochRecord>(&record)) {
+    written_.target_epoch = r->epoch;
+  } else if (const auto* r = std::get_if<CurrentAssignmentRecord>(&record)) {
+    apply(written_.current, r->member_id, r->assignment);
+  }
+}
+
+bool ConsumerGroup::restore(int64_t now_ms, const ConsumerGroupSettings& settings) {
+  members_.clear();
+  static_members_.clear();
+  target_.clear();
+  holders_.clear();
+  subscribed_.clear();
+  resolved_.clear();
+  dirty_.clear();
+  targets_dirty_ = false;
+  group_epoch_ = written_.group_epoch.value_or(0);
+  assignment_epoch_ = written_.target_epoch.value_or(0);
+  // An assignment whose member record is gone (a torn history) belongs to nobody.
+  std::erase_if(written_.current, [&](const auto& entry) { return !written_.members.contains(entry.first); });
+  std::erase_if(written_.targets, [&](const auto& entry) { return !written_.members.contains(entry.first); });
+  for (const auto& [id, metadata] : written_.members) {
+    ConsumerMember m;
+    m.member_id = id;
+    m.instance_id = metadata.instance_id;
+    m.rack_id = metadata.rack_id;
+    m.client_id = metadata.client_id;
+    m.client_host = metadata.client_host;
+    m.subscribed_topic_names = metadata.subscribed_topic_names;
+    m.subscribed_topic_regex = metadata.subscribed_topic_regex;
+    m.rebalance_timeout_ms = metadata.rebalance_timeout_ms;
+    m.server_assignor = metadata.server_assignor;
+    if (auto current = written_.current.find(id); current != written_.current.end()) {
+      m.assignment = current->second;
+      if (m.assignment.epoch == kLeftTemporarilyEpoch) {
+        // The record keeps -2 in place of its epoch. Its next incarnation goes on from the one before (an epoch
+        // of 0 would read as joining again in its next heartbeat), and moves to the target from there.
+        m.left_temporarily = true;
+        m.assignment.epoch = std::max(m.assignment.previous_epoch, 1);
+      }
+    }
+    m.session_deadline_ms = now_ms + settings.session_timeout_ms;
+    m.revocation_deadline_ms = now_ms + std::max(m.rebalance_timeout_ms, 0);
+    if (m.instance_id) static_members_[*m.instance_id] = id;
+    for (const auto* part : {&m.assignment.assigned, &m.assignment.pending_revocation}) {
+      for (const auto& [topic, partitions] : *part) {
+        for (int32_t p : partitions) holders_[topic][p] = id;
+      }
+    }
+    if (auto target = written_.targets.find(id); target != written_.targets.end()) target_[id] = target->second;
+    members_.emplace(id, std::move(m));
+  }
+  // Which topics the subscriptions name now is worked out again on the next heartbeat; if they changed while
+  // the group was not coordinated, that heartbeat moves the group to a new epoch.
+  subscriptions_changed_ = true;
+  epoch_bump_due_ = false;
+  return written_.group_epoch.has_value() || !members_.empty();
 }
 
 }  // namespace fjord::coordinator::consumer

@@ -21,6 +21,7 @@
 
 #include "coordinator/consumer_group/assignment.h"
 #include "coordinator/consumer_group/reconciliation.h"
+#include "coordinator/consumer_group/records.h"
 #include "model/error_codes.h"
 
 namespace fjord::coordinator::consumer {
@@ -98,6 +99,20 @@ class ConsumerGroup {
                             const std::function<std::string()>& new_member_id);
   // Removes members whose session ran out or who kept partitions past their rebalance timeout; returns them.
   std::vector<std::string> expire(int64_t now_ms);
+  // The records for what changed since the last call, in the order Kafka writes them: the records of members
+  // who left, member metadata, the group epoch, targets and the target epoch, current assignments. The
+  // coordinator writes them after each heartbeat (or expiry) and answers once they are durable; a heartbeat that
+  // changed none of them writes nothing.
+  std::vector<ConsumerGroupRecord> take_changes();
+  // Tombstones for every record the group has written (deleting the group, or its offsets expiring); whatever
+  // the group holds afterwards is written again whole by the next take_changes().
+  std::vector<ConsumerGroupRecord> take_tombstones();
+  // Rebuilding the group from its records read back on load: replay() each in log order, then restore() once.
+  // Restored members get a full session to heartbeat again; subscriptions are resolved again on the next
+  // heartbeat. restore() returns false when the records left nothing (the group was deleted).
+  void replay(const ConsumerGroupRecord& record);
+  bool restore(int64_t now_ms, const ConsumerGroupSettings& settings);
+
   // OffsetCommit and OffsetFetch from a member: NONE when `member_epoch` is the member's current one.
   ErrorCode check_member_epoch(const std::string& member_id, int32_t member_epoch) const;
 
@@ -139,6 +154,18 @@ class ConsumerGroup {
   uint64_t catalog_version_ = 0;
   bool subscriptions_changed_ = true;
   bool epoch_bump_due_ = false;  // set by what changes the assignment's inputs; applied once per heartbeat
+
+  // What the records written so far say (take_changes compares against it), and what may differ from it.
+  struct Written {
+    std::optional<int32_t> group_epoch;
+    std::optional<int32_t> target_epoch;
+    std::map<std::string, MemberMetadata> members;
+    std::map<std::string, Assignment> targets;
+    std::map<std::string, MemberAssignment> current;
+  };
+  Written written_;
+  std::set<std::string> dirty_;  // member ids
+  bool targets_dirty_ = false;   // the target was recomputed: every member's share may differ
 };
 
 }  // namespace fjord::coordinator::consumer

@@ -7,38 +7,14 @@
 #include <random>
 
 #include "coordinator/consumer_group/assignors.h"
+#include "coordinator/consumer_group_records.h"
+#include "coordinator/testing/fake_topic_catalog.h"
 
 namespace fjord::coordinator::consumer {
 namespace {
 
-TopicId topic_id(uint8_t n) {
-  TopicId id;
-  id.bytes[15] = n;
-  return id;
-}
-
-class FakeCatalog : public TopicCatalog {
- public:
-  void add(const std::string& name, uint8_t id, int32_t partitions) {
-    topics_[name] = {topic_id(id), name, partitions};
-    ++version_;
-  }
-  std::optional<TopicMetadata> by_name(const std::string& name) const override {
-    auto it = topics_.find(name);
-    if (it == topics_.end()) return std::nullopt;
-    return it->second;
-  }
-  std::vector<TopicMetadata> all() const override {
-    std::vector<TopicMetadata> out;
-    for (const auto& [name, t] : topics_) out.push_back(t);
-    return out;
-  }
-  uint64_t version() const override { return version_; }
-
- private:
-  std::map<std::string, TopicMetadata> topics_;
-  uint64_t version_ = 1;
-};
+using coordinator::testing::topic_id;
+using FakeCatalog = coordinator::testing::FakeTopicCatalog;
 
 bool prefix_regex(const std::string& regex, const std::string& topic) {
   // Enough of a regex for these tests: "prefix.*".
@@ -342,6 +318,150 @@ TEST(ConsumerGroupTest, RandomJoinsLeavesAndHeartbeatsNeverHoldAPartitionTwiceAn
       any_b = any_b || std::count(m.subscribed_topic_names.begin(), m.subscribed_topic_names.end(), "b");
     EXPECT_EQ(total, any_b ? 12u : 7u);
   }
+}
+
+// A record as the log holds it: through its bytes and back.
+ConsumerGroupRecord through_bytes(const ConsumerGroupRecord& record) {
+  auto entry = encode_consumer_record("g", record);
+  auto key = decode_key(entry.key);
+  EXPECT_TRUE(key && std::holds_alternative<ConsumerGroupKey>(*key));
+  std::optional<std::span<const uint8_t>> value;
+  if (entry.value) value = std::span<const uint8_t>(*entry.value);
+  auto decoded = decode_consumer_record(std::get<ConsumerGroupKey>(*key), value);
+  EXPECT_TRUE(decoded.has_value());
+  return *decoded;
+}
+
+// What a restored group must have as the live one had it. (A static member that left for now restarts from epoch
+// 0: the record keeps -2 in its place, as Kafka's does.)
+void expect_same_group(const ConsumerGroup& live, const ConsumerGroup& restored) {
+  EXPECT_EQ(live.group_epoch(), restored.group_epoch());
+  EXPECT_EQ(live.assignment_epoch(), restored.assignment_epoch());
+  ASSERT_EQ(live.members().size(), restored.members().size());
+  for (const auto& [id, m] : live.members()) {
+    auto it = restored.members().find(id);
+    ASSERT_NE(it, restored.members().end()) << id;
+    const ConsumerMember& r = it->second;
+    EXPECT_EQ(m.instance_id, r.instance_id);
+    EXPECT_EQ(m.subscribed_topic_names, r.subscribed_topic_names);
+    EXPECT_EQ(m.rebalance_timeout_ms, r.rebalance_timeout_ms);
+    EXPECT_EQ(m.left_temporarily, r.left_temporarily) << id;
+    if (!m.left_temporarily) {
+      EXPECT_EQ(m.assignment.epoch, r.assignment.epoch) << id;
+    }
+    EXPECT_EQ(m.assignment.state, r.assignment.state) << id;
+    EXPECT_EQ(m.assignment.assigned, r.assignment.assigned) << id;
+    EXPECT_EQ(m.assignment.pending_revocation, r.assignment.pending_revocation) << id;
+    EXPECT_EQ(live.target_of(id), restored.target_of(id)) << id;
+  }
+}
+
+TEST(ConsumerGroupRecords, EveryChangeIsRecordedAndACoordinatorRestartedFromTheRecordsCarriesOn) {
+  Harness h;
+  h.catalog.add("a", 1, 7);
+  h.catalog.add("b", 2, 5);
+  std::mt19937 random(7);
+  std::map<std::string, std::pair<int32_t, Assignment>> clients;  // what each client believes: epoch, owned
+  std::map<std::string, std::string> instances;                   // member id -> instance id, for static ones
+  ConsumerGroup shadow("g");                                      // fed only the records, through their bytes
+  int next = 0;
+  int restarts = 0;
+  for (int step = 0; step < 3000; ++step) {
+    const int action = static_cast<int>(random() % 12);
+    if (action <= 1 && clients.size() < 6) {
+      const std::string id = "m" + std::to_string(next++);
+      std::optional<std::string> instance;
+      if (action == 1) instance = "i" + std::to_string(random() % 4);
+      auto r = h.join(id, random() % 2 ? std::vector<std::string>{"a", "b"} : std::vector<std::string>{"a"}, instance);
+      if (r.error == ErrorCode::kUnreleasedInstanceId) continue;  // that instance is running
+      ASSERT_EQ(r.error, ErrorCode::kNone);
+      // A static member coming back replaces its old incarnation.
+      if (instance) {
+        for (auto it = instances.begin(); it != instances.end();) {
+          if (it->second == *instance) {
+            clients.erase(it->first);
+            it = instances.erase(it);
+          } else {
+            ++it;
+          }
+        }
+        instances[id] = *instance;
+      }
+      clients[id] = {r.member_epoch, r.assignment.value_or(Assignment{})};
+    } else if (action == 2 && !clients.empty()) {
+      auto it = std::next(clients.begin(), static_cast<long>(random() % clients.size()));
+      HeartbeatRequest leave;
+      leave.member_id = it->first;
+      leave.member_epoch = instances.contains(it->first) ? -2 : -1;  // a static member leaves for now
+      ASSERT_EQ(h.beat(leave).error, ErrorCode::kNone);
+      clients.erase(it);
+    } else if (action == 3) {
+      h.now += 50000;  // past every session: the silent (and the left-for-now) are removed
+      for (auto& [id, c] : clients) {
+        auto r = h.poll(id, c.first, c.second);
+        ASSERT_EQ(r.error, ErrorCode::kNone);
+        c.first = r.member_epoch;
+        if (r.assignment) c.second = *r.assignment;
+      }
+      // (One still revoking since before the jump has run out of its rebalance timeout too, and is gone.)
+      for (const auto& id : h.group.expire(h.now + 1)) clients.erase(id);
+    } else if (!clients.empty()) {
+      auto it = std::next(clients.begin(), static_cast<long>(random() % clients.size()));
+      auto r = h.poll(it->first, it->second.first, it->second.second);
+      ASSERT_EQ(r.error, ErrorCode::kNone) << it->first << " at step " << step;
+      it->second.first = r.member_epoch;
+      if (r.assignment) it->second.second = *r.assignment;
+    }
+    for (const auto& record : h.group.take_changes()) shadow.replay(through_bytes(record));
+    for (auto it = instances.begin(); it != instances.end();) {
+      it = h.group.members().contains(it->first) ? std::next(it) : instances.erase(it);
+    }
+
+    if (step % 97 == 96) {
+      // The coordinator restarts from what it wrote: the restored group is the live one, and its members carry on
+      // with the epochs they have.
+      ConsumerGroup restored = shadow;
+      ASSERT_TRUE(restored.restore(h.now, h.settings));
+      expect_same_group(h.group, restored);
+      h.group = restored;
+      ++restarts;
+    }
+    expect_no_partition_held_twice(h.group);
+  }
+  EXPECT_GT(restarts, 20);
+  // Settled after the last restart, every partition has its owner.
+  for (int round = 0; round < 4; ++round) {
+    for (auto& [id, c] : clients) {
+      auto r = h.poll(id, c.first, c.second);
+      ASSERT_EQ(r.error, ErrorCode::kNone);
+      c.first = r.member_epoch;
+      if (r.assignment) c.second = *r.assignment;
+    }
+  }
+  h.group.take_changes();
+  if (!clients.empty()) {
+    EXPECT_EQ(h.group.state(), ConsumerGroupState::kStable);
+  }
+}
+
+TEST(ConsumerGroupRecords, DeletingTheGroupLeavesNothingToRestore) {
+  Harness h;
+  h.catalog.add("a", 1, 3);
+  auto r = h.join("m1", {"a"});
+  ASSERT_EQ(r.error, ErrorCode::kNone);
+  ConsumerGroup shadow("g");
+  for (const auto& record : h.group.take_changes()) shadow.replay(through_bytes(record));
+  HeartbeatRequest leave;
+  leave.member_id = "m1";
+  leave.member_epoch = -1;
+  h.beat(leave);
+  for (const auto& record : h.group.take_changes()) shadow.replay(through_bytes(record));
+  ConsumerGroup empty = shadow;
+  ASSERT_TRUE(empty.restore(h.now, h.settings));  // the group epoch remains
+  EXPECT_TRUE(empty.members().empty());
+  EXPECT_EQ(empty.group_epoch(), h.group.group_epoch());
+  for (const auto& record : h.group.take_tombstones()) shadow.replay(through_bytes(record));
+  EXPECT_FALSE(shadow.restore(h.now, h.settings));
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "coordinator/testing/fake_topic_catalog.h"
 #include "coordinator/testing/memory_state_log.h"
 #include "model/testing/manual_scheduler.h"
 
@@ -561,6 +562,143 @@ TEST_F(TransactionalOffsetsTest, AnAbortThatOvertakesTheCommitsAcknowledgementLe
       << "the aborted commit stayed pending, for the producer's next transaction to commit";
   coordinator->complete_transaction(coordinator->partition_for("g"), 7, true);
   EXPECT_EQ(fetched().first, 10);
+}
+
+}  // namespace
+}  // namespace fjord::coordinator
+
+namespace fjord::coordinator {
+namespace {
+
+// A consumer-protocol group (KIP-848) in __consumer_offsets: heartbeats are answered once what they changed is
+// durable, and a coordinator restarted over the same log carries the group on.
+class ConsumerProtocolPersistenceTest : public GroupCoordinatorTest {
+ protected:
+  ConsumerProtocolPersistenceTest() {
+    topics.add("t", 1, 4);
+    coordinator->set_topic_catalog(&topics);
+  }
+  void restart() {
+    make();
+    coordinator->set_topic_catalog(&topics);
+  }
+  // The heartbeat's answer, once it comes.
+  std::shared_ptr<std::optional<consumer::HeartbeatResult>> beat_async(const std::string& member, int32_t epoch,
+                                                                       std::optional<consumer::Assignment> owned) {
+    consumer::HeartbeatRequest r;
+    r.member_id = member;
+    r.member_epoch = epoch;
+    if (epoch == 0) {
+      r.rebalance_timeout_ms = 30000;
+      r.subscribed_topic_names = std::vector<std::string>{"t"};
+    }
+    r.owned = std::move(owned);
+    r.client_id = "client";
+    auto out = std::make_shared<std::optional<consumer::HeartbeatResult>>();
+    coordinator->consumer_heartbeat("g", r, [out](consumer::HeartbeatResult result) { *out = std::move(result); });
+    return out;
+  }
+  std::optional<consumer::HeartbeatResult> beat(const std::string& member, int32_t epoch,
+                                                std::optional<consumer::Assignment> owned) {
+    return *beat_async(member, epoch, std::move(owned));
+  }
+  testing::FakeTopicCatalog topics;
+};
+
+TEST_F(ConsumerProtocolPersistenceTest, AHeartbeatIsAnsweredOnlyOnceWhatItChangedIsDurable) {
+  log.hold_appends = true;
+  auto joining = beat_async("m1", 0, consumer::Assignment{});
+  EXPECT_FALSE(*joining) << "the join is not answered before its records are written";
+  log.release_appends();
+  ASSERT_TRUE(*joining);
+  EXPECT_EQ((*joining)->error, ErrorCode::kNone);
+  EXPECT_EQ((*joining)->member_epoch, 1);
+  log.hold_appends = false;
+  // A heartbeat that changes nothing the records hold writes nothing, and is answered at once.
+  log.hold_appends = true;
+  auto polled = beat("m1", 1, (*joining)->assignment);
+  log.hold_appends = false;
+  ASSERT_TRUE(polled);
+  EXPECT_EQ(polled->error, ErrorCode::kNone);
+  log.fail_appends = true;
+  auto failed = beat("m2", 0, consumer::Assignment{});
+  ASSERT_TRUE(failed);
+  EXPECT_EQ(failed->error, ErrorCode::kCoordinatorNotAvailable);
+}
+
+TEST_F(ConsumerProtocolPersistenceTest, ARestartedCoordinatorCarriesTheGroupOnWithItsEpochsAndAssignments) {
+  auto a = beat("a", 0, consumer::Assignment{});
+  ASSERT_TRUE(a && a->error == ErrorCode::kNone);
+  auto b = beat("b", 0, consumer::Assignment{});
+  ASSERT_TRUE(b && b->error == ErrorCode::kNone);
+  // Both settle: a gives up what b is to have, then each owns its half.
+  std::map<std::string, std::pair<int32_t, consumer::Assignment>> clients = {
+      {"a", {a->member_epoch, a->assignment.value_or(consumer::Assignment{})}},
+      {"b", {b->member_epoch, b->assignment.value_or(consumer::Assignment{})}}};
+  for (int round = 0; round < 3; ++round) {
+    for (auto& [id, c] : clients) {
+      auto r = beat(id, c.first, c.second);
+      ASSERT_TRUE(r && r->error == ErrorCode::kNone);
+      c.first = r->member_epoch;
+      if (r->assignment) c.second = *r->assignment;
+    }
+  }
+  const consumer::ConsumerGroup* before = coordinator->consumer_group("g");
+  ASSERT_NE(before, nullptr);
+  ASSERT_EQ(before->state(), consumer::ConsumerGroupState::kStable);
+  const int32_t group_epoch = before->group_epoch();
+  EXPECT_EQ(consumer::partition_count(clients["a"].second), 2u);
+  EXPECT_EQ(consumer::partition_count(clients["b"].second), 2u);
+
+  restart();
+  const consumer::ConsumerGroup* after = coordinator->consumer_group("g");
+  ASSERT_NE(after, nullptr) << "the group is back";
+  EXPECT_EQ(after->group_epoch(), group_epoch);
+  ASSERT_EQ(after->members().size(), 2u);
+  for (auto& [id, c] : clients) {
+    EXPECT_EQ(after->members().at(id).assignment.epoch, c.first) << id;
+    EXPECT_EQ(after->members().at(id).assignment.assigned, c.second) << id;
+    // Each member carries on with the epoch it has: not fenced, and it keeps what it owns.
+    auto r = beat(id, c.first, c.second);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->error, ErrorCode::kNone) << id;
+    if (r->assignment) {
+      EXPECT_EQ(*r->assignment, c.second) << id;
+    }
+    c.first = r->member_epoch;
+  }
+  // Its members commit at their epochs as before.
+  CommitRequest commit;
+  commit.group_id = "g";
+  commit.member_id = "a";
+  commit.generation = clients["a"].first;
+  commit.offsets.push_back({"t", 0, 5, -1, std::nullopt});
+  std::vector<ErrorCode> errors;
+  coordinator->commit(commit, [&](std::vector<ErrorCode> e) { errors = std::move(e); });
+  EXPECT_EQ(errors, std::vector<ErrorCode>{ErrorCode::kNone});
+
+  // A restarted coordinator still expires a member that does not come back.
+  scheduler.advance(46000);
+  for (auto& [id, c] : clients) {
+    if (id == "a") continue;
+    EXPECT_EQ(beat(id, c.first, c.second)->error, ErrorCode::kUnknownMemberId);
+  }
+}
+
+TEST_F(ConsumerProtocolPersistenceTest, ADeletedGroupStaysDeletedAfterARestart) {
+  auto a = beat("a", 0, consumer::Assignment{});
+  ASSERT_TRUE(a && a->error == ErrorCode::kNone);
+  ASSERT_EQ(beat("a", -1, std::nullopt)->error, ErrorCode::kNone);
+  restart();
+  ASSERT_NE(coordinator->consumer_group("g"), nullptr) << "an empty group is kept, with its epoch";
+  EXPECT_TRUE(coordinator->consumer_group("g")->members().empty());
+  std::vector<ErrorCode> errors;
+  coordinator->delete_groups({"g"}, [&](std::vector<ErrorCode> e) { errors = std::move(e); });
+  EXPECT_EQ(errors, std::vector<ErrorCode>{ErrorCode::kNone});
+  restart();
+  ErrorCode error = ErrorCode::kNone;
+  EXPECT_EQ(coordinator->consumer_group("g", &error), nullptr);
+  EXPECT_EQ(error, ErrorCode::kGroupIdNotFound);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "coordinator/consumer_group_records.h"
 #include "coordinator/consumer_protocol.h"
 
 namespace fjord::coordinator {
@@ -42,6 +43,57 @@ TEST(OffsetsRecords, GroupValueRoundTrips) {
   g.members.push_back({"m1", "instance-1", "client", "/127.0.0.1", 300000, 45000, {1, 2}, {3}});
   g.members.push_back({"m2", std::nullopt, "client", "/127.0.0.1", 300000, 45000, {}, {}});
   EXPECT_EQ(decode_group(encode_group(g)), g);
+}
+
+TEST(ConsumerGroupRecordBytes, CurrentAssignmentHasKafkasLayout) {
+  consumer::TopicId topic;
+  topic.bytes[15] = 9;
+  consumer::MemberAssignment a;
+  a.epoch = 5;
+  a.previous_epoch = 4;
+  a.state = consumer::MemberState::kUnrevokedPartitions;
+  a.assigned[topic] = {0, 2};
+  auto entry = encode_consumer_record("g", consumer::CurrentAssignmentRecord{"m", a});
+  // Key: type 8, group, member (int16-length strings).
+  EXPECT_EQ(entry.key, (protocol::Bytes{0, 8, 0, 1, 'g', 0, 1, 'm'}));
+  // Value, version 0, flexible: epoch, previous epoch, state, then compact arrays of {uuid, [int32], tags}, and
+  // the value's tags.
+  protocol::Bytes expected = {0, 0, 0, 0, 0, 5, 0, 0, 0, 4, 1, 2};
+  expected.insert(expected.end(), topic.bytes.begin(), topic.bytes.end());
+  expected.insert(expected.end(), {3, 0, 0, 0, 0, 0, 0, 0, 2, 0, 1, 0});
+  ASSERT_TRUE(entry.value);
+  EXPECT_EQ(*entry.value, expected);
+  auto key = decode_key(entry.key);
+  ASSERT_TRUE(key);
+  EXPECT_EQ(std::get<ConsumerGroupKey>(*key), (ConsumerGroupKey{8, "g", "m"}));
+  EXPECT_EQ(decode_consumer_record(std::get<ConsumerGroupKey>(*key), std::span<const uint8_t>(*entry.value)),
+            consumer::ConsumerGroupRecord(consumer::CurrentAssignmentRecord{"m", a}));
+}
+
+TEST(ConsumerGroupRecordBytes, MemberMetadataAndEpochsHaveKafkasLayoutAndTombstonesHaveNoValue) {
+  consumer::MemberMetadata m;
+  m.instance_id = "i";
+  m.client_id = "c";
+  m.client_host = "/h";
+  m.subscribed_topic_names = {"a", "b"};
+  m.rebalance_timeout_ms = 300;
+  m.server_assignor = "uniform";
+  auto entry = encode_consumer_record("g", consumer::MemberRecord{"m", m});
+  EXPECT_EQ(entry.key, (protocol::Bytes{0, 5, 0, 1, 'g', 0, 1, 'm'}));
+  // Compact strings (length + 1; 0 is null), then the rebalance timeout and the assignor, and no tags.
+  protocol::Bytes expected = {0, 0, 2, 'i', 0,    2, 'c', 3,   '/', 'h', 3,   2,   'a', 2, 'b',
+                              0, 0, 0, 1,   0x2C, 8, 'u', 'n', 'i', 'f', 'o', 'r', 'm', 0};
+  EXPECT_EQ(*entry.value, expected);
+  EXPECT_EQ(*encode_consumer_record("g", consumer::GroupEpochRecord{7}).value, (protocol::Bytes{0, 0, 0, 0, 0, 7, 0}));
+  EXPECT_EQ(encode_consumer_record("g", consumer::GroupEpochRecord{7}).key, (protocol::Bytes{0, 3, 0, 1, 'g'}));
+  EXPECT_EQ(encode_consumer_record("g", consumer::TargetEpochRecord{7}).key, (protocol::Bytes{0, 6, 0, 1, 'g'}));
+  EXPECT_FALSE(encode_consumer_record("g", consumer::MemberRecord{"m", std::nullopt}).value);
+  // Tags a later Kafka adds (here tag 0 of the epoch record, 8 bytes) are read past.
+  protocol::Bytes tagged = {0, 0, 0, 0, 0, 7, 1, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8};
+  EXPECT_EQ(decode_consumer_record(ConsumerGroupKey{3, "g", ""}, std::span<const uint8_t>(tagged)),
+            consumer::ConsumerGroupRecord(consumer::GroupEpochRecord{7}));
+  // Types Fjord reads past: 4 (subscription metadata) and 16 (a regex's resolution).
+  EXPECT_FALSE(decode_consumer_record(ConsumerGroupKey{16, "g", "x.*"}, std::span<const uint8_t>(tagged)));
 }
 
 TEST(OffsetsRecords, DamagedBytesAreNotRecognised) {
