@@ -59,12 +59,8 @@ void GroupCoordinator::consumer_heartbeat(const std::string& group_id, consumer:
     group.consumer = std::make_unique<consumer::ConsumerGroup>(group_id);
     group.protocol_type = "consumer";
   }
-  static const NoTopics no_topics;
-  const consumer::TopicCatalog& topics = catalog_ ? *catalog_ : no_topics;
-  auto result = group.consumer->heartbeat(
-      request, settings_.consumer, topics,
-      [this](const std::string& regex, const std::string& topic) { return topic_regex_.matches(regex, topic); },
-      clock_.monotonic_ms(), random_member_id);
+  auto result = group.consumer->heartbeat(request, settings_.consumer, topic_catalog(), topic_matcher(),
+                                          clock_.monotonic_ms(), random_member_id);
   // What changed is written before the member hears of it: an assignment or epoch it acts on is never one a
   // restarted coordinator would not know.
   auto changes = group.consumer->take_changes();
@@ -92,6 +88,15 @@ void GroupCoordinator::write_consumer_changes(const std::string& group_id,
                 }
                 done(error);
               });
+}
+
+const consumer::TopicCatalog& GroupCoordinator::topic_catalog() const {
+  static const NoTopics no_topics;
+  return catalog_ ? *catalog_ : no_topics;
+}
+
+consumer::RegexMatcher GroupCoordinator::topic_matcher() {
+  return [this](const std::string& regex, const std::string& topic) { return topic_regex_.matches(regex, topic); };
 }
 
 const consumer::ConsumerGroup* GroupCoordinator::consumer_group(const std::string& group_id, ErrorCode* error) const {

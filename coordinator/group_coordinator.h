@@ -226,6 +226,9 @@ class GroupCoordinator {
 
   void sweep();
   void expire_consumer_members(Group& group, int64_t now_ms);
+  // What consumer-protocol subscriptions resolve against: the cluster's topics (none before a catalog is set).
+  const consumer::TopicCatalog& topic_catalog() const;
+  consumer::RegexMatcher topic_matcher();
   // Appends a consumer-protocol group's records; `done` once they are durable (or failed).
   void write_consumer_changes(const std::string& group_id, const std::vector<consumer::ConsumerGroupRecord>& changes,
                               std::function<void(ErrorCode)> done);

@@ -540,7 +540,9 @@ void GroupCoordinator::load_partition(int32_t partition) {
         for (auto& [id, group] : groups_) {
           if (partition_for(id) != partition) continue;
           // A consumer-protocol group whose records were all deleted keeps only its offsets, if any.
-          if (group->consumer && !group->consumer->restore(now, settings_.consumer)) group->consumer.reset();
+          if (group->consumer && !group->consumer->restore(now, settings_.consumer, topic_catalog(), topic_matcher())) {
+            group->consumer.reset();
+          }
           ++loaded;
           offsets += group->offsets.size();
           for (auto& [member_id, m] : group->members) m.last_heartbeat_ms = now;

@@ -453,7 +453,8 @@ void ConsumerGroup::replay(const ConsumerGroupRecord& record) {
   }
 }
 
-bool ConsumerGroup::restore(int64_t now_ms, const ConsumerGroupSettings& settings) {
+bool ConsumerGroup::restore(int64_t now_ms, const ConsumerGroupSettings& settings, const TopicCatalog& topics,
+                            const RegexMatcher& regex) {
   members_.clear();
   static_members_.clear();
   target_.clear();
@@ -498,10 +499,21 @@ bool ConsumerGroup::restore(int64_t now_ms, const ConsumerGroupSettings& setting
     if (auto target = written_.targets.find(id); target != written_.targets.end()) target_[id] = target->second;
     members_.emplace(id, std::move(m));
   }
-  // Which topics the subscriptions name now is worked out again on the next heartbeat; if they changed while
-  // the group was not coordinated, that heartbeat moves the group to a new epoch.
   subscriptions_changed_ = true;
   epoch_bump_due_ = false;
+  refresh_subscriptions(topics, regex);
+  // The target assigns every partition of the subscribed topics (with members to take them): if it does not,
+  // the topics changed since it was computed.
+  std::set<std::pair<std::vector<uint8_t>, int32_t>> subscribed, targeted;
+  for (const auto& [topic, metadata] : subscribed_) {
+    for (int32_t p = 0; p < metadata.partitions; ++p) subscribed.insert({{topic.bytes.begin(), topic.bytes.end()}, p});
+  }
+  for (const auto& [id, target] : target_) {
+    for (const auto& [topic, partitions] : target) {
+      for (int32_t p : partitions) targeted.insert({{topic.bytes.begin(), topic.bytes.end()}, p});
+    }
+  }
+  epoch_bump_due_ = !members_.empty() && subscribed != targeted;
   return written_.group_epoch.has_value() || !members_.empty();
 }
 

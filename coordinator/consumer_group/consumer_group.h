@@ -108,10 +108,14 @@ class ConsumerGroup {
   // the group holds afterwards is written again whole by the next take_changes().
   std::vector<ConsumerGroupRecord> take_tombstones();
   // Rebuilding the group from its records read back on load: replay() each in log order, then restore() once.
-  // Restored members get a full session to heartbeat again; subscriptions are resolved again on the next
-  // heartbeat. restore() returns false when the records left nothing (the group was deleted).
+  // Restored members get a full session to heartbeat again. Subscriptions are resolved against the topics as
+  // they are now: if the restored target no longer covers exactly their partitions (a topic was created, grew
+  // or went while the group was not coordinated), the next heartbeat moves the group to a new epoch; otherwise
+  // the group carries on at its epoch. restore() returns false when the records left nothing (the group was
+  // deleted).
   void replay(const ConsumerGroupRecord& record);
-  bool restore(int64_t now_ms, const ConsumerGroupSettings& settings);
+  bool restore(int64_t now_ms, const ConsumerGroupSettings& settings, const TopicCatalog& topics,
+               const RegexMatcher& regex);
 
   // OffsetCommit and OffsetFetch from a member: NONE when `member_epoch` is the member's current one.
   ErrorCode check_member_epoch(const std::string& member_id, int32_t member_epoch) const;

@@ -421,7 +421,7 @@ TEST(ConsumerGroupRecords, EveryChangeIsRecordedAndACoordinatorRestartedFromTheR
       // The coordinator restarts from what it wrote: the restored group is the live one, and its members carry on
       // with the epochs they have.
       ConsumerGroup restored = shadow;
-      ASSERT_TRUE(restored.restore(h.now, h.settings));
+      ASSERT_TRUE(restored.restore(h.now, h.settings, h.catalog, prefix_regex));
       expect_same_group(h.group, restored);
       h.group = restored;
       ++restarts;
@@ -457,11 +457,11 @@ TEST(ConsumerGroupRecords, DeletingTheGroupLeavesNothingToRestore) {
   h.beat(leave);
   for (const auto& record : h.group.take_changes()) shadow.replay(through_bytes(record));
   ConsumerGroup empty = shadow;
-  ASSERT_TRUE(empty.restore(h.now, h.settings));  // the group epoch remains
+  ASSERT_TRUE(empty.restore(h.now, h.settings, h.catalog, prefix_regex));  // the group epoch remains
   EXPECT_TRUE(empty.members().empty());
   EXPECT_EQ(empty.group_epoch(), h.group.group_epoch());
   for (const auto& record : h.group.take_tombstones()) shadow.replay(through_bytes(record));
-  EXPECT_FALSE(shadow.restore(h.now, h.settings));
+  EXPECT_FALSE(shadow.restore(h.now, h.settings, h.catalog, prefix_regex));
 }
 
 }  // namespace

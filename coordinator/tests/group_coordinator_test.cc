@@ -24,6 +24,7 @@ class GroupCoordinatorTest : public ::testing::Test {
     s.initial_rebalance_delay_ms = 3000;
     s.min_session_timeout_ms = 1000;
     coordinator = std::make_unique<GroupCoordinator>(log, clock, scheduler, s);
+    if (catalog) coordinator->set_topic_catalog(catalog);  // before the load, as the broker sets it
     coordinator->load();
   }
 
@@ -94,6 +95,7 @@ class GroupCoordinatorTest : public ::testing::Test {
   ManualClock clock;
   ManualScheduler scheduler{clock};
   testing::MemoryStateLog log;
+  const consumer::TopicCatalog* catalog = nullptr;
   std::unique_ptr<GroupCoordinator> coordinator;
 };
 
@@ -576,12 +578,10 @@ class ConsumerProtocolPersistenceTest : public GroupCoordinatorTest {
  protected:
   ConsumerProtocolPersistenceTest() {
     topics.add("t", 1, 4);
+    catalog = &topics;
     coordinator->set_topic_catalog(&topics);
   }
-  void restart() {
-    make();
-    coordinator->set_topic_catalog(&topics);
-  }
+  void restart() { make(); }
   // The heartbeat's answer, once it comes.
   std::shared_ptr<std::optional<consumer::HeartbeatResult>> beat_async(const std::string& member, int32_t epoch,
                                                                        std::optional<consumer::Assignment> owned) {
@@ -665,8 +665,9 @@ TEST_F(ConsumerProtocolPersistenceTest, ARestartedCoordinatorCarriesTheGroupOnWi
     if (r->assignment) {
       EXPECT_EQ(*r->assignment, c.second) << id;
     }
-    c.first = r->member_epoch;
+    EXPECT_EQ(r->member_epoch, c.first) << id << ": nothing changed, so no new epoch";
   }
+  EXPECT_EQ(coordinator->consumer_group("g")->group_epoch(), group_epoch);
   // Its members commit at their epochs as before.
   CommitRequest commit;
   commit.group_id = "g";
@@ -676,6 +677,20 @@ TEST_F(ConsumerProtocolPersistenceTest, ARestartedCoordinatorCarriesTheGroupOnWi
   std::vector<ErrorCode> errors;
   coordinator->commit(commit, [&](std::vector<ErrorCode> e) { errors = std::move(e); });
   EXPECT_EQ(errors, std::vector<ErrorCode>{ErrorCode::kNone});
+
+  // Partitions added while the group was not coordinated are assigned after the next restart.
+  topics.add("t", 1, 6);
+  restart();
+  for (int round = 0; round < 3; ++round) {
+    for (auto& [id, c] : clients) {
+      auto r = beat(id, c.first, c.second);
+      ASSERT_TRUE(r && r->error == ErrorCode::kNone);
+      c.first = r->member_epoch;
+      if (r->assignment) c.second = *r->assignment;
+    }
+  }
+  EXPECT_GT(coordinator->consumer_group("g")->group_epoch(), group_epoch);
+  EXPECT_EQ(consumer::partition_count(clients["a"].second) + consumer::partition_count(clients["b"].second), 6u);
 
   // A restarted coordinator still expires a member that does not come back.
   scheduler.advance(46000);
