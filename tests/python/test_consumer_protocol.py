@@ -117,3 +117,70 @@ def test_the_group_is_listed_and_described_as_a_consumer_protocol_group(kip848_b
     listed = admin.list_consumer_groups().result()
     kinds = {g.group_id: g.type for g in listed.valid}
     assert str(kinds.get(GROUP)).endswith("CONSUMER"), kinds
+
+
+def test_a_broker_killed_and_restarted_keeps_the_group_and_its_members_carry_on():
+    """The group's state is in __consumer_offsets: after a kill -9 and a restart the members are still members
+    (no partitions lost or revoked), and commit-after-processing loses nothing."""
+    topic, group = "kip848-restart", "kip848-restart-group"
+    b = Broker(["--set", "group.consumer.heartbeat.interval.ms=1000", "--set",
+                "group.consumer.session.timeout.ms=6000"])
+    b.start()
+    events = []
+    consumers = []
+    try:
+        admin = AdminClient({"bootstrap.servers": b.bootstrap})
+        for f in admin.create_topics([NewTopic(topic, PARTITIONS, 1)]).values():
+            f.result()
+        p = Producer({"bootstrap.servers": b.bootstrap, "acks": "all", "enable.idempotence": True})
+        for i in range(1000):
+            p.produce(topic, value=f"v{i}".encode())
+        assert p.flush(30) == 0
+        processed = set()
+        for name in ("a", "b"):
+            c = Consumer({"bootstrap.servers": b.bootstrap, "group.id": group, "group.protocol": "consumer",
+                          "client.id": f"py-{name}", "enable.auto.commit": False, "auto.offset.reset": "earliest"})
+            c.subscribe([topic],
+                        on_revoke=lambda c, parts, n=name: events.append((n, "revoke", len(parts))),
+                        on_lost=lambda c, parts, n=name: events.append((n, "lost", len(parts))))
+            consumers.append(c)
+
+        def step():
+            for c in consumers:
+                m = c.poll(0.05)
+                if m is not None and m.error() is None:
+                    processed.add((m.partition(), m.offset()))
+                    c.commit(message=m, asynchronous=False)
+
+        def settled():
+            a, bb = owned(consumers[0]), owned(consumers[1])
+            return a and bb and a | bb == set(range(PARTITIONS)) and not a & bb
+
+        deadline = time.time() + 60
+        while time.time() < deadline and not (settled() and len(processed) == 1000):
+            step()
+        assert settled() and len(processed) == 1000, (owned(consumers[0]), owned(consumers[1]), len(processed))
+        before = [owned(c) for c in consumers]
+        events.clear()
+
+        b.kill()
+        b.start()
+        # Past a whole session: a member the restarted broker did not know would have been told so by now.
+        until = time.time() + 10
+        while time.time() < until:
+            step()
+        for i in range(1000, 1500):
+            p.produce(topic, value=f"v{i}".encode())
+        assert p.flush(30) == 0
+        deadline = time.time() + 60
+        while time.time() < deadline and len(processed) < 1500:
+            step()
+        assert len(processed) == 1500
+        assert [owned(c) for c in consumers] == before
+        assert not [e for e in events if e[1] in ("lost", "revoke") and e[2] > 0], events
+        committed = consumers[0].committed([TopicPartition(topic, p) for p in range(PARTITIONS)], timeout=10)
+        assert sum(tp.offset for tp in committed) == 1500
+    finally:
+        for c in consumers:
+            c.close()
+        b.cleanup()
