@@ -65,26 +65,29 @@ void GroupCoordinator::consumer_heartbeat(const std::string& group_id, consumer:
   // restarted coordinator would not know.
   auto changes = group.consumer->take_changes();
   if (changes.empty()) return done(std::move(result));
-  write_consumer_changes(group_id, changes, [done = std::move(done), result = std::move(result)](ErrorCode error) {
-    if (error == ErrorCode::kNone) return done(result);
-    consumer::HeartbeatResult failed;
-    failed.error = ErrorCode::kCoordinatorNotAvailable;
-    failed.error_message = "the group's state could not be written";
-    done(std::move(failed));
-  });
+  write_consumer_changes(group_id, std::move(changes),
+                         [done = std::move(done), result = std::move(result)](ErrorCode error) {
+                           if (error == ErrorCode::kNone) return done(result);
+                           consumer::HeartbeatResult failed;
+                           failed.error = ErrorCode::kCoordinatorNotAvailable;
+                           failed.error_message = "the group's state could not be written";
+                           done(std::move(failed));
+                         });
 }
 
 void GroupCoordinator::write_consumer_changes(const std::string& group_id,
-                                              const std::vector<consumer::ConsumerGroupRecord>& changes,
+                                              std::vector<consumer::ConsumerGroupRecord> changes,
                                               std::function<void(ErrorCode)> done) {
   std::vector<StateLog::Entry> entries;
   entries.reserve(changes.size());
   for (const auto& record : changes) entries.push_back(encode_consumer_record(group_id, record));
   log_.append(partition_for(group_id), std::move(entries),
-              [alive = alive_, group_id, done = std::move(done)](ErrorCode error) {
+              [this, alive = alive_, group_id, changes = std::move(changes), done = std::move(done)](ErrorCode error) {
                 if (!*alive) return;
                 if (error != ErrorCode::kNone) {
                   spdlog::warn("group {}: its state could not be written ({})", group_id, error_name(error));
+                  // The group moved on in memory: its next records catch the log up with it.
+                  if (Group* g = find(group_id); g && g->consumer) g->consumer->forget_written(changes);
                 }
                 done(error);
               });

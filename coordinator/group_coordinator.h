@@ -230,7 +230,7 @@ class GroupCoordinator {
   const consumer::TopicCatalog& topic_catalog() const;
   consumer::RegexMatcher topic_matcher();
   // Appends a consumer-protocol group's records; `done` once they are durable (or failed).
-  void write_consumer_changes(const std::string& group_id, const std::vector<consumer::ConsumerGroupRecord>& changes,
+  void write_consumer_changes(const std::string& group_id, std::vector<consumer::ConsumerGroupRecord> changes,
                               std::function<void(ErrorCode)> done);
   GroupDescription describe_consumer_group(const Group& group) const;
   void expire_offsets();

@@ -432,6 +432,31 @@ std::vector<ConsumerGroupRecord> ConsumerGroup::take_tombstones() {
   return out;
 }
 
+void ConsumerGroup::forget_written(const std::vector<ConsumerGroupRecord>& unwritten) {
+  // Every member the log may hold: those written before, and those the lost records named.
+  std::set<std::string> ids;
+  for (const auto& [id, metadata] : written_.members) ids.insert(id);
+  for (const auto& record : unwritten) {
+    std::visit(
+        [&](const auto& r) {
+          if constexpr (requires { r.member_id; }) ids.insert(r.member_id);
+        },
+        record);
+  }
+  // Against an empty record of what was written, every member, target and epoch differs and is written again;
+  // a member the log may hold but the group no longer has gets its tombstones.
+  written_ = {};
+  for (const auto& id : ids) {
+    dirty_.insert(id);
+    if (members_.contains(id)) continue;
+    written_.members[id] = {};
+    written_.targets[id] = {};
+    written_.current[id] = {};
+  }
+  for (const auto& [id, m] : members_) dirty_.insert(id);
+  targets_dirty_ = true;
+}
+
 void ConsumerGroup::replay(const ConsumerGroupRecord& record) {
   auto apply = [](auto& map, const std::string& id, const auto& value) {
     if (value) {

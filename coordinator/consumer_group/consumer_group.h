@@ -107,6 +107,9 @@ class ConsumerGroup {
   // Tombstones for every record the group has written (deleting the group, or its offsets expiring); whatever
   // the group holds afterwards is written again whole by the next take_changes().
   std::vector<ConsumerGroupRecord> take_tombstones();
+  // Records taken were not written (the append failed): the next take_changes() writes the whole group again,
+  // with tombstones for members gone meanwhile, so the log catches up with what the group holds.
+  void forget_written(const std::vector<ConsumerGroupRecord>& unwritten);
   // Rebuilding the group from its records read back on load: replay() each in log order, then restore() once.
   // Restored members get a full session to heartbeat again. Subscriptions are resolved against the topics as
   // they are now: if the restored target no longer covers exactly their partitions (a topic was created, grew

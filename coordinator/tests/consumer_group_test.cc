@@ -444,6 +444,28 @@ TEST(ConsumerGroupRecords, EveryChangeIsRecordedAndACoordinatorRestartedFromTheR
   }
 }
 
+TEST(ConsumerGroupRecords, AfterAFailedWriteTheNextChangesWriteTheWholeGroup) {
+  Harness h;
+  h.catalog.add("a", 1, 4);
+  ConsumerGroup shadow("g");
+  auto m1 = h.join("m1", {"a"});
+  h.join("m2", {"a"});
+  for (const auto& record : h.group.take_changes()) shadow.replay(through_bytes(record));
+  // m2 leaves and m3 joins; m1 moves on. None of it reaches the log.
+  HeartbeatRequest leave;
+  leave.member_id = "m2";
+  leave.member_epoch = -1;
+  h.beat(leave);
+  h.join("m3", {"a"});
+  h.poll("m1", m1.member_epoch, m1.assignment);
+  h.group.forget_written(h.group.take_changes());
+  for (const auto& record : h.group.take_changes()) shadow.replay(through_bytes(record));
+  ConsumerGroup restored = shadow;
+  ASSERT_TRUE(restored.restore(h.now, h.settings, h.catalog, prefix_regex));
+  expect_same_group(h.group, restored);
+  EXPECT_FALSE(restored.members().contains("m2"));
+}
+
 TEST(ConsumerGroupRecords, DeletingTheGroupLeavesNothingToRestore) {
   Harness h;
   h.catalog.add("a", 1, 3);

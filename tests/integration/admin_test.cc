@@ -91,10 +91,12 @@ TEST_F(AdminTest, SettingsFjordDoesNotHonourAreRefused) {
   EXPECT_EQ(configs["min.cleanable.dirty.ratio"].first, "0.5");
 }
 
-// A broker refuses to start with a setting it does not know rather than run without it.
+// A broker refuses to start with a setting it does not know, or a value it cannot honour (an assignor it does not
+// have), rather than run without it.
 TEST(BrokerSettings, UnknownOrUnhonouredSettingsStopTheBrokerFromStarting) {
-  for (const std::string setting : {"num.network.threads=3", "log.cleaner.io.buffer.size=524288",
-                                    "log.preallocate=true", "group.consumer.assignors=uniform"}) {
+  for (const std::string setting :
+       {"num.network.threads=3", "log.cleaner.io.buffer.size=524288", "log.preallocate=true",
+        "group.consumer.assignors=sticky", "group.share.enable=true"}) {
     const std::string output =
         run_command(std::string(FJORD_BINARY) + " broker --data-dir " + make_temp_directory("fjord-settings") +
                     " --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 --set " + setting + " 2>&1");
