@@ -31,32 +31,68 @@ std::optional<std::string> read_nullable(protocol::Reader& r) {
 
 void write_no_tags(protocol::Writer& w) { w.write_uvarint(0); }
 
-// Tags Fjord does not use (Kafka's later additions, such as a topic's assignment epochs) are read past.
+// Tags Fjord does not use are read past.
 void skip_tags(protocol::Reader& r) {
   protocol::TaggedFields ignored;
   r.read_tagged_fields([](uint32_t, protocol::Reader&) { return false; }, ignored);
 }
 
-void write_partitions(protocol::Writer& w, const Assignment& assignment) {
+// A topic's AssignmentEpochs (KIP-1251): tag 0 of each topic in a current-assignment record, one epoch per
+// partition in the order of its partition array.
+constexpr uint32_t kAssignmentEpochsTag = 0;
+
+// `epochs`, when given, adds each topic's assignment epochs (`otherwise` for a partition it lacks).
+void write_partitions(protocol::Writer& w, const Assignment& assignment, const PartitionEpochs* epochs = nullptr,
+                      int32_t otherwise = 0) {
   w.write_array_length(assignment.size(), true);
   for (const auto& [topic, partitions] : assignment) {
     w.write_uuid(topic);
     w.write_array_length(partitions.size(), true);
     for (int32_t p : partitions) w.write_int32(p);
-    write_no_tags(w);
+    if (!epochs) {
+      write_no_tags(w);
+      continue;
+    }
+    const auto of_topic = epochs->find(topic);
+    protocol::Writer field;
+    field.write_array_length(partitions.size(), true);
+    for (int32_t p : partitions) {
+      int32_t epoch = otherwise;
+      if (of_topic != epochs->end()) {
+        if (auto it = of_topic->second.find(p); it != of_topic->second.end()) epoch = it->second;
+      }
+      field.write_int32(epoch);
+    }
+    const auto bytes = field.take().bytes;
+    w.write_uvarint(1);
+    w.write_uvarint(kAssignmentEpochsTag);
+    w.write_uvarint(static_cast<uint32_t>(bytes.size()));
+    w.write_raw(bytes);
   }
 }
 
-Assignment read_partitions(protocol::Reader& r) {
+// `epochs`, when given, gets each topic's assignment epochs where the record has them (records written before
+// KIP-1251 do not).
+Assignment read_partitions(protocol::Reader& r, PartitionEpochs* epochs = nullptr) {
   Assignment out;
   // Smallest topic: a uuid, an empty array, no tags.
   const size_t topics = r.read_array_length(true, 16 + 1 + 1);
   for (size_t i = 0; i < topics; ++i) {
     const TopicId topic = r.read_uuid();
     const size_t count = r.read_array_length(true, 4);
-    auto& partitions = out[topic];
-    for (size_t j = 0; j < count; ++j) partitions.insert(r.read_int32());
-    skip_tags(r);
+    std::vector<int32_t> partitions(count);
+    for (auto& p : partitions) p = r.read_int32();
+    out[topic].insert(partitions.begin(), partitions.end());
+    protocol::TaggedFields ignored;
+    r.read_tagged_fields(
+        [&](uint32_t tag, protocol::Reader& field) {
+          if (tag != kAssignmentEpochsTag || !epochs || field.next_array_is_null(true)) return false;
+          const size_t n = field.read_array_length(true, 4);
+          if (n != count) return false;  // not aligned with the partitions: unusable
+          for (int32_t p : partitions) (*epochs)[topic][p] = field.read_int32();
+          return true;
+        },
+        ignored);
   }
   return out;
 }
@@ -86,8 +122,8 @@ protocol::Bytes encode_value(const ConsumerGroupRecord& record) {
     w.write_int32(a.epoch);
     w.write_int32(a.previous_epoch);
     w.write_int8(static_cast<int8_t>(a.state));
-    write_partitions(w, a.assigned);
-    write_partitions(w, a.pending_revocation);
+    write_partitions(w, a.assigned, &a.assigned_at, a.epoch);
+    write_partitions(w, a.pending_revocation, &a.assigned_at, a.epoch);
   }
   write_no_tags(w);
   return w.take().bytes;
@@ -177,8 +213,16 @@ std::optional<ConsumerGroupRecord> decode_value(int16_t type, const std::string&
       auto state = member_state(r.read_int8());
       if (!state) return std::nullopt;
       a.state = *state;
-      a.assigned = read_partitions(r);
-      a.pending_revocation = read_partitions(r);
+      a.assigned = read_partitions(r, &a.assigned_at);
+      a.pending_revocation = read_partitions(r, &a.assigned_at);
+      // A record from before assignment epochs (or with them unusable): the member has held each partition
+      // since the epoch it was at.
+      const int32_t held_since = a.epoch == kLeftTemporarilyEpoch ? a.previous_epoch : a.epoch;
+      for (const auto* part : {&a.assigned, &a.pending_revocation}) {
+        for (const auto& [topic, partitions] : *part) {
+          for (int32_t p : partitions) a.assigned_at[topic].try_emplace(p, held_since);
+        }
+      }
       out = CurrentAssignmentRecord{member, std::move(a)};
       break;
     }

@@ -76,10 +76,17 @@ ErrorCode GroupCoordinator::check_commit(const CommitRequest& request, Group*& g
     return ErrorCode::kNone;
   }
   if (group->consumer) {
-    // The consumer protocol: a member commits at its current epoch; with no member named, only while the group
-    // has no members (an admin's commit).
+    // The consumer protocol: a member commits at its epoch (or an older one, for partitions it has held since);
+    // with no member named, only while the group has no members (an admin's commit).
     if (request.generation < 0 && request.member_id.empty() && group->consumer->empty()) return ErrorCode::kNone;
-    return group->consumer->check_member_epoch(request.member_id, request.generation);
+    std::vector<std::pair<consumer::TopicId, int32_t>> partitions;
+    partitions.reserve(request.offsets.size());
+    for (const auto& o : request.offsets) {
+      auto topic = topic_catalog().by_name(o.topic);
+      // A topic the cluster does not know is held by nobody: the zero id matches no assignment.
+      partitions.emplace_back(topic ? topic->id : consumer::TopicId{}, o.partition);
+    }
+    return group->consumer->check_commit_epoch(request.member_id, request.generation, partitions);
   }
   if (!(request.generation < 0 && group->state == GroupState::kEmpty)) {
     if (group->state == GroupState::kCompletingRebalance) return ErrorCode::kRebalanceInProgress;

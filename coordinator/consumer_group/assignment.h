@@ -20,6 +20,8 @@ struct TopicIdLess {
 
 // Partitions by topic: what a member owns, or is meant to own.
 using Assignment = std::map<TopicId, std::set<int32_t>, TopicIdLess>;
+// Partition by topic -> the member epoch at which the partition became the member's (its assignment epoch).
+using PartitionEpochs = std::map<TopicId, std::map<int32_t, int32_t>, TopicIdLess>;
 
 size_t partition_count(const Assignment& assignment);
 bool contains(const Assignment& assignment, const TopicId& topic, int32_t partition);

@@ -68,6 +68,23 @@ ErrorCode ConsumerGroup::check_member_epoch(const std::string& member_id, int32_
   return member_epoch == it->second.assignment.epoch ? ErrorCode::kNone : ErrorCode::kStaleMemberEpoch;
 }
 
+ErrorCode ConsumerGroup::check_commit_epoch(const std::string& member_id, int32_t member_epoch,
+                                            const std::vector<std::pair<TopicId, int32_t>>& partitions) const {
+  auto it = members_.find(member_id);
+  if (it == members_.end()) return ErrorCode::kUnknownMemberId;
+  // A static member that left for now has epoch -2 as far as commits go: whatever it sends is newer.
+  if (it->second.left_temporarily) return ErrorCode::kStaleMemberEpoch;
+  const MemberAssignment& current = it->second.assignment;
+  if (member_epoch == current.epoch) return ErrorCode::kNone;
+  if (member_epoch > current.epoch) return ErrorCode::kStaleMemberEpoch;
+  for (const auto& [topic, partition] : partitions) {
+    const bool held =
+        contains(current.assigned, topic, partition) || contains(current.pending_revocation, topic, partition);
+    if (!held || member_epoch < assignment_epoch_of(current, topic, partition)) return ErrorCode::kStaleMemberEpoch;
+  }
+  return ErrorCode::kNone;
+}
+
 HeartbeatResult ConsumerGroup::heartbeat(const HeartbeatRequest& request, const ConsumerGroupSettings& settings,
                                          const TopicCatalog& topics, const RegexMatcher& regex, int64_t now_ms,
                                          const std::function<std::string()>& new_member_id) {
@@ -83,9 +100,21 @@ HeartbeatResult ConsumerGroup::heartbeat(const HeartbeatRequest& request, const 
     out.member_id = request.member_id;
     out.member_epoch = request.member_epoch;
     if (request.member_epoch == -2 && it->second.instance_id) {
-      // A static member restarting: its partitions wait for its next incarnation for a session.
-      it->second.left_temporarily = true;
-      it->second.session_deadline_ms = now_ms + settings.session_timeout_ms;
+      // A static member restarting: its partitions wait for its next incarnation for a session. What it was
+      // revoking it has let go of (it closed), so others may take that at once.
+      ConsumerMember& leaving = it->second;
+      leaving.left_temporarily = true;
+      leaving.session_deadline_ms = now_ms + settings.session_timeout_ms;
+      if (!leaving.assignment.pending_revocation.empty()) {
+        MemberAssignment kept = leaving.assignment;
+        for (const auto& [topic, partitions] : kept.pending_revocation) {
+          for (int32_t p : partitions) kept.assigned_at[topic].erase(p);
+          if (kept.assigned_at[topic].empty()) kept.assigned_at.erase(topic);
+        }
+        kept.pending_revocation.clear();
+        kept.state = MemberState::kStable;
+        set_assignment(leaving, std::move(kept));
+      }
       dirty_.insert(request.member_id);
     } else {
       remove_member(request.member_id);
@@ -359,7 +388,11 @@ MemberMetadata metadata_of(const ConsumerMember& m) {
 
 MemberAssignment written_assignment(const ConsumerMember& m) {
   MemberAssignment out = m.assignment;
-  if (m.left_temporarily) out.epoch = kLeftTemporarilyEpoch;
+  if (m.left_temporarily) {
+    // As Kafka writes such a member: the epoch it left at becomes the previous one.
+    out.previous_epoch = out.epoch;
+    out.epoch = kLeftTemporarilyEpoch;
+  }
   return out;
 }
 

@@ -120,8 +120,14 @@ class ConsumerGroup {
   bool restore(int64_t now_ms, const ConsumerGroupSettings& settings, const TopicCatalog& topics,
                const RegexMatcher& regex);
 
-  // OffsetCommit and OffsetFetch from a member: NONE when `member_epoch` is the member's current one.
+  // OffsetFetch from a member: NONE when `member_epoch` is the member's current one.
   ErrorCode check_member_epoch(const std::string& member_id, int32_t member_epoch) const;
+  // OffsetCommit from a member, as Kafka checks it since KIP-1251: at the member's current epoch it may commit
+  // anything; at an older one (its heartbeat moved it on, and the answer had not reached it when it sent the
+  // commit) only partitions it still holds and has held since that epoch; never at a newer one. Otherwise
+  // STALE_MEMBER_EPOCH, for the whole commit.
+  ErrorCode check_commit_epoch(const std::string& member_id, int32_t member_epoch,
+                               const std::vector<std::pair<TopicId, int32_t>>& partitions) const;
 
   const std::string& id() const { return id_; }
   int32_t group_epoch() const { return group_epoch_; }

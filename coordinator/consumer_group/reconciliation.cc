@@ -23,6 +23,13 @@ MemberAssignment next_step(const MemberAssignment& current, int32_t target_epoch
     }
   }
   MemberAssignment next;
+  auto carry_epochs = [&](const Assignment& partitions) {
+    for (const auto& [topic, ps] : partitions) {
+      for (int32_t p : ps) next.assigned_at[topic][p] = assignment_epoch_of(current, topic, p);
+    }
+  };
+  carry_epochs(keep);
+  carry_epochs(revoke);
   if (!revoke.empty()) {
     // The epoch stays: the member reaches the new one only once it has given up what it must.
     next.epoch = current.epoch;
@@ -36,7 +43,10 @@ MemberAssignment next_step(const MemberAssignment& current, int32_t target_epoch
   next.previous_epoch = current.epoch == target_epoch ? current.previous_epoch : current.epoch;
   next.state = withheld ? MemberState::kUnreleasedPartitions : MemberState::kStable;
   next.assigned = std::move(keep);
-  for (auto& [topic, partitions] : add) next.assigned[topic].insert(partitions.begin(), partitions.end());
+  for (auto& [topic, partitions] : add) {
+    next.assigned[topic].insert(partitions.begin(), partitions.end());
+    for (int32_t p : partitions) next.assigned_at[topic][p] = target_epoch;
+  }
   return next;
 }
 
@@ -50,6 +60,13 @@ bool still_owns_any(const Assignment& reported, const Assignment& revoking) {
 }
 
 }  // namespace
+
+int32_t assignment_epoch_of(const MemberAssignment& member, const TopicId& topic, int32_t partition) {
+  if (auto t = member.assigned_at.find(topic); t != member.assigned_at.end()) {
+    if (auto p = t->second.find(partition); p != t->second.end()) return p->second;
+  }
+  return member.epoch;
+}
 
 const char* member_state_name(MemberState state) {
   switch (state) {
@@ -70,7 +87,8 @@ MemberAssignment reconcile(const MemberAssignment& current, int32_t target_epoch
       // Until the member reports it has let go of every partition it was asked to, nothing else changes.
       if (!reported || still_owns_any(*reported, current.pending_revocation)) return current;
       return next_step(
-          MemberAssignment{current.epoch, current.previous_epoch, MemberState::kStable, current.assigned, {}},
+          MemberAssignment{
+              current.epoch, current.previous_epoch, MemberState::kStable, current.assigned, {}, current.assigned_at},
           target_epoch, target, held_by_other);
     case MemberState::kUnreleasedPartitions:
     case MemberState::kStable:

@@ -26,8 +26,15 @@ struct MemberAssignment {
   MemberState state = MemberState::kStable;
   Assignment assigned;            // what the member owns and may consume
   Assignment pending_revocation;  // what it must give up before it gets anything more
+  // For every partition in `assigned` and `pending_revocation`: the epoch at which the member got it, kept for as
+  // long as the member holds it. A commit sent at an older member epoch (the member had not yet heard of its new
+  // one) is still the member's to make for partitions it has held since that epoch (KIP-1251).
+  PartitionEpochs assigned_at;
   bool operator==(const MemberAssignment&) const = default;
 };
+
+// The epoch at which the member got a partition it holds; its current epoch when none was recorded.
+int32_t assignment_epoch_of(const MemberAssignment& member, const TopicId& topic, int32_t partition);
 
 // Whether a partition is still held (assigned or pending revocation) by a member other than this one.
 using HeldByOther = std::function<bool(const TopicId&, int32_t)>;

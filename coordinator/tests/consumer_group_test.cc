@@ -171,6 +171,52 @@ TEST(Reconciliation, EpochsFenceStaleMembersButForgiveALostAnswer) {
   EXPECT_EQ(h.group.check_member_epoch("zz", 1), ErrorCode::kUnknownMemberId);
 }
 
+TEST(Reconciliation, ACommitAtAnOlderEpochCountsForPartitionsTheMemberHasHeldSinceThen) {
+  // KIP-1251: a member's heartbeat moves it to a new epoch while a commit it sent at the old one is on its way.
+  Harness h;
+  h.catalog.add("orders", 1, 4);
+  const TopicId orders = topic_id(1);
+  using Partitions = std::vector<std::pair<TopicId, int32_t>>;
+  ASSERT_EQ(h.join("a", {"orders"}).member_epoch, 1);
+  h.join("b", {"orders"});
+  auto revoke = h.poll("a", 1, std::nullopt);  // a keeps two and gives up two, still at epoch 1
+  ASSERT_TRUE(revoke.assignment);
+  const Assignment kept = *revoke.assignment;
+  const int32_t kept_partition = *kept.at(orders).begin();
+  int32_t revoked_partition = 0;
+  while (kept.at(orders).contains(revoked_partition)) ++revoked_partition;
+  EXPECT_EQ(h.group.check_commit_epoch("a", 1, Partitions{{orders, revoked_partition}}), ErrorCode::kNone)
+      << "at its current epoch, what it is still revoking too";
+  ASSERT_EQ(h.poll("a", 1, kept).member_epoch, 2);  // revoked: a moves to epoch 2
+
+  EXPECT_EQ(h.group.check_commit_epoch("a", 2, Partitions{{orders, kept_partition}}), ErrorCode::kNone);
+  EXPECT_EQ(h.group.check_commit_epoch("a", 1, Partitions{{orders, kept_partition}}), ErrorCode::kNone)
+      << "held since epoch 1";
+  EXPECT_EQ(h.group.check_commit_epoch("a", 1, Partitions{{orders, kept_partition}, {orders, revoked_partition}}),
+            ErrorCode::kStaleMemberEpoch)
+      << "a partition it no longer holds";
+  EXPECT_EQ(h.group.check_commit_epoch("a", 3, Partitions{{orders, kept_partition}}), ErrorCode::kStaleMemberEpoch)
+      << "ahead of the member";
+  EXPECT_EQ(h.group.check_commit_epoch("a", 1, Partitions{{topic_id(9), 0}}), ErrorCode::kStaleMemberEpoch)
+      << "a topic it holds nothing of";
+  EXPECT_EQ(h.group.check_commit_epoch("zz", 1, Partitions{}), ErrorCode::kUnknownMemberId);
+
+  // b gets the two a gave up, at epoch 2: a commit of them at epoch 1 would predate its holding them.
+  auto b = h.poll("b", 2, Assignment{});
+  ASSERT_TRUE(b.assignment);
+  ASSERT_EQ(partition_count(*b.assignment), 2u);
+  EXPECT_EQ(h.group.members().at("b").assignment.assigned_at.at(orders).at(revoked_partition), 2);
+  // b leaves: a takes everything back at epoch 3, and what it gets back is its own only from epoch 3.
+  HeartbeatRequest leave;
+  leave.member_id = "b";
+  leave.member_epoch = -1;
+  h.beat(leave);
+  ASSERT_EQ(h.poll("a", 2, kept).member_epoch, 3);
+  EXPECT_EQ(h.group.check_commit_epoch("a", 2, Partitions{{orders, kept_partition}}), ErrorCode::kNone);
+  EXPECT_EQ(h.group.check_commit_epoch("a", 2, Partitions{{orders, revoked_partition}}), ErrorCode::kStaleMemberEpoch);
+  EXPECT_EQ(h.group.check_commit_epoch("a", 3, Partitions{{orders, revoked_partition}}), ErrorCode::kNone);
+}
+
 TEST(ConsumerGroupTest, ASilentMemberIsRemovedAfterItsSessionAndOneThatWillNotRevokeAfterItsRebalanceTimeout) {
   Harness h;
   h.settings.session_timeout_ms = 10000;
@@ -332,8 +378,8 @@ ConsumerGroupRecord through_bytes(const ConsumerGroupRecord& record) {
   return *decoded;
 }
 
-// What a restored group must have as the live one had it. (A static member that left for now restarts from epoch
-// 0: the record keeps -2 in its place, as Kafka's does.)
+// What a restored group must have as the live one had it. (A static member that left for now is written with
+// epoch -2 and the epoch it left at as its previous one, as Kafka writes it, and is restored at that epoch.)
 void expect_same_group(const ConsumerGroup& live, const ConsumerGroup& restored) {
   EXPECT_EQ(live.group_epoch(), restored.group_epoch());
   EXPECT_EQ(live.assignment_epoch(), restored.assignment_epoch());
@@ -346,9 +392,8 @@ void expect_same_group(const ConsumerGroup& live, const ConsumerGroup& restored)
     EXPECT_EQ(m.subscribed_topic_names, r.subscribed_topic_names);
     EXPECT_EQ(m.rebalance_timeout_ms, r.rebalance_timeout_ms);
     EXPECT_EQ(m.left_temporarily, r.left_temporarily) << id;
-    if (!m.left_temporarily) {
-      EXPECT_EQ(m.assignment.epoch, r.assignment.epoch) << id;
-    }
+    EXPECT_EQ(m.assignment.epoch, r.assignment.epoch) << id;
+    EXPECT_EQ(m.assignment.assigned_at, r.assignment.assigned_at) << id;
     EXPECT_EQ(m.assignment.state, r.assignment.state) << id;
     EXPECT_EQ(m.assignment.assigned, r.assignment.assigned) << id;
     EXPECT_EQ(m.assignment.pending_revocation, r.assignment.pending_revocation) << id;

@@ -53,20 +53,30 @@ TEST(ConsumerGroupRecordBytes, CurrentAssignmentHasKafkasLayout) {
   a.previous_epoch = 4;
   a.state = consumer::MemberState::kUnrevokedPartitions;
   a.assigned[topic] = {0, 2};
+  a.assigned_at[topic] = {{0, 3}, {2, 5}};
   auto entry = encode_consumer_record("g", consumer::CurrentAssignmentRecord{"m", a});
   // Key: type 8, group, member (int16-length strings).
   EXPECT_EQ(entry.key, (protocol::Bytes{0, 8, 0, 1, 'g', 0, 1, 'm'}));
-  // Value, version 0, flexible: epoch, previous epoch, state, then compact arrays of {uuid, [int32], tags}, and
-  // the value's tags.
+  // Value, version 0, flexible: epoch, previous epoch, state, then compact arrays of {uuid, [int32], tags} where
+  // tag 0 holds the partitions' assignment epochs as a compact [int32], and the value's tags.
   protocol::Bytes expected = {0, 0, 0, 0, 0, 5, 0, 0, 0, 4, 1, 2};
   expected.insert(expected.end(), topic.bytes.begin(), topic.bytes.end());
-  expected.insert(expected.end(), {3, 0, 0, 0, 0, 0, 0, 0, 2, 0, 1, 0});
+  expected.insert(expected.end(), {3, 0, 0, 0, 0, 0, 0, 0, 2, 1, 0, 9, 3, 0, 0, 0, 3, 0, 0, 0, 5, 1, 0});
   ASSERT_TRUE(entry.value);
   EXPECT_EQ(*entry.value, expected);
   auto key = decode_key(entry.key);
   ASSERT_TRUE(key);
   EXPECT_EQ(std::get<ConsumerGroupKey>(*key), (ConsumerGroupKey{8, "g", "m"}));
   EXPECT_EQ(decode_consumer_record(std::get<ConsumerGroupKey>(*key), std::span<const uint8_t>(*entry.value)),
+            consumer::ConsumerGroupRecord(consumer::CurrentAssignmentRecord{"m", a}));
+
+  // Written before assignment epochs (Kafka before 4.3): the same record without the tag reads as held since
+  // the member's epoch.
+  protocol::Bytes older = {0, 0, 0, 0, 0, 5, 0, 0, 0, 4, 1, 2};
+  older.insert(older.end(), topic.bytes.begin(), topic.bytes.end());
+  older.insert(older.end(), {3, 0, 0, 0, 0, 0, 0, 0, 2, 0, 1, 0});
+  a.assigned_at[topic] = {{0, 5}, {2, 5}};
+  EXPECT_EQ(decode_consumer_record(ConsumerGroupKey{8, "g", "m"}, std::span<const uint8_t>(older)),
             consumer::ConsumerGroupRecord(consumer::CurrentAssignmentRecord{"m", a}));
 }
 
