@@ -64,14 +64,15 @@ ClusterView read_cluster(AdminClient& admin) {
 
 std::vector<observe::GroupFacts> read_groups(AdminClient& admin) {
   std::vector<observe::GroupFacts> out;
-  for (const auto& [group, state] : list_groups(admin)) {
+  for (const auto& listed : list_groups(admin)) {
+    const std::string& group = listed.group;
     GroupView view;
     try {
       view = describe_members(admin, group);
     } catch (const std::exception&) {
       continue;  // gone since it was listed
     }
-    observe::GroupFacts facts{group, view.assignor, {}};
+    observe::GroupFacts facts{group, view.assignor, {}, view.protocol == "consumer"};
     for (const auto& m : view.member_list) facts.members.push_back({m.client_id, m.host, m.group_instance_id});
     out.push_back(std::move(facts));
   }

@@ -84,17 +84,37 @@ int run_group_list(const GroupOptions& options) try {
   const auto listed = list_groups(admin);
   if (options.format == "json") {
     nlohmann::json out = nlohmann::json::array();
-    for (const auto& [group, state] : listed) out.push_back({{"group", group}, {"state", state}});
+    for (const auto& g : listed) {
+      out.push_back({{"group", g.group}, {"state", g.state}, {"protocol", g.protocol.empty() ? "-" : g.protocol}});
+    }
     std::printf("%s\n", out.dump(2).c_str());
     return 0;
   }
-  std::vector<std::vector<std::string>> rows = {{"GROUP", "STATE"}};
-  for (const auto& [group, state] : listed) rows.push_back({group, state});
+  std::vector<std::vector<std::string>> rows = {{"GROUP", "STATE", "PROTOCOL"}};
+  for (const auto& g : listed) {
+    rows.push_back({g.group, g.state.empty() ? "-" : g.state, g.protocol.empty() ? "-" : g.protocol});
+  }
   print_table(rows);
   return 0;
 } catch (const std::exception& e) {
   return failed(e);
 }
+
+namespace {
+
+std::string joined(const std::vector<PartitionKey>& partitions) {
+  std::string out;
+  for (const auto& p : partitions) out += (out.empty() ? "" : ",") + p.topic + "-" + std::to_string(p.partition);
+  return out.empty() ? "-" : out;
+}
+
+nlohmann::json partitions_json(const std::vector<PartitionKey>& partitions) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& p : partitions) out.push_back({{"topic", p.topic}, {"partition", p.partition}});
+  return out;
+}
+
+}  // namespace
 
 int run_group_describe(const GroupOptions& options) try {
   AdminClient admin(options.bootstrap);
@@ -129,13 +149,47 @@ int run_group_describe(const GroupOptions& options) try {
                           {"client_id", member ? nlohmann::json(member->client_id) : nlohmann::json(nullptr)}};
     json_rows.push_back(row);
   }
+  // The consumer protocol's members: each one's epoch, and what it owns against what the broker means it to own
+  // (they differ while the group reconciles).
+  std::vector<std::vector<std::string>> member_rows = {
+      {"CONSUMER-ID", "EPOCH", "INSTANCE-ID", "CLIENT-ID", "HOST", "ASSIGNED", "TARGET"}};
+  nlohmann::json json_members = nlohmann::json::array();
+  for (const auto& m : view.member_list) {
+    if (!m.member_epoch) continue;
+    member_rows.push_back({m.consumer_id, std::to_string(*m.member_epoch), m.group_instance_id.value_or("-"),
+                           m.client_id, m.host, joined(m.assigned), joined(m.target)});
+    json_members.push_back(
+        {{"consumer_id", m.consumer_id},
+         {"member_epoch", *m.member_epoch},
+         {"instance_id", m.group_instance_id ? nlohmann::json(*m.group_instance_id) : nlohmann::json(nullptr)},
+         {"client_id", m.client_id},
+         {"host", m.host},
+         {"assigned", partitions_json(m.assigned)},
+         {"target", partitions_json(m.target)}});
+  }
+  auto optional_json = [](const std::optional<int32_t>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
   if (options.format == "json") {
-    nlohmann::json out = {
-        {"group", options.group}, {"state", view.state}, {"members", view.members}, {"partitions", json_rows}};
+    nlohmann::json out = {{"group", options.group},
+                          {"protocol", view.protocol},
+                          {"state", view.state},
+                          {"assignor", view.assignor},
+                          {"group_epoch", optional_json(view.group_epoch)},
+                          {"assignment_epoch", optional_json(view.assignment_epoch)},
+                          {"members", view.members},
+                          {"member_details", json_members},
+                          {"partitions", json_rows}};
     std::printf("%s\n", out.dump(2).c_str());
     return 0;
   }
+  std::printf("Group '%s': protocol %s, state %s", options.group.c_str(), view.protocol.c_str(), view.state.c_str());
+  if (view.group_epoch) std::printf(", group epoch %d, assignment epoch %d", *view.group_epoch, *view.assignment_epoch);
+  if (!view.assignor.empty()) std::printf(", assignor %s", view.assignor.c_str());
+  std::printf("\n");
   if (view.members == 0) std::printf("Consumer group '%s' has no active members.\n", options.group.c_str());
+  if (member_rows.size() > 1) {
+    std::printf("\n");
+    print_table(member_rows);
+  }
   std::printf("\n");
   print_table(rows);
   return 0;

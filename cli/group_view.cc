@@ -3,7 +3,79 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "cli/kafka_connection.h"
+#include "protocol/messages/consumer_group_describe.h"
+#include "protocol/messages/find_coordinator.h"
+#include "protocol/messages/list_groups.h"
+#include "protocol/messages/metadata.h"
+
 namespace fjord::cli {
+namespace {
+
+constexpr int16_t kGroupIdNotFound = 69;
+// FindCoordinator up to v3 asks for one key, as this does; the batched v4 answers the same.
+constexpr int16_t kFindCoordinatorVersion = 3;
+constexpr int16_t kMetadataVersion = 12;
+
+std::vector<PartitionKey> partitions_of(const protocol::ConsumerGroupDescribeResponse::Assignment& assignment) {
+  std::vector<PartitionKey> out;
+  for (const auto& topic : assignment.topic_partitions) {
+    for (int32_t p : topic.partitions) out.push_back({topic.topic_name, p});
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// ConsumerGroupDescribe at the group's coordinator: nullopt when the cluster does not serve it or the group is
+// not one of the consumer protocol (GROUP_ID_NOT_FOUND, as Kafka answers for a classic group).
+std::optional<GroupView> describe_consumer_protocol(const std::string& bootstrap, const std::string& group) {
+  using protocol::ConsumerGroupDescribeRequest;
+  using protocol::ConsumerGroupDescribeResponse;
+  auto any = connect_any(bootstrap);
+  const int16_t find_version = any->usable_version(protocol::FindCoordinatorRequest::kApiKey, kFindCoordinatorVersion);
+  if (find_version < 0) return std::nullopt;
+  protocol::FindCoordinatorRequest find;
+  find.key = group;
+  auto found = any->call<protocol::FindCoordinatorResponse>(find, find_version);
+  if (found.error_code != 0) {
+    throw std::runtime_error("no coordinator for group " + group + ": error " + std::to_string(found.error_code));
+  }
+  KafkaConnection coordinator(found.host, found.port);
+  const int16_t version =
+      coordinator.usable_version(ConsumerGroupDescribeRequest::kApiKey, ConsumerGroupDescribeRequest::kMaxVersion);
+  if (version < 0) return std::nullopt;
+  ConsumerGroupDescribeRequest request;
+  request.group_ids = {group};
+  auto answer = coordinator.call<ConsumerGroupDescribeResponse>(request, version);
+  if (answer.groups.size() != 1) throw std::runtime_error("ConsumerGroupDescribe: no answer for " + group);
+  const auto& described = answer.groups[0];
+  if (described.error_code == kGroupIdNotFound) return std::nullopt;
+  if (described.error_code != 0) {
+    throw std::runtime_error("ConsumerGroupDescribe: error " + std::to_string(described.error_code) + " " +
+                             described.error_message.value_or(""));
+  }
+  GroupView view;
+  view.protocol = "consumer";
+  view.state = described.group_state;
+  view.group_epoch = described.group_epoch;
+  view.assignment_epoch = described.assignment_epoch;
+  view.assignor = described.assignor_name;
+  view.members = described.members.size();
+  for (const auto& m : described.members) {
+    MemberRow row{m.member_id,
+                  m.client_host,
+                  m.client_id,
+                  m.instance_id,
+                  m.member_epoch,
+                  partitions_of(m.assignment),
+                  partitions_of(m.target_assignment)};
+    for (const auto& key : row.assigned) view.owners[key] = row;
+    view.member_list.push_back(std::move(row));
+  }
+  return view;
+}
+
+}  // namespace
 
 std::vector<const rd_kafka_topic_partition_list_t*> checked_groups(const rd_kafka_group_result_t** results,
                                                                    size_t count, const std::string& what,
@@ -26,6 +98,11 @@ std::vector<const rd_kafka_topic_partition_list_t*> checked_groups(const rd_kafk
 }
 
 GroupView describe_members(AdminClient& admin, const std::string& group) {
+  try {
+    if (auto consumer_protocol = describe_consumer_protocol(admin.bootstrap(), group)) return *consumer_protocol;
+  } catch (const std::exception&) {
+    // DescribeGroups below says what is wrong, in librdkafka's words, or describes the group without its epochs.
+  }
   GroupView view;
   const char* groups[] = {group.c_str()};
   auto* options = admin.options(RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS);
@@ -81,20 +158,31 @@ GroupView describe_group(AdminClient& admin, const std::string& group) {
   return view;
 }
 
-std::vector<std::pair<std::string, std::string>> list_groups(AdminClient& admin) {
-  auto* request_options = admin.options(RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPS);
-  rd_kafka_ListConsumerGroups(admin.handle(), request_options, admin.queue());
-  rd_kafka_AdminOptions_destroy(request_options);
-  auto event = admin.wait("ListGroups");
-  const auto* result = rd_kafka_event_ListConsumerGroups_result(event.get());
-  size_t count = 0;
-  auto** groups = rd_kafka_ListConsumerGroups_result_valid(result, &count);
-  std::vector<std::pair<std::string, std::string>> listed;
-  for (size_t i = 0; i < count; ++i) {
-    listed.emplace_back(rd_kafka_ConsumerGroupListing_group_id(groups[i]),
-                        rd_kafka_consumer_group_state_name(rd_kafka_ConsumerGroupListing_state(groups[i])));
+std::vector<GroupListing> list_groups(AdminClient& admin) {
+  // ListGroups at every broker, each at the newest version both sides serve: v5 names each group's type.
+  auto any = connect_any(admin.bootstrap());
+  protocol::MetadataRequest all_brokers;
+  all_brokers.topics.emplace();
+  auto cluster = any->call<protocol::MetadataResponse>(all_brokers, kMetadataVersion);
+  std::vector<GroupListing> listed;
+  for (const auto& broker : cluster.brokers) {
+    KafkaConnection connection(broker.host, broker.port);
+    const int16_t version =
+        connection.usable_version(protocol::ListGroupsRequest::kApiKey, protocol::ListGroupsRequest::kMaxVersion);
+    if (version < 0) throw std::runtime_error("broker " + std::to_string(broker.node_id) + " does not list groups");
+    auto answer = connection.call<protocol::ListGroupsResponse>(protocol::ListGroupsRequest{}, version);
+    if (answer.error_code != 0) {
+      throw std::runtime_error("ListGroups at broker " + std::to_string(broker.node_id) + ": error " +
+                               std::to_string(answer.error_code));
+    }
+    for (const auto& g : answer.groups) {
+      std::string protocol = g.group_type;
+      std::transform(protocol.begin(), protocol.end(), protocol.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      listed.push_back({g.group_id, version >= 4 ? g.group_state : "", protocol});
+    }
   }
-  std::sort(listed.begin(), listed.end());
+  std::sort(listed.begin(), listed.end(), [](const auto& a, const auto& b) { return a.group < b.group; });
   return listed;
 }
 

@@ -5,12 +5,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <sstream>
 #include <stdexcept>
 
 #include "cli/properties.h"
+#include "protocol/messages/api_versions.h"
 
 namespace fjord::cli {
 namespace {
@@ -45,6 +47,19 @@ KafkaConnection::KafkaConnection(const std::string& host, int port, int timeout_
 
 KafkaConnection::~KafkaConnection() {
   if (fd_ >= 0) ::close(fd_);
+}
+
+int16_t KafkaConnection::usable_version(int16_t api_key, int16_t ours) {
+  if (!broker_versions_) {
+    // v0: every broker answers it, whatever it serves.
+    auto answer = call<protocol::ApiVersionsResponse>(protocol::ApiVersionsRequest{}, 0);
+    if (answer.error_code != 0) throw std::runtime_error(peer_ + " refused ApiVersions");
+    broker_versions_.emplace();
+    for (const auto& key : answer.api_keys) (*broker_versions_)[key.api_key] = {key.min_version, key.max_version};
+  }
+  auto it = broker_versions_->find(api_key);
+  if (it == broker_versions_->end() || it->second.first > ours) return -1;
+  return std::min(ours, it->second.second);
 }
 
 std::vector<uint8_t> KafkaConnection::exchange(const std::vector<uint8_t>& request) {

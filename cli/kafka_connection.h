@@ -5,7 +5,9 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +23,10 @@ class KafkaConnection {
   ~KafkaConnection();
   KafkaConnection(const KafkaConnection&) = delete;
   KafkaConnection& operator=(const KafkaConnection&) = delete;
+
+  // The highest version of `api_key` both sides serve, given that ours go up to `ours`; -1 when the broker
+  // serves none of them. Asks the broker's ApiVersions once per connection.
+  int16_t usable_version(int16_t api_key, int16_t ours);
 
   template <typename Response, typename Request>
   Response call(const Request& request, int16_t version) {
@@ -51,6 +57,7 @@ class KafkaConnection {
 
   int fd_ = -1;
   int32_t correlation_ = 0;
+  std::optional<std::map<int16_t, std::pair<int16_t, int16_t>>> broker_versions_;  // api key -> (min, max)
   std::string peer_;
 };
 

@@ -127,7 +127,7 @@ class LagSampler {
   std::vector<GroupRow> sample() {
     std::vector<std::string> groups = options_.groups;
     if (groups.empty()) {
-      for (const auto& [group, state] : list_groups(admin_)) groups.push_back(group);
+      for (const auto& listed : list_groups(admin_)) groups.push_back(listed.group);
     }
     const int64_t now_monotonic = monotonic_ms();
     std::vector<GroupRow> out;

@@ -5,7 +5,7 @@
 
 namespace fjord::client {
 
-AdminClient::AdminClient(const std::string& bootstrap) {
+AdminClient::AdminClient(const std::string& bootstrap) : bootstrap_(bootstrap) {
   char error[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), error, sizeof(error)) != RD_KAFKA_CONF_OK) {

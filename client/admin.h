@@ -33,6 +33,7 @@ class AdminClient {
   AdminClient& operator=(const AdminClient&) = delete;
 
   rd_kafka_t* handle() { return handle_; }
+  const std::string& bootstrap() const { return bootstrap_; }
   rd_kafka_queue_t* queue() { return queue_; }
   // Waits for the result of the operation just started; throws on a request-level error.
   AdminEvent wait(const char* what);
@@ -45,6 +46,7 @@ class AdminClient {
   std::vector<bool> create_topics(const std::vector<NewTopic>& topics, bool exist_ok = false);
 
  private:
+  std::string bootstrap_;
   rd_kafka_t* handle_ = nullptr;
   rd_kafka_queue_t* queue_ = nullptr;
 };

@@ -207,7 +207,7 @@ std::vector<Finding> audit_topics(const std::vector<TopicFacts>& topics) {
 std::vector<Finding> audit_groups(const std::vector<GroupFacts>& groups) {
   std::vector<Finding> out;
   for (const auto& g : groups) {
-    if (!g.assignor.empty() && !cooperative(g.assignor)) {
+    if (!g.consumer_protocol && !g.assignor.empty() && !cooperative(g.assignor)) {
       out.push_back(finding("consumer-cooperative", "group", g.group, "runs the eager " + g.assignor + " assignor",
                             "partition.assignment.strategy=cooperative-sticky on every member (Java: "
                             "CooperativeStickyAssignor alone)"));

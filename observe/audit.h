@@ -55,6 +55,9 @@ struct GroupFacts {
   std::string group;
   std::string assignor;  // the partition assignor the group runs with ("" for a group without members)
   std::vector<Member> members;
+  // A group of the consumer protocol (KIP-848): the broker assigns, and every rebalance is incremental whichever
+  // assignor it runs.
+  bool consumer_protocol = false;
 };
 
 struct ClusterFacts {

@@ -91,6 +91,7 @@ TEST(Audit, AGroupRunningAnEagerAssignorOrWithMembersWithoutInstanceIdsIsNamed) 
   std::vector<GroupFacts> groups = {
       {"eager", "range", {{"c1", "/h1", std::nullopt}, {"c2", "/h2", std::string("pod-2")}}},
       {"cooperative", "cooperative-sticky", {{"c3", "/h3", std::string("pod-3")}}},
+      {"consumer-protocol", "uniform", {{"c4", "/h4", std::string("pod-4")}}, true},
       {"empty", "", {}}};
   const auto findings = audit_groups(groups);
   EXPECT_EQ(rules_of(findings), (std::multiset<std::string>{"consumer-cooperative", "consumer-static-membership"}));

@@ -392,6 +392,8 @@ TEST(GroupCommand, DescribesLagResetsAndDeletes) {
   EXPECT_NE(text.find("auditors ledger 1         30             30             0   -"), std::string::npos) << text;
 
   auto described = nlohmann::json::parse(run_command(fjord + " --format json describe auditors"));
+  EXPECT_EQ(described["protocol"], "classic");
+  EXPECT_TRUE(described["group_epoch"].is_null()) << "epochs are the consumer protocol's";
   ASSERT_EQ(described["partitions"].size(), 2u);
   for (const auto& row : described["partitions"]) {
     EXPECT_EQ(row["lag"].get<int64_t>(), row["log_end_offset"].get<int64_t>() - row["current_offset"].get<int64_t>());
@@ -408,6 +410,11 @@ TEST(GroupCommand, DescribesLagResetsAndDeletes) {
       std::string::npos);
 
   EXPECT_NE(run_command(fjord + " list").find("auditors"), std::string::npos);
+  const auto listed = nlohmann::json::parse(run_command(fjord + " --format json list"));
+  ASSERT_EQ(listed.size(), 1u) << listed.dump();
+  EXPECT_EQ(listed[0]["group"], "auditors");
+  EXPECT_EQ(listed[0]["state"], "Empty");
+  EXPECT_EQ(listed[0]["protocol"], "classic");
   EXPECT_NE(run_command(fjord + " delete auditors").find("successful"), std::string::npos);
   EXPECT_EQ(run_command(fjord + " list").find("auditors"), std::string::npos);
   EXPECT_NE(run_command(fjord + " delete auditors").find("exit status"), std::string::npos)
