@@ -4,18 +4,16 @@
 #include <stdexcept>
 
 #include "cli/kafka_connection.h"
+#include "model/error_codes.h"
 #include "protocol/messages/consumer_group_describe.h"
 #include "protocol/messages/find_coordinator.h"
 #include "protocol/messages/list_groups.h"
-#include "protocol/messages/metadata.h"
 
 namespace fjord::cli {
 namespace {
 
-constexpr int16_t kGroupIdNotFound = 69;
 // FindCoordinator up to v3 asks for one key, as this does; the batched v4 answers the same.
 constexpr int16_t kFindCoordinatorVersion = 3;
-constexpr int16_t kMetadataVersion = 12;
 
 std::vector<PartitionKey> partitions_of(const protocol::ConsumerGroupDescribeResponse::Assignment& assignment) {
   std::vector<PartitionKey> out;
@@ -49,7 +47,7 @@ std::optional<GroupView> describe_consumer_protocol(const std::string& bootstrap
   auto answer = coordinator.call<ConsumerGroupDescribeResponse>(request, version);
   if (answer.groups.size() != 1) throw std::runtime_error("ConsumerGroupDescribe: no answer for " + group);
   const auto& described = answer.groups[0];
-  if (described.error_code == kGroupIdNotFound) return std::nullopt;
+  if (described.error_code == wire(ErrorCode::kGroupIdNotFound)) return std::nullopt;
   if (described.error_code != 0) {
     throw std::runtime_error("ConsumerGroupDescribe: error " + std::to_string(described.error_code) + " " +
                              described.error_message.value_or(""));
@@ -161,9 +159,7 @@ GroupView describe_group(AdminClient& admin, const std::string& group) {
 std::vector<GroupListing> list_groups(AdminClient& admin) {
   // ListGroups at every broker, each at the newest version both sides serve: v5 names each group's type.
   auto any = connect_any(admin.bootstrap());
-  protocol::MetadataRequest all_brokers;
-  all_brokers.topics.emplace();
-  auto cluster = any->call<protocol::MetadataResponse>(all_brokers, kMetadataVersion);
+  auto cluster = any->metadata();
   std::vector<GroupListing> listed;
   for (const auto& broker : cluster.brokers) {
     KafkaConnection connection(broker.host, broker.port);

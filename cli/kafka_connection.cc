@@ -62,6 +62,14 @@ int16_t KafkaConnection::usable_version(int16_t api_key, int16_t ours) {
   return std::min(ours, it->second.second);
 }
 
+protocol::MetadataResponse KafkaConnection::metadata(std::vector<std::string> topics) {
+  protocol::MetadataRequest request;
+  request.topics.emplace();
+  for (auto& t : topics) request.topics->emplace_back().name = std::move(t);
+  request.allow_auto_topic_creation = false;
+  return call<protocol::MetadataResponse>(request, 12);
+}
+
 std::vector<uint8_t> KafkaConnection::exchange(const std::vector<uint8_t>& request) {
   std::vector<uint8_t> frame(4 + request.size());
   const auto size = static_cast<uint32_t>(request.size());

@@ -13,6 +13,7 @@
 
 #include "protocol/codec_runtime.h"
 #include "protocol/messages/api_catalog.h"
+#include "protocol/messages/metadata.h"
 #include "protocol/request_header.h"
 
 namespace fjord::cli {
@@ -27,6 +28,9 @@ class KafkaConnection {
   // The highest version of `api_key` both sides serve, given that ours go up to `ours`; -1 when the broker
   // serves none of them. Asks the broker's ApiVersions once per connection.
   int16_t usable_version(int16_t api_key, int16_t ours);
+
+  // Metadata (v12) for `topics`; with none, only the brokers.
+  protocol::MetadataResponse metadata(std::vector<std::string> topics = {});
 
   template <typename Response, typename Request>
   Response call(const Request& request, int16_t version) {

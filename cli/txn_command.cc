@@ -20,16 +20,6 @@
 namespace fjord::cli {
 namespace {
 
-constexpr int16_t kMetadataVersion = 12;
-
-protocol::MetadataResponse metadata(KafkaConnection& connection, std::vector<std::string> topics) {
-  protocol::MetadataRequest request;
-  request.topics.emplace();
-  for (auto& t : topics) request.topics->emplace_back().name = std::move(t);
-  request.allow_auto_topic_creation = false;
-  return connection.call<protocol::MetadataResponse>(request, kMetadataVersion);
-}
-
 std::unique_ptr<KafkaConnection> connect_to(const protocol::MetadataResponse& cluster, int32_t node_id) {
   for (const auto& b : cluster.brokers) {
     if (b.node_id == node_id) return std::make_unique<KafkaConnection>(b.host, b.port);
@@ -40,7 +30,7 @@ std::unique_ptr<KafkaConnection> connect_to(const protocol::MetadataResponse& cl
 // The leader of one partition, with the cluster's metadata.
 std::pair<protocol::MetadataResponse, int32_t> leader_of(const TxnOptions& options) {
   auto connection = connect_any(options.bootstrap);
-  auto cluster = metadata(*connection, {options.topic});
+  auto cluster = connection->metadata({options.topic});
   for (const auto& t : cluster.topics) {
     if (t.name != options.topic) continue;
     if (t.error_code != 0) throw std::runtime_error(options.topic + ": " + std::to_string(t.error_code));
@@ -73,7 +63,7 @@ protocol::DescribeProducersResponse::PartitionResponse describe_producers(const 
 int run_txn_list(const TxnOptions& options) {
   try {
     auto connection = connect_any(options.bootstrap);
-    auto cluster = metadata(*connection, {});
+    auto cluster = connection->metadata();
     std::vector<std::vector<std::string>> rows = {{"TRANSACTIONAL-ID", "PRODUCER-ID", "STATE", "COORDINATOR"}};
     nlohmann::json out = nlohmann::json::array();
     for (const auto& b : cluster.brokers) {
