@@ -1,5 +1,6 @@
 // OffsetCommit: a consumer records how far it has processed. Members commit within their generation; consumers
-// without membership commit with generation -1. Answered once the commit is durable in __consumer_offsets.
+// without membership commit with generation -1. Answered once the commit is durable in __consumer_offsets. From
+// v10 a topic is named by its id: an id the cluster does not know answers UNKNOWN_TOPIC_ID.
 #include "protocol/messages/offset_commit.h"
 
 #include <memory>
@@ -19,20 +20,26 @@ void handle_offset_commit(RequestContext context) {
   // Where each committed offset's answer goes: (topic index, partition index) in the response.
   std::vector<std::pair<size_t, size_t>> slots;
   const auto& partitions = context.server().partitions;
+  const bool by_id = context.version() >= 10;
   for (const auto& t : request.topics) {
     auto& topic_out = response->topics.emplace_back();
     topic_out.name = t.name;
+    topic_out.topic_id = t.topic_id;
+    // Known to the cluster (this broker need not host it).
+    const auto* topic = by_id ? partitions.topic_by_id(t.topic_id) : partitions.topic(t.name);
     for (const auto& p : t.partitions) {
       auto& partition_out = topic_out.partitions.emplace_back();
       partition_out.partition_index = p.partition_index;
-      // Known to the cluster (this broker need not host it).
-      const auto* topic = partitions.topic(t.name);
-      if (!topic || p.partition_index < 0 || p.partition_index >= topic->partitions) {
+      if (!topic) {
+        partition_out.error_code = wire(by_id ? ErrorCode::kUnknownTopicId : ErrorCode::kUnknownTopicOrPartition);
+        continue;
+      }
+      if (p.partition_index < 0 || p.partition_index >= topic->partitions) {
         partition_out.error_code = wire(ErrorCode::kUnknownTopicOrPartition);
         continue;
       }
       commit.offsets.push_back(
-          {t.name, p.partition_index, p.committed_offset, p.committed_leader_epoch, p.committed_metadata});
+          {topic->name, p.partition_index, p.committed_offset, p.committed_leader_epoch, p.committed_metadata});
       slots.emplace_back(response->topics.size() - 1, topic_out.partitions.size() - 1);
     }
   }

@@ -2,6 +2,8 @@
 // request without topics (v2+) answers every committed offset of the group. v8+ asks for several groups at once.
 // With require_stable (v7+, read_committed consumers) a partition whose offset an open transaction is about to
 // change answers UNSTABLE_OFFSET_COMMIT, which clients retry, rather than the offset the transaction replaces.
+// From v10 topics are named by id, both ways: an unknown id answers UNKNOWN_TOPIC_ID, and asking for everything
+// leaves out offsets of topics that no longer exist (they have no id to give).
 #include "protocol/messages/offset_fetch.h"
 
 #include <map>
@@ -41,12 +43,17 @@ std::optional<PartitionList> requested(const std::optional<std::vector<Topic>>& 
 
 namespace {
 
-// Fills the response topics (classic or per-group form, which differ only in their type names) with the offsets.
+// Fills the response topics (classic or per-group form, which differ only in their type names) with the offsets;
+// with `ids` (v10) each topic is named by its id as well, and one without an id is left out.
 template <typename Topics>
-void fill(Topics& topics_out, std::vector<coordinator::FetchedOffset> fetched) {
+void fill(Topics& topics_out, std::vector<coordinator::FetchedOffset> fetched,
+          const cluster::PartitionManager* ids = nullptr) {
   for (auto& [topic, offsets] : by_topic(std::move(fetched))) {
+    const cluster::TopicMetadata* metadata = ids ? ids->topic(topic) : nullptr;
+    if (ids && !metadata) continue;
     auto& t = topics_out.emplace_back();
     t.name = topic;
+    if (metadata) t.topic_id = metadata->id;
     for (const auto& o : offsets) {
       auto& p = t.partitions.emplace_back();
       p.partition_index = o.partition;
@@ -93,7 +100,36 @@ void handle_offset_fetch(RequestContext context) {
           continue;
         }
       }
-      fill(group_out.topics, groups.fetch(g.group_id, requested(g.topics), request.require_stable));
+      if (context.version() < 10) {
+        fill(group_out.topics, groups.fetch(g.group_id, requested(g.topics), request.require_stable));
+        continue;
+      }
+      // v10: ids become names for the coordinator; an id nobody knows is answered on its own.
+      const auto& partitions = context.server().partitions;
+      std::optional<PartitionList> wanted;
+      std::vector<const protocol::OffsetFetchRequest::OffsetFetchRequestTopics*> unknown;
+      if (g.topics) {
+        wanted.emplace();
+        for (const auto& t : *g.topics) {
+          const auto* topic = partitions.topic_by_id(t.topic_id);
+          if (!topic) {
+            unknown.push_back(&t);
+            continue;
+          }
+          for (int32_t p : t.partition_indexes) wanted->emplace_back(topic->name, p);
+        }
+      }
+      fill(group_out.topics, groups.fetch(g.group_id, wanted, request.require_stable), &partitions);
+      for (const auto* t : unknown) {
+        auto& topic_out = group_out.topics.emplace_back();
+        topic_out.topic_id = t->topic_id;
+        for (int32_t p : t->partition_indexes) {
+          auto& partition_out = topic_out.partitions.emplace_back();
+          partition_out.partition_index = p;
+          partition_out.committed_offset = -1;
+          partition_out.error_code = wire(ErrorCode::kUnknownTopicId);
+        }
+      }
     }
   }
   context.respond(response);

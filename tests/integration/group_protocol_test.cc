@@ -1,11 +1,12 @@
 // Group APIs at exact versions, for the details that broke real clients against other Kafka-compatible brokers:
 // MEMBER_ID_REQUIRED only from JoinGroup v4, protocol type and name echoed from JoinGroup v7 / SyncGroup v5,
 // OffsetFetch's leader epoch and one entry per partition, FindCoordinator's batched form from v4, and
-// OffsetCommit with generation -1 outside any membership.
+// OffsetCommit with generation -1 outside any membership, and OffsetCommit/OffsetFetch v10 naming topics by id.
 #include <gtest/gtest.h>
 
 #include "protocol/messages/find_coordinator.h"
 #include "protocol/messages/join_group.h"
+#include "protocol/messages/metadata.h"
 #include "protocol/messages/offset_commit.h"
 #include "protocol/messages/offset_delete.h"
 #include "protocol/messages/offset_fetch.h"
@@ -133,6 +134,77 @@ TEST_F(GroupProtocol, CommitWithoutMembershipAndFetchOneEntryPerPartitionWithLea
   ASSERT_EQ(multi_answer.groups.size(), 1u);
   ASSERT_EQ(multi_answer.groups[0].topics.size(), 1u) << "null topics: every committed offset";
   EXPECT_EQ(multi_answer.groups[0].topics[0].partitions[0].committed_offset, 17);
+}
+
+// v10 (the consumer protocol's clients): topics travel by id in both directions. An id the cluster does not know
+// is UNKNOWN_TOPIC_ID for that topic alone, and the offset committed by id reads back by name at older versions.
+TEST_F(GroupProtocol, Version10NamesTopicsByIdAndAnUnknownIdIsUnknownTopicId) {
+  MetadataRequest metadata;
+  auto& wanted = metadata.topics.emplace().emplace_back();
+  wanted.name = "t";
+  auto described = call<MetadataResponse>(metadata, 12);
+  ASSERT_EQ(described.topics.size(), 1u);
+  const Uuid id = described.topics[0].topic_id;
+  ASSERT_FALSE(id.is_zero());
+  Uuid nobody = id;
+  nobody.bytes[0] ^= 0xff;
+
+  OffsetCommitRequest commit;
+  commit.group_id = "by-id";
+  commit.generation_id_or_member_epoch = -1;
+  auto& known = commit.topics.emplace_back();
+  known.topic_id = id;
+  auto& p = known.partitions.emplace_back();
+  p.partition_index = 1;
+  p.committed_offset = 42;
+  auto& unknown = commit.topics.emplace_back();
+  unknown.topic_id = nobody;
+  unknown.partitions.emplace_back().partition_index = 0;
+  auto committed = call<OffsetCommitResponse>(commit, 10);
+  ASSERT_EQ(committed.topics.size(), 2u);
+  EXPECT_EQ(committed.topics[0].topic_id, id) << "the id is echoed";
+  EXPECT_EQ(committed.topics[0].partitions[0].error_code, 0);
+  EXPECT_EQ(committed.topics[1].topic_id, nobody);
+  EXPECT_EQ(committed.topics[1].partitions[0].error_code, 100) << "UNKNOWN_TOPIC_ID";
+
+  OffsetFetchRequest fetch;
+  auto& g = fetch.groups.emplace_back();
+  g.group_id = "by-id";
+  auto& topics = g.topics.emplace();
+  auto& asked = topics.emplace_back();
+  asked.topic_id = id;
+  asked.partition_indexes = {0, 1};
+  auto& asked_unknown = topics.emplace_back();
+  asked_unknown.topic_id = nobody;
+  asked_unknown.partition_indexes = {0};
+  auto fetched = call<OffsetFetchResponse>(fetch, 10);
+  ASSERT_EQ(fetched.groups.size(), 1u);
+  ASSERT_EQ(fetched.groups[0].topics.size(), 2u);
+  const auto& by_id = fetched.groups[0].topics[0];
+  EXPECT_EQ(by_id.topic_id, id);
+  ASSERT_EQ(by_id.partitions.size(), 2u);
+  EXPECT_EQ(by_id.partitions[0].committed_offset, -1);
+  EXPECT_EQ(by_id.partitions[1].committed_offset, 42);
+  EXPECT_EQ(fetched.groups[0].topics[1].topic_id, nobody);
+  ASSERT_EQ(fetched.groups[0].topics[1].partitions.size(), 1u);
+  EXPECT_EQ(fetched.groups[0].topics[1].partitions[0].error_code, 100) << "UNKNOWN_TOPIC_ID";
+
+  OffsetFetchRequest everything;
+  everything.groups.emplace_back().group_id = "by-id";
+  everything.groups[0].topics = std::nullopt;
+  auto all = call<OffsetFetchResponse>(everything, 10);
+  ASSERT_EQ(all.groups.size(), 1u);
+  ASSERT_EQ(all.groups[0].topics.size(), 1u);
+  EXPECT_EQ(all.groups[0].topics[0].topic_id, id) << "asking for everything names topics by id too";
+
+  OffsetFetchRequest by_name;
+  by_name.group_id = "by-id";
+  auto& named = by_name.topics.emplace().emplace_back();
+  named.name = "t";
+  named.partition_indexes = {1};
+  auto old = call<OffsetFetchResponse>(by_name, 7);
+  ASSERT_EQ(old.topics.size(), 1u);
+  EXPECT_EQ(old.topics[0].partitions[0].committed_offset, 42) << "committed by id, read by name";
 }
 
 TEST_F(GroupProtocol, OffsetDeleteRemovesAnEmptyGroupsOffsets) {
