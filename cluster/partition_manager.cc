@@ -310,11 +310,16 @@ void PartitionManager::create_topic(const std::string& name, int32_t partitions,
   t.partitions = partitions;
   t.replication_factor = replication_factor;
   t.configs = configs;
-  metadata_.update([name, t](ClusterMetadata& m) { m.topics[name] = t; },
-                   [this, name, done](std::error_code error) {
+  // Another broker may create the same name meanwhile (two brokers creating __consumer_offsets for their first
+  // groups): its topic stands, and this request is answered as Kafka answers the loser of that race.
+  metadata_.update([name, t](ClusterMetadata& m) { m.topics.try_emplace(name, t); },
+                   [this, name, id = t.id, done](std::error_code error) {
                      if (error) return done(failure(ErrorCode::kKafkaStorageError, error.message()));
                      const TopicMetadata* created = topic(name);
                      if (!created) return done(failure(ErrorCode::kKafkaStorageError, "topic vanished"));
+                     if (created->id != id) {
+                       return done(failure(ErrorCode::kTopicAlreadyExists, "Topic '" + name + "' already exists."));
+                     }
                      try {
                        for (int32_t i = 0; i < created->partitions; ++i) {
                          if (hosted_here(*created, i)) open_partition(*created, i);
@@ -334,16 +339,23 @@ void PartitionManager::delete_topic(const std::string& name, AdminCallback done)
   const TopicMetadata* t = topic(name);
   if (!t) return done(failure(ErrorCode::kUnknownTopicOrPartition, "This server does not host this topic-partition."));
   int32_t count = t->partitions;
-  metadata_.update([name](ClusterMetadata& m) { m.topics.erase(name); },
-                   [this, name, count, done](std::error_code error) {
-                     if (error) return done(failure(ErrorCode::kKafkaStorageError, error.message()));
-                     for (int32_t i = 0; i < count; ++i) {
-                       partitions_.erase({name, i});
-                       logs_.remove({name, i});
-                     }
-                     spdlog::info("deleted topic {}", name);
-                     done(ok());
-                   });
+  // Changes made from the metadata as it is when etcd takes them apply to the topic this request saw, by its id:
+  // one deleted and created again meanwhile is another topic.
+  metadata_.update(
+      [name, id = t->id](ClusterMetadata& m) {
+        if (auto it = m.topics.find(name); it != m.topics.end() && it->second.id == id) m.topics.erase(it);
+      },
+      [this, name, count, id = t->id, done](std::error_code error) {
+        if (error) return done(failure(ErrorCode::kKafkaStorageError, error.message()));
+        // A topic of that name created since is not this one: its partitions stay.
+        if (const auto* now = topic(name); now && now->id != id) return done(ok());
+        for (int32_t i = 0; i < count; ++i) {
+          partitions_.erase({name, i});
+          logs_.remove({name, i});
+        }
+        spdlog::info("deleted topic {}", name);
+        done(ok());
+      });
 }
 
 void PartitionManager::create_partitions(const std::string& name, int32_t total, bool validate_only,
@@ -357,16 +369,20 @@ void PartitionManager::create_partitions(const std::string& name, int32_t total,
   }
   if (total > 100000) return done(failure(ErrorCode::kInvalidPartitions, "Number of partitions is too large."));
   if (validate_only) return done(ok());
-  metadata_.update([name, total](ClusterMetadata& m) { m.topics[name].partitions = total; },
-                   [this, name, done](std::error_code error) {
-                     if (error) return done(failure(ErrorCode::kKafkaStorageError, error.message()));
-                     const TopicMetadata* grown = topic(name);
-                     if (!grown) return done(failure(ErrorCode::kUnknownTopicOrPartition, "topic vanished"));
-                     for (int32_t i = 0; i < grown->partitions; ++i) {
-                       if (hosted_here(*grown, i)) open_partition(*grown, i);
-                     }
-                     done(ok());
-                   });
+  metadata_.update(
+      [name, total, id = t->id](ClusterMetadata& m) {
+        auto it = m.topics.find(name);
+        if (it != m.topics.end() && it->second.id == id) it->second.partitions = std::max(it->second.partitions, total);
+      },
+      [this, name, done](std::error_code error) {
+        if (error) return done(failure(ErrorCode::kKafkaStorageError, error.message()));
+        const TopicMetadata* grown = topic(name);
+        if (!grown) return done(failure(ErrorCode::kUnknownTopicOrPartition, "topic vanished"));
+        for (int32_t i = 0; i < grown->partitions; ++i) {
+          if (hosted_here(*grown, i)) open_partition(*grown, i);
+        }
+        done(ok());
+      });
 }
 
 namespace {
@@ -437,12 +453,17 @@ void PartitionManager::alter_topic_configs(const std::string& name, const std::v
     return done(*refused);
   }
   if (validate_only) return done(ok());
-  metadata_.update([name, configs](ClusterMetadata& m) { m.topics[name].configs = configs; },
-                   [this, name, done](std::error_code error) {
-                     if (error) return done(failure(ErrorCode::kKafkaStorageError, error.message()));
-                     apply_topic_configs(*topic(name));
-                     done(ok());
-                   });
+  metadata_.update(
+      [name, configs, id = t->id](ClusterMetadata& m) {
+        if (auto it = m.topics.find(name); it != m.topics.end() && it->second.id == id) it->second.configs = configs;
+      },
+      [this, name, done](std::error_code error) {
+        if (error) return done(failure(ErrorCode::kKafkaStorageError, error.message()));
+        const TopicMetadata* now = topic(name);
+        if (!now) return done(failure(ErrorCode::kUnknownTopicOrPartition, "topic vanished"));
+        apply_topic_configs(*now);
+        done(ok());
+      });
 }
 
 void PartitionManager::alter_broker_configs(const std::vector<ConfigChange>& changes, bool incremental,
