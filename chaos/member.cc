@@ -34,9 +34,14 @@ int run_member(const MemberOptions& o) try {
   settings.group_id = o.group;
   settings.topics = {o.topic};
   settings.properties = o.properties;
-  settings.properties["partition.assignment.strategy"] = o.strategy;
-  settings.properties["session.timeout.ms"] = std::to_string(o.session_timeout_ms);
-  settings.properties["heartbeat.interval.ms"] = std::to_string(std::max(100, o.session_timeout_ms / 5));
+  if (o.group_protocol == "consumer") {
+    // The assignor, session and heartbeat are the broker's (group.consumer.*): the client may not set them.
+    settings.properties["group.protocol"] = "consumer";
+  } else {
+    settings.properties["partition.assignment.strategy"] = o.strategy;
+    settings.properties["session.timeout.ms"] = std::to_string(o.session_timeout_ms);
+    settings.properties["heartbeat.interval.ms"] = std::to_string(std::max(100, o.session_timeout_ms / 5));
+  }
   settings.properties["max.poll.interval.ms"] = std::to_string(o.max_poll_interval_ms);
   settings.properties["enable.auto.commit"] = o.auto_commit ? "true" : "false";
   settings.static_membership = o.static_membership;

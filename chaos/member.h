@@ -16,6 +16,7 @@ struct MemberOptions {
   std::string journal;   // the journal file
   std::string instance;  // "member-2#3"
   bool static_membership = true;
+  std::string group_protocol = "classic";  // or "consumer" (KIP-848): the broker assigns and times the session
   std::string strategy = "cooperative-sticky";
   bool auto_commit = false;
   int session_timeout_ms = 10000;

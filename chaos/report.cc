@@ -22,7 +22,8 @@ nlohmann::json report_json(const RunSettings& s, const Verdict& v) {
                    {"group", s.group},
                    {"partitions", s.partitions},
                    {"members", s.members},
-                   {"assignment_strategy", s.strategy},
+                   {"group_protocol", s.group_protocol},
+                   {"assignment_strategy", s.group_protocol == "consumer" ? "the broker's" : s.strategy},
                    {"static_membership", s.static_membership},
                    {"auto_commit", s.auto_commit},
                    {"session_timeout_ms", s.session_timeout_ms},
@@ -71,10 +72,10 @@ nlohmann::json report_json(const RunSettings& s, const Verdict& v) {
 
 std::string report_text(const RunSettings& s, const Verdict& v) {
   std::string out;
-  out +=
-      fmt::format("fjord chaos against {}: topic {} ({} partitions), group {} ({} members, {}, {}, {})\n", s.bootstrap,
-                  s.topic, s.partitions, s.group, s.members, s.strategy, s.static_membership ? "static" : "dynamic",
-                  s.auto_commit ? "auto-commit ON" : "commit after processing");
+  out += fmt::format(
+      "fjord chaos against {}: topic {} ({} partitions), group {} ({} members, {}, {}, {})\n", s.bootstrap, s.topic,
+      s.partitions, s.group, s.members, s.group_protocol == "consumer" ? "consumer protocol" : s.strategy,
+      s.static_membership ? "static" : "dynamic", s.auto_commit ? "auto-commit ON" : "commit after processing");
   out += fmt::format("{:.0f} s with faults: {}\n\n", s.duration_s, s.faults.empty() ? "none" : s.faults);
   auto row = [&](const char* name, uint64_t value, const std::string& note = "") {
     out += fmt::format("  {:<26} {:>10}  {}\n", name, value, note);

@@ -15,6 +15,7 @@ struct RunSettings {
   std::string group;
   int partitions = 0;
   int members = 0;
+  std::string group_protocol;
   std::string strategy;
   bool static_membership = true;
   bool auto_commit = false;

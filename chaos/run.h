@@ -20,6 +20,7 @@ struct ChaosOptions {
   int rate = 500;          // records per second
   int process_ms = 2;      // work per record in the members
   int max_batch = 100;
+  std::string group_protocol = "classic";  // or "consumer": members use KIP-848, strategy and session are the broker's
   std::string strategy = "cooperative-sticky";
   bool static_membership = true;
   bool auto_commit = false;  // the unsafe setting, to see what it costs

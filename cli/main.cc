@@ -226,6 +226,11 @@ int main(int argc, char** argv) {
   chaos_cmd->add_option("--process-ms", chaos.process_ms, "Work per record in a member")->capture_default_str();
   chaos_cmd->add_option("--batch", chaos.max_batch, "Most records per batch")->capture_default_str();
   chaos_cmd
+      ->add_option("--group-protocol", chaos.group_protocol,
+                   "classic, or consumer (KIP-848: the broker assigns; needs librdkafka 2.12 or later)")
+      ->check(CLI::IsMember({"classic", "consumer"}))
+      ->capture_default_str();
+  chaos_cmd
       ->add_option("--strategy", chaos.strategy, "partition.assignment.strategy: cooperative-sticky, range, roundrobin")
       ->capture_default_str();
   chaos_cmd->add_flag("!--dynamic", chaos.static_membership, "Dynamic members (no group.instance.id)");
@@ -262,6 +267,7 @@ int main(int argc, char** argv) {
   member_cmd->add_option("--topic", member.topic)->required();
   member_cmd->add_option("--journal", member.journal)->required();
   member_cmd->add_option("--instance", member.instance)->required();
+  member_cmd->add_option("--group-protocol", member.group_protocol);
   member_cmd->add_option("--strategy", member.strategy);
   member_cmd->add_flag("--dynamic", member_dynamic);
   member_cmd->add_flag("--auto-commit", member.auto_commit);

@@ -19,6 +19,12 @@ bool is_true(const std::string& v) { return v == "true" || v == "1"; }
 // Fills in `key` only where the application said nothing.
 void default_to(Properties& p, const std::string& key, const std::string& value) { p.try_emplace(key, value); }
 
+// 0x020c0100 -> "2.12.1".
+std::string version_text(int version) {
+  return std::to_string((version >> 24) & 0xff) + "." + std::to_string((version >> 16) & 0xff) + "." +
+         std::to_string((version >> 8) & 0xff);
+}
+
 }  // namespace
 
 Properties producer_properties(const ProducerSettings& settings, std::vector<std::string>* warnings) {
@@ -56,7 +62,8 @@ Properties producer_properties(const ProducerSettings& settings, std::vector<std
   return p;
 }
 
-Properties consumer_properties(const ConsumerSettings& settings, std::vector<std::string>* warnings) {
+Properties consumer_properties(const ConsumerSettings& settings, std::vector<std::string>* warnings,
+                               int librdkafka_version) {
   Properties p = settings.properties;
   if (!settings.bootstrap_servers.empty()) p["bootstrap.servers"] = settings.bootstrap_servers;
   if (!settings.group_id.empty()) p["group.id"] = settings.group_id;
@@ -71,7 +78,25 @@ Properties consumer_properties(const ConsumerSettings& settings, std::vector<std
   } else {
     p["enable.auto.commit"] = "false";
   }
-  default_to(p, "partition.assignment.strategy", "cooperative-sticky");
+  const std::string protocol = lookup(p, "group.protocol", "classic");
+  if (protocol == "consumer") {
+    if (librdkafka_version < kConsumerProtocolLibrdkafka) {
+      throw ClientError("group.protocol=consumer needs librdkafka 2.12.0 or later; this process runs " +
+                        version_text(librdkafka_version));
+    }
+    for (const char* set_by_the_broker :
+         {"partition.assignment.strategy", "session.timeout.ms", "heartbeat.interval.ms"}) {
+      if (p.count(set_by_the_broker)) {
+        throw ClientError(std::string(set_by_the_broker) +
+                          " is the broker's to choose with group.protocol=consumer (group.remote.assignor, "
+                          "group.consumer.session.timeout.ms and group.consumer.heartbeat.interval.ms)");
+      }
+    }
+  } else if (protocol == "classic") {
+    default_to(p, "partition.assignment.strategy", "cooperative-sticky");
+  } else {
+    throw ClientError("group.protocol=" + protocol + ": expected classic or consumer");
+  }
   default_to(p, "auto.offset.reset", "earliest");
   if (settings.static_membership) {
     default_to(p, "group.instance.id", default_group_instance_id());

@@ -48,8 +48,15 @@ struct ConsumerSettings {
 // that was allowed.
 Properties producer_properties(const ProducerSettings& settings, std::vector<std::string>* warnings = nullptr);
 
-// What the consumer runs with: cooperative-sticky, auto-commit off, earliest reset, static membership.
-Properties consumer_properties(const ConsumerSettings& settings, std::vector<std::string>* warnings = nullptr);
+// The first librdkafka that speaks the consumer group protocol (KIP-848, group.protocol=consumer).
+inline constexpr int kConsumerProtocolLibrdkafka = 0x020c0000;  // 2.12.0
+
+// What the consumer runs with: cooperative-sticky, auto-commit off, earliest reset, static membership. With
+// group.protocol=consumer the broker assigns and times the session, so the client-side assignor, session timeout
+// and heartbeat interval are refused (as Kafka's clients refuse them), and so is a librdkafka older than 2.12
+// (`librdkafka_version` is RdKafka::version()'s form: 0xMMmmrrxx).
+Properties consumer_properties(const ConsumerSettings& settings, std::vector<std::string>* warnings = nullptr,
+                               int librdkafka_version = RdKafka::version());
 
 // The group.instance.id static membership uses when the application gives none: the pod or host name.
 std::string default_group_instance_id();

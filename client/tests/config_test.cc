@@ -91,6 +91,29 @@ TEST(ConsumerSettingsTest, AutoCommitNeedsAnOptIn) {
 
 TEST(ConsumerSettingsTest, GroupIdRequired) { EXPECT_THROW(consumer_properties({}), ClientError); }
 
+// The consumer protocol: the broker assigns, so no client-side assignor is filled in and the settings the broker
+// now owns are refused; a librdkafka that cannot speak it is named in the refusal rather than failing later.
+TEST(ConsumerSettingsTest, ConsumerProtocolLeavesAssignmentToTheBrokerAndNamesTheLibrdkafkaItNeeds) {
+  ConsumerSettings s{.group_id = "g", .properties = {{"group.protocol", "consumer"}}};
+  auto p = consumer_properties(s, nullptr, 0x020c0100);
+  EXPECT_EQ(p.count("partition.assignment.strategy"), 0u);
+  EXPECT_EQ(p["group.protocol"], "consumer");
+  EXPECT_EQ(p["enable.auto.commit"], "false") << "the checklist still holds";
+  for (const char* owned : {"partition.assignment.strategy", "session.timeout.ms", "heartbeat.interval.ms"}) {
+    ConsumerSettings with = s;
+    with.properties[owned] = "1";
+    EXPECT_THROW(consumer_properties(with, nullptr, 0x020c0100), ClientError) << owned;
+  }
+  try {
+    consumer_properties(s, nullptr, 0x020002ff);
+    FAIL() << "librdkafka 2.0.2 accepted for group.protocol=consumer";
+  } catch (const ClientError& e) {
+    EXPECT_NE(std::string(e.what()).find("2.12.0 or later; this process runs 2.0.2"), std::string::npos) << e.what();
+  }
+  s.properties["group.protocol"] = "cooperative";
+  EXPECT_THROW(consumer_properties(s, nullptr, 0x020c0100), ClientError);
+}
+
 TEST(ConfTest, RefusedPropertyIsNamed) {
   try {
     make_conf({{"no.such.property", "1"}});
