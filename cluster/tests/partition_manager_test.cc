@@ -180,6 +180,60 @@ TEST_F(PartitionManagerTest, DeleteAndRecreateStartsEmpty) {
   io.run_all();
 }
 
+// A broker whose view lags the cluster's: what etcd holds has moved on (another broker created a topic) and this
+// broker hears of it only with its own next change, as when an etcd compare-and-swap fails and is retried on the
+// newer metadata.
+class LaggingMetadataStore final : public MetadataStore {
+ public:
+  const ClusterMetadata& current() const override { return seen; }
+  void update(const std::function<void(ClusterMetadata&)>& change, std::function<void(std::error_code)> done) override {
+    change(stored);
+    seen = stored;
+    done({});
+  }
+  ClusterMetadata seen;    // this broker's view
+  ClusterMetadata stored;  // the cluster's
+};
+
+// Two brokers creating one name (auto-creation on a broker that has not yet heard of a topic created elsewhere, or
+// two brokers creating __consumer_offsets for their first groups): the topic that was there first stands, with its
+// id and placement, and the late request is answered TOPIC_ALREADY_EXISTS rather than replacing it.
+TEST_F(PartitionManagerTest, ACreationRacingAnotherBrokersLeavesTheFirstTopicStanding) {
+  LaggingMetadataStore lagging;
+  PartitionManager m(storage::LogContext{fs, io, syncs, loop, clock}, "/data", lagging, settings, scheduler);
+  m.start();
+  TopicMetadata elsewhere;
+  elsewhere.name = "invoices";
+  elsewhere.id.bytes[0] = 7;
+  elsewhere.partitions = 2;
+  elsewhere.replication_factor = 3;
+  lagging.stored.topics["invoices"] = elsewhere;
+
+  AdminResult late;
+  m.create_topic("invoices", 1, 1, {}, false, [&](AdminResult r) { late = r; });
+  EXPECT_EQ(late.error, ErrorCode::kTopicAlreadyExists);
+  ASSERT_TRUE(lagging.stored.topics.count("invoices"));
+  EXPECT_EQ(lagging.stored.topics["invoices"].id, elsewhere.id) << "the first topic was replaced";
+  EXPECT_EQ(lagging.stored.topics["invoices"].partitions, 2);
+
+  // Growing, reconfiguring or deleting a topic this broker saw applies to that topic only, not to one of the same
+  // name created since.
+  ASSERT_EQ(create(m, "ledger", 1).error, ErrorCode::kNone);
+  TopicMetadata recreated = lagging.stored.topics["ledger"];
+  recreated.id.bytes[0] ^= 0xff;
+  lagging.stored.topics["ledger"] = recreated;  // deleted and created again elsewhere; this broker has not heard
+  AdminResult grown;
+  m.create_partitions("ledger", 4, false, [&](AdminResult r) { grown = r; });
+  EXPECT_EQ(lagging.stored.topics["ledger"].partitions, 1) << "another topic of the same name was grown";
+  AdminResult deleted;
+  lagging.seen = lagging.stored;
+  lagging.seen.topics["ledger"].id = recreated.id;
+  lagging.seen.topics["ledger"].id.bytes[1] ^= 0xff;  // this broker's view names a third id
+  m.delete_topic("ledger", [&](AdminResult r) { deleted = r; });
+  EXPECT_TRUE(lagging.stored.topics.count("ledger")) << "another topic of the same name was deleted";
+  io.run_all();
+}
+
 TEST_F(PartitionManagerTest, AltersConfigsIncrementallyAndWhole) {
   auto m = start_broker();
   ASSERT_EQ(create(*m, "t", 1, {{"retention.ms", "1000"}}).error, ErrorCode::kNone);
