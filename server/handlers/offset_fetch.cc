@@ -53,7 +53,9 @@ void fill(Topics& topics_out, std::vector<coordinator::FetchedOffset> fetched,
     if (ids && !metadata) continue;
     auto& t = topics_out.emplace_back();
     t.name = topic;
-    if (metadata) t.topic_id = metadata->id;
+    if constexpr (requires { t.topic_id; }) {
+      if (metadata) t.topic_id = metadata->id;
+    }
     for (const auto& o : offsets) {
       auto& p = t.partitions.emplace_back();
       p.partition_index = o.partition;
