@@ -226,13 +226,19 @@ void Run::inject(const std::string& kind, size_t round) {
     const int extra = std::max(1, o_.partitions - o_.members + 1);
     record("scale-up", "", wall_ms());
     for (int i = 1; i <= extra; ++i) start_member("extra-" + std::to_string(i));
-    // As an autoscaler waits for readiness: every new member in the group, then a while at that size.
+    // As an autoscaler waits for readiness: every new member in the group, then a while at that size. A member
+    // of the consumer protocol given nothing hears nothing (no empty assignment is announced), so there the wait
+    // is for as many new members with partitions as the partitions leave room for.
+    const int ready_needed =
+        o_.group_protocol == "consumer" ? std::max(0, std::min(extra, o_.partitions - o_.members)) : extra;
     const auto deadline = Clock::now() + std::chrono::seconds(60);
-    for (int i = 1; i <= extra; ++i) {
-      while (members_.at("extra-" + std::to_string(i))->assignments.load() == 0 && Clock::now() < deadline) {
-        std::this_thread::sleep_for(milliseconds(50));
-      }
-    }
+    auto ready = [&] {
+      int with_partitions = 0;
+      for (int i = 1; i <= extra; ++i)
+        with_partitions += members_.at("extra-" + std::to_string(i))->assignments.load() > 0;
+      return with_partitions >= ready_needed;
+    };
+    while (!ready() && Clock::now() < deadline) std::this_thread::sleep_for(milliseconds(50));
     sleep_unless_done(milliseconds(static_cast<int64_t>(o_.fault_interval_s * 500)));
     record("scale-down", "", wall_ms());
     for (int i = 1; i <= extra; ++i) stop_member("extra-" + std::to_string(i), SIGTERM);

@@ -12,7 +12,7 @@ dir=$(mktemp -d)
 port=$(python3 "$here/support/ports.py" --owner $$)
 admin=$(python3 "$here/support/ports.py" --owner $$)
 broker_pid=
-trap '[ -n "$broker_pid" ] && kill -9 $broker_pid 2>/dev/null; rm -rf "$dir"' EXIT
+trap '[ -n "$broker_pid" ] && kill -9 $broker_pid 2>/dev/null; [ -n "${FJORD_KEEP:-}" ] || rm -rf "$dir"' EXIT
 
 # The members load this librdkafka in place of the system's (same C ABI; the SDK's C++ layer is a thin wrapper).
 bundled=$("$python" -c "import confluent_kafka, glob, os
@@ -41,7 +41,7 @@ check() {  # check REPORT PYTHON-EXPRESSION DESCRIPTION
 echo "== consumer protocol: mid-batch kills, restarts and scaling, commit after processing"
 status=0
 "$fjord" chaos --bootstrap-server 127.0.0.1:$port --format json --group-protocol consumer --dynamic \
-  --duration 30 --fault-interval 5 --faults kill,restart,scale,kill --rate 300 --work-dir "$dir/run" \
+  --duration 30 --fault-interval 5 --faults kill,restart,kill,scale --rate 300 --work-dir "$dir/run" \
   > "$dir/report.json" || status=$?
 [ "$status" -eq 0 ] || {
   cat "$dir/report.json"
