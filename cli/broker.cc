@@ -46,6 +46,9 @@ coordinator::GroupSettings group_settings(const cluster::BrokerSettings& setting
   g.consumer.session_timeout_ms = static_cast<int32_t>(settings.get_long("group.consumer.session.timeout.ms"));
   g.consumer.heartbeat_interval_ms = static_cast<int32_t>(settings.get_long("group.consumer.heartbeat.interval.ms"));
   g.consumer.max_size = static_cast<int32_t>(settings.get_long("group.consumer.max.size"));
+  const std::string migration = settings.get("group.consumer.migration.policy");
+  g.online_upgrade = migration == "bidirectional" || migration == "upgrade";
+  g.online_downgrade = migration == "bidirectional" || migration == "downgrade";
   g.consumer.assignors.clear();
   std::stringstream assignors(settings.get("group.consumer.assignors"));
   for (std::string item; std::getline(assignors, item, ',');) {

@@ -12,6 +12,7 @@ constexpr std::string_view kCleanupPolicies[] = {"delete", "compact", "compact,d
 constexpr std::string_view kCompressionTypes[] = {"producer", "uncompressed", "gzip", "snappy", "lz4", "zstd"};
 constexpr std::string_view kTimestampTypes[] = {"CreateTime", "LogAppendTime"};
 constexpr std::string_view kTrue[] = {"true"};
+constexpr std::string_view kMigrationPolicies[] = {"bidirectional", "upgrade", "downgrade", "disabled"};
 constexpr std::string_view kTransactionVersions[] = {"0", "1", "2"};
 
 struct NotImplemented {
@@ -168,6 +169,11 @@ constexpr ConfigDefinition kBrokerConfigs[] = {
      "UniformAssignor and RangeAssignor are read as these); the first is the default",
      {},
      true},
+    {"group.consumer.migration.policy", ConfigType::kString, "bidirectional", "",
+     "consumer protocol: whether a classic group with members becomes a consumer-protocol group when a member of "
+     "that protocol joins (upgrade), and back when the last one leaves (downgrade): bidirectional, upgrade, "
+     "downgrade or disabled (an empty group changes either way)",
+     kMigrationPolicies, true},
     {"group.consumer.max.size",
      ConfigType::kInt,
      "2147483647",

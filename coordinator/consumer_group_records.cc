@@ -37,6 +37,44 @@ void skip_tags(protocol::Reader& r) {
   r.read_tagged_fields([](uint32_t, protocol::Reader&) { return false; }, ignored);
 }
 
+// A member's ClassicMemberMetadata: tag 0 of the member record, a nullable struct (a leading 1 when present).
+constexpr uint32_t kClassicMemberTag = 0;
+
+void write_classic_member(protocol::Writer& w, const ClassicMemberMetadata& classic) {
+  protocol::Writer field;
+  field.write_int8(1);
+  field.write_int32(classic.session_timeout_ms);
+  field.write_array_length(classic.protocols.size(), true);
+  for (const auto& p : classic.protocols) {
+    field.write_string(p.name, true);
+    field.write_bytes(p.metadata, true);
+    write_no_tags(field);
+  }
+  write_no_tags(field);
+  const auto bytes = field.take().bytes;
+  w.write_uvarint(1);
+  w.write_uvarint(kClassicMemberTag);
+  w.write_uvarint(static_cast<uint32_t>(bytes.size()));
+  w.write_raw(bytes);
+}
+
+std::optional<ClassicMemberMetadata> read_classic_member(protocol::Reader& r) {
+  if (r.read_int8() != 1) return std::nullopt;
+  ClassicMemberMetadata classic;
+  classic.session_timeout_ms = r.read_int32();
+  // Smallest protocol: an empty name, empty metadata, no tags.
+  const size_t n = r.read_array_length(true, 3);
+  for (size_t i = 0; i < n; ++i) {
+    ClassicProtocol p;
+    p.name = r.read_string(true);
+    p.metadata = r.read_bytes(true);
+    skip_tags(r);
+    classic.protocols.push_back(std::move(p));
+  }
+  skip_tags(r);
+  return classic;
+}
+
 // A topic's AssignmentEpochs (KIP-1251): tag 0 of each topic in a current-assignment record, one epoch per
 // partition in the order of its partition array.
 constexpr uint32_t kAssignmentEpochsTag = 0;
@@ -113,6 +151,10 @@ protocol::Bytes encode_value(const ConsumerGroupRecord& record) {
     write_nullable(w, m.subscribed_topic_regex);
     w.write_int32(m.rebalance_timeout_ms);
     write_nullable(w, m.server_assignor);
+    if (m.classic) {
+      write_classic_member(w, *m.classic);
+      return w.take().bytes;
+    }
   } else if (const auto* r = std::get_if<TargetMemberRecord>(&record)) {
     write_partitions(w, *r->target);
   } else if (const auto* r = std::get_if<TargetEpochRecord>(&record)) {
@@ -197,8 +239,15 @@ std::optional<ConsumerGroupRecord> decode_value(int16_t type, const std::string&
       m.subscribed_topic_regex = read_nullable(r);
       m.rebalance_timeout_ms = r.read_int32();
       m.server_assignor = read_nullable(r);
-      out = MemberRecord{member, std::move(m)};
-      break;
+      protocol::TaggedFields ignored;
+      r.read_tagged_fields(
+          [&](uint32_t tag, protocol::Reader& field) {
+            if (tag != kClassicMemberTag) return false;
+            m.classic = read_classic_member(field);
+            return true;
+          },
+          ignored);
+      return MemberRecord{member, std::move(m)};
     }
     case kTargetMemberType:
       out = TargetMemberRecord{member, read_partitions(r)};

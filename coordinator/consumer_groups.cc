@@ -49,37 +49,56 @@ void GroupCoordinator::consumer_heartbeat(const std::string& group_id, consumer:
   }
   Group& group = find_or_create(group_id);
   if (group.state == GroupState::kDead) return fail(ErrorCode::kCoordinatorNotAvailable, "");
-  if (!group.members.empty()) {
-    return fail(ErrorCode::kGroupIdNotFound,
-                "group " + group_id +
-                    " runs the classic protocol with members; it cannot take a consumer-protocol "
-                    "member until they leave");
-  }
+  // A classic group: with members, the first consumer-protocol member to join upgrades it (group_migration.cc);
+  // an empty one simply changes protocol. Either way its classic record goes, in the same batch.
+  std::vector<StateLog::Entry> written_first;
   if (!group.consumer) {
-    group.consumer = std::make_unique<consumer::ConsumerGroup>(group_id);
+    if (!group.members.empty()) {
+      if (request.member_epoch != 0)
+        return fail(ErrorCode::kGroupIdNotFound, "Group " + group_id + " is not a consumer group");
+      if (auto refused = upgrade_to_consumer_group(group, written_first)) {
+        return fail(ErrorCode::kGroupIdNotFound, *refused);
+      }
+    } else {
+      if (group.protocol_type) written_first.push_back({encode_key(GroupKey{group_id}), std::nullopt});
+      group.consumer = std::make_unique<consumer::ConsumerGroup>(group_id);
+      group.pending_members.clear();
+      group.generation = 0;
+      group.protocol_name.reset();
+      group.leader.reset();
+    }
     group.protocol_type = "consumer";
   }
+  const bool had_consumer_members = group.consumer->has_consumer_members();
   auto result = group.consumer->heartbeat(request, settings_.consumer, topic_catalog(), topic_matcher(),
                                           clock_.monotonic_ms(), random_member_id);
+  // The last consumer-protocol member left a group of classic members: it becomes classic again.
+  if (written_first.empty() &&
+      maybe_downgrade_to_classic(group, had_consumer_members, [done, result](ErrorCode) { done(result); })) {
+    return;
+  }
   // What changed is written before the member hears of it: an assignment or epoch it acts on is never one a
   // restarted coordinator would not know.
   auto changes = group.consumer->take_changes();
-  if (changes.empty()) return done(std::move(result));
-  write_consumer_changes(group_id, std::move(changes),
-                         [done = std::move(done), result = std::move(result)](ErrorCode error) {
-                           if (error == ErrorCode::kNone) return done(result);
-                           consumer::HeartbeatResult failed;
-                           failed.error = ErrorCode::kCoordinatorNotAvailable;
-                           failed.error_message = "the group's state could not be written";
-                           done(std::move(failed));
-                         });
+  if (changes.empty() && written_first.empty()) return done(std::move(result));
+  write_consumer_changes(
+      group_id, std::move(changes),
+      [done = std::move(done), result = std::move(result)](ErrorCode error) {
+        if (error == ErrorCode::kNone) return done(result);
+        consumer::HeartbeatResult failed;
+        failed.error = ErrorCode::kCoordinatorNotAvailable;
+        failed.error_message = "the group's state could not be written";
+        done(std::move(failed));
+      },
+      std::move(written_first));
 }
 
 void GroupCoordinator::write_consumer_changes(const std::string& group_id,
                                               std::vector<consumer::ConsumerGroupRecord> changes,
-                                              std::function<void(ErrorCode)> done) {
-  std::vector<StateLog::Entry> entries;
-  entries.reserve(changes.size());
+                                              std::function<void(ErrorCode)> done,
+                                              std::vector<StateLog::Entry> written_first) {
+  std::vector<StateLog::Entry> entries = std::move(written_first);
+  entries.reserve(entries.size() + changes.size());
   for (const auto& record : changes) entries.push_back(encode_consumer_record(group_id, record));
   log_.append(partition_for(group_id), std::move(entries),
               [this, alive = alive_, group_id, changes = std::move(changes), done = std::move(done)](ErrorCode error) {
@@ -153,11 +172,13 @@ GroupDescription GroupCoordinator::describe_consumer_group(const Group& group) c
 }
 
 void GroupCoordinator::expire_consumer_members(Group& group, int64_t now_ms) {
+  const bool had_consumer_members = group.consumer->has_consumer_members();
   auto gone = group.consumer->expire(now_ms);
   if (gone.empty()) return;
   for (const auto& member_id : gone) {
     spdlog::info("group {}: member {} removed (session or rebalance timeout)", group.id, member_id);
   }
+  if (maybe_downgrade_to_classic(group, had_consumer_members, [](ErrorCode) {})) return;
   write_consumer_changes(group.id, group.consumer->take_changes(), [](ErrorCode) {});
 }
 

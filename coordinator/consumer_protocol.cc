@@ -27,6 +27,34 @@ std::optional<std::vector<std::string>> parse_subscription_topics(std::span<cons
   }
 }
 
+std::optional<Subscription> parse_subscription(std::span<const uint8_t> bytes) {
+  try {
+    auto r = reader_over(bytes);
+    const int16_t version = r.read_int16();
+    if (version < 0) return std::nullopt;
+    Subscription out;
+    size_t count = r.read_array_length(false, 2);
+    for (size_t i = 0; i < count; ++i) out.topics.push_back(r.read_string(false));
+    if (r.remaining() == 0) return out;  // user data may be left out entirely by some clients
+    // User data: the client-side assignor's, unused by a server-side one (often null).
+    if (!r.next_bytes_is_null(false)) r.read_bytes(false);
+    if (version >= 1 && r.remaining() > 0) {
+      size_t topics = r.read_array_length(false, 2 + 4);
+      for (size_t i = 0; i < topics; ++i) {
+        auto& [topic, partitions] = out.owned.emplace_back();
+        topic = r.read_string(false);
+        size_t n = r.read_array_length(false, 4);
+        for (size_t p = 0; p < n; ++p) partitions.push_back(r.read_int32());
+      }
+    }
+    if (version >= 2 && r.remaining() >= 4) r.read_int32();  // generation
+    if (version >= 3 && r.remaining() >= 2 && !r.next_string_is_null(false)) out.rack_id = r.read_string(false);
+    return out;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
 std::optional<std::vector<std::pair<std::string, std::vector<int32_t>>>> parse_assignment(
     std::span<const uint8_t> bytes) {
   if (bytes.empty()) return std::vector<std::pair<std::string, std::vector<int32_t>>>{};

@@ -15,8 +15,19 @@
 
 namespace fjord::coordinator {
 
+using NamedAssignment = std::vector<std::pair<std::string, std::vector<int32_t>>>;
+
+// A classic member's subscription, whole: what a consumer-protocol group needs to take the member in (its topics,
+// what it owns now: v1+, its rack: v3+).
+struct Subscription {
+  std::vector<std::string> topics;
+  NamedAssignment owned;
+  std::optional<std::string> rack_id;
+};
+
 // nullopt when the bytes are not a consumer subscription (another protocol type, or damaged).
 std::optional<std::vector<std::string>> parse_subscription_topics(std::span<const uint8_t> bytes);
+std::optional<Subscription> parse_subscription(std::span<const uint8_t> bytes);
 std::optional<std::vector<std::pair<std::string, std::vector<int32_t>>>> parse_assignment(
     std::span<const uint8_t> bytes);
 // An Assignment (version 0, no user data): how a consumer-protocol group's members are shown to the classic

@@ -23,6 +23,10 @@ namespace fjord::coordinator {
 enum class GroupState { kEmpty, kPreparingRebalance, kCompletingRebalance, kStable, kDead };
 const char* state_name(GroupState state);
 
+// Kafka's member ids for the classic protocol: the client id (or the static instance id) and a random suffix,
+// unique within the group.
+std::string new_member_id(const std::string& prefix);
+
 struct JoinedMember {
   std::string member_id;
   std::optional<std::string> group_instance_id;

@@ -5,26 +5,10 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <random>
 
 namespace fjord::coordinator {
 
 namespace {
-
-// Kafka's member ids: the client id (or the static instance id) and a random suffix, unique within the group.
-std::string new_member_id(const std::string& prefix) {
-  static thread_local std::mt19937_64 random{std::random_device{}()};
-  static const char* hex = "0123456789abcdef";
-  std::string id = prefix + "-";
-  uint64_t a = random(), b = random();
-  for (int i = 0; i < 32; ++i) {
-    uint64_t& word = i < 16 ? a : b;
-    id += hex[word & 0xF];
-    word >>= 4;
-    if (i == 7 || i == 11 || i == 15 || i == 19) id += '-';
-  }
-  return id;
-}
 
 constexpr int64_t kNewMemberJoinTimeoutMs = 5 * 60 * 1000;
 
@@ -78,8 +62,8 @@ void GroupCoordinator::join(JoinRequest request, JoinCallback done) {
   if (request.rebalance_timeout_ms <= 0) request.rebalance_timeout_ms = request.session_timeout_ms;
   if (request.protocol_type.empty() || request.protocols.empty()) return fail(ErrorCode::kInconsistentGroupProtocol);
   if (Group* existing = find(request.group_id); existing && existing->consumer) {
-    // Members of the consumer protocol hold it: a classic member cannot share their assignment (yet).
-    if (!existing->consumer->empty()) return fail(ErrorCode::kInconsistentGroupProtocol);
+    // A consumer-protocol group with members takes classic members in (group_migration.cc).
+    if (!existing->consumer->empty()) return join_consumer_group(*existing, std::move(request), std::move(done));
     existing->consumer.reset();  // an empty consumer-protocol group becomes classic, keeping its offsets
     existing->protocol_type.reset();
   }
@@ -531,6 +515,10 @@ void GroupCoordinator::sync(SyncRequest request, SyncCallback done) {
   if (auto error = coordinator_error(request.group_id); error != ErrorCode::kNone) return fail(error);
   Group* group = find(request.group_id);
   if (!group || group->state == GroupState::kDead) return fail(ErrorCode::kUnknownMemberId);
+  if (group->consumer) {
+    if (group->consumer->empty()) return fail(ErrorCode::kUnknownMemberId);
+    return sync_consumer_group(*group, request, std::move(done));
+  }
   Member* member = group->find(request.member_id);
   if (request.group_instance_id) {
     auto known = group->static_members.find(*request.group_instance_id);
@@ -615,6 +603,10 @@ ErrorCode GroupCoordinator::heartbeat(const std::string& group_id, int32_t gener
   if (auto error = coordinator_error(group_id); error != ErrorCode::kNone) return error;
   Group* group = find(group_id);
   if (!group || group->state == GroupState::kDead) return ErrorCode::kUnknownMemberId;
+  if (group->consumer) {
+    if (group->consumer->empty()) return ErrorCode::kUnknownMemberId;
+    return group->consumer->classic_heartbeat(member_id, group_instance_id, generation, clock_.monotonic_ms());
+  }
   if (group_instance_id) {
     auto known = group->static_members.find(*group_instance_id);
     if (known != group->static_members.end() && known->second != member_id) return ErrorCode::kFencedInstanceId;
@@ -637,6 +629,7 @@ std::pair<ErrorCode, std::vector<ErrorCode>> GroupCoordinator::leave(const std::
   if (!group || group->state == GroupState::kDead) {
     return {ErrorCode::kUnknownMemberId, std::vector<ErrorCode>(members.size(), ErrorCode::kUnknownMemberId)};
   }
+  if (group->consumer) return {ErrorCode::kNone, leave_consumer_group(*group, members)};
   std::vector<ErrorCode> errors;
   for (const auto& leaving : members) {
     std::string member_id = leaving.member_id;

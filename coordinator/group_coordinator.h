@@ -16,6 +16,7 @@
 
 #include "coordinator/consumer_group/consumer_group.h"
 #include "coordinator/consumer_group/topic_regex.h"
+#include "coordinator/consumer_protocol.h"
 #include "coordinator/group.h"
 #include "coordinator/state_log.h"
 #include "model/clock.h"
@@ -33,6 +34,10 @@ struct GroupSettings {
   int64_t sweep_interval_ms = 100;                    // how often sessions are checked for expiry
   int64_t retention_check_interval_ms = 600000;       // offsets.retention.check.interval.ms
   consumer::ConsumerGroupSettings consumer;           // group.consumer.*
+  // group.consumer.migration.policy: whether a classic group with members becomes a consumer-protocol group when
+  // a member of that protocol joins, and back when the last such member leaves.
+  bool online_upgrade = true;
+  bool online_downgrade = true;
 };
 
 struct JoinRequest {
@@ -226,12 +231,29 @@ class GroupCoordinator {
 
   void sweep();
   void expire_consumer_members(Group& group, int64_t now_ms);
+
+  // Online migration between the protocols (group_migration.cc). A consumer-protocol member joining a classic
+  // group with members takes the group over (upgrade): its members become classic members of the new group at
+  // the generation they had. Empty when it did; else why not (GROUP_ID_NOT_FOUND, as Kafka refuses).
+  std::optional<std::string> upgrade_to_consumer_group(Group& group, std::vector<StateLog::Entry>& written_first);
+  // After the last consumer-protocol member went: the classic members left become a classic group again (when
+  // the policy allows), which rebalances at once. True when it did, and then writes it (`written` once durable);
+  // otherwise the caller writes the group's changes.
+  bool maybe_downgrade_to_classic(Group& group, bool had_consumer_members, std::function<void(ErrorCode)> written);
+  // JoinGroup, SyncGroup, Heartbeat and LeaveGroup of classic members in a consumer-protocol group.
+  void join_consumer_group(Group& group, JoinRequest request, JoinCallback done);
+  void sync_consumer_group(Group& group, const SyncRequest& request, SyncCallback done);
+  std::vector<ErrorCode> leave_consumer_group(Group& group, const std::vector<LeavingMember>& members);
+  // An assignment by topic id named (topics the group subscribes to), and one by name by id (topics that exist).
+  NamedAssignment named(const consumer::ConsumerGroup& group, const consumer::Assignment& assignment) const;
+  consumer::Assignment by_id(const NamedAssignment& assignment) const;
   // What consumer-protocol subscriptions resolve against: the cluster's topics (none before a catalog is set).
   const consumer::TopicCatalog& topic_catalog() const;
   consumer::RegexMatcher topic_matcher();
   // Appends a consumer-protocol group's records; `done` once they are durable (or failed).
+  // `written_first` go ahead of them in the same batch (a conversion's tombstones of the other protocol's group).
   void write_consumer_changes(const std::string& group_id, std::vector<consumer::ConsumerGroupRecord> changes,
-                              std::function<void(ErrorCode)> done);
+                              std::function<void(ErrorCode)> done, std::vector<StateLog::Entry> written_first = {});
   GroupDescription describe_consumer_group(const Group& group) const;
   void expire_offsets();
   void schedule_sweep();

@@ -465,7 +465,18 @@ void GroupCoordinator::apply(const StateLog::Entry& entry, int32_t partition) {
   }
   const auto& group_id = std::get<GroupKey>(*key).group;
   if (!entry.value) {
-    groups_.erase(group_id);
+    // The classic group is gone: deleted (its offsets' tombstones came before) or become a consumer-protocol
+    // group by an online upgrade, whose offsets stay.
+    if (Group* g = find(group_id)) {
+      g->members.clear();
+      g->join_order.clear();
+      g->static_members.clear();
+      g->generation = 0;
+      g->protocol_name.reset();
+      g->leader.reset();
+      if (!g->consumer) g->protocol_type.reset();
+      if (!g->consumer && g->offsets.empty() && g->transactional_offsets.empty()) groups_.erase(group_id);
+    }
     return;
   }
   auto value = decode_group(*entry.value);

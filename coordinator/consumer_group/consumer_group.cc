@@ -65,7 +65,8 @@ std::string ConsumerGroup::assignor(const ConsumerGroupSettings& settings) const
 ErrorCode ConsumerGroup::check_member_epoch(const std::string& member_id, int32_t member_epoch) const {
   auto it = members_.find(member_id);
   if (it == members_.end()) return ErrorCode::kUnknownMemberId;
-  return member_epoch == it->second.assignment.epoch ? ErrorCode::kNone : ErrorCode::kStaleMemberEpoch;
+  if (member_epoch == it->second.assignment.epoch) return ErrorCode::kNone;
+  return it->second.classic ? ErrorCode::kIllegalGeneration : ErrorCode::kStaleMemberEpoch;
 }
 
 ErrorCode ConsumerGroup::check_commit_epoch(const std::string& member_id, int32_t member_epoch,
@@ -75,6 +76,8 @@ ErrorCode ConsumerGroup::check_commit_epoch(const std::string& member_id, int32_
   // A static member that left for now has epoch -2 as far as commits go: whatever it sends is newer.
   if (it->second.left_temporarily) return ErrorCode::kStaleMemberEpoch;
   const MemberAssignment& current = it->second.assignment;
+  // A classic member commits at its generation, which is its epoch, as in a classic group.
+  if (it->second.classic) return member_epoch == current.epoch ? ErrorCode::kNone : ErrorCode::kIllegalGeneration;
   if (member_epoch == current.epoch) return ErrorCode::kNone;
   if (member_epoch > current.epoch) return ErrorCode::kStaleMemberEpoch;
   for (const auto& [topic, partition] : partitions) {
@@ -168,6 +171,8 @@ HeartbeatResult ConsumerGroup::heartbeat(const HeartbeatRequest& request, const 
   member->client_id = request.client_id;
   member->client_host = request.client_host;
   member->session_deadline_ms = now_ms + settings.session_timeout_ms;
+  member->classic.reset();  // a member id that heartbeats speaks the consumer protocol from now on
+  member->classic_deadline_ms = 0;
 
   refresh_subscriptions(topics, regex);
   // Whatever changed in this heartbeat, the group moves on by one epoch.
@@ -177,20 +182,7 @@ HeartbeatResult ConsumerGroup::heartbeat(const HeartbeatRequest& request, const 
   }
   update_target(settings);
   const std::string member_id = member->member_id;
-  const MemberAssignment before = member->assignment;
-  MemberAssignment next =
-      reconcile(before, assignment_epoch_, target_of(member_id), request.owned, [&](const TopicId& t, int32_t p) {
-        auto topic = holders_.find(t);
-        if (topic == holders_.end()) return false;
-        auto holder = topic->second.find(p);
-        return holder != topic->second.end() && holder->second != member_id;
-      });
-  if (next.state == MemberState::kUnrevokedPartitions && before.state != MemberState::kUnrevokedPartitions) {
-    member->revocation_deadline_ms = now_ms + member->rebalance_timeout_ms;
-  }
-  const bool changed = next != before;
-  if (changed) set_assignment(*member, next);
-  dirty_.insert(member_id);
+  const bool changed = reconcile_member(*member, request.owned, now_ms);
 
   HeartbeatResult out;
   out.member_id = member_id;
@@ -200,6 +192,26 @@ HeartbeatResult ConsumerGroup::heartbeat(const HeartbeatRequest& request, const 
     out.assignment = member->assignment.assigned;
   }
   return out;
+}
+
+bool ConsumerGroup::reconcile_member(ConsumerMember& member, const std::optional<Assignment>& reported,
+                                     int64_t now_ms) {
+  const std::string member_id = member.member_id;
+  const MemberAssignment before = member.assignment;
+  MemberAssignment next =
+      reconcile(before, assignment_epoch_, target_of(member_id), reported, [&](const TopicId& t, int32_t p) {
+        auto topic = holders_.find(t);
+        if (topic == holders_.end()) return false;
+        auto holder = topic->second.find(p);
+        return holder != topic->second.end() && holder->second != member_id;
+      });
+  if (next.state == MemberState::kUnrevokedPartitions && before.state != MemberState::kUnrevokedPartitions) {
+    member.revocation_deadline_ms = now_ms + member.rebalance_timeout_ms;
+  }
+  const bool changed = next != before;
+  if (changed) set_assignment(member, next);
+  dirty_.insert(member_id);
+  return changed;
 }
 
 HeartbeatResult ConsumerGroup::join(const HeartbeatRequest& request, const ConsumerGroupSettings& settings,
@@ -297,9 +309,12 @@ std::vector<std::string> ConsumerGroup::expire(int64_t now_ms) {
   std::vector<std::string> gone;
   for (const auto& [id, m] : members_) {
     const bool session_over = now_ms > m.session_deadline_ms;
+    // A classic member is not timed on its revocation (it revokes by joining again) but on the rejoin or sync
+    // it was asked for.
     const bool revocation_over =
-        m.assignment.state == MemberState::kUnrevokedPartitions && now_ms > m.revocation_deadline_ms;
-    if (session_over || revocation_over) gone.push_back(id);
+        !m.classic && m.assignment.state == MemberState::kUnrevokedPartitions && now_ms > m.revocation_deadline_ms;
+    const bool classic_step_over = m.classic && m.classic_deadline_ms > 0 && now_ms > m.classic_deadline_ms;
+    if (session_over || revocation_over || classic_step_over) gone.push_back(id);
   }
   for (const auto& id : gone) remove_member(id);
   return gone;
@@ -371,6 +386,257 @@ void ConsumerGroup::set_assignment(ConsumerMember& member, MemberAssignment next
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// Members of the classic protocol
+
+namespace {
+
+ClassicJoinResult join_refused(ErrorCode error, std::string message) {
+  ClassicJoinResult out;
+  out.error = error;
+  out.error_message = std::move(message);
+  return out;
+}
+
+}  // namespace
+
+bool ConsumerGroup::has_consumer_members() const {
+  return std::any_of(members_.begin(), members_.end(), [](const auto& entry) { return !entry.second.classic; });
+}
+
+bool ConsumerGroup::all_classic() const { return !members_.empty() && !has_consumer_members(); }
+
+ClassicJoinResult ConsumerGroup::classic_join(const ClassicJoinRequest& request, const ConsumerGroupSettings& settings,
+                                              const TopicCatalog& topics, const RegexMatcher& regex, int64_t now_ms) {
+  if (request.classic.protocols.empty()) {
+    return join_refused(ErrorCode::kInconsistentGroupProtocol, "the member offers no protocol");
+  }
+  // One of its protocols must be one every other classic member offers too: after a downgrade the group runs
+  // one protocol for all of them.
+  const bool supported = std::any_of(
+      request.classic.protocols.begin(), request.classic.protocols.end(), [&](const ClassicProtocol& offered) {
+        return std::all_of(members_.begin(), members_.end(), [&](const auto& entry) {
+          const ConsumerMember& other = entry.second;
+          if (!other.classic || entry.first == request.member_id) return true;
+          return std::any_of(other.classic->protocols.begin(), other.classic->protocols.end(),
+                             [&](const ClassicProtocol& p) { return p.name == offered.name; });
+        });
+      });
+  if (!supported) {
+    return join_refused(ErrorCode::kInconsistentGroupProtocol,
+                        "Member " + request.member_id + "'s protocols are not supported.");
+  }
+  ConsumerMember* member = nullptr;
+  if (request.instance_id) {
+    auto known = static_members_.find(*request.instance_id);
+    if (request.member_id_given) {
+      if (known == static_members_.end()) {
+        return join_refused(ErrorCode::kUnknownMemberId, "Instance id " + *request.instance_id + " is unknown.");
+      }
+      if (known->second != request.member_id) {
+        return join_refused(ErrorCode::kFencedInstanceId, "Static member " + request.member_id + " with instance id " +
+                                                              *request.instance_id + " was fenced by member " +
+                                                              known->second + ".");
+      }
+      member = &members_.at(known->second);
+    } else if (known != static_members_.end()) {
+      // The instance's new incarnation takes over what its previous one held.
+      rename_member(known->second, request.member_id);
+      member = &members_.at(request.member_id);
+      member->left_temporarily = false;
+      subscriptions_changed_ = true;
+    }
+  } else if (auto it = members_.find(request.member_id); it != members_.end()) {
+    member = &it->second;
+  }
+  if (!member) {
+    if (members_.size() >= static_cast<size_t>(settings.max_size)) {
+      return join_refused(ErrorCode::kGroupMaxSizeReached, "The consumer group has reached its maximum capacity of " +
+                                                               std::to_string(settings.max_size) + " members.");
+    }
+    ConsumerMember fresh;
+    fresh.member_id = request.member_id;
+    fresh.instance_id = request.instance_id;
+    member = &members_.emplace(request.member_id, std::move(fresh)).first->second;
+    if (request.instance_id) static_members_[*request.instance_id] = request.member_id;
+    subscriptions_changed_ = true;
+    epoch_bump_due_ = true;
+  }
+  auto names = request.subscribed_topic_names;
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  if (names != member->subscribed_topic_names || member->subscribed_topic_regex) {
+    member->subscribed_topic_names = std::move(names);
+    member->subscribed_topic_regex.reset();
+    subscriptions_changed_ = true;
+  }
+  if (request.rack_id) member->rack_id = request.rack_id;
+  member->rebalance_timeout_ms = request.rebalance_timeout_ms;
+  member->client_id = request.client_id;
+  member->client_host = request.client_host;
+  member->classic = request.classic;
+  member->session_deadline_ms = now_ms + request.classic.session_timeout_ms;
+  member->classic_deadline_ms = now_ms + request.rebalance_timeout_ms;  // its SyncGroup is due
+  dirty_.insert(member->member_id);
+
+  refresh_subscriptions(topics, regex);
+  if (epoch_bump_due_) {
+    ++group_epoch_;
+    epoch_bump_due_ = false;
+  }
+  update_target(settings);
+  // What it owns is what it reported; a partition it still owns that it must give up keeps it at its epoch,
+  // without that partition, until it joins again without it. A member that has already let go of it (an eager
+  // one gives up everything before it joins) moves on in the same join.
+  reconcile_member(*member, request.owned, now_ms);
+  if (member->assignment.state == MemberState::kUnrevokedPartitions) reconcile_member(*member, request.owned, now_ms);
+
+  ClassicJoinResult out;
+  out.member_id = member->member_id;
+  out.generation = member->assignment.epoch;
+  out.protocol_name = request.classic.protocols.front().name;
+  return out;
+}
+
+ErrorCode ConsumerGroup::find_classic(const std::string& member_id, const std::optional<std::string>& instance_id,
+                                      ConsumerMember*& member, std::string& message) {
+  member = nullptr;
+  std::string id = member_id;
+  if (instance_id) {
+    auto known = static_members_.find(*instance_id);
+    if (known == static_members_.end()) {
+      message = "Member with instance id " + *instance_id + " is not a member of group " + id_ + ".";
+      return ErrorCode::kUnknownMemberId;
+    }
+    if (!member_id.empty() && known->second != member_id) {
+      message = "Static member " + member_id + " with instance id " + *instance_id + " was fenced by member " +
+                known->second + ".";
+      return ErrorCode::kFencedInstanceId;
+    }
+    id = known->second;
+  }
+  auto it = members_.find(id);
+  if (it == members_.end() || it->second.left_temporarily) {
+    message = "Member " + id + " is not a member of group " + id_ + ".";
+    return ErrorCode::kUnknownMemberId;
+  }
+  if (!it->second.classic) {
+    message = "Member " + id + " does not use the classic protocol.";
+    return ErrorCode::kUnknownMemberId;
+  }
+  member = &it->second;
+  return ErrorCode::kNone;
+}
+
+ClassicSyncResult ConsumerGroup::classic_sync(const std::string& member_id,
+                                              const std::optional<std::string>& instance_id, int32_t generation,
+                                              const std::optional<std::string>& protocol_name, int64_t now_ms) {
+  ClassicSyncResult out;
+  ConsumerMember* member = nullptr;
+  if (auto error = find_classic(member_id, instance_id, member, out.error_message); error != ErrorCode::kNone) {
+    out.error = error;
+    return out;
+  }
+  if (generation != member->assignment.epoch) {
+    out.error = ErrorCode::kIllegalGeneration;
+    out.error_message = "The request generation id " + std::to_string(generation) +
+                        " is not equal to the member epoch " + std::to_string(member->assignment.epoch) + ".";
+    return out;
+  }
+  const std::string& joined_with = member->classic->protocols.front().name;
+  if (protocol_name && *protocol_name != joined_with) {
+    out.error = ErrorCode::kInconsistentGroupProtocol;
+    return out;
+  }
+  // The group moved on since it joined (and it has nothing to give up first): it joins again.
+  if (group_epoch_ > member->assignment.epoch && member->assignment.state != MemberState::kUnrevokedPartitions) {
+    member->classic_deadline_ms = now_ms + member->rebalance_timeout_ms;
+    out.error = ErrorCode::kRebalanceInProgress;
+    return out;
+  }
+  member->classic_deadline_ms = 0;
+  member->session_deadline_ms = now_ms + member->classic->session_timeout_ms;
+  out.protocol_name = joined_with;
+  out.assignment = member->assignment.assigned;
+  return out;
+}
+
+ErrorCode ConsumerGroup::classic_heartbeat(const std::string& member_id, const std::optional<std::string>& instance_id,
+                                           int32_t generation, int64_t now_ms) {
+  ConsumerMember* member = nullptr;
+  std::string message;
+  if (auto error = find_classic(member_id, instance_id, member, message); error != ErrorCode::kNone) return error;
+  if (generation != member->assignment.epoch) return ErrorCode::kIllegalGeneration;
+  member->session_deadline_ms = now_ms + member->classic->session_timeout_ms;
+  const MemberAssignment& a = member->assignment;
+  bool rejoin = a.epoch < group_epoch_ || a.state == MemberState::kUnrevokedPartitions;
+  if (!rejoin && a.state == MemberState::kUnreleasedPartitions) {
+    // Waiting for partitions others held: once none of its target is held by anyone else, it joins to get them.
+    const std::string& id = member->member_id;
+    bool waiting = false;
+    for (const auto& [topic, partitions] : target_of(id)) {
+      auto held = holders_.find(topic);
+      if (held == holders_.end()) continue;
+      for (int32_t p : partitions) {
+        auto holder = held->second.find(p);
+        waiting = waiting || (holder != held->second.end() && holder->second != id);
+      }
+    }
+    rejoin = !waiting;
+  }
+  if (!rejoin) return ErrorCode::kNone;
+  if (member->classic_deadline_ms == 0) member->classic_deadline_ms = now_ms + member->rebalance_timeout_ms;
+  return ErrorCode::kRebalanceInProgress;
+}
+
+ErrorCode ConsumerGroup::classic_leave(const std::string& member_id, const std::optional<std::string>& instance_id) {
+  ConsumerMember* member = nullptr;
+  std::string message;
+  if (auto error = find_classic(member_id, instance_id, member, message); error != ErrorCode::kNone) return error;
+  remove_member(member->member_id);
+  return ErrorCode::kNone;
+}
+
+void ConsumerGroup::adopt_classic_members(int32_t generation, std::vector<AdoptedMember> adopted,
+                                          const ConsumerGroupSettings& settings, const TopicCatalog& topics,
+                                          const RegexMatcher& regex, int64_t now_ms) {
+  (void)settings;
+  group_epoch_ = generation;
+  assignment_epoch_ = generation;
+  for (auto& a : adopted) {
+    ConsumerMember m;
+    m.member_id = a.member_id;
+    m.instance_id = a.instance_id;
+    m.rack_id = a.rack_id;
+    m.client_id = a.client_id;
+    m.client_host = a.client_host;
+    m.rebalance_timeout_ms = a.rebalance_timeout_ms;
+    std::sort(a.subscribed_topic_names.begin(), a.subscribed_topic_names.end());
+    a.subscribed_topic_names.erase(std::unique(a.subscribed_topic_names.begin(), a.subscribed_topic_names.end()),
+                                   a.subscribed_topic_names.end());
+    m.subscribed_topic_names = std::move(a.subscribed_topic_names);
+    m.session_deadline_ms = now_ms + a.classic.session_timeout_ms;
+    m.classic = std::move(a.classic);
+    m.assignment.epoch = generation;
+    m.assignment.previous_epoch = generation;
+    m.assignment.assigned = a.assigned;
+    for (const auto& [topic, partitions] : a.assigned) {
+      for (int32_t p : partitions) m.assignment.assigned_at[topic][p] = generation;
+    }
+    target_[m.member_id] = std::move(a.assigned);
+    if (m.instance_id) static_members_[*m.instance_id] = m.member_id;
+    const std::string id = m.member_id;
+    auto& placed = members_.emplace(id, std::move(m)).first->second;
+    MemberAssignment assignment = placed.assignment;
+    set_assignment(placed, std::move(assignment));
+  }
+  targets_dirty_ = true;
+  subscriptions_changed_ = true;
+  refresh_subscriptions(topics, regex);
+  // Adopting is not a change of what the assignment depends on: the group carries on at the generation.
+  epoch_bump_due_ = false;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // Records
 
 namespace {
@@ -383,7 +649,8 @@ MemberMetadata metadata_of(const ConsumerMember& m) {
           m.subscribed_topic_names,
           m.subscribed_topic_regex,
           m.rebalance_timeout_ms,
-          m.server_assignor};
+          m.server_assignor,
+          m.classic};
 }
 
 MemberAssignment written_assignment(const ConsumerMember& m) {
@@ -537,6 +804,7 @@ bool ConsumerGroup::restore(int64_t now_ms, const ConsumerGroupSettings& setting
     m.subscribed_topic_regex = metadata.subscribed_topic_regex;
     m.rebalance_timeout_ms = metadata.rebalance_timeout_ms;
     m.server_assignor = metadata.server_assignor;
+    m.classic = metadata.classic;
     if (auto current = written_.current.find(id); current != written_.current.end()) {
       m.assignment = current->second;
       if (m.assignment.epoch == kLeftTemporarilyEpoch) {
@@ -546,7 +814,7 @@ bool ConsumerGroup::restore(int64_t now_ms, const ConsumerGroupSettings& setting
         m.assignment.epoch = std::max(m.assignment.previous_epoch, 1);
       }
     }
-    m.session_deadline_ms = now_ms + settings.session_timeout_ms;
+    m.session_deadline_ms = now_ms + (m.classic ? m.classic->session_timeout_ms : settings.session_timeout_ms);
     m.revocation_deadline_ms = now_ms + std::max(m.rebalance_timeout_ms, 0);
     if (m.instance_id) static_members_[*m.instance_id] = id;
     for (const auto* part : {&m.assignment.assigned, &m.assignment.pending_revocation}) {

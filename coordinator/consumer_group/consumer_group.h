@@ -66,6 +66,50 @@ struct HeartbeatResult {
   std::optional<Assignment> assignment;  // sent when it changed, or when the member needs it whole
 };
 
+// A member of the classic protocol joining the group (JoinGroup), its subscription already read from the
+// "consumer" protocol metadata it sent. Such members share the group with consumer-protocol ones after an online
+// upgrade: the broker's assignor assigns them too, and they reconcile one JoinGroup at a time.
+struct ClassicJoinRequest {
+  std::string member_id;        // never empty: the coordinator mints one first
+  bool member_id_given = true;  // false when the member sent none (a static member's first join)
+  std::optional<std::string> instance_id;
+  std::optional<std::string> rack_id;
+  int32_t rebalance_timeout_ms = 0;
+  ClassicMemberMetadata classic;
+  std::vector<std::string> subscribed_topic_names;
+  Assignment owned;  // what it says it owns (the subscription's owned partitions); eager members own nothing
+  std::string client_id;
+  std::string client_host;
+};
+
+struct ClassicJoinResult {
+  ErrorCode error = ErrorCode::kNone;
+  std::string error_message;
+  std::string member_id;
+  int32_t generation = -1;  // the member's epoch
+  std::string protocol_name;
+};
+
+struct ClassicSyncResult {
+  ErrorCode error = ErrorCode::kNone;
+  std::string error_message;
+  std::string protocol_name;
+  Assignment assignment;
+};
+
+// A classic group's member as an online upgrade takes it in: what it joined with and what it was assigned.
+struct AdoptedMember {
+  std::string member_id;
+  std::optional<std::string> instance_id;
+  std::optional<std::string> rack_id;
+  std::string client_id;
+  std::string client_host;
+  int32_t rebalance_timeout_ms = 0;
+  ClassicMemberMetadata classic;
+  std::vector<std::string> subscribed_topic_names;
+  Assignment assigned;
+};
+
 struct ConsumerMember {
   std::string member_id;
   std::optional<std::string> instance_id;
@@ -78,8 +122,11 @@ struct ConsumerMember {
   std::optional<std::string> server_assignor;
   MemberAssignment assignment;
   int64_t session_deadline_ms = 0;
-  int64_t revocation_deadline_ms = 0;  // while partitions are pending revocation
-  bool left_temporarily = false;       // a static member that left with epoch -2 and may come back
+  int64_t revocation_deadline_ms = 0;            // while partitions are pending revocation
+  bool left_temporarily = false;                 // a static member that left with epoch -2 and may come back
+  std::optional<ClassicMemberMetadata> classic;  // set while the member speaks the classic protocol
+  // A classic member told to rejoin, or to sync after its join, must do so by then (0: nothing due).
+  int64_t classic_deadline_ms = 0;
 };
 
 // The group's state as ConsumerGroupDescribe and ListGroups name it.
@@ -99,6 +146,29 @@ class ConsumerGroup {
                             const std::function<std::string()>& new_member_id);
   // Removes members whose session ran out or who kept partitions past their rebalance timeout; returns them.
   std::vector<std::string> expire(int64_t now_ms);
+
+  // The classic protocol's requests from classic members (after an online upgrade). A JoinGroup is answered at
+  // once with the member's epoch as generation: it reconciles like a heartbeat, the partitions it reports owning
+  // standing for what it reports; SyncGroup then hands it what it holds; its Heartbeat answers
+  // REBALANCE_IN_PROGRESS when it should join again (the group moved on, it has partitions to give up, or the
+  // partitions it waited for are free).
+  ClassicJoinResult classic_join(const ClassicJoinRequest& request, const ConsumerGroupSettings& settings,
+                                 const TopicCatalog& topics, const RegexMatcher& regex, int64_t now_ms);
+  ClassicSyncResult classic_sync(const std::string& member_id, const std::optional<std::string>& instance_id,
+                                 int32_t generation, const std::optional<std::string>& protocol_name, int64_t now_ms);
+  ErrorCode classic_heartbeat(const std::string& member_id, const std::optional<std::string>& instance_id,
+                              int32_t generation, int64_t now_ms);
+  // LeaveGroup of one member, named by id or (static) by instance id.
+  ErrorCode classic_leave(const std::string& member_id, const std::optional<std::string>& instance_id);
+  // An online upgrade: the classic group's members at its generation, which becomes the group and target epoch,
+  // each keeping what it was assigned.
+  void adopt_classic_members(int32_t generation, std::vector<AdoptedMember> members,
+                             const ConsumerGroupSettings& settings, const TopicCatalog& topics,
+                             const RegexMatcher& regex, int64_t now_ms);
+  // Whether any member speaks the consumer protocol, and whether every member speaks the classic one (a
+  // downgrade is due when the last consumer-protocol member went and classic ones remain).
+  bool has_consumer_members() const;
+  bool all_classic() const;
   // The records for what changed since the last call, in the order Kafka writes them: the records of members
   // who left, member metadata, the group epoch, targets and the target epoch, current assignments. The
   // coordinator writes them after each heartbeat (or expiry) and answers once they are durable; a heartbeat that
@@ -152,6 +222,11 @@ class ConsumerGroup {
   // Recomputes the target assignment when the group epoch moved past it.
   void update_target(const ConsumerGroupSettings& settings);
   void set_assignment(ConsumerMember& member, MemberAssignment next);
+  // Reconciles a member toward its target with what it reported owning; true when its assignment changed.
+  bool reconcile_member(ConsumerMember& member, const std::optional<Assignment>& reported, int64_t now_ms);
+  // The classic member a SyncGroup, Heartbeat or LeaveGroup names, or why there is none.
+  ErrorCode find_classic(const std::string& member_id, const std::optional<std::string>& instance_id,
+                         ConsumerMember*& member, std::string& message);
 
   std::string id_;
   int32_t group_epoch_ = 0;

@@ -15,6 +15,20 @@
 
 namespace fjord::coordinator::consumer {
 
+// A member that speaks the classic protocol (JoinGroup, SyncGroup, Heartbeat) inside a consumer-protocol group,
+// as after an online upgrade: the session it asked for and the protocols it offered, kept so that the group can
+// become classic again (a downgrade) with each member as it joined.
+struct ClassicProtocol {
+  std::string name;
+  std::vector<uint8_t> metadata;
+  bool operator==(const ClassicProtocol&) const = default;
+};
+struct ClassicMemberMetadata {
+  int32_t session_timeout_ms = 0;
+  std::vector<ClassicProtocol> protocols;  // in the member's order of preference
+  bool operator==(const ClassicMemberMetadata&) const = default;
+};
+
 // A member as it joined: who it is and what it subscribes to.
 struct MemberMetadata {
   std::optional<std::string> instance_id;
@@ -25,6 +39,7 @@ struct MemberMetadata {
   std::optional<std::string> subscribed_topic_regex;
   int32_t rebalance_timeout_ms = -1;
   std::optional<std::string> server_assignor;
+  std::optional<ClassicMemberMetadata> classic;  // set for a member of the classic protocol
   bool operator==(const MemberMetadata&) const = default;
 };
 

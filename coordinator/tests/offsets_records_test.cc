@@ -106,6 +106,26 @@ TEST(ConsumerGroupRecordBytes, MemberMetadataAndEpochsHaveKafkasLayoutAndTombsto
   EXPECT_FALSE(decode_consumer_record(ConsumerGroupKey{16, "g", "x.*"}, std::span<const uint8_t>(tagged)));
 }
 
+// A classic member of a consumer-protocol group (after an online upgrade) carries ClassicMemberMetadata as tag 0
+// of its member record: a nullable struct (a leading 1), the session timeout and the protocols it offered.
+TEST(ConsumerGroupRecordBytes, AClassicMembersMetadataIsTagZeroOfItsMemberRecord) {
+  consumer::MemberMetadata m;
+  m.client_id = "c";
+  m.client_host = "/h";
+  m.subscribed_topic_names = {"a"};
+  m.rebalance_timeout_ms = 300;
+  m.classic = consumer::ClassicMemberMetadata{10000, {{"range", {9, 8}}}};
+  auto entry = encode_consumer_record("g", consumer::MemberRecord{"m", m});
+  protocol::Bytes expected = {0, 0, 0, 0, 2, 'c', 3, '/', 'h', 2, 2, 'a', 0, 0, 0, 1, 0x2C, 0,
+                              // one tagged field: tag 0, 17 bytes
+                              1, 0, 17,
+                              // present, session timeout 10000, one protocol: "range", 2 bytes of metadata
+                              1, 0, 0, 0x27, 0x10, 2, 6, 'r', 'a', 'n', 'g', 'e', 3, 9, 8, 0, 0};
+  EXPECT_EQ(*entry.value, expected);
+  EXPECT_EQ(decode_consumer_record(ConsumerGroupKey{5, "g", "m"}, std::span<const uint8_t>(*entry.value)),
+            consumer::ConsumerGroupRecord(consumer::MemberRecord{"m", m}));
+}
+
 TEST(OffsetsRecords, DamagedBytesAreNotRecognised) {
   EXPECT_FALSE(decode_key(protocol::Bytes{0, 1, 0, 9, 'g'}));
   EXPECT_FALSE(decode_key(protocol::Bytes{0, 7, 0, 1, 'g'}));

@@ -9,6 +9,7 @@ namespace {
 
 // READ, DELETE and DESCRIBE, Kafka's operations on a group, as AclOperation bits.
 constexpr int32_t kGroupOperations = (1 << 3) | (1 << 6) | (1 << 8);
+constexpr int8_t kClassicMember = 0;  // a classic member of the group, since an online upgrade
 constexpr int8_t kConsumerMember = 1;
 
 using Described = protocol::ConsumerGroupDescribeResponse;
@@ -58,7 +59,7 @@ void handle_consumer_group_describe(RequestContext context) {
       member.subscribed_topic_regex = m.subscribed_topic_regex;
       member.assignment = to_wire(m.assignment.assigned, *group);
       member.target_assignment = to_wire(group->target_of(id), *group);
-      member.member_type = kConsumerMember;
+      member.member_type = m.classic ? kClassicMember : kConsumerMember;
     }
     if (request.include_authorized_operations) out.authorized_operations = kGroupOperations;
   }
