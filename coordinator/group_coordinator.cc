@@ -64,8 +64,12 @@ void GroupCoordinator::join(JoinRequest request, JoinCallback done) {
   if (Group* existing = find(request.group_id); existing && existing->consumer) {
     // A consumer-protocol group with members takes classic members in (group_migration.cc).
     if (!existing->consumer->empty()) return join_consumer_group(*existing, std::move(request), std::move(done));
-    existing->consumer.reset();  // an empty consumer-protocol group becomes classic, keeping its offsets
+    // An empty consumer-protocol group becomes classic, keeping its offsets; its records go, so that a reload
+    // does not bring it back beside the classic group.
+    auto tombstones = existing->consumer->take_tombstones();
+    existing->consumer.reset();
     existing->protocol_type.reset();
+    if (!tombstones.empty()) write_consumer_changes(existing->id, std::move(tombstones), [](ErrorCode) {});
   }
 
   Group* existing = find(request.group_id);

@@ -561,6 +561,9 @@ void GroupCoordinator::load_partition(int32_t partition) {
           if (group->consumer && !group->consumer->restore(now, settings_.consumer, topic_catalog(), topic_matcher())) {
             group->consumer.reset();
           }
+          // An empty consumer-protocol group with a classic group written after it (from before its records were
+          // removed when it became classic) is the classic group.
+          if (group->consumer && group->consumer->empty() && !group->members.empty()) group->consumer.reset();
           ++loaded;
           offsets += group->offsets.size();
           for (auto& [member_id, m] : group->members) m.last_heartbeat_ms = now;

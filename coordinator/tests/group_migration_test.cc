@@ -274,6 +274,29 @@ TEST_F(GroupMigrationTest, AClassicGroupIsUpgradedOnlineAndDowngradedWhenTheLast
   EXPECT_EQ(committed(*a_owns.begin()), 20);
 }
 
+// An empty consumer-protocol group that a classic member joins becomes classic (whatever the policy), and its
+// records go with it: reloaded, it is the classic group, whose members carry on.
+TEST_F(GroupMigrationTest, AnEmptyConsumerGroupJoinedByAClassicMemberStaysClassicAfterAReload) {
+  auto c = beat("c", 0, consumer::Assignment{});
+  ASSERT_EQ(c.error, ErrorCode::kNone);
+  ASSERT_EQ(beat("c", -1, std::nullopt).error, ErrorCode::kNone);
+  ASSERT_NE(coordinator->consumer_group("g"), nullptr);
+  auto first = join("", {});
+  ASSERT_TRUE(*first && (*first)->error == ErrorCode::kMemberIdRequired);
+  a = (*first)->member_id;
+  auto joined = join(a, {});
+  scheduler.advance(1);
+  ASSERT_TRUE(*joined);
+  ASSERT_EQ((*joined)->error, ErrorCode::kNone);
+  auto synced = sync(a, (*joined)->generation, {{a, encode_assignment(orders({0, 1, 2, 3}))}});
+  ASSERT_TRUE(synced && synced->error == ErrorCode::kNone);
+  EXPECT_EQ(coordinator->consumer_group("g"), nullptr);
+
+  make();
+  EXPECT_EQ(coordinator->consumer_group("g"), nullptr) << "the consumer-protocol group came back";
+  EXPECT_EQ(coordinator->heartbeat("g", (*joined)->generation, a, std::nullopt), ErrorCode::kNone);
+}
+
 TEST_F(GroupMigrationTest, ThePolicyCanRefuseTheUpgrade) {
   GroupSettings s;
   s.online_upgrade = false;
