@@ -92,8 +92,8 @@ std::optional<std::string> GroupCoordinator::upgrade_to_consumer_group(Group& gr
   set_state(group, GroupState::kEmpty);
   written_first.push_back({encode_key(GroupKey{group.id}), std::nullopt});
   group.consumer = std::make_unique<consumer::ConsumerGroup>(group.id);
-  group.consumer->adopt_classic_members(generation, std::move(adopted), settings_.consumer, topic_catalog(),
-                                        topic_matcher(), clock_.monotonic_ms());
+  group.consumer->adopt_classic_members(generation, std::move(adopted), topic_catalog(), topic_matcher(),
+                                        clock_.monotonic_ms());
   spdlog::info("group {}: upgraded to the consumer protocol at epoch {} with {} classic members", group.id, generation,
                group.consumer->members().size());
   return std::nullopt;

@@ -597,9 +597,7 @@ ErrorCode ConsumerGroup::classic_leave(const std::string& member_id, const std::
 }
 
 void ConsumerGroup::adopt_classic_members(int32_t generation, std::vector<AdoptedMember> adopted,
-                                          const ConsumerGroupSettings& settings, const TopicCatalog& topics,
-                                          const RegexMatcher& regex, int64_t now_ms) {
-  (void)settings;
+                                          const TopicCatalog& topics, const RegexMatcher& regex, int64_t now_ms) {
   group_epoch_ = generation;
   assignment_epoch_ = generation;
   for (auto& a : adopted) {

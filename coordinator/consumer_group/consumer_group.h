@@ -162,8 +162,7 @@ class ConsumerGroup {
   ErrorCode classic_leave(const std::string& member_id, const std::optional<std::string>& instance_id);
   // An online upgrade: the classic group's members at its generation, which becomes the group and target epoch,
   // each keeping what it was assigned.
-  void adopt_classic_members(int32_t generation, std::vector<AdoptedMember> members,
-                             const ConsumerGroupSettings& settings, const TopicCatalog& topics,
+  void adopt_classic_members(int32_t generation, std::vector<AdoptedMember> members, const TopicCatalog& topics,
                              const RegexMatcher& regex, int64_t now_ms);
   // Whether any member speaks the consumer protocol, and whether every member speaks the classic one (a
   // downgrade is due when the last consumer-protocol member went and classic ones remain).
