@@ -8,6 +8,8 @@
 // A member that stops heartbeating for the session timeout, or keeps partitions it was asked to revoke past its
 // rebalance timeout, is removed and its partitions go to the others. Static members (group.instance.id) leaving
 // with epoch -2 keep their assignment for the session timeout, for their next incarnation to take over.
+// After an online upgrade the group also holds members of the classic protocol (classic_members.cc), assigned
+// and reconciled alongside the others, one JoinGroup at a time.
 // Pure: no I/O, time passed in.
 #pragma once
 
