@@ -17,18 +17,20 @@ int64_t median(std::vector<int64_t> values) {
 
 nlohmann::json report_json(const RunSettings& s, const Verdict& v) {
   nlohmann::json j;
-  j["settings"] = {{"bootstrap_server", s.bootstrap},
-                   {"topic", s.topic},
-                   {"group", s.group},
-                   {"partitions", s.partitions},
-                   {"members", s.members},
-                   {"group_protocol", s.group_protocol},
-                   {"assignment_strategy", s.group_protocol == "consumer" ? "the broker's" : s.strategy},
-                   {"static_membership", s.static_membership},
-                   {"auto_commit", s.auto_commit},
-                   {"session_timeout_ms", s.session_timeout_ms},
-                   {"duration_s", s.duration_s},
-                   {"faults", s.faults}};
+  j["settings"] = {
+      {"bootstrap_server", s.bootstrap},
+      {"topic", s.topic},
+      {"group", s.group},
+      {"partitions", s.partitions},
+      {"members", s.members},
+      {"group_protocol", s.group_protocol},
+      {"assignment_strategy", s.group_protocol == "consumer" ? "the broker's" : s.strategy},
+      {"static_membership", s.static_membership},
+      {"auto_commit", s.auto_commit},
+      // The consumer protocol's session is the broker's (group.consumer.session.timeout.ms).
+      {"session_timeout_ms", s.group_protocol == "consumer" ? nlohmann::json() : nlohmann::json(s.session_timeout_ms)},
+      {"duration_s", s.duration_s},
+      {"faults", s.faults}};
   j["records"] = {{"produced", v.produced},
                   {"acknowledged", v.acknowledged},
                   {"processed", v.processed},

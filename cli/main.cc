@@ -2,6 +2,7 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <cstdio>
 #include <cstdlib>
 
 #include "chaos/member.h"
@@ -230,13 +231,17 @@ int main(int argc, char** argv) {
                    "classic, or consumer (KIP-848: the broker assigns; needs librdkafka 2.12 or later)")
       ->check(CLI::IsMember({"classic", "consumer"}))
       ->capture_default_str();
-  chaos_cmd
-      ->add_option("--strategy", chaos.strategy, "partition.assignment.strategy: cooperative-sticky, range, roundrobin")
-      ->capture_default_str();
+  auto* chaos_strategy =
+      chaos_cmd
+          ->add_option("--strategy", chaos.strategy,
+                       "partition.assignment.strategy: cooperative-sticky, range, roundrobin (classic protocol)")
+          ->capture_default_str();
   chaos_cmd->add_flag("!--dynamic", chaos.static_membership, "Dynamic members (no group.instance.id)");
   chaos_cmd->add_flag("--auto-commit", chaos.auto_commit,
                       "Members commit on librdkafka's timer instead of after processing (unsafe: shows what it costs)");
-  chaos_cmd->add_option("--session-timeout-ms", chaos.session_timeout_ms, "session.timeout.ms")->capture_default_str();
+  auto* chaos_session =
+      chaos_cmd->add_option("--session-timeout-ms", chaos.session_timeout_ms, "session.timeout.ms (classic protocol)")
+          ->capture_default_str();
   chaos_cmd->add_option("--max-poll-interval-ms", chaos.max_poll_interval_ms, "max.poll.interval.ms")
       ->capture_default_str();
   chaos_cmd->add_option("--faults", chaos.faults, "kill, restart, rolling, scale, broker (comma-separated, in turn)")
@@ -300,7 +305,16 @@ int main(int argc, char** argv) {
   if (*txn_describe) return fjord::cli::run_txn_describe(txn);
   if (*txn_producers) return fjord::cli::run_txn_producers(txn);
   if (*txn_abort) return fjord::cli::run_txn_abort(txn);
-  if (*chaos_cmd) return fjord::chaos::run_chaos(chaos);
+  if (*chaos_cmd) {
+    // With the consumer protocol the broker assigns and times the session: these would be ignored.
+    if (chaos.group_protocol == "consumer" && (chaos_strategy->count() > 0 || chaos_session->count() > 0)) {
+      std::fprintf(stderr,
+                   "error: --strategy and --session-timeout-ms are the broker's with --group-protocol consumer "
+                   "(group.remote.assignor as --consumer-property, group.consumer.session.timeout.ms on the broker)\n");
+      return 2;
+    }
+    return fjord::chaos::run_chaos(chaos);
+  }
   if (*member_cmd) {
     member.static_membership = !member_dynamic;
     for (const auto& kv : member_properties) {

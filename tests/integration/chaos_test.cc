@@ -100,6 +100,10 @@ TEST_F(Chaos, BadArgumentsAreRefused) {
                         " --consumer-property fetch.min.bytes 2>&1")
                 .find("expected key=value"),
             std::string::npos);
+  EXPECT_NE(run_command(std::string(FJORD_BINARY) + " chaos --bootstrap-server " + broker_.bootstrap() +
+                        " --group-protocol consumer --strategy range 2>&1")
+                .find("are the broker's with --group-protocol consumer"),
+            std::string::npos);
 }
 
 }  // namespace
