@@ -8,7 +8,11 @@ compile_checks() {
   mvn -B -q -f "$here/java/pom.xml" dependency:build-classpath -Dmdep.outputFile="$dir/classpath" > "$dir/mvn.log" 2>&1 \
     || { cat "$dir/mvn.log"; return 1; }
   mkdir -p "$dir/classes"
-  for check in "$@"; do javac -d "$dir/classes" -cp "$(cat "$dir/classpath")" "$here/java/src/main/java/$check.java"; done
+  # -sourcepath: a check compiles the helpers it uses (GroupMember.java) with it.
+  for check in "$@"; do
+    javac -d "$dir/classes" -cp "$(cat "$dir/classpath")" -sourcepath "$here/java/src/main/java" \
+      "$here/java/src/main/java/$check.java"
+  done
 }
 # run_check CLASS ARGS...: a compiled check, the client logging at $java_log_level (warn unless set).
 run_check() {

@@ -6,10 +6,8 @@
 //   5. commit-after-process over the whole run: every record produced is processed, and the committed offsets
 //      reach the end of every partition.
 // Exits 0 when all hold; prints what it saw either way. Used by tests/java_consumer_protocol_test.sh.
-import java.time.Duration;
 import java.util.*;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -18,7 +16,6 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.GroupType;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 public class ConsumerProtocolCheck {
@@ -26,89 +23,10 @@ public class ConsumerProtocolCheck {
   static final String GROUP = "kip848-group";
   static final int PARTITIONS = 6;
   static final Set<String> processed = ConcurrentHashMap.newKeySet();
+  static String bootstrap;
 
-  static class Member implements ConsumerRebalanceListener {
-    final Set<Integer> owned = Collections.synchronizedSet(new TreeSet<>());
-    final Set<Integer> revoked = Collections.synchronizedSet(new TreeSet<>());
-    final AtomicBoolean stop = new AtomicBoolean();
-    final Thread thread;
-    volatile Throwable failure;
-
-    Member(String bootstrap, String name) {
-      Properties p = new Properties();
-      p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-      p.put(ConsumerConfig.GROUP_ID_CONFIG, GROUP);
-      p.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "consumer");
-      p.put(ConsumerConfig.CLIENT_ID_CONFIG, name);
-      p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-      p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-      p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
-      p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
-      thread = new Thread(() -> {
-        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(p)) {
-          consumer.subscribe(List.of(TOPIC), this);
-          while (!stop.get()) {
-            ConsumerRecords<String, String> records = consumer.poll(Duration.ofMillis(100));
-            for (ConsumerRecord<String, String> r : records) processed.add(r.partition() + ":" + r.offset());
-            if (!records.isEmpty()) consumer.commitSync();  // after processing
-          }
-        } catch (Throwable t) {
-          failure = t;
-          t.printStackTrace();
-        }
-      }, name);
-      thread.start();
-    }
-
-    public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
-      for (TopicPartition tp : partitions) {
-        owned.remove(tp.partition());
-        revoked.add(tp.partition());
-      }
-    }
-
-    public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
-      for (TopicPartition tp : partitions) owned.add(tp.partition());
-    }
-
-    public void onPartitionsLost(Collection<TopicPartition> partitions) {
-      onPartitionsRevoked(partitions);
-    }
-
-    Set<Integer> owned() {
-      synchronized (owned) {
-        return new TreeSet<>(owned);
-      }
-    }
-
-    void close() throws InterruptedException {
-      stop.set(true);
-      thread.join();
-    }
-  }
-
-  static boolean coversOnce(List<Member> members, long timeoutMs) throws InterruptedException {
-    long deadline = System.currentTimeMillis() + timeoutMs;
-    String last = "";
-    while (System.currentTimeMillis() < deadline) {
-      Map<Integer, Integer> owners = new HashMap<>();
-      boolean eachHasSome = true;
-      StringBuilder seen = new StringBuilder();
-      for (Member m : members) {
-        Set<Integer> owned = m.owned();
-        seen.append(m.thread.getName()).append('=').append(owned).append(' ');
-        if (owned.isEmpty()) eachHasSome = false;
-        for (int p : owned) owners.merge(p, 1, Integer::sum);
-      }
-      last = seen.toString();
-      if (eachHasSome && owners.size() == PARTITIONS && owners.values().stream().allMatch(n -> n == 1)) {
-        System.out.println("owners: " + last);
-        return true;
-      }
-      Thread.sleep(50);
-    }
-    System.out.println("owners when giving up: " + last);
-    return false;
+  static GroupMember member(String name) {
+    return new GroupMember(bootstrap, GROUP, TOPIC, name, "consumer", processed);
   }
 
   static void check(boolean ok, String what) {
@@ -128,26 +46,26 @@ public class ConsumerProtocolCheck {
   }
 
   public static void main(String[] args) throws Exception {
-    String bootstrap = args[0];
+    bootstrap = args[0];
     Properties adminProps = new Properties();
     adminProps.put("bootstrap.servers", bootstrap);
     try (Admin admin = Admin.create(adminProps)) {
       admin.createTopics(List.of(new NewTopic(TOPIC, PARTITIONS, (short) 1))).all().get();
       produce(bootstrap, 0, 3000);
 
-      Member a = new Member(bootstrap, "member-a");
-      Member b = new Member(bootstrap, "member-b");
-      check(coversOnce(List.of(a, b), 60000), "two members cover " + PARTITIONS + " partitions once");
-      Map<Member, Set<Integer>> before = new HashMap<>();
-      for (Member m : List.of(a, b)) {
+      GroupMember a = member("member-a");
+      GroupMember b = member("member-b");
+      check(GroupMember.coverOnce(List.of(a, b), PARTITIONS, 60000), "two members cover " + PARTITIONS + " partitions once");
+      Map<GroupMember, Set<Integer>> before = new HashMap<>();
+      for (GroupMember m : List.of(a, b)) {
         before.put(m, m.owned());
         m.revoked.clear();
       }
       produce(bootstrap, 3000, 1000);
-      Member c = new Member(bootstrap, "member-c");
-      check(coversOnce(List.of(a, b, c), 60000), "three members cover " + PARTITIONS + " partitions once");
+      GroupMember c = member("member-c");
+      check(GroupMember.coverOnce(List.of(a, b, c), PARTITIONS, 60000), "three members cover " + PARTITIONS + " partitions once");
       Set<Integer> taken = c.owned();
-      for (Member m : List.of(a, b)) {
+      for (GroupMember m : List.of(a, b)) {
         for (int p : m.revoked) check(taken.contains(p), m.thread.getName() + " gave up partition " + p + " only because it moved");
         for (int p : m.owned()) check(before.get(m).contains(p), m.thread.getName() + " kept partition " + p);
       }
@@ -161,14 +79,14 @@ public class ConsumerProtocolCheck {
 
       produce(bootstrap, 4000, 1000);
       c.close();
-      check(coversOnce(List.of(a, b), 60000), "after one leaves, the other two cover every partition again");
+      check(GroupMember.coverOnce(List.of(a, b), PARTITIONS, 60000), "after one leaves, the other two cover every partition again");
 
       long deadline = System.currentTimeMillis() + 60000;
       while (processed.size() < 5000 && System.currentTimeMillis() < deadline) Thread.sleep(100);
       check(processed.size() == 5000, "every one of 5000 records processed (" + processed.size() + ")");
       a.close();
       b.close();
-      for (Member m : List.of(a, b, c)) check(m.failure == null, m.thread.getName() + " ran without error");
+      for (GroupMember m : List.of(a, b, c)) check(m.failure == null, m.thread.getName() + " ran without error");
       Map<TopicPartition, OffsetAndMetadata> committed =
           admin.listConsumerGroupOffsets(GROUP).partitionsToOffsetAndMetadata().get();
       long total = 0;

@@ -7,10 +7,8 @@
 //   3. the newcomer leaves: the group is classic again and the two cover every partition;
 //   4. every record produced is processed, and the committed offsets reach the end of every partition.
 // Exits 0 when all hold; prints what it saw either way. Used by tests/java_consumer_protocol_test.sh.
-import java.time.Duration;
 import java.util.*;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -19,8 +17,6 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.GroupType;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.RebalanceInProgressException;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 public class GroupMigrationCheck {
@@ -28,100 +24,7 @@ public class GroupMigrationCheck {
   static final String GROUP = "migrating-group";
   static final int PARTITIONS = 6;
   static final Set<String> processed = ConcurrentHashMap.newKeySet();
-
-  static class Member implements ConsumerRebalanceListener {
-    final Set<Integer> owned = Collections.synchronizedSet(new TreeSet<>());
-    final Set<Integer> revoked = Collections.synchronizedSet(new TreeSet<>());
-    final AtomicBoolean stop = new AtomicBoolean();
-    final Thread thread;
-    volatile Throwable failure;
-
-    Member(String bootstrap, String name, String protocol) {
-      Properties p = new Properties();
-      p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-      p.put(ConsumerConfig.GROUP_ID_CONFIG, GROUP);
-      p.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, protocol);
-      if (protocol.equals("classic")) {
-        p.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
-        p.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, "10000");
-        p.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, "500");
-      }
-      p.put(ConsumerConfig.CLIENT_ID_CONFIG, name);
-      p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-      p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-      p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
-      p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
-      thread = new Thread(() -> {
-        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(p)) {
-          consumer.subscribe(List.of(TOPIC), this);
-          while (!stop.get()) {
-            ConsumerRecords<String, String> records = consumer.poll(Duration.ofMillis(100));
-            for (ConsumerRecord<String, String> r : records) processed.add(r.partition() + ":" + r.offset());
-            if (records.isEmpty()) continue;
-            try {
-              consumer.commitSync();  // after processing
-            } catch (RebalanceInProgressException e) {
-              // A classic member mid-rebalance: what it processed is uncommitted work, processed again later.
-            }
-          }
-        } catch (Throwable t) {
-          failure = t;
-          t.printStackTrace();
-        }
-      }, name);
-      thread.start();
-    }
-
-    public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
-      for (TopicPartition tp : partitions) {
-        owned.remove(tp.partition());
-        revoked.add(tp.partition());
-      }
-    }
-
-    public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
-      for (TopicPartition tp : partitions) owned.add(tp.partition());
-    }
-
-    public void onPartitionsLost(Collection<TopicPartition> partitions) {
-      onPartitionsRevoked(partitions);
-    }
-
-    Set<Integer> owned() {
-      synchronized (owned) {
-        return new TreeSet<>(owned);
-      }
-    }
-
-    void close() throws InterruptedException {
-      stop.set(true);
-      thread.join();
-    }
-  }
-
-  static boolean coversOnce(List<Member> members, long timeoutMs) throws InterruptedException {
-    long deadline = System.currentTimeMillis() + timeoutMs;
-    String last = "";
-    while (System.currentTimeMillis() < deadline) {
-      Map<Integer, Integer> owners = new HashMap<>();
-      boolean eachHasSome = true;
-      StringBuilder seen = new StringBuilder();
-      for (Member m : members) {
-        Set<Integer> owned = m.owned();
-        seen.append(m.thread.getName()).append('=').append(owned).append(' ');
-        if (owned.isEmpty()) eachHasSome = false;
-        for (int p : owned) owners.merge(p, 1, Integer::sum);
-      }
-      last = seen.toString();
-      if (eachHasSome && owners.size() == PARTITIONS && owners.values().stream().allMatch(n -> n == 1)) {
-        System.out.println("owners: " + last);
-        return true;
-      }
-      Thread.sleep(50);
-    }
-    System.out.println("owners when giving up: " + last);
-    return false;
-  }
+  static String bootstrap;
 
   static GroupType typeOf(Admin admin) throws Exception {
     ConsumerGroupDescription described = admin.describeConsumerGroups(List.of(GROUP)).describedGroups().get(GROUP).get();
@@ -136,6 +39,10 @@ public class GroupMigrationCheck {
       Thread.sleep(500);
     }
     return false;
+  }
+
+  static GroupMember member(String name, String protocol) {
+    return new GroupMember(bootstrap, GROUP, TOPIC, name, protocol, processed);
   }
 
   static void check(boolean ok, String what) {
@@ -155,29 +62,29 @@ public class GroupMigrationCheck {
   }
 
   public static void main(String[] args) throws Exception {
-    String bootstrap = args[0];
+    bootstrap = args[0];
     Properties adminProps = new Properties();
     adminProps.put("bootstrap.servers", bootstrap);
     try (Admin admin = Admin.create(adminProps)) {
       admin.createTopics(List.of(new NewTopic(TOPIC, PARTITIONS, (short) 1))).all().get();
       produce(bootstrap, 0, 3000);
 
-      Member a = new Member(bootstrap, "classic-a", "classic");
-      Member b = new Member(bootstrap, "classic-b", "classic");
-      check(coversOnce(List.of(a, b), 60000), "two classic members cover " + PARTITIONS + " partitions once");
+      GroupMember a = member("classic-a", "classic");
+      GroupMember b = member("classic-b", "classic");
+      check(GroupMember.coverOnce(List.of(a, b), PARTITIONS, 60000), "two classic members cover " + PARTITIONS + " partitions once");
       check(typeOf(admin) == GroupType.CLASSIC, "the Admin API describes a classic group");
-      Map<Member, Set<Integer>> before = new HashMap<>();
-      for (Member m : List.of(a, b)) {
+      Map<GroupMember, Set<Integer>> before = new HashMap<>();
+      for (GroupMember m : List.of(a, b)) {
         before.put(m, m.owned());
         m.revoked.clear();
       }
 
       produce(bootstrap, 3000, 1000);
-      Member c = new Member(bootstrap, "consumer-c", "consumer");
-      check(coversOnce(List.of(a, b, c), 60000), "with a consumer-protocol member, three cover every partition once");
+      GroupMember c = member("consumer-c", "consumer");
+      check(GroupMember.coverOnce(List.of(a, b, c), PARTITIONS, 60000), "with a consumer-protocol member, three cover every partition once");
       check(becomes(admin, GroupType.CONSUMER, 10000), "the Admin API describes a consumer-protocol group (upgraded)");
       Set<Integer> taken = c.owned();
-      for (Member m : List.of(a, b)) {
+      for (GroupMember m : List.of(a, b)) {
         for (int p : m.revoked) {
           check(taken.contains(p), m.thread.getName() + " gave up partition " + p + " only because it moved");
         }
@@ -185,7 +92,7 @@ public class GroupMigrationCheck {
 
       produce(bootstrap, 4000, 1000);
       c.close();
-      check(coversOnce(List.of(a, b), 60000), "after it leaves, the two classic members cover every partition");
+      check(GroupMember.coverOnce(List.of(a, b), PARTITIONS, 60000), "after it leaves, the two classic members cover every partition");
       check(becomes(admin, GroupType.CLASSIC, 30000), "the Admin API describes a classic group again (downgraded)");
 
       long deadline = System.currentTimeMillis() + 60000;
@@ -193,7 +100,7 @@ public class GroupMigrationCheck {
       check(processed.size() == 5000, "every one of 5000 records processed (" + processed.size() + ")");
       a.close();
       b.close();
-      for (Member m : List.of(a, b, c)) check(m.failure == null, m.thread.getName() + " ran without error");
+      for (GroupMember m : List.of(a, b, c)) check(m.failure == null, m.thread.getName() + " ran without error");
       Map<TopicPartition, OffsetAndMetadata> committed =
           admin.listConsumerGroupOffsets(GROUP).partitionsToOffsetAndMetadata().get();
       long total = 0;
