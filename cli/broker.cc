@@ -7,6 +7,7 @@
 #include "cli/properties.h"
 #include "cluster/broker_channels.h"
 #include "cluster/controller.h"
+#include "cluster/leader_election.h"
 #include "cluster/local_metadata_store.h"
 #include "cluster/partition_manager.h"
 #include "cluster/producer_ids.h"
@@ -96,6 +97,7 @@ Broker::~Broker() {
   cluster_snapshot_.reset();
   audit_.reset();
   loop_lag_.reset();
+  shutdown_retry_.reset();
   controller_.reset();
   replicas_.reset();
   fetcher_.reset();
@@ -308,7 +310,12 @@ void Broker::start_cluster_roles() {
           }
         }
       });
-  controller_ = std::make_unique<cluster::Controller>(cluster, cluster, node_id_, policy);
+  policy.auto_leader_rebalance = setup_.settings.get_bool("auto.leader.rebalance.enable");
+  policy.imbalance_check_interval_ms =
+      std::max<int64_t>(1, setup_.settings.get_long("leader.imbalance.check.interval.seconds")) * 1000;
+  policy.imbalance_percentage = static_cast<int32_t>(
+      std::clamp<int64_t>(setup_.settings.get_long("leader.imbalance.per.broker.percentage"), 0, 100));
+  controller_ = std::make_unique<cluster::Controller>(cluster, cluster, node_id_, policy, loop);
   // Whatever this broker led before it stopped goes to the others first; it serves as a follower that catches
   // up, and leads again only when the controller says so.
   const int32_t self = node_id_;
@@ -324,6 +331,42 @@ void Broker::start_cluster_roles() {
           controller_->start();
         });
   });
+}
+
+void Broker::shut_down_controlled(std::function<void()> done) {
+  if (!cluster_ || !serving_ || !setup_.settings.get_bool("controlled.shutdown.enable")) return done();
+  // A follower that kept fetching could be taken back into an ISR, and then be given a partition to lead.
+  if (fetcher_) fetcher_->stop();
+  const auto retries = std::max<int64_t>(0, setup_.settings.get_long("controlled.shutdown.max.retries"));
+  hand_off_leadership(static_cast<int>(std::min<int64_t>(retries, 1000)), std::move(done));
+}
+
+void Broker::hand_off_leadership(int retries_left, std::function<void()> done) {
+  const int32_t self = node_id_;
+  auto live = cluster::live_node_ids(*cluster_);
+  auto result = std::make_shared<cluster::HandOff>();
+  cluster_->update(
+      [self, live, result](cluster::ClusterMetadata& m) { *result = cluster::hand_off_leadership(m, self, live); },
+      [this, alive = std::weak_ptr<bool>(alive_), retries_left, result, done](std::error_code error) {
+        if (!alive.lock()) return;
+        if (!error) {
+          spdlog::info("controlled shutdown: {} partitions handed to in-sync replicas, {} ISRs left{}", result->moved,
+                       result->left_isr,
+                       result->kept == 0
+                           ? std::string()
+                           : fmt::format(", {} led here alone (offline until this broker returns)", result->kept));
+          return done();
+        }
+        if (retries_left <= 0) {
+          spdlog::warn("controlled shutdown failed ({}): stopping anyway", error.message());
+          return done();
+        }
+        const int64_t backoff = std::max<int64_t>(0, setup_.settings.get_long("controlled.shutdown.retry.backoff.ms"));
+        spdlog::warn("controlled shutdown: hand-off not stored ({}); trying again in {} ms", error.message(), backoff);
+        shutdown_retry_ = loop_->schedule_after(backoff, [this, alive, retries_left, done] {
+          if (alive.lock()) hand_off_leadership(retries_left - 1, done);
+        });
+      });
 }
 
 void Broker::stop_serving() {

@@ -106,6 +106,13 @@ class Broker {
   // The address clients are told to reconnect to (advertised.listeners, else the address bound).
   const std::string& advertised_host() const { return advertised_host_; }
 
+  // Controlled shutdown (on the loop; cluster mode with controlled.shutdown.enable): stops following, hands every
+  // partition this broker leads to another in-sync replica and leaves the ISRs it is in, while it still serves, so
+  // that clients meet a retriable NOT_LEADER_OR_FOLLOWER and the new leader instead of a vanished broker. Then
+  // runs `done`, which stops serving. A hand-off that cannot be stored is tried controlled.shutdown.max.retries
+  // more times, controlled.shutdown.retry.backoff.ms apart, before `done` runs anyway. Without a cluster, `done`
+  // runs at once.
+  void shut_down_controlled(std::function<void()> done);
   // Stops serving (on the loop): no new connections, open ones closed, followers stopped, and in a cluster the
   // registration revoked so that partitions move at once. The loop may then stop.
   void stop_serving();
@@ -127,6 +134,7 @@ class Broker {
  private:
   void start_cluster_roles();
   void stop_cleaner();
+  void hand_off_leadership(int retries_left, std::function<void()> done);
 
   BrokerSetup setup_;
   BrokerEnvironment env_;
@@ -165,6 +173,7 @@ class Broker {
   std::unique_ptr<cluster::ReplicaFetcher> fetcher_;
   std::unique_ptr<cluster::ReplicaManager> replicas_;
   std::unique_ptr<cluster::Controller> controller_;
+  std::unique_ptr<TimerHandle> shutdown_retry_;
   std::unique_ptr<server::LoopLagProbe> loop_lag_;
   std::unique_ptr<observe::LagEngine> lag_engine_;
   std::unique_ptr<observe::ClusterSnapshot> cluster_snapshot_;

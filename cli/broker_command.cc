@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <asio/signal_set.hpp>
+#include <functional>
 
 #include "cli/broker.h"
 #include "cli/properties.h"
@@ -175,12 +176,22 @@ int run_broker(const BrokerOptions& options, std::function<void(int, int)> on_re
     broker.stop_serving();
     loop.context().stop();
   };
+  // The first SIGTERM or SIGINT hands this broker's leadership to the other replicas before it stops (controlled
+  // shutdown); a second one stops it at once.
   asio::signal_set signals(loop.context(), SIGINT, SIGTERM);
-  signals.async_wait([&](const std::error_code& error, int signal) {
+  bool stopping = false;
+  std::function<void(const std::error_code&, int)> on_signal = [&](const std::error_code& error, int signal) {
     if (error) return;
+    if (stopping) {
+      spdlog::info("received signal {} again: stopping now", signal);
+      return stop();
+    }
+    stopping = true;
     spdlog::info("received signal {}: stopping", signal);
-    stop();
-  });
+    signals.async_wait(on_signal);
+    broker.shut_down_controlled(stop);
+  };
+  signals.async_wait(on_signal);
   broker.on_directory_offline([&](const std::string&) {
     // A single node keeps answering, with KAFKA_STORAGE_ERROR, so that clients and operators see why (/health).
     // In a cluster the broker has left and its partitions have moved: the process ends, for its supervisor to

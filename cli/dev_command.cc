@@ -19,6 +19,7 @@
 
 #include "cli/broker_command.h"
 #include "cli/demo.h"
+#include "cli/rolling_restart.h"
 #include "cluster/etcd/etcd_client.h"
 
 namespace fjord::cli {
@@ -59,6 +60,10 @@ pid_t spawn(const std::vector<std::string>& args, const std::string& log_path) {
   pid_t pid = ::fork();
   if (pid != 0) return pid;
   ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+  // A broker restarted after `fjord dev` blocked SIGTERM for itself must not inherit that, or it cannot be stopped.
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
   FILE* log = std::fopen(log_path.c_str(), "a");
   if (log) {
     ::dup2(fileno(log), STDOUT_FILENO);
@@ -146,8 +151,10 @@ int run_local_cluster(const DevOptions& options) {
   }
 
   std::vector<pid_t> brokers;
+  std::vector<std::vector<std::string>> broker_args;
   std::vector<int> ports;
   std::vector<int> admin_ports;
+  auto broker_log = [&](size_t index) { return (root / ("broker-" + std::to_string(index + 1) + ".log")).string(); };
   for (int id = 1; id <= options.brokers; ++id) {
     const int port = first_free_port_except(9092, taken);
     taken.push_back(port);
@@ -156,10 +163,13 @@ int run_local_cluster(const DevOptions& options) {
     ports.push_back(port);
     admin_ports.push_back(admin);
     const fs::path dir = root / ("broker-" + std::to_string(id));
-    brokers.push_back(spawn({executable_path(), "broker", "--node-id", std::to_string(id), "--data-dir", dir.string(),
-                             "--listen", "127.0.0.1:" + std::to_string(port), "--admin-listen",
-                             "127.0.0.1:" + std::to_string(admin), "--metadata", "etcd://" + endpoint},
-                            (root / ("broker-" + std::to_string(id) + ".log")).string()));
+    // Leaders go back to their preferred replicas within seconds of a restart, not Kafka's default five minutes,
+    // so that a local cluster shows it.
+    broker_args.push_back({executable_path(), "broker", "--node-id", std::to_string(id), "--data-dir", dir.string(),
+                           "--listen", "127.0.0.1:" + std::to_string(port), "--admin-listen",
+                           "127.0.0.1:" + std::to_string(admin), "--metadata", "etcd://" + endpoint, "--set",
+                           "leader.imbalance.check.interval.seconds=5"});
+    brokers.push_back(spawn(broker_args.back(), broker_log(brokers.size())));
   }
   auto stop_all = [&] {
     for (pid_t b : brokers) ::kill(b, SIGTERM);
@@ -206,6 +216,25 @@ int run_local_cluster(const DevOptions& options) {
   if (options.demo && demo_ok) {
     demo_ok = run_example(options.example, bootstrap, std::min(options.brokers, 3), options.data_dir);
   }
+  if (options.rolling_restart && demo_ok) {
+    std::vector<RestartableBroker> restartable;
+    for (size_t i = 0; i < brokers.size(); ++i) {
+      RestartableBroker b;
+      b.node_id = static_cast<int>(i + 1);
+      b.log_path = broker_log(i);
+      b.stop = [&brokers, i] {
+        ::kill(brokers[i], SIGTERM);
+        ::waitpid(brokers[i], nullptr, 0);
+      };
+      b.start = [&, i] {
+        brokers[i] = spawn(broker_args[i], broker_log(i));
+        const int port = ports[i];
+        return wait_for([&] { return !port_free(port); }, brokers[i], std::chrono::seconds(30));
+      };
+      restartable.push_back(std::move(b));
+    }
+    demo_ok = run_rolling_restart(bootstrap, restartable);
+  }
   if (!options.exit_after_demo) {
     std::printf("serving until Ctrl-C\n");
     std::fflush(stdout);
@@ -223,6 +252,11 @@ int run_local_cluster(const DevOptions& options) {
 int run_dev(const DevOptions& options) {
   if (options.brokers < 1) {
     spdlog::error("--brokers {}: at least one", options.brokers);
+    return 2;
+  }
+  if (options.rolling_restart && options.brokers < 3) {
+    // With fewer, a broker away leaves fewer in-sync replicas than min.insync.replicas=2 asks for.
+    spdlog::error("--rolling-restart: needs --brokers 3 or more");
     return 2;
   }
   if (options.brokers > 1) return run_local_cluster(options);

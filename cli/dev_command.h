@@ -12,6 +12,7 @@ struct DevOptions {
   int brokers = 1;
   bool demo = true;
   bool exit_after_demo = false;  // for scripts and tests: stop once the demo has run
+  bool rolling_restart = false;  // --brokers N > 1: after the demo, restart every broker in turn under load
   std::string example;           // also run an example application after the demo: "payments", "payments-exactly-once"
 };
 

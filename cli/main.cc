@@ -39,6 +39,8 @@ int main(int argc, char** argv) {
   dev_cmd->add_option("--brokers", dev.brokers, "Number of brokers")->capture_default_str();
   dev_cmd->add_flag("!--no-demo", dev.demo, "Skip the demo");
   dev_cmd->add_flag("--exit-after-demo", dev.exit_after_demo, "Stop once the demo has run");
+  dev_cmd->add_flag("--rolling-restart", dev.rolling_restart,
+                    "With --brokers 3: after the demo, restart each broker in turn under a producer and a group");
   dev_cmd->add_option("--example", dev.example, "Also run an example application after the demo")
       ->check(CLI::IsMember({"payments", "payments-exactly-once"}));
 

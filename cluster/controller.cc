@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "cluster/leader_election.h"
+
 namespace fjord::cluster {
 namespace {
 
@@ -109,10 +111,14 @@ std::vector<int32_t> live_node_ids(const Membership& membership) {
   return ids;
 }
 
-Controller::Controller(MetadataStore& metadata, const Membership& membership, int32_t self, ControllerPolicy policy)
-    : metadata_(metadata), membership_(membership), self_(self), policy_(std::move(policy)) {}
+Controller::Controller(MetadataStore& metadata, const Membership& membership, int32_t self, ControllerPolicy policy,
+                       Scheduler& scheduler)
+    : metadata_(metadata), membership_(membership), self_(self), policy_(std::move(policy)), scheduler_(scheduler) {}
 
-Controller::~Controller() { *alive_ = false; }
+Controller::~Controller() {
+  *alive_ = false;
+  if (rebalance_timer_) rebalance_timer_->cancel();
+}
 
 void Controller::start() {
   std::weak_ptr<bool> alive = alive_;
@@ -120,6 +126,33 @@ void Controller::start() {
     if (auto a = alive.lock(); a && *a) run();
   });
   run();
+  schedule_rebalance();
+}
+
+void Controller::schedule_rebalance() {
+  if (!policy_.auto_leader_rebalance) return;
+  rebalance_timer_ =
+      scheduler_.schedule_after(policy_.imbalance_check_interval_ms, [this, alive = std::weak_ptr<bool>(alive_)] {
+        auto a = alive.lock();
+        if (!a || !*a) return;
+        rebalance_leaders();
+        schedule_rebalance();
+      });
+}
+
+void Controller::rebalance_leaders() {
+  if (membership_.controller_id() != self_) return;
+  ClusterMetadata planned = metadata_.current();
+  auto live = live_node_ids(membership_);
+  const int32_t percentage = policy_.imbalance_percentage;
+  const int moved = rebalance_preferred_leaders(planned, live, percentage);
+  if (moved == 0) return;
+  spdlog::info("controller: moving {} leaders back to their preferred replicas", moved);
+  metadata_.update([live, percentage](ClusterMetadata& m) { rebalance_preferred_leaders(m, live, percentage); },
+                   [](std::error_code error) {
+                     // The next check tries again.
+                     if (error) spdlog::warn("controller: preferred leaders not stored: {}", error.message());
+                   });
 }
 
 void Controller::run() {

@@ -8,7 +8,10 @@
 //   none is alive it goes offline (leader -1) and keeps its last ISR, so that the first of those to return takes
 //   it again with nothing acknowledged lost — unless unclean.leader.election.enable lets any live replica lead;
 // - fencing: a dead broker leaves every ISR it was in (the leader always stays), so acks=all counts only the
-//   replicas that can still acknowledge.
+//   replicas that can still acknowledge;
+// - preferred leaders (auto.leader.rebalance.enable): every leader.imbalance.check.interval.seconds, leadership
+//   goes back to preferred replicas on the brokers whose imbalance exceeds leader.imbalance.per.broker.percentage
+//   (leader_election.h).
 #pragma once
 
 #include <functional>
@@ -18,12 +21,16 @@
 
 #include "cluster/membership.h"
 #include "cluster/metadata_store.h"
+#include "model/executor.h"
 
 namespace fjord::cluster {
 
 struct ControllerPolicy {
   // Whether `topic`'s configuration allows an out-of-sync replica to lead.
   std::function<bool(const TopicMetadata& topic)> unclean_election_allowed = [](const TopicMetadata&) { return false; };
+  bool auto_leader_rebalance = false;
+  int64_t imbalance_check_interval_ms = 300'000;
+  int32_t imbalance_percentage = 10;
 };
 
 // Brings every assignment in line with `live_brokers` (ascending node ids). Returns whether anything changed.
@@ -43,17 +50,23 @@ std::vector<int32_t> live_node_ids(const Membership& membership);
 // Runs the plan whenever the metadata or the brokers change while this broker holds the controller lease.
 class Controller {
  public:
-  Controller(MetadataStore& metadata, const Membership& membership, int32_t self, ControllerPolicy policy);
+  Controller(MetadataStore& metadata, const Membership& membership, int32_t self, ControllerPolicy policy,
+             Scheduler& scheduler);
   ~Controller();
   void start();
   // Plans again now (and once more after a write in flight finishes).
   void run();
 
  private:
+  void schedule_rebalance();
+  void rebalance_leaders();
+
   MetadataStore& metadata_;
   const Membership& membership_;
   int32_t self_;
   ControllerPolicy policy_;
+  Scheduler& scheduler_;
+  std::unique_ptr<TimerHandle> rebalance_timer_;
   bool writing_ = false;
   bool again_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

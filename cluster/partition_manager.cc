@@ -385,6 +385,27 @@ void PartitionManager::create_partitions(const std::string& name, int32_t total,
       });
 }
 
+void PartitionManager::elect_leaders(ElectionType type, std::optional<std::vector<ElectionTarget>> targets,
+                                     std::vector<int32_t> live_brokers,
+                                     std::function<void(std::vector<ElectionOutcome>)> done) {
+  // The outcomes are those of the metadata the change was finally applied to (it runs again after a conflict).
+  auto outcomes = std::make_shared<std::vector<ElectionOutcome>>();
+  metadata_.update([type, targets = std::move(targets), live = std::move(live_brokers),
+                    outcomes](ClusterMetadata& m) { *outcomes = cluster::elect_leaders(m, type, targets, live); },
+                   [outcomes, done = std::move(done)](std::error_code error) {
+                     if (error) {
+                       for (auto& topic : *outcomes) {
+                         for (auto& p : topic.partitions) {
+                           if (p.error != ErrorCode::kNone) continue;
+                           p.error = ErrorCode::kKafkaStorageError;
+                           p.message = "The election could not be stored: " + error.message();
+                         }
+                       }
+                     }
+                     done(std::move(*outcomes));
+                   });
+}
+
 namespace {
 
 // Applies config changes to `configs`; returns an error when an operation does not fit its key.

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cluster/config_definitions.h"
+#include "cluster/leader_election.h"
 #include "cluster/metadata_store.h"
 #include "cluster/partition.h"
 #include "cluster/probe.h"
@@ -73,6 +74,12 @@ class PartitionManager {
                            bool validate_only, AdminCallback done);
   void alter_broker_configs(const std::vector<ConfigChange>& changes, bool incremental, bool validate_only,
                             AdminCallback done);
+
+  // ElectLeaders: elects by `type` and stores the result; `done` gets each partition's outcome (see
+  // cluster::elect_leaders). A failed store turns every election that would have happened into
+  // KAFKA_STORAGE_ERROR.
+  void elect_leaders(ElectionType type, std::optional<std::vector<ElectionTarget>> targets,
+                     std::vector<int32_t> live_brokers, std::function<void(std::vector<ElectionOutcome>)> done);
 
   bool unclean_election_allowed(const TopicMetadata& topic) const {
     return effective(topic.configs, "unclean.leader.election.enable") == "true";

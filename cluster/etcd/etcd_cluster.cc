@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <nlohmann/json.hpp>
 
@@ -249,50 +250,65 @@ std::vector<BrokerEndpoint> EtcdCluster::live_brokers() const {
 
 void EtcdCluster::update(const std::function<void(ClusterMetadata&)>& change,
                          std::function<void(std::error_code)> done) {
-  attempt(std::make_shared<PendingUpdate>(PendingUpdate{change, std::move(done), 0}));
+  queued_updates_.push_back(std::make_shared<PendingUpdate>(PendingUpdate{change, std::move(done), 0}));
+  if (!writing_) write_batch({});
 }
 
-void EtcdCluster::attempt(std::shared_ptr<PendingUpdate> pending) {
-  if (++pending->attempts > kMaxUpdateAttempts) {
-    pending->done(std::make_error_code(std::errc::resource_unavailable_try_again));
-    return;
-  }
+void EtcdCluster::finish_batch(const UpdateBatch& batch, std::error_code error) {
+  writing_ = false;
+  for (const auto& pending : batch) pending->done(error);
+  // What the callbacks (and anyone meanwhile) asked for goes next.
+  if (!writing_ && !queued_updates_.empty()) write_batch({});
+}
+
+void EtcdCluster::write_batch(UpdateBatch carried) {
+  UpdateBatch batch = std::move(carried);
+  UpdateBatch exhausted;
+  for (auto& pending : queued_updates_) batch.push_back(std::move(pending));
+  queued_updates_.clear();
+  batch.erase(std::remove_if(batch.begin(), batch.end(),
+                             [&](const std::shared_ptr<PendingUpdate>& pending) {
+                               if (++pending->attempts <= kMaxUpdateAttempts) return false;
+                               exhausted.push_back(pending);
+                               return true;
+                             }),
+              batch.end());
+  writing_ = true;
+  for (const auto& pending : exhausted) pending->done(std::make_error_code(std::errc::resource_unavailable_try_again));
+  if (batch.empty()) return finish_batch(batch, {});
   ClusterMetadata next = metadata_;
-  pending->change(next);
+  for (const auto& pending : batch) pending->change(next);
   auto text = std::make_shared<std::string>(LocalMetadataStore::to_json(next));
-  if (*text == LocalMetadataStore::to_json(metadata_)) {
-    pending->done({});
-    return;
-  }
+  if (*text == LocalMetadataStore::to_json(metadata_)) return finish_batch(batch, {});
   const int64_t expected = metadata_revision_;
   auto alive = alive_;
-  submit([this, alive, pending, text, expected](EtcdClient& client) {
+  submit([this, alive, batch, text, expected](EtcdClient& client) {
     try {
       auto result = client.txn({{kMetadataKey, Compare::Target::kModRevision, expected, {}}},
                                {{Operation::Kind::kPut, kMetadataKey, *text, 0}});
       if (result.succeeded) {
-        loop_.post([this, alive, pending, text, revision = result.revision] {
+        loop_.post([this, alive, batch, text, revision = result.revision] {
           if (!*alive) return;
           apply_key(kMetadataKey, *text, false, revision);
           notify();
-          pending->done({});
+          finish_batch(batch, {});
         });
         return;
       }
-      // Someone else changed the metadata first: take theirs and apply this change again on top of it.
+      // Someone else changed the metadata first: take theirs and apply these changes again on top of it.
       auto fresh = client.get(kMetadataKey);
       std::optional<KeyValue> kv;
       if (!fresh.kvs.empty()) kv = fresh.kvs.front();
-      loop_.post([this, alive, pending, kv] {
+      loop_.post([this, alive, batch, kv] {
         if (!*alive) return;
         if (kv) apply_key(kv->key, kv->value, false, kv->mod_revision);
         notify();
-        attempt(pending);
+        write_batch(batch);
       });
     } catch (const std::exception& e) {
       spdlog::warn("metadata update failed: {}", e.what());
-      loop_.post([alive, pending] {
-        if (*alive) pending->done(std::make_error_code(std::errc::host_unreachable));
+      loop_.post([this, alive, batch] {
+        if (*alive) finish_batch(batch, std::make_error_code(std::errc::host_unreachable));
       });
     }
   });

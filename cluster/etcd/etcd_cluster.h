@@ -67,7 +67,11 @@ class EtcdCluster final : public ClusterService {
   void apply_snapshot(const Snapshot& snapshot);
   void apply_key(const std::string& key, const std::string& value, bool deleted, int64_t mod_revision);
   void notify();
-  void attempt(std::shared_ptr<struct PendingUpdate> pending);
+  using UpdateBatch = std::vector<std::shared_ptr<struct PendingUpdate>>;
+  // Writes `carried` (a batch whose write met a newer document) and every update queued since, applied in order
+  // to one copy of the metadata, as one compare-and-swap.
+  void write_batch(UpdateBatch carried);
+  void finish_batch(const UpdateBatch& batch, std::error_code error);
 
   EtcdClusterSettings settings_;
   Executor& loop_;
@@ -79,6 +83,10 @@ class EtcdCluster final : public ClusterService {
   std::map<int32_t, BrokerEndpoint> brokers_;
   int32_t controller_ = -1;
   std::vector<std::function<void()>> listeners_;
+  // Updates wait here while a write is in flight, then go together: a burst of ISR changes or elections costs one
+  // etcd round trip rather than one each, each conflicting with all the others.
+  UpdateBatch queued_updates_;
+  bool writing_ = false;
 
   // Worker-thread state.
   std::string self_value_;
