@@ -23,9 +23,7 @@ constexpr int kPartitions = 6;
 
 using Clock = std::chrono::steady_clock;
 
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 std::unique_ptr<RdKafka::Conf> conf_for(const std::string& bootstrap,
                                         const std::map<std::string, std::string>& settings) {
@@ -243,10 +241,10 @@ bool run_rolling_restart(const std::string& bootstrap, std::vector<RestartableBr
       ok = false;
       break;
     }
-    std::printf("  broker %d back, caught up and leading its preferred partitions again after %.1f s; %lld records "
-                "acknowledged meanwhile\n",
-                broker.node_id, seconds_since(starting),
-                static_cast<long long>(producer.acknowledged() - acknowledged_before));
+    std::printf(
+        "  broker %d back, caught up and leading its preferred partitions again after %.1f s; %lld records "
+        "acknowledged meanwhile\n",
+        broker.node_id, seconds_since(starting), static_cast<long long>(producer.acknowledged() - acknowledged_before));
     std::fflush(stdout);
   }
   producer.finish();

@@ -13,9 +13,9 @@ namespace fjord::cli {
 
 struct RestartableBroker {
   int node_id = 0;
-  std::function<void()> stop;    // SIGTERM, and waits for the process to end
-  std::function<bool()> start;   // starts it again with the same data; false when it does not come up
-  std::string log_path;          // where its log goes (the controlled shutdown reports there)
+  std::function<void()> stop;   // SIGTERM, and waits for the process to end
+  std::function<bool()> start;  // starts it again with the same data; false when it does not come up
+  std::string log_path;         // where its log goes (the controlled shutdown reports there)
 };
 
 // True when the producer surfaced no error, the group read every acknowledged record exactly once, and the

@@ -32,9 +32,8 @@ ErrorCode elect_leader(PartitionAssignment& a, ElectionType type, const std::vec
   for (int32_t r : a.replicas) {
     if (!contains(live_brokers, r)) continue;
     // A replica in the last ISR loses nothing; prefer one before settling for any live replica.
-    if (!contains(a.isr, r) && std::any_of(a.isr.begin(), a.isr.end(), [&](int32_t i) {
-          return contains(live_brokers, i);
-        })) {
+    if (!contains(a.isr, r) &&
+        std::any_of(a.isr.begin(), a.isr.end(), [&](int32_t i) { return contains(live_brokers, i); })) {
       continue;
     }
     a.isr = {r};

@@ -61,8 +61,8 @@ TEST(LeaderElection, AnUncleanElectionPrefersTheLastIsrAndOtherwiseTakesAnyLiveR
 }
 
 TEST(LeaderElection, ARequestForEveryPartitionReportsOnlyThoseThatNeededAnElection) {
-  auto m = with_assignments({assignment({1, 2, 3}, 1, {1, 2, 3}), assignment({2, 3, 1}, 3, {2, 3, 1}),
-                             assignment({3, 1, 2}, 1, {1, 2})});
+  auto m = with_assignments(
+      {assignment({1, 2, 3}, 1, {1, 2, 3}), assignment({2, 3, 1}, 3, {2, 3, 1}), assignment({3, 1, 2}, 1, {1, 2})});
   auto outcomes = elect_leaders(m, ElectionType::kPreferred, std::nullopt, {1, 2, 3});
   ASSERT_EQ(outcomes.size(), 1u);
   ASSERT_EQ(outcomes[0].partitions.size(), 2u);
