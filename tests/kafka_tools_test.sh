@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Apache Kafka's own command-line tools (the classes behind kafka-topics.sh and kafka-leader-election.sh, from
+# Maven Central: tests/java/tools/pom.xml) drive a three-broker Fjord cluster with a real etcd: the topic is
+# created and described by kafka-topics; a broker stopped with SIGTERM hands its leaderships over (controlled
+# shutdown) and, with the automatic rebalance off, leads nothing after its restart until kafka-leader-election
+# gives every partition back to its preferred replica; asked again, the tool reports nothing left to elect.
+set -euo pipefail
+fjord=$1
+here=$(cd "$(dirname "$0")" && pwd)
+dir=$(mktemp -d)
+free_port() { python3 "$here/support/ports.py" --owner $$; }
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do { kill -9 "$pid" && wait "$pid"; } 2>/dev/null || true; done
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+fail() {
+  echo "FAIL: $*"
+  for log in "$dir"/*.log; do echo "---- $log"; tail -n 25 "$log"; done
+  exit 1
+}
+
+mvn -B -q -f "$here/java/tools/pom.xml" dependency:build-classpath -Dmdep.outputFile="$dir/classpath" \
+  > "$dir/mvn.log" 2>&1 || fail "resolving Kafka's tools from Maven Central"
+tool() { java -cp "$(cat "$dir/classpath")" "$@" 2>> "$dir/tools.log"; }
+
+etcd_port=$(free_port); peer_port=$(free_port)
+etcd --name tools --data-dir "$dir/etcd" --listen-client-urls "http://127.0.0.1:$etcd_port" \
+  --advertise-client-urls "http://127.0.0.1:$etcd_port" --listen-peer-urls "http://127.0.0.1:$peer_port" \
+  --initial-advertise-peer-urls "http://127.0.0.1:$peer_port" --initial-cluster "tools=http://127.0.0.1:$peer_port" \
+  --log-level error > "$dir/etcd.log" 2>&1 &
+pids+=($!)
+
+declare -A port admin pid
+for id in 1 2 3; do port[$id]=$(free_port); admin[$id]=$(free_port); done
+bootstrap="127.0.0.1:${port[1]},127.0.0.1:${port[2]},127.0.0.1:${port[3]}"
+start_broker() {
+  local id=$1
+  "$fjord" broker --node-id "$id" --data-dir "$dir/broker-$id" --listen "127.0.0.1:${port[$id]}" \
+    --admin-listen "127.0.0.1:${admin[$id]}" --metadata "etcd://127.0.0.1:$etcd_port" \
+    --set auto.leader.rebalance.enable=false >> "$dir/broker-$id.log" 2>&1 &
+  pid[$id]=$!
+  pids+=($!)
+}
+for _ in $(seq 100); do (echo > "/dev/tcp/127.0.0.1/$etcd_port") 2>/dev/null && break; sleep 0.1; done
+for id in 1 2 3; do start_broker "$id"; done
+
+# "partition P, leader L, replicas: R, isrs: I" for each partition of the topic, as kcat reads the metadata.
+partitions() { kcat -b "$bootstrap" -L -t elections 2>/dev/null | grep -E '^ +partition [0-9]+,' || true; }
+# Whether every partition has three in-sync replicas (and, with "preferred", its first replica leading).
+settled() {
+  local lines
+  lines=$(partitions)
+  [ "$(grep -c 'isrs: [0-9],[0-9],[0-9]$' <<< "$lines")" = 3 ] || return 1
+  [ "${1:-}" = preferred ] || return 0
+  ! awk -F'[ ,:]+' '{ if ($5 != $7) bad = 1 } END { exit !bad }' <<< "$lines"
+}
+wait_for() {
+  for _ in $(seq 300); do "$@" && return 0; sleep 0.2; done
+  return 1
+}
+wait_for eval '[ "$(kcat -b "$bootstrap" -L 2>/dev/null | grep -c "^  broker ")" = 3 ]' || fail "the brokers did not register"
+
+tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$bootstrap" --create --topic elections \
+  --partitions 3 --replication-factor 3 > "$dir/create.out" || fail "kafka-topics --create: $(cat "$dir/create.out")"
+grep -q "Created topic elections" "$dir/create.out" || fail "kafka-topics said: $(cat "$dir/create.out")"
+wait_for settled preferred || fail "the topic was not placed with its preferred leaders in sync: $(partitions)"
+tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$bootstrap" --describe --topic elections \
+  > "$dir/describe.out" || fail "kafka-topics --describe"
+[ "$(grep -c 'Leader: [123]' "$dir/describe.out")" = 3 ] || fail "kafka-topics --describe: $(cat "$dir/describe.out")"
+
+kill -TERM "${pid[1]}"
+status=0
+wait "${pid[1]}" || status=$?
+[ "$status" = 0 ] || fail "broker 1 exited with $status on SIGTERM"
+grep -qE 'controlled shutdown: [1-9][0-9]* partitions handed' "$dir/broker-1.log" ||
+  fail "broker 1 handed nothing over: $(grep 'controlled shutdown' "$dir/broker-1.log")"
+start_broker 1
+wait_for settled || fail "broker 1 did not catch up: $(partitions)"
+if settled preferred; then fail "broker 1 leads again although the automatic rebalance is off: $(partitions)"; fi
+
+tool org.apache.kafka.tools.LeaderElectionCommand --bootstrap-server "$bootstrap" --election-type PREFERRED \
+  --all-topic-partitions > "$dir/elect.out" || fail "kafka-leader-election: $(cat "$dir/elect.out")"
+grep -q "Successfully completed leader election (PREFERRED) for partitions elections-" "$dir/elect.out" ||
+  fail "kafka-leader-election said: $(cat "$dir/elect.out")"
+settled preferred || fail "after the election the preferred replicas do not all lead: $(partitions)"
+
+tool org.apache.kafka.tools.LeaderElectionCommand --bootstrap-server "$bootstrap" --election-type PREFERRED \
+  --topic elections --partition 0 > "$dir/again.out" || true
+grep -q "Valid replica already elected for partitions elections-0" "$dir/again.out" ||
+  fail "a second election said: $(cat "$dir/again.out")"
+echo "kafka tools: ok"
