@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <chrono>
@@ -229,16 +230,36 @@ json compare_json(const Compare& compare) {
 }  // namespace
 
 std::optional<std::string> parse_endpoint(const std::string& url) {
-  if (!split_endpoint(url)) return std::nullopt;
-  return std::string(strip_scheme(url));
+  std::string normalized;
+  size_t start = 0;
+  while (true) {
+    const size_t comma = url.find(',', start);
+    std::string_view one = std::string_view(url).substr(start, comma == std::string::npos ? comma : comma - start);
+    if (!split_endpoint(one)) return std::nullopt;
+    if (!normalized.empty()) normalized += ',';
+    normalized += strip_scheme(one);
+    if (comma == std::string::npos) return normalized;
+    start = comma + 1;
+  }
 }
 
 EtcdClient::EtcdClient(std::string endpoint, int timeout_ms) : timeout_ms_(timeout_ms) {
-  auto parts = split_endpoint(endpoint);
-  if (!parts) throw EtcdError("malformed etcd endpoint: " + endpoint);
-  endpoint_ = *parse_endpoint(endpoint);
-  host_ = parts->first;
-  port_ = parts->second;
+  auto normalized = parse_endpoint(endpoint);
+  if (!normalized) throw EtcdError("malformed etcd endpoint: " + endpoint);
+  endpoint_ = *normalized;
+  size_t start = 0;
+  while (start <= endpoint_.size()) {
+    const size_t comma = std::min(endpoint_.find(',', start), endpoint_.size());
+    members_.push_back(*split_endpoint(std::string_view(endpoint_).substr(start, comma - start)));
+    start = comma + 1;
+  }
+  use_member(0);
+}
+
+void EtcdClient::use_member(size_t index) {
+  current_ = index;
+  host_ = members_[index].first;
+  port_ = members_[index].second;
   http_ = std::make_unique<httplib::Client>(host_, port_);
   http_->set_connection_timeout(std::chrono::milliseconds(timeout_ms_));
   http_->set_read_timeout(std::chrono::milliseconds(timeout_ms_));
@@ -247,13 +268,25 @@ EtcdClient::EtcdClient(std::string endpoint, int timeout_ms) : timeout_ms_(timeo
   http_->set_keep_alive(true);
 }
 
+std::string EtcdClient::current_member() const { return host_ + ":" + std::to_string(port_); }
+
 EtcdClient::~EtcdClient() = default;
 
 std::string EtcdClient::post(const std::string& path, const std::string& body) {
-  auto result = http_->Post(path, body, "application/json");
-  if (!result) throw EtcdError("etcd " + endpoint_ + path + ": " + httplib::to_string(result.error()));
-  if (result->status != 200) throw EtcdError("etcd " + path + ": " + describe_failure(result->status, result->body));
-  return std::move(result->body);
+  for (size_t tried = 1;; ++tried) {
+    auto result = http_->Post(path, body, "application/json");
+    if (result && result->status < 500) {
+      if (result->status != 200)
+        throw EtcdError("etcd " + path + ": " + describe_failure(result->status, result->body));
+      return std::move(result->body);
+    }
+    // Unreachable, or a member that cannot serve now (no leader, no quorum): another member of the cluster may.
+    // A request that reached a member before it failed may have been applied there; every caller's request is
+    // safe to repeat (reads, keep-alives, puts of the same value, and compare-and-swaps, whose compare fails then).
+    std::string why = result ? describe_failure(result->status, result->body) : httplib::to_string(result.error());
+    if (tried >= members_.size()) throw EtcdError("etcd " + current_member() + path + ": " + why);
+    use_member((current_ + 1) % members_.size());
+  }
 }
 
 RangeResult EtcdClient::get(const std::string& key) {
@@ -404,7 +437,13 @@ void EtcdClient::watch_prefix(const std::string& prefix, int64_t start_revision,
   auto result = http.send(request);
   if (failure) std::rethrow_exception(failure);
   if (stopped_by_caller || watch_cancelled_) return;
-  if (!result) throw EtcdError("etcd watch stream broke: " + httplib::to_string(result.error()));
+  if (!result) {
+    // The member went away: the next watch (after a read through post(), which finds a member that answers)
+    // starts on the next one.
+    const std::string member = current_member();
+    use_member((current_ + 1) % members_.size());
+    throw EtcdError("etcd watch stream from " + member + " broke: " + httplib::to_string(result.error()));
+  }
   if (status != 200) throw EtcdError("etcd /v3/watch: " + describe_failure(status, error_body));
   throw EtcdError("etcd ended the watch stream");
 }

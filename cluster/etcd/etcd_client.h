@@ -66,15 +66,19 @@ class EtcdError : public std::runtime_error {
 
 class EtcdClient {
  public:
-  // endpoint "host:port" (or "etcd://host:port"); throws EtcdError when malformed. Every call is blocking and throws
-  // EtcdError on a transport error, an HTTP status other than 200, or an error body. One instance per thread (not
-  // thread-safe), except that cancel_watch() may be called from any thread.
+  // endpoint "host:port" (or "etcd://host:port"), or several members of one etcd cluster separated by commas;
+  // throws EtcdError when malformed. Every call is blocking and throws EtcdError on a transport error, an HTTP
+  // status other than 200, or an error body. A member that cannot be reached or cannot serve (HTTP 5xx) is left for
+  // the next one, in turn, before a call fails; the client stays with the member that answered. One instance per thread
+  // (not thread-safe), except that cancel_watch() may be called from any thread.
   explicit EtcdClient(std::string endpoint, int timeout_ms = 5000);
   ~EtcdClient();
   EtcdClient(const EtcdClient&) = delete;
   EtcdClient& operator=(const EtcdClient&) = delete;
 
   const std::string& endpoint() const { return endpoint_; }
+  // The member requests go to now, "host:port".
+  std::string current_member() const;
 
   RangeResult get(const std::string& key);
   RangeResult get_prefix(const std::string& prefix);
@@ -103,8 +107,11 @@ class EtcdClient {
 
  private:
   std::string post(const std::string& path, const std::string& body);
+  void use_member(size_t index);
 
   std::string endpoint_;
+  std::vector<std::pair<std::string, int>> members_;
+  size_t current_ = 0;
   std::string host_;
   int port_;
   int timeout_ms_;
@@ -115,7 +122,8 @@ class EtcdClient {
   std::atomic<bool> watch_cancelled_{false};
 };
 
-// Parses "etcd://host:port" or "host:port" (host may be a bracketed IPv6 address); std::nullopt when malformed.
+// Parses "etcd://host:port" or "host:port" (host may be a bracketed IPv6 address), or several separated by commas
+// (each with or without the scheme), into "host:port[,host:port...]"; std::nullopt when any is malformed.
 std::optional<std::string> parse_endpoint(const std::string& url);
 
 }  // namespace fjord::cluster::etcd

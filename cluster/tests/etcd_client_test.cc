@@ -274,6 +274,48 @@ TEST(EtcdEndpoint, Parses) {
     EXPECT_EQ(parse_endpoint(malformed), std::nullopt) << malformed;
   }
   EXPECT_THROW(EtcdClient("nowhere"), EtcdError);
+  // The members of one etcd cluster, each with or without the scheme.
+  EXPECT_EQ(parse_endpoint("etcd://10.0.0.1:2379,10.0.0.2:2379,etcd://[::1]:2379"),
+            "10.0.0.1:2379,10.0.0.2:2379,[::1]:2379");
+  EXPECT_EQ(parse_endpoint("etcd://10.0.0.1:2379,"), std::nullopt);
+  EXPECT_EQ(parse_endpoint("etcd://10.0.0.1:2379,,10.0.0.2:2379"), std::nullopt);
+}
+
+// A client given every member of a three-member etcd cluster keeps working when the member it talks to dies, and
+// when another one does later; a watch moves to a live member too.
+TEST(EtcdClusterClient, AMemberKilledLeavesTheOthersToAnswer) {
+  if (!EtcdProcess::available()) GTEST_SKIP() << "no etcd binary";
+  fjord::testing::EtcdCluster etcd;
+  EtcdClient client(etcd.endpoints(), 2000);
+  EXPECT_EQ(client.current_member(), etcd.member(0).endpoint());
+  client.put("ledger", "one");
+  etcd.member(0).kill();
+  EXPECT_EQ(client.get("ledger").kvs.at(0).value, "one");
+  EXPECT_NE(client.current_member(), etcd.member(0).endpoint());
+  client.put("ledger", "two");
+
+  // A watch started on the dead member fails over on its next start, and sees what the live ones write.
+  EtcdClient watcher(etcd.endpoints(), 2000);
+  EXPECT_THROW(watcher.watch_prefix("ledger", 0, [](const auto&, int64_t) { return false; }), EtcdError);
+  std::promise<std::string> first;
+  auto seen = first.get_future();
+  std::thread watch([&] {
+    watcher.watch_prefix("ledger", 0, [&](const std::vector<WatchEvent>& events, int64_t) {
+      first.set_value(events.at(0).kv.value);
+      return false;
+    });
+  });
+  // The watch may start after a write; a later write is seen either way.
+  for (int i = 0; i < 50 && seen.wait_for(100ms) != std::future_status::ready; ++i) client.put("ledger", "three");
+  watch.join();
+  EXPECT_EQ(seen.get(), "three");
+
+  // With two of three gone there is no quorum: the client says so rather than hanging.
+  const std::string survivor = client.current_member();
+  for (size_t i = 1; i < 3; ++i) {
+    if (etcd.member(i).endpoint() != survivor) etcd.member(i).kill();
+  }
+  EXPECT_THROW(client.put("ledger", "four"), EtcdError);
 }
 
 }  // namespace

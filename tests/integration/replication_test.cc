@@ -116,8 +116,17 @@ class ContinuousProducer : public RdKafka::DeliveryReportCb {
 // holds each record at most once, in the order it was sent.
 void expect_nothing_lost_or_repeated(const std::string& bootstrap, const std::string& topic,
                                      const std::map<int64_t, int64_t>& acknowledged, int64_t sent) {
-  auto records = consume(bootstrap, topic, {0}, RdKafka::Topic::OFFSET_BEGINNING, static_cast<size_t>(sent) + 1, 30000,
+  // Everything up to the log's end, asked for, rather than waiting out a timeout for a record past it.
+  auto conf = client_conf(bootstrap, {});
+  std::string error;
+  std::unique_ptr<RdKafka::Consumer> ends(RdKafka::Consumer::create(conf.get(), error));
+  int64_t low = -1, high = -1;
+  ASSERT_EQ(ends->query_watermark_offsets(topic, 0, &low, &high, 10000), RdKafka::ERR_NO_ERROR);
+  ASSERT_EQ(low, 0);
+  ASSERT_LE(high, sent) << "the log holds more records than were sent";
+  auto records = consume(bootstrap, topic, {0}, RdKafka::Topic::OFFSET_BEGINNING, static_cast<size_t>(high), 30000,
                          {{"fetch.wait.max.ms", "100"}});
+  ASSERT_EQ(records.size(), static_cast<size_t>(high)) << "the log's end is " << high;
   std::map<int64_t, int64_t> offset_of;
   int64_t previous_offset = -1;
   int64_t previous_index = -1;
@@ -507,6 +516,50 @@ TEST_F(RollingRestartCluster, ARollingRestartSurfacesNoErrorLosesNothingAndResto
   reader.finish();
   for (const auto& [index, times] : reader.seen())
     EXPECT_EQ(times, 1) << "record " << index << " was read " << times << " times";
+}
+
+// Brokers given all three members of an etcd cluster.
+class ThreeBrokersOnThreeEtcds : public ThreeBrokerCluster {
+ protected:
+  void SetUp() override {
+    etcd_cluster_.emplace();
+    ThreeBrokerCluster::SetUp();
+  }
+};
+
+// The etcd member every broker talks to first is killed under an idempotent acks=all producer: the brokers move to
+// the other members, keep their registrations (leases renewed there), and the cluster still acts on metadata:
+// a broker killed afterwards is noticed and its partitions get new leaders. The client sees none of it.
+TEST_F(ThreeBrokersOnThreeEtcds, BrokersKeepWorkingWhenAnEtcdMemberDies) {
+  create_replicated_topic("payments", 3);
+  ContinuousProducer producer(bootstrap(), "payments");
+  ASSERT_TRUE(wait_until([&] { return producer.acknowledged_count() > 200; }, std::chrono::seconds(30)));
+
+  etcd_cluster_->member(0).kill();
+  size_t before = producer.acknowledged_count();
+  EXPECT_TRUE(wait_until([&] { return producer.acknowledged_count() > before + 500; }, std::chrono::seconds(30)));
+  // Longer than the brokers' 2-second sessions: had a lease not been renewed elsewhere, its broker would be gone.
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  EXPECT_EQ(registered(), 3) << "a broker lost its registration with the etcd member";
+  for (int id = 1; id <= 3; ++id) {
+    EXPECT_EQ(broker(id).log().find("left the cluster"), std::string::npos) << "broker " << id << " saw a broker leave";
+  }
+
+  const int32_t leader = describe("payments", 0).leader;
+  ASSERT_GE(leader, 1);
+  broker(leader).kill();
+  ASSERT_TRUE(wait_until(
+      [&] {
+        const auto view = describe("payments", 0);
+        return view.leader >= 1 && view.leader != leader;
+      },
+      std::chrono::seconds(20)))
+      << "the partition got no new leader through the remaining etcd members";
+  before = producer.acknowledged_count();
+  EXPECT_TRUE(wait_until([&] { return producer.acknowledged_count() > before + 200; }, std::chrono::seconds(30)));
+  producer.finish();
+  EXPECT_TRUE(producer.failed().empty()) << producer.failed().size() << " records failed";
+  expect_nothing_lost_or_repeated(bootstrap(), "payments", producer.acknowledged(), producer.sent());
 }
 
 // The broker a FindCoordinator answer names for `group`, or -1.

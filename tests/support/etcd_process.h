@@ -1,5 +1,5 @@
-// Test support: a real single-member `etcd` on loopback, with its own data directory, that a test can stop, kill -9
-// and restart on the same ports and data.
+// Test support: a real `etcd` on loopback, with its own data directory, that a test can stop, kill -9 and restart on
+// the same ports and data: a single member, or (EtcdCluster) three members of one cluster.
 #pragma once
 
 #include <sys/types.h>
@@ -22,6 +22,10 @@ class EtcdProcess {
 
   // Starts etcd and waits until /health answers. The ports and data stay the same across restarts.
   void start();
+  // As a member of a cluster: `name` and `initial_cluster` ("name=http://127.0.0.1:PEER,...") as etcd's flags
+  // take them. Does not wait: a member is healthy only once a quorum of its cluster runs.
+  void start_member(const std::string& name, const std::string& initial_cluster);
+  bool healthy() const;
   // SIGTERM and wait: a clean stop. Returns the exit status.
   int stop();
   // SIGKILL and wait.
@@ -42,13 +46,23 @@ class EtcdProcess {
   std::string log() const { return process_.log(); }
 
  private:
-  bool healthy() const;
-
   std::string data_dir_;
   std::string log_path_;
   int client_port_;
   int peer_port_;
   ServerProcess process_;
+};
+
+// Three etcd members forming one cluster; endpoints() is what a broker's --metadata takes.
+class EtcdCluster {
+ public:
+  EtcdCluster();
+  EtcdProcess& member(size_t index) { return members_[index]; }
+  // "etcd://127.0.0.1:A,127.0.0.1:B,127.0.0.1:C"
+  std::string endpoints() const;
+
+ private:
+  EtcdProcess members_[3];
 };
 
 }  // namespace fjord::testing

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -87,7 +88,7 @@ class ThreeBrokerCluster : public ::testing::Test {
   // advertised address is the proxy's), so that a test can cut one broker off from everyone.
   void start_cluster(bool proxied) {
     ASSERT_TRUE(EtcdProcess::available()) << "etcd is not installed (Debian: etcd-server); scripts/setup installs it";
-    etcd_.start();
+    if (!etcd_cluster_) etcd_.start();
     // Ports are picked free but bound later (brokers at start()): none may be handed out twice meanwhile.
     std::set<int> taken = {etcd_.client_port(), etcd_.peer_port()};
     auto distinct_port = [&] {
@@ -97,7 +98,8 @@ class ThreeBrokerCluster : public ::testing::Test {
       return port;
     };
     for (int id = 1; id <= 3; ++id) {
-      std::string etcd_address = etcd_.endpoint();
+      // With an etcd cluster of three, every broker is given all its members.
+      std::string etcd_address = etcd_cluster_ ? etcd_cluster_->endpoints().substr(7) : etcd_.endpoint();
       std::vector<std::string> proxy_args;
       const int kafka_proxy_port = proxied ? distinct_port() : 0;
       if (proxied) {
@@ -236,6 +238,8 @@ class ThreeBrokerCluster : public ::testing::Test {
 
   // Settings every broker gets beyond the fixture's own (set before SetUp runs).
   std::vector<std::string> extra_broker_args_;
+  // Set before SetUp runs: the brokers use this three-member etcd cluster instead of etcd_.
+  std::optional<EtcdCluster> etcd_cluster_;
   EtcdProcess etcd_;
   std::vector<std::unique_ptr<PartitionProxy>> etcd_proxies_;
   std::vector<std::unique_ptr<BrokerProcess>> brokers_;
