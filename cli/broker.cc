@@ -247,6 +247,7 @@ void Broker::start(cluster::ClusterService* cluster) {
   identity.advertised_port = advertised ? advertised->second : server_->port();
   if (identity.advertised_host == "0.0.0.0" || identity.advertised_host == "::") identity.advertised_host = "127.0.0.1";
   advertised_host_ = identity.advertised_host;
+  if (auto rack = setup_.settings.get("broker.rack"); !rack.empty()) identity.rack = rack;
   context_->identity = identity;
   loop_lag_ = std::make_unique<server::LoopLagProbe>(env_.metrics, loop);
   observe::LagEngineSettings lag_settings;

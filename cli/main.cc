@@ -31,7 +31,8 @@ int main(int argc, char** argv) {
   broker_cmd->add_option("--node-id", broker.node_id, "This broker's id (node.id; 1)");
   broker_cmd->add_option("--config", broker.config_file, "A properties file with Kafka's broker setting names");
   broker_cmd->add_option("--set", broker.sets, "key=value broker setting (repeatable)");
-  broker_cmd->add_option("--metadata", broker.metadata, "etcd://HOST:PORT to join a multi-broker cluster");
+  broker_cmd->add_option("--metadata", broker.metadata,
+                         "etcd://HOST:PORT[,HOST:PORT...] (an etcd cluster's members) to join a multi-broker cluster");
 
   fjord::cli::DevOptions dev;
   auto* dev_cmd = app.add_subcommand("dev", "Run a local cluster and a demo against it");

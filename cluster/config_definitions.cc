@@ -92,6 +92,13 @@ constexpr ConfigDefinition kTopicConfigs[] = {
 constexpr ConfigDefinition kBrokerConfigs[] = {
     {"node.id", ConfigType::kInt, "1", "", "this broker's id", {}, true},
     {"broker.id", ConfigType::kInt, "1", "", "this broker's id (the older name of node.id)", {}, true},
+    {"broker.rack",
+     ConfigType::kString,
+     "",
+     "",
+     "the rack (or availability zone) this broker is in: the controller spreads each partition's replicas over racks",
+     {},
+     true},
     {"listeners", ConfigType::kString, "PLAINTEXT://127.0.0.1:9092", "", "where the broker accepts clients", {}, true},
     {"advertised.listeners",
      ConfigType::kString,

@@ -20,6 +20,26 @@ size_t start_for(const std::string& topic, size_t brokers) {
   return h % brokers;
 }
 
+// The brokers in the order placement walks them: with racks, one broker of each rack in turn (racks in name
+// order, brokers in id order within a rack; brokers without a rack form one more), so that consecutive brokers —
+// a partition's replicas — are on different racks whenever there are enough racks. Kafka's rack-aware assignment
+// interleaves the same way.
+std::vector<int32_t> rack_alternating(const std::vector<int32_t>& live, const BrokerRacks& racks) {
+  if (racks.empty()) return live;
+  std::map<std::string, std::vector<int32_t>> by_rack;
+  for (int32_t b : live) {
+    auto it = racks.find(b);
+    by_rack[it == racks.end() ? std::string() : it->second].push_back(b);
+  }
+  std::vector<int32_t> order;
+  for (size_t round = 0; order.size() < live.size(); ++round) {
+    for (const auto& [rack, brokers] : by_rack) {
+      if (round < brokers.size()) order.push_back(brokers[round]);
+    }
+  }
+  return order;
+}
+
 bool place(TopicMetadata& topic, const std::vector<int32_t>& live) {
   const size_t wanted = static_cast<size_t>(topic.partitions);
   if (topic.assignments.size() >= wanted) return false;
@@ -78,10 +98,11 @@ bool fail_over(PartitionAssignment& a, const std::vector<int32_t>& live, bool un
 }  // namespace
 
 bool plan_assignments(ClusterMetadata& metadata, const std::vector<int32_t>& live_brokers,
-                      const ControllerPolicy& policy) {
+                      const ControllerPolicy& policy, const BrokerRacks& racks) {
   bool changed = false;
+  const auto placement_order = rack_alternating(live_brokers, racks);
   for (auto& [name, topic] : metadata.topics) {
-    changed |= place(topic, live_brokers);
+    changed |= place(topic, placement_order);
     const bool unclean = policy.unclean_election_allowed(topic);
     for (auto& a : topic.assignments) changed |= fail_over(a, live_brokers, unclean);
   }
@@ -102,6 +123,14 @@ bool fence_broker(ClusterMetadata& metadata, int32_t node, const std::vector<int
     }
   }
   return changed;
+}
+
+BrokerRacks live_racks(const Membership& membership) {
+  BrokerRacks racks;
+  for (const auto& b : membership.live_brokers()) {
+    if (b.rack) racks[b.node_id] = *b.rack;
+  }
+  return racks;
 }
 
 std::vector<int32_t> live_node_ids(const Membership& membership) {
@@ -163,10 +192,11 @@ void Controller::run() {
   }
   ClusterMetadata planned = metadata_.current();
   auto live = live_node_ids(membership_);
-  if (!plan_assignments(planned, live, policy_)) return;
+  auto racks = live_racks(membership_);
+  if (!plan_assignments(planned, live, policy_, racks)) return;
   writing_ = true;
   auto policy = policy_;
-  metadata_.update([live, policy](ClusterMetadata& m) { plan_assignments(m, live, policy); },
+  metadata_.update([live, policy, racks](ClusterMetadata& m) { plan_assignments(m, live, policy, racks); },
                    [this, alive = std::weak_ptr<bool>(alive_)](std::error_code error) {
                      auto a = alive.lock();
                      if (!a || !*a) return;

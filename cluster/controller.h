@@ -2,8 +2,9 @@
 // tested without a cluster. The broker holding the controller lease applies them through the metadata store
 // (whose compare-and-swap re-runs them if anything changed meanwhile):
 // - placement: each partition of a new topic (or new partitions of a grown one) gets replication-factor replicas
-//   on distinct live brokers, spread round-robin from a per-topic starting point; the first is leader, all are
-//   in sync, epoch 0;
+//   on distinct live brokers, spread round-robin from a per-topic starting point over the brokers ordered so that
+//   racks alternate (broker.rack), so a partition's replicas are on as many racks as there are; the first is
+//   leader, all are in sync, epoch 0;
 // - failover: a partition whose leader is gone gets the first live member of its ISR as leader (epoch + 1); if
 //   none is alive it goes offline (leader -1) and keeps its last ISR, so that the first of those to return takes
 //   it again with nothing acknowledged lost — unless unclean.leader.election.enable lets any live replica lead;
@@ -15,6 +16,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -33,9 +35,15 @@ struct ControllerPolicy {
   int32_t imbalance_percentage = 10;
 };
 
+// The racks of the brokers that have one (broker.rack), by node id.
+using BrokerRacks = std::map<int32_t, std::string>;
+
 // Brings every assignment in line with `live_brokers` (ascending node ids). Returns whether anything changed.
 bool plan_assignments(ClusterMetadata& metadata, const std::vector<int32_t>& live_brokers,
-                      const ControllerPolicy& policy);
+                      const ControllerPolicy& policy, const BrokerRacks& racks = {});
+
+// The racks of the live brokers that have one.
+BrokerRacks live_racks(const Membership& membership);
 
 // A broker that restarted fences its own former self before it serves: every partition it led gets another leader
 // (or goes offline when it was the last in-sync replica, until the controller hands it back), and it leaves every

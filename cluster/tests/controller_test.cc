@@ -33,6 +33,31 @@ TEST(Controller, PlacesReplicasOnDistinctBrokersAndSpreadsLeaders) {
   EXPECT_FALSE(plan_assignments(m, {1, 2, 3}, {}));  // nothing more to do
 }
 
+TEST(Controller, PlacesEachPartitionsReplicasOnAsManyRacksAsThereAre) {
+  // Six brokers in three racks, ids not grouped by rack: every partition gets one replica per rack.
+  const BrokerRacks racks = {{1, "a"}, {2, "a"}, {3, "b"}, {4, "b"}, {5, "c"}, {6, "c"}};
+  auto m = with_topic(12, 3);
+  ASSERT_TRUE(plan_assignments(m, {1, 2, 3, 4, 5, 6}, {}, racks));
+  std::map<int32_t, int> leaders;
+  for (const auto& a : m.topics["orders"].assignments) {
+    std::set<std::string> on;
+    for (int32_t r : a.replicas) on.insert(racks.at(r));
+    EXPECT_EQ(on.size(), 3u) << "replicas " << a.replicas[0] << "," << a.replicas[1] << "," << a.replicas[2];
+    ++leaders[a.leader];
+  }
+  EXPECT_EQ(leaders.size(), 6u) << "every broker leads some partitions";
+
+  // Two racks for three replicas: both racks hold one of each partition's replicas.
+  m = with_topic(6, 3);
+  const BrokerRacks two = {{1, "a"}, {2, "a"}, {3, "b"}};
+  ASSERT_TRUE(plan_assignments(m, {1, 2, 3}, {}, two));
+  for (const auto& a : m.topics["orders"].assignments) {
+    std::set<std::string> on;
+    for (int32_t r : a.replicas) on.insert(two.at(r));
+    EXPECT_EQ(on.size(), 2u);
+  }
+}
+
 TEST(Controller, WaitsForEnoughBrokersRatherThanPlacingFewerReplicas) {
   auto m = with_topic(1, 3);
   EXPECT_FALSE(plan_assignments(m, {1, 2}, {}));
