@@ -20,6 +20,7 @@ AdminResult failure(ErrorCode code, std::string message) { return {code, std::mo
 PartitionManager::PartitionManager(storage::LogContext log_context, std::string data_directory, MetadataStore& metadata,
                                    BrokerSettings& settings, Scheduler& scheduler, PartitionProbe* probe)
     : log_context_(log_context),
+      data_directory_(data_directory),
       logs_(log_context, std::move(data_directory)),
       metadata_(metadata),
       settings_(settings),

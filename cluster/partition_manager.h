@@ -54,6 +54,9 @@ class PartitionManager {
   void stop();
 
   const ClusterMetadata& metadata() const { return metadata_.current(); }
+  const std::string& data_directory() const { return data_directory_; }
+  // Whether a failed write or sync took the data directory offline (every log answers KAFKA_STORAGE_ERROR).
+  bool directory_offline() const { return log_context_.health && log_context_.health->offline(); }
   const BrokerSettings& settings() const { return settings_; }
   const TopicMetadata* topic(const std::string& name) const;
   const TopicMetadata* topic_by_id(const protocol::Uuid& id) const;
@@ -107,6 +110,7 @@ class PartitionManager {
   void schedule_flush();
 
   storage::LogContext log_context_;
+  std::string data_directory_;
   storage::LogManager logs_;
   MetadataStore& metadata_;
   BrokerSettings& settings_;

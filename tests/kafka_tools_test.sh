@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Apache Kafka's own command-line tools (the classes behind kafka-topics.sh and kafka-leader-election.sh, from
-# Maven Central: tests/java/tools/pom.xml) drive a three-broker Fjord cluster with a real etcd: the topic is
-# created and described by kafka-topics; a broker stopped with SIGTERM hands its leaderships over (controlled
-# shutdown) and, with the automatic rebalance off, leads nothing after its restart until kafka-leader-election
-# gives every partition back to its preferred replica; asked again, the tool reports nothing left to elect.
+# Apache Kafka's own command-line tools (the classes behind kafka-topics.sh, kafka-leader-election.sh and
+# kafka-log-dirs.sh, from Maven Central: tests/java/tools/pom.xml) drive a three-broker Fjord cluster with a real
+# etcd: the topic is created and described by kafka-topics; a broker stopped with SIGTERM hands its leaderships
+# over (controlled shutdown) and, with the automatic rebalance off, leads nothing after its restart until
+# kafka-leader-election gives every partition back to its preferred replica; asked again, the tool reports nothing
+# left to elect; kafka-log-dirs finds every replica on every broker, each as large as the others.
 set -euo pipefail
 fjord=$1
 here=$(cd "$(dirname "$0")" && pwd)
@@ -90,4 +91,31 @@ tool org.apache.kafka.tools.LeaderElectionCommand --bootstrap-server "$bootstrap
   --topic elections --partition 0 > "$dir/again.out" || true
 grep -q "Valid replica already elected for partitions elections-0" "$dir/again.out" ||
   fail "a second election said: $(cat "$dir/again.out")"
+# Records in every partition, then each broker's log directory as kafka-log-dirs reports it: all three replicas
+# of each partition, equally large once the followers have caught up.
+for i in $(seq 30); do echo "record-$i"; done | kcat -b "$bootstrap" -t elections -P -X topic.request.required.acks=-1
+log_dirs_agree() {
+  tool org.apache.kafka.tools.LogDirsCommand --bootstrap-server "$bootstrap" --describe --topic-list elections \
+    > "$dir/logdirs.out" || return 1
+  python3 - "$dir/logdirs.out" <<'PY'
+import json, sys
+report = json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])
+sizes = {}
+for broker in report["brokers"]:
+    for log_dir in broker["logDirs"]:
+        assert log_dir["error"] is None, log_dir
+        for p in log_dir["partitions"]:
+            assert p["offsetLag"] >= 0 and not p["isFuture"], p
+            sizes.setdefault(p["partition"], []).append(p["size"])
+assert sorted(sizes) == ["elections-0", "elections-1", "elections-2"], sizes
+for partition, replicas in sizes.items():
+    assert len(replicas) == 3 and len(set(replicas)) == 1 and replicas[0] > 0, (partition, replicas)
+PY
+}
+agreed=0
+for _ in $(seq 10); do
+  if log_dirs_agree 2> "$dir/logdirs.err"; then agreed=1; break; fi
+  sleep 1
+done
+[ "$agreed" = 1 ] || fail "kafka-log-dirs: $(cat "$dir/logdirs.out" "$dir/logdirs.err")"
 echo "kafka tools: ok"

@@ -36,6 +36,7 @@ const HandlerRegistry& HandlerRegistry::standard() {
         served<CreatePartitionsRequest>(&handle_create_partitions),
         served<IncrementalAlterConfigsRequest>(&handle_incremental_alter_configs),
         served<DescribeClusterRequest>(&handle_describe_cluster),
+        served<DescribeLogDirsRequest>(&handle_describe_log_dirs),
         served<ElectLeadersRequest>(&handle_elect_leaders),
         served<InitProducerIdRequest>(&handle_init_producer_id),
         served<FindCoordinatorRequest>(&handle_find_coordinator),
