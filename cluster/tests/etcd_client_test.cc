@@ -3,11 +3,16 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
 #include <future>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <thread>
 
+#include "cluster/etcd/etcd_cluster.h"
 #include "tests/support/broker_process.h"
 #include "tests/support/etcd_process.h"
 
@@ -264,6 +269,58 @@ TEST_F(EtcdClientTest, TransportFailuresAreEtcdErrors) {
   EXPECT_THROW(nowhere.put("k", "v"), EtcdError);
 }
 
+// The broker's loop, for a test: tasks posted from etcd's threads run on the test's thread in run_until().
+class TestLoop final : public fjord::Executor {
+ public:
+  void post(fjord::Task task) override {
+    std::lock_guard lock(mutex_);
+    tasks_.push_back(std::move(task));
+    ready_.notify_all();
+  }
+  bool run_until(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!done()) {
+      std::unique_lock lock(mutex_);
+      if (!ready_.wait_until(lock, deadline, [&] { return !tasks_.empty(); })) return done();
+      auto task = std::move(tasks_.front());
+      tasks_.pop_front();
+      lock.unlock();
+      task();
+    }
+    return true;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  std::deque<fjord::Task> tasks_;
+};
+
+// Fifty metadata changes asked for at once (a burst of ISR changes after a broker returns) reach etcd as two
+// writes: the first, and the other forty-nine together once it is done; each change's callback hears success and
+// every change is in the stored document. One write each would cost fifty, each conflicting with the rest.
+TEST_F(EtcdClientTest, MetadataChangesAskedForWhileAWriteIsInFlightGoTogether) {
+  TestLoop loop;
+  fjord::cluster::etcd::EtcdCluster cluster({.endpoint = etcd_->endpoint(), .node_id = 1}, loop);
+  cluster.load();
+  cluster.join({1, "127.0.0.1", 9092, std::nullopt});
+  ASSERT_TRUE(loop.run_until([&] { return cluster.controller_id() == 1; }, 10s));
+  const int64_t revision_before = client_->get("/fjord/metadata").revision;
+  int stored = 0;
+  for (int i = 0; i < 50; ++i) {
+    cluster.update(
+        [i](fjord::cluster::ClusterMetadata& m) { m.broker_dynamic_configs["key." + std::to_string(i)] = "v"; },
+        [&](std::error_code error) {
+          EXPECT_FALSE(error) << error.message();
+          ++stored;
+        });
+  }
+  ASSERT_TRUE(loop.run_until([&] { return stored == 50; }, 20s));
+  EXPECT_EQ(client_->get("/fjord/metadata").revision - revision_before, 2);
+  EXPECT_EQ(cluster.current().broker_dynamic_configs.size(), 50u);
+  cluster.leave();
+}
+
 TEST(EtcdEndpoint, Parses) {
   EXPECT_EQ(parse_endpoint("etcd://127.0.0.1:2379"), "127.0.0.1:2379");
   EXPECT_EQ(parse_endpoint("etcd-0.etcd.svc:2379"), "etcd-0.etcd.svc:2379");
@@ -285,7 +342,7 @@ TEST(EtcdEndpoint, Parses) {
 // when another one does later; a watch moves to a live member too.
 TEST(EtcdClusterClient, AMemberKilledLeavesTheOthersToAnswer) {
   if (!EtcdProcess::available()) GTEST_SKIP() << "no etcd binary";
-  fjord::testing::EtcdCluster etcd;
+  fjord::testing::ThreeMemberEtcd etcd;
   EtcdClient client(etcd.endpoints(), 2000);
   EXPECT_EQ(client.current_member(), etcd.member(0).endpoint());
   client.put("ledger", "one");

@@ -65,7 +65,7 @@ int EtcdProcess::stop() { return process_.stop(SIGTERM); }
 
 void EtcdProcess::kill() { process_.stop(SIGKILL); }
 
-EtcdCluster::EtcdCluster() {
+ThreeMemberEtcd::ThreeMemberEtcd() {
   std::string initial;
   for (size_t i = 0; i < 3; ++i) {
     initial += (i ? "," : "") + std::string("member-") + std::to_string(i) +
@@ -81,7 +81,7 @@ EtcdCluster::EtcdCluster() {
   }
 }
 
-std::string EtcdCluster::endpoints() const {
+std::string ThreeMemberEtcd::endpoints() const {
   std::string out = "etcd://";
   for (size_t i = 0; i < 3; ++i) out += (i ? "," : "") + members_[i].endpoint();
   return out;

@@ -1,5 +1,5 @@
 // Test support: a real `etcd` on loopback, with its own data directory, that a test can stop, kill -9 and restart on
-// the same ports and data: a single member, or (EtcdCluster) three members of one cluster.
+// the same ports and data: a single member, or (EtcdCluster) three members of one cluster (ThreeMemberEtcd).
 #pragma once
 
 #include <sys/types.h>
@@ -54,9 +54,9 @@ class EtcdProcess {
 };
 
 // Three etcd members forming one cluster; endpoints() is what a broker's --metadata takes.
-class EtcdCluster {
+class ThreeMemberEtcd {
  public:
-  EtcdCluster();
+  ThreeMemberEtcd();
   EtcdProcess& member(size_t index) { return members_[index]; }
   // "etcd://127.0.0.1:A,127.0.0.1:B,127.0.0.1:C"
   std::string endpoints() const;

@@ -239,7 +239,7 @@ class ThreeBrokerCluster : public ::testing::Test {
   // Settings every broker gets beyond the fixture's own (set before SetUp runs).
   std::vector<std::string> extra_broker_args_;
   // Set before SetUp runs: the brokers use this three-member etcd cluster instead of etcd_.
-  std::optional<EtcdCluster> etcd_cluster_;
+  std::optional<ThreeMemberEtcd> etcd_cluster_;
   EtcdProcess etcd_;
   std::vector<std::unique_ptr<PartitionProxy>> etcd_proxies_;
   std::vector<std::unique_ptr<BrokerProcess>> brokers_;
