@@ -4,7 +4,7 @@
 # etcd: the topic is created and described by kafka-topics; a broker stopped with SIGTERM hands its leaderships
 # over (controlled shutdown) and, with the automatic rebalance off, leads nothing after its restart until
 # kafka-leader-election gives every partition back to its preferred replica; asked again, the tool reports nothing
-# left to elect; kafka-log-dirs finds every replica on every broker, each as large as the others.
+# left to elect, nor for an unclean election of a led partition; kafka-log-dirs finds every replica on every broker, each as large as the others.
 set -euo pipefail
 fjord=$1
 here=$(cd "$(dirname "$0")" && pwd)
@@ -91,6 +91,11 @@ tool org.apache.kafka.tools.LeaderElectionCommand --bootstrap-server "$bootstrap
   --topic elections --partition 0 > "$dir/again.out" || true
 grep -q "Valid replica already elected for partitions elections-0" "$dir/again.out" ||
   fail "a second election said: $(cat "$dir/again.out")"
+# An unclean election (type 1) of a partition that has a leader needs nothing either.
+tool org.apache.kafka.tools.LeaderElectionCommand --bootstrap-server "$bootstrap" --election-type UNCLEAN \
+  --topic elections --partition 1 > "$dir/unclean.out" || true
+grep -q "Valid replica already elected for partitions elections-1" "$dir/unclean.out" ||
+  fail "an unclean election of a led partition said: $(cat "$dir/unclean.out")"
 # Records in every partition, then each broker's log directory as kafka-log-dirs reports it: all three replicas
 # of each partition, equally large once the followers have caught up.
 for i in $(seq 30); do echo "record-$i"; done | kcat -b "$bootstrap" -t elections -P -X topic.request.required.acks=-1

@@ -258,9 +258,8 @@ EtcdClient::EtcdClient(std::string endpoint, int timeout_ms) : timeout_ms_(timeo
 
 void EtcdClient::use_member(size_t index) {
   current_ = index;
-  host_ = members_[index].first;
-  port_ = members_[index].second;
-  http_ = std::make_unique<httplib::Client>(host_, port_);
+  const auto& [host, port] = members_[index];
+  http_ = std::make_unique<httplib::Client>(host, port);
   http_->set_connection_timeout(std::chrono::milliseconds(timeout_ms_));
   http_->set_read_timeout(std::chrono::milliseconds(timeout_ms_));
   http_->set_write_timeout(std::chrono::milliseconds(timeout_ms_));
@@ -268,7 +267,10 @@ void EtcdClient::use_member(size_t index) {
   http_->set_keep_alive(true);
 }
 
-std::string EtcdClient::current_member() const { return host_ + ":" + std::to_string(port_); }
+std::string EtcdClient::current_member() const {
+  const auto& [host, port] = members_[current_];
+  return host + ":" + std::to_string(port);
+}
 
 EtcdClient::~EtcdClient() = default;
 
@@ -281,8 +283,10 @@ std::string EtcdClient::post(const std::string& path, const std::string& body) {
       return std::move(result->body);
     }
     // Unreachable, or a member that cannot serve now (no leader, no quorum): another member of the cluster may.
-    // A request that reached a member before it failed may have been applied there; every caller's request is
-    // safe to repeat (reads, keep-alives, puts of the same value, and compare-and-swaps, whose compare fails then).
+    // A request that reached a member before it failed may have been applied there. Repeating it is harmless for
+    // every caller: reads, keep-alives and puts of the same value change nothing more; a compare-and-swap's compare
+    // fails the second time, and its caller reads and tries again; a lease granted twice leaves one unused, which
+    // expires after its time to live.
     std::string why = result ? describe_failure(result->status, result->body) : httplib::to_string(result.error());
     if (tried >= members_.size()) throw EtcdError("etcd " + current_member() + path + ": " + why);
     use_member((current_ + 1) % members_.size());
@@ -346,7 +350,7 @@ void EtcdClient::watch_prefix(const std::string& prefix, int64_t start_revision,
   if (start_revision > 0) create["start_revision"] = std::to_string(start_revision);
   json request_body = {{"create_request", create}};
 
-  httplib::Client http(host_, port_);
+  httplib::Client http(members_[current_].first, members_[current_].second);
   http.set_connection_timeout(std::chrono::milliseconds(timeout_ms_));
   http.set_write_timeout(std::chrono::milliseconds(timeout_ms_));
   http.set_read_timeout(kWatchReadTimeout);

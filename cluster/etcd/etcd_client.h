@@ -110,10 +110,8 @@ class EtcdClient {
   void use_member(size_t index);
 
   std::string endpoint_;
-  std::vector<std::pair<std::string, int>> members_;
+  std::vector<std::pair<std::string, int>> members_;  // host, port
   size_t current_ = 0;
-  std::string host_;
-  int port_;
   int timeout_ms_;
   std::unique_ptr<httplib::Client> http_;
 

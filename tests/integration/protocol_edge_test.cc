@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "protocol/messages/api_versions.h"
+#include "protocol/messages/describe_log_dirs.h"
 #include "protocol/messages/fetch.h"
 #include "protocol/messages/list_offsets.h"
 #include "protocol/messages/metadata.h"
@@ -312,6 +313,32 @@ TEST_F(ProtocolEdges, LongPollReturnsAsSoonAsDataArrives) {
   auto response = RawClient::decode<FetchResponse>(*frame, 11, false, nullptr);
   EXPECT_GT(response.responses[0].partitions[0].records->size(), 0u);
   EXPECT_LT(waited, std::chrono::seconds(3)) << "the fetch waited for max_wait_ms instead of the data";
+}
+
+// DescribeLogDirs v4, which no client library here sends: the broker's one data directory with the file system's
+// size and free space, and only the partitions asked for, each as large as its records.
+TEST_F(ProtocolEdges, DescribeLogDirsReportsTheDirectorysDiskAndTheAskedPartitions) {
+  RawClient c(broker->port());
+  DescribeLogDirsRequest request;
+  auto& wanted = request.topics.emplace();
+  auto& t = wanted.emplace_back();
+  t.topic = "edges";
+  t.partitions = {0};
+  c.send(request, 4, 1);
+  auto frame = c.receive();
+  ASSERT_TRUE(frame);
+  auto response = RawClient::decode<DescribeLogDirsResponse>(*frame, 4, true, nullptr);
+  ASSERT_EQ(response.results.size(), 1u);
+  const auto& directory = response.results[0];
+  EXPECT_EQ(directory.error_code, 0);
+  EXPECT_GT(directory.total_bytes, 0);
+  EXPECT_GE(directory.usable_bytes, 0);
+  EXPECT_LE(directory.usable_bytes, directory.total_bytes);
+  ASSERT_EQ(directory.topics.size(), 1u) << "only the topic asked for";
+  EXPECT_EQ(directory.topics[0].name, "edges");
+  ASSERT_EQ(directory.topics[0].partitions.size(), 1u);
+  EXPECT_GT(directory.topics[0].partitions[0].partition_size, 0);
+  EXPECT_EQ(directory.topics[0].partitions[0].offset_lag, 0);
 }
 
 TEST_F(ProtocolEdges, EmptyPartitionHasZeroLengthRecordsNotNull) {
