@@ -98,7 +98,11 @@ grep -q "Valid replica already elected for partitions elections-1" "$dir/unclean
   fail "an unclean election of a led partition said: $(cat "$dir/unclean.out")"
 # Records in every partition, then each broker's log directory as kafka-log-dirs reports it: all three replicas
 # of each partition, equally large once the followers have caught up.
-for i in $(seq 30); do echo "record-$i"; done | kcat -b "$bootstrap" -t elections -P -X topic.request.required.acks=-1
+# (Each partition named: keyless records go to one partition per burst under librdkafka's sticky partitioner.)
+for p in 0 1 2; do
+  for i in $(seq 10); do echo "record-$p-$i"; done |
+    kcat -b "$bootstrap" -t elections -p "$p" -P -X topic.request.required.acks=-1 || fail "kcat could not produce"
+done
 log_dirs_agree() {
   tool org.apache.kafka.tools.LogDirsCommand --bootstrap-server "$bootstrap" --describe --topic-list elections \
     > "$dir/logdirs.out" || return 1
