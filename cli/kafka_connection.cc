@@ -70,6 +70,13 @@ protocol::MetadataResponse KafkaConnection::metadata(std::vector<std::string> to
   return call<protocol::MetadataResponse>(request, 12);
 }
 
+protocol::MetadataResponse KafkaConnection::metadata_of_all_topics() {
+  protocol::MetadataRequest request;
+  request.topics.reset();  // null: every topic
+  request.allow_auto_topic_creation = false;
+  return call<protocol::MetadataResponse>(request, 12);
+}
+
 std::vector<uint8_t> KafkaConnection::exchange(const std::vector<uint8_t>& request) {
   std::vector<uint8_t> frame(4 + request.size());
   const auto size = static_cast<uint32_t>(request.size());

@@ -31,6 +31,8 @@ class KafkaConnection {
 
   // Metadata (v12) for `topics`; with none, only the brokers.
   protocol::MetadataResponse metadata(std::vector<std::string> topics = {});
+  // Metadata (v12) for every topic.
+  protocol::MetadataResponse metadata_of_all_topics();
 
   template <typename Response, typename Request>
   Response call(const Request& request, int16_t version) {

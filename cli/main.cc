@@ -14,6 +14,7 @@
 #include "cli/group_command.h"
 #include "cli/lag_command.h"
 #include "cli/produce_command.h"
+#include "cli/reassign_command.h"
 #include "cli/topic_command.h"
 #include "cli/txn_command.h"
 
@@ -51,8 +52,8 @@ int main(int argc, char** argv) {
 
   fjord::cli::TopicOptions topic;
   topic.bootstrap = default_bootstrap;
-  auto* topic_cmd =
-      app.add_subcommand("topic", "Topics: create, list, describe (leader, replicas, ISR, health), alter, delete");
+  auto* topic_cmd = app.add_subcommand(
+      "topic", "Topics: create, list, describe (leader, replicas, ISR, health), alter, delete, reassign");
   topic_cmd->require_subcommand(1);
   topic_cmd->fallthrough();  // --bootstrap-server and --format also after the subcommand
   topic_cmd->add_option("--bootstrap-server", topic.bootstrap, "HOST:PORT[,HOST:PORT...] of brokers")
@@ -78,6 +79,36 @@ int main(int argc, char** argv) {
   topic_alter->add_option("--partitions", topic.new_partitions, "The new partition count (more than now)");
   auto* topic_delete = topic_cmd->add_subcommand("delete", "Delete topics and their data");
   topic_delete->add_option("TOPIC", topic.topics, "Topic names")->required();
+  fjord::cli::ReassignOptions reassign;
+  reassign.bootstrap = default_bootstrap;
+  auto add_move_options = [&reassign](CLI::App* command) {
+    command->add_option("--throttle", reassign.throttle_bytes_per_second,
+                        "Cap the copying at this many bytes per second (Kafka's replication throttles; removed "
+                        "after --wait)");
+    command->add_flag("--wait", reassign.wait, "Wait until every partition has moved");
+    command->add_option("--wait-timeout", reassign.wait_timeout_s, "Seconds --wait waits at most")
+        ->capture_default_str();
+  };
+  auto* topic_reassign = topic_cmd->add_subcommand(
+      "reassign", "Move a topic's replicas to other brokers: new replicas copy, join the ISR, then old ones go");
+  topic_reassign->add_option("TOPIC", reassign.topic, "The topic")->required();
+  topic_reassign->add_option("--brokers", reassign.brokers, "Every partition onto these brokers (comma-separated)")
+      ->delimiter(',');
+  topic_reassign->add_option("--partition", reassign.partition, "Only this partition (with --replicas)");
+  topic_reassign->add_option("--replicas", reassign.replicas, "The partition's new replicas, preferred leader first")
+      ->delimiter(',');
+  topic_reassign->add_flag("--cancel", reassign.cancel, "Cancel the topic's moves in progress");
+  add_move_options(topic_reassign);
+
+  auto* cluster_cmd = app.add_subcommand("cluster", "The cluster's brokers: drain one before taking it away");
+  cluster_cmd->require_subcommand(1);
+  cluster_cmd->fallthrough();
+  cluster_cmd->add_option("--bootstrap-server", reassign.bootstrap, "HOST:PORT[,HOST:PORT...] of brokers")
+      ->capture_default_str();
+  auto* cluster_drain =
+      cluster_cmd->add_subcommand("drain", "Move every replica off a broker, each to the least loaded other broker");
+  cluster_drain->add_option("BROKER", reassign.drain_broker, "The broker's node id")->required();
+  add_move_options(cluster_drain);
 
   fjord::cli::GroupOptions group;
   group.bootstrap = default_bootstrap;
@@ -296,6 +327,11 @@ int main(int argc, char** argv) {
   if (*topic_describe) return fjord::cli::run_topic_describe(topic);
   if (*topic_delete) return fjord::cli::run_topic_delete(topic);
   if (*topic_alter) return fjord::cli::run_topic_alter(topic);
+  if (*topic_reassign) {
+    reassign.bootstrap = topic.bootstrap;
+    return fjord::cli::run_topic_reassign(reassign);
+  }
+  if (*cluster_drain) return fjord::cli::run_cluster_drain(reassign);
   if (*group_list) return fjord::cli::run_group_list(group);
   if (*group_describe) return fjord::cli::run_group_describe(group);
   if (*group_reset) return fjord::cli::run_group_reset_offsets(group);

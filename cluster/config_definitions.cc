@@ -4,6 +4,8 @@
 #include <charconv>
 #include <stdexcept>
 
+#include "cluster/replication_throttle.h"
+
 namespace fjord::cluster {
 namespace {
 
@@ -87,6 +89,12 @@ constexpr ConfigDefinition kTopicConfigs[] = {
     {"segment.ms", ConfigType::kLong, "604800000", "log.roll.ms", "age at which a segment is rolled"},
     {"unclean.leader.election.enable", ConfigType::kBoolean, "false", "unclean.leader.election.enable",
      "whether an out-of-sync replica may become leader (losing acknowledged data)"},
+    {"leader.replication.throttled.replicas", ConfigType::kList, "", "",
+     "replicas (PARTITION:BROKER list, or *) whose leader's sending to out-of-sync followers counts against the "
+     "broker's leader.replication.throttled.rate"},
+    {"follower.replication.throttled.replicas", ConfigType::kList, "", "",
+     "replicas (PARTITION:BROKER list, or *) whose fetching while out of sync counts against the broker's "
+     "follower.replication.throttled.rate"},
 };
 
 constexpr ConfigDefinition kBrokerConfigs[] = {
@@ -109,6 +117,15 @@ constexpr ConfigDefinition kBrokerConfigs[] = {
      true},
     {"log.dirs", ConfigType::kString, "./fjord-data", "", "the data directory", {}, true},
     {"num.partitions", ConfigType::kInt, "1", "", "partitions of an automatically created topic"},
+    {"leader.replication.throttled.rate", ConfigType::kLong, kLongMax, "",
+     "bytes per second a leader sends to the throttled replicas (leader.replication.throttled.replicas) that are "
+     "out of sync"},
+    {"follower.replication.throttled.rate", ConfigType::kLong, kLongMax, "",
+     "bytes per second a follower fetches for its throttled replicas (follower.replication.throttled.replicas) "
+     "while they are out of sync"},
+    {"replica.alter.log.dirs.io.max.bytes.per.second", ConfigType::kLong, kLongMax, "",
+     "throttle for moving replicas between a broker's data directories; a Fjord broker has one data directory, "
+     "so no replica moves between directories and nothing is throttled"},
     {"default.replication.factor", ConfigType::kShort, "1", "", "replicas of an automatically created topic"},
     {"auto.create.topics.enable", ConfigType::kBoolean, "true", "",
      "create a topic the first time a client asks for its metadata"},
@@ -385,6 +402,7 @@ constexpr ConfigDefinition kBrokerConfigs[] = {
 std::vector<ConfigDefinition> make_broker_definitions() {
   std::vector<ConfigDefinition> all(std::begin(kBrokerConfigs), std::end(kBrokerConfigs));
   for (const auto& topic : kTopicConfigs) {
+    if (topic.broker_synonym.empty()) continue;  // a topic-only key
     if (std::any_of(all.begin(), all.end(), [&](const auto& d) { return d.name == topic.broker_synonym; })) continue;
     ConfigDefinition broker = topic;
     broker.name = topic.broker_synonym;
@@ -499,6 +517,10 @@ std::optional<std::string> validate_config_value(const ConfigDefinition& definit
     case ConfigType::kList:
       break;
   }
+  if (name == "leader.replication.throttled.replicas" || name == "follower.replication.throttled.replicas") {
+    if (auto error = invalid_throttled_replicas(value))
+      return "Invalid value " + std::string(value) + " for " + name + ": " + *error;
+  }
   if (name == "group.consumer.assignors") {
     if (auto error = validate_assignor_list(value)) return *error;
   }
@@ -570,7 +592,14 @@ ResolvedConfig BrokerSettings::resolve_topic(const ConfigDefinition& d, const Co
   if (auto it = topic_configs.find(key); it != topic_configs.end()) {
     r.synonyms.push_back({key, {it->second, ConfigSource::kTopic}});
   }
-  std::string synonym(d.broker_synonym);
+  // A topic-only key (no broker synonym) falls back to its default under its own name.
+  std::string synonym(d.broker_synonym.empty() ? d.name : d.broker_synonym);
+  if (d.broker_synonym.empty()) {
+    r.synonyms.push_back({synonym, {std::string(d.default_value), ConfigSource::kDefault}});
+    r.value = r.synonyms.front().second.first;
+    r.source = r.synonyms.front().second.second;
+    return r;
+  }
   if (auto it = dynamic_configs.find(synonym); it != dynamic_configs.end()) {
     r.synonyms.push_back({synonym, {it->second, ConfigSource::kDynamicBroker}});
   }

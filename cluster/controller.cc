@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "cluster/leader_election.h"
+#include "cluster/reassignment.h"
 
 namespace fjord::cluster {
 namespace {
@@ -104,7 +105,10 @@ bool plan_assignments(ClusterMetadata& metadata, const std::vector<int32_t>& liv
   for (auto& [name, topic] : metadata.topics) {
     changed |= place(topic, placement_order);
     const bool unclean = policy.unclean_election_allowed(topic);
-    for (auto& a : topic.assignments) changed |= fail_over(a, live_brokers, unclean);
+    for (auto& a : topic.assignments) {
+      changed |= fail_over(a, live_brokers, unclean);
+      changed |= complete_reassignment(a, live_brokers);
+    }
   }
   return changed;
 }

@@ -84,11 +84,14 @@ std::string LocalMetadataStore::to_json(const ClusterMetadata& metadata) {
     if (!topic.assignments.empty()) {
       auto& assignments = t["assignments"] = nlohmann::json::array();
       for (const auto& a : topic.assignments) {
-        assignments.push_back({{"replicas", a.replicas},
-                               {"leader", a.leader},
-                               {"leader_epoch", a.leader_epoch},
-                               {"isr", a.isr},
-                               {"partition_epoch", a.partition_epoch}});
+        nlohmann::json assignment = {{"replicas", a.replicas},
+                                     {"leader", a.leader},
+                                     {"leader_epoch", a.leader_epoch},
+                                     {"isr", a.isr},
+                                     {"partition_epoch", a.partition_epoch}};
+        if (!a.adding.empty()) assignment["adding_replicas"] = a.adding;
+        if (!a.removing.empty()) assignment["removing_replicas"] = a.removing;
+        assignments.push_back(std::move(assignment));
       }
     }
   }
@@ -121,6 +124,8 @@ ClusterMetadata LocalMetadataStore::from_json(const std::string& text) {
         assignment.leader_epoch = a.at("leader_epoch").get<int32_t>();
         assignment.isr = a.at("isr").get<std::vector<int32_t>>();
         assignment.partition_epoch = a.value("partition_epoch", 0);
+        assignment.adding = a.value("adding_replicas", std::vector<int32_t>{});
+        assignment.removing = a.value("removing_replicas", std::vector<int32_t>{});
         topic.assignments.push_back(std::move(assignment));
       }
     }

@@ -22,6 +22,12 @@ struct PartitionAssignment {
   std::vector<int32_t> isr;       // in-sync replicas, the leader among them
   // Bumped by every change of this assignment, so that a leader's ISR change based on an older view is refused.
   int32_t partition_epoch = 0;
+  // A reassignment in progress (reassignment.h): `replicas` then holds the target replicas followed by the ones
+  // being removed; `adding` are the target replicas that were not replicas before, `removing` the old replicas
+  // that are not in the target. Both empty when no reassignment is in progress.
+  std::vector<int32_t> adding;
+  std::vector<int32_t> removing;
+  bool reassigning() const { return !adding.empty() || !removing.empty(); }
   bool operator==(const PartitionAssignment&) const = default;
 };
 

@@ -90,6 +90,19 @@ void Partition::set_isr(std::vector<int32_t> isr) {
   if (is_leader()) update_high_watermark();
 }
 
+void Partition::set_replicas(std::vector<int32_t> replicas) {
+  replicas_ = std::move(replicas);
+  if (!is_leader()) return;
+  const int64_t now = clock_.monotonic_ms();
+  for (int32_t node : replicas_) {
+    if (node != replication_.local_node && !followers_.count(node))
+      followers_[node] = FollowerProgress{-1, now, -1, 0, -1};
+  }
+  std::erase_if(followers_, [this](const auto& entry) {
+    return std::find(replicas_.begin(), replicas_.end(), entry.first) == replicas_.end();
+  });
+}
+
 int64_t Partition::acknowledgeable_end() const {
   return log_->config().sync_before_acknowledge() ? log_->durable_offset() : log_->log_end_offset();
 }

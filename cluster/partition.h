@@ -107,6 +107,9 @@ class Partition {
   // The ISR the metadata now records (a change the leader proposed was stored, or the controller removed a dead
   // broker). May advance the high watermark, and answers acks=all requests waiting on removed members.
   void set_isr(std::vector<int32_t> isr);
+  // Leader: the replicas the metadata now records (a reassignment added or removed some). A new replica is
+  // tracked from its first fetch; a removed one no longer counts.
+  void set_replicas(std::vector<int32_t> replicas);
 
   // Leader: a follower fetched from `fetch_offset`, so it has every offset below it.
   void on_follower_fetch(int32_t node, int64_t fetch_offset);

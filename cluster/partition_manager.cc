@@ -25,7 +25,9 @@ PartitionManager::PartitionManager(storage::LogContext log_context, std::string 
       metadata_(metadata),
       settings_(settings),
       scheduler_(scheduler),
-      probe_(probe) {
+      probe_(probe),
+      leader_throttle_(log_context.clock),
+      follower_throttle_(log_context.clock) {
   settings_.dynamic_configs = metadata_.current().broker_dynamic_configs;
   local_node_ = static_cast<int32_t>(settings_.get_long("node.id"));
 }
@@ -50,6 +52,8 @@ ReplicationSettings PartitionManager::replication_settings_for(const ConfigMap& 
 }
 
 void PartitionManager::reconcile() {
+  // Dynamic broker settings altered through another broker apply here too.
+  settings_.dynamic_configs = metadata_.current().broker_dynamic_configs;
   const auto& topics = metadata_.current().topics;
   std::vector<std::pair<std::string, int32_t>> gone;
   for (const auto& [key, partition] : partitions_) {
@@ -405,6 +409,35 @@ void PartitionManager::elect_leaders(ElectionType type, std::optional<std::vecto
                      }
                      done(std::move(*outcomes));
                    });
+}
+
+bool PartitionManager::replication_throttled(const TopicMetadata& topic, int32_t index, ThrottleSide side) const {
+  auto it = topic.configs.find(side == ThrottleSide::kLeader ? "leader.replication.throttled.replicas"
+                                                             : "follower.replication.throttled.replicas");
+  return it != topic.configs.end() && names_replica(it->second, index, local_node_);
+}
+
+int64_t PartitionManager::throttle_rate(ThrottleSide side) const {
+  return settings_.get_long(side == ThrottleSide::kLeader ? "leader.replication.throttled.rate"
+                                                          : "follower.replication.throttled.rate");
+}
+
+void PartitionManager::reassign_partitions(std::vector<ReassignmentRequest> requests, std::vector<int32_t> brokers,
+                                           bool allow_replication_factor_change,
+                                           std::function<void(std::vector<ReassignmentOutcome>)> done) {
+  auto outcomes = std::make_shared<std::vector<ReassignmentOutcome>>();
+  metadata_.update(
+      [requests = std::move(requests), brokers = std::move(brokers), allow_replication_factor_change, outcomes](
+          ClusterMetadata& m) { *outcomes = reassign_all(m, requests, brokers, allow_replication_factor_change); },
+      [outcomes, done = std::move(done)](std::error_code error) {
+        if (error) {
+          for (auto& outcome : *outcomes) {
+            if (outcome.error != ErrorCode::kNone) continue;
+            outcome = {ErrorCode::kKafkaStorageError, "The reassignment could not be stored: " + error.message()};
+          }
+        }
+        done(std::move(*outcomes));
+      });
 }
 
 namespace {

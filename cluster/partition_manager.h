@@ -14,6 +14,8 @@
 #include "cluster/metadata_store.h"
 #include "cluster/partition.h"
 #include "cluster/probe.h"
+#include "cluster/reassignment.h"
+#include "cluster/replication_throttle.h"
 #include "model/executor.h"
 #include "storage/log_manager.h"
 
@@ -84,6 +86,22 @@ class PartitionManager {
   void elect_leaders(ElectionType type, std::optional<std::vector<ElectionTarget>> targets,
                      std::vector<int32_t> live_brokers, std::function<void(std::vector<ElectionOutcome>)> done);
 
+  // AlterPartitionReassignments: starts (or cancels) each move and stores them together; `done` gets one outcome
+  // per request, in order. A failed store makes every accepted one KAFKA_STORAGE_ERROR.
+  void reassign_partitions(std::vector<ReassignmentRequest> requests, std::vector<int32_t> brokers,
+                           bool allow_replication_factor_change,
+                           std::function<void(std::vector<ReassignmentOutcome>)> done);
+
+  // Replication throttles (replication_throttle.h). Whether this broker's copy of `topic`'s partition `index`
+  // is named by the topic's leader.replication.throttled.replicas (leader side) or
+  // follower.replication.throttled.replicas (follower side); the budget and rate (bytes/s) of that side.
+  enum class ThrottleSide { kLeader, kFollower };
+  bool replication_throttled(const TopicMetadata& topic, int32_t index, ThrottleSide side) const;
+  RateBudget& throttle_budget(ThrottleSide side) {
+    return side == ThrottleSide::kLeader ? leader_throttle_ : follower_throttle_;
+  }
+  int64_t throttle_rate(ThrottleSide side) const;
+
   bool unclean_election_allowed(const TopicMetadata& topic) const {
     return effective(topic.configs, "unclean.leader.election.enable") == "true";
   }
@@ -121,6 +139,8 @@ class PartitionManager {
   std::function<size_t()> live_brokers_;
   std::unique_ptr<TimerHandle> retention_timer_;
   std::unique_ptr<TimerHandle> flush_timer_;
+  RateBudget leader_throttle_;
+  RateBudget follower_throttle_;
 };
 
 }  // namespace fjord::cluster

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <asio/connect.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/read.hpp>
@@ -250,7 +251,15 @@ void ReplicaFetcher::Session::fetch(const std::vector<Key>& followed) {
   request.session_id = 0;
   request.session_epoch = -1;  // no fetch session: every request names every partition
   std::map<std::string, size_t> topics;
+  constexpr auto kFollowerSide = PartitionManager::ThrottleSide::kFollower;
+  auto& partitions = fetcher_.partitions_;
+  const bool budget_spent = partitions.throttle_budget(kFollowerSide).spent(partitions.throttle_rate(kFollowerSide));
+  bool held_back = false;
   for (const auto& key : followed) {
+    if (budget_spent && fetcher_.throttled(key)) {
+      held_back = true;
+      continue;
+    }
     Partition* p = fetcher_.partitions_.partition(key.first, key.second);
     // The fetch offset is what the leader counts as this replica's: only what is durable here may be reported
     // (a failed log reports nothing again).
@@ -265,6 +274,8 @@ void ReplicaFetcher::Session::fetch(const std::vector<Key>& followed) {
     wanted.log_start_offset = p->log_start_offset();
     wanted.partition_max_bytes = settings.partition_max_bytes;
   }
+  // Everything followed is throttled and the budget is spent: ask again once some of it has come back.
+  if (request.topics.empty() && held_back) return back_off();
   const int32_t correlation = ++correlation_;
   auto self = shared_from_this();
   exchange(frame_of(request, kFetchVersion, correlation, request.replica_id),
@@ -307,6 +318,11 @@ void ReplicaFetcher::Session::on_fetch_answer(std::vector<uint8_t>& bytes, int32
         continue;
       }
       if (!records.empty()) appended_to.emplace_back(topic.topic, data.partition_index);
+      if (!records.empty() && fetcher_.throttled({topic.topic, data.partition_index})) {
+        constexpr auto kFollowerSide = PartitionManager::ThrottleSide::kFollower;
+        fetcher_.partitions_.throttle_budget(kFollowerSide)
+            .record(static_cast<int64_t>(records.size()), fetcher_.partitions_.throttle_rate(kFollowerSide));
+      }
       // Records the leader deleted (DeleteRecords) are deleted here too.
       if (data.log_start_offset > p->log_start_offset() && data.log_start_offset <= p->log_end_offset()) {
         p->log().delete_records_before(data.log_start_offset);
@@ -342,6 +358,14 @@ ReplicaFetcher::ReplicaFetcher(asio::io_context& io, PartitionManager& partition
     : io_(io), partitions_(partitions), membership_(membership), settings_(settings) {}
 
 ReplicaFetcher::~ReplicaFetcher() { stop(); }
+
+bool ReplicaFetcher::throttled(const Key& key) const {
+  const auto* topic = partitions_.topic(key.first);
+  if (!topic || key.second < 0 || static_cast<size_t>(key.second) >= topic->assignments.size()) return false;
+  const auto& isr = topic->assignments[static_cast<size_t>(key.second)].isr;
+  if (std::find(isr.begin(), isr.end(), partitions_.local_node()) != isr.end()) return false;
+  return partitions_.replication_throttled(*topic, key.second, PartitionManager::ThrottleSide::kFollower);
+}
 
 void ReplicaFetcher::stop() {
   stopped_ = true;

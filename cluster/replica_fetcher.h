@@ -44,6 +44,9 @@ class ReplicaFetcher {
   class Session;
   friend class Session;
   std::vector<Key> followed_from(int32_t leader) const;
+  // Whether this replica of `key` is out of sync and named by follower.replication.throttled.replicas, so that
+  // what it fetches counts against follower.replication.throttled.rate.
+  bool throttled(const Key& key) const;
 
   asio::io_context& io_;
   PartitionManager& partitions_;

@@ -5,6 +5,8 @@
 
 #include <tuple>
 
+#include "cluster/reassignment.h"
+
 namespace fjord::cluster {
 
 ReplicaManager::ReplicaManager(PartitionManager& partitions, MetadataStore& metadata, const Membership& membership,
@@ -43,8 +45,9 @@ void ReplicaManager::apply() {
           spdlog::info("{}-{}: leader at epoch {} (ISR {})", name, p->index(), a.leader_epoch, fmt::join(a.isr, ","));
           p->become_leader(a.leader_epoch, a.replicas, a.isr);
           changes.emplace_back(name, p->index(), true);
-        } else if (p->isr() != a.isr) {
-          p->set_isr(a.isr);
+        } else {
+          if (p->replicas() != a.replicas) p->set_replicas(a.replicas);
+          if (p->isr() != a.isr) p->set_isr(a.isr);
         }
       } else if (p->is_leader() || p->leader_id() != a.leader || p->leader_epoch() != a.leader_epoch) {
         spdlog::info("{}-{}: follower of {} at epoch {}", name, p->index(), a.leader, a.leader_epoch);
@@ -108,6 +111,8 @@ void ReplicaManager::propose_isr(const std::string& topic, int32_t index, const 
         if (a.leader != self || a.leader_epoch != leader_epoch || a.partition_epoch != partition_epoch) return;
         a.isr = wanted;
         ++a.partition_epoch;
+        // The replica this change brings into the ISR may be the last one a reassignment waited for.
+        complete_reassignment(a);
       },
       [this, alive = std::weak_ptr<bool>(alive_), topic, index](std::error_code error) {
         auto a = alive.lock();

@@ -4,7 +4,10 @@
 # etcd: the topic is created and described by kafka-topics; a broker stopped with SIGTERM hands its leaderships
 # over (controlled shutdown) and, with the automatic rebalance off, leads nothing after its restart until
 # kafka-leader-election gives every partition back to its preferred replica; asked again, the tool reports nothing
-# left to elect, nor for an unclean election of a led partition; kafka-log-dirs finds every replica on every broker, each as large as the others.
+# left to elect, nor for an unclean election of a led partition; kafka-log-dirs finds every replica on every
+# broker, each as large as the others; and with a fourth broker, kafka-reassign-partitions moves every partition
+# from brokers 1,2,3 to 2,3,4 under its --throttle, and its --verify reports each move complete and clears the
+# throttles, with every record still there.
 set -euo pipefail
 fjord=$1
 here=$(cd "$(dirname "$0")" && pwd)
@@ -34,7 +37,7 @@ etcd --name tools --data-dir "$dir/etcd" --listen-client-urls "http://127.0.0.1:
 pids+=($!)
 
 declare -A port admin pid
-for id in 1 2 3; do port[$id]=$(free_port); admin[$id]=$(free_port); done
+for id in 1 2 3 4; do port[$id]=$(free_port); admin[$id]=$(free_port); done
 bootstrap="127.0.0.1:${port[1]},127.0.0.1:${port[2]},127.0.0.1:${port[3]}"
 start_broker() {
   local id=$1
@@ -127,4 +130,34 @@ for _ in $(seq 10); do
   sleep 1
 done
 [ "$agreed" = 1 ] || fail "kafka-log-dirs: $(cat "$dir/logdirs.out" "$dir/logdirs.err")"
+
+# A fourth broker, and every partition moved from 1,2,3 to 2,3,4 by kafka-reassign-partitions, throttled.
+start_broker 4
+wait_for eval '[ "$(kcat -b "$bootstrap" -L 2>/dev/null | grep -c "^  broker ")" = 4 ]' || fail "broker 4 did not register"
+python3 - > "$dir/plan.json" <<'PY'
+import json
+print(json.dumps({"version": 1, "partitions": [
+    {"topic": "elections", "partition": p, "replicas": [2, 3, 4]} for p in range(3)]}))
+PY
+tool org.apache.kafka.tools.reassign.ReassignPartitionsCommand --bootstrap-server "$bootstrap" \
+  --reassignment-json-file "$dir/plan.json" --execute --throttle 10000000 > "$dir/reassign.out" ||
+  fail "kafka-reassign-partitions --execute: $(cat "$dir/reassign.out")"
+grep -q "The inter-broker throttle limit was set to 10000000 B/s" "$dir/reassign.out" ||
+  fail "kafka-reassign-partitions set no throttle: $(cat "$dir/reassign.out")"
+grep -q "Successfully started partition reassignments for elections-0,elections-1,elections-2" "$dir/reassign.out" ||
+  fail "kafka-reassign-partitions --execute said: $(cat "$dir/reassign.out")"
+verified() {
+  tool org.apache.kafka.tools.reassign.ReassignPartitionsCommand --bootstrap-server "$bootstrap" \
+    --reassignment-json-file "$dir/plan.json" --verify > "$dir/verify.out" || return 1
+  [ "$(grep -c 'Reassignment of partition elections-[012] is completed.' "$dir/verify.out")" = 3 ]
+}
+wait_for verified || fail "kafka-reassign-partitions --verify: $(cat "$dir/verify.out")"
+grep -qE "Clearing broker-level throttles on brokers [1-4],[1-4],[1-4],[1-4]$" "$dir/verify.out" &&
+  grep -q "Clearing topic-level throttles on topic elections" "$dir/verify.out" ||
+  fail "--verify did not clear the throttles: $(cat "$dir/verify.out")"
+moved() { [ "$(partitions | grep -c 'replicas: 2,3,4, isrs: [234],[234],[234]$')" = 3 ]; }
+wait_for moved || fail "the partitions are not on 2,3,4, all in sync: $(partitions)"
+records=$(kcat -b "$bootstrap" -C -t elections -o beginning -e -q 2>/dev/null | grep -c '^record-' || true)
+[ "$records" = 30 ] || fail "after the move $records of 30 records are readable"
+[ ! -d "$dir/broker-1/elections-0" ] || fail "broker 1 still holds elections-0 after the move"
 echo "kafka tools: ok"

@@ -7,6 +7,7 @@
 // file slices, which the connection sends with sendfile.
 #include "protocol/messages/fetch.h"
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <utility>
@@ -100,6 +101,19 @@ FetchResponse FetchInProgress::build(int64_t& bytes, bool& any_error, bool for_s
         fail(ErrorCode::kOffsetOutOfRange);
         continue;
       }
+      // Replication throttle (leader side): a throttled replica's follower that is out of sync gets nothing more
+      // once this broker's leader budget is spent.
+      constexpr auto kLeaderSide = cluster::PartitionManager::ThrottleSide::kLeader;
+      bool throttled = false;
+      if (replica_id() >= 0) {
+        const auto& isr = partition->isr();
+        const auto* metadata = partitions.topic(name);
+        throttled = metadata && std::find(isr.begin(), isr.end(), replica_id()) == isr.end() &&
+                    partitions.replication_throttled(*metadata, wanted.partition, kLeaderSide);
+        if (throttled && partitions.throttle_budget(kLeaderSide).spent(partitions.throttle_rate(kLeaderSide))) {
+          continue;
+        }
+      }
       const int64_t room = max_bytes - bytes;
       if (room <= 0 && bytes > 0) continue;
       const int64_t limit = std::min<int64_t>(wanted.partition_max_bytes, std::max<int64_t>(room, 0));
@@ -125,6 +139,9 @@ FetchResponse FetchInProgress::build(int64_t& bytes, bool& any_error, bool for_s
       }
       out.records = std::move(records);
       bytes += read.bytes;
+      if (throttled && for_sending) {
+        partitions.throttle_budget(kLeaderSide).record(read.bytes, partitions.throttle_rate(kLeaderSide));
+      }
       if (for_sending && replica_id() < 0 && partition->traffic())
         partition->traffic()->bytes_out.Increment(static_cast<double>(read.bytes));
     }

@@ -38,6 +38,8 @@ const HandlerRegistry& HandlerRegistry::standard() {
         served<DescribeClusterRequest>(&handle_describe_cluster),
         served<DescribeLogDirsRequest>(&handle_describe_log_dirs),
         served<ElectLeadersRequest>(&handle_elect_leaders),
+        served<AlterPartitionReassignmentsRequest>(&handle_alter_partition_reassignments),
+        served<ListPartitionReassignmentsRequest>(&handle_list_partition_reassignments),
         served<InitProducerIdRequest>(&handle_init_producer_id),
         served<FindCoordinatorRequest>(&handle_find_coordinator),
         served<JoinGroupRequest>(&handle_join_group),

@@ -44,6 +44,8 @@ void handle_incremental_alter_configs(RequestContext context);
 void handle_describe_cluster(RequestContext context);
 void handle_describe_log_dirs(RequestContext context);
 void handle_elect_leaders(RequestContext context);
+void handle_alter_partition_reassignments(RequestContext context);
+void handle_list_partition_reassignments(RequestContext context);
 void handle_init_producer_id(RequestContext context);
 void handle_find_coordinator(RequestContext context);
 void handle_join_group(RequestContext context);

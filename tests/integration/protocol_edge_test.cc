@@ -7,10 +7,12 @@
 #include <map>
 #include <sstream>
 
+#include "protocol/messages/alter_partition_reassignments.h"
 #include "protocol/messages/api_versions.h"
 #include "protocol/messages/describe_log_dirs.h"
 #include "protocol/messages/fetch.h"
 #include "protocol/messages/list_offsets.h"
+#include "protocol/messages/list_partition_reassignments.h"
 #include "protocol/messages/metadata.h"
 #include "protocol/messages/produce.h"
 #include "protocol/record_batch.h"
@@ -339,6 +341,38 @@ TEST_F(ProtocolEdges, DescribeLogDirsReportsTheDirectorysDiskAndTheAskedPartitio
   ASSERT_EQ(directory.topics[0].partitions.size(), 1u);
   EXPECT_GT(directory.topics[0].partitions[0].partition_size, 0);
   EXPECT_EQ(directory.topics[0].partitions[0].offset_lag, 0);
+}
+
+// A single broker holds every partition itself: there is no other broker to move a replica to, so a
+// reassignment is refused with INVALID_REPLICA_ASSIGNMENT and a reason, a cancel finds nothing in progress, an
+// unknown partition is named as such, and nothing is listed as moving.
+TEST_F(ProtocolEdges, ReassignmentsOnASingleBrokerAreRefusedWithAReason) {
+  RawClient c(broker->port());
+  AlterPartitionReassignmentsRequest alter;
+  auto& t = alter.topics.emplace_back();
+  t.name = "edges";
+  t.partitions.emplace_back().replicas = std::vector<int32_t>{1};
+  t.partitions.emplace_back().partition_index = 7;
+  t.partitions.back().replicas = std::vector<int32_t>{1};
+  c.send(alter, 1, 1);
+  auto frame = c.receive();
+  ASSERT_TRUE(frame);
+  auto altered = RawClient::decode<AlterPartitionReassignmentsResponse>(*frame, 1, true, nullptr);
+  EXPECT_EQ(altered.error_code, 0);
+  ASSERT_EQ(altered.responses.size(), 1u);
+  ASSERT_EQ(altered.responses[0].partitions.size(), 2u);
+  EXPECT_EQ(altered.responses[0].partitions[0].error_code, 39);  // INVALID_REPLICA_ASSIGNMENT
+  EXPECT_TRUE(altered.responses[0].partitions[0].error_message.has_value());
+  EXPECT_EQ(altered.responses[0].partitions[1].error_code, 3);  // UNKNOWN_TOPIC_OR_PARTITION
+
+  ListPartitionReassignmentsRequest list;
+  list.topics.reset();  // every topic
+  c.send(list, 0, 2);
+  frame = c.receive();
+  ASSERT_TRUE(frame);
+  auto listed = RawClient::decode<ListPartitionReassignmentsResponse>(*frame, 0, true, nullptr);
+  EXPECT_EQ(listed.error_code, 0);
+  EXPECT_TRUE(listed.topics.empty());
 }
 
 TEST_F(ProtocolEdges, EmptyPartitionHasZeroLengthRecordsNotNull) {

@@ -18,7 +18,9 @@
 #include <sstream>
 #include <thread>
 
+#include "protocol/messages/alter_partition_reassignments.h"
 #include "protocol/messages/find_coordinator.h"
+#include "protocol/messages/list_partition_reassignments.h"
 #include "protocol/messages/metadata.h"
 #include "protocol/messages/produce.h"
 #include "protocol/record_batch.h"
@@ -560,6 +562,147 @@ TEST_F(ThreeBrokersOnThreeEtcds, BrokersKeepWorkingWhenAnEtcdMemberDies) {
   producer.finish();
   EXPECT_TRUE(producer.failed().empty()) << producer.failed().size() << " records failed";
   expect_nothing_lost_or_repeated(bootstrap(), "payments", producer.acknowledged(), producer.sent());
+}
+
+// Four brokers, so that replicas have somewhere to move.
+class FourBrokerCluster : public ThreeBrokerCluster {
+ protected:
+  void SetUp() override {
+    broker_count_ = 4;
+    ThreeBrokerCluster::SetUp();
+  }
+
+  // Runs the fjord CLI against the cluster; its output, with "(exit status N)" appended when it failed.
+  std::string fjord(const std::string& arguments) {
+    return run_command(std::string(FJORD_BINARY) + " " + arguments + " --bootstrap-server " + bootstrap() + " 2>&1");
+  }
+
+  // Whether every partition of `topic` has exactly `brokers` as replicas, all in sync.
+  bool placed_on(const std::string& topic, int partitions, std::vector<int32_t> brokers) {
+    std::sort(brokers.begin(), brokers.end());
+    for (int32_t p = 0; p < partitions; ++p) {
+      auto view = describe(topic, p);
+      std::sort(view.replicas.begin(), view.replicas.end());
+      std::sort(view.isr.begin(), view.isr.end());
+      if (view.replicas != brokers || view.isr != brokers) return false;
+    }
+    return true;
+  }
+};
+
+// Replicas moved under an idempotent acks=all producer and a committing group, with `fjord topic reassign` (from
+// 1,2,3 to 2,3,4, throttled) and `fjord cluster drain`: the new replicas copy the log, join the ISR, the old ones
+// drop their copies, and the client sees no error, loses nothing and reads nothing twice.
+TEST_F(FourBrokerCluster, ReplicasMoveAndABrokerDrainsUnderLoadWithNothingLost) {
+  constexpr int kPartitions = 3;
+  create_replicated_topic("moving", kPartitions);
+  // The controller spreads a new topic over all four brokers: gather it on 1,2,3 first.
+  const std::string gathered = fjord("topic reassign moving --brokers 1,2,3 --wait");
+  ASSERT_EQ(gathered.find("(exit status"), std::string::npos) << gathered;
+  ASSERT_TRUE(wait_until([&] { return placed_on("moving", kPartitions, {1, 2, 3}); }, std::chrono::seconds(30)));
+
+  ContinuousProducer producer(bootstrap(), "moving");
+  GroupReader reader(bootstrap(), "movers", "moving");
+  ASSERT_TRUE(wait_until([&] { return producer.acknowledged_count() > 500; }, std::chrono::seconds(30)));
+
+  const std::string moved = fjord("topic reassign moving --brokers 2,3,4 --throttle 10000000 --wait");
+  ASSERT_EQ(moved.find("(exit status"), std::string::npos) << moved;
+  EXPECT_NE(moved.find("throttle removed"), std::string::npos) << moved;
+  ASSERT_TRUE(wait_until([&] { return placed_on("moving", kPartitions, {2, 3, 4}); }, std::chrono::seconds(30)));
+  for (int p = 0; p < kPartitions; ++p) {
+    const auto copy = std::filesystem::path(broker(1).data_dir()) / ("moving-" + std::to_string(p));
+    EXPECT_TRUE(wait_until([&] { return !std::filesystem::exists(copy); }, std::chrono::seconds(10)))
+        << copy << " is still on broker 1 after the move";
+  }
+  size_t before = producer.acknowledged_count();
+  EXPECT_TRUE(wait_until([&] { return producer.acknowledged_count() > before + 200; }, std::chrono::seconds(30)));
+
+  const std::string drained = fjord("cluster drain 3 --wait");
+  ASSERT_EQ(drained.find("(exit status"), std::string::npos) << drained;
+  ASSERT_TRUE(wait_until([&] { return placed_on("moving", kPartitions, {1, 2, 4}); }, std::chrono::seconds(30)));
+  const std::string nothing_left = fjord("cluster drain 3");
+  EXPECT_NE(nothing_left.find("nothing to move"), std::string::npos) << nothing_left;
+  before = producer.acknowledged_count();
+  EXPECT_TRUE(wait_until([&] { return producer.acknowledged_count() > before + 200; }, std::chrono::seconds(30)));
+
+  producer.finish();
+  EXPECT_TRUE(producer.failed().empty()) << producer.failed().size() << " records failed, the first with "
+                                         << RdKafka::err2str(producer.failed().begin()->second);
+  expect_nothing_lost_or_repeated(bootstrap(), "moving", producer.acknowledged(), producer.sent());
+  const auto acknowledged = producer.acknowledged();
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto seen = reader.seen();
+        return std::all_of(acknowledged.begin(), acknowledged.end(),
+                           [&](const auto& a) { return seen.count(a.first); });
+      },
+      std::chrono::seconds(30)))
+      << "the group did not read every acknowledged record";
+  reader.finish();
+  for (const auto& [index, times] : reader.seen())
+    EXPECT_EQ(times, 1) << "record " << index << " was read " << times << " times";
+}
+
+// Kafka's replication throttle holds a new replica's copying to the rate set: a partition of a few megabytes,
+// moved with --throttle at 1 MB/s, takes seconds where unthrottled it takes a fraction of one. The bound asserted
+// is a floor (a slow machine only makes the move slower); the figures are printed. While it moves,
+// ListPartitionReassignments shows the replica being added and the one being removed, and a second request that
+// would change the replication factor with AllowReplicationFactorChange off (v1) is refused.
+TEST_F(FourBrokerCluster, AThrottledMoveCopiesNoFasterThanItsRate) {
+  create_replicated_topic("bulky", 1);
+  {
+    TestProducer producer(bootstrap(), {{"acks", "all"}});
+    for (int i = 0; i < 2000; ++i) producer.produce("bulky", 0, 5, i);
+    ASSERT_TRUE(producer.flush(60000));
+  }
+  const auto view = describe("bulky", 0);
+  ASSERT_EQ(view.replicas.size(), 3u);
+  const uintmax_t bytes = log_bytes(broker(view.replicas.front()), "bulky-0");
+  ASSERT_GT(bytes, 3u << 20) << "too little data for the rate to show";
+  int32_t spare = 1;
+  while (std::find(view.replicas.begin(), view.replicas.end(), spare) != view.replicas.end()) ++spare;
+  std::vector<int32_t> target(view.replicas.begin() + 1, view.replicas.end());
+  target.push_back(spare);  // the first replica moves to the broker that has none
+  std::string replicas;
+  for (int32_t r : target) replicas += (replicas.empty() ? "" : ",") + std::to_string(r);
+
+  constexpr int64_t kRate = 1'000'000;
+  const auto started = std::chrono::steady_clock::now();
+  const std::string moving =
+      fjord("topic reassign bulky --partition 0 --replicas " + replicas + " --throttle " + std::to_string(kRate));
+  ASSERT_EQ(moving.find("(exit status"), std::string::npos) << moving;
+
+  RawClient client(broker(1).port());
+  protocol::ListPartitionReassignmentsRequest list;
+  client.send(list, 0, 1);
+  auto frame = client.receive();
+  ASSERT_TRUE(frame.has_value());
+  auto listed = RawClient::decode<protocol::ListPartitionReassignmentsResponse>(*frame, 0, true, nullptr);
+  ASSERT_EQ(listed.topics.size(), 1u) << "the move is not listed while it copies";
+  ASSERT_EQ(listed.topics[0].partitions.size(), 1u);
+  EXPECT_EQ(listed.topics[0].partitions[0].adding_replicas, std::vector<int32_t>{spare});
+  EXPECT_EQ(listed.topics[0].partitions[0].removing_replicas, std::vector<int32_t>{view.replicas.front()});
+
+  protocol::AlterPartitionReassignmentsRequest shrink;
+  shrink.allow_replication_factor_change = false;
+  auto& topic = shrink.topics.emplace_back();
+  topic.name = "bulky";
+  auto& partition = topic.partitions.emplace_back();
+  partition.replicas = std::vector<int32_t>(target.begin(), target.begin() + 2);
+  client.send(shrink, 1, 2);
+  frame = client.receive();
+  ASSERT_TRUE(frame.has_value());
+  auto refused = RawClient::decode<protocol::AlterPartitionReassignmentsResponse>(*frame, 1, true, nullptr);
+  ASSERT_EQ(refused.responses.size(), 1u);
+  EXPECT_EQ(refused.responses[0].partitions.at(0).error_code, 38) << "INVALID_REPLICATION_FACTOR expected";
+
+  ASSERT_TRUE(wait_until([&] { return placed_on("bulky", 1, target); }, std::chrono::seconds(120)));
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  std::printf("moved %ju bytes at --throttle %lld B/s in %.1f s\n", bytes, static_cast<long long>(kRate), seconds);
+  // One second's burst, then the rate: a throttle that did nothing would finish well under a second.
+  const double floor = static_cast<double>(bytes) / static_cast<double>(kRate) - 1.0;
+  EXPECT_GE(seconds, floor * 0.8) << "the copy went faster than the throttle allows";
+  EXPECT_EQ(log_bytes(broker(spare), "bulky-0"), bytes) << "the new replica does not hold the whole log";
 }
 
 // The broker a FindCoordinator answer names for `group`, or -1.

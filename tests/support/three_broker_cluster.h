@@ -1,6 +1,6 @@
-// Test support: a real three-broker cluster coordinated by a real etcd, on loopback, as a GoogleTest fixture:
-// brokers started with fast failure detection, optionally each behind a proxy that can cut it off, and helpers
-// that ask the brokers (not a client's cache) what they see.
+// Test support: a real three-broker cluster (or more, for tests that move replicas) coordinated by a real etcd, on
+// loopback, as a GoogleTest fixture: brokers started with fast failure detection, optionally each behind a proxy
+// that can cut it off, and helpers that ask the brokers (not a client's cache) what they see.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -97,7 +97,7 @@ class ThreeBrokerCluster : public ::testing::Test {
       taken.insert(port);
       return port;
     };
-    for (int id = 1; id <= 3; ++id) {
+    for (int id = 1; id <= broker_count_; ++id) {
       // With an etcd cluster of three, every broker is given all its members.
       std::string etcd_address = etcd_cluster_ ? etcd_cluster_->endpoints().substr(7) : etcd_.endpoint();
       std::vector<std::string> proxy_args;
@@ -127,7 +127,7 @@ class ThreeBrokerCluster : public ::testing::Test {
       }
     }
     for (auto& b : brokers_) b->start();
-    ASSERT_TRUE(wait_until([&] { return registered() == 3; }, std::chrono::seconds(20)))
+    ASSERT_TRUE(wait_until([&] { return registered() == broker_count_; }, std::chrono::seconds(20)))
         << "the brokers did not all register";
   }
 
@@ -236,6 +236,8 @@ class ThreeBrokerCluster : public ::testing::Test {
     }
   }
 
+  // How many brokers start (set before SetUp runs): three unless a test needs one to move replicas to.
+  int broker_count_ = 3;
   // Settings every broker gets beyond the fixture's own (set before SetUp runs).
   std::vector<std::string> extra_broker_args_;
   // Set before SetUp runs: the brokers use this three-member etcd cluster instead of etcd_.
