@@ -11,6 +11,7 @@ namespace {
 
 constexpr std::string_view kLongMax = "9223372036854775807";
 constexpr std::string_view kCleanupPolicies[] = {"delete", "compact", "compact,delete", "delete,compact"};
+constexpr std::string_view kReplicaSelectors[] = {"", "org.apache.kafka.common.replica.RackAwareReplicaSelector"};
 constexpr std::string_view kCompressionTypes[] = {"producer", "uncompressed", "gzip", "snappy", "lz4", "zstd"};
 constexpr std::string_view kTimestampTypes[] = {"CreateTime", "LogAppendTime"};
 constexpr std::string_view kTrue[] = {"true"};
@@ -107,6 +108,10 @@ constexpr ConfigDefinition kBrokerConfigs[] = {
      "the rack (or availability zone) this broker is in: the controller spreads each partition's replicas over racks",
      {},
      true},
+    {"replica.selector.class", ConfigType::kString, "", "",
+     "org.apache.kafka.common.replica.RackAwareReplicaSelector: a leader sends a consumer that names its rack "
+     "(client.rack) to an in-sync follower in that rack to read from (KIP-392); empty: consumers read from leaders",
+     kReplicaSelectors, true},
     {"listeners", ConfigType::kString, "PLAINTEXT://127.0.0.1:9092", "", "where the broker accepts clients", {}, true},
     {"advertised.listeners",
      ConfigType::kString,

@@ -103,6 +103,16 @@ void Partition::set_replicas(std::vector<int32_t> replicas) {
   });
 }
 
+std::vector<std::pair<int32_t, int64_t>> Partition::in_sync_followers_holding(int64_t offset) const {
+  std::vector<std::pair<int32_t, int64_t>> holding;
+  if (!is_leader()) return holding;
+  for (const auto& [node, progress] : followers_) {
+    const bool in_isr = std::find(isr_.begin(), isr_.end(), node) != isr_.end();
+    if (in_isr && progress.log_end_offset >= offset) holding.emplace_back(node, progress.log_end_offset);
+  }
+  return holding;
+}
+
 int64_t Partition::acknowledgeable_end() const {
   return log_->config().sync_before_acknowledge() ? log_->durable_offset() : log_->log_end_offset();
 }

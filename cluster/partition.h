@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cluster/probe.h"
@@ -100,6 +101,17 @@ class Partition {
     if (current_leader_epoch < 0 || current_leader_epoch == leader_epoch_) return ErrorCode::kNone;
     return current_leader_epoch < leader_epoch_ ? ErrorCode::kFencedLeaderEpoch : ErrorCode::kUnknownLeaderEpoch;
   }
+  // Why a consumer's read naming `current_leader_epoch` cannot be served here, where followers serve reads too
+  // (KIP-392, Fetch v11+): as leader_error, except that a follower serves (up to its high watermark).
+  ErrorCode replica_read_error(int32_t current_leader_epoch) const {
+    if (log_->failed()) return ErrorCode::kKafkaStorageError;
+    if (leader_ < 0) return ErrorCode::kNotLeaderOrFollower;
+    if (current_leader_epoch < 0 || current_leader_epoch == leader_epoch_) return ErrorCode::kNone;
+    return current_leader_epoch < leader_epoch_ ? ErrorCode::kFencedLeaderEpoch : ErrorCode::kUnknownLeaderEpoch;
+  }
+  // Leader: the followers in the ISR whose log reaches `offset`, with their log ends (where a consumer reading
+  // from `offset` may be sent instead, KIP-392).
+  std::vector<std::pair<int32_t, int64_t>> in_sync_followers_holding(int64_t offset) const;
   // Takes (or keeps) the lead at `epoch`; followers not yet heard from hold the high watermark where it is.
   void become_leader(int32_t epoch, std::vector<int32_t> replicas, std::vector<int32_t> isr);
   // Follows `leader` at `epoch`: waiting produce requests fail with NOT_LEADER_OR_FOLLOWER.

@@ -45,7 +45,8 @@ struct PartitionProbe {
         bytes_in_family_(metrics.counter_family("fjord_topic_bytes_in_total",
                                                 "Record bytes producers wrote to a topic's partitions led here")),
         bytes_out_family_(metrics.counter_family(
-            "fjord_topic_bytes_out_total", "Record bytes consumers fetched from a topic's partitions led here")) {}
+            "fjord_topic_bytes_out_total",
+            "Record bytes consumers fetched from this broker's replicas of a topic's partitions")) {}
 
   // A topic's byte counters, shared by its partitions hosted here: the series go when the last of them does (a
   // deleted topic leaves nothing behind). On the event loop.

@@ -4,14 +4,18 @@
 // and each partition's byte limits (the first batch comes whole even when larger, KIP-74). When less than min_bytes is
 // available the request waits, up to max_wait_ms, for a high watermark to move (long poll). Fetch sessions are
 // not kept: every response is a full one with session id 0, which clients accept. Record data is referenced as
-// file slices, which the connection sends with sendfile.
+// file slices, which the connection sends with sendfile. From v11 a consumer may read from a follower, up to the
+// follower's high watermark, and a leader whose replica.selector.class is the rack-aware one sends a consumer that
+// names its rack to an in-sync follower there (KIP-392).
 #include "protocol/messages/fetch.h"
 
 #include <algorithm>
 #include <map>
 #include <memory>
+#include <optional>
 #include <utility>
 
+#include "cluster/read_replica.h"
 #include "server/handlers/registry.h"
 #include "server/probe.h"
 
@@ -37,9 +41,10 @@ struct FetchInProgress : std::enable_shared_from_this<FetchInProgress> {
   WaiterList::Registration connection_waiter;
   bool answered = false;
 
-  // Reads what is available now. Returns the bytes of record data and whether any partition reported an error.
+  // Reads what is available now. Returns the bytes of record data and whether the answer should go now whatever
+  // its size: a partition reported an error, or its leader sends the consumer to another replica.
   // `for_sending` is false when a waiting fetch only checks whether enough has arrived.
-  FetchResponse build(int64_t& bytes, bool& any_error, bool for_sending) const;
+  FetchResponse build(int64_t& bytes, bool& answer_now, bool for_sending) const;
   void answer();
   // Ends the wait without an answer: the connection is gone.
   void abandon();
@@ -49,12 +54,18 @@ struct FetchInProgress : std::enable_shared_from_this<FetchInProgress> {
   void on_partition_change(const std::string& topic, int32_t index);
 };
 
-FetchResponse FetchInProgress::build(int64_t& bytes, bool& any_error, bool for_sending) const {
+FetchResponse FetchInProgress::build(int64_t& bytes, bool& answer_now, bool for_sending) const {
   auto& partitions = context.server().partitions;
   const int16_t version = context.version();
   FetchResponse response;
   bytes = 0;
-  any_error = false;
+  answer_now = false;
+  // KIP-392: from v11 a consumer may read from a follower, and a leader may send a consumer that names its rack
+  // to an in-sync follower there (cluster/read_replica.h).
+  const bool followers_serve = replica_id() < 0 && version >= 11;
+  const bool may_redirect = followers_serve && !request.rack_id.empty() &&
+                            partitions.settings().get("replica.selector.class") == cluster::kRackAwareReplicaSelector;
+  std::optional<cluster::BrokerRacks> racks;  // looked up once, the first time a redirect is considered
   const int64_t max_bytes = request.max_bytes > 0 ? request.max_bytes : INT32_MAX;
   for (const auto& topic : request.topics) {
     auto& topic_out = response.responses.emplace_back();
@@ -75,7 +86,7 @@ FetchResponse FetchInProgress::build(int64_t& bytes, bool& any_error, bool for_s
       cluster::Partition* partition = name.empty() ? nullptr : partitions.partition(name, wanted.partition);
       auto fail = [&](ErrorCode error) {
         out.error_code = wire(error);
-        any_error = true;
+        answer_now = true;
       };
       if (!partition) {
         fail(version >= 13 && name.empty() ? ErrorCode::kUnknownTopicId : ErrorCode::kUnknownTopicOrPartition);
@@ -93,13 +104,34 @@ FetchResponse FetchInProgress::build(int64_t& bytes, bool& any_error, bool for_s
       } else {
         out.aborted_transactions.reset();
       }
-      if (auto error = partition->leader_error(wanted.current_leader_epoch); error != ErrorCode::kNone) {
-        fail(error);
+      const ErrorCode role_error = followers_serve ? partition->replica_read_error(wanted.current_leader_epoch)
+                                                   : partition->leader_error(wanted.current_leader_epoch);
+      if (role_error != ErrorCode::kNone) {
+        fail(role_error);
         continue;
       }
       if (wanted.fetch_offset < partition->log_start_offset() || wanted.fetch_offset > partition->log_end_offset()) {
         fail(ErrorCode::kOffsetOutOfRange);
         continue;
+      }
+      if (may_redirect && partition->is_leader()) {
+        if (!racks) {
+          const auto* membership = context.server().membership;
+          racks = membership ? cluster::live_racks(*membership) : cluster::BrokerRacks{};
+        }
+        std::vector<cluster::ReadCandidate> candidates;
+        for (const auto& [node, end] : partition->in_sync_followers_holding(wanted.fetch_offset)) {
+          candidates.push_back({node, end});
+        }
+        const int32_t self = partitions.local_node();
+        if (const int32_t chosen = cluster::select_read_replica(request.rack_id, self, *racks, candidates);
+            chosen != self) {
+          // No records: the consumer reads them from the replica named, and is told at once.
+          out.preferred_read_replica = chosen;
+          out.aborted_transactions.reset();
+          answer_now = true;
+          continue;
+        }
       }
       // Replication throttle (leader side): a throttled replica's follower that is out of sync gets nothing more
       // once this broker's leader budget is spent.
@@ -117,8 +149,9 @@ FetchResponse FetchInProgress::build(int64_t& bytes, bool& any_error, bool for_s
       const int64_t room = max_bytes - bytes;
       if (room <= 0 && bytes > 0) continue;
       const int64_t limit = std::min<int64_t>(wanted.partition_max_bytes, std::max<int64_t>(room, 0));
-      // A follower reads to the log end, a consumer to the high watermark, or under read_committed to the last
-      // stable offset, with the aborted transactions its records overlap.
+      // A follower reads to the log end, a consumer to the high watermark (a follower's own, when a follower
+      // serves it), or under read_committed to the last stable offset, with the aborted transactions its records
+      // overlap.
       const int64_t readable_end =
           replica_id() >= 0 ? partition->log_end_offset() : (read_committed ? last_stable : high_watermark);
       auto read = partition->log().read(wanted.fetch_offset, readable_end, limit, bytes == 0);
@@ -160,8 +193,8 @@ void FetchInProgress::answer() {
   answered = true;
   auto self = shared_from_this();  // alive until this returns, whatever release() drops
   int64_t bytes = 0;
-  bool any_error = false;
-  context.respond(build(bytes, any_error, true));
+  bool answer_now = false;
+  context.respond(build(bytes, answer_now, true));
   release();
 }
 
@@ -201,9 +234,9 @@ void FetchInProgress::wait() {
 void FetchInProgress::on_partition_change(const std::string& topic, int32_t index) {
   if (answered) return;
   int64_t bytes = 0;
-  bool any_error = false;
-  build(bytes, any_error, false);
-  if (bytes >= request.min_bytes || any_error) {
+  bool answer_now = false;
+  build(bytes, answer_now, false);
+  if (bytes >= request.min_bytes || answer_now) {
     answer();
     return;
   }
@@ -235,9 +268,9 @@ void handle_fetch(RequestContext context) {
     }
   }
   int64_t bytes = 0;
-  bool any_error = false;
-  auto response = fetch->build(bytes, any_error, true);
-  if (bytes >= fetch->request.min_bytes || any_error || fetch->request.max_wait_ms <= 0) {
+  bool answer_now = false;
+  auto response = fetch->build(bytes, answer_now, true);
+  if (bytes >= fetch->request.min_bytes || answer_now || fetch->request.max_wait_ms <= 0) {
     fetch->answered = true;
     fetch->context.respond(response);
     return;

@@ -705,6 +705,56 @@ TEST_F(FourBrokerCluster, AThrottledMoveCopiesNoFasterThanItsRate) {
   EXPECT_EQ(log_bytes(broker(spare), "bulky-0"), bytes) << "the new replica does not hold the whole log";
 }
 
+// Brokers in three racks whose leaders send consumers to a follower in their rack (KIP-392).
+class RackedCluster : public ThreeBrokerCluster {
+ protected:
+  void SetUp() override {
+    extra_broker_args_ = {"--set", "replica.selector.class=org.apache.kafka.common.replica.RackAwareReplicaSelector"};
+    for (int id = 1; id <= 3; ++id) broker_args_[id] = {"--set", "broker.rack=rack-" + std::to_string(id)};
+    ThreeBrokerCluster::SetUp();
+  }
+
+  // Record bytes consumers have read from broker `id`'s replicas of `topic` (its /metrics).
+  double bytes_out(int id, const std::string& topic) {
+    std::istringstream metrics(broker(id).metrics());
+    const std::string series = "fjord_topic_bytes_out_total{topic=\"" + topic + "\"} ";
+    for (std::string line; std::getline(metrics, line);) {
+      if (line.rfind(series, 0) == 0) return std::stod(line.substr(series.size()));
+    }
+    return 0;
+  }
+};
+
+// A consumer that names its rack (client.rack) reads from the in-sync follower in that rack: the follower serves
+// every record and the leader none (it only names the follower). A consumer naming no rack reads from the leader.
+TEST_F(RackedCluster, AConsumerReadsFromTheFollowerInItsRack) {
+  create_replicated_topic("nearby", 1);
+  constexpr int kRecords = 300;
+  {
+    TestProducer producer(bootstrap(), {{"acks", "all"}});
+    for (int i = 0; i < kRecords; ++i) producer.produce("nearby", 0, 3, i);
+    ASSERT_TRUE(producer.flush(30000));
+  }
+  const auto view = describe("nearby", 0);
+  ASSERT_GE(view.leader, 1);
+  const int32_t follower = view.replicas.front() == view.leader ? view.replicas[1] : view.replicas.front();
+  // The leader knows the follower holds every record before it may send a consumer there.
+  ASSERT_TRUE(wait_until([&] { return describe("nearby", 0).isr.size() == 3; }, std::chrono::seconds(20)));
+
+  auto records = consume(bootstrap(), "nearby", {0}, RdKafka::Topic::OFFSET_BEGINNING, kRecords, 30000,
+                         {{"client.rack", "rack-" + std::to_string(follower)}});
+  ASSERT_EQ(records.size(), static_cast<size_t>(kRecords));
+  for (int i = 0; i < kRecords; ++i) ASSERT_EQ(records[static_cast<size_t>(i)].offset, i);
+  EXPECT_GT(bytes_out(follower, "nearby"), 0) << "the follower in the consumer's rack served nothing";
+  EXPECT_EQ(bytes_out(view.leader, "nearby"), 0) << "the leader served records it should have redirected";
+
+  const double follower_before = bytes_out(follower, "nearby");
+  records = consume(bootstrap(), "nearby", {0}, RdKafka::Topic::OFFSET_BEGINNING, kRecords, 30000, {});
+  ASSERT_EQ(records.size(), static_cast<size_t>(kRecords));
+  EXPECT_GT(bytes_out(view.leader, "nearby"), 0) << "a consumer naming no rack was not served by the leader";
+  EXPECT_EQ(bytes_out(follower, "nearby"), follower_before);
+}
+
 // The broker a FindCoordinator answer names for `group`, or -1.
 int32_t coordinator_of(const BrokerProcess& broker, const std::string& group) {
   RawClient client(broker.port());

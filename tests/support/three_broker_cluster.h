@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -114,6 +115,9 @@ class ThreeBrokerCluster : public ::testing::Test {
                                        "replica.lag.time.max.ms=3000"};
       args.insert(args.end(), proxy_args.begin(), proxy_args.end());
       args.insert(args.end(), extra_broker_args_.begin(), extra_broker_args_.end());
+      if (auto own = broker_args_.find(id); own != broker_args_.end()) {
+        args.insert(args.end(), own->second.begin(), own->second.end());
+      }
       auto broker = std::make_unique<BrokerProcess>(args);
       while (taken.count(broker->port()) || taken.count(broker->admin_port()) ||
              broker->port() == broker->admin_port()) {
@@ -240,6 +244,8 @@ class ThreeBrokerCluster : public ::testing::Test {
   int broker_count_ = 3;
   // Settings every broker gets beyond the fixture's own (set before SetUp runs).
   std::vector<std::string> extra_broker_args_;
+  // Settings of one broker, by node id (its rack, say), after those above.
+  std::map<int, std::vector<std::string>> broker_args_;
   // Set before SetUp runs: the brokers use this three-member etcd cluster instead of etcd_.
   std::optional<ThreeMemberEtcd> etcd_cluster_;
   EtcdProcess etcd_;
