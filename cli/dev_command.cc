@@ -136,7 +136,7 @@ int run_local_cluster(const DevOptions& options) {
   bool etcd_ready = wait_for(
       [&] {
         try {
-          cluster::etcd::EtcdClient(endpoint, 500).get("/fjord/metadata");
+          cluster::etcd::EtcdClient(endpoint, 500).get("/fjord/cluster");
           return true;
         } catch (const std::exception&) {
           return false;

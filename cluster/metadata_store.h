@@ -64,7 +64,11 @@ class MetadataStore {
   // Applies `change` to a copy of the metadata and stores it; `done` runs (on the caller's loop) once the change
   // is durable, with an error when it could not be stored, in which case current() is unchanged. In a cluster
   // another broker may have changed the metadata meanwhile: then `change` runs again on the newer metadata, after
-  // update() has returned, so it must own everything it captures (no references to the caller's locals).
+  // update() has returned, so it must own everything it captures (no references to the caller's locals). A change
+  // too large for one etcd transaction (thousands of partitions placed at once) is stored in parts: an error
+  // after some parts leaves those stored, and a part that meets a newer value runs `change` again on top of them.
+  // Changes that large are ones that find their own work done when they run again (placements, deletions,
+  // elections).
   virtual void update(const std::function<void(ClusterMetadata&)>& change,
                       std::function<void(std::error_code)> done) = 0;
   // Runs `listener` on the broker's loop after every change made elsewhere (another broker, the controller) has

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "cluster/etcd/etcd_client.h"
 #include "cluster/local_metadata_store.h"
@@ -13,10 +14,55 @@ namespace fjord::cluster::etcd {
 namespace {
 
 const std::string kPrefix = "/fjord/";
-const std::string kMetadataKey = "/fjord/metadata";
 const std::string kBrokersPrefix = "/fjord/brokers/";
 const std::string kControllerKey = "/fjord/controller";
 constexpr int kMaxUpdateAttempts = 100;
+// etcd refuses a transaction with more than --max-txn-ops (128 by default) operations or comparisons.
+constexpr size_t kMaxKeysPerTransaction = 100;
+
+// What guards a write of `w`: the revision the key had when this broker last saw it, or its absence.
+Compare guard(const KeyWrite& w, const std::map<std::string, int64_t>& revisions) {
+  auto it = revisions.find(w.key);
+  if (!w.existed || it == revisions.end()) return {w.key, Compare::Target::kCreateRevision, 0, {}};
+  return {w.key, Compare::Target::kModRevision, it->second, {}};
+}
+
+Operation operation(const KeyWrite& w) {
+  if (w.value) return {Operation::Kind::kPut, w.key, *w.value, 0};
+  return {Operation::Kind::kDelete, w.key, {}, 0};
+}
+
+// Writes `metadata` as keys where there are none yet (a new cluster, or one migrated from the single document),
+// in transactions of at most kMaxKeysPerTransaction keys, each on condition that the cluster key is still absent:
+// once another broker has finished, nothing more is written. Keys left by an attempt that stopped halfway and
+// that `metadata` no longer has (`present`) are deleted. The cluster key goes last, with the single document's
+// deletion, so a broker that stops halfway leaves the next one to start over.
+void write_initial_layout(EtcdClient& client, const ClusterMetadata& metadata, const std::optional<KeyValue>& document,
+                          const std::vector<KeyValue>& present) {
+  auto writes = all_keys(metadata);  // the cluster key first
+  std::set<std::string> wanted;
+  for (const auto& w : writes) wanted.insert(w.key);
+  for (const auto& kv : present) {
+    if (is_metadata_key(kv.key) && !wanted.count(kv.key)) writes.push_back({kv.key, std::nullopt});
+  }
+  const Compare cluster_absent{kClusterKey, Compare::Target::kCreateRevision, 0, {}};
+  for (size_t from = 1; from < writes.size(); from += kMaxKeysPerTransaction) {
+    std::vector<Operation> ops;
+    for (size_t i = from; i < std::min(writes.size(), from + kMaxKeysPerTransaction); ++i) {
+      ops.push_back(operation(writes[i]));
+    }
+    if (!client.txn({cluster_absent}, ops).succeeded) return;
+  }
+  std::vector<Compare> compares{cluster_absent};
+  std::vector<Operation> ops{operation(writes.front())};
+  if (document) {
+    compares.push_back({kSingleDocumentKey, Compare::Target::kModRevision, document->mod_revision, {}});
+    ops.push_back({Operation::Kind::kDelete, kSingleDocumentKey, {}, 0});
+  }
+  if (client.txn(compares, ops).succeeded && document) {
+    spdlog::info("cluster metadata moved from the single document {} to {} keys", kSingleDocumentKey, writes.size());
+  }
+}
 
 std::string broker_value(const BrokerEndpoint& b) {
   nlohmann::json j = {{"node_id", b.node_id}, {"host", b.host}, {"port", b.port}};
@@ -58,14 +104,22 @@ void EtcdCluster::stop_threads() {
 void EtcdCluster::load() {
   EtcdClient client(settings_.endpoint);
   auto read = client.get_prefix(kPrefix);
-  bool has_metadata = false;
-  for (const auto& kv : read.kvs) has_metadata |= kv.key == kMetadataKey;
-  if (!has_metadata) {
-    ClusterMetadata fresh;
-    fresh.cluster_id = random_uuid().to_string();
-    // Several brokers may start at once: only the first document is kept.
-    client.txn({{kMetadataKey, Compare::Target::kCreateRevision, 0, {}}},
-               {{Operation::Kind::kPut, kMetadataKey, LocalMetadataStore::to_json(fresh), 0}});
+  bool has_cluster = false;
+  std::optional<KeyValue> document;
+  for (const auto& kv : read.kvs) {
+    has_cluster |= kv.key == kClusterKey;
+    if (kv.key == kSingleDocumentKey) document = kv;
+  }
+  if (!has_cluster) {
+    // The first broker of a new cluster, or of one written in the single-document layout. Several brokers may
+    // start at once: whichever finishes first is kept.
+    ClusterMetadata initial;
+    if (document) {
+      initial = LocalMetadataStore::from_json(document->value);
+    } else {
+      initial.cluster_id = random_uuid().to_string();
+    }
+    write_initial_layout(client, initial, document, read.kvs);
     read = client.get_prefix(kPrefix);
   }
   Snapshot snapshot{read.kvs, read.revision};
@@ -170,11 +224,13 @@ void EtcdCluster::run_watch() {
       watch_client_->watch_prefix(kPrefix, from, [&](const std::vector<WatchEvent>& events, int64_t revision) {
         for (const auto& e : events) from = std::max(from, e.kv.mod_revision + 1);
         from = std::max(from, revision + 1);
-        loop_.post([this, alive, events] {
+        loop_.post([this, alive, events, revision] {
           if (!*alive) return;
           for (const auto& e : events) {
             apply_key(e.kv.key, e.kv.value, e.type == WatchEvent::Type::kDelete, e.kv.mod_revision);
           }
+          // Deletions the watch has passed need no guard against older events any more.
+          std::erase_if(deleted_keys_, [revision](const auto& entry) { return entry.second <= revision; });
           notify();
         });
         std::lock_guard lock(mutex_);
@@ -207,15 +263,33 @@ void EtcdCluster::run_watch() {
 void EtcdCluster::apply_snapshot(const Snapshot& snapshot) {
   brokers_.clear();
   controller_ = -1;
+  // Rebuilt from the keys read: any deleted while the watch was broken are gone with it.
+  ClusterMetadata previous = std::move(metadata_);
+  metadata_ = ClusterMetadata{};
+  key_revisions_.clear();
+  deleted_keys_.clear();
   for (const auto& kv : snapshot.kvs) apply_key(kv.key, kv.value, false, kv.mod_revision);
+  if (metadata_.cluster_id.empty() && !previous.cluster_id.empty()) metadata_.cluster_id = previous.cluster_id;
 }
 
 void EtcdCluster::apply_key(const std::string& key, const std::string& value, bool deleted, int64_t mod_revision) {
   try {
-    if (key == kMetadataKey) {
-      if (deleted || mod_revision <= metadata_revision_) return;
-      metadata_ = LocalMetadataStore::from_json(value);
-      metadata_revision_ = mod_revision;
+    if (is_metadata_key(key)) {
+      // An event older than what this broker applied already (its own write, seen again by the watch) is skipped.
+      auto known = key_revisions_.find(key);
+      auto gone = deleted_keys_.find(key);
+      if ((known != key_revisions_.end() && mod_revision <= known->second) ||
+          (gone != deleted_keys_.end() && mod_revision <= gone->second)) {
+        return;
+      }
+      apply_metadata_key(metadata_, key, deleted ? std::nullopt : std::optional<std::string>(value));
+      if (deleted) {
+        key_revisions_.erase(key);
+        deleted_keys_[key] = mod_revision;
+      } else {
+        key_revisions_[key] = mod_revision;
+        deleted_keys_.erase(key);
+      }
     } else if (key.rfind(kBrokersPrefix, 0) == 0) {
       const int32_t id = std::stoi(key.substr(kBrokersPrefix.size()));
       if (deleted) {
@@ -278,30 +352,63 @@ void EtcdCluster::write_batch(UpdateBatch carried) {
   if (batch.empty()) return finish_batch(batch, {});
   ClusterMetadata next = metadata_;
   for (const auto& pending : batch) pending->change(next);
-  auto text = std::make_shared<std::string>(LocalMetadataStore::to_json(next));
-  if (*text == LocalMetadataStore::to_json(metadata_)) return finish_batch(batch, {});
-  const int64_t expected = metadata_revision_;
+  auto writes = changed_keys(metadata_, next);
+  if (writes.size() > kMaxKeysPerTransaction && batch.size() > 1) {
+    // Too large for one transaction: written in parts, and a part that meets a newer value makes its update run
+    // again on top of what the parts before it wrote. That is safe for one update on its own (placements,
+    // deletions and elections find their own work done), not for several whose effects add up: so the first
+    // goes alone, and the others wait their turn.
+    queued_updates_.insert(queued_updates_.begin(), batch.begin() + 1, batch.end());
+    for (auto it = batch.begin() + 1; it != batch.end(); ++it) --(*it)->attempts;
+    batch.resize(1);
+    next = metadata_;
+    batch.front()->change(next);
+    writes = changed_keys(metadata_, next);
+  }
+  if (writes.empty()) return finish_batch(batch, {});
+  write_chunk(std::move(batch), std::make_shared<const std::vector<KeyWrite>>(std::move(writes)), 0);
+}
+
+// Writes keys [from, from + kMaxKeysPerTransaction) of `writes` as one transaction, then the next part. A part
+// that fails for good (etcd unreachable) fails the batch, leaving the parts before it stored.
+void EtcdCluster::write_chunk(UpdateBatch batch, std::shared_ptr<const std::vector<KeyWrite>> writes, size_t from) {
+  const size_t to = std::min(writes->size(), from + kMaxKeysPerTransaction);
+  std::vector<Compare> compares;
+  std::vector<Operation> ops;
+  for (size_t i = from; i < to; ++i) {
+    compares.push_back(guard((*writes)[i], key_revisions_));
+    ops.push_back(operation((*writes)[i]));
+  }
   auto alive = alive_;
-  submit([this, alive, batch, text, expected](EtcdClient& client) {
+  submit([this, alive, batch, writes, from, to, compares, ops](EtcdClient& client) {
     try {
-      auto result = client.txn({{kMetadataKey, Compare::Target::kModRevision, expected, {}}},
-                               {{Operation::Kind::kPut, kMetadataKey, *text, 0}});
+      auto result = client.txn(compares, ops);
       if (result.succeeded) {
-        loop_.post([this, alive, batch, text, revision = result.revision] {
+        loop_.post([this, alive, batch, writes, from, to, revision = result.revision] {
           if (!*alive) return;
-          apply_key(kMetadataKey, *text, false, revision);
+          for (size_t i = from; i < to; ++i) {
+            const auto& w = (*writes)[i];
+            apply_key(w.key, w.value.value_or(std::string()), !w.value, revision);
+          }
           notify();
+          if (to < writes->size()) return write_chunk(batch, writes, to);
           finish_batch(batch, {});
         });
         return;
       }
-      // Someone else changed the metadata first: take theirs and apply these changes again on top of it.
-      auto fresh = client.get(kMetadataKey);
-      std::optional<KeyValue> kv;
-      if (!fresh.kvs.empty()) kv = fresh.kvs.front();
-      loop_.post([this, alive, batch, kv] {
+      // Someone changed one of these keys first: take the current values and apply the updates again on top.
+      std::vector<std::pair<KeyValue, bool>> fresh;  // the key's value, or (false) its absence as of the read
+      for (const auto& c : compares) {
+        auto read = client.get(c.key);
+        if (read.kvs.empty()) {
+          fresh.push_back({KeyValue{c.key, {}, 0, read.revision, 0}, false});
+        } else {
+          fresh.push_back({read.kvs.front(), true});
+        }
+      }
+      loop_.post([this, alive, batch, fresh] {
         if (!*alive) return;
-        if (kv) apply_key(kv->key, kv->value, false, kv->mod_revision);
+        for (const auto& [kv, present] : fresh) apply_key(kv.key, kv.value, !present, kv.mod_revision);
         notify();
         write_batch(batch);
       });

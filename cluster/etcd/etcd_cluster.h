@@ -1,10 +1,15 @@
 // The cluster's shared state in etcd, as one broker sees and changes it:
-//   /fjord/metadata        the cluster metadata document (topics, assignments, configs; JSON as the single-node
-//                          file), changed only by compare-and-swap on its revision
+//   /fjord/cluster, /fjord/topics/<topic>, /fjord/partitions/<topic>/<index>
+//                          the cluster metadata, one key per piece (metadata_layout.h); a change writes only the
+//                          keys whose content changed, in one transaction guarded by each key's revision (or its
+//                          absence), so that changes to different partitions never conflict
 //   /fjord/brokers/<id>    {"host", "port", "rack"}: a registered broker, bound to its lease, so it vanishes when
 //                          the broker stops renewing it (killed, paused, cut off)
 //   /fjord/controller      {"node_id"}: the controller, bound to the holder's lease; whoever creates it first
 //                          while it is absent is controller
+// A broker that finds the layout before this one (everything in one document, /fjord/metadata) rewrites it as keys
+// and deletes the document before it serves; brokers still on that layout can then change nothing, so a cluster
+// moves to this layout by restarting every broker on the new version.
 // A worker thread does the blocking etcd calls (writes, lease renewal, the controller campaign) and a watch
 // thread streams every change under /fjord/; both hand results to the broker's event loop, where the state below
 // is read and changed, so handlers never wait on etcd.
@@ -21,6 +26,7 @@
 #include <vector>
 
 #include "cluster/cluster_service.h"
+#include "cluster/etcd/metadata_layout.h"
 #include "model/executor.h"
 
 namespace fjord::cluster::etcd {
@@ -68,9 +74,11 @@ class EtcdCluster final : public ClusterService {
   void apply_key(const std::string& key, const std::string& value, bool deleted, int64_t mod_revision);
   void notify();
   using UpdateBatch = std::vector<std::shared_ptr<struct PendingUpdate>>;
-  // Writes `carried` (a batch whose write met a newer document) and every update queued since, applied in order
-  // to one copy of the metadata, as one compare-and-swap.
+  // Writes `carried` (a batch whose write met newer values) and every update queued since, applied in order to one
+  // copy of the metadata, as the keys that changed: one transaction, or for a change too large for one (placing
+  // thousands of partitions) several in turn, each guarded by its own keys' revisions.
   void write_batch(UpdateBatch carried);
+  void write_chunk(UpdateBatch batch, std::shared_ptr<const std::vector<KeyWrite>> writes, size_t from);
   void finish_batch(const UpdateBatch& batch, std::error_code error);
 
   EtcdClusterSettings settings_;
@@ -79,7 +87,10 @@ class EtcdCluster final : public ClusterService {
 
   // Loop-thread state.
   ClusterMetadata metadata_;
-  int64_t metadata_revision_ = 0;
+  // The revision each metadata key present had when last applied here, and each deleted key's deletion revision
+  // (kept until the watch has passed it, so that an older event for the key is not applied again).
+  std::map<std::string, int64_t> key_revisions_;
+  std::map<std::string, int64_t> deleted_keys_;
   std::map<int32_t, BrokerEndpoint> brokers_;
   int32_t controller_ = -1;
   std::vector<std::function<void()>> listeners_;

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "cluster/etcd/etcd_cluster.h"
+#include "cluster/local_metadata_store.h"
 #include "tests/support/broker_process.h"
 #include "tests/support/etcd_process.h"
 
@@ -305,7 +306,7 @@ TEST_F(EtcdClientTest, MetadataChangesAskedForWhileAWriteIsInFlightGoTogether) {
   cluster.load();
   cluster.join({1, "127.0.0.1", 9092, std::nullopt});
   ASSERT_TRUE(loop.run_until([&] { return cluster.controller_id() == 1; }, 10s));
-  const int64_t revision_before = client_->get("/fjord/metadata").revision;
+  const int64_t revision_before = client_->get("/fjord/cluster").revision;
   int stored = 0;
   for (int i = 0; i < 50; ++i) {
     cluster.update(
@@ -316,8 +317,114 @@ TEST_F(EtcdClientTest, MetadataChangesAskedForWhileAWriteIsInFlightGoTogether) {
         });
   }
   ASSERT_TRUE(loop.run_until([&] { return stored == 50; }, 20s));
-  EXPECT_EQ(client_->get("/fjord/metadata").revision - revision_before, 2);
+  EXPECT_EQ(client_->get("/fjord/cluster").revision - revision_before, 2);
   EXPECT_EQ(cluster.current().broker_dynamic_configs.size(), 50u);
+  cluster.leave();
+}
+
+// A cluster written in the single-document layout (one /fjord/metadata value) is moved to one key per piece by
+// the first broker that starts: every topic and placed partition gets its key, the document goes, and the metadata
+// reads the same as before.
+TEST_F(EtcdClientTest, TheSingleDocumentLayoutIsMigratedOnFirstStart) {
+  fjord::cluster::ClusterMetadata old;
+  old.cluster_id = "migrated-cluster";
+  old.producer_id_block_end = 7000;
+  fjord::cluster::TopicMetadata topic;
+  topic.name = "ledger";
+  topic.id = fjord::cluster::random_uuid();
+  topic.partitions = 150;  // more keys than one transaction takes
+  topic.replication_factor = 3;
+  for (int i = 0; i < topic.partitions; ++i) {
+    fjord::cluster::PartitionAssignment a;
+    a.replicas = {1 + i % 3, 1 + (i + 1) % 3, 1 + (i + 2) % 3};
+    a.leader = a.replicas.front();
+    a.isr = a.replicas;
+    a.leader_epoch = i;
+    topic.assignments.push_back(a);
+  }
+  old.topics["ledger"] = topic;
+  client_->put("/fjord/metadata", fjord::cluster::LocalMetadataStore::to_json(old));
+
+  TestLoop loop;
+  fjord::cluster::etcd::EtcdCluster cluster({.endpoint = etcd_->endpoint(), .node_id = 1}, loop);
+  cluster.load();
+  EXPECT_EQ(fjord::cluster::LocalMetadataStore::to_json(cluster.current()),
+            fjord::cluster::LocalMetadataStore::to_json(old));
+  EXPECT_TRUE(client_->get("/fjord/metadata").kvs.empty()) << "the single document is still there";
+  EXPECT_EQ(client_->get_prefix("/fjord/partitions/ledger/").kvs.size(), 150u);
+  EXPECT_EQ(client_->get("/fjord/topics/ledger").kvs.size(), 1u);
+
+  // A second broker reads the same from the keys.
+  fjord::cluster::etcd::EtcdCluster second({.endpoint = etcd_->endpoint(), .node_id = 2}, loop);
+  second.load();
+  EXPECT_EQ(fjord::cluster::LocalMetadataStore::to_json(second.current()),
+            fjord::cluster::LocalMetadataStore::to_json(old));
+}
+
+// What a change costs follows what it touches: placing 1,000 partitions is written in parts (etcd takes at most
+// 128 operations in a transaction), and then one partition's ISR change writes that partition's key alone, which
+// another broker sees by its watch.
+TEST_F(EtcdClientTest, APartitionsChangeWritesOnlyItsKey) {
+  TestLoop loop;
+  fjord::cluster::etcd::EtcdCluster cluster({.endpoint = etcd_->endpoint(), .node_id = 1}, loop);
+  cluster.load();
+  cluster.join({1, "127.0.0.1", 9092, std::nullopt});
+  fjord::cluster::etcd::EtcdCluster watcher({.endpoint = etcd_->endpoint(), .node_id = 2}, loop);
+  watcher.load();
+  watcher.join({2, "127.0.0.1", 9093, std::nullopt});
+  int stored = 0;
+  std::error_code result;
+  auto done = [&](std::error_code error) {
+    result = error;
+    ++stored;
+  };
+  cluster.update(
+      [](fjord::cluster::ClusterMetadata& m) {
+        auto& t = m.topics["wide"];
+        t.name = "wide";
+        t.id = fjord::cluster::random_uuid();
+        t.partitions = 1000;
+        for (int i = 0; i < t.partitions; ++i) {
+          fjord::cluster::PartitionAssignment a;
+          a.replicas = {1, 2};
+          a.leader = 1;
+          a.isr = {1, 2};
+          t.assignments.push_back(a);
+        }
+      },
+      done);
+  ASSERT_TRUE(loop.run_until([&] { return stored == 1; }, 30s));
+  ASSERT_FALSE(result) << result.message();
+  ASSERT_EQ(client_->get_prefix("/fjord/partitions/wide/").kvs.size(), 1000u);
+  ASSERT_TRUE(loop.run_until(
+      [&] {
+        auto it = watcher.current().topics.find("wide");
+        return it != watcher.current().topics.end() && it->second.assignments.size() == 1000;
+      },
+      10s));
+
+  const int64_t before = client_->get("/fjord/cluster").revision;
+  cluster.update(
+      [](fjord::cluster::ClusterMetadata& m) {
+        auto& a = m.topics["wide"].assignments[617];
+        a.isr = {1};
+        ++a.partition_epoch;
+      },
+      done);
+  ASSERT_TRUE(loop.run_until([&] { return stored == 2; }, 10s));
+  ASSERT_FALSE(result) << result.message();
+  const auto after = client_->get_prefix("/fjord/");
+  EXPECT_EQ(after.revision - before, 1) << "one transaction";
+  std::vector<std::string> changed;
+  for (const auto& kv : after.kvs) {
+    if (kv.mod_revision > before) changed.push_back(kv.key);
+  }
+  EXPECT_EQ(changed, std::vector<std::string>{"/fjord/partitions/wide/617"});
+  ASSERT_TRUE(loop.run_until(
+      [&] { return watcher.current().topics.at("wide").assignments[617].isr == std::vector<int32_t>{1}; }, 10s));
+  EXPECT_EQ(fjord::cluster::LocalMetadataStore::to_json(watcher.current()),
+            fjord::cluster::LocalMetadataStore::to_json(cluster.current()));
+  watcher.leave();
   cluster.leave();
 }
 
