@@ -164,11 +164,13 @@ int run_local_cluster(const DevOptions& options) {
     admin_ports.push_back(admin);
     const fs::path dir = root / ("broker-" + std::to_string(id));
     // Leaders go back to their preferred replicas within seconds of a restart, not Kafka's default five minutes,
-    // so that a local cluster shows it.
+    // so that a local cluster shows it; and all of them, not only once a tenth of a broker's are led elsewhere (a
+    // partition that catches up after the others would stay led elsewhere).
     broker_args.push_back({executable_path(), "broker", "--node-id", std::to_string(id), "--data-dir", dir.string(),
                            "--listen", "127.0.0.1:" + std::to_string(port), "--admin-listen",
                            "127.0.0.1:" + std::to_string(admin), "--metadata", "etcd://" + endpoint, "--set",
-                           "leader.imbalance.check.interval.seconds=5"});
+                           "leader.imbalance.check.interval.seconds=5", "--set",
+                           "leader.imbalance.per.broker.percentage=0"});
     brokers.push_back(spawn(broker_args.back(), broker_log(brokers.size())));
   }
   auto stop_all = [&] {
