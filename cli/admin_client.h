@@ -31,6 +31,8 @@ std::map<std::string, std::map<std::string, std::string>> describe_configs(Admin
                                                                            rd_kafka_ResourceType_t type,
                                                                            const std::vector<std::string>& names);
 
+// Broker ids as "1,2,3".
+std::string join_ids(const std::vector<int32_t>& ids);
 // Columns padded to their widest cell, one space apart.
 void print_table(const std::vector<std::vector<std::string>>& rows);
 // Reports an error the way every subcommand does: one line on stderr, exit status 1.

@@ -24,12 +24,6 @@ constexpr int8_t kBrokerResource = 4;
 constexpr int8_t kSet = 0;
 constexpr int8_t kDelete = 1;
 
-std::string join(const std::vector<int32_t>& ids) {
-  std::string out;
-  for (int32_t id : ids) out += (out.empty() ? "" : ",") + std::to_string(id);
-  return out;
-}
-
 std::string describe_error(int16_t code, const std::optional<std::string>& message) {
   std::string text(error_name(static_cast<ErrorCode>(code)));
   if (message && !message->empty()) text += ": " + *message;
@@ -147,7 +141,8 @@ int execute(const ReassignOptions& options, KafkaConnection& connection, const s
     if (from[i].replicas == to[i].replicas) continue;
     from_moving.push_back(from[i]);
     to_moving.push_back(to[i]);
-    rows.push_back({to[i].topic, std::to_string(to[i].partition), join(from[i].replicas), join(to[i].replicas)});
+    rows.push_back(
+        {to[i].topic, std::to_string(to[i].partition), join_ids(from[i].replicas), join_ids(to[i].replicas)});
   }
   if (to_moving.empty()) {
     std::printf("nothing to move\n");

@@ -30,12 +30,6 @@ struct TopicHealth {
   std::vector<PartitionHealth> partitions;
 };
 
-std::string join(const std::vector<int32_t>& ids) {
-  std::string out;
-  for (int32_t id : ids) out += (out.empty() ? "" : ",") + std::to_string(id);
-  return out;
-}
-
 // min.insync.replicas of each topic, as the cluster resolves it (topic override or broker default).
 std::map<std::string, int> min_insync_replicas(AdminClient& admin, const std::vector<std::string>& topics) {
   std::map<std::string, int> out;
@@ -252,7 +246,7 @@ int run_topic_describe(const TopicOptions& options) try {
   for (const auto& t : topics) {
     for (const auto& p : t.partitions) {
       rows.push_back({t.name, std::to_string(p.partition), p.leader < 0 ? "none" : std::to_string(p.leader),
-                      join(p.replicas), join(p.isr), std::to_string(t.min_insync_replicas), status_of(p)});
+                      join_ids(p.replicas), join_ids(p.isr), std::to_string(t.min_insync_replicas), status_of(p)});
     }
   }
   print_table(rows);

@@ -287,6 +287,8 @@ void ReplicaFetcher::Session::on_fetch_answer(std::vector<uint8_t>& bytes, int32
   auto reply = decode_response<protocol::FetchResponse>(bytes, kFetchVersion, correlation);
   bool stalled = reply.error_code != 0;
   std::vector<Key> appended_to;
+  // Without a follower rate nothing is throttled, and no partition's settings need looking at.
+  const int64_t follower_rate = fetcher_.partitions_.throttle_rate(PartitionManager::ThrottleSide::kFollower);
   for (auto& topic : reply.responses) {
     for (auto& data : topic.partitions) {
       Partition* p = fetcher_.partitions_.partition(topic.topic, data.partition_index);
@@ -318,10 +320,10 @@ void ReplicaFetcher::Session::on_fetch_answer(std::vector<uint8_t>& bytes, int32
         continue;
       }
       if (!records.empty()) appended_to.emplace_back(topic.topic, data.partition_index);
-      if (!records.empty() && fetcher_.throttled({topic.topic, data.partition_index})) {
-        constexpr auto kFollowerSide = PartitionManager::ThrottleSide::kFollower;
-        fetcher_.partitions_.throttle_budget(kFollowerSide)
-            .record(static_cast<int64_t>(records.size()), fetcher_.partitions_.throttle_rate(kFollowerSide));
+      if (!records.empty() && follower_rate != RateBudget::kUnlimited &&
+          fetcher_.throttled({topic.topic, data.partition_index})) {
+        fetcher_.partitions_.throttle_budget(PartitionManager::ThrottleSide::kFollower)
+            .record(static_cast<int64_t>(records.size()), follower_rate);
       }
       // Records the leader deleted (DeleteRecords) are deleted here too.
       if (data.log_start_offset > p->log_start_offset() && data.log_start_offset <= p->log_end_offset()) {

@@ -138,10 +138,12 @@ FetchResponse FetchInProgress::build(int64_t& bytes, bool& answer_now, bool for_
       constexpr auto kLeaderSide = cluster::PartitionManager::ThrottleSide::kLeader;
       bool throttled = false;
       if (replica_id() >= 0) {
+        // A follower in sync is never throttled: only one that is not costs a look at the topic's settings.
         const auto& isr = partition->isr();
-        const auto* metadata = partitions.topic(name);
-        throttled = metadata && std::find(isr.begin(), isr.end(), replica_id()) == isr.end() &&
-                    partitions.replication_throttled(*metadata, wanted.partition, kLeaderSide);
+        if (std::find(isr.begin(), isr.end(), replica_id()) == isr.end()) {
+          const auto* metadata = partitions.topic(name);
+          throttled = metadata && partitions.replication_throttled(*metadata, wanted.partition, kLeaderSide);
+        }
         if (throttled && partitions.throttle_budget(kLeaderSide).spent(partitions.throttle_rate(kLeaderSide))) {
           continue;
         }

@@ -457,6 +457,21 @@ class GroupReader {
   std::map<int64_t, int> seen_;
 };
 
+// The group reads every acknowledged record, and none twice.
+void expect_group_read_each_once(GroupReader& reader, const std::map<int64_t, int64_t>& acknowledged) {
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto seen = reader.seen();
+        return std::all_of(acknowledged.begin(), acknowledged.end(),
+                           [&](const auto& a) { return seen.count(a.first); });
+      },
+      std::chrono::seconds(30)))
+      << "the group did not read every acknowledged record";
+  reader.finish();
+  for (const auto& [index, times] : reader.seen())
+    EXPECT_EQ(times, 1) << "record " << index << " was read " << times << " times";
+}
+
 // Brokers that restore preferred leaders every second, so that a test sees it happen between restarts, and
 // every one of them: with Kafka's default threshold (a tenth of a broker's preferred partitions led elsewhere) a
 // partition that caught up after the others had moved back would stay where it is.
@@ -509,18 +524,7 @@ TEST_F(RollingRestartCluster, ARollingRestartSurfacesNoErrorLosesNothingAndResto
                                          << RdKafka::err2str(producer.failed().begin()->second);
   expect_nothing_lost_or_repeated(bootstrap(), "orders", producer.acknowledged(), producer.sent());
 
-  const auto acknowledged = producer.acknowledged();
-  ASSERT_TRUE(wait_until(
-      [&] {
-        auto seen = reader.seen();
-        return std::all_of(acknowledged.begin(), acknowledged.end(),
-                           [&](const auto& a) { return seen.count(a.first); });
-      },
-      std::chrono::seconds(30)))
-      << "the group did not read every acknowledged record";
-  reader.finish();
-  for (const auto& [index, times] : reader.seen())
-    EXPECT_EQ(times, 1) << "record " << index << " was read " << times << " times";
+  expect_group_read_each_once(reader, producer.acknowledged());
 }
 
 // Brokers given all three members of an etcd cluster.
@@ -632,18 +636,7 @@ TEST_F(FourBrokerCluster, ReplicasMoveAndABrokerDrainsUnderLoadWithNothingLost) 
   EXPECT_TRUE(producer.failed().empty()) << producer.failed().size() << " records failed, the first with "
                                          << RdKafka::err2str(producer.failed().begin()->second);
   expect_nothing_lost_or_repeated(bootstrap(), "moving", producer.acknowledged(), producer.sent());
-  const auto acknowledged = producer.acknowledged();
-  ASSERT_TRUE(wait_until(
-      [&] {
-        auto seen = reader.seen();
-        return std::all_of(acknowledged.begin(), acknowledged.end(),
-                           [&](const auto& a) { return seen.count(a.first); });
-      },
-      std::chrono::seconds(30)))
-      << "the group did not read every acknowledged record";
-  reader.finish();
-  for (const auto& [index, times] : reader.seen())
-    EXPECT_EQ(times, 1) << "record " << index << " was read " << times << " times";
+  expect_group_read_each_once(reader, producer.acknowledged());
 }
 
 // Kafka's replication throttle holds a new replica's copying to the rate set: a partition of a few megabytes,
