@@ -10,6 +10,7 @@
 #include <exception>
 #include <nlohmann/json.hpp>
 #include <string_view>
+#include <thread>
 #include <utility>
 
 namespace fjord::cluster::etcd {
@@ -275,6 +276,10 @@ std::string EtcdClient::current_member() const {
 EtcdClient::~EtcdClient() = default;
 
 std::string EtcdClient::post(const std::string& path, const std::string& body) {
+  // With several members, a request goes round them until one answers or, once each has been tried, the timeout
+  // has passed: while the survivors of a killed leader elect a new one (about a second) every member fails fast,
+  // and a single round would give up on a cluster that is about to answer.
+  const auto started = std::chrono::steady_clock::now();
   for (size_t tried = 1;; ++tried) {
     auto result = http_->Post(path, body, "application/json");
     if (result && result->status < 500) {
@@ -288,7 +293,11 @@ std::string EtcdClient::post(const std::string& path, const std::string& body) {
     // fails the second time, and its caller reads and tries again; a lease granted twice leaves one unused, which
     // expires after its time to live.
     std::string why = result ? describe_failure(result->status, result->body) : httplib::to_string(result.error());
-    if (tried >= members_.size()) throw EtcdError("etcd " + current_member() + path + ": " + why);
+    if (tried >= members_.size() &&
+        (members_.size() == 1 || std::chrono::steady_clock::now() - started >= std::chrono::milliseconds(timeout_ms_)))
+      throw EtcdError("etcd " + current_member() + path + ": " + why);
+    // After a whole round a short pause, so that a cluster between leaders is not asked in a tight loop.
+    if (tried % members_.size() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
     use_member((current_ + 1) % members_.size());
   }
 }

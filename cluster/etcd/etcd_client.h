@@ -69,7 +69,8 @@ class EtcdClient {
   // endpoint "host:port" (or "etcd://host:port"), or several members of one etcd cluster separated by commas;
   // throws EtcdError when malformed. Every call is blocking and throws EtcdError on a transport error, an HTTP
   // status other than 200, or an error body. A member that cannot be reached or cannot serve (HTTP 5xx) is left for
-  // the next one, in turn, before a call fails; the client stays with the member that answered. One instance per thread
+  // the next one, in turn; a call fails once every member has been tried and timeout_ms has passed (a single member:
+  // once it has been tried). The client stays with the member that answered. One instance per thread
   // (not thread-safe), except that cancel_watch() may be called from any thread.
   explicit EtcdClient(std::string endpoint, int timeout_ms = 5000);
   ~EtcdClient();
