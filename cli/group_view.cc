@@ -1,7 +1,9 @@
 #include "cli/group_view.h"
 
 #include <algorithm>
+#include <chrono>
 #include <stdexcept>
+#include <thread>
 
 #include "cli/kafka_connection.h"
 #include "model/error_codes.h"
@@ -103,16 +105,29 @@ GroupView describe_members(AdminClient& admin, const std::string& group) {
   }
   GroupView view;
   const char* groups[] = {group.c_str()};
-  auto* options = admin.options(RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS);
-  rd_kafka_DescribeConsumerGroups(admin.handle(), groups, 1, options, admin.queue());
-  rd_kafka_AdminOptions_destroy(options);
-  auto event = admin.wait("DescribeGroups");
-  size_t count = 0;
-  auto** described =
-      rd_kafka_DescribeConsumerGroups_result_groups(rd_kafka_event_DescribeConsumerGroups_result(event.get()), &count);
-  if (count != 1) throw std::runtime_error("DescribeGroups: no answer for " + group);
-  if (const auto* error = rd_kafka_ConsumerGroupDescription_error(described[0]))
-    throw std::runtime_error("DescribeGroups: " + std::string(rd_kafka_error_string(error)));
+  // A coordinator that is moving or still loading its groups (a cluster just started, a broker just restarted)
+  // says so with an error worth waiting out, as Kafka's own admin client does, for a few seconds.
+  AdminEvent event(nullptr, rd_kafka_event_destroy);
+  const rd_kafka_ConsumerGroupDescription_t** described = nullptr;
+  for (int attempt = 1;; ++attempt) {
+    auto* options = admin.options(RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS);
+    rd_kafka_DescribeConsumerGroups(admin.handle(), groups, 1, options, admin.queue());
+    rd_kafka_AdminOptions_destroy(options);
+    event = admin.wait("DescribeGroups");
+    size_t count = 0;
+    described = rd_kafka_DescribeConsumerGroups_result_groups(rd_kafka_event_DescribeConsumerGroups_result(event.get()),
+                                                              &count);
+    if (count != 1) throw std::runtime_error("DescribeGroups: no answer for " + group);
+    const auto* error = rd_kafka_ConsumerGroupDescription_error(described[0]);
+    if (!error) break;
+    const auto code = rd_kafka_error_code(error);
+    const bool coordinator_busy = code == RD_KAFKA_RESP_ERR_NOT_COORDINATOR ||
+                                  code == RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS ||
+                                  code == RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE;
+    if (!coordinator_busy || attempt == 20)
+      throw std::runtime_error("DescribeGroups: " + std::string(rd_kafka_error_string(error)));
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
   view.state = rd_kafka_consumer_group_state_name(rd_kafka_ConsumerGroupDescription_state(described[0]));
   if (const char* assignor = rd_kafka_ConsumerGroupDescription_partition_assignor(described[0])) {
     view.assignor = assignor;

@@ -97,7 +97,8 @@ int main(int argc, char** argv) {
   topic_reassign->add_option("--partition", reassign.partition, "Only this partition (with --replicas)");
   topic_reassign->add_option("--replicas", reassign.replicas, "The partition's new replicas, preferred leader first")
       ->delimiter(',');
-  topic_reassign->add_flag("--cancel", reassign.cancel, "Cancel the topic's moves in progress");
+  topic_reassign->add_flag("--cancel", reassign.cancel,
+                           "Cancel the topic's moves in progress (back to their old replicas) and remove the throttle");
   add_move_options(topic_reassign);
 
   auto* cluster_cmd = app.add_subcommand("cluster", "The cluster's brokers: drain one before taking it away");

@@ -196,6 +196,10 @@ int run_topic_reassign(const ReassignOptions& options) try {
     const auto moving = still_moving(*connection, from);
     const int refused = moving.empty() ? 0 : alter(*connection, moving, true);
     std::printf("cancelled %zu moves of %s\n", moving.size() - static_cast<size_t>(refused), options.topic.c_str());
+    // As Kafka's tool does by default: a cancelled move leaves no throttle behind (the rates and this topic's
+    // throttled replicas).
+    throttle(*connection, {{options.topic, {}}}, 0, false);
+    std::printf("throttle removed\n");
     return refused > 0 ? 1 : 0;
   }
   std::vector<Placement> to;

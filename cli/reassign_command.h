@@ -15,7 +15,7 @@ struct ReassignOptions {
   std::vector<int32_t> brokers;            // reassign: every partition of the topic onto these
   int32_t partition = -1;                  // reassign: just this partition ...
   std::vector<int32_t> replicas;           // ... onto exactly these replicas
-  bool cancel = false;                     // reassign: cancel the topic's moves in progress
+  bool cancel = false;                     // reassign: cancel the topic's moves in progress, remove the throttle
   int32_t drain_broker = -1;               // drain: the broker to move everything off
   int64_t throttle_bytes_per_second = -1;  // -1: not throttled
   bool wait = false;                       // wait until every move is done (and then remove the throttle)

@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "protocol/messages/alter_partition_reassignments.h"
+#include "protocol/messages/describe_configs.h"
 #include "protocol/messages/find_coordinator.h"
 #include "protocol/messages/list_partition_reassignments.h"
 #include "protocol/messages/metadata.h"
@@ -584,6 +585,34 @@ class FourBrokerCluster : public ThreeBrokerCluster {
     return run_command(std::string(FJORD_BINARY) + " " + arguments + " --bootstrap-server " + bootstrap() + " 2>&1");
   }
 
+  // A one-partition topic holding a few megabytes, and a move of its first replica to the broker that has none.
+  struct PlannedMove {
+    std::vector<int32_t> from;
+    std::vector<int32_t> to;
+    int32_t spare = 0;
+    std::string to_list;  // `to` as --replicas takes it
+    uintmax_t bytes = 0;  // the log's size on the leader
+  };
+  PlannedMove fill_and_plan_move(const std::string& topic) {
+    create_replicated_topic(topic, 1);
+    {
+      TestProducer producer(bootstrap(), {{"acks", "all"}});
+      for (int i = 0; i < 2000; ++i) producer.produce(topic, 0, 5, i);
+      EXPECT_TRUE(producer.flush(60000));
+    }
+    PlannedMove move;
+    move.from = describe(topic, 0).replicas;
+    EXPECT_EQ(move.from.size(), 3u);
+    if (move.from.size() != 3) return move;
+    move.bytes = log_bytes(broker(move.from.front()), topic + "-0");
+    move.spare = 1;
+    while (std::find(move.from.begin(), move.from.end(), move.spare) != move.from.end()) ++move.spare;
+    move.to.assign(move.from.begin() + 1, move.from.end());
+    move.to.push_back(move.spare);
+    for (int32_t r : move.to) move.to_list += (move.to_list.empty() ? "" : ",") + std::to_string(r);
+    return move;
+  }
+
   // Whether every partition of `topic` has exactly `brokers` as replicas, all in sync.
   bool placed_on(const std::string& topic, int partitions, std::vector<int32_t> brokers) {
     std::sort(brokers.begin(), brokers.end());
@@ -645,27 +674,17 @@ TEST_F(FourBrokerCluster, ReplicasMoveAndABrokerDrainsUnderLoadWithNothingLost) 
 // ListPartitionReassignments shows the replica being added and the one being removed, and a second request that
 // would change the replication factor with AllowReplicationFactorChange off (v1) is refused.
 TEST_F(FourBrokerCluster, AThrottledMoveCopiesNoFasterThanItsRate) {
-  create_replicated_topic("bulky", 1);
-  {
-    TestProducer producer(bootstrap(), {{"acks", "all"}});
-    for (int i = 0; i < 2000; ++i) producer.produce("bulky", 0, 5, i);
-    ASSERT_TRUE(producer.flush(60000));
-  }
-  const auto view = describe("bulky", 0);
-  ASSERT_EQ(view.replicas.size(), 3u);
-  const uintmax_t bytes = log_bytes(broker(view.replicas.front()), "bulky-0");
+  const auto move = fill_and_plan_move("bulky");
+  ASSERT_FALSE(HasFailure());
+  const uintmax_t bytes = move.bytes;
+  const std::vector<int32_t>& target = move.to;
+  const int32_t spare = move.spare;
   ASSERT_GT(bytes, 3u << 20) << "too little data for the rate to show";
-  int32_t spare = 1;
-  while (std::find(view.replicas.begin(), view.replicas.end(), spare) != view.replicas.end()) ++spare;
-  std::vector<int32_t> target(view.replicas.begin() + 1, view.replicas.end());
-  target.push_back(spare);  // the first replica moves to the broker that has none
-  std::string replicas;
-  for (int32_t r : target) replicas += (replicas.empty() ? "" : ",") + std::to_string(r);
 
   constexpr int64_t kRate = 1'000'000;
   const auto started = std::chrono::steady_clock::now();
   const std::string moving =
-      fjord("topic reassign bulky --partition 0 --replicas " + replicas + " --throttle " + std::to_string(kRate));
+      fjord("topic reassign bulky --partition 0 --replicas " + move.to_list + " --throttle " + std::to_string(kRate));
   ASSERT_EQ(moving.find("(exit status"), std::string::npos) << moving;
 
   RawClient client(broker(1).port());
@@ -677,7 +696,7 @@ TEST_F(FourBrokerCluster, AThrottledMoveCopiesNoFasterThanItsRate) {
   ASSERT_EQ(listed.topics.size(), 1u) << "the move is not listed while it copies";
   ASSERT_EQ(listed.topics[0].partitions.size(), 1u);
   EXPECT_EQ(listed.topics[0].partitions[0].adding_replicas, std::vector<int32_t>{spare});
-  EXPECT_EQ(listed.topics[0].partitions[0].removing_replicas, std::vector<int32_t>{view.replicas.front()});
+  EXPECT_EQ(listed.topics[0].partitions[0].removing_replicas, std::vector<int32_t>{move.from.front()});
 
   protocol::AlterPartitionReassignmentsRequest shrink;
   shrink.allow_replication_factor_change = false;
@@ -699,6 +718,49 @@ TEST_F(FourBrokerCluster, AThrottledMoveCopiesNoFasterThanItsRate) {
   const double floor = static_cast<double>(bytes) / static_cast<double>(kRate) - 1.0;
   EXPECT_GE(seconds, floor * 0.8) << "the copy went faster than the throttle allows";
   EXPECT_EQ(log_bytes(broker(spare), "bulky-0"), bytes) << "the new replica does not hold the whole log";
+}
+
+// A move cancelled while its new replica still copies (held back by a slow throttle): the partition goes back to
+// its old replicas, all in sync (in the order the move left them, as Kafka's cancel does), the broker that was being added drops its partial copy, nothing is listed as
+// moving, and the throttle is gone (the topic's throttled replicas, as DescribeConfigs shows them).
+TEST_F(FourBrokerCluster, AMoveCancelledWhileItCopiesGoesBackToItsReplicas) {
+  const auto move = fill_and_plan_move("held");
+  ASSERT_FALSE(HasFailure());
+  const std::string started =
+      fjord("topic reassign held --partition 0 --replicas " + move.to_list + " --throttle 100000");
+  ASSERT_EQ(started.find("(exit status"), std::string::npos) << started;
+  const auto copy = std::filesystem::path(broker(move.spare).data_dir()) / "held-0";
+  ASSERT_TRUE(wait_until([&] { return std::filesystem::exists(copy); }, std::chrono::seconds(10)))
+      << "the new replica never started copying";
+
+  const std::string cancelled = fjord("topic reassign held --cancel");
+  ASSERT_EQ(cancelled.find("(exit status"), std::string::npos) << cancelled;
+  EXPECT_NE(cancelled.find("cancelled 1 moves"), std::string::npos) << cancelled;
+  ASSERT_TRUE(wait_until([&] { return placed_on("held", 1, move.from); }, std::chrono::seconds(30)))
+      << "the partition did not go back to its old replicas";
+  EXPECT_TRUE(wait_until([&] { return !std::filesystem::exists(copy); }, std::chrono::seconds(10)))
+      << copy << " is still there after the cancel";
+
+  RawClient client(broker(1).port());
+  client.send(protocol::ListPartitionReassignmentsRequest{}, 0, 1);
+  auto frame = client.receive();
+  ASSERT_TRUE(frame.has_value());
+  EXPECT_TRUE(RawClient::decode<protocol::ListPartitionReassignmentsResponse>(*frame, 0, true, nullptr).topics.empty())
+      << "a cancelled move is still listed";
+  protocol::DescribeConfigsRequest configs;
+  auto& resource = configs.resources.emplace_back();
+  resource.resource_type = 2;  // topic
+  resource.resource_name = "held";
+  client.send(configs, 1, 2);
+  frame = client.receive();
+  ASSERT_TRUE(frame.has_value());
+  const auto described = RawClient::decode<protocol::DescribeConfigsResponse>(*frame, 1, false, nullptr);
+  ASSERT_EQ(described.results.size(), 1u);
+  for (const auto& c : described.results[0].configs) {
+    if (c.name == "leader.replication.throttled.replicas" || c.name == "follower.replication.throttled.replicas") {
+      EXPECT_EQ(c.value.value_or(""), "") << c.name << " left behind by the cancel";
+    }
+  }
 }
 
 // Brokers in three racks whose leaders send consumers to a follower in their rack (KIP-392).

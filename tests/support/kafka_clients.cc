@@ -290,7 +290,17 @@ void commit(const std::string& bootstrap, const std::string& group, const std::s
   std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf.get(), error));
   ASSERT_TRUE(consumer) << error;
   std::vector<RdKafka::TopicPartition*> offsets{RdKafka::TopicPartition::create(topic, 0, offset)};
-  ASSERT_EQ(consumer->commitSync(offsets), RdKafka::ERR_NO_ERROR);
+  // A cluster just started may still be electing or loading the group's coordinator (Apache Kafka creates its
+  // offsets topic on the first FindCoordinator): such a commit is made again, as an application would.
+  auto result = consumer->commitSync(offsets);
+  for (int attempt = 1;
+       attempt < 40 && (result == RdKafka::ERR_NOT_COORDINATOR || result == RdKafka::ERR_COORDINATOR_LOAD_IN_PROGRESS ||
+                        result == RdKafka::ERR_COORDINATOR_NOT_AVAILABLE);
+       ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    result = consumer->commitSync(offsets);
+  }
+  ASSERT_EQ(result, RdKafka::ERR_NO_ERROR) << RdKafka::err2str(result);
   RdKafka::TopicPartition::destroy(offsets);
   consumer->close();
 }
