@@ -721,8 +721,9 @@ TEST_F(FourBrokerCluster, AThrottledMoveCopiesNoFasterThanItsRate) {
 }
 
 // A move cancelled while its new replica still copies (held back by a slow throttle): the partition goes back to
-// its old replicas, all in sync (in the order the move left them, as Kafka's cancel does), the broker that was being added drops its partial copy, nothing is listed as
-// moving, and the throttle is gone (the topic's throttled replicas, as DescribeConfigs shows them).
+// its old replicas, all in sync (in the order the move left them, as Kafka's cancel does), the broker that was being
+// added drops its partial copy, nothing is listed as moving, and the throttle is gone (the topic's throttled replicas,
+// as DescribeConfigs shows them).
 TEST_F(FourBrokerCluster, AMoveCancelledWhileItCopiesGoesBackToItsReplicas) {
   const auto move = fill_and_plan_move("held");
   ASSERT_FALSE(HasFailure());
