@@ -3,6 +3,7 @@
 // unsafe configuration (auto-commit) losing records, with a non-zero exit.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -54,7 +55,12 @@ TEST_F(Chaos, MidBatchKillsLoseAndSkipNothing) {
   const auto& kills = run.report["kills"];
   EXPECT_GE(kills["total"].get<int>(), 4);
   EXPECT_GE(kills["mid_batch"].get<int>(), 3);
-  EXPECT_GE(r["duplicated"].get<int>(), kills["uncommitted_at_kills"].get<int>());
+  // A kill can land while its batch's commit is on the wire: the broker has it, the journal does not know, and
+  // those records are not delivered again. One such kill in a run is allowed for, no more.
+  int largest_kill = 0;
+  for (const auto& f : run.report["faults"]) largest_kill = std::max(largest_kill, f["uncommitted_at_kill"].get<int>());
+  EXPECT_GT(r["duplicated"].get<int>(), 0) << "nothing interrupted was processed again";
+  EXPECT_GE(r["duplicated"].get<int>(), kills["uncommitted_at_kills"].get<int>() - largest_kill);
   EXPECT_EQ(r["absorbed_by_sink"], r["duplicated"]);
   EXPECT_EQ(run.report["ledger_rows"], r["processed"]);
   // Static members (the SDK's default) back within the session: no member that stayed was called back.

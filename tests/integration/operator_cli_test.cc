@@ -220,6 +220,12 @@ TEST_F(OperatorCli, TopicAlterChangesOnlyTheNamedSettingsAndAddsPartitions) {
       fjord("topic alter altered --bootstrap-server " + bootstrap() + " --config segment.bytes=1048576 --partitions 3");
   ASSERT_EQ(run.exit_status, 0) << run.output;
   auto configs = admin.describe_topic_configs("altered");
+  wait_until(
+      [&] {
+        configs = admin.describe_topic_configs("altered");
+        return configs["segment.bytes"].first == "1048576";
+      },
+      std::chrono::seconds(10));
   EXPECT_EQ(configs["retention.ms"].first, "123456") << "an earlier setting stays";
   EXPECT_EQ(configs["segment.bytes"].first, "1048576");
   auto topics = nlohmann::json::parse(fjord("topic list --format json --bootstrap-server " + bootstrap()).output);
@@ -233,8 +239,14 @@ TEST_F(OperatorCli, TopicAlterChangesOnlyTheNamedSettingsAndAddsPartitions) {
   EXPECT_TRUE(found);
   run = fjord("topic alter altered --bootstrap-server " + bootstrap() + " --delete-config retention.ms");
   ASSERT_EQ(run.exit_status, 0) << run.output;
-  configs = admin.describe_topic_configs("altered");
-  EXPECT_NE(configs["retention.ms"].second, RD_KAFKA_CONFIG_SOURCE_DYNAMIC_TOPIC_CONFIG);
+  // Apache Kafka applies a config change to its brokers' view asynchronously: a read right after may not show it.
+  EXPECT_TRUE(wait_until(
+      [&] {
+        configs = admin.describe_topic_configs("altered");
+        return configs["retention.ms"].second != RD_KAFKA_CONFIG_SOURCE_DYNAMIC_TOPIC_CONFIG;
+      },
+      std::chrono::seconds(10)))
+      << "retention.ms is still set on the topic";
   EXPECT_EQ(configs["segment.bytes"].first, "1048576");
   // A setting the broker refuses is an error that names it.
   run = fjord("topic alter altered --bootstrap-server " + bootstrap() + " --config no.such.setting=1 2>&1");
