@@ -219,7 +219,7 @@ TEST_F(OperatorCli, TopicAlterChangesOnlyTheNamedSettingsAndAddsPartitions) {
   run =
       fjord("topic alter altered --bootstrap-server " + bootstrap() + " --config segment.bytes=1048576 --partitions 3");
   ASSERT_EQ(run.exit_status, 0) << run.output;
-  auto configs = admin.describe_topic_configs("altered");
+  decltype(admin.describe_topic_configs("")) configs;  // read until the second change shows
   wait_until(
       [&] {
         configs = admin.describe_topic_configs("altered");
