@@ -262,7 +262,7 @@ void Broker::start(cluster::ClusterService* cluster) {
                                                      lag_settings, remote_partitions_.get());
   audit_ = std::make_unique<observe::ChecklistAudit>(*partitions_, *client_activity_, env_.metrics, env_.clock, loop);
   cluster_snapshot_ = std::make_unique<observe::ClusterSnapshot>(
-      *partitions_, [context = context_.get()] { return context->brokers(); }, loop);
+      *partitions_, [context = context_.get()] { return context->brokers(); }, loop, env_.clock);
 
   if (cluster_) {
     try {

@@ -68,7 +68,7 @@ class MetadataStore {
   // too large for one etcd transaction (thousands of partitions placed at once) is stored in parts: an error
   // after some parts leaves those stored, and a part that meets a newer value runs `change` again on top of them.
   // Changes that large are ones that find their own work done when they run again (placements, deletions,
-  // elections).
+  // elections, a leader's batch of ISR changes).
   virtual void update(const std::function<void(ClusterMetadata&)>& change,
                       std::function<void(std::error_code)> done) = 0;
   // Runs `listener` on the broker's loop after every change made elsewhere (another broker, the controller) has

@@ -64,7 +64,7 @@ void PartitionManager::reconcile() {
   }
   for (const auto& key : gone) {
     spdlog::info("{}-{}: no longer hosted here (topic deleted or moved)", key.first, key.second);
-    partitions_.erase(key);
+    drop_partition(key.first, key.second);
     logs_.remove({key.first, key.second});
   }
   for (const auto& [name, topic] : topics) {
@@ -80,6 +80,7 @@ void PartitionManager::reconcile() {
 }
 
 PartitionManager::~PartitionManager() {
+  by_topic_.clear();
   auto closing = std::move(partitions_);
   partitions_.clear();
 }
@@ -162,6 +163,7 @@ void PartitionManager::stop() {
   flush_timer_.reset();
   // A partition going away wakes the fetches waiting on it, which look partitions up again: the map must be
   // whole (and empty) while they do, not half torn down.
+  by_topic_.clear();
   auto closing = std::move(partitions_);
   partitions_.clear();
   closing.clear();
@@ -204,8 +206,8 @@ void PartitionManager::schedule_flush() {
 }
 
 void PartitionManager::open_partition(const TopicMetadata& topic, int32_t index) {
+  if (partition(topic.name, index)) return;
   auto key = std::make_pair(topic.name, index);
-  if (partitions_.count(key)) return;
   auto log = logs_.create({topic.name, index}, log_config_for(topic.configs));
   auto partition = std::make_unique<Partition>(topic.name, index, topic.id, log, log_context_.clock);
   partition->set_produce_policy(produce_policy_for(topic.configs));
@@ -216,7 +218,20 @@ void PartitionManager::open_partition(const TopicMetadata& topic, int32_t index)
     partition->lead_alone();
   }
   partition->set_probe(probe_);
+  auto& slots = by_topic_[topic.name];
+  if (slots.size() <= static_cast<size_t>(index)) slots.resize(static_cast<size_t>(index) + 1, nullptr);
+  slots[static_cast<size_t>(index)] = partition.get();
   partitions_[key] = std::move(partition);
+}
+
+void PartitionManager::drop_partition(const std::string& topic, int32_t index) {
+  if (auto it = by_topic_.find(topic); it != by_topic_.end()) {
+    if (static_cast<size_t>(index) < it->second.size()) it->second[static_cast<size_t>(index)] = nullptr;
+    if (std::all_of(it->second.begin(), it->second.end(), [](Partition* p) { return p == nullptr; })) {
+      by_topic_.erase(it);
+    }
+  }
+  partitions_.erase({topic, index});
 }
 
 void PartitionManager::apply_topic_configs(const TopicMetadata& topic) {
@@ -244,14 +259,17 @@ const TopicMetadata* PartitionManager::topic_by_id(const protocol::Uuid& id) con
 }
 
 Partition* PartitionManager::partition(const std::string& topic, int32_t index) const {
-  auto it = partitions_.find({topic, index});
-  return it == partitions_.end() ? nullptr : it->second.get();
+  auto it = by_topic_.find(topic);
+  if (it == by_topic_.end() || index < 0 || static_cast<size_t>(index) >= it->second.size()) return nullptr;
+  return it->second[static_cast<size_t>(index)];
 }
 
 std::vector<Partition*> PartitionManager::partitions_of(const std::string& topic) const {
   std::vector<Partition*> out;
-  for (auto it = partitions_.lower_bound({topic, 0}); it != partitions_.end() && it->first.first == topic; ++it) {
-    out.push_back(it->second.get());
+  auto it = by_topic_.find(topic);
+  if (it == by_topic_.end()) return out;
+  for (Partition* p : it->second) {
+    if (p) out.push_back(p);
   }
   return out;
 }
@@ -355,7 +373,7 @@ void PartitionManager::delete_topic(const std::string& name, AdminCallback done)
         // A topic of that name created since is not this one: its partitions stay.
         if (const auto* now = topic(name); now && now->id != id) return done(ok());
         for (int32_t i = 0; i < count; ++i) {
-          partitions_.erase({name, i});
+          drop_partition(name, i);
           logs_.remove({name, i});
         }
         spdlog::info("deleted topic {}", name);

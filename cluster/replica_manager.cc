@@ -63,15 +63,22 @@ void ReplicaManager::apply() {
 }
 
 void ReplicaManager::check_isr() {
+  std::vector<IsrProposal> proposals;
   for (const auto& [name, topic] : partitions_.metadata().topics) {
     for (auto* p : partitions_.partitions_of(name)) {
       if (!p->is_leader() || p->index() >= static_cast<int32_t>(topic.assignments.size())) continue;
       if (in_flight_.count({name, p->index()})) continue;
       if (auto wanted = p->wanted_isr()) {
-        propose_isr(name, p->index(), topic.assignments[static_cast<size_t>(p->index())], std::move(*wanted));
+        const auto& seen = topic.assignments[static_cast<size_t>(p->index())];
+        proposals.push_back({name, p->index(), seen.leader_epoch, seen.partition_epoch, std::move(*wanted)});
+        spdlog::info("{}-{}: proposing ISR {} (was {})", name, p->index(), fmt::join(proposals.back().isr, ","),
+                     fmt::join(seen.isr, ","));
+        if (probe_)
+          (proposals.back().isr.size() < seen.isr.size() ? probe_->isr_shrinks : probe_->isr_expands).Increment();
       }
     }
   }
+  if (!proposals.empty()) propose_isr(std::move(proposals));
   update_health();
   isr_timer_ = scheduler_.schedule_after(isr_check_interval_ms_, [this] { check_isr(); });
 }
@@ -95,30 +102,36 @@ void ReplicaManager::update_health() {
   probe_->offline.Set(membership_.controller_id() == partitions_.local_node() ? offline : 0);
 }
 
-void ReplicaManager::propose_isr(const std::string& topic, int32_t index, const PartitionAssignment& seen,
-                                 std::vector<int32_t> wanted) {
-  spdlog::info("{}-{}: proposing ISR {} (was {})", topic, index, fmt::join(wanted, ","), fmt::join(seen.isr, ","));
-  if (probe_) (wanted.size() < seen.isr.size() ? probe_->isr_shrinks : probe_->isr_expands).Increment();
-  in_flight_.insert({topic, index});
+void ReplicaManager::propose_isr(std::vector<IsrProposal> proposals) {
+  for (const auto& proposal : proposals) in_flight_.insert({proposal.topic, proposal.partition});
+  auto shared = std::make_shared<const std::vector<IsrProposal>>(std::move(proposals));
   const int32_t self = partitions_.local_node();
   metadata_.update(
-      [topic, index, self, leader_epoch = seen.leader_epoch, partition_epoch = seen.partition_epoch,
-       wanted](ClusterMetadata& m) {
-        auto it = m.topics.find(topic);
-        if (it == m.topics.end() || index >= static_cast<int32_t>(it->second.assignments.size())) return;
-        auto& a = it->second.assignments[static_cast<size_t>(index)];
-        // Refused when the controller or an election got there first: the next check starts from the new state.
-        if (a.leader != self || a.leader_epoch != leader_epoch || a.partition_epoch != partition_epoch) return;
-        a.isr = wanted;
-        ++a.partition_epoch;
-        // The replica this change brings into the ISR may be the last one a reassignment waited for.
-        complete_reassignment(a);
+      [shared, self](ClusterMetadata& m) {
+        for (const auto& proposal : *shared) {
+          auto it = m.topics.find(proposal.topic);
+          if (it == m.topics.end() || proposal.partition >= static_cast<int32_t>(it->second.assignments.size())) {
+            continue;
+          }
+          auto& a = it->second.assignments[static_cast<size_t>(proposal.partition)];
+          // Refused when the controller or an election got there first: the next check starts from the new state.
+          // The same check makes this change safe to run again on top of its own earlier effect (a change written
+          // in parts, metadata_store.h): a partition it already changed has a newer partition epoch.
+          if (a.leader != self || a.leader_epoch != proposal.leader_epoch ||
+              a.partition_epoch != proposal.partition_epoch) {
+            continue;
+          }
+          a.isr = proposal.isr;
+          ++a.partition_epoch;
+          // The replica this change brings into the ISR may be the last one a reassignment waited for.
+          complete_reassignment(a);
+        }
       },
-      [this, alive = std::weak_ptr<bool>(alive_), topic, index](std::error_code error) {
+      [this, alive = std::weak_ptr<bool>(alive_), shared](std::error_code error) {
         auto a = alive.lock();
         if (!a || !*a) return;
-        in_flight_.erase({topic, index});
-        if (error) spdlog::warn("{}-{}: ISR change not stored: {}", topic, index, error.message());
+        for (const auto& proposal : *shared) in_flight_.erase({proposal.topic, proposal.partition});
+        if (error) spdlog::warn("{} ISR changes not stored: {}", shared->size(), error.message());
         apply();
       });
 }

@@ -11,6 +11,7 @@
 #include <set>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "cluster/membership.h"
 #include "cluster/metadata_store.h"
@@ -41,8 +42,18 @@ class ReplicaManager {
  private:
   void check_isr();
   void update_health();
-  void propose_isr(const std::string& topic, int32_t index, const PartitionAssignment& seen,
-                   std::vector<int32_t> wanted);
+  // An ISR this broker, as leader, wants for a partition it saw at these epochs.
+  struct IsrProposal {
+    std::string topic;
+    int32_t partition;
+    int32_t leader_epoch;
+    int32_t partition_epoch;
+    std::vector<int32_t> isr;
+  };
+  // Every change one check found goes as one metadata update (Kafka's AlterPartition batches them too): a broker
+  // that comes back to a cluster of thousands of partitions rejoins their ISRs in a few transactions, not one
+  // etcd round trip per partition.
+  void propose_isr(std::vector<IsrProposal> proposals);
 
   PartitionManager& partitions_;
   MetadataStore& metadata_;

@@ -6,8 +6,12 @@
 namespace fjord::observe {
 
 ClusterSnapshot::ClusterSnapshot(cluster::PartitionManager& partitions, BrokerList brokers, Scheduler& scheduler,
-                                 int64_t interval_ms)
-    : partitions_(partitions), brokers_(std::move(brokers)), scheduler_(scheduler), interval_ms_(interval_ms) {
+                                 const Clock& clock, int64_t interval_ms)
+    : partitions_(partitions),
+      brokers_(std::move(brokers)),
+      scheduler_(scheduler),
+      clock_(clock),
+      interval_ms_(interval_ms) {
   schedule();
 }
 
@@ -17,7 +21,7 @@ void ClusterSnapshot::schedule() {
   timer_ = scheduler_.schedule_after(interval_ms_, [this, alive = std::weak_ptr<bool>(alive_)] {
     auto still = alive.lock();
     if (!still || !*still) return;
-    take();
+    if (wanted()) take();
     schedule();
   });
 }
@@ -68,12 +72,25 @@ void ClusterSnapshot::take() {
                       {"partitions", std::move(rows)}});
   }
   auto json = nlohmann::json{{"node_id", self}, {"brokers", std::move(brokers)}, {"topics", std::move(topics)}}.dump();
-  std::lock_guard lock(mutex_);
-  last_json_ = std::move(json);
+  {
+    std::lock_guard lock(mutex_);
+    last_json_ = std::move(json);
+    ++snapshots_taken_;
+  }
+  taken_.notify_all();
 }
 
 std::string ClusterSnapshot::last_json() const {
-  std::lock_guard lock(mutex_);
+  constexpr int64_t kKeepTakingMs = 60'000;
+  std::unique_lock lock(mutex_);
+  const int64_t now = clock_.monotonic_ms();
+  const bool was_idle = now >= wanted_until_ms_;
+  wanted_until_ms_ = now + kKeepTakingMs;
+  if (was_idle) {
+    const uint64_t before = snapshots_taken_;
+    taken_.wait_for(lock, std::chrono::milliseconds(2 * interval_ms_ + 500),
+                    [&] { return snapshots_taken_ != before; });
+  }
   return last_json_;
 }
 

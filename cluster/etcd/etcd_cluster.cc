@@ -231,7 +231,7 @@ void EtcdCluster::run_watch() {
           }
           // Deletions the watch has passed need no guard against older events any more.
           std::erase_if(deleted_keys_, [revision](const auto& entry) { return entry.second <= revision; });
-          notify();
+          notify_soon();
         });
         std::lock_guard lock(mutex_);
         return !stopping_;
@@ -316,6 +316,16 @@ void EtcdCluster::notify() {
   for (auto& l : listeners) l();
 }
 
+void EtcdCluster::notify_soon() {
+  if (notify_pending_) return;
+  notify_pending_ = true;
+  loop_.post([this, alive = alive_] {
+    if (!*alive) return;
+    notify_pending_ = false;
+    notify();
+  });
+}
+
 std::vector<BrokerEndpoint> EtcdCluster::live_brokers() const {
   std::vector<BrokerEndpoint> out;
   for (const auto& [id, b] : brokers_) out.push_back(b);
@@ -355,15 +365,26 @@ void EtcdCluster::write_batch(UpdateBatch carried) {
   auto writes = changed_keys(metadata_, next);
   if (writes.size() > kMaxKeysPerTransaction && batch.size() > 1) {
     // Too large for one transaction: written in parts, and a part that meets a newer value makes its update run
-    // again on top of what the parts before it wrote. That is safe for one update on its own (placements,
-    // deletions and elections find their own work done), not for several whose effects add up: so the first
-    // goes alone, and the others wait their turn.
-    queued_updates_.insert(queued_updates_.begin(), batch.begin() + 1, batch.end());
-    for (auto it = batch.begin() + 1; it != batch.end(); ++it) --(*it)->attempts;
-    batch.resize(1);
+    // again on top of what the parts before it wrote. That is safe for one update on its own (each finds its own
+    // work done), not for several whose effects add up: so as many as fit in one transaction go together (at
+    // least the first, alone in parts if it must), and the others wait their turn.
+    size_t fitting = 1;
     next = metadata_;
     batch.front()->change(next);
     writes = changed_keys(metadata_, next);
+    for (; fitting < batch.size(); ++fitting) {
+      ClusterMetadata trial = next;
+      batch[fitting]->change(trial);
+      auto trial_writes = changed_keys(metadata_, trial);
+      if (trial_writes.size() > kMaxKeysPerTransaction) break;
+      next = std::move(trial);
+      writes = std::move(trial_writes);
+    }
+    queued_updates_.insert(queued_updates_.begin(), batch.begin() + static_cast<std::ptrdiff_t>(fitting), batch.end());
+    for (auto it = batch.begin() + static_cast<std::ptrdiff_t>(fitting); it != batch.end(); ++it) {
+      --(*it)->attempts;
+    }
+    batch.resize(fitting);
   }
   if (writes.empty()) return finish_batch(batch, {});
   write_chunk(std::move(batch), std::make_shared<const std::vector<KeyWrite>>(std::move(writes)), 0);
@@ -390,8 +411,13 @@ void EtcdCluster::write_chunk(UpdateBatch batch, std::shared_ptr<const std::vect
             const auto& w = (*writes)[i];
             apply_key(w.key, w.value.value_or(std::string()), !w.value, revision);
           }
+          if (to < writes->size()) {
+            // The next part goes to etcd while this broker takes this one in (its keys are others').
+            write_chunk(batch, writes, to);
+            notify_soon();
+            return;
+          }
           notify();
-          if (to < writes->size()) return write_chunk(batch, writes, to);
           finish_batch(batch, {});
         });
         return;

@@ -73,6 +73,9 @@ class EtcdCluster final : public ClusterService {
   void apply_snapshot(const Snapshot& snapshot);
   void apply_key(const std::string& key, const std::string& value, bool deleted, int64_t mod_revision);
   void notify();
+  // Tells the listeners once the loop has taken in what is queued before: a burst of watch events or the parts
+  // of a large write cost one pass over the metadata (each listener walks every partition), not one per event.
+  void notify_soon();
   using UpdateBatch = std::vector<std::shared_ptr<struct PendingUpdate>>;
   // Writes `carried` (a batch whose write met newer values) and every update queued since, applied in order to one
   // copy of the metadata, as the keys that changed: one transaction, or for a change too large for one (placing
@@ -94,6 +97,7 @@ class EtcdCluster final : public ClusterService {
   std::map<int32_t, BrokerEndpoint> brokers_;
   int32_t controller_ = -1;
   std::vector<std::function<void()>> listeners_;
+  bool notify_pending_ = false;
   // Updates wait here while a write is in flight, then go together: a burst of ISR changes or elections costs one
   // etcd round trip rather than one each, each conflicting with all the others.
   UpdateBatch queued_updates_;

@@ -428,6 +428,61 @@ TEST_F(EtcdClientTest, APartitionsChangeWritesOnlyItsKey) {
   cluster.leave();
 }
 
+// A burst of single-partition changes (a broker back in a cluster of thousands of partitions rejoins every ISR)
+// goes in as few transactions as etcd's limit allows: the first alone, then a hundred at a time — not one
+// transaction each, nor the whole burst one after the other behind the first.
+TEST_F(EtcdClientTest, ABurstOfPartitionChangesGoesAHundredToATransaction) {
+  TestLoop loop;
+  fjord::cluster::etcd::EtcdCluster cluster({.endpoint = etcd_->endpoint(), .node_id = 1}, loop);
+  cluster.load();
+  cluster.join({1, "127.0.0.1", 9092, std::nullopt});
+  int stored = 0;
+  std::error_code result;
+  auto done = [&](std::error_code error) {
+    if (error) result = error;
+    ++stored;
+  };
+  cluster.update(
+      [](fjord::cluster::ClusterMetadata& m) {
+        auto& t = m.topics["burst"];
+        t.name = "burst";
+        t.id = fjord::cluster::random_uuid();
+        t.partitions = 400;
+        t.assignments.assign(400, fjord::cluster::PartitionAssignment{});
+        for (auto& a : t.assignments) {
+          a.replicas = {1, 2};
+          a.leader = 1;
+          a.isr = {1};
+        }
+      },
+      done);
+  ASSERT_TRUE(loop.run_until([&] { return stored == 1; }, 30s));
+  ASSERT_FALSE(result) << result.message();
+
+  const int64_t before = client_->get("/fjord/cluster").revision;
+  for (int i = 0; i < 301; ++i) {
+    cluster.update(
+        [i](fjord::cluster::ClusterMetadata& m) {
+          auto& a = m.topics["burst"].assignments[static_cast<size_t>(i)];
+          a.isr = {1, 2};
+          ++a.partition_epoch;
+        },
+        done);
+  }
+  ASSERT_TRUE(loop.run_until([&] { return stored == 302; }, 30s));
+  ASSERT_FALSE(result) << result.message();
+  // The first change alone, then 100, 100 and 100: four transactions, each one revision.
+  EXPECT_EQ(client_->get_prefix("/fjord/").revision - before, 4);
+  fjord::cluster::etcd::EtcdCluster reader({.endpoint = etcd_->endpoint(), .node_id = 2}, loop);
+  reader.load();
+  const auto& assignments = reader.current().topics.at("burst").assignments;
+  for (size_t i = 0; i < assignments.size(); ++i) {
+    EXPECT_EQ(assignments[i].isr, (i < 301 ? std::vector<int32_t>{1, 2} : std::vector<int32_t>{1})) << i;
+    EXPECT_EQ(assignments[i].partition_epoch, i < 301 ? 1 : 0) << i;
+  }
+  cluster.leave();
+}
+
 TEST(EtcdEndpoint, Parses) {
   EXPECT_EQ(parse_endpoint("etcd://127.0.0.1:2379"), "127.0.0.1:2379");
   EXPECT_EQ(parse_endpoint("etcd-0.etcd.svc:2379"), "etcd-0.etcd.svc:2379");

@@ -43,8 +43,10 @@ struct FetchInProgress : std::enable_shared_from_this<FetchInProgress> {
 
   // Reads what is available now. Returns the bytes of record data and whether the answer should go now whatever
   // its size: a partition reported an error, or its leader sends the consumer to another replica.
-  // `for_sending` is false when a waiting fetch only checks whether enough has arrived.
-  FetchResponse build(int64_t& bytes, bool& answer_now, bool for_sending) const;
+  // `for_sending` is false when a waiting fetch only checks whether enough has arrived; `only`, when given,
+  // limits the look to that one partition.
+  using PartitionKey = std::pair<std::string, int32_t>;
+  FetchResponse build(int64_t& bytes, bool& answer_now, bool for_sending, const PartitionKey* only = nullptr) const;
   void answer();
   // Ends the wait without an answer: the connection is gone.
   void abandon();
@@ -54,7 +56,8 @@ struct FetchInProgress : std::enable_shared_from_this<FetchInProgress> {
   void on_partition_change(const std::string& topic, int32_t index);
 };
 
-FetchResponse FetchInProgress::build(int64_t& bytes, bool& answer_now, bool for_sending) const {
+FetchResponse FetchInProgress::build(int64_t& bytes, bool& answer_now, bool for_sending,
+                                     const PartitionKey* only) const {
   auto& partitions = context.server().partitions;
   const int16_t version = context.version();
   FetchResponse response;
@@ -76,7 +79,9 @@ FetchResponse FetchInProgress::build(int64_t& bytes, bool& answer_now, bool for_
       const auto* metadata = partitions.topic_by_id(topic.topic_id);
       name = metadata ? metadata->name : std::string();
     }
+    if (only && name != only->first) continue;
     for (const auto& wanted : topic.partitions) {
+      if (only && wanted.partition != only->second) continue;
       auto& out = topic_out.partitions.emplace_back();
       out.partition_index = wanted.partition;
       out.high_watermark = -1;
@@ -237,7 +242,11 @@ void FetchInProgress::on_partition_change(const std::string& topic, int32_t inde
   if (answered) return;
   int64_t bytes = 0;
   bool answer_now = false;
-  build(bytes, answer_now, false);
+  // What changed is this one partition: with min_bytes of one (followers, and consumers by default) it alone
+  // decides, so a follower's fetch of thousands of partitions is not read through again on every write to one
+  // of them. A larger min_bytes counts every partition.
+  const PartitionKey changed{topic, index};
+  build(bytes, answer_now, false, request.min_bytes <= 1 ? &changed : nullptr);
   if (bytes >= request.min_bytes || answer_now) {
     answer();
     return;
