@@ -3,7 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include <asio/signal_set.hpp>
+#include <fstream>
 #include <functional>
+#include <variant>
 
 #include "cli/broker.h"
 #include "cli/properties.h"
@@ -34,6 +36,42 @@ bool agree(const std::string& option, const std::string& from_option, const std:
   return false;
 }
 
+// How to reach etcd, from the --metadata-* options; an error message when they do not make sense together or a
+// file cannot be read.
+std::variant<cluster::etcd::EtcdSecurity, std::string> etcd_security(const BrokerOptions& options) {
+  cluster::etcd::EtcdSecurity security;
+  if (options.metadata.empty()) {
+    const bool any = !options.metadata_cacert.empty() || !options.metadata_cert.empty() ||
+                     !options.metadata_key.empty() || !options.metadata_user.empty() ||
+                     !options.metadata_password_file.empty();
+    if (any) return std::string("--metadata-* options need --metadata");
+    return security;
+  }
+  if (options.metadata_cert.empty() != options.metadata_key.empty()) {
+    return std::string("--metadata-cert and --metadata-key go together");
+  }
+  if (!options.metadata_cert.empty() && options.metadata_cacert.empty()) {
+    return std::string("--metadata-cert needs --metadata-cacert (a client certificate is shown over TLS)");
+  }
+  if (options.metadata_user.empty() != options.metadata_password_file.empty()) {
+    return std::string("--metadata-user and --metadata-password-file go together");
+  }
+  for (const auto* file : {&options.metadata_cacert, &options.metadata_cert, &options.metadata_key}) {
+    if (!file->empty() && !std::ifstream(*file)) return "cannot read " + *file;
+  }
+  if (!options.metadata_password_file.empty()) {
+    std::ifstream in(options.metadata_password_file);
+    if (!in) return "cannot read " + options.metadata_password_file;
+    std::getline(in, security.password);
+    if (!security.password.empty() && security.password.back() == '\r') security.password.pop_back();
+  }
+  security.ca_file = options.metadata_cacert;
+  security.cert_file = options.metadata_cert;
+  security.key_file = options.metadata_key;
+  security.username = options.metadata_user;
+  return security;
+}
+
 }  // namespace
 
 int run_broker(const BrokerOptions& options, std::function<void(int, int)> on_ready) {
@@ -44,6 +82,11 @@ int run_broker(const BrokerOptions& options, std::function<void(int, int)> on_re
       spdlog::error("--metadata {}: expected etcd://HOST:PORT", options.metadata);
       return 2;
     }
+  }
+  const auto security = etcd_security(options);
+  if (const auto* error = std::get_if<std::string>(&security)) {
+    spdlog::error("{}", *error);
+    return 2;
   }
   cluster::BrokerSettings settings;
   try {
@@ -135,6 +178,7 @@ int run_broker(const BrokerOptions& options, std::function<void(int, int)> on_re
     cluster_settings.endpoint = *etcd_endpoint;
     cluster_settings.node_id = broker.node_id();
     cluster_settings.session_timeout_ms = settings.get_long("broker.session.timeout.ms");
+    cluster_settings.security = std::get<cluster::etcd::EtcdSecurity>(security);
     etcd = std::make_unique<cluster::etcd::EtcdCluster>(cluster_settings, loop);
     try {
       etcd->load();

@@ -20,6 +20,13 @@ struct BrokerOptions {
   std::string config_file;
   std::vector<std::string> sets;  // key=value
   std::string metadata;           // etcd://HOST:PORT: join a multi-broker cluster; empty: a single node
+  // Reaching an etcd that wants TLS (a CA file; a certificate and key for --client-cert-auth) or a user. The
+  // password is read from a file, so that it shows neither in the process list nor in DescribeConfigs.
+  std::string metadata_cacert;
+  std::string metadata_cert;
+  std::string metadata_key;
+  std::string metadata_user;
+  std::string metadata_password_file;
 };
 
 // Runs a broker until it is told to stop; returns the process exit code. `on_ready` (optional) runs on the

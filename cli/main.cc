@@ -34,6 +34,14 @@ int main(int argc, char** argv) {
   broker_cmd->add_option("--set", broker.sets, "key=value broker setting (repeatable)");
   broker_cmd->add_option("--metadata", broker.metadata,
                          "etcd://HOST:PORT[,HOST:PORT...] (an etcd cluster's members) to join a multi-broker cluster");
+  broker_cmd->add_option("--metadata-cacert", broker.metadata_cacert,
+                         "PEM file of the CA that signed etcd's certificate: speak TLS to etcd");
+  broker_cmd->add_option("--metadata-cert", broker.metadata_cert,
+                         "PEM certificate this broker shows etcd (etcd --client-cert-auth); with --metadata-key");
+  broker_cmd->add_option("--metadata-key", broker.metadata_key, "PEM private key of --metadata-cert");
+  broker_cmd->add_option("--metadata-user", broker.metadata_user, "etcd user to authenticate as (etcd auth enable)");
+  broker_cmd->add_option("--metadata-password-file", broker.metadata_password_file,
+                         "File holding --metadata-user's password (its first line)");
 
   fjord::cli::DevOptions dev;
   auto* dev_cmd = app.add_subcommand("dev", "Run a local cluster and a demo against it");

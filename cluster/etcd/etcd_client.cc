@@ -6,6 +6,7 @@
 #include <cctype>
 #include <charconv>
 #include <chrono>
+#include <csignal>
 #include <cstring>
 #include <exception>
 #include <nlohmann/json.hpp>
@@ -244,7 +245,15 @@ std::optional<std::string> parse_endpoint(const std::string& url) {
   }
 }
 
-EtcdClient::EtcdClient(std::string endpoint, int timeout_ms) : timeout_ms_(timeout_ms) {
+EtcdClient::EtcdClient(std::string endpoint, int timeout_ms, EtcdSecurity security)
+    : timeout_ms_(timeout_ms), security_(std::move(security)) {
+  if (security_.tls()) {
+    // OpenSSL writes with write(2), which raises SIGPIPE on a connection etcd has closed (a watch cancelled, an
+    // idle connection dropped) and would end the process; as servers do, the process ignores it and the write
+    // fails with EPIPE instead, which the client handles as any broken connection.
+    static std::once_flag ignore_sigpipe;
+    std::call_once(ignore_sigpipe, [] { std::signal(SIGPIPE, SIG_IGN); });
+  }
   auto normalized = parse_endpoint(endpoint);
   if (!normalized) throw EtcdError("malformed etcd endpoint: " + endpoint);
   endpoint_ = *normalized;
@@ -257,15 +266,39 @@ EtcdClient::EtcdClient(std::string endpoint, int timeout_ms) : timeout_ms_(timeo
   use_member(0);
 }
 
+std::unique_ptr<httplib::Client> EtcdClient::connect(size_t member, std::chrono::milliseconds read_timeout) const {
+  const auto& [host, port] = members_[member];
+  std::unique_ptr<httplib::Client> http;
+  if (security_.tls()) {
+    const std::string bracketed = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+    http = std::make_unique<httplib::Client>("https://" + bracketed + ":" + std::to_string(port), security_.cert_file,
+                                             security_.key_file);
+    http->set_ca_cert_path(security_.ca_file.c_str());
+    http->enable_server_certificate_verification(true);
+  } else {
+    http = std::make_unique<httplib::Client>(host, port);
+  }
+  http->set_connection_timeout(std::chrono::milliseconds(timeout_ms_));
+  http->set_read_timeout(read_timeout);
+  http->set_write_timeout(std::chrono::milliseconds(timeout_ms_));
+  return http;
+}
+
 void EtcdClient::use_member(size_t index) {
   current_ = index;
-  const auto& [host, port] = members_[index];
-  http_ = std::make_unique<httplib::Client>(host, port);
-  http_->set_connection_timeout(std::chrono::milliseconds(timeout_ms_));
-  http_->set_read_timeout(std::chrono::milliseconds(timeout_ms_));
-  http_->set_write_timeout(std::chrono::milliseconds(timeout_ms_));
+  token_.clear();  // a simple token is good only with the member that handed it out
+  http_ = connect(index, std::chrono::milliseconds(timeout_ms_));
   // httplib checks a kept connection before reusing it, so one closed by an etcd restart is replaced, not failed on.
   http_->set_keep_alive(true);
+}
+
+void EtcdClient::authenticate() {
+  if (security_.username.empty() || !token_.empty()) return;
+  json request = {{"name", security_.username}, {"password", security_.password}};
+  // What etcd says on a refusal names the user, never the password.
+  json response = checked("/v3/auth/authenticate", post("/v3/auth/authenticate", request.dump(), false));
+  token_ = string_field(response, "token");
+  if (token_.empty()) throw EtcdError("etcd /v3/auth/authenticate: no token in the answer");
 }
 
 std::string EtcdClient::current_member() const {
@@ -275,13 +308,27 @@ std::string EtcdClient::current_member() const {
 
 EtcdClient::~EtcdClient() = default;
 
-std::string EtcdClient::post(const std::string& path, const std::string& body) {
+std::string EtcdClient::post(const std::string& path, const std::string& body, bool authenticated) {
   // With several members, a request goes round them until one answers or, once each has been tried, the timeout
   // has passed: while the survivors of a killed leader elect a new one (about a second) every member fails fast,
   // and a single round would give up on a cluster that is about to answer.
   const auto started = std::chrono::steady_clock::now();
+  bool token_renewed = false;
   for (size_t tried = 1;; ++tried) {
-    auto result = http_->Post(path, body, "application/json");
+    httplib::Headers headers;
+    if (authenticated && !security_.username.empty()) {
+      authenticate();
+      headers.emplace("Authorization", token_);
+    }
+    auto result = http_->Post(path, headers, body, "application/json");
+    if (result && result->status == 401 && authenticated && !security_.username.empty() && !token_renewed) {
+      // The token expired (etcd's --auth-token-ttl) or was handed out by another member (simple tokens are each
+      // member's own): a new one, once.
+      token_.clear();
+      token_renewed = true;
+      --tried;
+      continue;
+    }
     if (result && result->status < 500) {
       if (result->status != 200)
         throw EtcdError("etcd " + path + ": " + describe_failure(result->status, result->body));
@@ -359,10 +406,9 @@ void EtcdClient::watch_prefix(const std::string& prefix, int64_t start_revision,
   if (start_revision > 0) create["start_revision"] = std::to_string(start_revision);
   json request_body = {{"create_request", create}};
 
-  httplib::Client http(members_[current_].first, members_[current_].second);
-  http.set_connection_timeout(std::chrono::milliseconds(timeout_ms_));
-  http.set_write_timeout(std::chrono::milliseconds(timeout_ms_));
-  http.set_read_timeout(kWatchReadTimeout);
+  authenticate();
+  auto connection = connect(current_, kWatchReadTimeout);
+  httplib::Client& http = *connection;
   {
     std::lock_guard lock(watch_mutex_);
     if (watch_cancelled_.exchange(false)) return;
@@ -414,6 +460,7 @@ void EtcdClient::watch_prefix(const std::string& prefix, int64_t start_revision,
   request.path = "/v3/watch";
   request.body = request_body.dump();
   request.set_header("Content-Type", "application/json");
+  if (!token_.empty()) request.set_header("Authorization", token_);
   request.response_handler = [&](const httplib::Response& response) {
     status = response.status;
     return true;
@@ -457,6 +504,7 @@ void EtcdClient::watch_prefix(const std::string& prefix, int64_t start_revision,
     use_member((current_ + 1) % members_.size());
     throw EtcdError("etcd watch stream from " + member + " broke: " + httplib::to_string(result.error()));
   }
+  if (status == 401) token_.clear();  // the next watch asks for a new token first
   if (status != 200) throw EtcdError("etcd /v3/watch: " + describe_failure(status, error_body));
   throw EtcdError("etcd ended the watch stream");
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -64,6 +65,20 @@ class EtcdError : public std::runtime_error {
   using runtime_error::runtime_error;
 };
 
+// How to reach an etcd that asks for more than an address. With ca_file set every member is spoken to over TLS
+// and its certificate checked against that CA (etcd's --cert-file/--key-file); cert_file and key_file give this
+// client's own certificate, for an etcd started with --client-cert-auth. With username set the client
+// authenticates as that user (etcd's `auth enable`) and sends the token etcd hands out with every request, asking
+// for a new one when etcd says it has expired or comes from another member.
+struct EtcdSecurity {
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
+  std::string username;
+  std::string password;
+  bool tls() const { return !ca_file.empty(); }
+};
+
 class EtcdClient {
  public:
   // endpoint "host:port" (or "etcd://host:port"), or several members of one etcd cluster separated by commas;
@@ -72,7 +87,7 @@ class EtcdClient {
   // the next one, in turn; a call fails once every member has been tried and timeout_ms has passed (a single member:
   // once it has been tried). The client stays with the member that answered. One instance per thread
   // (not thread-safe), except that cancel_watch() may be called from any thread.
-  explicit EtcdClient(std::string endpoint, int timeout_ms = 5000);
+  explicit EtcdClient(std::string endpoint, int timeout_ms = 5000, EtcdSecurity security = {});
   ~EtcdClient();
   EtcdClient(const EtcdClient&) = delete;
   EtcdClient& operator=(const EtcdClient&) = delete;
@@ -107,13 +122,18 @@ class EtcdClient {
   void cancel_watch();
 
  private:
-  std::string post(const std::string& path, const std::string& body);
+  std::string post(const std::string& path, const std::string& body, bool authenticated = true);
   void use_member(size_t index);
+  std::unique_ptr<httplib::Client> connect(size_t member, std::chrono::milliseconds read_timeout) const;
+  // Asks the current member for a token for the configured user (when there is one and no token yet).
+  void authenticate();
 
   std::string endpoint_;
   std::vector<std::pair<std::string, int>> members_;  // host, port
   size_t current_ = 0;
   int timeout_ms_;
+  EtcdSecurity security_;
+  std::string token_;  // etcd's auth token, empty until authenticated
   std::unique_ptr<httplib::Client> http_;
 
   std::mutex watch_mutex_;

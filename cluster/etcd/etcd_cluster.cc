@@ -17,6 +17,8 @@ const std::string kPrefix = "/fjord/";
 const std::string kBrokersPrefix = "/fjord/brokers/";
 const std::string kControllerKey = "/fjord/controller";
 constexpr int kMaxUpdateAttempts = 100;
+// How long one etcd request may take, every member tried.
+constexpr int kRequestTimeoutMs = 5000;
 // etcd refuses a transaction with more than --max-txn-ops (128 by default) operations or comparisons.
 constexpr size_t kMaxKeysPerTransaction = 100;
 
@@ -102,7 +104,7 @@ void EtcdCluster::stop_threads() {
 }
 
 void EtcdCluster::load() {
-  EtcdClient client(settings_.endpoint);
+  EtcdClient client(settings_.endpoint, kRequestTimeoutMs, settings_.security);
   auto read = client.get_prefix(kPrefix);
   bool has_cluster = false;
   std::optional<KeyValue> document;
@@ -129,14 +131,14 @@ void EtcdCluster::load() {
 
 void EtcdCluster::join(const BrokerEndpoint& self) {
   self_value_ = broker_value(self);
-  EtcdClient client(settings_.endpoint);
+  EtcdClient client(settings_.endpoint, kRequestTimeoutMs, settings_.security);
   register_broker(client);
   // Everyone registered so far, this broker included, is known before it serves; later arrivals come by watch.
   auto read = client.get_prefix(kPrefix);
   apply_snapshot(Snapshot{read.kvs, read.revision});
   watch_from_revision_ = read.revision;
   worker_ = std::thread([this] { run_worker(); });
-  watch_client_ = std::make_unique<EtcdClient>(settings_.endpoint);
+  watch_client_ = std::make_unique<EtcdClient>(settings_.endpoint, kRequestTimeoutMs, settings_.security);
   watcher_ = std::thread([this] { run_watch(); });
 }
 
@@ -144,7 +146,7 @@ void EtcdCluster::leave() {
   stop_threads();
   if (lease_ == 0) return;
   try {
-    EtcdClient client(settings_.endpoint);
+    EtcdClient client(settings_.endpoint, kRequestTimeoutMs, settings_.security);
     client.lease_revoke(lease_);
   } catch (const std::exception& e) {
     spdlog::warn("leaving the cluster: could not revoke the lease ({}); it expires by itself", e.what());
@@ -181,7 +183,7 @@ void EtcdCluster::submit(std::function<void(EtcdClient&)> task) {
 }
 
 void EtcdCluster::run_worker() {
-  EtcdClient client(settings_.endpoint);
+  EtcdClient client(settings_.endpoint, kRequestTimeoutMs, settings_.security);
   // Renewal at a third of the lease, so that two renewals may fail before it expires; never rarer than a second,
   // since the controller campaign rides on the same tick.
   const auto tick = std::chrono::milliseconds(std::clamp<int64_t>(settings_.session_timeout_ms / 3, 100, 1000));
@@ -244,7 +246,7 @@ void EtcdCluster::run_watch() {
       spdlog::warn("broker {}: etcd watch broke ({}); reading the whole state again", settings_.node_id, e.what());
       std::this_thread::sleep_for(std::chrono::milliseconds(300));
       try {
-        EtcdClient client(settings_.endpoint);
+        EtcdClient client(settings_.endpoint, kRequestTimeoutMs, settings_.security);
         auto read = client.get_prefix(kPrefix);
         from = read.revision + 1;
         auto snapshot = std::make_shared<Snapshot>(Snapshot{read.kvs, read.revision});

@@ -26,17 +26,17 @@
 #include <vector>
 
 #include "cluster/cluster_service.h"
+#include "cluster/etcd/etcd_client.h"
 #include "cluster/etcd/metadata_layout.h"
 #include "model/executor.h"
 
 namespace fjord::cluster::etcd {
 
-class EtcdClient;
-
 struct EtcdClusterSettings {
   std::string endpoint;  // host:port
   int32_t node_id = 1;
   int64_t session_timeout_ms = 9000;  // the lease's time to live
+  EtcdSecurity security;              // TLS and a user, when etcd asks for them
 };
 
 class EtcdCluster final : public ClusterService {

@@ -14,6 +14,7 @@
 
 #include "cluster/etcd/etcd_cluster.h"
 #include "cluster/local_metadata_store.h"
+#include "cluster/tests/test_loop.h"
 #include "tests/support/broker_process.h"
 #include "tests/support/etcd_process.h"
 
@@ -270,32 +271,7 @@ TEST_F(EtcdClientTest, TransportFailuresAreEtcdErrors) {
   EXPECT_THROW(nowhere.put("k", "v"), EtcdError);
 }
 
-// The broker's loop, for a test: tasks posted from etcd's threads run on the test's thread in run_until().
-class TestLoop final : public fjord::Executor {
- public:
-  void post(fjord::Task task) override {
-    std::lock_guard lock(mutex_);
-    tasks_.push_back(std::move(task));
-    ready_.notify_all();
-  }
-  bool run_until(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!done()) {
-      std::unique_lock lock(mutex_);
-      if (!ready_.wait_until(lock, deadline, [&] { return !tasks_.empty(); })) return done();
-      auto task = std::move(tasks_.front());
-      tasks_.pop_front();
-      lock.unlock();
-      task();
-    }
-    return true;
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable ready_;
-  std::deque<fjord::Task> tasks_;
-};
+using fjord::cluster::testing::TestLoop;
 
 // Fifty metadata changes asked for at once (a burst of ISR changes after a broker returns) reach etcd as two
 // writes: the first, and the other forty-nine together once it is done; each change's callback hears success and

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <memory>
@@ -31,6 +32,7 @@
 #include "tests/support/partition_proxy.h"
 #include "tests/support/raw_client.h"
 #include "tests/support/scale.h"
+#include "tests/support/test_certificates.h"
 #include "tests/support/three_broker_cluster.h"
 
 namespace fjord::testing {
@@ -570,6 +572,68 @@ TEST_F(ThreeBrokersOnThreeEtcds, BrokersKeepWorkingWhenAnEtcdMemberDies) {
   producer.finish();
   EXPECT_TRUE(producer.failed().empty()) << producer.failed().size() << " records failed";
   expect_nothing_lost_or_repeated(bootstrap(), "payments", producer.acknowledged(), producer.sent());
+}
+
+// Brokers reaching etcd over TLS as a user of etcd's authentication (--metadata-cacert, --metadata-user,
+// --metadata-password-file), the way an etcd holding credentials is run.
+class ThreeBrokersOnSecuredEtcd : public ThreeBrokerCluster {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(TestCertificateAuthority::openssl_available()) << "openssl is not installed";
+    ca_.emplace();
+    const auto server = ca_->server();
+    etcd_.start_secure({ca_->ca_file(), server.certificate, server.key, server.certificate, server.key}, 300);
+    etcd_.enable_authentication("fjord-broker", "broker-password");
+    password_file_ = ca_->directory() + "/etcd-password";
+    std::ofstream(password_file_) << "broker-password\n";
+    extra_broker_args_ = {"--metadata-cacert",        ca_->ca_file(), "--metadata-user", "fjord-broker",
+                          "--metadata-password-file", password_file_};
+    ThreeBrokerCluster::SetUp();
+  }
+  std::optional<TestCertificateAuthority> ca_;
+  std::string password_file_;
+};
+
+// The cluster works as on a plain etcd — a replicated topic, acks=all writes, a leader killed and replaced — and a
+// broker given a wrong password, or no CA, does not start: it says why, and shows no password.
+TEST_F(ThreeBrokersOnSecuredEtcd, BrokersWorkThroughTlsAndAUserAndWithoutThemCannotStart) {
+  create_replicated_topic("secured", 1);
+  ContinuousProducer producer(bootstrap(), "secured");
+  ASSERT_TRUE(wait_until([&] { return producer.acknowledged_count() > 200; }, std::chrono::seconds(30)));
+  const int32_t leader = describe("secured", 0).leader;
+  ASSERT_GE(leader, 1);
+  broker(leader).kill();
+  ASSERT_TRUE(wait_until(
+      [&] {
+        const auto view = describe("secured", 0);
+        return view.leader >= 1 && view.leader != leader;
+      },
+      std::chrono::seconds(20)))
+      << "no new leader through the secured etcd";
+  const size_t before = producer.acknowledged_count();
+  EXPECT_TRUE(wait_until([&] { return producer.acknowledged_count() > before + 200; }, std::chrono::seconds(30)));
+  producer.finish();
+  EXPECT_TRUE(producer.failed().empty()) << producer.failed().size() << " records failed";
+  expect_nothing_lost_or_repeated(bootstrap(), "secured", producer.acknowledged(), producer.sent());
+
+  const std::string wrong_file = ca_->directory() + "/wrong-password";
+  std::ofstream(wrong_file) << "guessed-password-7\n";
+  const std::string base = std::string(FJORD_BINARY) + " broker --node-id 9 --data-dir " + ca_->directory() +
+                           "/refused --listen 127.0.0.1:" + std::to_string(free_port()) +
+                           " --admin-listen 127.0.0.1:" + std::to_string(free_port()) + " --metadata etcd://" +
+                           etcd_.endpoint();
+  const std::string wrong_password =
+      run_command("timeout 20 " + base + " --metadata-cacert " + ca_->ca_file() +
+                  " --metadata-user fjord-broker --metadata-password-file " + wrong_file + " 2>&1; echo exit=$?");
+  EXPECT_NE(wrong_password.find("authentication failed"), std::string::npos) << wrong_password;
+  EXPECT_NE(wrong_password.find("exit=1"), std::string::npos) << wrong_password;
+  EXPECT_EQ(wrong_password.find("guessed-password-7"), std::string::npos) << "the password was shown";
+  const std::string no_tls = run_command("timeout 20 " + base + " 2>&1; echo exit=$?");
+  EXPECT_NE(no_tls.find("cannot read the cluster metadata from etcd"), std::string::npos) << no_tls;
+  EXPECT_NE(no_tls.find("exit=1"), std::string::npos) << no_tls;
+  const std::string unpaired = run_command("timeout 20 " + base + " --metadata-user fjord-broker 2>&1; echo exit=$?");
+  EXPECT_NE(unpaired.find("--metadata-user and --metadata-password-file go together"), std::string::npos) << unpaired;
+  EXPECT_NE(unpaired.find("exit=2"), std::string::npos) << unpaired;
 }
 
 // Four brokers, so that replicas have somewhere to move.

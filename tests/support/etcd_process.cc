@@ -39,7 +39,57 @@ void EtcdProcess::start() {
       "etcd", [this] { return healthy(); }, std::chrono::milliseconds(20));
 }
 
+void EtcdProcess::start_secure(const Tls& tls, int auth_token_ttl_s) {
+  tls_ = tls;
+  const std::string client_url = "https://" + endpoint();
+  const std::string peer_url = "http://127.0.0.1:" + std::to_string(peer_port_);
+  std::vector<std::string> args = {FJORD_ETCD_BINARY,
+                                   "--name=fjord-test",
+                                   "--data-dir=" + data_dir_,
+                                   "--listen-client-urls=" + client_url,
+                                   "--advertise-client-urls=" + client_url,
+                                   "--listen-peer-urls=" + peer_url,
+                                   "--initial-advertise-peer-urls=" + peer_url,
+                                   "--initial-cluster=fjord-test=" + peer_url,
+                                   "--cert-file=" + tls.server_certificate,
+                                   "--key-file=" + tls.server_key,
+                                   "--auth-token=simple",
+                                   "--auth-token-ttl=" + std::to_string(auth_token_ttl_s),
+                                   "--logger=zap",
+                                   "--log-level=error"};
+  if (tls.client_cert_auth) {
+    args.push_back("--client-cert-auth");
+    args.push_back("--trusted-ca-file=" + tls.ca_file);
+  }
+  process_.spawn(args);
+  process_.wait_until_ready(
+      "etcd", [this] { return healthy(); }, std::chrono::milliseconds(20));
+}
+
+void EtcdProcess::enable_authentication(const std::string& user, const std::string& password) {
+  if (!tls_) throw std::runtime_error("enable_authentication: start etcd with start_secure() first");
+  httplib::Client http("https://" + endpoint(), tls_->client_certificate, tls_->client_key);
+  http.set_ca_cert_path(tls_->ca_file.c_str());
+  http.enable_server_certificate_verification(true);
+  auto call = [&](const std::string& path, const std::string& body) {
+    auto response = http.Post(path, body, "application/json");
+    if (!response) throw std::runtime_error("etcd " + path + ": " + httplib::to_string(response.error()));
+    if (response->status != 200) throw std::runtime_error("etcd " + path + ": " + response->body);
+  };
+  call("/v3/auth/role/add", R"({"name":"root"})");
+  call("/v3/auth/user/add", R"({"name":"root","password":"root-password"})");
+  call("/v3/auth/user/grant", R"({"user":"root","role":"root"})");
+  // Keys are base64 in etcd's JSON: "/fjord/" up to "/fjord0", the prefix's end.
+  call("/v3/auth/role/add", R"({"name":"fjord"})");
+  call("/v3/auth/role/grant",
+       R"({"name":"fjord","perm":{"permType":"READWRITE","key":"L2Zqb3JkLw==","range_end":"L2Zqb3JkMA=="}})");
+  call("/v3/auth/user/add", R"({"name":")" + user + R"(","password":")" + password + R"("})");
+  call("/v3/auth/user/grant", R"({"user":")" + user + R"(","role":"fjord"})");
+  call("/v3/auth/enable", "{}");
+}
+
 void EtcdProcess::start_member(const std::string& name, const std::string& initial_cluster) {
+  tls_.reset();
   std::string client_url = "http://" + endpoint();
   std::string peer_url = "http://127.0.0.1:" + std::to_string(peer_port_);
   // Past the first start etcd reads its membership from the data directory and ignores --initial-cluster.
@@ -54,6 +104,15 @@ void EtcdProcess::start_member(const std::string& name, const std::string& initi
 
 // Listening is not enough: /health says true only once the member has a leader and can serve requests.
 bool EtcdProcess::healthy() const {
+  if (tls_) {
+    httplib::Client client("https://" + endpoint(), tls_->client_certificate, tls_->client_key);
+    client.set_ca_cert_path(tls_->ca_file.c_str());
+    client.enable_server_certificate_verification(true);
+    client.set_connection_timeout(std::chrono::milliseconds(200));
+    client.set_read_timeout(std::chrono::seconds(1));
+    auto response = client.Get("/health");
+    return response && response->status == 200 && response->body.find("\"true\"") != std::string::npos;
+  }
   httplib::Client client("127.0.0.1", client_port_);
   client.set_connection_timeout(std::chrono::milliseconds(200));
   client.set_read_timeout(std::chrono::seconds(1));

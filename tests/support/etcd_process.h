@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 
 #include "tests/support/server_process.h"
@@ -22,6 +23,20 @@ class EtcdProcess {
 
   // Starts etcd and waits until /health answers. The ports and data stay the same across restarts.
   void start();
+  // Starts it serving clients over TLS only, with `server` as its certificate, handing out auth tokens that live
+  // `auth_token_ttl_s` seconds (once authentication is enabled), and with `client_cert_auth` asking every client
+  // for a certificate signed by `ca_file` (--client-cert-auth). `client` is the certificate its health check
+  // shows.
+  struct Tls {
+    std::string ca_file;
+    std::string server_certificate, server_key;
+    std::string client_certificate, client_key;
+    bool client_cert_auth = false;
+  };
+  void start_secure(const Tls& tls, int auth_token_ttl_s);
+  // Turns etcd's authentication on (after start_secure), with a root user and `user`, whose role may read and
+  // write under /fjord/ and nowhere else. Throws when etcd refuses a step.
+  void enable_authentication(const std::string& user, const std::string& password);
   // As a member of a cluster: `name` and `initial_cluster` ("name=http://127.0.0.1:PEER,...") as etcd's flags
   // take them. Does not wait: a member is healthy only once a quorum of its cluster runs.
   void start_member(const std::string& name, const std::string& initial_cluster);
@@ -48,6 +63,7 @@ class EtcdProcess {
  private:
   std::string data_dir_;
   std::string log_path_;
+  std::optional<Tls> tls_;
   int client_port_;
   int peer_port_;
   ServerProcess process_;

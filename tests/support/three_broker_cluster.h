@@ -89,7 +89,7 @@ class ThreeBrokerCluster : public ::testing::Test {
   // advertised address is the proxy's), so that a test can cut one broker off from everyone.
   void start_cluster(bool proxied) {
     ASSERT_TRUE(EtcdProcess::available()) << "etcd is not installed (Debian: etcd-server); scripts/setup installs it";
-    if (!etcd_cluster_) etcd_.start();
+    if (!etcd_cluster_ && !etcd_.running()) etcd_.start();
     // Ports are picked free but bound later (brokers at start()): none may be handed out twice meanwhile.
     std::set<int> taken = {etcd_.client_port(), etcd_.peer_port()};
     auto distinct_port = [&] {
@@ -248,6 +248,7 @@ class ThreeBrokerCluster : public ::testing::Test {
   std::map<int, std::vector<std::string>> broker_args_;
   // Set before SetUp runs: the brokers use this three-member etcd cluster instead of etcd_.
   std::optional<ThreeMemberEtcd> etcd_cluster_;
+  // Started by SetUp unless a test started it already (secured, say).
   EtcdProcess etcd_;
   std::vector<std::unique_ptr<PartitionProxy>> etcd_proxies_;
   std::vector<std::unique_ptr<BrokerProcess>> brokers_;
