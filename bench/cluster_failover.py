@@ -3,7 +3,7 @@
 it led is served again, and the same when the killed broker is the controller (so the survivors first elect a new
 controller, which then moves the leaders).
 
-    bench/cluster_failover.py [--partitions 10000] [--runs 1] [--session-timeout-ms 9000]
+    bench/cluster_failover.py [--partitions 10000] [--session-timeout-ms 9000] [--keep]
 
 One etcd and three `fjord broker` processes on loopback, one topic of PARTITIONS partitions with replication factor
 3, a record in each. Per kill it reports, from the kill:
@@ -32,7 +32,7 @@ import threading
 import time
 import urllib.request
 
-from confluent_kafka import Producer
+from confluent_kafka import KafkaException, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -129,8 +129,11 @@ class Broker:
 
 
 def partitions(admin):
-    """{partition: (leader, isr)} of the topic as the broker asked sees it."""
-    md = admin.list_topics(TOPIC, timeout=10)
+    """{partition: (leader, isr)} of the topic as the broker asked sees it ({} when it does not answer in time)."""
+    try:
+        md = admin.list_topics(TOPIC, timeout=10)
+    except KafkaException:
+        return {}
     topic = md.topics.get(TOPIC)
     if topic is None or topic.error is not None:
         return {}
@@ -180,6 +183,8 @@ def kill_and_measure(label, victim, brokers, etcd, partition_count, create_topic
     survivor_admin = AdminClient({"bootstrap.servers": f"127.0.0.1:{survivors[0].port}", "log_level": 0})
     bootstrap = ",".join(f"127.0.0.1:{b.port}" for b in survivors)
     led = [p for p, (leader, _) in partitions(survivor_admin).items() if leader == victim.node_id]
+    if not led:
+        sys.exit(f"broker {victim.node_id} leads no partition: nothing to fail over")
     print(f"{label}: killing broker {victim.node_id} (leads {len(led)} of {partition_count} partitions)", flush=True)
     killed_at = time.monotonic()
     victim.kill()
@@ -195,13 +200,20 @@ def kill_and_measure(label, victim, brokers, etcd, partition_count, create_topic
     registration = f"/fjord/brokers/{victim.node_id}"
     detected = wait_until("the killed broker's lease to expire", lambda: etcd.keys(registration) == [], 120)
     # Metadata of 10,000 partitions is work for the broker answering it: asked for five times a second.
-    moved = wait_until("every partition to have a live leader", lambda: all(
-        leader >= 0 and leader != victim.node_id for leader, _ in partitions(survivor_admin).values()), 300, 0.2)
+    def all_moved():
+        state = partitions(survivor_admin)
+        return len(state) == partition_count and all(
+            leader >= 0 and leader != victim.node_id for leader, _ in state.values())
+
+    moved = wait_until("every partition to have a live leader", all_moved, 300, 0.2)
     created = None
     if create_topic_after:
         admin = AdminClient({"bootstrap.servers": bootstrap, "log_level": 0})
         name = f"after-controller-kill-{int(time.time())}"
+        give_up = time.monotonic() + 120
         while created is None:
+            if time.monotonic() > give_up:
+                sys.exit("no topic could be created after the controller was killed")
             futures = admin.create_topics([NewTopic(name, 1, 2)], operation_timeout=30)
             try:
                 futures[name].result()

@@ -226,10 +226,11 @@ void PartitionManager::open_partition(const TopicMetadata& topic, int32_t index)
 
 void PartitionManager::drop_partition(const std::string& topic, int32_t index) {
   if (auto it = by_topic_.find(topic); it != by_topic_.end()) {
-    if (static_cast<size_t>(index) < it->second.size()) it->second[static_cast<size_t>(index)] = nullptr;
-    if (std::all_of(it->second.begin(), it->second.end(), [](Partition* p) { return p == nullptr; })) {
-      by_topic_.erase(it);
-    }
+    auto& slots = it->second;
+    if (static_cast<size_t>(index) < slots.size()) slots[static_cast<size_t>(index)] = nullptr;
+    // Trailing empty slots go, so that a topic's entry goes with its last partition (each slot is dropped once).
+    while (!slots.empty() && slots.back() == nullptr) slots.pop_back();
+    if (slots.empty()) by_topic_.erase(it);
   }
   partitions_.erase({topic, index});
 }

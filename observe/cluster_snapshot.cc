@@ -72,9 +72,11 @@ void ClusterSnapshot::take() {
                       {"partitions", std::move(rows)}});
   }
   auto json = nlohmann::json{{"node_id", self}, {"brokers", std::move(brokers)}, {"topics", std::move(topics)}}.dump();
+  const int64_t now = clock_.monotonic_ms();
   {
     std::lock_guard lock(mutex_);
     last_json_ = std::move(json);
+    last_taken_ms_ = now;
     ++snapshots_taken_;
   }
   taken_.notify_all();
@@ -84,9 +86,10 @@ std::string ClusterSnapshot::last_json() const {
   constexpr int64_t kKeepTakingMs = 60'000;
   std::unique_lock lock(mutex_);
   const int64_t now = clock_.monotonic_ms();
-  const bool was_idle = now >= wanted_until_ms_;
   wanted_until_ms_ = now + kKeepTakingMs;
-  if (was_idle) {
+  // Older than the interval (or none yet): taken before a quiet spell, so every request that finds it so waits for
+  // the next tick.
+  if (snapshots_taken_ == 0 || now - last_taken_ms_ > interval_ms_) {
     const uint64_t before = snapshots_taken_;
     taken_.wait_for(lock, std::chrono::milliseconds(2 * interval_ms_ + 500),
                     [&] { return snapshots_taken_ != before; });

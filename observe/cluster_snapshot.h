@@ -56,6 +56,7 @@ class ClusterSnapshot {
   mutable std::condition_variable taken_;
   std::string last_json_ = "{\"brokers\":[],\"topics\":[]}";
   uint64_t snapshots_taken_ = 0;
+  int64_t last_taken_ms_ = 0;  // monotonic
   // Snapshots are taken on the interval until this time (monotonic ms), which each request moves a minute on.
   mutable int64_t wanted_until_ms_ = 0;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

@@ -299,6 +299,7 @@ void EtcdClient::authenticate() {
   json response = checked("/v3/auth/authenticate", post("/v3/auth/authenticate", request.dump(), false));
   token_ = string_field(response, "token");
   if (token_.empty()) throw EtcdError("etcd /v3/auth/authenticate: no token in the answer");
+  ++authentications_;
 }
 
 std::string EtcdClient::current_member() const {
@@ -406,6 +407,9 @@ void EtcdClient::watch_prefix(const std::string& prefix, int64_t start_revision,
   if (start_revision > 0) create["start_revision"] = std::to_string(start_revision);
   json request_body = {{"create_request", create}};
 
+  // A fresh token for each watch: etcd refuses a watch opened with an expired one inside its stream (not with
+  // HTTP 401), and a watch is opened rarely.
+  token_.clear();
   authenticate();
   auto connection = connect(current_, kWatchReadTimeout);
   httplib::Client& http = *connection;
@@ -504,7 +508,6 @@ void EtcdClient::watch_prefix(const std::string& prefix, int64_t start_revision,
     use_member((current_ + 1) % members_.size());
     throw EtcdError("etcd watch stream from " + member + " broke: " + httplib::to_string(result.error()));
   }
-  if (status == 401) token_.clear();  // the next watch asks for a new token first
   if (status != 200) throw EtcdError("etcd /v3/watch: " + describe_failure(status, error_body));
   throw EtcdError("etcd ended the watch stream");
 }

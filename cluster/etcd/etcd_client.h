@@ -120,6 +120,8 @@ class EtcdClient {
   // Makes the running watch_prefix() return promptly. When no watch is running, the next one returns at once, so
   // that a cancel racing with the watch's start is not lost.
   void cancel_watch();
+  // Tokens obtained so far (tests: an expired one is replaced).
+  int authentications() const { return authentications_; }
 
  private:
   std::string post(const std::string& path, const std::string& body, bool authenticated = true);
@@ -134,6 +136,7 @@ class EtcdClient {
   int timeout_ms_;
   EtcdSecurity security_;
   std::string token_;  // etcd's auth token, empty until authenticated
+  int authentications_ = 0;
   std::unique_ptr<httplib::Client> http_;
 
   std::mutex watch_mutex_;

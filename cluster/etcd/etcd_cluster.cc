@@ -370,18 +370,21 @@ void EtcdCluster::write_batch(UpdateBatch carried) {
     // again on top of what the parts before it wrote. That is safe for one update on its own (each finds its own
     // work done), not for several whose effects add up: so as many as fit in one transaction go together (at
     // least the first, alone in parts if it must), and the others wait their turn.
+    // Each change writes at least one key, so no more than the limit can fit.
     size_t fitting = 1;
     next = metadata_;
     batch.front()->change(next);
     writes = changed_keys(metadata_, next);
-    for (; fitting < batch.size(); ++fitting) {
-      ClusterMetadata trial = next;
-      batch[fitting]->change(trial);
-      auto trial_writes = changed_keys(metadata_, trial);
-      if (trial_writes.size() > kMaxKeysPerTransaction) break;
-      next = std::move(trial);
-      writes = std::move(trial_writes);
+    for (; fitting < batch.size() && fitting < kMaxKeysPerTransaction; ++fitting) {
+      batch[fitting]->change(next);
+      if (changed_keys(metadata_, next).size() > kMaxKeysPerTransaction) break;
     }
+    if (fitting < batch.size()) {
+      // The one that did not fit (or the limit) is on `next`: taken again without it.
+      next = metadata_;
+      for (size_t i = 0; i < fitting; ++i) batch[i]->change(next);
+    }
+    writes = changed_keys(metadata_, next);
     queued_updates_.insert(queued_updates_.begin(), batch.begin() + static_cast<std::ptrdiff_t>(fitting), batch.end());
     for (auto it = batch.begin() + static_cast<std::ptrdiff_t>(fitting); it != batch.end(); ++it) {
       --(*it)->attempts;
@@ -389,33 +392,34 @@ void EtcdCluster::write_batch(UpdateBatch carried) {
     batch.resize(fitting);
   }
   if (writes.empty()) return finish_batch(batch, {});
-  write_chunk(std::move(batch), std::make_shared<const std::vector<KeyWrite>>(std::move(writes)), 0);
+  auto planned = std::make_shared<PlannedWrites>();
+  for (const auto& w : writes) planned->guards.push_back(guard(w, key_revisions_));
+  planned->writes = std::move(writes);
+  write_chunk(std::move(batch), std::move(planned), 0);
 }
 
 // Writes keys [from, from + kMaxKeysPerTransaction) of `writes` as one transaction, then the next part. A part
 // that fails for good (etcd unreachable) fails the batch, leaving the parts before it stored.
-void EtcdCluster::write_chunk(UpdateBatch batch, std::shared_ptr<const std::vector<KeyWrite>> writes, size_t from) {
-  const size_t to = std::min(writes->size(), from + kMaxKeysPerTransaction);
-  std::vector<Compare> compares;
+void EtcdCluster::write_chunk(UpdateBatch batch, std::shared_ptr<const PlannedWrites> planned, size_t from) {
+  const size_t to = std::min(planned->writes.size(), from + kMaxKeysPerTransaction);
+  std::vector<Compare> compares(planned->guards.begin() + static_cast<std::ptrdiff_t>(from),
+                                planned->guards.begin() + static_cast<std::ptrdiff_t>(to));
   std::vector<Operation> ops;
-  for (size_t i = from; i < to; ++i) {
-    compares.push_back(guard((*writes)[i], key_revisions_));
-    ops.push_back(operation((*writes)[i]));
-  }
+  for (size_t i = from; i < to; ++i) ops.push_back(operation(planned->writes[i]));
   auto alive = alive_;
-  submit([this, alive, batch, writes, from, to, compares, ops](EtcdClient& client) {
+  submit([this, alive, batch, planned, from, to, compares, ops](EtcdClient& client) {
     try {
       auto result = client.txn(compares, ops);
       if (result.succeeded) {
-        loop_.post([this, alive, batch, writes, from, to, revision = result.revision] {
+        loop_.post([this, alive, batch, planned, from, to, revision = result.revision] {
           if (!*alive) return;
           for (size_t i = from; i < to; ++i) {
-            const auto& w = (*writes)[i];
+            const auto& w = planned->writes[i];
             apply_key(w.key, w.value.value_or(std::string()), !w.value, revision);
           }
-          if (to < writes->size()) {
+          if (to < planned->writes.size()) {
             // The next part goes to etcd while this broker takes this one in (its keys are others').
-            write_chunk(batch, writes, to);
+            write_chunk(batch, planned, to);
             notify_soon();
             return;
           }

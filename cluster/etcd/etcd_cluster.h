@@ -81,7 +81,13 @@ class EtcdCluster final : public ClusterService {
   // copy of the metadata, as the keys that changed: one transaction, or for a change too large for one (placing
   // thousands of partitions) several in turn, each guarded by its own keys' revisions.
   void write_batch(UpdateBatch carried);
-  void write_chunk(UpdateBatch batch, std::shared_ptr<const std::vector<KeyWrite>> writes, size_t from);
+  // The keys a batch writes, each with its guard: the revision the key had (or its absence) when the batch's
+  // changes were computed, so that a part sent later still fails on a value that changed meanwhile.
+  struct PlannedWrites {
+    std::vector<KeyWrite> writes;
+    std::vector<Compare> guards;
+  };
+  void write_chunk(UpdateBatch batch, std::shared_ptr<const PlannedWrites> planned, size_t from);
   void finish_batch(const UpdateBatch& batch, std::error_code error);
 
   EtcdClusterSettings settings_;

@@ -79,7 +79,8 @@ FetchResponse FetchInProgress::build(int64_t& bytes, bool& answer_now, bool for_
       const auto* metadata = partitions.topic_by_id(topic.topic_id);
       name = metadata ? metadata->name : std::string();
     }
-    if (only && name != only->first) continue;
+    // A topic deleted meanwhile (its id no longer named) is looked at: it answers with an error at once.
+    if (only && !name.empty() && name != only->first) continue;
     for (const auto& wanted : topic.partitions) {
       if (only && wanted.partition != only->second) continue;
       auto& out = topic_out.partitions.emplace_back();

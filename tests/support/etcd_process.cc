@@ -34,6 +34,10 @@ EtcdProcess::~EtcdProcess() {
 bool EtcdProcess::available() { return ::access(FJORD_ETCD_BINARY, X_OK) == 0; }
 
 void EtcdProcess::start() {
+  if (tls_) {
+    const Tls same = *tls_;
+    return start_secure(same, auth_token_ttl_s_);
+  }
   start_member("fjord-test", "fjord-test=http://127.0.0.1:" + std::to_string(peer_port_));
   process_.wait_until_ready(
       "etcd", [this] { return healthy(); }, std::chrono::milliseconds(20));
@@ -41,6 +45,7 @@ void EtcdProcess::start() {
 
 void EtcdProcess::start_secure(const Tls& tls, int auth_token_ttl_s) {
   tls_ = tls;
+  auth_token_ttl_s_ = auth_token_ttl_s;
   const std::string client_url = "https://" + endpoint();
   const std::string peer_url = "http://127.0.0.1:" + std::to_string(peer_port_);
   std::vector<std::string> args = {FJORD_ETCD_BINARY,

@@ -21,7 +21,8 @@ class EtcdProcess {
   // Whether the etcd binary found at configure time can be run; tests skip without it.
   static bool available();
 
-  // Starts etcd and waits until /health answers. The ports and data stay the same across restarts.
+  // Starts etcd and waits until /health answers. The ports and data stay the same across restarts, and so does
+  // TLS once start_secure() has started it.
   void start();
   // Starts it serving clients over TLS only, with `server` as its certificate, handing out auth tokens that live
   // `auth_token_ttl_s` seconds (once authentication is enabled), and with `client_cert_auth` asking every client
@@ -64,6 +65,7 @@ class EtcdProcess {
   std::string data_dir_;
   std::string log_path_;
   std::optional<Tls> tls_;
+  int auth_token_ttl_s_ = 300;
   int client_port_;
   int peer_port_;
   ServerProcess process_;
