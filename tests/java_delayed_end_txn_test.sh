@@ -43,7 +43,11 @@ assert events.index("produce of the next transaction answered") < events.index("
     "the held request reached the broker before the next transaction began"
 if expect in ("unaffected", "v2-like-fjord"):
     assert report["version"] >= 5, "the client did not use transactions v2"
-    assert report["error_code"] == 90, "the held commit was not refused as fenced (PRODUCER_FENCED, 90)"
+    # Fjord refuses the held commit as fenced. Apache Kafka has answered it either way across runs (fenced, or
+    # success as a retry of the commit already done), the later transaction unaffected both times: for Kafka the
+    # outcome below is what must match.
+    accepted = (90,) if expect == "unaffected" else (90, 0)
+    assert report["error_code"] in accepted, "the held commit was not refused as fenced (PRODUCER_FENCED, 90)"
     assert result["state_after_delivery"] == "ongoing", "the held commit ended the later transaction"
     assert result["abort"] == "ok", "the later transaction could not be aborted"
     assert result["committed"] == ["first"], "read_committed sees records of the aborted later transaction"

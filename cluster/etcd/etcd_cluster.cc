@@ -370,11 +370,10 @@ void EtcdCluster::write_batch(UpdateBatch carried) {
     // again on top of what the parts before it wrote. That is safe for one update on its own (each finds its own
     // work done), not for several whose effects add up: so as many as fit in one transaction go together (at
     // least the first, alone in parts if it must), and the others wait their turn.
-    // Each change writes at least one key, so no more than the limit can fit.
+    // At most the limit's number of changes are tried: nearly every change writes a key of its own.
     size_t fitting = 1;
     next = metadata_;
     batch.front()->change(next);
-    writes = changed_keys(metadata_, next);
     for (; fitting < batch.size() && fitting < kMaxKeysPerTransaction; ++fitting) {
       batch[fitting]->change(next);
       if (changed_keys(metadata_, next).size() > kMaxKeysPerTransaction) break;

@@ -163,7 +163,12 @@ TEST_F(CompactionTest, AConsumerFromTheStartSeesTheLatestValueOfEveryLiveKeyAndT
   ASSERT_TRUE(compacted) << "the latest value of every key, and one tombstone per deleted key, never came back alone";
   std::cout << "compacted after " << seconds_to_compact << " s\n";
   const int64_t bytes_after = bytes_of_logs(directory);
-  EXPECT_LT(bytes_after, bytes_before / 5) << "before " << bytes_before << " bytes, after " << bytes_after;
+  // Measured against what was written, not against the disk before: the cleaner may have been through most of it
+  // by the time that was read (under load it had: 58,794 bytes on disk of some 400,000 written).
+  constexpr int64_t kValueBytesWritten = int64_t{kKeys} * kVersions * 100;
+  EXPECT_LT(bytes_after, kValueBytesWritten / 5)
+      << "written " << kValueBytesWritten << " bytes of values; on disk before " << bytes_before << ", after "
+      << bytes_after;
 
   // delete.retention.ms after the pass that first cleaned them, the tombstones go too.
   bool tombstones_gone = false;
