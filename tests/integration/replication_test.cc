@@ -557,15 +557,7 @@ TEST_F(ThreeBrokersOnThreeEtcds, BrokersKeepWorkingWhenAnEtcdMemberDies) {
     EXPECT_EQ(broker(id).log().find("left the cluster"), std::string::npos) << "broker " << id << " saw a broker leave";
   }
 
-  const int32_t leader = describe("payments", 0).leader;
-  ASSERT_GE(leader, 1);
-  broker(leader).kill();
-  ASSERT_TRUE(wait_until(
-      [&] {
-        const auto view = describe("payments", 0);
-        return view.leader >= 1 && view.leader != leader;
-      },
-      std::chrono::seconds(20)))
+  ASSERT_TRUE(kill_leader_and_await_another("payments", 0))
       << "the partition got no new leader through the remaining etcd members";
   before = producer.acknowledged_count();
   EXPECT_TRUE(wait_until([&] { return producer.acknowledged_count() > before + 200; }, std::chrono::seconds(30)));
@@ -600,16 +592,7 @@ TEST_F(ThreeBrokersOnSecuredEtcd, BrokersWorkThroughTlsAndAUserAndWithoutThemCan
   create_replicated_topic("secured", 1);
   ContinuousProducer producer(bootstrap(), "secured");
   ASSERT_TRUE(wait_until([&] { return producer.acknowledged_count() > 200; }, std::chrono::seconds(30)));
-  const int32_t leader = describe("secured", 0).leader;
-  ASSERT_GE(leader, 1);
-  broker(leader).kill();
-  ASSERT_TRUE(wait_until(
-      [&] {
-        const auto view = describe("secured", 0);
-        return view.leader >= 1 && view.leader != leader;
-      },
-      std::chrono::seconds(20)))
-      << "no new leader through the secured etcd";
+  ASSERT_TRUE(kill_leader_and_await_another("secured", 0)) << "no new leader through the secured etcd";
   const size_t before = producer.acknowledged_count();
   EXPECT_TRUE(wait_until([&] { return producer.acknowledged_count() > before + 200; }, std::chrono::seconds(30)));
   producer.finish();

@@ -240,6 +240,19 @@ class ThreeBrokerCluster : public ::testing::Test {
     }
   }
 
+  // Kills (-9) the broker leading `topic`-`partition`; whether another broker leads it within 20 s.
+  bool kill_leader_and_await_another(const std::string& topic, int32_t partition) {
+    const int32_t leader = describe(topic, partition).leader;
+    if (leader < 1) return false;
+    broker(leader).kill();
+    return wait_until(
+        [&] {
+          const auto view = describe(topic, partition);
+          return view.leader >= 1 && view.leader != leader;
+        },
+        std::chrono::seconds(20));
+  }
+
   // How many brokers start (set before SetUp runs): three unless a test needs one to move replicas to.
   int broker_count_ = 3;
   // Settings every broker gets beyond the fixture's own (set before SetUp runs).
