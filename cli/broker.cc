@@ -101,7 +101,7 @@ Broker::~Broker() {
   controller_.reset();
   replicas_.reset();
   fetcher_.reset();
-  server_.reset();
+  servers_.clear();
   stop_cleaner();
   io_.reset();
   // The partitions and groups answer whatever still waits on them while the loop can still take the answers,
@@ -121,7 +121,13 @@ Broker::~Broker() {
   loop_.reset();
 }
 
-uint16_t Broker::port() const { return server_ ? server_->port() : 0; }
+uint16_t Broker::port() const { return servers_.empty() ? 0 : servers_.front()->port(); }
+
+std::vector<std::pair<std::string, uint16_t>> Broker::listener_ports() const {
+  std::vector<std::pair<std::string, uint16_t>> out;
+  for (const auto& server : servers_) out.emplace_back(server->listener().name, server->port());
+  return out;
+}
 
 // The engines are set once at start, before the admin endpoint serves, and reset only after it stopped.
 std::string Broker::lag_json() const {
@@ -166,6 +172,7 @@ void Broker::start(cluster::ClusterService* cluster) {
       local_metadata_ = std::make_unique<cluster::LocalMetadataStore>(fs, setup_.data_dir);
       metadata = local_metadata_.get();
     }
+    metadata_store_ = metadata;
     storage::LogContext logs{fs, *io_, *syncs_, loop, env_.clock, storage_probe_.get(), &health_, &loop};
     partitions_ = std::make_unique<cluster::PartitionManager>(logs, setup_.data_dir, *metadata, setup_.settings, loop,
                                                               partition_probe_.get());
@@ -233,19 +240,48 @@ void Broker::start(cluster::ClusterService* cluster) {
   context_->activity = client_activity_.get();
   server::ConnectionLimits limits;
   limits.max_request_bytes = static_cast<size_t>(setup_.settings.get_long("socket.request.max.bytes"));
-  server_ = std::make_unique<server::Server>(loop, *context_, server::HandlerRegistry::standard(), limits);
-  try {
-    server_->listen(setup_.listen_host, setup_.listen_port);
-  } catch (const std::exception& e) {
-    throw BrokerStartError("cannot listen on " + setup_.listen_host + ":" + std::to_string(setup_.listen_port) + ": " +
-                           e.what());
+  context_->metadata_store = metadata_store_;
+  server::security::ListenersPlan plan;
+  if (setup_.listeners) {
+    plan = *setup_.listeners;
+  } else {
+    server::security::ListenerPlan plaintext;
+    plaintext.host = setup_.listen_host;
+    plaintext.port = setup_.listen_port;
+    plaintext.advertised = listener_address(setup_.settings.get("advertised.listeners"));
+    plan.listeners.push_back(plaintext);
+    plan.inter_broker_listener = plaintext.security.name;
   }
-  // Clients reconnect to the advertised address, so it must be one they can reach: advertised.listeners if set,
-  // else the address actually bound.
-  auto advertised = listener_address(setup_.settings.get("advertised.listeners"));
-  identity.advertised_host = advertised ? advertised->first : setup_.listen_host;
-  identity.advertised_port = advertised ? advertised->second : server_->port();
-  if (identity.advertised_host == "0.0.0.0" || identity.advertised_host == "::") identity.advertised_host = "127.0.0.1";
+  for (const auto& listener : plan.listeners) {
+    if (cluster_ && listener.security.name == plan.inter_broker_listener &&
+        listener.security.protocol != server::security::SecurityProtocol::kPlaintext) {
+      throw BrokerStartError("inter.broker.listener.name " + plan.inter_broker_listener + " uses " +
+                             server::security::security_protocol_name(listener.security.protocol) +
+                             ": replication over TLS or SASL is not implemented yet; give the brokers a PLAINTEXT "
+                             "listener on their private network for it");
+    }
+    auto server = std::make_unique<server::Server>(loop, *context_, server::HandlerRegistry::standard(), limits,
+                                                   listener.security);
+    const std::string host = listener.host.empty() ? "0.0.0.0" : listener.host;
+    try {
+      server->listen(host, listener.port);
+    } catch (const std::exception& e) {
+      for (auto& started : servers_) started->stop();
+      throw BrokerStartError("cannot listen on " + host + ":" + std::to_string(listener.port) + " (listener " +
+                             listener.security.name + "): " + e.what());
+    }
+    // Clients reconnect to the advertised address, so it must be one they can reach: the listener's entry in
+    // advertised.listeners if there is one, else the address actually bound.
+    cluster::ListenerEndpoint advertised{host, server->port()};
+    if (listener.advertised) advertised = {listener.advertised->first, listener.advertised->second};
+    if (advertised.host == "0.0.0.0" || advertised.host == "::") advertised.host = "127.0.0.1";
+    identity.listeners[listener.security.name] = advertised;
+    if (listener.security.name == plan.inter_broker_listener) {
+      identity.advertised_host = advertised.host;
+      identity.advertised_port = advertised.port;
+    }
+    servers_.push_back(std::move(server));
+  }
   advertised_host_ = identity.advertised_host;
   if (auto rack = setup_.settings.get("broker.rack"); !rack.empty()) identity.rack = rack;
   context_->identity = identity;
@@ -266,10 +302,10 @@ void Broker::start(cluster::ClusterService* cluster) {
 
   if (cluster_) {
     try {
-      cluster_->join(
-          cluster::BrokerEndpoint{identity.node_id, identity.advertised_host, identity.advertised_port, identity.rack});
+      cluster_->join(cluster::BrokerEndpoint{identity.node_id, identity.advertised_host, identity.advertised_port,
+                                             identity.rack, identity.listeners});
     } catch (const std::exception& e) {
-      server_->stop();
+      for (auto& server : servers_) server->stop();
       throw BrokerStartError(std::string("cannot register in the cluster: ") + e.what());
     }
     start_cluster_roles();
@@ -373,7 +409,7 @@ void Broker::hand_off_leadership(int retries_left, std::function<void()> done) {
 void Broker::stop_serving() {
   if (!serving_) return;
   serving_ = false;
-  if (server_) server_->stop();
+  for (auto& server : servers_) server->stop();
   if (fetcher_) fetcher_->stop();
   // Leaving first hands this broker's partitions to the others at once rather than after its lease expires.
   if (cluster_) cluster_->leave();

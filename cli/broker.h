@@ -6,19 +6,23 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "cluster/cluster_service.h"
 #include "cluster/config_definitions.h"
 #include "model/clock.h"
 #include "model/metrics.h"
 #include "server/event_loop.h"
+#include "server/security/listener_config.h"
 #include "storage/directory_health.h"
 #include "storage/file_system.h"
 #include "storage/io_pool.h"
 
 namespace fjord::cluster {
+class MetadataStore;
 class PartitionManager;
 class LocalMetadataStore;
 class ProducerIds;
@@ -72,6 +76,9 @@ struct BrokerSetup {
   std::string data_dir;
   std::string listen_host = "127.0.0.1";
   uint16_t listen_port = 0;  // 0: any free port
+  // The listeners, when set (`fjord broker` plans them from `listeners` and the rest): then listen_host and
+  // listen_port are ignored. Unset: one PLAINTEXT listener on listen_host:listen_port.
+  std::optional<server::security::ListenersPlan> listeners;
 };
 
 class BrokerStartError : public std::runtime_error {
@@ -95,7 +102,10 @@ class Broker {
   // the broker stops serving) registers and starts following and leading. Throws BrokerStartError.
   void start(cluster::ClusterService* cluster = nullptr);
   int32_t node_id() const { return node_id_; }
+  // The first listener's port (the one bound, when it was 0).
   uint16_t port() const;
+  // Every listener's name and bound port, in order.
+  std::vector<std::pair<std::string, uint16_t>> listener_ports() const;
   // The lag engine's last sample as JSON (/api/lag); any thread.
   std::string lag_json() const;
   // The console's other JSON: lag history per group (/api/lag/history) and the cluster's topics (/api/cluster).
@@ -149,6 +159,7 @@ class Broker {
   std::unique_ptr<cluster::PartitionProbe> partition_probe_;
   storage::DirectoryHealth health_;
   std::unique_ptr<cluster::LocalMetadataStore> local_metadata_;
+  cluster::MetadataStore* metadata_store_ = nullptr;  // the cluster's, or local_metadata_
   std::unique_ptr<server::ServerContext> context_;
   std::unique_ptr<server::EventLoop> loop_;
   std::unique_ptr<storage::IoPool> io_;
@@ -169,7 +180,7 @@ class Broker {
   std::unique_ptr<coordinator::RoutingMarkerWriter> routed_markers_;
   std::unique_ptr<coordinator::TransactionCoordinator> transactions_;
   std::unique_ptr<coordinator::TransactionVerifier> verifier_;
-  std::unique_ptr<server::Server> server_;
+  std::vector<std::unique_ptr<server::Server>> servers_;  // one per listener
   std::unique_ptr<cluster::ReplicaFetcher> fetcher_;
   std::unique_ptr<cluster::ReplicaManager> replicas_;
   std::unique_ptr<cluster::Controller> controller_;

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <asio/signal_set.hpp>
 #include <fstream>
 #include <functional>
@@ -19,12 +20,13 @@
 namespace fjord::cli {
 namespace {
 
-// The host:port of Kafka's "PLAINTEXT://host:port" listener form; Fjord serves one plaintext listener.
-std::optional<std::pair<std::string, int>> plaintext_listener(const std::string& listeners) {
-  if (listeners.find(',') != std::string::npos) return std::nullopt;
-  const std::string scheme = "PLAINTEXT://";
-  if (listeners.rfind(scheme, 0) != 0) return std::nullopt;
-  return split_host_port(listeners.substr(scheme.size()));
+// The definition a setting is checked against: its own, or for `listener.name.<name>.<setting>` that of the
+// setting, when a listener may override it.
+const cluster::ConfigDefinition* definition_of(const std::string& key) {
+  if (auto base = server::security::per_listener_base_key(key)) {
+    return server::security::is_per_listener_setting(*base) ? cluster::find_broker_config(*base) : nullptr;
+  }
+  return cluster::find_broker_config(key);
 }
 
 // Settings given twice, once as a command-line option and once by their Kafka name, must agree.
@@ -106,7 +108,7 @@ int run_broker(const BrokerOptions& options, std::function<void(int, int)> on_re
   // A setting Fjord does not know would be ignored: it is refused instead, so that nobody believes it applies.
   bool refused = false;
   for (const auto& [key, value] : settings.static_configs) {
-    const auto* definition = cluster::find_broker_config(key);
+    const auto* definition = definition_of(key);
     auto problem = definition ? cluster::validate_config_value(*definition, value)
                               : std::optional<std::string>("unknown broker setting " + key +
                                                            " (Fjord does not "
@@ -136,31 +138,35 @@ int run_broker(const BrokerOptions& options, std::function<void(int, int)> on_re
     spdlog::error("log.dirs={}: Fjord keeps a broker's data in one directory", data_dir);
     return 2;
   }
-  std::string listen_address = options.listen;
-  if (auto it = configs.find("listeners"); it != configs.end()) {
-    auto listener = plaintext_listener(it->second);
-    if (!listener) {
-      spdlog::error("listeners={}: Fjord serves one PLAINTEXT://HOST:PORT listener", it->second);
-      return 2;
-    }
-    const std::string from_listeners = listener->first + ":" + std::to_string(listener->second);
-    if (!listen_address.empty() && listen_address != from_listeners) {
-      spdlog::error("--listen {} and listeners={} disagree: give one of them", listen_address, it->second);
-      return 2;
-    }
-    listen_address = from_listeners;
+  // --listen HOST:PORT is the plaintext listener PLAINTEXT://HOST:PORT; `listeners` may name several, each with
+  // its security protocol. Given both, --listen must be the first of `listeners`.
+  if (!options.listen.empty() && !split_host_port(options.listen)) {
+    spdlog::error("--listen takes HOST:PORT");
+    return 2;
   }
-  if (listen_address.empty()) listen_address = "127.0.0.1:9092";
-  auto listen = split_host_port(listen_address);
+  if (!configs.count("listeners")) {
+    settings.static_configs["listeners"] =
+        "PLAINTEXT://" + (options.listen.empty() ? std::string("127.0.0.1:9092") : options.listen);
+  }
+  auto planned = server::security::plan_listeners(settings);
+  if (const auto* error = std::get_if<std::string>(&planned)) {
+    spdlog::error("{}", *error);
+    return 2;
+  }
+  auto& plan = std::get<server::security::ListenersPlan>(planned);
+  const auto& first = plan.listeners.front();
+  if (!options.listen.empty() && options.listen != first.host + ":" + std::to_string(first.port)) {
+    spdlog::error("--listen {} and listeners={} disagree: give one of them", options.listen, configs.at("listeners"));
+    return 2;
+  }
   auto admin_listen = split_host_port(options.admin_listen);
-  if (!listen || !admin_listen) {
-    spdlog::error("--listen and --admin-listen take HOST:PORT");
+  if (!admin_listen) {
+    spdlog::error("--admin-listen takes HOST:PORT");
     return 2;
   }
   settings.static_configs["node.id"] = node_id;
   settings.static_configs["broker.id"] = node_id;
   settings.static_configs["log.dirs"] = data_dir;
-  settings.static_configs["listeners"] = "PLAINTEXT://" + listen_address;
 
   // Declaration order is destruction order reversed, and it matters: the cluster service's threads post to the
   // broker's loop, so it goes before the broker does.
@@ -169,7 +175,7 @@ int run_broker(const BrokerOptions& options, std::function<void(int, int)> on_re
   storage::PosixFileSystem fs;
   // fsyncs wait on the device, not the CPU, and concurrent fdatasyncs of many partitions are folded into one
   // journal commit by the filesystem: more threads here make many-partition group commit cheaper, not busier.
-  BrokerSetup setup{settings, data_dir, listen->first, static_cast<uint16_t>(listen->second)};
+  BrokerSetup setup{settings, data_dir, first.host, first.port, plan};
   Broker broker(setup, BrokerEnvironment{fs, clock, metrics}, std::make_unique<storage::ThreadIoPool>(16));
   auto& loop = broker.loop();
   std::unique_ptr<cluster::etcd::EtcdCluster> etcd;
@@ -244,9 +250,15 @@ int run_broker(const BrokerOptions& options, std::function<void(int, int)> on_re
     exit_code = 1;
     loop.post(stop);
   });
-  spdlog::info("fjord broker {} serving Kafka on {}:{} (advertised {}), admin on http://{}:{}/metrics, data in {}",
-               broker.node_id(), listen->first, broker.port(), broker.advertised_host(), admin_listen->first,
-               admin.port(), data_dir);
+  std::string serving;
+  for (const auto& [name, port] : broker.listener_ports()) {
+    auto listener = std::find_if(plan.listeners.begin(), plan.listeners.end(),
+                                 [&name = name](const auto& l) { return l.security.name == name; });
+    if (!serving.empty()) serving += ", ";
+    serving += name + "://" + (listener->host.empty() ? "0.0.0.0" : listener->host) + ":" + std::to_string(port);
+  }
+  spdlog::info("fjord broker {} serving Kafka on {} (advertised {}), admin on http://{}:{}/metrics, data in {}",
+               broker.node_id(), serving, broker.advertised_host(), admin_listen->first, admin.port(), data_dir);
   if (on_ready) loop.post([&] { on_ready(broker.port(), admin.port()); });
   loop.context().run();
 

@@ -21,10 +21,11 @@ namespace {
 constexpr const char* kTopic = "fjord-demo";
 constexpr int kRecords = 10;
 
-bool create_topic(const std::string& bootstrap, int replication_factor) try {
+bool create_topic(const std::string& bootstrap, int replication_factor,
+                  const std::map<std::string, std::string>& client_settings) try {
   client::NewTopic topic{kTopic, 3, replication_factor, {}};
   if (replication_factor >= 3) topic.configs["min.insync.replicas"] = "2";
-  client::AdminClient admin(bootstrap);
+  client::AdminClient admin(bootstrap, client_settings);
   if (admin.create_topics({topic}, /*exist_ok=*/true).at(0)) {
     std::printf("  created topic %s with 3 partitions, %d replica(s) each%s\n", kTopic, replication_factor,
                 replication_factor >= 3 ? ", min.insync.replicas=2" : "");
@@ -39,13 +40,15 @@ bool create_topic(const std::string& bootstrap, int replication_factor) try {
 
 }  // namespace
 
-bool run_demo(const std::string& bootstrap, int replication_factor) {
+bool run_demo(const std::string& bootstrap, int replication_factor,
+              const std::map<std::string, std::string>& client_settings) {
   std::printf("demo: a librdkafka %s client against %s\n", RdKafka::version_str().c_str(), bootstrap.c_str());
-  if (!create_topic(bootstrap, replication_factor)) return false;
+  if (!create_topic(bootstrap, replication_factor, client_settings)) return false;
   std::string error;
 
   std::unique_ptr<RdKafka::Conf> producer_conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   producer_conf->set("bootstrap.servers", bootstrap, error);
+  for (const auto& [key, value] : client_settings) producer_conf->set(key, value, error);
   producer_conf->set("acks", "all", error);
   std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(producer_conf.get(), error));
   if (!producer) {
@@ -74,6 +77,7 @@ bool run_demo(const std::string& bootstrap, int replication_factor) {
 
   std::unique_ptr<RdKafka::Conf> consumer_conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   consumer_conf->set("bootstrap.servers", bootstrap, error);
+  for (const auto& [key, value] : client_settings) consumer_conf->set(key, value, error);
   std::unique_ptr<RdKafka::Consumer> consumer(RdKafka::Consumer::create(consumer_conf.get(), error));
   std::unique_ptr<RdKafka::Topic> topic(RdKafka::Topic::create(consumer.get(), kTopic, nullptr, error));
   consumer->start(topic.get(), 0, RdKafka::Topic::OFFSET_BEGINNING);

@@ -2,13 +2,16 @@
 // what happened, using librdkafka exactly as an application would.
 #pragma once
 
+#include <map>
 #include <string>
 
 namespace fjord::cli {
 
 // Returns true when every produced record came back, in order. Prints its progress to stdout. With a replication
 // factor of 3 the topic also gets min.insync.replicas=2, so acks=all means two copies before an acknowledgement.
-bool run_demo(const std::string& bootstrap_servers, int replication_factor = 1);
+// `client_settings` are librdkafka's security settings (security.protocol, sasl.*, ssl.*), for a secured broker.
+bool run_demo(const std::string& bootstrap_servers, int replication_factor = 1,
+              const std::map<std::string, std::string>& client_settings = {});
 
 // The payments example (examples/payments): 1,000 payments, each sent twice as a retrying upstream would, booked by
 // a two-member ledger group into SQLite at `ledger_path`. True when every payment is booked exactly once.

@@ -19,6 +19,7 @@
 
 #include "cli/broker_command.h"
 #include "cli/demo.h"
+#include "cli/dev_security.h"
 #include "cli/rolling_restart.h"
 #include "cluster/etcd/etcd_client.h"
 
@@ -261,6 +262,11 @@ int run_dev(const DevOptions& options) {
     spdlog::error("--rolling-restart: needs --brokers 3 or more");
     return 2;
   }
+  if (options.secure && options.brokers > 1) {
+    // Brokers replicate over their inter-broker listener, which does not speak TLS or SASL yet.
+    spdlog::error("--secure: one broker only for now (replication over TLS/SASL is not implemented yet)");
+    return 2;
+  }
   if (options.brokers > 1) return run_local_cluster(options);
   BrokerOptions broker;
   broker.data_dir = options.data_dir;
@@ -268,6 +274,18 @@ int run_dev(const DevOptions& options) {
   int admin_port = first_free_port(9644);
   broker.listen = "127.0.0.1:" + std::to_string(kafka_port);
   broker.admin_listen = "127.0.0.1:" + std::to_string(admin_port);
+  DevSecurity security;
+  std::map<std::string, std::string> client_settings;
+  if (options.secure) {
+    try {
+      security = prepare_dev_security(options.data_dir);
+    } catch (const std::exception& e) {
+      spdlog::error("{}", e.what());
+      return 1;
+    }
+    broker.sets = security.broker_sets(broker.listen);
+    client_settings = security.librdkafka_settings();
+  }
   std::thread demo;
   bool demo_ok = true;
   int code = run_broker(broker, [&](int port, int admin) {
@@ -275,6 +293,16 @@ int run_dev(const DevOptions& options) {
     std::printf(
         "fjord dev: one broker, data in %s\n  bootstrap server: %s\n  admin / metrics:  http://127.0.0.1:%d/metrics\n",
         options.data_dir.c_str(), bootstrap.c_str(), admin);
+    if (options.secure) {
+      std::printf(
+          "  security: TLS and SASL/SCRAM only (SASL_SSL); clients need these settings:\n"
+          "    security.protocol=SASL_SSL\n    sasl.mechanism=SCRAM-SHA-512 (librdkafka: sasl.mechanisms)\n"
+          "    sasl.username=%s\n    sasl.password=%s\n    ssl.ca.location=%s (Java: ssl.truststore.type=PEM, "
+          "ssl.truststore.location)\n"
+          "  the same as files: %s (Java, Kafka's tools), %s (librdkafka, kcat -F)\n",
+          security.user.c_str(), security.password.c_str(), security.ca_file.c_str(),
+          security.client_properties_file.c_str(), security.librdkafka_properties_file.c_str());
+    }
     std::fflush(stdout);
     if (!options.demo) {
       std::printf("serving until Ctrl-C\n");
@@ -282,7 +310,11 @@ int run_dev(const DevOptions& options) {
       return;
     }
     demo = std::thread([&, bootstrap] {
-      demo_ok = run_demo(bootstrap);
+      demo_ok = run_demo(bootstrap, 1, client_settings);
+      if (demo_ok && !options.example.empty() && options.secure) {
+        std::printf("--example runs against a plaintext broker only for now\n");
+        demo_ok = false;
+      }
       if (demo_ok) demo_ok = run_example(options.example, bootstrap, 1, options.data_dir);
       std::printf(options.exit_after_demo ? "demo done: stopping\n" : "serving until Ctrl-C\n");
       std::fflush(stdout);

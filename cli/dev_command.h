@@ -14,6 +14,7 @@ struct DevOptions {
   bool exit_after_demo = false;  // for scripts and tests: stop once the demo has run
   bool rolling_restart = false;  // --brokers N > 1: after the demo, restart every broker in turn under load
   std::string example;           // also run an example application after the demo: "payments", "payments-exactly-once"
+  bool secure = false;           // one SASL_SSL listener (SCRAM), a local CA, a user "dev": see dev_security.h
 };
 
 int run_dev(const DevOptions& options);

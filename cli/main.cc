@@ -17,6 +17,7 @@
 #include "cli/reassign_command.h"
 #include "cli/topic_command.h"
 #include "cli/txn_command.h"
+#include "cli/user_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"Fjord: a Kafka-compatible streaming platform"};
@@ -49,6 +50,9 @@ int main(int argc, char** argv) {
   dev_cmd->add_option("--brokers", dev.brokers, "Number of brokers")->capture_default_str();
   dev_cmd->add_flag("!--no-demo", dev.demo, "Skip the demo");
   dev_cmd->add_flag("--exit-after-demo", dev.exit_after_demo, "Stop once the demo has run");
+  dev_cmd->add_flag("--secure", dev.secure,
+                    "Serve TLS and SASL/SCRAM only, with a local certificate authority and a user 'dev' (one broker); "
+                    "prints the client settings");
   dev_cmd->add_flag("--rolling-restart", dev.rolling_restart,
                     "With --brokers 3: after the demo, restart each broker in turn under a producer and a group");
   dev_cmd->add_option("--example", dev.example, "Also run an example application after the demo")
@@ -250,6 +254,29 @@ int main(int argc, char** argv) {
   txn_abort->add_option("--partition", txn.partition, "Partition")->required();
   txn_abort->add_option("--producer-id", txn.producer_id, "The producer whose transaction is aborted")->required();
 
+  fjord::cli::UserOptions user;
+  user.bootstrap = default_bootstrap;
+  auto* user_cmd = app.add_subcommand("user", "SCRAM users the brokers authenticate: create, list, delete");
+  user_cmd->require_subcommand(1);
+  user_cmd->fallthrough();
+  user_cmd->add_option("--bootstrap-server", user.bootstrap, "HOST:PORT[,HOST:PORT...] of brokers")
+      ->capture_default_str();
+  user_cmd->add_option("--format", user.format, "text or json")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  auto* user_create = user_cmd->add_subcommand(
+      "create", "Set a user's password (creating the user): its SCRAM credentials, salted here, never the password");
+  user_create->add_option("NAME", user.name, "The user name")->required();
+  user_create->add_option("--password-file", user.password_file,
+                          "Read the password from this file's first line (default: standard input)");
+  user_create->add_option("--mechanism", user.mechanisms, "SCRAM-SHA-256 and/or SCRAM-SHA-512")
+      ->check(CLI::IsMember({"SCRAM-SHA-256", "SCRAM-SHA-512"}))
+      ->capture_default_str();
+  user_create->add_option("--iterations", user.iterations, "PBKDF2 iterations (4096-16384)")->capture_default_str();
+  auto* user_list = user_cmd->add_subcommand("list", "Every user with its SCRAM mechanisms and iteration counts");
+  auto* user_delete = user_cmd->add_subcommand("delete", "Remove a user's credentials");
+  user_delete->add_option("NAME", user.name, "The user name")->required();
+
   fjord::chaos::ChaosOptions chaos;
   chaos.bootstrap = default_bootstrap;
   auto* chaos_cmd = app.add_subcommand(
@@ -353,6 +380,9 @@ int main(int argc, char** argv) {
   if (*txn_describe) return fjord::cli::run_txn_describe(txn);
   if (*txn_producers) return fjord::cli::run_txn_producers(txn);
   if (*txn_abort) return fjord::cli::run_txn_abort(txn);
+  if (*user_create) return fjord::cli::run_user_create(user);
+  if (*user_list) return fjord::cli::run_user_list(user);
+  if (*user_delete) return fjord::cli::run_user_delete(user);
   if (*chaos_cmd) {
     // With the consumer protocol the broker assigns and times the session: these would be ignored.
     if (chaos.group_protocol == "consumer" && (chaos_strategy->count() > 0 || chaos_session->count() > 0)) {

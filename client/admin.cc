@@ -5,12 +5,19 @@
 
 namespace fjord::client {
 
-AdminClient::AdminClient(const std::string& bootstrap) : bootstrap_(bootstrap) {
+AdminClient::AdminClient(const std::string& bootstrap, const std::map<std::string, std::string>& settings)
+    : bootstrap_(bootstrap) {
   char error[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), error, sizeof(error)) != RD_KAFKA_CONF_OK) {
     rd_kafka_conf_destroy(conf);
     throw std::runtime_error(error);
+  }
+  for (const auto& [key, value] : settings) {
+    if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), error, sizeof(error)) != RD_KAFKA_CONF_OK) {
+      rd_kafka_conf_destroy(conf);
+      throw std::runtime_error(error);
+    }
   }
   rd_kafka_conf_set(conf, "log_level", "3", nullptr, 0);
   handle_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof(error));

@@ -26,8 +26,8 @@ struct NewTopic {
 
 class AdminClient {
  public:
-  // `bootstrap` is HOST:PORT[,HOST:PORT...].
-  explicit AdminClient(const std::string& bootstrap);
+  // `bootstrap` is HOST:PORT[,HOST:PORT...]; `settings` are librdkafka's (security.protocol, sasl.*, ssl.*).
+  explicit AdminClient(const std::string& bootstrap, const std::map<std::string, std::string>& settings = {});
   ~AdminClient();
   AdminClient(const AdminClient&) = delete;
   AdminClient& operator=(const AdminClient&) = delete;

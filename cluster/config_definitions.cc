@@ -23,6 +23,9 @@ struct NotImplemented {
   std::string_view what;
 };
 // Each returns when what it belongs to is built.
+constexpr std::string_view kPemOnly[] = {"PEM"};
+constexpr std::string_view kClientAuthModes[] = {"none", "requested", "required"};
+
 constexpr NotImplemented kNotImplemented[] = {
     {"group.coordinator.rebalance.protocols",
      "turning off a group protocol (Fjord serves both classic and KIP-848 consumer)"},
@@ -120,6 +123,72 @@ constexpr ConfigDefinition kBrokerConfigs[] = {
      "the address clients are told to reconnect to; defaults to listeners",
      {},
      true},
+    {"listener.security.protocol.map",
+     ConfigType::kString,
+     "PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL",
+     "",
+     "each listener's name and its security protocol (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL)",
+     {},
+     true},
+    {"inter.broker.listener.name",
+     ConfigType::kString,
+     "",
+     "",
+     "the listener other brokers reach this one on (replication); defaults to the first of listeners",
+     {},
+     true},
+    {"sasl.enabled.mechanisms",
+     ConfigType::kList,
+     "SCRAM-SHA-512,SCRAM-SHA-256",
+     "",
+     "the SASL mechanisms a SASL listener offers: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 (Fjord's default is both "
+     "SCRAM mechanisms; Kafka's is GSSAPI, which Fjord does not serve). PLAIN checks passwords against the users' "
+     "SCRAM credentials, and sends them in the clear unless the listener uses TLS",
+     {},
+     true},
+    {"sasl.server.max.receive.size",
+     ConfigType::kInt,
+     "524288",
+     "",
+     "the largest request a connection may send before it has authenticated; a larger one closes it",
+     {},
+     true},
+    {"connections.max.reauth.ms",
+     ConfigType::kLong,
+     "0",
+     "",
+     "how long a SASL authentication holds: the client must authenticate again on the connection before then, or "
+     "its next request closes it (0: for the connection's life)",
+     {},
+     true},
+    {"ssl.keystore.location",
+     ConfigType::kString,
+     "",
+     "",
+     "a PEM file with the listener's private key and certificate chain",
+     {},
+     true},
+    {"ssl.keystore.type", ConfigType::kString, "PEM", "",
+     "PEM (Fjord's default and only key store type; Kafka's default is JKS)", kPemOnly, true},
+    {"ssl.key.password",
+     ConfigType::kPassword,
+     "",
+     "",
+     "decrypts the key store's private key when it is encrypted",
+     {},
+     true},
+    {"ssl.truststore.location",
+     ConfigType::kString,
+     "",
+     "",
+     "a PEM file with the certificates of the authorities whose client certificates are trusted",
+     {},
+     true},
+    {"ssl.truststore.type", ConfigType::kString, "PEM", "",
+     "PEM (Fjord's default and only trust store type; Kafka's default is JKS)", kPemOnly, true},
+    {"ssl.client.auth", ConfigType::kString, "none", "",
+     "whether a TLS client must show a certificate (required), may (requested) or is not asked (none)",
+     kClientAuthModes, true},
     {"log.dirs", ConfigType::kString, "./fjord-data", "", "the data directory", {}, true},
     {"num.partitions", ConfigType::kInt, "1", "", "partitions of an automatically created topic"},
     {"leader.replication.throttled.rate", ConfigType::kLong, kLongMax, "",
@@ -520,6 +589,7 @@ std::optional<std::string> validate_config_value(const ConfigDefinition& definit
     }
     case ConfigType::kString:
     case ConfigType::kList:
+    case ConfigType::kPassword:
       break;
   }
   if (name == "leader.replication.throttled.replicas" || name == "follower.replication.throttled.replicas") {

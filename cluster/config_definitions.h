@@ -14,7 +14,16 @@
 namespace fjord::cluster {
 
 // Kafka's ConfigEntry types (DescribeConfigs v3+ config_type).
-enum class ConfigType : int8_t { kBoolean = 1, kString = 2, kInt = 3, kShort = 4, kLong = 5, kDouble = 6, kList = 7 };
+enum class ConfigType : int8_t {
+  kBoolean = 1,
+  kString = 2,
+  kInt = 3,
+  kShort = 4,
+  kLong = 5,
+  kDouble = 6,
+  kList = 7,
+  kPassword = 9,  // sensitive: DescribeConfigs shows no value
+};
 
 // Kafka's ConfigSource values (DescribeConfigs v1+ config_source).
 enum class ConfigSource : int8_t {

@@ -3,18 +3,38 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace fjord::cluster {
 
-struct BrokerEndpoint {
-  int32_t node_id = -1;
+struct ListenerEndpoint {
   std::string host;
   int32_t port = 0;
+  bool operator==(const ListenerEndpoint&) const = default;
+};
+
+struct BrokerEndpoint {
+  int32_t node_id = -1;
+  std::string host;  // host and port: the inter-broker listener's, as advertised
+  int32_t port = 0;
   std::optional<std::string> rack;
+  // Every listener's advertised address, by listener name: a client is told the addresses of the listener it
+  // connected to (empty from a broker that registered before listeners were named).
+  std::map<std::string, ListenerEndpoint> listeners;
   bool operator==(const BrokerEndpoint&) const = default;
+
+  // This broker as a client of `listener` must reach it.
+  BrokerEndpoint on_listener(const std::string& listener) const {
+    BrokerEndpoint out = *this;
+    if (auto it = listeners.find(listener); it != listeners.end()) {
+      out.host = it->second.host;
+      out.port = it->second.port;
+    }
+    return out;
+  }
 };
 
 class Membership {

@@ -21,6 +21,28 @@ protocol::Uuid topic_id_from_hex(const std::string& text) {
   return id;
 }
 
+namespace {
+
+std::string hex(const std::string& bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char b : bytes) {
+    out.push_back(kDigits[b >> 4]);
+    out.push_back(kDigits[b & 15]);
+  }
+  return out;
+}
+
+std::string from_hex(const std::string& text) {
+  if (text.size() % 2 != 0) throw std::invalid_argument("odd hex length");
+  std::string out;
+  for (size_t i = 0; i < text.size(); i += 2)
+    out.push_back(static_cast<char>(std::stoi(text.substr(i, 2), nullptr, 16)));
+  return out;
+}
+
+}  // namespace
+
 void write_cluster_fields(nlohmann::json& doc, const ClusterMetadata& metadata) {
   doc["cluster_id"] = metadata.cluster_id;
   doc["broker_dynamic_configs"] = metadata.broker_dynamic_configs;
@@ -28,6 +50,18 @@ void write_cluster_fields(nlohmann::json& doc, const ClusterMetadata& metadata) 
   auto& transactional = doc["transactional_producers"] = nlohmann::json::object();
   for (const auto& [id, p] : metadata.transactional_producers) {
     transactional[id] = {{"producer_id", p.producer_id}, {"epoch", p.epoch}};
+  }
+  if (!metadata.scram_credentials.empty()) {
+    auto& users = doc["scram_credentials"] = nlohmann::json::object();
+    for (const auto& [user, mechanisms] : metadata.scram_credentials) {
+      auto& entry = users[user] = nlohmann::json::object();
+      for (const auto& [mechanism, c] : mechanisms) {
+        entry[mechanism] = {{"salt", hex(c.salt)},
+                            {"iterations", c.iterations},
+                            {"stored_key", hex(c.stored_key)},
+                            {"server_key", hex(c.server_key)}};
+      }
+    }
   }
 }
 
@@ -39,6 +73,17 @@ void read_cluster_fields(const nlohmann::json& doc, ClusterMetadata& metadata) {
   if (doc.contains("transactional_producers")) {
     for (const auto& [id, p] : doc["transactional_producers"].items()) {
       metadata.transactional_producers[id] = {p.at("producer_id").get<int64_t>(), p.at("epoch").get<int16_t>()};
+    }
+  }
+  metadata.scram_credentials.clear();
+  if (doc.contains("scram_credentials")) {
+    for (const auto& [user, mechanisms] : doc["scram_credentials"].items()) {
+      auto& entry = metadata.scram_credentials[user];
+      for (const auto& [mechanism, c] : mechanisms.items()) {
+        entry[mechanism] = {from_hex(c.at("salt").get<std::string>()), c.at("iterations").get<int32_t>(),
+                            from_hex(c.at("stored_key").get<std::string>()),
+                            from_hex(c.at("server_key").get<std::string>())};
+      }
     }
   }
 }

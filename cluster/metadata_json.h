@@ -1,7 +1,9 @@
 // The cluster metadata's pieces as JSON, shared by the single-node file (local_metadata_store.h, one document)
 // and etcd (etcd/metadata_layout.h, one key per piece), so that both write the same fields the same way:
 // - the cluster's own fields: {"cluster_id", "broker_dynamic_configs", "producer_id_block_end",
-//   "transactional_producers": {id: {"producer_id", "epoch"}}};
+//   "transactional_producers": {id: {"producer_id", "epoch"}},
+//   "scram_credentials": {user: {mechanism: {"salt", "iterations", "stored_key", "server_key"}}} (bytes in hex;
+//   left out while there are no users)};
 // - a topic: {"id" (32 hex digits), "partitions", "replication_factor", "configs"};
 // - a partition's assignment: {"replicas", "leader", "leader_epoch", "isr", "partition_epoch"}, with
 //   "adding_replicas" and "removing_replicas" while a reassignment is in progress.

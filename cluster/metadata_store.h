@@ -48,6 +48,16 @@ struct TransactionalProducer {
   int16_t epoch = -1;
 };
 
+// A user's SCRAM credential for one mechanism (server/security/scram.h): what checks a client's proof, never
+// the password.
+struct ScramCredential {
+  std::string salt;
+  int32_t iterations = 0;
+  std::string stored_key;
+  std::string server_key;
+  bool operator==(const ScramCredential&) const = default;
+};
+
 struct ClusterMetadata {
   std::string cluster_id;
   std::map<std::string, TopicMetadata> topics;
@@ -55,6 +65,8 @@ struct ClusterMetadata {
   // Producer ids below this one have been handed out (or reserved in a block): a restart never reuses one.
   int64_t producer_id_block_end = 0;
   std::map<std::string, TransactionalProducer> transactional_producers;
+  // User name -> mechanism ("SCRAM-SHA-256", "SCRAM-SHA-512") -> credential.
+  std::map<std::string, std::map<std::string, ScramCredential>> scram_credentials;
 };
 
 class MetadataStore {

@@ -9,12 +9,17 @@
 #include "protocol/messages/api_versions.h"
 #include "protocol/request_header.h"
 #include "server/features.h"
+#include "server/security/sasl_server.h"
 
 namespace fjord::server {
 namespace {
 
 constexpr size_t kStagingSize = 64 * 1024;
 constexpr size_t kMinimumRequestSize = 10;  // api key, version, correlation id, client id length
+// Plaintext encrypted per write on a TLS connection: bounds what a large fetch response holds in memory at once.
+constexpr size_t kTlsWriteBudget = 256 * 1024;
+constexpr int16_t kSaslHandshakeKey = 17;
+constexpr int16_t kSaslAuthenticateKey = 36;
 
 uint32_t read_size(const uint8_t* p) {
   return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | uint32_t{p[3]};
@@ -27,8 +32,15 @@ void put_size(std::vector<uint8_t>& out, uint32_t v) {
 }  // namespace
 
 Connection::Connection(asio::ip::tcp::socket socket, ServerContext& server, const HandlerRegistry& registry,
-                       ConnectionLimits limits)
-    : socket_(std::move(socket)), server_(server), registry_(registry), limits_(limits) {
+                       ConnectionLimits limits, std::shared_ptr<const security::ListenerSecurity> listener)
+    : socket_(std::move(socket)),
+      server_(server),
+      registry_(registry),
+      limits_(limits),
+      listener_(std::move(listener)) {
+  session_.listener = listener_.get();
+  session_.authenticated = !security::uses_sasl(listener_->protocol);
+  if (listener_->tls) tls_ = std::make_unique<security::TlsSession>(listener_->tls->current(), true);
   std::error_code ec;
   auto endpoint = socket_.remote_endpoint(ec);
   peer_ = ec ? "unknown" : endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
@@ -60,8 +72,14 @@ void Connection::bad_input(const std::string& reason) {
   close("");
 }
 
+void Connection::refuse(const std::string& reason, const std::string& log_line) {
+  server_.probe.refused_connections(listener_->name, reason).Increment();
+  spdlog::warn("closing connection from {} on listener {}: {}", peer_, listener_->name, log_line);
+  close("");
+}
+
 void Connection::read_more() {
-  if (closed_ || reading_ || pending_.size() >= limits_.max_requests_in_flight) return;
+  if (closed_ || ending_ || reading_ || pending_.size() >= limits_.max_requests_in_flight) return;
   reading_ = true;
   socket_.async_wait(asio::ip::tcp::socket::wait_read, [self = shared_from_this()](std::error_code error) {
     self->reading_ = false;
@@ -81,7 +99,7 @@ void Connection::on_readable() {
   for (int round = 0; round < 16 && !closed_ && pending_.size() < limits_.max_requests_in_flight; ++round) {
     std::error_code error;
     size_t n = 0;
-    if (large_frame_) {
+    if (large_frame_ && !tls_) {
       auto& frame = *large_frame_;
       if (large_frame_filled_ == frame.size()) {
         frame.resize(std::min(large_frame_size_, std::max(kStagingSize, 2 * large_frame_filled_)));
@@ -97,7 +115,9 @@ void Connection::on_readable() {
       return;
     }
     server_.probe.request_bytes.Increment(static_cast<double>(n));
-    if (large_frame_) {
+    if (tls_) {
+      take_ciphertext(std::span<const uint8_t>(scratch.data(), n));
+    } else if (large_frame_) {
       large_frame_filled_ += n;
       if (large_frame_filled_ == large_frame_size_) {
         auto frame = std::move(large_frame_);
@@ -111,7 +131,50 @@ void Connection::on_readable() {
   read_more();
 }
 
+void Connection::take_ciphertext(std::span<const uint8_t> bytes) {
+  // The plaintext of one read; frames are copied out of it before the next.
+  static thread_local std::vector<uint8_t> plaintext;
+  plaintext.clear();
+  const bool was_established = tls_->established();
+  if (auto error = tls_->receive(bytes, plaintext)) {
+    if (!was_established) {
+      // The alert that says why (an untrusted or missing certificate) is worth one try before closing.
+      std::vector<uint8_t> alert;
+      tls_->take_output(alert);
+      std::error_code ignored;
+      if (!alert.empty()) socket_.write_some(asio::buffer(alert), ignored);
+      refuse("tls", *error);
+    } else {
+      close(*error);
+    }
+    return;
+  }
+  if (!was_established && tls_->established() && listener_->protocol == security::SecurityProtocol::kSsl) {
+    // On an SSL listener the client is who its verified certificate says (Kafka's default principal builder).
+    if (auto subject = tls_->peer_subject()) session_.principal = "User:" + *subject;
+  }
+  if (!plaintext.empty()) take_bytes(plaintext);
+  flush_tls();
+}
+
 void Connection::take_bytes(std::span<const uint8_t> bytes) {
+  if (large_frame_) {
+    // Only a TLS connection gets here with a large frame open: a plaintext one reads into the frame directly.
+    auto& frame = *large_frame_;
+    const size_t n = std::min(bytes.size(), large_frame_size_ - large_frame_filled_);
+    if (frame.size() < large_frame_filled_ + n) {
+      frame.resize(std::min(large_frame_size_, std::max(large_frame_filled_ + n, 2 * large_frame_filled_)));
+    }
+    std::copy_n(bytes.data(), n, frame.data() + large_frame_filled_);
+    large_frame_filled_ += n;
+    bytes = bytes.subspan(n);
+    if (large_frame_filled_ == large_frame_size_) {
+      auto complete = std::move(large_frame_);
+      large_frame_.reset();
+      dispatch(std::move(complete));
+    }
+    if (bytes.empty() || closed_ || ending_) return;
+  }
   if (partial_.empty()) {
     size_t used = take_frames(bytes);
     bytes = bytes.subspan(used);
@@ -128,14 +191,20 @@ void Connection::take_bytes(std::span<const uint8_t> bytes) {
 
 size_t Connection::take_frames(std::span<const uint8_t> bytes) {
   size_t at = 0;
-  while (!closed_ && bytes.size() - at >= 4) {
+  while (!closed_ && !ending_ && bytes.size() - at >= 4) {
     uint32_t size = read_size(bytes.data() + at);
+    if (!session_.authenticated && size > listener_->max_unauthenticated_request_bytes) {
+      refuse("oversized", "request of " + std::to_string(size) +
+                              " bytes before authenticating exceeds sasl.server.max.receive.size (" +
+                              std::to_string(listener_->max_unauthenticated_request_bytes) + ")");
+      return at;
+    }
     if (size > limits_.max_request_bytes) {
       bad_input("request of " + std::to_string(size) + " bytes exceeds socket.request.max.bytes (" +
                 std::to_string(limits_.max_request_bytes) + ")");
       return at;
     }
-    if (size < kMinimumRequestSize) {
+    if (size < kMinimumRequestSize && !session_.raw_tokens) {
       bad_input("request of " + std::to_string(size) + " bytes is too short to hold a header");
       return at;
     }
@@ -159,9 +228,50 @@ size_t Connection::take_frames(std::span<const uint8_t> bytes) {
   return at;
 }
 
+bool Connection::admitted(int16_t api_key) {
+  const bool unexpired = session_.expires_at_ms == 0 || server_.clock.monotonic_ms() < session_.expires_at_ms;
+  if (session_.authenticated && unexpired) return true;
+  if (api_key == protocol::kApiVersionsKey || api_key == kSaslHandshakeKey || api_key == kSaslAuthenticateKey) {
+    return true;
+  }
+  if (session_.authenticated) {
+    refuse("expired", "request (API key " + std::to_string(api_key) +
+                          ") after the session expired without re-authentication (connections.max.reauth.ms)");
+  } else {
+    refuse("unauthenticated_request",
+           "request (API key " + std::to_string(api_key) + ") before authenticating with SASL");
+  }
+  return false;
+}
+
+void Connection::take_raw_token(std::shared_ptr<std::vector<uint8_t>> frame) {
+  auto outcome =
+      security::take_token(session_, std::string_view(reinterpret_cast<const char*>(frame->data()), frame->size()),
+                           server_.partitions.metadata(), server_.clock.monotonic_ms());
+  security::report_authentication(server_.probe, session_, outcome, peer_host_);
+  if (outcome.error != ErrorCode::kNone) {
+    // A SaslHandshake v0 exchange has no way to carry an error: the connection just ends (as Kafka's does).
+    close("");
+    return;
+  }
+  if (outcome.complete) session_.raw_tokens = false;
+  auto slot = std::make_shared<PendingResponse>();
+  slot->raw = true;
+  slot->done = true;
+  slot->message = protocol::EncodedMessage{};
+  slot->message->bytes.assign(outcome.response.begin(), outcome.response.end());
+  pending_.push_back(slot);
+  write_ready_responses();
+}
+
 void Connection::dispatch(std::shared_ptr<std::vector<uint8_t>> frame) {
-  if (closed_) return;
+  if (closed_ || ending_) return;
+  if (session_.raw_tokens) {
+    take_raw_token(std::move(frame));
+    return;
+  }
   auto prefix = protocol::peek_request_prefix(*frame);
+  if (!admitted(prefix.api_key)) return;
   const ServedApi* api = registry_.find(prefix.api_key);
   if (!api) {
     bad_input("unknown API key " + std::to_string(prefix.api_key));
@@ -217,6 +327,11 @@ void Connection::dispatch(std::shared_ptr<std::vector<uint8_t>> frame) {
     spdlog::error("{} v{} from {} failed: {}", spec.name, prefix.api_version, peer_, e.what());
     close("handler failure");
   }
+  if (session_.end_after_answer) {
+    // The answer (a failed authentication) still goes out; nothing after it is read or served.
+    slot->close_after = true;
+    ending_ = true;
+  }
 }
 
 void Connection::answer_unsupported_api_versions(const std::shared_ptr<PendingResponse>& slot, int16_t version) {
@@ -254,10 +369,14 @@ void Connection::write_ready_responses() {
     auto& message = *slot->message;
     std::vector<uint8_t> header;
     protocol::Writer response_header;
-    protocol::encode_response_header(response_header, slot->correlation_id, slot->api_key, slot->flexible_header);
-    const auto& header_bytes = response_header.output().bytes;
-    put_size(header, static_cast<uint32_t>(header_bytes.size() + message.total_size()));
-    header.insert(header.end(), header_bytes.begin(), header_bytes.end());
+    if (slot->raw) {
+      put_size(header, static_cast<uint32_t>(message.total_size()));
+    } else {
+      protocol::encode_response_header(response_header, slot->correlation_id, slot->api_key, slot->flexible_header);
+      const auto& header_bytes = response_header.output().bytes;
+      put_size(header, static_cast<uint32_t>(header_bytes.size() + message.total_size()));
+      header.insert(header.end(), header_bytes.begin(), header_bytes.end());
+    }
     headers_.push_back(std::move(header));
     chunks_.push_back({headers_.back(), std::nullopt});
     size_t at = 0;
@@ -276,10 +395,82 @@ void Connection::write_ready_responses() {
   write_next_chunk();
 }
 
+void Connection::flush_tls() {
+  if (!tls_ || closed_ || write_in_progress_ || !tls_->has_output()) return;
+  writing_.clear();
+  headers_.clear();
+  chunks_.clear();
+  next_chunk_ = 0;
+  write_in_progress_ = true;
+  write_next_chunk();
+}
+
+bool Connection::encrypt_next_chunks() {
+  static thread_local std::vector<uint8_t> file_bytes;
+  tls_out_.clear();
+  size_t budget = kTlsWriteBudget;
+  while (next_chunk_ < chunks_.size() && budget > 0) {
+    auto& chunk = chunks_[next_chunk_];
+    std::optional<std::string> error;
+    if (chunk.file) {
+      // No sendfile through TLS: the record bytes are read, encrypted and written, a bounded piece at a time.
+      auto& slice = *chunk.file;
+      file_bytes.resize(std::min<size_t>(static_cast<size_t>(slice.length), std::min(budget, kStagingSize)));
+      ssize_t n;
+      do {
+        n = ::pread(slice.fd, file_bytes.data(), file_bytes.size(), slice.position);
+      } while (n < 0 && errno == EINTR);
+      if (n <= 0) {
+        close(n == 0 ? "log file shorter than the fetch response promised" : std::string("pread: ") + strerror(errno));
+        return false;
+      }
+      error = tls_->send(std::span<const uint8_t>(file_bytes.data(), static_cast<size_t>(n)));
+      server_.probe.copied_record_bytes.Increment(static_cast<double>(n));
+      slice.position += n;
+      slice.length -= n;
+      budget -= std::min(budget, static_cast<size_t>(n));
+      if (slice.length == 0) ++next_chunk_;
+    } else {
+      error = tls_->send(chunk.bytes);
+      budget -= std::min(budget, chunk.bytes.size());
+      ++next_chunk_;
+    }
+    if (error) {
+      close(*error);
+      return false;
+    }
+  }
+  tls_->take_output(tls_out_);
+  return true;
+}
+
 void Connection::write_next_chunk() {
   if (closed_) return;
+  if (tls_) {
+    if (!encrypt_next_chunks()) return;
+    if (!tls_out_.empty()) {
+      auto self = shared_from_this();
+      asio::async_write(socket_, asio::buffer(tls_out_), [self](std::error_code error, size_t written) {
+        if (error) {
+          self->close(error.message());
+          return;
+        }
+        self->server_.probe.response_bytes.Increment(static_cast<double>(written));
+        self->write_next_chunk();
+      });
+      return;
+    }
+    // Written out: an idle connection keeps no output buffer.
+    tls_out_ = std::vector<uint8_t>();
+  }
   if (next_chunk_ == chunks_.size()) {
     write_in_progress_ = false;
+    for (const auto& slot : writing_) {
+      if (slot->close_after) {
+        close("authentication failed");
+        return;
+      }
+    }
     writing_.clear();
     write_ready_responses();
     read_more();
@@ -339,6 +530,24 @@ void Connection::send_file_part(protocol::FileSlice slice) {
     return;
   }
   write_next_chunk();
+}
+
+security::Session* RequestContext::session() const { return connection_ ? &connection_->session() : nullptr; }
+
+const std::string& RequestContext::principal() const {
+  return connection_ ? connection_->session().principal : security::kAnonymousPrincipal;
+}
+
+std::vector<cluster::BrokerEndpoint> RequestContext::brokers() const {
+  if (!connection_) return server_.brokers();
+  return server_.brokers_on(connection_->session().listener->name);
+}
+
+std::optional<cluster::BrokerEndpoint> RequestContext::broker(int32_t node_id) const {
+  for (auto& b : brokers()) {
+    if (b.node_id == node_id) return b;
+  }
+  return std::nullopt;
 }
 
 void RequestContext::close_connection(const std::string& reason) const {

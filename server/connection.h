@@ -4,6 +4,11 @@
 //
 // Bad input closes this connection only: a frame larger than socket.request.max.bytes, a request that does not
 // decode, an API or version the broker does not serve (ApiVersions excepted: it is answered, KIP-511).
+//
+// On a listener that asks for it, the connection speaks TLS (the bytes read are decrypted before frames are cut
+// from them; responses, file ranges included, are encrypted on their way out) and must authenticate with SASL
+// before anything but ApiVersions and the SASL exchange is served: any other request, or one larger than
+// sasl.server.max.receive.size, closes it, and so does a failed authentication once its answer has gone.
 #pragma once
 
 #include <asio/ip/tcp.hpp>
@@ -18,6 +23,8 @@
 #include "server/handlers/registry.h"
 #include "server/probe.h"
 #include "server/request_context.h"
+#include "server/security/listener_security.h"
+#include "server/security/tls.h"
 
 namespace fjord::server {
 
@@ -29,12 +36,13 @@ struct ConnectionLimits {
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(asio::ip::tcp::socket socket, ServerContext& server, const HandlerRegistry& registry,
-             ConnectionLimits limits);
+             ConnectionLimits limits, std::shared_ptr<const security::ListenerSecurity> listener);
   ~Connection();
   void start();
   void close(const std::string& reason);
   bool closed() const { return closed_; }
   const std::string& peer() const { return peer_; }
+  security::Session& session() { return session_; }
 
  private:
   struct PendingResponse {
@@ -44,6 +52,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     bool done = false;
     std::optional<protocol::EncodedMessage> message;  // nullopt once done: no response (acks=0)
     std::shared_ptr<std::vector<uint8_t>> frame;      // the request, kept until the response is written
+    bool raw = false;                                 // a bare SASL token (SaslHandshake v0): no response header
+    bool close_after = false;  // the connection ends once this response has gone (a failed authentication)
   };
   // A piece of what is being written: bytes, or a file range for sendfile.
   struct Chunk {
@@ -58,6 +68,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Dispatches the whole frames at the start of `bytes`; returns how many bytes they took.
   size_t take_frames(std::span<const uint8_t> bytes);
   void dispatch(std::shared_ptr<std::vector<uint8_t>> frame);
+  // A SaslHandshake v0 client's bare token.
+  void take_raw_token(std::shared_ptr<std::vector<uint8_t>> frame);
+  // Whether the session may send `api_key` now; closes the connection (counted, logged) when it may not.
+  bool admitted(int16_t api_key);
+  // Ends the connection for want of authentication, counted by `reason`.
+  void refuse(const std::string& reason, const std::string& log_line);
+  // Decrypts what was read and takes the frames it completes.
+  void take_ciphertext(std::span<const uint8_t> bytes);
+  // Writes what the TLS session has to send (its handshake) while no response is being written.
+  void flush_tls();
+  // Fills tls_out_ with the encryption of the next chunks (file ranges read from the log); false when the
+  // connection had to close.
+  bool encrypt_next_chunks();
   void answer_unsupported_api_versions(const std::shared_ptr<PendingResponse>& slot, int16_t version);
   void write_ready_responses();
   void write_next_chunk();
@@ -71,7 +94,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string peer_;
   std::string peer_host_;    // as Kafka shows it to group tools: "/" and the address
   ClientSoftware software_;  // as named in ApiVersions
+  std::shared_ptr<const security::ListenerSecurity> listener_;
+  security::Session session_;
+  std::unique_ptr<security::TlsSession> tls_;  // null on a plaintext listener
+  std::vector<uint8_t> tls_out_;               // ciphertext being written
   bool closed_ = false;
+  // Set once the connection is to end after its queued answers: nothing more is read or dispatched.
+  bool ending_ = false;
   bool reading_ = false;
   // Requests still waiting (long polls) that give up when the connection closes.
   WaiterList closed_listeners_;

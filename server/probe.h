@@ -44,6 +44,21 @@ struct ServerProbe {
     return *slot;
   }
 
+  // Authentications by listener, mechanism and outcome ("succeeded", "failed"), so that failures can be alerted on.
+  prometheus::Counter& authentications(const std::string& listener, const std::string& mechanism, bool succeeded) {
+    return metrics_.counter(
+        "fjord_authentications_total", "SASL authentications, by listener, mechanism and outcome",
+        {{"listener", listener}, {"mechanism", mechanism}, {"outcome", succeeded ? "succeeded" : "failed"}});
+  }
+  // Connections closed before authenticating, by listener and why: a failed TLS handshake ("tls"), a request other
+  // than ApiVersions or SASL ("unauthenticated_request"), one larger than sasl.server.max.receive.size
+  // ("oversized"), an expired session ("expired").
+  prometheus::Counter& refused_connections(const std::string& listener, const std::string& reason) {
+    return metrics_.counter("fjord_connections_refused_total",
+                            "Connections closed for want of authentication, by listener and reason",
+                            {{"listener", listener}, {"reason", reason}});
+  }
+
   prometheus::Counter& connections_accepted;
   prometheus::Counter& connections_closed_bad_input;
   prometheus::Gauge& open_connections;

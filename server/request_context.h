@@ -33,6 +33,8 @@ struct BrokerIdentity {
   std::string advertised_host = "127.0.0.1";
   int32_t advertised_port = 9092;
   std::optional<std::string> rack;
+  // Every listener's advertised address by name (the one above is the inter-broker listener's).
+  std::map<std::string, cluster::ListenerEndpoint> listeners;
 };
 
 struct ServerProbe;
@@ -57,12 +59,14 @@ struct ServerContext {
   FinalizedFeatures features;
   // What clients were seen doing, for the checklist audit (null: not recorded).
   ClientActivity* activity = nullptr;
+  // The cluster metadata, for the handlers that change what no layer below owns (users' credentials).
+  cluster::MetadataStore* metadata_store = nullptr;
 
   // The registered brokers, this one always among them: it is serving, and clients must be able to reach the
   // broker a Metadata answer names as controller (itself, before the others are known).
   std::vector<cluster::BrokerEndpoint> brokers() const {
     const cluster::BrokerEndpoint self{identity.node_id, identity.advertised_host, identity.advertised_port,
-                                       identity.rack};
+                                       identity.rack, identity.listeners};
     if (!membership) return {self};
     auto out = membership->live_brokers();
     auto mine = std::find_if(out.begin(), out.end(), [&](const auto& b) { return b.node_id == self.node_id; });
@@ -78,6 +82,12 @@ struct ServerContext {
     }
     return std::nullopt;
   }
+  // The brokers as a client of `listener` reaches them.
+  std::vector<cluster::BrokerEndpoint> brokers_on(const std::string& listener) const {
+    auto out = brokers();
+    for (auto& b : out) b = b.on_listener(listener);
+    return out;
+  }
   // Clients send admin requests to the broker named here, and any Fjord broker can serve them (they write the
   // metadata to etcd themselves): while no controller is known yet (a cluster starting, a controller just gone),
   // this broker answers for itself rather than -1, which leaves librdkafka's admin requests waiting for minutes.
@@ -89,6 +99,9 @@ struct ServerContext {
 
 class HandlerRegistry;
 class Connection;
+namespace security {
+struct Session;
+}
 
 class RequestContext {
  public:
@@ -164,6 +177,15 @@ class RequestContext {
   [[nodiscard]] WaiterList::Registration on_connection_closed(std::function<void()> callback) const {
     return connection_closed_->add(std::move(callback));
   }
+
+  // The connection's authentication (null for a request that did not come over a connection). (Defined in
+  // connection.cc.)
+  security::Session* session() const;
+  // Who sent the request ("User:alice"; "User:ANONYMOUS" without authentication).
+  const std::string& principal() const;
+  // The registered brokers at the addresses of the listener this request came in on. (Defined in connection.cc.)
+  std::vector<cluster::BrokerEndpoint> brokers() const;
+  std::optional<cluster::BrokerEndpoint> broker(int32_t node_id) const;
 
   // Keeps the request's frame (and so its decoded records) alive while an asynchronous handler works.
   const std::shared_ptr<std::vector<uint8_t>>& frame() const { return frame_; }

@@ -4,8 +4,13 @@
 
 namespace fjord::server {
 
-Server::Server(EventLoop& loop, ServerContext& context, const HandlerRegistry& registry, ConnectionLimits limits)
-    : context_(context), registry_(registry), limits_(limits), acceptor_(loop.context()) {}
+Server::Server(EventLoop& loop, ServerContext& context, const HandlerRegistry& registry, ConnectionLimits limits,
+               security::ListenerSecurity listener)
+    : context_(context),
+      registry_(registry),
+      limits_(limits),
+      listener_(std::make_shared<const security::ListenerSecurity>(std::move(listener))),
+      acceptor_(loop.context()) {}
 
 void Server::listen(const std::string& host, uint16_t port) {
   asio::ip::tcp::endpoint endpoint(asio::ip::make_address(host), port);
@@ -26,7 +31,14 @@ void Server::accept() {
       }
       return;
     }
-    auto connection = std::make_shared<Connection>(std::move(socket), context_, registry_, limits_);
+    std::shared_ptr<Connection> connection;
+    try {
+      connection = std::make_shared<Connection>(std::move(socket), context_, registry_, limits_, listener_);
+    } catch (const std::exception& e) {
+      spdlog::error("cannot serve a connection on listener {}: {}", listener_->name, e.what());
+      accept();
+      return;
+    }
     connection->start();
     // Forget closed connections now and then, not on every accept: with many clients that would be quadratic.
     if (++accepted_ % 1024 == 0) connections_.remove_if([](const auto& weak) { return weak.expired(); });

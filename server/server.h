@@ -1,4 +1,5 @@
-// Accepts Kafka clients on one listener and runs their connections on the event loop.
+// Accepts Kafka clients on one listener (with its security: TLS, SASL) and runs their connections on the event
+// loop.
 #pragma once
 
 #include <asio/ip/tcp.hpp>
@@ -13,10 +14,12 @@ namespace fjord::server {
 
 class Server {
  public:
-  Server(EventLoop& loop, ServerContext& context, const HandlerRegistry& registry, ConnectionLimits limits);
+  Server(EventLoop& loop, ServerContext& context, const HandlerRegistry& registry, ConnectionLimits limits,
+         security::ListenerSecurity listener = {});
   // Binds and listens; throws std::system_error when the address is taken. Port 0 picks a free port.
   void listen(const std::string& host, uint16_t port);
   uint16_t port() const { return port_; }
+  const security::ListenerSecurity& listener() const { return *listener_; }
   void stop();
 
  private:
@@ -24,6 +27,7 @@ class Server {
   ServerContext& context_;
   const HandlerRegistry& registry_;
   ConnectionLimits limits_;
+  std::shared_ptr<const security::ListenerSecurity> listener_;
   asio::ip::tcp::acceptor acceptor_;
   uint16_t port_ = 0;
   std::list<std::weak_ptr<Connection>> connections_;

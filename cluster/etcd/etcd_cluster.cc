@@ -69,6 +69,8 @@ void write_initial_layout(EtcdClient& client, const ClusterMetadata& metadata, c
 std::string broker_value(const BrokerEndpoint& b) {
   nlohmann::json j = {{"node_id", b.node_id}, {"host", b.host}, {"port", b.port}};
   if (b.rack) j["rack"] = *b.rack;
+  for (const auto& [name, endpoint] : b.listeners)
+    j["listeners"][name] = {{"host", endpoint.host}, {"port", endpoint.port}};
   return j.dump();
 }
 
@@ -301,6 +303,11 @@ void EtcdCluster::apply_key(const std::string& key, const std::string& value, bo
       auto j = nlohmann::json::parse(value);
       BrokerEndpoint b{id, j.at("host").get<std::string>(), j.at("port").get<int32_t>(), std::nullopt};
       if (j.contains("rack")) b.rack = j["rack"].get<std::string>();
+      if (j.contains("listeners")) {
+        for (const auto& [name, endpoint] : j["listeners"].items()) {
+          b.listeners[name] = {endpoint.at("host").get<std::string>(), endpoint.at("port").get<int32_t>()};
+        }
+      }
       if (!brokers_.count(id)) spdlog::info("broker {} joined the cluster at {}:{}", id, b.host, b.port);
       brokers_[id] = b;
     } else if (key == kControllerKey) {

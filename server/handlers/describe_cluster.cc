@@ -17,7 +17,7 @@ void handle_describe_cluster(RequestContext context) {
   }
   response.cluster_id = context.server().partitions.metadata().cluster_id;
   response.controller_id = context.server().controller_id();
-  for (const auto& b : context.server().brokers()) {
+  for (const auto& b : context.brokers()) {
     protocol::DescribeClusterResponse::DescribeClusterBroker broker;
     broker.broker_id = b.node_id;
     broker.host = b.host;

@@ -52,15 +52,18 @@ void handle_describe_configs(RequestContext context) {
       }
       auto& entry = out.configs.emplace_back();
       entry.name = resolved.name;
-      entry.value = resolved.value;
+      const bool sensitive = resolved.type == cluster::ConfigType::kPassword;
+      if (!sensitive) entry.value = resolved.value;
       entry.read_only = resolved.read_only;
       entry.config_source = static_cast<int8_t>(resolved.source);
-      entry.is_sensitive = false;
+      entry.is_sensitive = sensitive;
       entry.config_type = static_cast<int8_t>(resolved.type);
       if (request.include_documentation) entry.documentation = std::string(resolved.documentation);
       if (request.include_synonyms) {
         for (const auto& [name, value_and_source] : resolved.synonyms) {
-          entry.synonyms.push_back({name, value_and_source.first, static_cast<int8_t>(value_and_source.second), {}});
+          std::optional<std::string> value;
+          if (!sensitive) value = value_and_source.first;
+          entry.synonyms.push_back({name, value, static_cast<int8_t>(value_and_source.second), {}});
         }
       }
     }

@@ -33,14 +33,14 @@ struct Found {
   cluster::BrokerEndpoint broker{-1, "", -1, std::nullopt};
 };
 
-Found find(ServerContext& server, int8_t key_type, const std::string& key) {
+// The coordinator of `key` at its address on the listener the request came in on.
+Found find(const RequestContext& context, int8_t key_type, const std::string& key) {
+  auto& server = context.server();
   auto [error, message] = coordinator_error(key_type, key);
   if (error != ErrorCode::kNone) return {error, message};
   if (!server.partitions.cluster_mode()) {
-    return {ErrorCode::kNone,
-            std::nullopt,
-            {server.identity.node_id, server.identity.advertised_host, server.identity.advertised_port,
-             server.identity.rack}};
+    auto self = context.broker(server.identity.node_id);
+    return {ErrorCode::kNone, std::nullopt, *self};
   }
   // The leader of the key's partition of the coordinator's internal topic.
   const bool group = key_type == kGroupKey;
@@ -58,7 +58,7 @@ Found find(ServerContext& server, int8_t key_type, const std::string& key) {
   const auto partition =
       static_cast<size_t>(group ? server.groups.partition_for(key) : server.transactions.partition_for(key));
   if (partition >= internal->assignments.size() || internal->assignments[partition].leader < 0) return unavailable;
-  auto broker = server.broker(internal->assignments[partition].leader);
+  auto broker = context.broker(internal->assignments[partition].leader);
   if (!broker) return unavailable;
   return {ErrorCode::kNone, std::nullopt, *broker};
 }
@@ -69,7 +69,7 @@ void handle_find_coordinator(RequestContext context) {
   auto request = context.decode<protocol::FindCoordinatorRequest>();
   protocol::FindCoordinatorResponse response;
   if (context.version() < 4) {
-    auto found = find(context.server(), request.key_type, request.key);
+    auto found = find(context, request.key_type, request.key);
     response.error_code = wire(found.error);
     response.error_message = found.message;
     response.node_id = found.broker.node_id;
@@ -77,7 +77,7 @@ void handle_find_coordinator(RequestContext context) {
     response.port = found.broker.port;
   } else {
     for (const auto& key : request.coordinator_keys) {
-      auto found = find(context.server(), request.key_type, key);
+      auto found = find(context, request.key_type, key);
       auto& c = response.coordinators.emplace_back();
       c.key = key;
       c.error_code = wire(found.error);

@@ -72,7 +72,7 @@ void handle_metadata(RequestContext context) {
   auto request = context.decode<MetadataRequest>();
   auto& partitions = context.server().partitions;
   MetadataResponse response;
-  for (const auto& b : context.server().brokers()) {
+  for (const auto& b : context.brokers()) {
     MetadataResponse::MetadataResponseBroker broker;
     broker.node_id = b.node_id;
     broker.host = b.host;

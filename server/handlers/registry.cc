@@ -63,6 +63,10 @@ const HandlerRegistry& HandlerRegistry::standard() {
         served<DescribeProducersRequest>(&handle_describe_producers),
         served<ConsumerGroupHeartbeatRequest>(&handle_consumer_group_heartbeat),
         served<ConsumerGroupDescribeRequest>(&handle_consumer_group_describe),
+        served<SaslHandshakeRequest>(&handle_sasl_handshake),
+        served<SaslAuthenticateRequest>(&handle_sasl_authenticate),
+        served<DescribeUserScramCredentialsRequest>(&handle_describe_user_scram_credentials),
+        served<AlterUserScramCredentialsRequest>(&handle_alter_user_scram_credentials),
     };
     std::sort(r.apis_.begin(), r.apis_.end(), [](const auto& a, const auto& b) { return a.spec->key < b.spec->key; });
     return r;

@@ -69,5 +69,9 @@ void handle_write_txn_markers(RequestContext context);
 void handle_list_transactions(RequestContext context);
 void handle_describe_transactions(RequestContext context);
 void handle_describe_producers(RequestContext context);
+void handle_sasl_handshake(RequestContext context);
+void handle_sasl_authenticate(RequestContext context);
+void handle_describe_user_scram_credentials(RequestContext context);
+void handle_alter_user_scram_credentials(RequestContext context);
 
 }  // namespace fjord::server

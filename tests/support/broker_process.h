@@ -25,6 +25,10 @@ class BrokerProcess {
   BrokerProcess(const BrokerProcess&) = delete;
   BrokerProcess& operator=(const BrokerProcess&) = delete;
 
+  // More arguments for the next start (settings that name port(), which is known only once constructed).
+  void add_args(const std::vector<std::string>& args) {
+    extra_args_.insert(extra_args_.end(), args.begin(), args.end());
+  }
   // Starts the broker and waits until it accepts connections. The port and data stay the same across restarts.
   void start();
   // SIGTERM and wait: a clean stop. Returns the exit status.

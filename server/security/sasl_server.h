@@ -1,0 +1,44 @@
+// The server's side of SASL, shared by SaslHandshake / SaslAuthenticate and by the bare tokens of a SaslHandshake
+// v0 client: choosing a mechanism, checking each token against the SCRAM credentials in the cluster metadata.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "cluster/metadata_store.h"
+#include "model/error_codes.h"
+#include "server/probe.h"
+#include "server/security/listener_security.h"
+
+namespace fjord::server::security {
+
+// SaslHandshake: records the mechanism when the listener enables it; otherwise the error to answer with.
+std::optional<ErrorCode> choose_mechanism(Session& session, const std::string& mechanism);
+
+struct TokenOutcome {
+  ErrorCode error = ErrorCode::kNone;
+  std::string error_message;  // for the client: says what failed, never what was sent
+  std::string response;       // the token to send back
+  bool complete = false;      // the session is now authenticated
+  std::string user;           // who tried (empty when the token named nobody)
+  // Why it failed, for the broker's log (never a secret).
+  std::string log_reason;
+};
+
+// One client token of the chosen mechanism. On completion the session is authenticated (and its principal set);
+// on failure the connection must close once the answer has gone.
+TokenOutcome take_token(Session& session, std::string_view token, const cluster::ClusterMetadata& metadata,
+                        int64_t now_ms);
+
+// Counts the outcome of a step that ended the exchange in /metrics, and logs a failure (who tried, from where,
+// why; never what they sent).
+void report_authentication(ServerProbe& probe, const Session& session, const TokenOutcome& outcome,
+                           const std::string& peer);
+
+// The SCRAM keys stored for `user` and `hash`, if any.
+std::optional<ScramKeys> stored_scram_keys(const cluster::ClusterMetadata& metadata, const std::string& user,
+                                           ScramHash hash);
+
+}  // namespace fjord::server::security

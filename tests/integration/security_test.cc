@@ -1,0 +1,245 @@
+// Security with real clients: librdkafka (Debian's 2.0.2) over SASL_SSL with SCRAM and PLAIN, over mutual TLS,
+// and refused with a wrong password, an unknown user, an untrusted certificate or none; raw connections for what
+// no client sends: requests before authentication, a huge claimed size, PLAIN naming another user.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "protocol/messages/api_versions.h"
+#include "protocol/messages/metadata.h"
+#include "protocol/messages/sasl_authenticate.h"
+#include "protocol/messages/sasl_handshake.h"
+#include "tests/support/broker_process.h"
+#include "tests/support/kafka_clients.h"
+#include "tests/support/raw_client.h"
+#include "tests/support/test_certificates.h"
+
+namespace fjord::testing {
+namespace {
+
+using namespace std::string_literals;
+
+std::string concatenate(const std::string& directory, const std::string& name, const CertificateFiles& files) {
+  const std::string path = directory + "/" + name;
+  std::ofstream(path) << std::ifstream(files.key).rdbuf() << std::ifstream(files.certificate).rdbuf();
+  return path;
+}
+
+class SecuredBrokerTest : public ::testing::Test {
+ protected:
+  static constexpr char kPassword[] = "alice-secret-5ee";
+
+  void SetUp() override {
+    if (!TestCertificateAuthority::openssl_available()) GTEST_SKIP() << "no openssl command";
+    ca_ = std::make_unique<TestCertificateAuthority>();
+    const std::string keystore = concatenate(ca_->directory(), "broker.pem", ca_->server());
+    sasl_ssl_port_ = free_port();
+    sasl_plaintext_port_ = free_port();
+    ssl_port_ = free_port();
+    broker_ = std::make_unique<BrokerProcess>();
+    const std::string host = "127.0.0.1:";
+    broker_->add_args({"--set",
+                       "listeners=PLAINTEXT://" + host + std::to_string(broker_->port()) + ",SASL_SSL://" + host +
+                           std::to_string(sasl_ssl_port_) + ",SASL_PLAINTEXT://" + host +
+                           std::to_string(sasl_plaintext_port_) + ",SSL://" + host + std::to_string(ssl_port_),
+                       "--set", "ssl.keystore.location=" + keystore, "--set",
+                       "ssl.truststore.location=" + ca_->ca_file(), "--set",
+                       "listener.name.ssl.ssl.client.auth=required", "--set",
+                       "sasl.enabled.mechanisms=SCRAM-SHA-512,SCRAM-SHA-256,PLAIN"});
+    broker_->start();
+    const std::string password_file = ca_->directory() + "/password";
+    std::ofstream(password_file) << kPassword << "\n";
+    const auto created = run_command(std::string(FJORD_BINARY) + " user create alice --bootstrap-server " +
+                                     broker_->bootstrap() + " --password-file " + password_file);
+    ASSERT_EQ(created.find("exit status"), std::string::npos) << created;
+    Admin admin(broker_->bootstrap());
+    ASSERT_EQ(admin.create_topic("secured", 1), RD_KAFKA_RESP_ERR_NO_ERROR);
+  }
+
+  std::map<std::string, std::string> sasl_ssl(const std::string& mechanism, const std::string& user,
+                                              const std::string& password) const {
+    return {{"security.protocol", "SASL_SSL"},
+            {"sasl.mechanisms", mechanism},
+            {"sasl.username", user},
+            {"sasl.password", password},
+            {"ssl.ca.location", ca_->ca_file()}};
+  }
+  std::string sasl_ssl_bootstrap() const { return "127.0.0.1:" + std::to_string(sasl_ssl_port_); }
+
+  // Produces `count` records with `settings`; returns how many were acknowledged.
+  size_t produce(const std::string& bootstrap, std::map<std::string, std::string> settings, int count,
+                 int64_t first_index = 0) {
+    settings["message.timeout.ms"] = "6000";
+    TestProducer producer(bootstrap, settings);
+    for (int i = 0; i < count; ++i) producer.produce("secured", 0, 19, first_index + i);
+    producer.flush(15000);
+    size_t acknowledged = 0;
+    for (const auto& [index, delivery] : producer.deliveries) acknowledged += delivery.error == RdKafka::ERR_NO_ERROR;
+    return acknowledged;
+  }
+
+  // Records in the topic, read over the plaintext listener: it waits for one more than `expected`, so that any
+  // record beyond those is seen.
+  size_t records_in_topic(size_t expected) {
+    return consume(broker_->bootstrap(), "secured", {0}, 0, expected + 1, 4000).size();
+  }
+
+  std::unique_ptr<TestCertificateAuthority> ca_;
+  std::unique_ptr<BrokerProcess> broker_;
+  int sasl_ssl_port_ = 0;
+  int sasl_plaintext_port_ = 0;
+  int ssl_port_ = 0;
+};
+
+TEST_F(SecuredBrokerTest, LibrdkafkaProducesAndConsumesOverSaslSslWithEachMechanism) {
+  int64_t index = 0;
+  for (const std::string mechanism : {"SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"}) {
+    SCOPED_TRACE(mechanism);
+    EXPECT_EQ(produce(sasl_ssl_bootstrap(), sasl_ssl(mechanism, "alice", kPassword), 20, index), 20u);
+    index += 20;
+  }
+  auto records =
+      consume(sasl_ssl_bootstrap(), "secured", {0}, 0, 60, 20000, sasl_ssl("SCRAM-SHA-512", "alice", kPassword));
+  ASSERT_EQ(records.size(), 60u);
+  for (size_t i = 0; i < records.size(); ++i) {
+    EXPECT_EQ(records[i].value, generate_record(19, static_cast<int64_t>(i)).value) << i;
+  }
+  EXPECT_GE(broker_->metric("fjord_authentications_total", {{"outcome", "succeeded"}, {"mechanism", "PLAIN"}}), 1);
+  EXPECT_GE(broker_->metric("fjord_authentications_total", {{"outcome", "succeeded"}, {"mechanism", "SCRAM-SHA-512"}}),
+            1);
+  // TLS carries the records: none of them went by sendfile on this connection.
+  EXPECT_GT(broker_->metric("fjord_fetch_copied_bytes_total"), 0);
+}
+
+TEST_F(SecuredBrokerTest, AWrongPasswordAnUnknownUserAndAnUntrustedCertificateWriteNothing) {
+  EXPECT_EQ(produce(sasl_ssl_bootstrap(), sasl_ssl("SCRAM-SHA-512", "alice", "wrong-password"), 3), 0u);
+  EXPECT_EQ(produce(sasl_ssl_bootstrap(), sasl_ssl("PLAIN", "alice", "wrong-password"), 3), 0u);
+  EXPECT_EQ(produce(sasl_ssl_bootstrap(), sasl_ssl("SCRAM-SHA-256", "mallory", kPassword), 3), 0u);
+  TestCertificateAuthority other("other-ca");
+  auto untrusting = sasl_ssl("SCRAM-SHA-512", "alice", kPassword);
+  untrusting["ssl.ca.location"] = other.ca_file();
+  EXPECT_EQ(produce(sasl_ssl_bootstrap(), untrusting, 3), 0u);
+  // A client speaking plaintext to the TLS listener gets nowhere either.
+  auto plaintext = sasl_ssl("SCRAM-SHA-512", "alice", kPassword);
+  plaintext["security.protocol"] = "SASL_PLAINTEXT";
+  plaintext.erase("ssl.ca.location");
+  EXPECT_EQ(produce(sasl_ssl_bootstrap(), plaintext, 3), 0u);
+
+  EXPECT_EQ(records_in_topic(0), 0u);
+  EXPECT_GE(broker_->metric("fjord_authentications_total", {{"outcome", "failed"}}), 3);
+  EXPECT_GE(broker_->metric("fjord_connections_refused_total", {{"reason", "tls"}}), 1);
+  const auto log = broker_->log();
+  EXPECT_NE(log.find("failed authentication of user mallory"), std::string::npos);
+  EXPECT_EQ(log.find("wrong-password"), std::string::npos);
+  EXPECT_EQ(log.find(kPassword), std::string::npos);
+}
+
+TEST_F(SecuredBrokerTest, MutualTlsAdmitsACertificateFromTheTrustedAuthorityOnly) {
+  const std::string bootstrap = "127.0.0.1:" + std::to_string(ssl_port_);
+  auto client = ca_->client("writer");
+  std::map<std::string, std::string> settings = {{"security.protocol", "SSL"},
+                                                 {"ssl.ca.location", ca_->ca_file()},
+                                                 {"ssl.certificate.location", client.certificate},
+                                                 {"ssl.key.location", client.key}};
+  EXPECT_EQ(produce(bootstrap, settings, 10), 10u);
+  auto without = settings;
+  without.erase("ssl.certificate.location");
+  without.erase("ssl.key.location");
+  EXPECT_EQ(produce(bootstrap, without, 3, 10), 0u);
+  TestCertificateAuthority other("other-ca");
+  auto foreign = other.client("intruder");
+  auto intruder = settings;
+  intruder["ssl.certificate.location"] = foreign.certificate;
+  intruder["ssl.key.location"] = foreign.key;
+  EXPECT_EQ(produce(bootstrap, intruder, 3, 10), 0u);
+  EXPECT_EQ(records_in_topic(10), 10u);
+}
+
+// The SaslHandshake and SaslAuthenticate exchange, by hand.
+class SaslRawTest : public SecuredBrokerTest {
+ protected:
+  void handshake(RawClient& client, const std::string& mechanism, int16_t version = 1) {
+    protocol::SaslHandshakeRequest request;
+    request.mechanism = mechanism;
+    client.send(request, version, 1);
+    auto frame = client.receive();
+    ASSERT_TRUE(frame);
+    auto response = RawClient::decode<protocol::SaslHandshakeResponse>(*frame, version, false, nullptr);
+    ASSERT_EQ(response.error_code, 0);
+  }
+  protocol::SaslAuthenticateResponse authenticate(RawClient& client, const std::string& token) {
+    protocol::SaslAuthenticateRequest request;
+    request.auth_bytes.assign(token.begin(), token.end());
+    client.send(request, 2, 2);
+    auto frame = client.receive();
+    EXPECT_TRUE(frame);
+    if (!frame) return {};
+    return RawClient::decode<protocol::SaslAuthenticateResponse>(*frame, 2, true, nullptr);
+  }
+  bool metadata_answered(RawClient& client) {
+    client.send(protocol::MetadataRequest{}, 1, 3);
+    return client.receive(std::chrono::seconds(5)).has_value();
+  }
+};
+
+TEST_F(SaslRawTest, BeforeAuthenticationOnlyApiVersionsAndSaslAreServed) {
+  {
+    RawClient client(sasl_plaintext_port_);
+    EXPECT_FALSE(metadata_answered(client));
+    EXPECT_TRUE(client.closed_by_broker());
+  }
+  {
+    RawClient client(sasl_plaintext_port_);
+    protocol::ApiVersionsRequest versions;
+    client.send(versions, 0, 7);
+    EXPECT_TRUE(client.receive());
+    handshake(client, "PLAIN");
+    EXPECT_EQ(authenticate(client, "\0alice\0"s + kPassword).error_code, 0);
+    EXPECT_TRUE(metadata_answered(client));
+  }
+  EXPECT_GE(broker_->metric("fjord_connections_refused_total", {{"reason", "unauthenticated_request"}}), 1);
+}
+
+TEST_F(SaslRawTest, AHugeClaimedSizeBeforeAuthenticationClosesAtOnce) {
+  RawClient client(sasl_plaintext_port_);
+  client.send_bytes({0x06, 0x00, 0x00, 0x00});  // 100 MB claimed, within socket.request.max.bytes
+  EXPECT_TRUE(client.closed_by_broker());
+  EXPECT_GE(broker_->metric("fjord_connections_refused_total", {{"reason", "oversized"}}), 1);
+}
+
+TEST_F(SaslRawTest, PlainNamingAnotherUserAsAuthorizationIdIsRefusedAndTheConnectionEnds) {
+  RawClient client(sasl_plaintext_port_);
+  handshake(client, "PLAIN");
+  auto response = authenticate(client, "admin\0alice\0"s + kPassword);
+  EXPECT_EQ(response.error_code, 58);  // SASL_AUTHENTICATION_FAILED
+  ASSERT_TRUE(response.error_message);
+  EXPECT_EQ(response.error_message->find(kPassword), std::string::npos);
+  EXPECT_TRUE(client.closed_by_broker());
+}
+
+TEST_F(SaslRawTest, AHandshakeV0ClientSendsBareTokens) {
+  RawClient client(sasl_plaintext_port_);
+  handshake(client, "PLAIN", 0);
+  const std::string token = "\0alice\0"s + kPassword;
+  client.send_frame(std::vector<uint8_t>(token.begin(), token.end()));
+  auto answer = client.receive();
+  ASSERT_TRUE(answer);
+  EXPECT_TRUE(answer->empty());  // PLAIN's server token is empty
+  EXPECT_TRUE(metadata_answered(client));
+}
+
+TEST_F(SaslRawTest, AMechanismTheListenerDoesNotOfferIsRefused) {
+  RawClient client(sasl_plaintext_port_);
+  protocol::SaslHandshakeRequest request;
+  request.mechanism = "GSSAPI";
+  client.send(request, 1, 1);
+  auto frame = client.receive();
+  ASSERT_TRUE(frame);
+  auto response = RawClient::decode<protocol::SaslHandshakeResponse>(*frame, 1, false, nullptr);
+  EXPECT_EQ(response.error_code, 33);  // UNSUPPORTED_SASL_MECHANISM
+  EXPECT_EQ(response.mechanisms, (std::vector<std::string>{"SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"}));
+  EXPECT_TRUE(client.closed_by_broker());
+}
+
+}  // namespace
+}  // namespace fjord::testing
