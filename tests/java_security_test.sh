@@ -11,17 +11,11 @@ port=$(free_port); sasl_port=$(free_port); ssl_port=$(free_port); admin=$(free_p
 broker_pid=
 trap '[ -n "$broker_pid" ] && kill -9 $broker_pid 2>/dev/null; rm -rf "$dir"' EXIT
 
-# A certificate authority, the broker's key store (key and chain in one PEM file), a client's.
-key() { openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=$1" -keyout "$dir/$1.key" \
-  -out "$dir/$1.csr" 2>/dev/null; }
-sign() { printf '%s\n' "$2" > "$dir/$1.ext"; openssl x509 -req -days 2 -in "$dir/$1.csr" -CA "$dir/ca.pem" \
-  -CAkey "$dir/ca.key" -CAcreateserial -extfile "$dir/$1.ext" -out "$dir/$1.pem" 2>/dev/null; }
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=java-test-ca \
-  -keyout "$dir/ca.key" -out "$dir/ca.pem" 2>/dev/null
-key broker; sign broker $'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth'
-key writer; sign writer 'extendedKeyUsage=clientAuth'
-cat "$dir/broker.key" "$dir/broker.pem" > "$dir/broker-keystore.pem"
-cat "$dir/writer.key" "$dir/writer.pem" > "$dir/writer-keystore.pem"
+# A certificate authority, the broker's key store, a client's.
+. "$here/support/test_ca.sh"
+make_ca
+make_certificate broker $'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth'
+make_certificate writer 'extendedKeyUsage=clientAuth'
 
 "$fjord" broker --data-dir "$dir/data" --listen 127.0.0.1:$port --admin-listen 127.0.0.1:$admin \
   --set "listeners=PLAINTEXT://127.0.0.1:$port,SASL_SSL://127.0.0.1:$sasl_port,SSL://127.0.0.1:$ssl_port" \
