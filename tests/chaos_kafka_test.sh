@@ -26,7 +26,9 @@ check "$work/safe.json" "r['records']['acknowledged'] > 5000 and r['records']['p
   "not everything acknowledged was processed"
 check "$work/safe.json" "r['records']['lost'] == 0 and r['records']['skipped'] == 0" "records lost or skipped"
 check "$work/safe.json" "r['kills']['total'] >= 4 and r['kills']['mid_batch'] >= 3" "the kills did not land mid-batch"
-check "$work/safe.json" "r['records']['absorbed_by_sink'] == r['records']['duplicated'] >= r['kills']['uncommitted_at_kills']" \
+# A kill can land while its batch's commit is on the wire (the broker has it, the journal does not know): one such
+# kill per run is allowed for, as in tests/integration/chaos_test.cc.
+check "$work/safe.json" "r['records']['absorbed_by_sink'] == r['records']['duplicated'] >= r['kills']['uncommitted_at_kills'] - max([f['uncommitted_at_kill'] for f in r['faults'] if f['kind'] == 'kill'] + [0])" \
   "what the kills interrupted was not processed again, or not absorbed"
 check "$work/safe.json" "len(r['rebalances']) == 0" "a static member back within its session caused a rebalance"
 
