@@ -15,6 +15,7 @@
 #include "protocol/messages/api_catalog.h"
 #include "protocol/messages/metadata.h"
 #include "protocol/request_header.h"
+#include "server/security/tls.h"
 
 namespace fjord::cli {
 
@@ -60,8 +61,18 @@ class KafkaConnection {
  private:
   // Sends one size-prefixed frame and returns the answer's frame (without its size).
   std::vector<uint8_t> exchange(const std::vector<uint8_t>& request);
+  // TLS and SASL as the process's client settings ask (client_security.h).
+  void start_tls(const std::string& host);
+  void authenticate();
+  void send_raw(const uint8_t* data, size_t size);
+  void write_bytes(const uint8_t* data, size_t size);
+  void read_exactly(uint8_t* into, size_t length);
+  void receive_tls();
+  void flush_tls();
 
   int fd_ = -1;
+  std::unique_ptr<server::security::TlsSession> tls_;
+  std::vector<uint8_t> plaintext_;  // decrypted and not read yet
   int32_t correlation_ = 0;
   std::optional<std::map<int16_t, std::pair<int16_t, int16_t>>> broker_versions_;  // api key -> (min, max)
   std::string peer_;

@@ -7,8 +7,10 @@
 
 #include "chaos/member.h"
 #include "chaos/run.h"
+#include "cli/acl_command.h"
 #include "cli/audit_command.h"
 #include "cli/broker_command.h"
+#include "cli/client_security.h"
 #include "cli/consume_command.h"
 #include "cli/dev_command.h"
 #include "cli/group_command.h"
@@ -254,6 +256,14 @@ int main(int argc, char** argv) {
   txn_abort->add_option("--partition", txn.partition, "Partition")->required();
   txn_abort->add_option("--producer-id", txn.producer_id, "The producer whose transaction is aborted")->required();
 
+  // Kafka's client security settings for the commands that speak the protocol themselves (as Kafka's tools take
+  // them); the others take librdkafka properties (--property).
+  std::string command_config;
+  const char* command_config_help =
+      "Client security settings, as Kafka's tools take them (security.protocol, sasl.mechanism, sasl.jaas.config, "
+      "ssl.truststore.location, ...)";
+  txn_cmd->add_option("--command-config", command_config, command_config_help);
+
   fjord::cli::UserOptions user;
   user.bootstrap = default_bootstrap;
   auto* user_cmd = app.add_subcommand("user", "SCRAM users the brokers authenticate: create, list, delete");
@@ -261,6 +271,7 @@ int main(int argc, char** argv) {
   user_cmd->fallthrough();
   user_cmd->add_option("--bootstrap-server", user.bootstrap, "HOST:PORT[,HOST:PORT...] of brokers")
       ->capture_default_str();
+  user_cmd->add_option("--command-config", command_config, command_config_help);
   user_cmd->add_option("--format", user.format, "text or json")
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
@@ -276,6 +287,32 @@ int main(int argc, char** argv) {
   auto* user_list = user_cmd->add_subcommand("list", "Every user with its SCRAM mechanisms and iteration counts");
   auto* user_delete = user_cmd->add_subcommand("delete", "Remove a user's credentials");
   user_delete->add_option("NAME", user.name, "The user name")->required();
+
+  fjord::cli::AclOptions acl;
+  acl.bootstrap = default_bootstrap;
+  auto* acl_cmd = app.add_subcommand("acl", "Access control lists: create, list, delete");
+  acl_cmd->require_subcommand(1);
+  acl_cmd->fallthrough();
+  acl_cmd->add_option("--bootstrap-server", acl.bootstrap, "HOST:PORT[,HOST:PORT...] of brokers")
+      ->capture_default_str();
+  acl_cmd->add_option("--command-config", command_config, command_config_help);
+  acl_cmd->add_option("--format", acl.format, "text or json")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  acl_cmd->add_option("--principal", acl.principal, "Who: User:NAME, or User:* for everyone");
+  acl_cmd->add_option("--host", acl.host, "From which address (* for any)")->capture_default_str();
+  acl_cmd->add_option("--operation", acl.operation,
+                      "READ, WRITE, CREATE, DELETE, ALTER, DESCRIBE, CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS, "
+                      "IDEMPOTENT_WRITE or ALL");
+  acl_cmd->add_flag("--deny", acl.deny, "Deny rather than allow");
+  acl_cmd->add_option("--topic", acl.topic, "A topic (or * for every topic)");
+  acl_cmd->add_option("--group", acl.group, "A consumer group (or *)");
+  acl_cmd->add_option("--transactional-id", acl.transactional_id, "A transactional id (or *)");
+  acl_cmd->add_flag("--cluster", acl.cluster, "The cluster");
+  acl_cmd->add_flag("--prefixed", acl.prefixed, "The name is a prefix: every resource whose name starts with it");
+  auto* acl_create = acl_cmd->add_subcommand("create", "Allow (or --deny) a principal an operation on a resource");
+  auto* acl_list = acl_cmd->add_subcommand("list", "The ACLs, all or those matching the options");
+  auto* acl_delete = acl_cmd->add_subcommand("delete", "Remove the ACLs matching the options");
 
   fjord::chaos::ChaosOptions chaos;
   chaos.bootstrap = default_bootstrap;
@@ -353,6 +390,14 @@ int main(int argc, char** argv) {
   member_cmd->add_option("--consumer-property", member_properties);
 
   CLI11_PARSE(app, argc, argv);
+  if (!command_config.empty()) {
+    try {
+      fjord::cli::set_client_security(fjord::cli::read_command_config(command_config));
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "%s\n", e.what());
+      return 2;
+    }
+  }
   spdlog::set_level(spdlog::level::from_str(log_level));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
 
@@ -383,6 +428,9 @@ int main(int argc, char** argv) {
   if (*user_create) return fjord::cli::run_user_create(user);
   if (*user_list) return fjord::cli::run_user_list(user);
   if (*user_delete) return fjord::cli::run_user_delete(user);
+  if (*acl_create) return fjord::cli::run_acl_create(acl);
+  if (*acl_list) return fjord::cli::run_acl_list(acl);
+  if (*acl_delete) return fjord::cli::run_acl_delete(acl);
   if (*chaos_cmd) {
     // With the consumer protocol the broker assigns and times the session: these would be ignored.
     if (chaos.group_protocol == "consumer" && (chaos_strategy->count() > 0 || chaos_session->count() > 0)) {

@@ -24,6 +24,8 @@ struct NotImplemented {
 };
 // Each returns when what it belongs to is built.
 constexpr std::string_view kPemOnly[] = {"PEM"};
+constexpr std::string_view kAuthorizers[] = {"", "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+                                             "kafka.security.authorizer.AclAuthorizer"};
 constexpr std::string_view kClientAuthModes[] = {"none", "requested", "required"};
 
 constexpr NotImplemented kNotImplemented[] = {
@@ -189,6 +191,24 @@ constexpr ConfigDefinition kBrokerConfigs[] = {
     {"ssl.client.auth", ConfigType::kString, "none", "",
      "whether a TLS client must show a certificate (required), may (requested) or is not asked (none)",
      kClientAuthModes, true},
+    {"authorizer.class.name", ConfigType::kString, "", "",
+     "org.apache.kafka.metadata.authorizer.StandardAuthorizer (or kafka.security.authorizer.AclAuthorizer): every "
+     "request is checked against the ACLs (CreateAcls, fjord acl); empty: no authorization",
+     kAuthorizers, true},
+    {"super.users",
+     ConfigType::kString,
+     "",
+     "",
+     "principals (User:name, separated by ;) allowed everything whatever the ACLs say",
+     {},
+     true},
+    {"allow.everyone.if.no.acl.found",
+     ConfigType::kBoolean,
+     "false",
+     "",
+     "true: a resource no ACL names is open to everyone; false: only to super users",
+     {},
+     true},
     {"log.dirs", ConfigType::kString, "./fjord-data", "", "the data directory", {}, true},
     {"num.partitions", ConfigType::kInt, "1", "", "partitions of an automatically created topic"},
     {"leader.replication.throttled.rate", ConfigType::kLong, kLongMax, "",

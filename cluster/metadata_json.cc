@@ -51,6 +51,18 @@ void write_cluster_fields(nlohmann::json& doc, const ClusterMetadata& metadata) 
   for (const auto& [id, p] : metadata.transactional_producers) {
     transactional[id] = {{"producer_id", p.producer_id}, {"epoch", p.epoch}};
   }
+  if (!metadata.acls.empty()) {
+    auto& acls = doc["acls"] = nlohmann::json::array();
+    for (const auto& acl : metadata.acls) {
+      acls.push_back({{"resource_type", static_cast<int>(acl.resource_type)},
+                      {"resource_name", acl.resource_name},
+                      {"pattern_type", static_cast<int>(acl.pattern_type)},
+                      {"principal", acl.principal},
+                      {"host", acl.host},
+                      {"operation", static_cast<int>(acl.operation)},
+                      {"permission", static_cast<int>(acl.permission)}});
+    }
+  }
   if (!metadata.scram_credentials.empty()) {
     auto& users = doc["scram_credentials"] = nlohmann::json::object();
     for (const auto& [user, mechanisms] : metadata.scram_credentials) {
@@ -73,6 +85,16 @@ void read_cluster_fields(const nlohmann::json& doc, ClusterMetadata& metadata) {
   if (doc.contains("transactional_producers")) {
     for (const auto& [id, p] : doc["transactional_producers"].items()) {
       metadata.transactional_producers[id] = {p.at("producer_id").get<int64_t>(), p.at("epoch").get<int16_t>()};
+    }
+  }
+  metadata.acls.clear();
+  if (doc.contains("acls")) {
+    for (const auto& a : doc["acls"]) {
+      metadata.acls.push_back(
+          {static_cast<AclResourceType>(a.at("resource_type").get<int>()), a.at("resource_name").get<std::string>(),
+           static_cast<AclPatternType>(a.at("pattern_type").get<int>()), a.at("principal").get<std::string>(),
+           a.at("host").get<std::string>(), static_cast<AclOperation>(a.at("operation").get<int>()),
+           static_cast<AclPermission>(a.at("permission").get<int>())});
     }
   }
   metadata.scram_credentials.clear();

@@ -3,7 +3,9 @@
 // - the cluster's own fields: {"cluster_id", "broker_dynamic_configs", "producer_id_block_end",
 //   "transactional_producers": {id: {"producer_id", "epoch"}},
 //   "scram_credentials": {user: {mechanism: {"salt", "iterations", "stored_key", "server_key"}}} (bytes in hex;
-//   left out while there are no users)};
+//   left out while there are no users),
+//   "acls": [{"resource_type", "resource_name", "pattern_type", "principal", "host", "operation", "permission"}]
+//   (Kafka's wire numbers, model/acl.h; left out while there are none)};
 // - a topic: {"id" (32 hex digits), "partitions", "replication_factor", "configs"};
 // - a partition's assignment: {"replicas", "leader", "leader_epoch", "isr", "partition_epoch"}, with
 //   "adding_replicas" and "removing_replicas" while a reassignment is in progress.

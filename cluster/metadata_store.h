@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cluster/config_definitions.h"
+#include "model/acl.h"
 #include "protocol/codec_runtime.h"
 
 namespace fjord::cluster {
@@ -67,6 +68,8 @@ struct ClusterMetadata {
   std::map<std::string, TransactionalProducer> transactional_producers;
   // User name -> mechanism ("SCRAM-SHA-256", "SCRAM-SHA-512") -> credential.
   std::map<std::string, std::map<std::string, ScramCredential>> scram_credentials;
+  // Access control lists (CreateAcls), in the order they were created.
+  std::vector<AclBinding> acls;
 };
 
 class MetadataStore {

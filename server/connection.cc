@@ -302,6 +302,20 @@ void Connection::dispatch(std::shared_ptr<std::vector<uint8_t>> frame) {
     bad_input(std::string("malformed request header: ") + e.what());
     return;
   }
+  if (server_.authorizing &&
+      (api->authorization == Authorization::kClusterAlter || api->authorization == Authorization::kClusterAction)) {
+    const auto operation =
+        api->authorization == Authorization::kClusterAction ? AclOperation::kClusterAction : AclOperation::kAlter;
+    const std::string host = peer_host_.empty() ? peer_host_ : peer_host_.substr(1);
+    if (!acl_allows(server_.partitions.metadata().acls, server_.acl_policy, session_.principal, host, operation,
+                    AclResourceType::kCluster, kClusterResourceName)) {
+      // Per-resource checks for this API are not written yet: it is served to cluster administrators only.
+      refuse("unauthorized_api", std::string(spec.name) + " from " + session_.principal +
+                                     ": served only to principals " + "allowed " +
+                                     std::string(acl_operation_name(operation)) + " on the cluster");
+      return;
+    }
+  }
   server_.probe.requests(spec.key, std::string(spec.name)).Increment();
   auto* latency = &server_.probe.latency(spec.key, std::string(spec.name));
   const auto arrived = std::chrono::steady_clock::now();

@@ -16,6 +16,7 @@
 #include "coordinator/cluster_transactions.h"
 #include "coordinator/group_coordinator.h"
 #include "coordinator/transaction_coordinator.h"
+#include "model/acl.h"
 #include "model/clock.h"
 #include "model/executor.h"
 #include "model/metrics.h"
@@ -59,8 +60,13 @@ struct ServerContext {
   FinalizedFeatures features;
   // What clients were seen doing, for the checklist audit (null: not recorded).
   ClientActivity* activity = nullptr;
-  // The cluster metadata, for the handlers that change what no layer below owns (users' credentials).
+  // The cluster metadata, for the handlers that change what no layer below owns (users' credentials, ACLs).
   cluster::MetadataStore* metadata_store = nullptr;
+  // authorizer.class.name set: every request is checked against the ACLs in the metadata (model/acl.h).
+  bool authorizing = false;
+  AclPolicy acl_policy;
+  // The listener other brokers reach this one on: the only one that takes requests only brokers send.
+  std::string inter_broker_listener = "PLAINTEXT";
 
   // The registered brokers, this one always among them: it is serving, and clients must be able to reach the
   // broker a Metadata answer names as controller (itself, before the others are known).
@@ -183,6 +189,26 @@ class RequestContext {
   security::Session* session() const;
   // Who sent the request ("User:alice"; "User:ANONYMOUS" without authentication).
   const std::string& principal() const;
+  // Whether the request's principal may do `operation` to the named resource: always without an authorizer.
+  bool authorized(AclOperation operation, AclResourceType type, std::string_view name) const {
+    if (!server_.authorizing) return true;
+    return acl_allows(server_.partitions.metadata().acls, server_.acl_policy, principal(), acl_host(), operation, type,
+                      name);
+  }
+  bool authorized_on_cluster(AclOperation operation) const {
+    return authorized(operation, AclResourceType::kCluster, kClusterResourceName);
+  }
+  // Whether it may do `operation` to some resource of `type` (an idempotent producer that may write somewhere).
+  bool authorized_on_any(AclOperation operation, AclResourceType type) const {
+    if (!server_.authorizing) return true;
+    return acl_allows_any(server_.partitions.metadata().acls, server_.acl_policy, principal(), acl_host(), operation,
+                          type);
+  }
+  // The client's address as ACLs name hosts ("127.0.0.1").
+  std::string acl_host() const {
+    return client_host_.empty() || client_host_[0] != '/' ? client_host_ : client_host_.substr(1);
+  }
+
   // The registered brokers at the addresses of the listener this request came in on. (Defined in connection.cc.)
   std::vector<cluster::BrokerEndpoint> brokers() const;
   std::optional<cluster::BrokerEndpoint> broker(int32_t node_id) const;

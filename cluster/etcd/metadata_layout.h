@@ -1,7 +1,7 @@
 // The cluster metadata laid out as etcd keys, so that what a change costs follows what it touches — an ISR change
 // is one partition's small key, guarded by that key's revision — and a watch delivers only what changed:
 //   /fjord/cluster                      the cluster's own fields (cluster id, dynamic broker settings, producer
-//                                       id blocks, transactional ids, users' SCRAM credentials)
+//                                       id blocks, transactional ids, users' SCRAM credentials, ACLs)
 //   /fjord/topics/<topic>               a topic: id, partition count, replication factor, settings
 //   /fjord/partitions/<topic>/<index>   a partition's assignment, once the controller has placed it
 // Values are the JSON of cluster/metadata_json.h. The layout before this one kept everything in one document,

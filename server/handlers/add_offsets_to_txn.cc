@@ -16,6 +16,12 @@ void handle_add_offsets_to_txn(RequestContext context) {
     context.respond(response);
   };
   auto& server = context.server();
+  if (!context.authorized(AclOperation::kWrite, AclResourceType::kTransactionalId, request.transactional_id)) {
+    return respond(ErrorCode::kTransactionalIdAuthorizationFailed);
+  }
+  if (!context.authorized(AclOperation::kRead, AclResourceType::kGroup, request.group_id)) {
+    return respond(ErrorCode::kGroupAuthorizationFailed);
+  }
   if (request.group_id.empty()) return respond(ErrorCode::kInvalidRequest);
   // The offsets topic must exist for its partition to take a marker.
   if (!server.groups.ensure_partitions()) return respond(ErrorCode::kCoordinatorNotAvailable);

@@ -63,6 +63,21 @@ void handle_add_partitions_to_txn(RequestContext context) {
       response.results_by_topic_v3_and_below = results(partitions, errors);
       context.respond(response);
     };
+    // WRITE on the transactional id, and on every topic added: what is refused is refused for all, as in Kafka
+    // (the others OPERATION_NOT_ATTEMPTED).
+    if (!context.authorized(AclOperation::kWrite, AclResourceType::kTransactionalId,
+                            request.v3_and_below_transactional_id)) {
+      return respond(std::vector<ErrorCode>(partitions.size(), ErrorCode::kTransactionalIdAuthorizationFailed));
+    }
+    std::vector<ErrorCode> refused(partitions.size(), ErrorCode::kOperationNotAttempted);
+    bool any_refused = false;
+    for (size_t i = 0; i < partitions.size(); ++i) {
+      if (!context.authorized(AclOperation::kWrite, AclResourceType::kTopic, partitions[i].topic)) {
+        refused[i] = ErrorCode::kTopicAuthorizationFailed;
+        any_refused = true;
+      }
+    }
+    if (any_refused) return respond(refused);
     if (auto errors = missing(server, partitions); !errors.empty()) return respond(errors);
     server.transactions.add_partitions(request.v3_and_below_transactional_id, request.v3_and_below_producer_id,
                                        request.v3_and_below_producer_epoch, partitions, respond);
@@ -76,6 +91,13 @@ void handle_add_partitions_to_txn(RequestContext context) {
       if (--outstanding == 0) context.respond(response);
     }
   };
+  if (!context.authorized_on_cluster(AclOperation::kClusterAction)) {
+    // v4+ is brokers asking each other (a leader verifying a transactional batch).
+    AddPartitionsToTxnResponse response;
+    response.error_code = wire(ErrorCode::kClusterAuthorizationFailed);
+    context.respond(response);
+    return;
+  }
   auto batch = std::make_shared<Batch>(Batch{context, {}, 1});
   batch->response.results_by_transaction.resize(request.transactions.size());
   for (size_t t = 0; t < request.transactions.size(); ++t) {

@@ -37,8 +37,10 @@ void handle_alter_user_scram_credentials(RequestContext context) {
     return std::string(security::scram_mechanism_name(*hash));
   };
   const auto& known = context.server().partitions.metadata().scram_credentials;
+  const bool may_alter = context.authorized_on_cluster(AclOperation::kAlter);
   for (const auto& deletion : request.deletions) {
     auto& changes = by_user[deletion.name];
+    if (!may_alter) refuse(changes, ErrorCode::kClusterAuthorizationFailed, "Not authorized (ALTER on the cluster)");
     auto mechanism = mechanism_of(changes, deletion.mechanism);
     if (deletion.name.empty()) refuse(changes, ErrorCode::kUnacceptableCredential, "Username must not be empty");
     if (!mechanism) continue;
@@ -55,6 +57,7 @@ void handle_alter_user_scram_credentials(RequestContext context) {
   }
   for (const auto& upsertion : request.upsertions) {
     auto& changes = by_user[upsertion.name];
+    if (!may_alter) refuse(changes, ErrorCode::kClusterAuthorizationFailed, "Not authorized (ALTER on the cluster)");
     auto mechanism = mechanism_of(changes, upsertion.mechanism);
     if (upsertion.name.empty()) refuse(changes, ErrorCode::kUnacceptableCredential, "Username must not be empty");
     if (!mechanism) continue;

@@ -16,6 +16,7 @@ void handle_create_topics(RequestContext context) {
   auto completion = Completion<protocol::CreateTopicsResponse>::start(context);
   completion->response.topics.resize(request.topics.size());
   std::set<std::string> seen;
+  const bool may_create_any = context.authorized_on_cluster(AclOperation::kCreate);
   for (size_t i = 0; i < request.topics.size(); ++i) {
     const auto& topic = request.topics[i];
     auto& out = completion->response.topics[i];
@@ -23,6 +24,11 @@ void handle_create_topics(RequestContext context) {
     if (!seen.insert(topic.name).second) {
       out.error_code = wire(ErrorCode::kInvalidRequest);
       out.error_message = "Create topics request from client contains a duplicate topic: " + topic.name;
+      continue;
+    }
+    if (!may_create_any && !context.authorized(AclOperation::kCreate, AclResourceType::kTopic, topic.name)) {
+      out.error_code = wire(ErrorCode::kTopicAuthorizationFailed);
+      out.error_message = "Authorization failed.";
       continue;
     }
     int32_t partition_count = topic.num_partitions;

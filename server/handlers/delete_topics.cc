@@ -29,6 +29,12 @@ void handle_delete_topics(RequestContext context) {
     }
     out.name = name;
     out.topic_id = id;
+    const std::string topic_name = name ? *name : (topic ? topic->name : std::string());
+    if ((name || topic) && !context.authorized(AclOperation::kDelete, AclResourceType::kTopic, topic_name)) {
+      out.error_code = wire(ErrorCode::kTopicAuthorizationFailed);
+      out.error_message = "Authorization failed.";
+      continue;
+    }
     if (!topic) {
       out.error_code = wire(name ? ErrorCode::kUnknownTopicOrPartition : ErrorCode::kUnknownTopicId);
       out.error_message =

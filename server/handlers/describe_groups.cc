@@ -17,6 +17,12 @@ void handle_describe_groups(RequestContext context) {
   auto request = context.decode<protocol::DescribeGroupsRequest>();
   protocol::DescribeGroupsResponse response;
   for (const auto& group_id : request.groups) {
+    if (!context.authorized(AclOperation::kDescribe, AclResourceType::kGroup, group_id)) {
+      auto& refused = response.groups.emplace_back();
+      refused.group_id = group_id;
+      refused.error_code = wire(ErrorCode::kGroupAuthorizationFailed);
+      continue;
+    }
     auto d = context.server().groups.describe(group_id);
     auto& out = response.groups.emplace_back();
     out.group_id = group_id;

@@ -11,6 +11,12 @@ namespace fjord::server {
 void handle_describe_user_scram_credentials(RequestContext context) {
   auto request = context.decode<protocol::DescribeUserScramCredentialsRequest>();
   protocol::DescribeUserScramCredentialsResponse response;
+  if (!context.authorized_on_cluster(AclOperation::kDescribe)) {
+    response.error_code = wire(ErrorCode::kClusterAuthorizationFailed);
+    response.error_message = "Not authorized to describe users (DESCRIBE on the cluster)";
+    context.respond(response);
+    return;
+  }
   const auto& users = context.server().partitions.metadata().scram_credentials;
   auto describe = [&](const std::string& name) {
     auto& result = response.results.emplace_back();

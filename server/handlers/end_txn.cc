@@ -14,6 +14,12 @@ constexpr int16_t kEpochBumpVersion = 5;
 
 void handle_end_txn(RequestContext context) {
   auto request = context.decode<protocol::EndTxnRequest>();
+  if (!context.authorized(AclOperation::kWrite, AclResourceType::kTransactionalId, request.transactional_id)) {
+    protocol::EndTxnResponse response;
+    response.error_code = wire(ErrorCode::kTransactionalIdAuthorizationFailed);
+    context.respond(response);
+    return;
+  }
   context.server().transactions.end_transaction(request.transactional_id, request.producer_id, request.producer_epoch,
                                                 request.committed, context.version() >= kEpochBumpVersion,
                                                 [context](coordinator::ProducerIdentity next) {

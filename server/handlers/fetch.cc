@@ -18,6 +18,7 @@
 #include "cluster/read_replica.h"
 #include "server/handlers/registry.h"
 #include "server/probe.h"
+#include "server/security/listener_security.h"
 
 namespace fjord::server {
 namespace {
@@ -81,6 +82,9 @@ FetchResponse FetchInProgress::build(int64_t& bytes, bool& answer_now, bool for_
     }
     // A topic deleted meanwhile (its id no longer named) is looked at: it answers with an error at once.
     if (only && !name.empty() && name != only->first) continue;
+    // A follower was authorized for the whole request (CLUSTER_ACTION); a consumer needs READ on each topic.
+    const bool may_read =
+        replica_id() >= 0 || name.empty() || context.authorized(AclOperation::kRead, AclResourceType::kTopic, name);
     for (const auto& wanted : topic.partitions) {
       if (only && wanted.partition != only->second) continue;
       auto& out = topic_out.partitions.emplace_back();
@@ -94,6 +98,10 @@ FetchResponse FetchInProgress::build(int64_t& bytes, bool& answer_now, bool for_
         out.error_code = wire(error);
         answer_now = true;
       };
+      if (!may_read) {
+        fail(ErrorCode::kTopicAuthorizationFailed);
+        continue;
+      }
       if (!partition) {
         fail(version >= 13 && name.empty() ? ErrorCode::kUnknownTopicId : ErrorCode::kUnknownTopicOrPartition);
         continue;
@@ -255,6 +263,14 @@ void FetchInProgress::on_partition_change(const std::string& topic, int32_t inde
   wait_on(topic, index);
 }
 
+bool may_fetch_as_replica(const RequestContext& context) {
+  auto& server = context.server();
+  if (!server.partitions.cluster_mode()) return false;  // a single node has no followers
+  const auto* session = context.session();
+  if (session && session->listener && session->listener->name != server.inter_broker_listener) return false;
+  return context.authorized_on_cluster(AclOperation::kClusterAction);
+}
+
 }  // namespace
 
 void handle_fetch(RequestContext context) {
@@ -267,6 +283,14 @@ void handle_fetch(RequestContext context) {
     return;
   }
   auto fetch = std::make_shared<FetchInProgress>(std::move(context), std::move(request));
+  if (fetch->replica_id() >= 0 && !may_fetch_as_replica(fetch->context)) {
+    // Claiming a replica id reads past the high watermark and moves the ISR: only another broker may, on the
+    // inter-broker listener, and with an authorizer only a principal allowed CLUSTER_ACTION.
+    FetchResponse response;
+    response.error_code = wire(ErrorCode::kClusterAuthorizationFailed);
+    fetch->context.respond(response);
+    return;
+  }
   if (const int32_t follower = fetch->replica_id(); follower >= 0) {
     // The fetch offset is what the follower has: the leader's high watermark and ISR move on it.
     auto& partitions = fetch->context.server().partitions;

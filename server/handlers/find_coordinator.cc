@@ -38,6 +38,12 @@ Found find(const RequestContext& context, int8_t key_type, const std::string& ke
   auto& server = context.server();
   auto [error, message] = coordinator_error(key_type, key);
   if (error != ErrorCode::kNone) return {error, message};
+  if (key_type == kGroupKey && !context.authorized(AclOperation::kDescribe, AclResourceType::kGroup, key)) {
+    return {ErrorCode::kGroupAuthorizationFailed, "Not authorized to describe group " + key};
+  }
+  if (key_type != kGroupKey && !context.authorized(AclOperation::kDescribe, AclResourceType::kTransactionalId, key)) {
+    return {ErrorCode::kTransactionalIdAuthorizationFailed, "Not authorized to describe transactional id " + key};
+  }
   if (!server.partitions.cluster_mode()) {
     auto self = context.broker(server.identity.node_id);
     return {ErrorCode::kNone, std::nullopt, *self};

@@ -10,6 +10,11 @@ void handle_heartbeat(RequestContext context) {
   if (auto* activity = context.server().activity)
     activity->seen(context.client_identity(), context.server().clock.now_ms());
   protocol::HeartbeatResponse response;
+  if (!context.authorized(AclOperation::kRead, AclResourceType::kGroup, request.group_id)) {
+    response.error_code = wire(ErrorCode::kGroupAuthorizationFailed);
+    context.respond(response);
+    return;
+  }
   response.error_code = wire(context.server().groups.heartbeat(request.group_id, request.generation_id,
                                                                request.member_id, request.group_instance_id));
   context.respond(response);

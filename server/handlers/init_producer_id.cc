@@ -18,7 +18,17 @@ void handle_init_producer_id(RequestContext context) {
   };
   auto& ids = context.server().producer_ids;
   if (!request.transactional_id) {
+    // An idempotent producer needs IDEMPOTENT_WRITE on the cluster, or WRITE on some topic (KIP-679).
+    if (!context.authorized_on_cluster(AclOperation::kIdempotentWrite) &&
+        !context.authorized_on_any(AclOperation::kWrite, AclResourceType::kTopic)) {
+      respond({ErrorCode::kClusterAuthorizationFailed, -1, -1});
+      return;
+    }
     ids.allocate(respond);
+    return;
+  }
+  if (!context.authorized(AclOperation::kWrite, AclResourceType::kTransactionalId, *request.transactional_id)) {
+    respond({ErrorCode::kTransactionalIdAuthorizationFailed, -1, -1});
     return;
   }
   if (request.transactional_id->empty()) {

@@ -7,6 +7,13 @@ namespace fjord::server {
 
 void handle_join_group(RequestContext context) {
   auto request = context.decode<protocol::JoinGroupRequest>();
+  if (!context.authorized(AclOperation::kRead, AclResourceType::kGroup, request.group_id)) {
+    protocol::JoinGroupResponse response;
+    response.error_code = wire(ErrorCode::kGroupAuthorizationFailed);
+    response.protocol_name = context.version() >= 7 ? std::nullopt : std::optional<std::string>("");
+    context.respond(response);
+    return;
+  }
   coordinator::JoinRequest join;
   join.group_id = request.group_id;
   join.member_id = request.member_id;

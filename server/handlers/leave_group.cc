@@ -8,6 +8,12 @@ namespace fjord::server {
 
 void handle_leave_group(RequestContext context) {
   auto request = context.decode<protocol::LeaveGroupRequest>();
+  if (!context.authorized(AclOperation::kRead, AclResourceType::kGroup, request.group_id)) {
+    protocol::LeaveGroupResponse response;
+    response.error_code = wire(ErrorCode::kGroupAuthorizationFailed);
+    context.respond(response);
+    return;
+  }
   std::vector<coordinator::LeavingMember> leaving;
   if (context.version() < 3) {
     leaving.push_back({request.member_id, std::nullopt});

@@ -27,8 +27,11 @@ bool listed(const std::vector<std::string>& filter, const std::string& value) {
 void handle_list_groups(RequestContext context) {
   auto request = context.decode<protocol::ListGroupsRequest>();
   protocol::ListGroupsResponse response;
+  // DESCRIBE on the cluster lists every group; otherwise the groups the client may describe.
+  const bool every_group = context.authorized_on_cluster(AclOperation::kDescribe);
   for (const auto& g : context.server().groups.list()) {
     if (!listed(request.types_filter, g.group_type) || !listed(request.states_filter, g.state)) continue;
+    if (!every_group && !context.authorized(AclOperation::kDescribe, AclResourceType::kGroup, g.group_id)) continue;
     auto& out = response.groups.emplace_back();
     out.group_id = g.group_id;
     out.protocol_type = g.protocol_type;

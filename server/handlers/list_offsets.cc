@@ -24,9 +24,14 @@ void handle_list_offsets(RequestContext context) {
   for (const auto& topic : request.topics) {
     auto& topic_out = response.topics.emplace_back();
     topic_out.name = topic.name;
+    const bool may_describe = context.authorized(AclOperation::kDescribe, AclResourceType::kTopic, topic.name);
     for (const auto& wanted : topic.partitions) {
       auto& out = topic_out.partitions.emplace_back();
       out.partition_index = wanted.partition_index;
+      if (!may_describe) {
+        out.error_code = wire(ErrorCode::kTopicAuthorizationFailed);
+        continue;
+      }
       cluster::Partition* partition = partitions.partition(topic.name, wanted.partition_index);
       if (!partition) {
         out.error_code = wire(ErrorCode::kUnknownTopicOrPartition);

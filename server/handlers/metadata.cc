@@ -84,9 +84,13 @@ void handle_metadata(RequestContext context) {
   response.controller_id = context.server().controller_id();
 
   bool all_topics = !request.topics.has_value() || (context.version() == 0 && request.topics->empty());
+  auto may_describe = [&](const std::string& name) {
+    return context.authorized(AclOperation::kDescribe, AclResourceType::kTopic, name);
+  };
   if (all_topics) {
+    // Only the topics the client may describe are listed.
     for (const auto& [name, topic] : partitions.metadata().topics) {
-      response.topics.push_back(describe_topic(context, topic));
+      if (may_describe(name)) response.topics.push_back(describe_topic(context, topic));
     }
   } else {
     // v0-3 always allowed auto-creation; the field arrived with v4.
@@ -94,12 +98,21 @@ void handle_metadata(RequestContext context) {
     for (const auto& wanted : *request.topics) {
       if (!wanted.name) {
         const auto* topic = partitions.topic_by_id(wanted.topic_id);
+        if (topic && !may_describe(topic->name)) topic = nullptr;  // as unknown: its name is not given away
         response.topics.push_back(topic ? describe_topic(context, *topic)
                                         : topic_error(std::nullopt, wanted.topic_id, ErrorCode::kUnknownTopicId));
         continue;
       }
       const std::string& name = *wanted.name;
-      if (!partitions.topic(name) && may_create) {
+      if (!may_describe(name)) {
+        response.topics.push_back(topic_error(name, {}, ErrorCode::kTopicAuthorizationFailed));
+        continue;
+      }
+      // Creating on the fly needs CREATE, on the cluster or on the topic, as CreateTopics does.
+      const bool may_create_this =
+          may_create && (context.authorized_on_cluster(AclOperation::kCreate) ||
+                         context.authorized(AclOperation::kCreate, AclResourceType::kTopic, name));
+      if (!partitions.topic(name) && may_create_this) {
         if (cluster::PartitionManager::invalid_topic_name(name)) {
           response.topics.push_back(topic_error(name, {}, ErrorCode::kInvalidTopicException));
           continue;

@@ -21,15 +21,27 @@ void handle_offset_commit(RequestContext context) {
   std::vector<std::pair<size_t, size_t>> slots;
   const auto& partitions = context.server().partitions;
   const bool by_id = context.version() >= 10;
+  // READ on the group, and READ on each topic committed for.
+  const bool may_use_group = context.authorized(AclOperation::kRead, AclResourceType::kGroup, request.group_id);
   for (const auto& t : request.topics) {
     auto& topic_out = response->topics.emplace_back();
     topic_out.name = t.name;
     topic_out.topic_id = t.topic_id;
     // Known to the cluster (this broker need not host it).
     const auto* topic = by_id ? partitions.topic_by_id(t.topic_id) : partitions.topic(t.name);
+    const std::string topic_name = topic ? topic->name : t.name;
+    const ErrorCode refused =
+        !may_use_group ? ErrorCode::kGroupAuthorizationFailed
+        : (topic || !by_id) && !context.authorized(AclOperation::kRead, AclResourceType::kTopic, topic_name)
+            ? ErrorCode::kTopicAuthorizationFailed
+            : ErrorCode::kNone;
     for (const auto& p : t.partitions) {
       auto& partition_out = topic_out.partitions.emplace_back();
       partition_out.partition_index = p.partition_index;
+      if (refused != ErrorCode::kNone) {
+        partition_out.error_code = wire(refused);
+        continue;
+      }
       if (!topic) {
         partition_out.error_code = wire(by_id ? ErrorCode::kUnknownTopicId : ErrorCode::kUnknownTopicOrPartition);
         continue;

@@ -73,8 +73,27 @@ void handle_offset_fetch(RequestContext context) {
   auto request = context.decode<protocol::OffsetFetchRequest>();
   const auto& groups = context.server().groups;
   protocol::OffsetFetchResponse response;
+  // DESCRIBE on the group first; then a topic the client may not describe is refused where it was named and left
+  // out of an answer for everything.
+  auto group_error = [&](const std::string& group) {
+    if (!context.authorized(AclOperation::kDescribe, AclResourceType::kGroup, group)) {
+      return ErrorCode::kGroupAuthorizationFailed;
+    }
+    return groups.coordinator_error(group);
+  };
+  auto screened = [&](std::vector<coordinator::FetchedOffset> offsets, bool named) {
+    std::vector<coordinator::FetchedOffset> out;
+    for (auto& o : offsets) {
+      if (context.authorized(AclOperation::kDescribe, AclResourceType::kTopic, o.topic)) {
+        out.push_back(std::move(o));
+      } else if (named) {
+        out.push_back({o.topic, o.partition, -1, -1, std::string(), ErrorCode::kTopicAuthorizationFailed});
+      }
+    }
+    return out;
+  };
   if (context.version() < 8) {
-    if (auto error = groups.coordinator_error(request.group_id); error != ErrorCode::kNone) {
+    if (auto error = group_error(request.group_id); error != ErrorCode::kNone) {
       // The request-level error exists from v2; v0-1 read it per partition.
       response.error_code = wire(error);
       std::vector<coordinator::FetchedOffset> refused;
@@ -84,13 +103,14 @@ void handle_offset_fetch(RequestContext context) {
       fill(response.topics, std::move(refused));
     } else {
       // Before v2 a request always names its topics; the codec gives them as present.
-      fill(response.topics, groups.fetch(request.group_id, requested(request.topics), request.require_stable));
+      fill(response.topics, screened(groups.fetch(request.group_id, requested(request.topics), request.require_stable),
+                                     request.topics.has_value()));
     }
   } else {
     for (const auto& g : request.groups) {
       auto& group_out = response.groups.emplace_back();
       group_out.group_id = g.group_id;
-      if (auto error = groups.coordinator_error(g.group_id); error != ErrorCode::kNone) {
+      if (auto error = group_error(g.group_id); error != ErrorCode::kNone) {
         group_out.error_code = wire(error);
         continue;
       }
@@ -103,7 +123,8 @@ void handle_offset_fetch(RequestContext context) {
         }
       }
       if (context.version() < 10) {
-        fill(group_out.topics, groups.fetch(g.group_id, requested(g.topics), request.require_stable));
+        fill(group_out.topics,
+             screened(groups.fetch(g.group_id, requested(g.topics), request.require_stable), g.topics.has_value()));
         continue;
       }
       // v10: ids become names for the coordinator; an id nobody knows is answered on its own.
@@ -121,7 +142,8 @@ void handle_offset_fetch(RequestContext context) {
           for (int32_t p : t.partition_indexes) wanted->emplace_back(topic->name, p);
         }
       }
-      fill(group_out.topics, groups.fetch(g.group_id, wanted, request.require_stable), &partitions);
+      fill(group_out.topics, screened(groups.fetch(g.group_id, wanted, request.require_stable), g.topics.has_value()),
+           &partitions);
       for (const auto* t : unknown) {
         auto& topic_out = group_out.topics.emplace_back();
         topic_out.topic_id = t->topic_id;

@@ -14,9 +14,17 @@ void handle_offset_for_leader_epoch(RequestContext context) {
   for (const auto& topic : request.topics) {
     auto& topic_out = response.topics.emplace_back();
     topic_out.topic = topic.topic;
+    // A follower's request (replica id >= 0) needs CLUSTER_ACTION; a consumer's, DESCRIBE on the topic.
+    const bool allowed = request.replica_id >= 0
+                             ? context.authorized_on_cluster(AclOperation::kClusterAction)
+                             : context.authorized(AclOperation::kDescribe, AclResourceType::kTopic, topic.topic);
     for (const auto& wanted : topic.partitions) {
       auto& out = topic_out.partitions.emplace_back();
       out.partition = wanted.partition;
+      if (!allowed) {
+        out.error_code = wire(ErrorCode::kTopicAuthorizationFailed);
+        continue;
+      }
       cluster::Partition* partition = partitions.partition(topic.topic, wanted.partition);
       if (!partition) {
         out.error_code = wire(ErrorCode::kUnknownTopicOrPartition);

@@ -125,6 +125,9 @@ void handle_produce(RequestContext context) {
     request_error = ErrorCode::kUnsupportedVersion;  // message format v2 needs Produce v3+
   } else if (request.acks != 0 && request.acks != 1 && request.acks != -1) {
     request_error = ErrorCode::kInvalidRequiredAcks;
+  } else if (request.transactional_id &&
+             !context.authorized(AclOperation::kWrite, AclResourceType::kTransactionalId, *request.transactional_id)) {
+    request_error = ErrorCode::kTransactionalIdAuthorizationFailed;
   }
 
   std::optional<std::string> refused_unanswered;  // acks=0 writes refused: the client hears of it by a close
@@ -144,11 +147,21 @@ void handle_produce(RequestContext context) {
     auto& topic_response = topics.emplace_back();
     topic_response.name = topic_data.name;
     topic_response.partition_responses.reserve(topic_data.partition_data.size());
+    const bool may_write = context.authorized(AclOperation::kWrite, AclResourceType::kTopic, topic_data.name);
     for (auto& partition_data : topic_data.partition_data) {
       auto& out = topic_response.partition_responses.emplace_back();
       out.index = partition_data.index;
       if (request_error != ErrorCode::kNone) {
         out.error_code = wire(request_error);
+        if (!answer && request_error == ErrorCode::kTransactionalIdAuthorizationFailed) {
+          refused_unanswered = "not authorized to write as transactional id " + *request.transactional_id;
+        }
+        continue;
+      }
+      // Before the partition is looked up, so that the answer does not tell whether the topic exists.
+      if (!may_write) {
+        out.error_code = wire(ErrorCode::kTopicAuthorizationFailed);
+        if (!answer) refused_unanswered = "not authorized to write to topic " + topic_data.name;
         continue;
       }
       cluster::Partition* partition = partitions.partition(topic_data.name, partition_data.index);

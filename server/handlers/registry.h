@@ -11,9 +11,20 @@ namespace fjord::server {
 
 using Handler = void (*)(RequestContext context);
 
+// Who may send an API while an authorizer is on (authorizer.class.name). The default is the strictest: an API
+// whose handler does not check the ACLs of each resource it touches is served only to principals allowed ALTER
+// on the cluster (super users among them); anyone else's request closes the connection, with nothing done.
+enum class Authorization {
+  kOpen,           // everyone: ApiVersions, the SASL exchange, DescribeCluster
+  kPerResource,    // the handler checks each resource, answering Kafka's *_AUTHORIZATION_FAILED codes
+  kClusterAction,  // broker to broker: CLUSTER_ACTION on the cluster
+  kClusterAlter,   // ALTER on the cluster
+};
+
 struct ServedApi {
   const protocol::ApiSpec* spec;
   Handler handler;
+  Authorization authorization = Authorization::kClusterAlter;
 };
 
 class HandlerRegistry {
@@ -73,5 +84,8 @@ void handle_sasl_handshake(RequestContext context);
 void handle_sasl_authenticate(RequestContext context);
 void handle_describe_user_scram_credentials(RequestContext context);
 void handle_alter_user_scram_credentials(RequestContext context);
+void handle_describe_acls(RequestContext context);
+void handle_create_acls(RequestContext context);
+void handle_delete_acls(RequestContext context);
 
 }  // namespace fjord::server

@@ -7,6 +7,12 @@ namespace fjord::server {
 
 void handle_sync_group(RequestContext context) {
   auto request = context.decode<protocol::SyncGroupRequest>();
+  if (!context.authorized(AclOperation::kRead, AclResourceType::kGroup, request.group_id)) {
+    protocol::SyncGroupResponse response;
+    response.error_code = wire(ErrorCode::kGroupAuthorizationFailed);
+    context.respond(response);
+    return;
+  }
   coordinator::SyncRequest sync;
   sync.group_id = request.group_id;
   sync.generation = request.generation_id;

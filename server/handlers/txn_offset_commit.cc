@@ -41,12 +41,27 @@ void handle_txn_offset_commit(RequestContext context) {
   commit.member_id = request.member_id;
   commit.group_instance_id = request.group_instance_id;
   std::vector<std::pair<size_t, size_t>> slots;
+  // WRITE on the transactional id, READ on the group and on each topic.
+  const ErrorCode refused_all =
+      !context.authorized(AclOperation::kWrite, AclResourceType::kTransactionalId, request.transactional_id)
+          ? ErrorCode::kTransactionalIdAuthorizationFailed
+      : !context.authorized(AclOperation::kRead, AclResourceType::kGroup, request.group_id)
+          ? ErrorCode::kGroupAuthorizationFailed
+          : ErrorCode::kNone;
   for (const auto& t : request.topics) {
     auto& topic_out = response->topics.emplace_back();
     topic_out.name = t.name;
+    const ErrorCode refused = refused_all != ErrorCode::kNone ? refused_all
+                              : !context.authorized(AclOperation::kRead, AclResourceType::kTopic, t.name)
+                                  ? ErrorCode::kTopicAuthorizationFailed
+                                  : ErrorCode::kNone;
     for (const auto& p : t.partitions) {
       auto& partition_out = topic_out.partitions.emplace_back();
       partition_out.partition_index = p.partition_index;
+      if (refused != ErrorCode::kNone) {
+        partition_out.error_code = wire(refused);
+        continue;
+      }
       // Known to the cluster (this broker need not host it).
       const auto* topic = server.partitions.topic(t.name);
       if (!topic || p.partition_index < 0 || p.partition_index >= topic->partitions) {

@@ -84,9 +84,9 @@ std::shared_ptr<SSL_CTX> TlsContext::load() const {
       throw TlsError("ssl.keystore.location " + settings_.keystore_location +
                      ": no PEM certificate chain: " + openssl_errors());
     }
-    if (SSL_CTX_use_PrivateKey_file(ctx, settings_.keystore_location.c_str(), SSL_FILETYPE_PEM) != 1) {
-      throw TlsError("ssl.keystore.location " + settings_.keystore_location +
-                     ": no PEM private key (or a wrong ssl.key.password): " + openssl_errors());
+    const std::string& key = settings_.key_location.empty() ? settings_.keystore_location : settings_.key_location;
+    if (SSL_CTX_use_PrivateKey_file(ctx, key.c_str(), SSL_FILETYPE_PEM) != 1) {
+      throw TlsError(key + ": no PEM private key (or a wrong ssl.key.password): " + openssl_errors());
     }
     if (SSL_CTX_check_private_key(ctx) != 1) {
       throw TlsError("ssl.keystore.location " + settings_.keystore_location +
@@ -153,8 +153,12 @@ TlsSession::TlsSession(const std::shared_ptr<SSL_CTX>& context, bool server, con
   } else {
     SSL_set_connect_state(ssl_);
     if (!server_host.empty()) {
-      SSL_set_tlsext_host_name(ssl_, server_host.c_str());
-      SSL_set1_host(ssl_, server_host.c_str());
+      // The certificate must name the host: an address as an IP entry, a name as a DNS entry (and then sent as
+      // the server name indication too).
+      if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_), server_host.c_str()) != 1) {
+        SSL_set_tlsext_host_name(ssl_, server_host.c_str());
+        SSL_set1_host(ssl_, server_host.c_str());
+      }
     }
     drive_handshake();  // the ClientHello
   }

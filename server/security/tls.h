@@ -34,12 +34,10 @@ enum class ClientAuth { kNone, kRequested, kRequired };
 // store the certificates of the authorities whose certificates a peer may show.
 struct TlsSettings {
   std::string keystore_location;    // ssl.keystore.location (a server must have one)
+  std::string key_location;         // the private key, when not in the key store's file (librdkafka's ssl.key.location)
   std::string key_password;         // ssl.key.password: decrypts an encrypted private key
   std::string truststore_location;  // ssl.truststore.location
   ClientAuth client_auth = ClientAuth::kNone;
-  // ssl.endpoint.identification.algorithm=https for a client: the server's certificate must name `server_host`.
-  bool verify_server_host = true;
-  std::string server_host;
 };
 
 // The shared state of every TLS connection of one listener (or one client): keys, trust, verification rules.

@@ -69,7 +69,7 @@ class SecuredBrokerTest : public ::testing::Test {
   // Produces `count` records with `settings`; returns how many were acknowledged.
   size_t produce(const std::string& bootstrap, std::map<std::string, std::string> settings, int count,
                  int64_t first_index = 0) {
-    settings["message.timeout.ms"] = "6000";
+    settings["message.timeout.ms"] = "3000";
     TestProducer producer(bootstrap, settings);
     for (int i = 0; i < count; ++i) producer.produce("secured", 0, 19, first_index + i);
     producer.flush(15000);
@@ -153,6 +153,34 @@ TEST_F(SecuredBrokerTest, MutualTlsAdmitsACertificateFromTheTrustedAuthorityOnly
   intruder["ssl.key.location"] = foreign.key;
   EXPECT_EQ(produce(bootstrap, intruder, 3, 10), 0u);
   EXPECT_EQ(records_in_topic(10), 10u);
+}
+
+TEST_F(SecuredBrokerTest, FjordsOwnToolsTakeKafkasClientSettingsFile) {
+  // As Kafka's tools take them (--command-config): a JAAS line, a PEM trust store.
+  auto settings_file = [&](const std::string& name, const std::string& mechanism, const std::string& password) {
+    const std::string path = ca_->directory() + "/" + name + ".properties";
+    std::ofstream(path) << "security.protocol=SASL_SSL\nsasl.mechanism=" << mechanism
+                        << "\nsasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required "
+                        << "username=\"alice\" password=\"" << password << "\";\nssl.truststore.type=PEM\n"
+                        << "ssl.truststore.location=" << ca_->ca_file() << "\n";
+    return path;
+  };
+  auto run = [&](const std::string& args, const std::string& settings) {
+    return run_command(std::string(FJORD_BINARY) + " " + args + " --bootstrap-server " + sasl_ssl_bootstrap() +
+                       " --command-config " + settings + " 2>&1");
+  };
+  for (const std::string mechanism : {"SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"}) {
+    auto listed = run("user list", settings_file("good-" + mechanism, mechanism, kPassword));
+    EXPECT_NE(listed.find("alice"), std::string::npos) << mechanism << ": " << listed;
+    EXPECT_EQ(listed.find("exit status"), std::string::npos) << mechanism << ": " << listed;
+  }
+  auto refused = run("user list", settings_file("wrong", "SCRAM-SHA-512", "not-the-password"));
+  EXPECT_NE(refused.find("exit status"), std::string::npos) << refused;
+  EXPECT_NE(refused.find("Authentication failed"), std::string::npos) << refused;
+  // Without the settings, the tool cannot speak to a TLS listener at all.
+  auto plain =
+      run_command(std::string(FJORD_BINARY) + " user list --bootstrap-server " + sasl_ssl_bootstrap() + " 2>&1");
+  EXPECT_NE(plain.find("exit status"), std::string::npos) << plain;
 }
 
 // The SaslHandshake and SaslAuthenticate exchange, by hand.

@@ -115,10 +115,16 @@ std::vector<ConsumedRecord> consume(const std::string& bootstrap, const std::str
   return out;
 }
 
-Admin::Admin(const std::string& bootstrap) {
+Admin::Admin(const std::string& bootstrap, const std::map<std::string, std::string>& settings) {
   char error[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), error, sizeof(error));
+  for (const auto& [key, value] : settings) {
+    if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), error, sizeof(error)) != RD_KAFKA_CONF_OK) {
+      rd_kafka_conf_destroy(conf);
+      throw std::runtime_error(error);
+    }
+  }
   handle_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof(error));
   if (!handle_) throw std::runtime_error(error);
 }

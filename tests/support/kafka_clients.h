@@ -65,7 +65,8 @@ std::vector<ConsumedRecord> consume(const std::string& bootstrap, const std::str
 // Admin operations through librdkafka's C API. Each returns the error code librdkafka reported for the topic.
 class Admin {
  public:
-  explicit Admin(const std::string& bootstrap);
+  // `settings` are librdkafka's (security.protocol, sasl.*, ...).
+  explicit Admin(const std::string& bootstrap, const std::map<std::string, std::string>& settings = {});
   ~Admin();
   rd_kafka_resp_err_t create_topic(const std::string& name, int partitions,
                                    const std::map<std::string, std::string>& configs = {}, int replication = 1);

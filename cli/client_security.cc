@@ -1,0 +1,81 @@
+#include "cli/client_security.h"
+
+#include <regex>
+#include <stdexcept>
+
+#include "cli/properties.h"
+
+namespace fjord::cli {
+namespace {
+
+ClientSecurity& process_security() {
+  static ClientSecurity security;
+  return security;
+}
+
+// username="..." or password="..." in a JAAS line.
+std::string jaas_option(const std::string& jaas, const std::string& name) {
+  std::smatch match;
+  if (std::regex_search(jaas, match, std::regex(name + "\\s*=\\s*\"([^\"]*)\""))) return match[1];
+  return {};
+}
+
+}  // namespace
+
+ClientSecurity read_command_config(const std::string& path) {
+  const auto p = read_properties_file(path);
+  auto get = [&](const std::string& key) {
+    auto it = p.find(key);
+    return it == p.end() ? std::string() : it->second;
+  };
+  auto first = [&](std::initializer_list<const char*> keys) {
+    for (const char* key : keys) {
+      if (auto value = get(key); !value.empty()) return value;
+    }
+    return std::string();
+  };
+  ClientSecurity s;
+  if (auto protocol = get("security.protocol"); !protocol.empty()) s.protocol = protocol;
+  for (auto& c : s.protocol) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (s.protocol != "PLAINTEXT" && s.protocol != "SSL" && s.protocol != "SASL_PLAINTEXT" && s.protocol != "SASL_SSL") {
+    throw std::runtime_error(path + ": security.protocol " + s.protocol +
+                             " is not PLAINTEXT, SSL, SASL_PLAINTEXT or "
+                             "SASL_SSL");
+  }
+  s.mechanism = first({"sasl.mechanism", "sasl.mechanisms"});
+  const std::string jaas = get("sasl.jaas.config");
+  s.username = first({"sasl.username"});
+  s.password = first({"sasl.password"});
+  if (s.username.empty()) s.username = jaas_option(jaas, "username");
+  if (s.password.empty()) s.password = jaas_option(jaas, "password");
+  const std::string truststore_type = get("ssl.truststore.type");
+  const std::string keystore_type = get("ssl.keystore.type");
+  if ((!truststore_type.empty() && truststore_type != "PEM") || (!keystore_type.empty() && keystore_type != "PEM")) {
+    throw std::runtime_error(path + ": key and trust stores must be PEM files (ssl.*.type=PEM)");
+  }
+  s.ca_file = first({"ssl.truststore.location", "ssl.ca.location"});
+  s.certificate_file = first({"ssl.keystore.location", "ssl.certificate.location"});
+  s.key_file = get("ssl.key.location");
+  s.key_password = get("ssl.key.password");
+  s.verify_host =
+      get("ssl.endpoint.identification.algorithm") != "" || !p.count("ssl.endpoint.identification.algorithm");
+  if (s.uses_sasl()) {
+    if (s.mechanism.empty()) s.mechanism = "GSSAPI";  // Kafka's default, which Fjord's tools do not speak
+    if (s.mechanism != "PLAIN" && s.mechanism != "SCRAM-SHA-256" && s.mechanism != "SCRAM-SHA-512") {
+      throw std::runtime_error(path + ": sasl.mechanism " + s.mechanism +
+                               " is not PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512");
+    }
+    if (s.username.empty() || s.password.empty()) {
+      throw std::runtime_error(path +
+                               ": SASL needs a user name and password (sasl.jaas.config, or sasl.username and "
+                               "sasl.password)");
+    }
+  }
+  return s;
+}
+
+void set_client_security(ClientSecurity security) { process_security() = std::move(security); }
+
+const ClientSecurity& client_security() { return process_security(); }
+
+}  // namespace fjord::cli
