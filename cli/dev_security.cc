@@ -1,10 +1,12 @@
 #include "cli/dev_security.h"
 
+#include <fcntl.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -68,11 +70,15 @@ Certificate make_certificate(const std::string& common_name, EVP_PKEY* key, X509
   return certificate;
 }
 
-// Opens `path` for writing, readable by its owner only.
+// Opens `path` for writing, readable by its owner only from its creation on (not after a chmod).
 FILE* open_private(const std::string& path) {
-  FILE* file = std::fopen(path.c_str(), "w");
-  if (!file) throw std::runtime_error("cannot write " + path);
-  ::chmod(path.c_str(), 0600);
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+  FILE* file = fd >= 0 ? ::fdopen(fd, "w") : nullptr;
+  if (!file) {
+    if (fd >= 0) ::close(fd);
+    throw std::runtime_error("cannot write " + path);
+  }
+  ::fchmod(fd, 0600);  // a file that existed keeps its old mode through O_CREAT
   return file;
 }
 
@@ -110,6 +116,8 @@ std::map<std::string, std::string> DevSecurity::librdkafka_settings() const {
 DevSecurity prepare_dev_security(const std::string& data_dir) {
   DevSecurity dev;
   std::filesystem::create_directories(data_dir + "/security");
+  std::filesystem::permissions(data_dir + "/security", std::filesystem::perms::owner_all,
+                               std::filesystem::perm_options::replace);
   dev.directory = std::filesystem::absolute(data_dir + "/security").lexically_normal().string();
   dev.ca_file = dev.directory + "/ca.pem";
   dev.keystore_file = dev.directory + "/broker-keystore.pem";

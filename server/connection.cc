@@ -43,8 +43,13 @@ Connection::Connection(asio::ip::tcp::socket socket, ServerContext& server, cons
   if (listener_->tls) tls_ = std::make_unique<security::TlsSession>(listener_->tls->current(), true);
   std::error_code ec;
   auto endpoint = socket_.remote_endpoint(ec);
-  peer_ = ec ? "unknown" : endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
-  peer_host_ = ec ? "" : "/" + endpoint.address().to_string();
+  // An IPv4 client of a dual-stack listener arrives as ::ffff:a.b.c.d; ACLs and logs name it a.b.c.d.
+  auto address = endpoint.address();
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
+  }
+  peer_ = ec ? "unknown" : address.to_string() + ":" + std::to_string(endpoint.port());
+  peer_host_ = ec ? "" : "/" + address.to_string();
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
   // Non-blocking for this code's own reads and for sendfile: without it a synchronous read would wait in poll().
   socket_.non_blocking(true, ec);
@@ -96,7 +101,7 @@ void Connection::on_readable() {
   // The loop's read buffer: connections on one loop take turns, so one buffer serves them all.
   static thread_local std::vector<uint8_t> scratch(kStagingSize);
   // A bounded number of reads per wake-up, so that one busy client cannot starve the others.
-  for (int round = 0; round < 16 && !closed_ && pending_.size() < limits_.max_requests_in_flight; ++round) {
+  for (int round = 0; round < 16 && !closed_ && !ending_ && pending_.size() < limits_.max_requests_in_flight; ++round) {
     std::error_code error;
     size_t n = 0;
     if (large_frame_ && !tls_) {

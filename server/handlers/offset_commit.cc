@@ -59,7 +59,9 @@ void handle_offset_commit(RequestContext context) {
     activity->committed(context.client_identity(), request.group_id, request.member_id,
                         context.server().clock.now_ms());
   }
-  if (commit.offsets.empty() && !request.topics.empty()) {
+  // Nothing reaches the group without READ on it, not even an empty commit (which would create the group or
+  // refresh a member).
+  if (!may_use_group || (commit.offsets.empty() && !request.topics.empty())) {
     context.respond(*response);
     return;
   }

@@ -42,6 +42,13 @@ TokenOutcome take_plain(Session& session, std::string_view token, const cluster:
     matches = scram_password_matches(hash, password, *keys);
     break;
   }
+  if (!known) {
+    // The same work as for a known user, so that the time taken does not tell which users exist.
+    static const ScramKeys decoy = scram_keys_from_salted_password(
+        ScramHash::kSha512, scram_salted_password(ScramHash::kSha512, random_bytes(16), random_bytes(16), 8192),
+        random_bytes(32), 8192);
+    scram_password_matches(ScramHash::kSha512, password, decoy);
+  }
   if (!matches) return failed(user, known ? "wrong password" : "unknown user", "PLAIN");
   (void)session;
   TokenOutcome outcome;
@@ -92,10 +99,11 @@ std::optional<ErrorCode> choose_mechanism(Session& session, const std::string& m
 
 TokenOutcome take_token(Session& session, std::string_view token, const cluster::ClusterMetadata& metadata,
                         int64_t now_ms) {
-  if (session.mechanism.empty()) {
+  // Every exchange, re-authentication included (KIP-368), starts with a SaslHandshake.
+  if (session.mechanism.empty() || (session.authenticated && !session.reauthenticating)) {
     TokenOutcome outcome;
     outcome.error = ErrorCode::kIllegalSaslState;
-    outcome.error_message = "SaslAuthenticate before SaslHandshake";
+    outcome.error_message = "SaslAuthenticate without a SaslHandshake before it";
     outcome.log_reason = outcome.error_message;
     return outcome;
   }
@@ -104,6 +112,8 @@ TokenOutcome take_token(Session& session, std::string_view token, const cluster:
     outcome = take_plain(session, token, metadata);
   } else if (auto hash = scram_hash_by_name(session.mechanism)) {
     if (!session.scram) {
+      // The lookup runs during this call only (the exchange drops it after its first step), while `metadata` is
+      // certainly alive.
       session.scram = std::make_unique<ScramServerExchange>(*hash, [&metadata, hash = *hash](const std::string& user) {
         return stored_scram_keys(metadata, user, hash);
       });
@@ -123,7 +133,7 @@ TokenOutcome take_token(Session& session, std::string_view token, const cluster:
   }
   if (outcome.error != ErrorCode::kNone || !outcome.complete) return outcome;
   const std::string principal = "User:" + outcome.user;
-  if (session.reauthenticating && principal != session.principal) {
+  if (session.authenticated && principal != session.principal) {
     // KIP-368: a connection keeps its principal; authenticating again as someone else ends it.
     return failed(outcome.user, "re-authentication as a different user (" + session.principal + ")", session.mechanism);
   }

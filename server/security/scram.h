@@ -55,8 +55,8 @@ class ScramServerExchange {
  public:
   using CredentialLookup = std::function<std::optional<ScramKeys>(const std::string& user)>;
 
-  // `lookup` is called during the first step only. `nonce_suffix` makes the server's part of the nonce (random
-  // by default; a test fixes it to replay a published exchange).
+  // `lookup` is called during the first step only, and dropped after it. `nonce_suffix` makes the server's part of the
+  // nonce (random by default; a test fixes it to replay a published exchange).
   ScramServerExchange(ScramHash hash, CredentialLookup lookup, std::function<std::string()> nonce_suffix = {});
 
   struct Step {

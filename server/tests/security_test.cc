@@ -101,7 +101,10 @@ TEST(Scram, AnUnknownUserLooksLikeAKnownOneUntilTheLastStep) {
   ScramClientExchange client(ScramHash::kSha512, "mallory", "guess");
   auto first = take_token(session, client.first_message(), metadata, 0);
   ASSERT_EQ(first.error, ErrorCode::kNone);
-  EXPECT_NE(first.response.find(",i=4096"), std::string::npos);
+  // Shaped like a credential `fjord user create` makes: 8,192 iterations, a 32-byte salt.
+  EXPECT_NE(first.response.find(",i=8192"), std::string::npos) << first.response;
+  const auto salt_at = first.response.find(",s=") + 3;
+  EXPECT_EQ(base64_decode(first.response.substr(salt_at, first.response.find(",i=") - salt_at))->size(), 32u);
   auto final_message = client.final_message(first.response);
   ASSERT_TRUE(final_message);
   auto last = take_token(session, *final_message, metadata, 0);
@@ -208,6 +211,22 @@ TEST(SaslSession, MechanismsAreTheListenersAndReauthenticationKeepsThePrincipal)
   ListenerSecurity plaintext;
   Session unsecured{&plaintext};
   EXPECT_EQ(choose_mechanism(unsecured, "SCRAM-SHA-512"), ErrorCode::kIllegalSaslState);
+}
+
+TEST(SaslSession, AnAuthenticatedConnectionCannotStartAnExchangeWithoutAHandshake) {
+  auto metadata = metadata_with_user("alice", "s3cret");
+  metadata.scram_credentials["bob"] = metadata.scram_credentials["alice"];
+  const auto listener = sasl_listener({"PLAIN"});
+  Session session{&listener};
+  ASSERT_FALSE(choose_mechanism(session, "PLAIN"));
+  using namespace std::string_literals;
+  ASSERT_TRUE(take_token(session, "\0alice\0s3cret"s, metadata, 0).complete);
+  // Straight to SaslAuthenticate as someone else: refused, and the principal stays.
+  EXPECT_EQ(take_token(session, "\0bob\0s3cret"s, metadata, 0).error, ErrorCode::kIllegalSaslState);
+  EXPECT_EQ(session.principal, "User:alice");
+  ASSERT_FALSE(choose_mechanism(session, "PLAIN"));
+  EXPECT_EQ(take_token(session, "\0bob\0s3cret"s, metadata, 0).error, ErrorCode::kSaslAuthenticationFailed);
+  EXPECT_EQ(session.principal, "User:alice");
 }
 
 TEST(SaslSession, AnAuthenticationExpiresAfterConnectionsMaxReauthMs) {

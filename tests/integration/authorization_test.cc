@@ -7,6 +7,8 @@
 
 #include "protocol/messages/describe_log_dirs.h"
 #include "protocol/messages/fetch.h"
+#include "protocol/messages/list_groups.h"
+#include "protocol/messages/offset_commit.h"
 #include "protocol/messages/sasl_authenticate.h"
 #include "protocol/messages/sasl_handshake.h"
 #include "tests/support/broker_process.h"
@@ -61,6 +63,20 @@ class AuthorizationTest : public ::testing::Test {
             {"sasl.password", user + "-password"}};
   }
   std::string sasl_bootstrap() const { return "127.0.0.1:" + std::to_string(sasl_port_); }
+  // Authenticates a raw connection to the SASL listener as `user` (PLAIN).
+  static void authenticate_raw(RawClient& client, const std::string& user) {
+    protocol::SaslHandshakeRequest handshake;
+    handshake.mechanism = "PLAIN";
+    client.send(handshake, 1, 1);
+    ASSERT_TRUE(client.receive());
+    protocol::SaslAuthenticateRequest authenticate;
+    const std::string token = "\0"s + user + "\0"s + user + "-password";
+    authenticate.auth_bytes.assign(token.begin(), token.end());
+    client.send(authenticate, 2, 2);
+    auto answer = client.receive();
+    ASSERT_TRUE(answer);
+    ASSERT_EQ(RawClient::decode<protocol::SaslAuthenticateResponse>(*answer, 2, true, nullptr).error_code, 0);
+  }
 
   // The delivery error of one record produced as `user` to `topic`.
   RdKafka::ErrorCode produce_one(const std::string& user, const std::string& topic,
@@ -189,22 +205,28 @@ TEST_F(AuthorizationTest, AnApiWithoutPerResourceChecksIsForClusterAdministrator
     return client.receive(std::chrono::seconds(5)).has_value();
   };
   RawClient alice(sasl_port_);
-  protocol::SaslHandshakeRequest handshake;
-  handshake.mechanism = "PLAIN";
-  alice.send(handshake, 1, 1);
-  ASSERT_TRUE(alice.receive());
-  protocol::SaslAuthenticateRequest authenticate;
-  const std::string token = "\0alice\0alice-password"s;
-  authenticate.auth_bytes.assign(token.begin(), token.end());
-  alice.send(authenticate, 2, 2);
-  auto answer = alice.receive();
-  ASSERT_TRUE(answer);
-  ASSERT_EQ(RawClient::decode<protocol::SaslAuthenticateResponse>(*answer, 2, true, nullptr).error_code, 0);
+  authenticate_raw(alice, "alice");
   EXPECT_FALSE(describe_log_dirs(alice));
   EXPECT_TRUE(alice.closed_by_broker());
   RawClient administrator(broker_.port());
   EXPECT_TRUE(describe_log_dirs(administrator));
   EXPECT_GE(broker_.metric("fjord_connections_refused_total", {{"reason", "unauthorized_api"}}), 1);
+}
+
+TEST_F(AuthorizationTest, AnEmptyOffsetCommitWithoutReadOnTheGroupCreatesNothing) {
+  RawClient bob(sasl_port_);
+  authenticate_raw(bob, "bob");
+  protocol::OffsetCommitRequest commit;
+  commit.group_id = "sneaky";
+  commit.generation_id_or_member_epoch = -1;
+  bob.send(commit, 2, 3);
+  ASSERT_TRUE(bob.receive());
+  RawClient administrator(broker_.port());
+  administrator.send(protocol::ListGroupsRequest{}, 3, 4);
+  auto frame = administrator.receive();
+  ASSERT_TRUE(frame);
+  auto groups = RawClient::decode<protocol::ListGroupsResponse>(*frame, 3, true, nullptr);
+  for (const auto& g : groups.groups) EXPECT_NE(g.group_id, "sneaky");
 }
 
 TEST_F(AuthorizationTest, AclsAreListedAndDeletedWithTheTool) {
