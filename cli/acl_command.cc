@@ -115,11 +115,7 @@ int run_acl_list(const AclOptions& options) {
                        {"permission", permission}});
       }
     }
-    if (options.format == "json") {
-      std::printf("%s\n", out.dump(2).c_str());
-    } else {
-      print_table(rows);
-    }
+    print_listing(options.format, rows, out);
     return 0;
   } catch (const std::exception& e) {
     return failed(e);

@@ -11,6 +11,15 @@ std::string join_ids(const std::vector<int32_t>& ids) {
   return out;
 }
 
+void print_listing(const std::string& format, const std::vector<std::vector<std::string>>& rows,
+                   const nlohmann::json& json) {
+  if (format == "json") {
+    std::printf("%s\n", json.dump(2).c_str());
+  } else {
+    print_table(rows);
+  }
+}
+
 void print_table(const std::vector<std::vector<std::string>>& rows) {
   std::vector<size_t> widths;
   for (const auto& row : rows) {

@@ -7,6 +7,7 @@
 #include <exception>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 #include <vector>
@@ -35,6 +36,9 @@ std::map<std::string, std::map<std::string, std::string>> describe_configs(Admin
 std::string join_ids(const std::vector<int32_t>& ids);
 // Columns padded to their widest cell, one space apart.
 void print_table(const std::vector<std::vector<std::string>>& rows);
+// A listing as `--format` asks: `json` (indented) for "json", else the table.
+void print_listing(const std::string& format, const std::vector<std::vector<std::string>>& rows,
+                   const nlohmann::json& json);
 // Reports an error the way every subcommand does: one line on stderr, exit status 1.
 int failed(const std::exception& e);
 

@@ -6,6 +6,7 @@
 
 #include "cli/properties.h"
 #include "cluster/broker_channels.h"
+#include "cluster/config_list.h"
 #include "cluster/controller.h"
 #include "cluster/leader_election.h"
 #include "cluster/local_metadata_store.h"
@@ -244,19 +245,7 @@ void Broker::start(cluster::ClusterService* cluster) {
   context_->inter_broker_listener = setup_.listeners ? setup_.listeners->inter_broker_listener : "PLAINTEXT";
   context_->authorizing = !setup_.settings.get("authorizer.class.name").empty();
   context_->acl_policy.allow_if_no_acl_found = setup_.settings.get_bool("allow.everyone.if.no.acl.found");
-  {
-    const std::string super_users = setup_.settings.get("super.users");
-    size_t at = 0;
-    while (at <= super_users.size()) {
-      size_t end = super_users.find(';', at);
-      if (end == std::string::npos) end = super_users.size();
-      std::string principal = super_users.substr(at, end - at);
-      principal.erase(0, principal.find_first_not_of(" \t"));
-      principal.erase(principal.find_last_not_of(" \t") + 1);
-      if (!principal.empty()) context_->acl_policy.super_users.push_back(principal);
-      at = end + 1;
-    }
-  }
+  context_->acl_policy.super_users = cluster::config_list_items(setup_.settings.get("super.users"), ';');
   server::security::ListenersPlan plan;
   if (setup_.listeners) {
     plan = *setup_.listeners;

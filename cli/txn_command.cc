@@ -81,11 +81,7 @@ int run_txn_list(const TxnOptions& options) {
                        {"coordinator", b.node_id}});
       }
     }
-    if (options.format == "json") {
-      std::printf("%s\n", out.dump(2).c_str());
-    } else {
-      print_table(rows);
-    }
+    print_listing(options.format, rows, out);
     return 0;
   } catch (const std::exception& e) {
     return failed(e);
@@ -161,11 +157,7 @@ int run_txn_producers(const TxnOptions& options) {
                      {"coordinator_epoch", p.coordinator_epoch},
                      {"current_txn_start_offset", p.current_txn_start_offset}});
     }
-    if (options.format == "json") {
-      std::printf("%s\n", out.dump(2).c_str());
-    } else {
-      print_table(rows);
-    }
+    print_listing(options.format, rows, out);
     return 0;
   } catch (const std::exception& e) {
     return failed(e);

@@ -101,11 +101,7 @@ int run_user_list(const UserOptions& options) {
       rows.push_back({result.user, mechanisms});
       out.push_back({{"user", result.user}, {"credentials", credentials}});
     }
-    if (options.format == "json") {
-      std::printf("%s\n", out.dump(2).c_str());
-    } else {
-      print_table(rows);
-    }
+    print_listing(options.format, rows, out);
     return 0;
   } catch (const std::exception& e) {
     return failed(e);

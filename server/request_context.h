@@ -82,12 +82,6 @@ struct ServerContext {
     }
     return out;
   }
-  std::optional<cluster::BrokerEndpoint> broker(int32_t node_id) const {
-    for (auto& b : brokers()) {
-      if (b.node_id == node_id) return b;
-    }
-    return std::nullopt;
-  }
   // The brokers as a client of `listener` reaches them.
   std::vector<cluster::BrokerEndpoint> brokers_on(const std::string& listener) const {
     auto out = brokers();

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "server/handlers/acls_common.h"
 #include "server/handlers/registry.h"
 
 namespace fjord::server {
@@ -19,11 +20,8 @@ void handle_create_acls(RequestContext context) {
     }
     context.respond(*response);
   };
-  if (!context.server().authorizing) {
-    return refuse_all(ErrorCode::kSecurityDisabled, "No authorizer is configured (authorizer.class.name)");
-  }
-  if (!context.authorized_on_cluster(AclOperation::kAlter)) {
-    return refuse_all(ErrorCode::kClusterAuthorizationFailed, "Not authorized to create ACLs (ALTER on the cluster)");
+  if (auto refusal = acl_request_refusal(context, AclOperation::kAlter)) {
+    return refuse_all(refusal->first, refusal->second);
   }
   std::vector<AclBinding> valid;
   for (size_t i = 0; i < request.creations.size(); ++i) {

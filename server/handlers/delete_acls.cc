@@ -3,24 +3,10 @@
 
 #include <algorithm>
 
+#include "server/handlers/acls_common.h"
 #include "server/handlers/registry.h"
 
 namespace fjord::server {
-namespace {
-
-AclFilter filter_of(const protocol::DeleteAclsRequest::DeleteAclsFilter& f) {
-  AclFilter filter;
-  filter.resource_type = static_cast<AclResourceType>(f.resource_type_filter);
-  filter.resource_name = f.resource_name_filter;
-  filter.pattern_type = static_cast<AclPatternType>(f.pattern_type_filter);
-  filter.principal = f.principal_filter;
-  filter.host = f.host_filter;
-  filter.operation = static_cast<AclOperation>(f.operation);
-  filter.permission = static_cast<AclPermission>(f.permission_type);
-  return filter;
-}
-
-}  // namespace
 
 void handle_delete_acls(RequestContext context) {
   auto request = context.decode<protocol::DeleteAclsRequest>();
@@ -33,14 +19,11 @@ void handle_delete_acls(RequestContext context) {
     }
     context.respond(*response);
   };
-  if (!context.server().authorizing) {
-    return refuse_all(ErrorCode::kSecurityDisabled, "No authorizer is configured (authorizer.class.name)");
-  }
-  if (!context.authorized_on_cluster(AclOperation::kAlter)) {
-    return refuse_all(ErrorCode::kClusterAuthorizationFailed, "Not authorized to delete ACLs (ALTER on the cluster)");
+  if (auto refusal = acl_request_refusal(context, AclOperation::kAlter)) {
+    return refuse_all(refusal->first, refusal->second);
   }
   std::vector<AclFilter> filters;
-  for (const auto& f : request.filters) filters.push_back(filter_of(f));
+  for (const auto& f : request.filters) filters.push_back(acl_filter_of(f));
   // What each filter matches now: the answer names these, and the change removes every binding any filter matches.
   const auto& acls = context.server().partitions.metadata().acls;
   for (size_t i = 0; i < filters.size(); ++i) {

@@ -5,6 +5,7 @@
 #include <map>
 #include <tuple>
 
+#include "server/handlers/acls_common.h"
 #include "server/handlers/registry.h"
 
 namespace fjord::server {
@@ -12,26 +13,13 @@ namespace fjord::server {
 void handle_describe_acls(RequestContext context) {
   auto request = context.decode<protocol::DescribeAclsRequest>();
   protocol::DescribeAclsResponse response;
-  if (!context.server().authorizing) {
-    response.error_code = wire(ErrorCode::kSecurityDisabled);
-    response.error_message = "No authorizer is configured (authorizer.class.name)";
+  if (auto refusal = acl_request_refusal(context, AclOperation::kDescribe)) {
+    response.error_code = wire(refusal->first);
+    response.error_message = refusal->second;
     context.respond(response);
     return;
   }
-  if (!context.authorized_on_cluster(AclOperation::kDescribe)) {
-    response.error_code = wire(ErrorCode::kClusterAuthorizationFailed);
-    response.error_message = "Not authorized to describe ACLs (DESCRIBE on the cluster)";
-    context.respond(response);
-    return;
-  }
-  AclFilter filter;
-  filter.resource_type = static_cast<AclResourceType>(request.resource_type_filter);
-  filter.resource_name = request.resource_name_filter;
-  filter.pattern_type = static_cast<AclPatternType>(request.pattern_type_filter);
-  filter.principal = request.principal_filter;
-  filter.host = request.host_filter;
-  filter.operation = static_cast<AclOperation>(request.operation);
-  filter.permission = static_cast<AclPermission>(request.permission_type);
+  const AclFilter filter = acl_filter_of(request);
   std::map<std::tuple<int8_t, std::string, int8_t>, size_t> resources;  // pattern -> index in the answer
   for (const auto& acl : context.server().partitions.metadata().acls) {
     if (!filter.matches(acl)) continue;

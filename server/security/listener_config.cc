@@ -4,6 +4,8 @@
 #include <map>
 #include <set>
 
+#include "cluster/config_list.h"
+
 namespace fjord::server::security {
 namespace {
 
@@ -12,21 +14,6 @@ constexpr std::string_view kPerListenerSettings[] = {
     "ssl.truststore.location", "ssl.truststore.type",       "ssl.client.auth",
     "sasl.enabled.mechanisms", "connections.max.reauth.ms", "sasl.server.max.receive.size",
 };
-
-std::vector<std::string> split(const std::string& text, char separator) {
-  std::vector<std::string> out;
-  size_t at = 0;
-  while (at <= text.size()) {
-    auto next = text.find(separator, at);
-    if (next == std::string::npos) next = text.size();
-    std::string part = text.substr(at, next - at);
-    part.erase(0, part.find_first_not_of(" \t"));
-    part.erase(part.find_last_not_of(" \t") + 1);
-    if (!part.empty()) out.push_back(part);
-    at = next + 1;
-  }
-  return out;
-}
 
 std::string lower(std::string text) {
   std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -70,7 +57,7 @@ std::variant<Endpoint, std::string> parse_endpoint(const std::string& text, cons
 std::variant<std::vector<Endpoint>, std::string> parse_endpoints(const std::string& text, const std::string& setting) {
   std::vector<Endpoint> out;
   std::set<std::string> names;
-  for (const auto& part : split(text, ',')) {
+  for (const auto& part : cluster::config_list_items(text, ',')) {
     auto parsed = parse_endpoint(part, setting);
     if (auto* error = std::get_if<std::string>(&parsed)) return *error;
     auto endpoint = std::get<Endpoint>(parsed);
@@ -111,7 +98,7 @@ std::variant<ListenersPlan, std::string> plan_listeners(const cluster::BrokerSet
   if (endpoints.empty()) return std::string("listeners names no listener");
 
   std::map<std::string, std::string> protocols;
-  for (const auto& entry : split(settings.get("listener.security.protocol.map"), ',')) {
+  for (const auto& entry : cluster::config_list_items(settings.get("listener.security.protocol.map"), ',')) {
     auto colon = entry.find(':');
     if (colon == std::string::npos) {
       return "listener.security.protocol.map: " + entry + " is not NAME:PROTOCOL";
@@ -154,7 +141,7 @@ std::variant<ListenersPlan, std::string> plan_listeners(const cluster::BrokerSet
         static_cast<size_t>(std::max<int64_t>(1, std::stoll(get("sasl.server.max.receive.size"))));
     listener.security.max_reauth_ms = std::max<int64_t>(0, std::stoll(get("connections.max.reauth.ms")));
     if (uses_sasl(*protocol)) {
-      for (const auto& mechanism : split(get("sasl.enabled.mechanisms"), ',')) {
+      for (const auto& mechanism : cluster::config_list_items(get("sasl.enabled.mechanisms"), ',')) {
         const auto& supported = supported_sasl_mechanisms();
         if (std::find(supported.begin(), supported.end(), mechanism) == supported.end()) {
           return "sasl.enabled.mechanisms: " + mechanism +

@@ -9,8 +9,6 @@
 #include "protocol/messages/fetch.h"
 #include "protocol/messages/list_groups.h"
 #include "protocol/messages/offset_commit.h"
-#include "protocol/messages/sasl_authenticate.h"
-#include "protocol/messages/sasl_handshake.h"
 #include "tests/support/broker_process.h"
 #include "tests/support/kafka_clients.h"
 #include "tests/support/raw_client.h"
@@ -65,17 +63,7 @@ class AuthorizationTest : public ::testing::Test {
   std::string sasl_bootstrap() const { return "127.0.0.1:" + std::to_string(sasl_port_); }
   // Authenticates a raw connection to the SASL listener as `user` (PLAIN).
   static void authenticate_raw(RawClient& client, const std::string& user) {
-    protocol::SaslHandshakeRequest handshake;
-    handshake.mechanism = "PLAIN";
-    client.send(handshake, 1, 1);
-    ASSERT_TRUE(client.receive());
-    protocol::SaslAuthenticateRequest authenticate;
-    const std::string token = "\0"s + user + "\0"s + user + "-password";
-    authenticate.auth_bytes.assign(token.begin(), token.end());
-    client.send(authenticate, 2, 2);
-    auto answer = client.receive();
-    ASSERT_TRUE(answer);
-    ASSERT_EQ(RawClient::decode<protocol::SaslAuthenticateResponse>(*answer, 2, true, nullptr).error_code, 0);
+    ASSERT_TRUE(sasl_plain_login(client, user, user + "-password"));
   }
 
   // The delivery error of one record produced as `user` to `topic`.

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <thread>
 
 #include "protocol/messages/api_versions.h"
 #include "protocol/messages/metadata.h"
@@ -45,7 +46,9 @@ class SecuredBrokerTest : public ::testing::Test {
                        "--set", "ssl.keystore.location=" + keystore, "--set",
                        "ssl.truststore.location=" + ca_->ca_file(), "--set",
                        "listener.name.ssl.ssl.client.auth=required", "--set",
-                       "sasl.enabled.mechanisms=SCRAM-SHA-512,SCRAM-SHA-256,PLAIN"});
+                       "sasl.enabled.mechanisms=SCRAM-SHA-512,SCRAM-SHA-256,PLAIN",
+                       // Only the raw tests' listener: an authentication there holds 1.5 s.
+                       "--set", "listener.name.sasl_plaintext.connections.max.reauth.ms=1500"});
     broker_->start();
     const std::string password_file = ca_->directory() + "/password";
     std::ofstream(password_file) << kPassword << "\n";
@@ -187,22 +190,12 @@ TEST_F(SecuredBrokerTest, FjordsOwnToolsTakeKafkasClientSettingsFile) {
 class SaslRawTest : public SecuredBrokerTest {
  protected:
   void handshake(RawClient& client, const std::string& mechanism, int16_t version = 1) {
-    protocol::SaslHandshakeRequest request;
-    request.mechanism = mechanism;
-    client.send(request, version, 1);
-    auto frame = client.receive();
-    ASSERT_TRUE(frame);
-    auto response = RawClient::decode<protocol::SaslHandshakeResponse>(*frame, version, false, nullptr);
-    ASSERT_EQ(response.error_code, 0);
+    ASSERT_EQ(sasl_handshake(client, mechanism, version), int16_t{0});
   }
   protocol::SaslAuthenticateResponse authenticate(RawClient& client, const std::string& token) {
-    protocol::SaslAuthenticateRequest request;
-    request.auth_bytes.assign(token.begin(), token.end());
-    client.send(request, 2, 2);
-    auto frame = client.receive();
-    EXPECT_TRUE(frame);
-    if (!frame) return {};
-    return RawClient::decode<protocol::SaslAuthenticateResponse>(*frame, 2, true, nullptr);
+    auto response = sasl_authenticate(client, token);
+    EXPECT_TRUE(response);
+    return response.value_or(protocol::SaslAuthenticateResponse{});
   }
   bool metadata_answered(RawClient& client) {
     client.send(protocol::MetadataRequest{}, 1, 3);
@@ -226,6 +219,25 @@ TEST_F(SaslRawTest, BeforeAuthenticationOnlyApiVersionsAndSaslAreServed) {
     EXPECT_TRUE(metadata_answered(client));
   }
   EXPECT_GE(broker_->metric("fjord_connections_refused_total", {{"reason", "unauthenticated_request"}}), 1);
+}
+
+TEST_F(SaslRawTest, AnAuthenticationLastsConnectionsMaxReauthMsUnlessRenewed) {
+  using std::chrono::milliseconds;
+  RawClient client(sasl_plaintext_port_);
+  handshake(client, "PLAIN");
+  auto first = authenticate(client, "\0alice\0"s + kPassword);
+  ASSERT_EQ(first.error_code, 0);
+  EXPECT_EQ(first.session_lifetime_ms, 1500);  // KIP-368: the client learns when to authenticate again
+  // Time is what is tested here: the broker's clock runs on its own.
+  std::this_thread::sleep_for(milliseconds(1000));
+  handshake(client, "PLAIN");
+  ASSERT_EQ(authenticate(client, "\0alice\0"s + kPassword).error_code, 0);
+  std::this_thread::sleep_for(milliseconds(1000));  // past the first authentication's end, within the second's
+  EXPECT_TRUE(metadata_answered(client));
+  std::this_thread::sleep_for(milliseconds(1000));
+  EXPECT_FALSE(metadata_answered(client));
+  EXPECT_TRUE(client.closed_by_broker());
+  EXPECT_GE(broker_->metric("fjord_connections_refused_total", {{"reason", "expired"}}), 1);
 }
 
 TEST_F(SaslRawTest, AHugeClaimedSizeBeforeAuthenticationClosesAtOnce) {

@@ -83,4 +83,28 @@ bool RawClient::closed_by_broker(std::chrono::milliseconds timeout) {
   }
 }
 
+std::optional<int16_t> sasl_handshake(RawClient& client, const std::string& mechanism, int16_t version) {
+  protocol::SaslHandshakeRequest request;
+  request.mechanism = mechanism;
+  client.send(request, version, 1);
+  auto frame = client.receive();
+  if (!frame) return std::nullopt;
+  return RawClient::decode<protocol::SaslHandshakeResponse>(*frame, version, false, nullptr).error_code;
+}
+
+std::optional<protocol::SaslAuthenticateResponse> sasl_authenticate(RawClient& client, const std::string& token) {
+  protocol::SaslAuthenticateRequest request;
+  request.auth_bytes.assign(token.begin(), token.end());
+  client.send(request, 2, 2);
+  auto frame = client.receive();
+  if (!frame) return std::nullopt;
+  return RawClient::decode<protocol::SaslAuthenticateResponse>(*frame, 2, true, nullptr);
+}
+
+bool sasl_plain_login(RawClient& client, const std::string& user, const std::string& password) {
+  if (sasl_handshake(client, "PLAIN") != int16_t{0}) return false;
+  auto answer = sasl_authenticate(client, std::string(1, '\0') + user + std::string(1, '\0') + password);
+  return answer && answer->error_code == 0;
+}
+
 }  // namespace fjord::testing

@@ -9,6 +9,8 @@
 
 #include "protocol/codec_runtime.h"
 #include "protocol/messages/api_catalog.h"
+#include "protocol/messages/sasl_authenticate.h"
+#include "protocol/messages/sasl_handshake.h"
 #include "protocol/request_header.h"
 
 namespace fjord::testing {
@@ -59,5 +61,12 @@ class RawClient {
  private:
   int fd_;
 };
+
+// The SASL exchange by hand: SaslHandshake for `mechanism` (its answer's error code), then SaslAuthenticate v2 with
+// one token; nullopt when the broker answered nothing (it closed the connection).
+std::optional<int16_t> sasl_handshake(RawClient& client, const std::string& mechanism, int16_t version = 1);
+std::optional<protocol::SaslAuthenticateResponse> sasl_authenticate(RawClient& client, const std::string& token);
+// Both, with PLAIN: true when the broker accepted `user` and `password`.
+bool sasl_plain_login(RawClient& client, const std::string& user, const std::string& password);
 
 }  // namespace fjord::testing
