@@ -177,6 +177,12 @@ TEST_F(SecuredBrokerTest, FjordsOwnToolsTakeKafkasClientSettingsFile) {
     EXPECT_NE(listed.find("alice"), std::string::npos) << mechanism << ": " << listed;
     EXPECT_EQ(listed.find("exit status"), std::string::npos) << mechanism << ": " << listed;
   }
+  // The other tools with their own connection take the same file.
+  auto transactions = run("txn list", settings_file("txn", "SCRAM-SHA-512", kPassword));
+  EXPECT_NE(transactions.find("TRANSACTIONAL-ID"), std::string::npos) << transactions;
+  EXPECT_EQ(transactions.find("exit status"), std::string::npos) << transactions;
+  auto acls = run("acl list", settings_file("acl", "SCRAM-SHA-512", kPassword));
+  EXPECT_NE(acls.find("SECURITY_DISABLED"), std::string::npos) << acls;  // reached the broker: no authorizer here
   auto refused = run("user list", settings_file("wrong", "SCRAM-SHA-512", "not-the-password"));
   EXPECT_NE(refused.find("exit status"), std::string::npos) << refused;
   EXPECT_NE(refused.find("Authentication failed"), std::string::npos) << refused;
