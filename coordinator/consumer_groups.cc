@@ -70,11 +70,12 @@ void GroupCoordinator::consumer_heartbeat(const std::string& group_id, consumer:
     group.protocol_type = "consumer";
   }
   const bool had_consumer_members = group.consumer->has_consumer_members();
+  const int32_t epoch_before = group.consumer->group_epoch();
   auto result = group.consumer->heartbeat(request, settings_.consumer, topic_catalog(), topic_matcher(),
                                           clock_.monotonic_ms(), random_member_id);
   // The last consumer-protocol member left a group of classic members: it becomes classic again.
-  if (written_first.empty() &&
-      maybe_downgrade_to_classic(group, had_consumer_members, [done, result](ErrorCode) { done(result); })) {
+  if (written_first.empty() && maybe_downgrade_to_classic(group, had_consumer_members, epoch_before,
+                                                          [done, result](ErrorCode) { done(result); })) {
     return;
   }
   // What changed is written before the member hears of it: an assignment or epoch it acts on is never one a
@@ -173,12 +174,13 @@ GroupDescription GroupCoordinator::describe_consumer_group(const Group& group) c
 
 void GroupCoordinator::expire_consumer_members(Group& group, int64_t now_ms) {
   const bool had_consumer_members = group.consumer->has_consumer_members();
+  const int32_t epoch_before = group.consumer->group_epoch();
   auto gone = group.consumer->expire(now_ms);
   if (gone.empty()) return;
   for (const auto& member_id : gone) {
     spdlog::info("group {}: member {} removed (session or rebalance timeout)", group.id, member_id);
   }
-  if (maybe_downgrade_to_classic(group, had_consumer_members, [](ErrorCode) {})) return;
+  if (maybe_downgrade_to_classic(group, had_consumer_members, epoch_before, [](ErrorCode) {})) return;
   write_consumer_changes(group.id, group.consumer->take_changes(), [](ErrorCode) {});
 }
 

@@ -239,7 +239,8 @@ class GroupCoordinator {
   // After the last consumer-protocol member went: the classic members left become a classic group again (when
   // the policy allows), which rebalances at once. True when it did, and then writes it (`written` once durable);
   // otherwise the caller writes the group's changes.
-  bool maybe_downgrade_to_classic(Group& group, bool had_consumer_members, std::function<void(ErrorCode)> written);
+  bool maybe_downgrade_to_classic(Group& group, bool had_consumer_members, int32_t epoch_before_leave,
+                                  std::function<void(ErrorCode)> written);
   // JoinGroup, SyncGroup, Heartbeat and LeaveGroup of classic members in a consumer-protocol group.
   void join_consumer_group(Group& group, JoinRequest request, JoinCallback done);
   void sync_consumer_group(Group& group, const SyncRequest& request, SyncCallback done);

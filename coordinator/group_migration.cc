@@ -99,7 +99,7 @@ std::optional<std::string> GroupCoordinator::upgrade_to_consumer_group(Group& gr
   return std::nullopt;
 }
 
-bool GroupCoordinator::maybe_downgrade_to_classic(Group& group, bool had_consumer_members,
+bool GroupCoordinator::maybe_downgrade_to_classic(Group& group, bool had_consumer_members, int32_t epoch_before_leave,
                                                   std::function<void(ErrorCode)> written) {
   if (!had_consumer_members || !group.consumer || !group.consumer->all_classic()) return false;
   const consumer::ConsumerGroup& c = *group.consumer;
@@ -127,7 +127,10 @@ bool GroupCoordinator::maybe_downgrade_to_classic(Group& group, bool had_consume
     if (m.group_instance_id) group.static_members[*m.group_instance_id] = id;
     group.members.emplace(id, std::move(m));
   }
-  group.generation = c.group_epoch();
+  // The generation is the epoch from before the leave, which the classic members were reconciled to: their
+  // commits during the rebalance that follows are still accepted (a classic group takes commits at its generation
+  // while preparing a rebalance), instead of failing as a CommitFailedException in a Java client.
+  group.generation = epoch_before_leave;
   group.protocol_type = "consumer";
   group.protocol_name = select_protocol(group);
   group.leader = group.join_order.front();
