@@ -80,6 +80,7 @@ void PartitionManager::reconcile() {
 }
 
 PartitionManager::~PartitionManager() {
+  closing_ = true;
   by_topic_.clear();
   auto closing = std::move(partitions_);
   partitions_.clear();
@@ -161,6 +162,7 @@ void PartitionManager::start() {
 void PartitionManager::stop() {
   retention_timer_.reset();
   flush_timer_.reset();
+  closing_ = true;
   // A partition going away wakes the fetches waiting on it, which look partitions up again: the map must be
   // whole (and empty) while they do, not half torn down.
   by_topic_.clear();

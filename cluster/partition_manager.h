@@ -55,6 +55,9 @@ class PartitionManager {
   void reconcile();
   // Clean stop: every log synced and closed. Blocking.
   void stop();
+  // Whether its partitions are being closed (stop, or destruction): the fetches they wake find none, and the
+  // metadata may already be gone.
+  bool closing() const { return closing_; }
 
   const ClusterMetadata& metadata() const { return metadata_.current(); }
   const std::string& data_directory() const { return data_directory_; }
@@ -148,6 +151,7 @@ class PartitionManager {
   std::unique_ptr<TimerHandle> flush_timer_;
   RateBudget leader_throttle_;
   RateBudget follower_throttle_;
+  bool closing_ = false;
 };
 
 }  // namespace fjord::cluster

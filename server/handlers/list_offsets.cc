@@ -4,6 +4,7 @@
 // timestamp is at or after the one asked for, or offset and timestamp -1 when there is none.
 #include "protocol/messages/list_offsets.h"
 
+#include "server/handlers/partition_errors.h"
 #include "server/handlers/registry.h"
 
 namespace fjord::server {
@@ -34,7 +35,7 @@ void handle_list_offsets(RequestContext context) {
       }
       cluster::Partition* partition = partitions.partition(topic.name, wanted.partition_index);
       if (!partition) {
-        out.error_code = wire(ErrorCode::kUnknownTopicOrPartition);
+        out.error_code = wire(absent_partition_error(partitions, topic.name, wanted.partition_index));
         continue;
       }
       if (auto error = partition->leader_error(wanted.current_leader_epoch); error != ErrorCode::kNone) {

@@ -3,6 +3,7 @@
 // truncates what lies past the answer; clients ask it to detect a log that was truncated under them (KIP-320).
 #include "protocol/messages/offset_for_leader_epoch.h"
 
+#include "server/handlers/partition_errors.h"
 #include "server/handlers/registry.h"
 
 namespace fjord::server {
@@ -27,7 +28,7 @@ void handle_offset_for_leader_epoch(RequestContext context) {
       }
       cluster::Partition* partition = partitions.partition(topic.topic, wanted.partition);
       if (!partition) {
-        out.error_code = wire(ErrorCode::kUnknownTopicOrPartition);
+        out.error_code = wire(absent_partition_error(partitions, topic.topic, wanted.partition));
         continue;
       }
       if (auto error = partition->leader_error(wanted.current_leader_epoch); error != ErrorCode::kNone) {

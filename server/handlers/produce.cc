@@ -10,6 +10,7 @@
 #include <string>
 
 #include "protocol/record_batch.h"
+#include "server/handlers/partition_errors.h"
 #include "server/handlers/registry.h"
 
 namespace fjord::server {
@@ -166,7 +167,7 @@ void handle_produce(RequestContext context) {
       }
       cluster::Partition* partition = partitions.partition(topic_data.name, partition_data.index);
       if (!partition) {
-        out.error_code = wire(ErrorCode::kUnknownTopicOrPartition);
+        out.error_code = wire(absent_partition_error(partitions, topic_data.name, partition_data.index));
         continue;
       }
       if (!partition_data.records || partition_data.records->empty()) {
