@@ -246,6 +246,14 @@ void Broker::start(cluster::ClusterService* cluster) {
   context_->authorizing = !setup_.settings.get("authorizer.class.name").empty();
   context_->acl_policy.allow_if_no_acl_found = setup_.settings.get_bool("allow.everyone.if.no.acl.found");
   context_->acl_policy.super_users = cluster::config_list_items(setup_.settings.get("super.users"), ';');
+  server::QuotaWindow quota_window;
+  quota_window.samples = static_cast<int32_t>(setup_.settings.get_long("quota.window.num"));
+  quota_window.window_ms = setup_.settings.get_long("quota.window.size.seconds") * 1000;
+  if (quota_window.samples < 1 || quota_window.window_ms < 1000) {
+    throw BrokerStartError("quota.window.num and quota.window.size.seconds must be at least 1");
+  }
+  client_quotas_ = std::make_unique<server::ClientQuotaManager>(quota_window);
+  context_->quotas = client_quotas_.get();
   server::security::ListenersPlan plan;
   if (setup_.listeners) {
     plan = *setup_.listeners;

@@ -16,6 +16,7 @@
 #include "model/clock.h"
 #include "model/metrics.h"
 #include "server/event_loop.h"
+#include "server/quotas/client_quota_manager.h"
 #include "server/security/listener_config.h"
 #include "storage/directory_health.h"
 #include "storage/file_system.h"
@@ -189,6 +190,7 @@ class Broker {
   std::unique_ptr<observe::LagEngine> lag_engine_;
   std::unique_ptr<observe::ClusterSnapshot> cluster_snapshot_;
   std::unique_ptr<server::ClientActivity> client_activity_;
+  std::unique_ptr<server::ClientQuotaManager> client_quotas_;
   std::unique_ptr<observe::ChecklistAudit> audit_;
   std::unique_ptr<observe::RemotePartitions> remote_partitions_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

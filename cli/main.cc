@@ -16,6 +16,7 @@
 #include "cli/group_command.h"
 #include "cli/lag_command.h"
 #include "cli/produce_command.h"
+#include "cli/quota_command.h"
 #include "cli/reassign_command.h"
 #include "cli/topic_command.h"
 #include "cli/txn_command.h"
@@ -314,6 +315,29 @@ int main(int argc, char** argv) {
   auto* acl_list = acl_cmd->add_subcommand("list", "The ACLs, all or those matching the options");
   auto* acl_delete = acl_cmd->add_subcommand("delete", "Remove the ACLs matching the options");
 
+  fjord::cli::QuotaOptions quota;
+  quota.bootstrap = default_bootstrap;
+  auto* quota_cmd = app.add_subcommand("quota", "Client quotas (per user and client id): set, list, delete");
+  quota_cmd->require_subcommand(1);
+  quota_cmd->fallthrough();
+  quota_cmd->add_option("--bootstrap-server", quota.bootstrap, "HOST:PORT[,HOST:PORT...] of brokers")
+      ->capture_default_str();
+  quota_cmd->add_option("--command-config", command_config, command_config_help);
+  quota_cmd->add_option("--format", quota.format, "text or json")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  quota_cmd->add_option("--user", quota.user, "A user (the principal's name: alice for User:alice)");
+  quota_cmd->add_flag("--default-user", quota.default_user, "Every user without a quota of its own");
+  quota_cmd->add_option("--client-id", quota.client_id, "A client id");
+  quota_cmd->add_flag("--default-client-id", quota.default_client_id, "Every client id without a quota of its own");
+  auto* quota_set = quota_cmd->add_subcommand(
+      "set", "Set quotas of an entity: producer_byte_rate=N, consumer_byte_rate=N (bytes/s), request_percentage=P");
+  quota_set->add_option("VALUES", quota.values, "KEY=VALUE ...")->required();
+  auto* quota_list = quota_cmd->add_subcommand("list", "Every entity's quotas, or the named entity's");
+  auto* quota_delete =
+      quota_cmd->add_subcommand("delete", "Remove quotas of an entity: the named keys, or all of them");
+  quota_delete->add_option("KEYS", quota.values, "Keys to remove (default: all)");
+
   fjord::chaos::ChaosOptions chaos;
   chaos.bootstrap = default_bootstrap;
   auto* chaos_cmd = app.add_subcommand(
@@ -431,6 +455,9 @@ int main(int argc, char** argv) {
   if (*acl_create) return fjord::cli::run_acl_create(acl);
   if (*acl_list) return fjord::cli::run_acl_list(acl);
   if (*acl_delete) return fjord::cli::run_acl_delete(acl);
+  if (*quota_set) return fjord::cli::run_quota_set(quota);
+  if (*quota_list) return fjord::cli::run_quota_list(quota);
+  if (*quota_delete) return fjord::cli::run_quota_delete(quota);
   if (*chaos_cmd) {
     // With the consumer protocol the broker assigns and times the session: these would be ignored.
     if (chaos.group_protocol == "consumer" && (chaos_strategy->count() > 0 || chaos_session->count() > 0)) {

@@ -63,6 +63,18 @@ void write_cluster_fields(nlohmann::json& doc, const ClusterMetadata& metadata) 
                       {"permission", static_cast<int>(acl.permission)}});
     }
   }
+  if (!metadata.client_quotas.empty()) {
+    auto& quotas = doc["client_quotas"] = nlohmann::json::array();
+    for (const auto& [entity, values] : metadata.client_quotas) {
+      nlohmann::json entry = {{"values", values}};
+      auto put = [&](std::string_view type, const QuotaEntityPart& part) {
+        if (part.present) entry[std::string(type)] = part.name ? nlohmann::json(*part.name) : nlohmann::json();
+      };
+      put(kQuotaEntityUser, entity.user);
+      put(kQuotaEntityClientId, entity.client_id);
+      quotas.push_back(std::move(entry));
+    }
+  }
   if (!metadata.scram_credentials.empty()) {
     auto& users = doc["scram_credentials"] = nlohmann::json::object();
     for (const auto& [user, mechanisms] : metadata.scram_credentials) {
@@ -95,6 +107,21 @@ void read_cluster_fields(const nlohmann::json& doc, ClusterMetadata& metadata) {
            static_cast<AclPatternType>(a.at("pattern_type").get<int>()), a.at("principal").get<std::string>(),
            a.at("host").get<std::string>(), static_cast<AclOperation>(a.at("operation").get<int>()),
            static_cast<AclPermission>(a.at("permission").get<int>())});
+    }
+  }
+  metadata.client_quotas.clear();
+  if (doc.contains("client_quotas")) {
+    for (const auto& q : doc["client_quotas"]) {
+      ClientQuotaEntity entity;
+      auto get = [&](std::string_view type, QuotaEntityPart& part) {
+        auto found = q.find(std::string(type));
+        if (found == q.end()) return;
+        part.present = true;
+        if (!found->is_null()) part.name = found->get<std::string>();
+      };
+      get(kQuotaEntityUser, entity.user);
+      get(kQuotaEntityClientId, entity.client_id);
+      metadata.client_quotas[entity] = q.at("values").get<std::map<std::string, double>>();
     }
   }
   metadata.scram_credentials.clear();

@@ -5,7 +5,9 @@
 //   "scram_credentials": {user: {mechanism: {"salt", "iterations", "stored_key", "server_key"}}} (bytes in hex;
 //   left out while there are no users),
 //   "acls": [{"resource_type", "resource_name", "pattern_type", "principal", "host", "operation", "permission"}]
-//   (Kafka's wire numbers, model/acl.h; left out while there are none)};
+//   (Kafka's wire numbers, model/acl.h; left out while there are none),
+//   "client_quotas": [{"user": name or null for the default, "client-id": likewise (each left out when the entity
+//   does not name that type), "values": {key: value}}] (left out while there are none)};
 // - a topic: {"id" (32 hex digits), "partitions", "replication_factor", "configs"};
 // - a partition's assignment: {"replicas", "leader", "leader_epoch", "isr", "partition_epoch"}, with
 //   "adding_replicas" and "removing_replicas" while a reassignment is in progress.

@@ -10,6 +10,7 @@
 
 #include "cluster/config_definitions.h"
 #include "model/acl.h"
+#include "model/client_quota.h"
 #include "protocol/codec_runtime.h"
 
 namespace fjord::cluster {
@@ -70,6 +71,8 @@ struct ClusterMetadata {
   std::map<std::string, std::map<std::string, ScramCredential>> scram_credentials;
   // Access control lists (CreateAcls), in the order they were created.
   std::vector<AclBinding> acls;
+  // Client quotas (AlterClientQuotas), by entity.
+  ClientQuotas client_quotas;
 };
 
 class MetadataStore {

@@ -68,7 +68,23 @@ void Connection::close(const std::string& reason) {
   std::error_code ignored;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
   socket_.close(ignored);
+  if (unmute_timer_) unmute_timer_->cancel();
   closed_listeners_.notify_all();
+}
+
+void Connection::mute_for(int64_t ms) {
+  muted_until_ = std::max(muted_until_, std::chrono::steady_clock::now() + std::chrono::milliseconds(ms));
+}
+
+bool Connection::muted() {
+  if (muted_until_ <= std::chrono::steady_clock::now()) return false;
+  if (!unmute_timer_) unmute_timer_.emplace(socket_.get_executor());
+  unmute_timer_->expires_at(muted_until_);
+  // Holds the connection for at most the longest wait a quota asks; closing cancels it at once.
+  unmute_timer_->async_wait([self = shared_from_this()](std::error_code error) {
+    if (!error && !self->closed_) self->read_more();
+  });
+  return true;
 }
 
 void Connection::bad_input(const std::string& reason) {
@@ -85,6 +101,7 @@ void Connection::refuse(const std::string& reason, const std::string& log_line) 
 
 void Connection::read_more() {
   if (closed_ || ending_ || reading_ || pending_.size() >= limits_.max_requests_in_flight) return;
+  if (muted()) return;
   reading_ = true;
   socket_.async_wait(asio::ip::tcp::socket::wait_read, [self = shared_from_this()](std::error_code error) {
     self->reading_ = false;
@@ -100,8 +117,11 @@ void Connection::read_more() {
 void Connection::on_readable() {
   // The loop's read buffer: connections on one loop take turns, so one buffer serves them all.
   static thread_local std::vector<uint8_t> scratch(kStagingSize);
+  if (muted()) return;
   // A bounded number of reads per wake-up, so that one busy client cannot starve the others.
-  for (int round = 0; round < 16 && !closed_ && !ending_ && pending_.size() < limits_.max_requests_in_flight; ++round) {
+  for (int round = 0; round < 16 && !closed_ && !ending_ && pending_.size() < limits_.max_requests_in_flight &&
+                      muted_until_ <= std::chrono::steady_clock::now();
+       ++round) {
     std::error_code error;
     size_t n = 0;
     if (large_frame_ && !tls_) {
@@ -326,6 +346,10 @@ void Connection::dispatch(std::shared_ptr<std::vector<uint8_t>> frame) {
   const auto arrived = std::chrono::steady_clock::now();
   pending_.push_back(slot);
   auto body = std::span<uint8_t>(*frame).subspan(reader.position());
+  // Only under a quota is the handler's time counted (request_percentage).
+  const bool timed = server_.quotas && session_.authenticated && !server_.partitions.closing() &&
+                     !server_.partitions.metadata().client_quotas.empty();
+  const std::string client_id = timed && header.client_id ? *header.client_id : std::string();
   // The responder holds the connection: a request waiting for an fsync or a long poll keeps it open even when
   // nothing is being read or written meanwhile.
   RequestContext context(
@@ -340,6 +364,7 @@ void Connection::dispatch(std::shared_ptr<std::vector<uint8_t>> frame) {
       closed_listeners_, &software_, this);
   try {
     api->handler(std::move(context));
+    if (timed) record_request_time(client_id, std::chrono::steady_clock::now() - arrived);
   } catch (const protocol::DecodeError& e) {
     bad_input(std::string(spec.name) + " v" + std::to_string(prefix.api_version) + " did not decode: " + e.what());
   } catch (const std::exception& e) {

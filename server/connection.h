@@ -12,6 +12,8 @@
 #pragma once
 
 #include <asio/ip/tcp.hpp>
+#include <asio/steady_timer.hpp>
+#include <chrono>
 #include <deque>
 #include <memory>
 #include <optional>
@@ -43,6 +45,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool closed() const { return closed_; }
   const std::string& peer() const { return peer_; }
   security::Session& session() { return session_; }
+  // Stops reading requests for `ms` (a client over its quota, told to wait that long).
+  void mute_for(int64_t ms);
 
  private:
   struct PendingResponse {
@@ -86,6 +90,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void write_next_chunk();
   void send_file_part(protocol::FileSlice slice);
   void bad_input(const std::string& reason);
+  // Counts a handler's time on the event loop against the client's request_percentage
+  // (server/quotas/request_quotas.cc).
+  void record_request_time(const std::string& client_id, std::chrono::nanoseconds spent);
+  bool muted();
 
   asio::ip::tcp::socket socket_;
   ServerContext& server_;
@@ -102,6 +110,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Set once the connection is to end after its queued answers: nothing more is read or dispatched.
   bool ending_ = false;
   bool reading_ = false;
+  // Quotas: no request is read before this time; the timer resumes reading then.
+  std::chrono::steady_clock::time_point muted_until_{};
+  std::optional<asio::steady_timer> unmute_timer_;
   // Requests still waiting (long polls) that give up when the connection closes.
   WaiterList closed_listeners_;
 

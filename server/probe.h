@@ -6,6 +6,7 @@
 #include <atomic>
 
 #include "model/metrics.h"
+#include "server/quotas/client_quota_manager.h"
 
 namespace fjord::server {
 
@@ -22,6 +23,8 @@ struct ServerProbe {
         sendfile_bytes(metrics.counter("fjord_fetch_sendfile_bytes_total", "Record bytes sent with sendfile")),
         copied_record_bytes(metrics.counter("fjord_fetch_copied_bytes_total",
                                             "Record bytes copied through user space on the fetch path")),
+        throttle_seconds(metrics.counter("fjord_throttle_seconds_total",
+                                         "Time clients over a quota were told to wait (throttle_time_ms)")),
         metrics_(metrics) {}
 
   prometheus::Counter& requests(int16_t api_key, const std::string& api_name) {
@@ -59,6 +62,14 @@ struct ServerProbe {
                             {{"listener", listener}, {"reason", reason}});
   }
 
+  // Answers that told a client over its quota to wait, by the quota it was over (its key: producer_byte_rate,
+  // consumer_byte_rate, request_percentage).
+  prometheus::Counter& throttled(QuotaType type) {
+    return metrics_.counter("fjord_throttled_responses_total",
+                            "Answers that told a client over its quota to wait, by quota",
+                            {{"quota", std::string(quota_key(type))}});
+  }
+
   prometheus::Counter& connections_accepted;
   prometheus::Counter& connections_closed_bad_input;
   prometheus::Gauge& open_connections;
@@ -67,6 +78,7 @@ struct ServerProbe {
   prometheus::Counter& sendfile_calls;
   prometheus::Counter& sendfile_bytes;
   prometheus::Counter& copied_record_bytes;
+  prometheus::Counter& throttle_seconds;
 
  private:
   Metrics& metrics_;

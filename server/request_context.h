@@ -39,6 +39,7 @@ struct BrokerIdentity {
 };
 
 struct ServerProbe;
+class ClientQuotaManager;
 
 // The services a handler may use.
 struct ServerContext {
@@ -65,6 +66,8 @@ struct ServerContext {
   // authorizer.class.name set: every request is checked against the ACLs in the metadata (model/acl.h).
   bool authorizing = false;
   AclPolicy acl_policy;
+  // Measures clients against the quotas in the metadata (null: quotas are not enforced).
+  ClientQuotaManager* quotas = nullptr;
   // The listener other brokers reach this one on: the only one that takes requests only brokers send.
   std::string inter_broker_listener = "PLAINTEXT";
 
@@ -158,16 +161,38 @@ class RequestContext {
     return request;
   }
 
-  // Answers with `response` encoded in the request's version. Call once.
+  // Answers with `response` encoded in the request's version, its throttle_time_ms raised to what the client's
+  // quotas ask (and the connection then not read for that long, as Kafka mutes a throttled client). Call once.
   template <typename Response>
   void respond(const Response& response) const {
+    const int32_t throttle = throttle_before_answer();
     protocol::Writer writer;
+    if constexpr (requires { response.throttle_time_ms; }) {
+      if (throttle > response.throttle_time_ms) {
+        auto throttled = response;
+        throttled.throttle_time_ms = throttle;
+        throttled.encode(writer, version());
+        responder_(writer.take());
+        return;
+      }
+    }
     response.encode(writer, version());
     responder_(writer.take());
   }
 
-  // acks=0 produce: the request is answered by nothing at all.
-  void respond_nothing() const { responder_(std::nullopt); }
+  // acks=0 produce: the request is answered by nothing at all (a client over its quota is still not read for
+  // the time it must wait).
+  void respond_nothing() const {
+    throttle_before_answer();
+    responder_(std::nullopt);
+  }
+
+  // Client quotas (server/quotas/request_quotas.cc). Whether a consumer_byte_rate applies to this client:
+  bool fetch_quota_applies() const;
+  // Counts a fetch answer of `bytes` against the client's consumer_byte_rate. Over it, the fetch is to be answered
+  // without data (Kafka's throttled fetch): the bytes are not counted, and the wait goes into the answer; returns
+  // whether that is so.
+  bool fetch_throttled(int64_t bytes) const;
   // Closes the client's connection (with `reason` in the log): how an acks=0 producer learns of a refusal.
   // (Defined in connection.cc.)
   void close_connection(const std::string& reason) const;
@@ -221,6 +246,12 @@ class RequestContext {
   std::span<uint8_t> body_;
   Responder responder_;
   WaiterList* connection_closed_;
+  // A wait a handler's own quota check asked (fetch_throttled), joined by the others in the answer.
+  mutable int32_t throttle_ms_ = 0;
+
+  // The wait the client's quotas ask before its next request, counting a produce request's bytes; mutes the
+  // connection for that long. 0 without quotas.
+  int32_t throttle_before_answer() const;
 };
 
 }  // namespace fjord::server

@@ -101,10 +101,13 @@ TEST(MetadataLayout, ClusterFieldsAreTheirOwnKey) {
   auto after = before;
   after.producer_id_block_end += 1000;
   after.transactional_producers["payments"].epoch = 4;
+  after.client_quotas[{QuotaEntityPart::named("alice"), QuotaEntityPart::default_one()}]["producer_byte_rate"] = 1024;
+  after.client_quotas[{{}, QuotaEntityPart::named("batch")}]["request_percentage"] = 12.5;
   const auto writes = changed_keys(before, after);
   ASSERT_EQ(writes.size(), 1u);
   EXPECT_EQ(writes[0].key, kClusterKey);
   expect_same(applied(before, writes), after);
+  EXPECT_EQ(applied(before, writes).client_quotas, after.client_quotas) << "defaults and absent types kept apart";
 }
 
 TEST(MetadataLayout, ATopicCreatedAgainUnderItsNameStartsUnplaced) {

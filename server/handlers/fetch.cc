@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "cluster/read_replica.h"
+#include "server/handlers/partition_errors.h"
 #include "server/handlers/registry.h"
 #include "server/probe.h"
 #include "server/security/listener_security.h"
@@ -103,7 +104,8 @@ FetchResponse FetchInProgress::build(int64_t& bytes, bool& answer_now, bool for_
         continue;
       }
       if (!partition) {
-        fail(version >= 13 && name.empty() ? ErrorCode::kUnknownTopicId : ErrorCode::kUnknownTopicOrPartition);
+        fail(version >= 13 && name.empty() ? ErrorCode::kUnknownTopicId
+                                           : absent_partition_error(partitions, name, wanted.partition));
         continue;
       }
       const int64_t high_watermark = partition->high_watermark();
@@ -210,6 +212,16 @@ void FetchInProgress::answer() {
   auto self = shared_from_this();  // alive until this returns, whatever release() drops
   int64_t bytes = 0;
   bool answer_now = false;
+  // A consumer over its consumer_byte_rate gets no data (Kafka's throttled fetch): what it would have read is not
+  // counted, and the wait goes into throttle_time_ms.
+  if (replica_id() < 0 && context.fetch_quota_applies()) {
+    build(bytes, answer_now, false);
+    if (context.fetch_throttled(bytes)) {
+      context.respond(FetchResponse{});
+      release();
+      return;
+    }
+  }
   context.respond(build(bytes, answer_now, true));
   release();
 }
@@ -305,8 +317,11 @@ void handle_fetch(RequestContext context) {
   }
   int64_t bytes = 0;
   bool answer_now = false;
-  auto response = fetch->build(bytes, answer_now, true);
+  // Under a fetch quota the answer is sized before anything counts as sent (answer() decides).
+  const bool under_quota = fetch->replica_id() < 0 && fetch->context.fetch_quota_applies();
+  auto response = fetch->build(bytes, answer_now, !under_quota);
   if (bytes >= fetch->request.min_bytes || answer_now || fetch->request.max_wait_ms <= 0) {
+    if (under_quota) return fetch->answer();
     fetch->answered = true;
     fetch->context.respond(response);
     return;

@@ -74,6 +74,8 @@ const HandlerRegistry& HandlerRegistry::standard() {
         served<DescribeAclsRequest>(&handle_describe_acls, kPerResource),
         served<CreateAclsRequest>(&handle_create_acls, kPerResource),
         served<DeleteAclsRequest>(&handle_delete_acls, kPerResource),
+        served<DescribeClientQuotasRequest>(&handle_describe_client_quotas, kPerResource),
+        served<AlterClientQuotasRequest>(&handle_alter_client_quotas, kPerResource),
     };
     std::sort(r.apis_.begin(), r.apis_.end(), [](const auto& a, const auto& b) { return a.spec->key < b.spec->key; });
     return r;

@@ -87,5 +87,7 @@ void handle_alter_user_scram_credentials(RequestContext context);
 void handle_describe_acls(RequestContext context);
 void handle_create_acls(RequestContext context);
 void handle_delete_acls(RequestContext context);
+void handle_describe_client_quotas(RequestContext context);
+void handle_alter_client_quotas(RequestContext context);
 
 }  // namespace fjord::server
