@@ -7,7 +7,7 @@
 # left to elect, nor for an unclean election of a led partition; kafka-log-dirs finds every replica on every
 # broker, each as large as the others; and with a fourth broker, kafka-reassign-partitions moves every partition
 # from brokers 1,2,3 to 2,3,4 under its --throttle, and its --verify reports each move complete and clears the
-# throttles, with every record still there.
+# throttles, with every record still there; kafka-configs sets, describes and removes client quotas.
 set -euo pipefail
 fjord=$1
 here=$(cd "$(dirname "$0")" && pwd)
@@ -160,4 +160,26 @@ wait_for moved || fail "the partitions are not on 2,3,4, all in sync: $(partitio
 records=$(kcat -b "$bootstrap" -C -t elections -o beginning -e -q 2>/dev/null | grep -c '^record-' || true)
 [ "$records" = 30 ] || fail "after the move $records of 30 records are readable"
 [ ! -d "$dir/broker-1/elections-0" ] || fail "broker 1 still holds elections-0 after the move"
+
+# Client quotas with kafka-configs, kept in etcd: set for a user and client id, seen by every broker and by
+# fjord quota, one of them removed.
+configs() { tool org.apache.kafka.tools.ConfigCommand --bootstrap-server "$bootstrap" "$@"; }
+quota_entity=(--entity-type users --entity-name alice --entity-type clients --entity-name batch)
+configs --alter "${quota_entity[@]}" --add-config producer_byte_rate=1048576,request_percentage=25 \
+  > "$dir/quota-alter.out" || fail "kafka-configs --alter: $(cat "$dir/quota-alter.out")"
+# Another broker learns of a change from etcd's watch a moment after the one that wrote it answered.
+described() {
+  configs --describe "${quota_entity[@]}" > "$dir/quota-describe.out" || return 1
+  grep -q "Quota configs for user-principal 'alice', client-id 'batch' are $1\$" "$dir/quota-describe.out"
+}
+wait_for described "producer_byte_rate=1048576.0, request_percentage=25.0" ||
+  fail "kafka-configs --describe: $(cat "$dir/quota-describe.out")"
+listed_on() {
+  "$fjord" quota list --bootstrap-server "127.0.0.1:${port[$1]}" --user alice --client-id batch > "$dir/quota-$1.out" &&
+    grep -q "request_percentage *25" "$dir/quota-$1.out"
+}
+for id in 2 3 4; do wait_for listed_on "$id" || fail "broker $id lists: $(cat "$dir/quota-$id.out")"; done
+configs --alter "${quota_entity[@]}" --delete-config request_percentage > "$dir/quota-delete.out" ||
+  fail "kafka-configs --delete-config: $(cat "$dir/quota-delete.out")"
+wait_for described "producer_byte_rate=1048576.0" || fail "after the delete: $(cat "$dir/quota-describe.out")"
 echo "kafka tools: ok"

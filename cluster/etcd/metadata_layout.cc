@@ -30,7 +30,7 @@ bool same_cluster_fields(const ClusterMetadata& a, const ClusterMetadata& b) {
   }
   return a.cluster_id == b.cluster_id && a.broker_dynamic_configs == b.broker_dynamic_configs &&
          a.producer_id_block_end == b.producer_id_block_end && a.scram_credentials == b.scram_credentials &&
-         a.acls == b.acls;
+         a.acls == b.acls && a.client_quotas == b.client_quotas;
 }
 
 bool same_topic_fields(const TopicMetadata& a, const TopicMetadata& b) {

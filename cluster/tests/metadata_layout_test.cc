@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <functional>
 #include <map>
 
 #include "cluster/local_metadata_store.h"
@@ -108,6 +109,29 @@ TEST(MetadataLayout, ClusterFieldsAreTheirOwnKey) {
   EXPECT_EQ(writes[0].key, kClusterKey);
   expect_same(applied(before, writes), after);
   EXPECT_EQ(applied(before, writes).client_quotas, after.client_quotas) << "defaults and absent types kept apart";
+}
+
+// Each of the cluster's own fields, changed alone, is written: none is left out of the comparison.
+TEST(MetadataLayout, ACredentialAnAclOrAQuotaAloneIsWritten) {
+  const auto before = sample();
+  std::vector<std::function<void(ClusterMetadata&)>> changes = {
+      [](ClusterMetadata& m) {
+        m.scram_credentials["alice"]["SCRAM-SHA-256"] = {"salt", 4096, "stored", "server"};
+      },
+      [](ClusterMetadata& m) { m.acls.push_back({}); },
+      [](ClusterMetadata& m) {
+        m.client_quotas[{{}, QuotaEntityPart::named("batch")}]["producer_byte_rate"] = 1;
+      },
+      [](ClusterMetadata& m) { m.broker_dynamic_configs["log.retention.ms"] = "2000"; },
+  };
+  for (size_t i = 0; i < changes.size(); ++i) {
+    auto after = before;
+    changes[i](after);
+    const auto writes = changed_keys(before, after);
+    ASSERT_EQ(writes.size(), 1u) << "change " << i;
+    EXPECT_EQ(writes[0].key, kClusterKey);
+    expect_same(applied(before, writes), after);
+  }
 }
 
 TEST(MetadataLayout, ATopicCreatedAgainUnderItsNameStartsUnplaced) {
