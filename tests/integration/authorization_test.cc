@@ -5,6 +5,9 @@
 
 #include <fstream>
 
+#include "model/error_codes.h"
+#include "protocol/messages/alter_client_quotas.h"
+#include "protocol/messages/describe_client_quotas.h"
 #include "protocol/messages/describe_log_dirs.h"
 #include "protocol/messages/fetch.h"
 #include "protocol/messages/list_groups.h"
@@ -215,6 +218,39 @@ TEST_F(AuthorizationTest, AnEmptyOffsetCommitWithoutReadOnTheGroupCreatesNothing
   ASSERT_TRUE(frame);
   auto groups = RawClient::decode<protocol::ListGroupsResponse>(*frame, 3, true, nullptr);
   for (const auto& g : groups.groups) EXPECT_NE(g.group_id, "sneaky");
+}
+
+TEST_F(AuthorizationTest, QuotasAreChangedOnlyWithAlterConfigsAndReadOnlyWithDescribeConfigsOnTheCluster) {
+  auto alter = [](RawClient& client) {
+    protocol::AlterClientQuotasRequest request;
+    auto& entry = request.entries.emplace_back();
+    entry.entity.push_back({"user", std::string("alice"), {}});
+    entry.ops.push_back({"producer_byte_rate", 1e12, false, {}});
+    client.send(request, 1, 5);
+    auto frame = client.receive();
+    EXPECT_TRUE(frame);
+    return frame ? RawClient::decode<protocol::AlterClientQuotasResponse>(*frame, 1, true, nullptr)
+                       .entries.at(0)
+                       .error_code
+                 : int16_t{-1};
+  };
+  auto describe = [](RawClient& client) {
+    client.send(protocol::DescribeClientQuotasRequest{}, 1, 6);
+    auto frame = client.receive();
+    EXPECT_TRUE(frame);
+    return frame ? RawClient::decode<protocol::DescribeClientQuotasResponse>(*frame, 1, true, nullptr).error_code
+                 : int16_t{-1};
+  };
+  RawClient alice(sasl_port_);
+  authenticate_raw(alice, "alice");
+  EXPECT_EQ(alter(alice), wire(ErrorCode::kClusterAuthorizationFailed)) << "no raising one's own quota";
+  EXPECT_EQ(describe(alice), wire(ErrorCode::kClusterAuthorizationFailed));
+  EXPECT_EQ(fjord("quota list --format json"), "[]\n") << "nothing was stored";
+  grant("--principal User:alice --operation DESCRIBE_CONFIGS --cluster");
+  EXPECT_EQ(describe(alice), 0);
+  EXPECT_EQ(alter(alice), wire(ErrorCode::kClusterAuthorizationFailed)) << "describing is not altering";
+  RawClient administrator(broker_.port());
+  EXPECT_EQ(alter(administrator), 0);
 }
 
 TEST_F(AuthorizationTest, AclsAreListedAndDeletedWithTheTool) {
