@@ -347,7 +347,8 @@ void Connection::dispatch(std::shared_ptr<std::vector<uint8_t>> frame) {
   pending_.push_back(slot);
   auto body = std::span<uint8_t>(*frame).subspan(reader.position());
   // Only under a quota is the handler's time counted (request_percentage).
-  const bool timed = server_.quotas && session_.authenticated && !server_.partitions.closing() &&
+  const bool between_brokers = api->authorization == Authorization::kClusterAction;
+  const bool timed = server_.quotas && session_.authenticated && !between_brokers && !server_.partitions.closing() &&
                      !server_.partitions.metadata().client_quotas.empty();
   const std::string client_id = timed && header.client_id ? *header.client_id : std::string();
   // The responder holds the connection: a request waiting for an fsync or a long poll keeps it open even when
@@ -362,6 +363,7 @@ void Connection::dispatch(std::shared_ptr<std::vector<uint8_t>> frame) {
         self->write_ready_responses();
       },
       closed_listeners_, &software_, this);
+  if (between_brokers) context.exempt_from_quotas();
   try {
     api->handler(std::move(context));
     if (timed) record_request_time(client_id, std::chrono::steady_clock::now() - arrived);

@@ -193,6 +193,9 @@ class RequestContext {
   // without data (Kafka's throttled fetch): the bytes are not counted, and the wait goes into the answer; returns
   // whether that is so.
   bool fetch_throttled(int64_t bytes) const;
+  // A request between brokers (a follower's fetch, transaction markers): never held to client quotas, as Kafka
+  // exempts them, so that a default quota cannot slow replication.
+  void exempt_from_quotas() const { quota_exempt_ = true; }
   // Closes the client's connection (with `reason` in the log): how an acks=0 producer learns of a refusal.
   // (Defined in connection.cc.)
   void close_connection(const std::string& reason) const;
@@ -248,6 +251,7 @@ class RequestContext {
   WaiterList* connection_closed_;
   // A wait a handler's own quota check asked (fetch_throttled), joined by the others in the answer.
   mutable int32_t throttle_ms_ = 0;
+  mutable bool quota_exempt_ = false;
 
   // The wait the client's quotas ask before its next request, counting a produce request's bytes; mutes the
   // connection for that long. 0 without quotas.

@@ -304,6 +304,7 @@ void handle_fetch(RequestContext context) {
     return;
   }
   if (const int32_t follower = fetch->replica_id(); follower >= 0) {
+    fetch->context.exempt_from_quotas();
     // The fetch offset is what the follower has: the leader's high watermark and ISR move on it.
     auto& partitions = fetch->context.server().partitions;
     for (const auto& topic : fetch->request.topics) {

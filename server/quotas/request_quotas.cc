@@ -52,7 +52,7 @@ bool RequestContext::fetch_throttled(int64_t bytes) const {
 
 int32_t RequestContext::throttle_before_answer() const {
   const auto* in_force = quotas_in_force(server_);
-  if (!in_force || !connection_) return throttle_ms_;
+  if (!in_force || !connection_ || quota_exempt_) return throttle_ms_;
   const auto& quotas = *in_force;
   const auto user = quota_user(principal());
   const int64_t now = server_.clock.monotonic_ms();
