@@ -33,15 +33,6 @@ std::string describe_error(int16_t code, const std::optional<std::string>& messa
   return std::string(error_name(static_cast<ErrorCode>(code))) + (message ? " (" + *message + ")" : "");
 }
 
-std::string entity_text(const EntityParts& parts) {
-  std::string out;
-  for (const auto& [type, name] : parts) {
-    if (!out.empty()) out += ", ";
-    out += type + "=" + name.value_or("<default>");
-  }
-  return out;
-}
-
 int alter(const QuotaOptions& options, const std::vector<protocol::AlterClientQuotasRequest::OpData>& ops,
           const char* done) {
   auto parts = entity(options);
@@ -55,7 +46,9 @@ int alter(const QuotaOptions& options, const std::vector<protocol::AlterClientQu
   auto response = connection->call<protocol::AlterClientQuotasResponse>(request, 1);
   const auto& result = response.entries.at(0);
   if (result.error_code != 0) throw std::runtime_error(describe_error(result.error_code, result.error_message));
-  std::printf("%s quotas of %s\n", done, entity_text(parts).c_str());
+  ClientQuotaEntity named;
+  parse_quota_entity(parts, named);  // the broker accepted it
+  std::printf("%s quotas of %s\n", done, quota_entity_text(named).c_str());
   return 0;
 }
 

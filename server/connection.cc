@@ -78,6 +78,9 @@ void Connection::mute_for(int64_t ms) {
 
 bool Connection::muted() {
   if (muted_until_ <= std::chrono::steady_clock::now()) return false;
+  // Armed once per wait: reading is asked for again after every write, and each would otherwise re-arm it.
+  if (unmute_armed_for_ == muted_until_) return true;
+  unmute_armed_for_ = muted_until_;
   if (!unmute_timer_) unmute_timer_.emplace(socket_.get_executor());
   unmute_timer_->expires_at(muted_until_);
   // Holds the connection for at most the longest wait a quota asks; closing cancels it at once.

@@ -113,6 +113,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Quotas: no request is read before this time; the timer resumes reading then.
   std::chrono::steady_clock::time_point muted_until_{};
   std::optional<asio::steady_timer> unmute_timer_;
+  std::chrono::steady_clock::time_point unmute_armed_for_{};  // the time the timer waits for, once armed
   // Requests still waiting (long polls) that give up when the connection closes.
   WaiterList closed_listeners_;
 

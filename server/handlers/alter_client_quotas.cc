@@ -3,8 +3,6 @@
 // reason (INVALID_REQUEST), the others going ahead; validate_only checks without storing.
 #include "protocol/messages/alter_client_quotas.h"
 
-#include <set>
-
 #include "server/handlers/registry.h"
 
 namespace fjord::server {
