@@ -120,6 +120,10 @@ void Run::start_member(const std::string& slot) {
     argv.push_back("--consumer-property");
     argv.push_back(kv);
   }
+  if (!o_.command_config.empty()) {
+    argv.push_back("--command-config");
+    argv.push_back(o_.command_config);
+  }
   m->process = std::make_unique<ChildProcess>(argv, o_.work_dir + "/" + slot + ".log");
   Member* raw = m.get();
   m->reader = std::thread([raw] {
@@ -287,6 +291,7 @@ void Run::inject_faults() {
 void Run::produce() {
   client::ProducerSettings settings;
   settings.bootstrap_servers = o_.bootstrap;
+  settings.properties = o_.client_properties;
   settings.properties["linger.ms"] = "5";
   client::Producer producer(settings);
   const std::string prefix = "chaos-" + o_.topic + "-";
@@ -337,7 +342,7 @@ int Run::execute() {
   Journal journal(journal_path_);
 
   {
-    client::AdminClient admin(o_.bootstrap);
+    client::AdminClient admin(o_.bootstrap, o_.client_properties);
     admin.create_topics({{o_.topic, o_.partitions, o_.replication_factor, {}}}, /*exist_ok=*/true);
   }
   std::fprintf(stderr, "chaos: topic %s, group %s, %d members, %.0f s at %d records/s; work folder %s\n",

@@ -4,6 +4,7 @@
 // and the pause each rebalance caused (chaos/verify.h). Exit status 0 only when nothing acknowledged was lost.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,10 @@ struct ChaosOptions {
   int restart_delay_ms = 500;
   std::string broker_command;
   std::vector<std::string> consumer_properties;  // key=value for the members
+  // Client security (--command-config): the file goes to the members, which read it as the run did; the run's own
+  // producer and admin client take it as librdkafka properties.
+  std::string command_config;
+  std::map<std::string, std::string> client_properties;
   double drain_timeout_s = 60;
   int pause_threshold_ms = 1000;
   std::string work_dir;  // journal and member logs; default a temporary folder, removed after a passing run

@@ -12,11 +12,17 @@
 #include <utility>
 #include <vector>
 
+#include "cli/client_security.h"
 #include "client/admin.h"
 
 namespace fjord::cli {
 
-using client::AdminClient;
+// The Admin API with the process's client security settings (--command-config).
+class AdminClient : public client::AdminClient {
+ public:
+  explicit AdminClient(const std::string& bootstrap) : client::AdminClient(bootstrap, with_client_security({})) {}
+};
+
 using client::AdminEvent;
 using client::kAdminTimeoutMs;
 

@@ -76,6 +76,34 @@ ClientSecurity read_command_config(const std::string& path) {
 
 void set_client_security(ClientSecurity security) { process_security() = std::move(security); }
 
+client::Properties librdkafka_security_properties(const ClientSecurity& security) {
+  client::Properties p;
+  if (security.protocol == "PLAINTEXT") return p;
+  p["security.protocol"] = security.protocol;
+  if (security.uses_sasl()) {
+    p["sasl.mechanisms"] = security.mechanism;
+    p["sasl.username"] = security.username;
+    p["sasl.password"] = security.password;
+  }
+  if (security.uses_tls()) {
+    if (!security.ca_file.empty()) p["ssl.ca.location"] = security.ca_file;
+    if (!security.certificate_file.empty()) {
+      p["ssl.certificate.location"] = security.certificate_file;
+      // A PEM key store holds the key and its chain in one file: OpenSSL finds each in it.
+      p["ssl.key.location"] = security.key_file.empty() ? security.certificate_file : security.key_file;
+      if (!security.key_password.empty()) p["ssl.key.password"] = security.key_password;
+    }
+    p["ssl.endpoint.identification.algorithm"] = security.verify_host ? "https" : "none";
+  }
+  return p;
+}
+
+client::Properties with_client_security(client::Properties properties) {
+  client::Properties merged = librdkafka_security_properties(client_security());
+  for (auto& [key, value] : properties) merged[key] = std::move(value);
+  return merged;
+}
+
 const ClientSecurity& client_security() { return process_security(); }
 
 }  // namespace fjord::cli

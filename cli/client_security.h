@@ -1,10 +1,13 @@
 // How Fjord's own client commands reach a secured listener: Kafka's client settings (`--command-config FILE`, as
 // Kafka's tools take them: security.protocol, sasl.mechanism, sasl.jaas.config, ssl.truststore.location, ...;
-// librdkafka's names are read too), for the commands that speak the protocol themselves (user, acl, txn).
+// librdkafka's names are read too). The commands that speak the protocol themselves (user, acl, txn, quota) use
+// them directly; the ones built on librdkafka get them as librdkafka properties.
 #pragma once
 
 #include <map>
 #include <string>
+
+#include "client/config.h"
 
 namespace fjord::cli {
 
@@ -29,5 +32,11 @@ ClientSecurity read_command_config(const std::string& path);
 // The process's settings: set once by main from --command-config, read by every connection it opens.
 void set_client_security(ClientSecurity security);
 const ClientSecurity& client_security();
+
+// The same settings in librdkafka's names (security.protocol, sasl.mechanisms, ssl.ca.location, ...); nothing for
+// PLAINTEXT, so a command's own defaults stand.
+client::Properties librdkafka_security_properties(const ClientSecurity& security);
+// The process's settings as librdkafka properties, with `properties` (a command's own) laid over them.
+client::Properties with_client_security(client::Properties properties);
 
 }  // namespace fjord::cli

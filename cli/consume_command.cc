@@ -13,6 +13,7 @@
 #include <stdexcept>
 
 #include "cli/admin_client.h"
+#include "cli/client_security.h"
 #include "cli/record_text.h"
 #include "client/config.h"
 
@@ -78,7 +79,7 @@ int run_consume(const ConsumeOptions& options) try {
   properties["auto.offset.reset"] = options.from_beginning ? "earliest" : "latest";
   properties["isolation.level"] = options.isolation;
   properties.try_emplace("client.id", "fjord-consume");
-  auto conf = client::make_conf(properties);
+  auto conf = client::make_conf(with_client_security(std::move(properties)));
   std::string error;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf.get(), error));
   if (!consumer) throw std::runtime_error(error);
@@ -138,8 +139,8 @@ int run_consume(const ConsumeOptions& options) try {
       std::fprintf(stderr, "error: %s\n", message->errstr().c_str());
       if (message->err() == RdKafka::ERR__UNKNOWN_TOPIC || message->err() == RdKafka::ERR_UNKNOWN_TOPIC_OR_PART ||
           message->err() == RdKafka::ERR__UNKNOWN_PARTITION ||
-          message->err() == RdKafka::ERR_GROUP_AUTHORIZATION_FAILED ||
-          message->err() == RdKafka::ERR_TOPIC_AUTHORIZATION_FAILED) {
+          message->err() == RdKafka::ERR_GROUP_AUTHORIZATION_FAILED || message->err() == RdKafka::ERR__AUTHENTICATION ||
+          message->err() == RdKafka::ERR__SSL || message->err() == RdKafka::ERR_TOPIC_AUTHORIZATION_FAILED) {
         status = 1;
         break;
       }

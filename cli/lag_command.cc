@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "cli/admin_client.h"
+#include "cli/client_security.h"
 #include "cli/group_view.h"
 #include "observe/lag_status.h"
 
@@ -43,17 +44,17 @@ class FirstRecordReader {
   explicit FirstRecordReader(const std::string& bootstrap) {
     rd_kafka_conf_t* conf = rd_kafka_conf_new();
     char error[512];
-    const std::pair<const char*, std::string> settings[] = {{"bootstrap.servers", bootstrap},
-                                                            {"group.id", "fjord-lag-reader"},
-                                                            {"enable.auto.commit", "false"},
-                                                            {"enable.auto.offset.store", "false"},
-                                                            {"auto.offset.reset", "earliest"},
-                                                            {"isolation.level", "read_committed"},
-                                                            {"fetch.wait.max.ms", "100"},
-                                                            {"client.id", "fjord-lag"},
-                                                            {"topic.metadata.refresh.interval.ms", "10000"}};
+    const auto settings = with_client_security({{"bootstrap.servers", bootstrap},
+                                                {"group.id", "fjord-lag-reader"},
+                                                {"enable.auto.commit", "false"},
+                                                {"enable.auto.offset.store", "false"},
+                                                {"auto.offset.reset", "earliest"},
+                                                {"isolation.level", "read_committed"},
+                                                {"fetch.wait.max.ms", "100"},
+                                                {"client.id", "fjord-lag"},
+                                                {"topic.metadata.refresh.interval.ms", "10000"}});
     for (const auto& [key, value] : settings) {
-      if (rd_kafka_conf_set(conf, key, value.c_str(), error, sizeof(error)) != RD_KAFKA_CONF_OK) {
+      if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), error, sizeof(error)) != RD_KAFKA_CONF_OK) {
         rd_kafka_conf_destroy(conf);
         throw std::runtime_error(error);
       }

@@ -257,14 +257,6 @@ int main(int argc, char** argv) {
   txn_abort->add_option("--partition", txn.partition, "Partition")->required();
   txn_abort->add_option("--producer-id", txn.producer_id, "The producer whose transaction is aborted")->required();
 
-  // Kafka's client security settings for the commands that speak the protocol themselves (as Kafka's tools take
-  // them); the others take librdkafka properties (--property).
-  std::string command_config;
-  const char* command_config_help =
-      "Client security settings, as Kafka's tools take them (security.protocol, sasl.mechanism, sasl.jaas.config, "
-      "ssl.truststore.location, ...)";
-  txn_cmd->add_option("--command-config", command_config, command_config_help);
-
   fjord::cli::UserOptions user;
   user.bootstrap = default_bootstrap;
   auto* user_cmd = app.add_subcommand("user", "SCRAM users the brokers authenticate: create, list, delete");
@@ -272,7 +264,6 @@ int main(int argc, char** argv) {
   user_cmd->fallthrough();
   user_cmd->add_option("--bootstrap-server", user.bootstrap, "HOST:PORT[,HOST:PORT...] of brokers")
       ->capture_default_str();
-  user_cmd->add_option("--command-config", command_config, command_config_help);
   user_cmd->add_option("--format", user.format, "text or json")
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
@@ -296,7 +287,6 @@ int main(int argc, char** argv) {
   acl_cmd->fallthrough();
   acl_cmd->add_option("--bootstrap-server", acl.bootstrap, "HOST:PORT[,HOST:PORT...] of brokers")
       ->capture_default_str();
-  acl_cmd->add_option("--command-config", command_config, command_config_help);
   acl_cmd->add_option("--format", acl.format, "text or json")
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
@@ -322,7 +312,6 @@ int main(int argc, char** argv) {
   quota_cmd->fallthrough();
   quota_cmd->add_option("--bootstrap-server", quota.bootstrap, "HOST:PORT[,HOST:PORT...] of brokers")
       ->capture_default_str();
-  quota_cmd->add_option("--command-config", command_config, command_config_help);
   quota_cmd->add_option("--format", quota.format, "text or json")
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
@@ -413,6 +402,16 @@ int main(int argc, char** argv) {
   member_cmd->add_option("--batch", member.max_batch);
   member_cmd->add_option("--consumer-property", member_properties);
 
+  // Every command that is a client of the cluster takes Kafka's client security settings, as Kafka's tools do.
+  std::string command_config;
+  for (auto* client_command : {topic_cmd, cluster_cmd, group_cmd, produce_cmd, consume_cmd, audit_cmd, lag_cmd, txn_cmd,
+                               user_cmd, acl_cmd, quota_cmd, chaos_cmd, member_cmd}) {
+    client_command->add_option("--command-config", command_config,
+                               "Client security settings, as Kafka's tools take them (security.protocol, "
+                               "sasl.mechanism, sasl.jaas.config, ssl.truststore.location, ssl.keystore.location, "
+                               "...)");
+  }
+
   CLI11_PARSE(app, argc, argv);
   if (!command_config.empty()) {
     try {
@@ -466,6 +465,8 @@ int main(int argc, char** argv) {
                    "(group.remote.assignor as --consumer-property, group.consumer.session.timeout.ms on the broker)\n");
       return 2;
     }
+    chaos.command_config = command_config;
+    chaos.client_properties = fjord::cli::with_client_security({});
     return fjord::chaos::run_chaos(chaos);
   }
   if (*member_cmd) {
@@ -475,6 +476,7 @@ int main(int argc, char** argv) {
       if (eq == std::string::npos) return 2;
       member.properties[kv.substr(0, eq)] = kv.substr(eq + 1);
     }
+    member.properties = fjord::cli::with_client_security(std::move(member.properties));
     return fjord::chaos::run_member(member);
   }
   return 2;

@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "cli/admin_client.h"
+#include "cli/client_security.h"
 #include "cli/record_text.h"
 #include "client/config.h"
 
@@ -62,6 +63,7 @@ int run_produce(const ProduceOptions& options) try {
   }
   client::ProducerSettings settings;
   settings.bootstrap_servers = options.bootstrap;
+  settings.properties = with_client_security({});
   for (const auto& p : options.properties) {
     auto [name, value] = split_setting(p, "--property");
     settings.properties[name] = value;

@@ -1,6 +1,7 @@
 #include "client/admin.h"
 
 #include <algorithm>
+#include <chrono>
 #include <stdexcept>
 
 namespace fjord::client {
@@ -20,6 +21,13 @@ AdminClient::AdminClient(const std::string& bootstrap, const std::map<std::strin
     }
   }
   rd_kafka_conf_set(conf, "log_level", "3", nullptr, 0);
+  rd_kafka_conf_set_opaque(conf, this);
+  rd_kafka_conf_set_error_cb(conf, [](rd_kafka_t*, int err, const char* reason, void* opaque) {
+    auto* self = static_cast<AdminClient*>(opaque);
+    if ((err == RD_KAFKA_RESP_ERR__AUTHENTICATION || err == RD_KAFKA_RESP_ERR__SSL) && self->refused_.empty()) {
+      self->refused_ = reason;
+    }
+  });
   handle_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof(error));
   if (!handle_) throw std::runtime_error(error);
   queue_ = rd_kafka_queue_new(handle_);
@@ -31,8 +39,17 @@ AdminClient::~AdminClient() {
 }
 
 AdminEvent AdminClient::wait(const char* what) {
-  rd_kafka_event_t* event = rd_kafka_queue_poll(queue_, kAdminTimeoutMs + 5000);
-  if (!event) throw std::runtime_error(std::string(what) + ": no answer from the cluster");
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kAdminTimeoutMs + 5000);
+  rd_kafka_event_t* event = nullptr;
+  while (!event) {
+    event = rd_kafka_queue_poll(queue_, 100);
+    if (event) break;
+    rd_kafka_poll(handle_, 0);  // serves the error callback, on this thread
+    if (!refused_.empty()) throw std::runtime_error(std::string(what) + ": " + refused_);
+    if (std::chrono::steady_clock::now() >= deadline) {
+      throw std::runtime_error(std::string(what) + ": no answer from the cluster");
+    }
+  }
   AdminEvent owned(event, rd_kafka_event_destroy);
   if (rd_kafka_event_error(event)) {
     throw std::runtime_error(std::string(what) + ": " + rd_kafka_event_error_string(event));

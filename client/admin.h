@@ -35,7 +35,8 @@ class AdminClient {
   rd_kafka_t* handle() { return handle_; }
   const std::string& bootstrap() const { return bootstrap_; }
   rd_kafka_queue_t* queue() { return queue_; }
-  // Waits for the result of the operation just started; throws on a request-level error.
+  // Waits for the result of the operation just started; throws on a request-level error, and at once when the
+  // cluster refused this client's credentials or TLS handshake (librdkafka would retry until the timeout).
   AdminEvent wait(const char* what);
   // Options with the request timeout set; the caller destroys them.
   rd_kafka_AdminOptions_t* options(rd_kafka_admin_op_t op);
@@ -49,6 +50,7 @@ class AdminClient {
   std::string bootstrap_;
   rd_kafka_t* handle_ = nullptr;
   rd_kafka_queue_t* queue_ = nullptr;
+  std::string refused_;  // the first authentication or TLS failure librdkafka reported
 };
 
 }  // namespace fjord::client

@@ -3,6 +3,7 @@
 // no client sends: requests before authentication, a huge claimed size, PLAIN naming another user.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <fstream>
 #include <thread>
 
@@ -190,6 +191,70 @@ TEST_F(SecuredBrokerTest, FjordsOwnToolsTakeKafkasClientSettingsFile) {
   auto plain =
       run_command(std::string(FJORD_BINARY) + " user list --bootstrap-server " + sasl_ssl_bootstrap() + " 2>&1");
   EXPECT_NE(plain.find("exit status"), std::string::npos) << plain;
+}
+
+// The commands built on librdkafka take the same file: topics, produce, consume into a group, the group and its lag,
+// the audit, each over SASL_SSL with SCRAM; over mutual TLS with a PEM key store; and refused without it.
+TEST_F(SecuredBrokerTest, EveryClientCommandTakesTheSettingsFile) {
+  const std::string scram = ca_->directory() + "/scram.properties";
+  std::ofstream(scram) << "security.protocol=SASL_SSL\nsasl.mechanism=SCRAM-SHA-512\n"
+                       << "sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required "
+                       << "username=\"alice\" password=\"" << kPassword << "\";\n"
+                       << "ssl.truststore.type=PEM\nssl.truststore.location=" << ca_->ca_file() << "\n";
+  auto fjord = [&](const std::string& args, const std::string& settings, const std::string& bootstrap) {
+    return run_command(std::string(FJORD_BINARY) + " " + args + " --bootstrap-server " + bootstrap +
+                       (settings.empty() ? "" : " --command-config " + settings) + " 2>&1");
+  };
+  auto succeeded = [](const std::string& output) { return output.find("(exit status") == std::string::npos; };
+  const std::string sasl = sasl_ssl_bootstrap();
+
+  auto created = fjord("topic create tools --partitions 2", scram, sasl);
+  ASSERT_TRUE(succeeded(created)) << created;
+  auto listed = fjord("topic list", scram, sasl);
+  EXPECT_NE(listed.find("tools"), std::string::npos) << listed;
+  auto described = fjord("topic describe tools", scram, sasl);
+  EXPECT_TRUE(succeeded(described)) << described;
+  auto produced = run_command("printf 'a\\nb\\nc\\n' | " + std::string(FJORD_BINARY) +
+                              " produce tools --bootstrap-server " + sasl + " --command-config " + scram + " 2>&1");
+  ASSERT_TRUE(succeeded(produced)) << produced;
+  auto consumed = fjord("consume tools --group readers --from-beginning --count 3", scram, sasl);
+  ASSERT_TRUE(succeeded(consumed)) << consumed;
+  for (const char* value : {"a", "b", "c"}) EXPECT_NE(consumed.find(value), std::string::npos) << consumed;
+  auto groups = fjord("group list", scram, sasl);
+  EXPECT_NE(groups.find("readers"), std::string::npos) << groups;
+  auto group = fjord("group describe readers", scram, sasl);
+  EXPECT_NE(group.find("tools"), std::string::npos) << group;
+  auto lag = fjord("lag readers --format json", scram, sasl);
+  EXPECT_NE(lag.find("\"readers\""), std::string::npos) << lag;
+  auto chaos = fjord("chaos --duration 4 --members 1 --partitions 1 --rate 50 --faults kill --fault-interval 2 "
+                     "--drain-timeout 20 --format json",
+                     scram, sasl);
+  EXPECT_NE(chaos.find("\"passed\": true"), std::string::npos) << chaos;
+  auto audit = fjord("audit --format json", scram, sasl);
+  EXPECT_NE(audit.find("\"findings\""), std::string::npos) << audit;
+
+  // Mutual TLS: Kafka's PEM key store, the key and its chain in one file.
+  const std::string keystore = concatenate(ca_->directory(), "tools.pem", ca_->client("tools"));
+  const std::string mtls = ca_->directory() + "/mtls.properties";
+  std::ofstream(mtls) << "security.protocol=SSL\nssl.keystore.type=PEM\nssl.keystore.location=" << keystore
+                      << "\nssl.truststore.type=PEM\nssl.truststore.location=" << ca_->ca_file() << "\n";
+  const std::string ssl = "127.0.0.1:" + std::to_string(ssl_port_);
+  listed = fjord("topic list", mtls, ssl);
+  EXPECT_NE(listed.find("tools"), std::string::npos) << listed;
+
+  // Without the settings, or with a wrong password, nothing is reached and nothing written; the refusal is said at
+  // once, not after the request timeout.
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_FALSE(succeeded(fjord("group list", "", sasl)));
+  const std::string wrong = ca_->directory() + "/wrong.properties";
+  std::ofstream(wrong) << "security.protocol=SASL_SSL\nsasl.mechanism=SCRAM-SHA-512\nsasl.username=alice\n"
+                       << "sasl.password=not-it\nssl.ca.location=" << ca_->ca_file() << "\n";
+  auto refused = fjord("topic create never --partitions 1", wrong, sasl);
+  EXPECT_FALSE(succeeded(refused)) << refused;
+  EXPECT_NE(refused.find("Authentication failed"), std::string::npos) << refused;
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(20));
+  EXPECT_EQ(fjord("topic list", "", broker_->bootstrap()).find("never"), std::string::npos);
+  EXPECT_EQ(consume(broker_->bootstrap(), "tools", {0, 1}, 0, 4, 3000).size(), 3u);
 }
 
 // The SaslHandshake and SaslAuthenticate exchange, by hand.
