@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "cli/admin_client.h"
+#include "cli/client_security.h"
 #include "cli/group_view.h"
 #include "cli/properties.h"
 #include "observe/audit.h"
@@ -80,15 +81,44 @@ std::vector<observe::GroupFacts> read_groups(AdminClient& admin) {
 }
 
 // The client findings of a Fjord broker's own audit (GET /api/audit on its admin listener).
+// A secured admin listener is named https://HOST:PORT; the client settings file (--command-config) gives the
+// authorities to trust (ssl.truststore.location), a client certificate for mutual TLS (ssl.keystore.location) and
+// the user and password for HTTP Basic (as for SASL).
 std::vector<observe::Finding> broker_client_findings(const std::string& admin_address) {
-  auto host_port = split_host_port(admin_address);
-  if (!host_port) throw std::invalid_argument("--admin " + admin_address + ": expected HOST:PORT");
-  httplib::Client client(host_port->first, host_port->second);
+  constexpr std::string_view kHttps = "https://";
+  const bool https = admin_address.compare(0, kHttps.size(), kHttps) == 0;
+  auto host_port = split_host_port(https ? admin_address.substr(kHttps.size()) : admin_address);
+  if (!host_port) throw std::invalid_argument("--admin " + admin_address + ": expected HOST:PORT or https://HOST:PORT");
+  const auto& security = client_security();
+  std::unique_ptr<httplib::Client> secured;
+  if (https) {
+    if (!security.certificate_file.empty() && !security.key_password.empty()) {
+      throw std::invalid_argument("--admin " + admin_address +
+                                  ": the client key must not be encrypted (ssl.key.password)");
+    }
+    const std::string key = security.key_file.empty() ? security.certificate_file : security.key_file;
+    secured = std::make_unique<httplib::Client>("https://" + host_port->first + ":" + std::to_string(host_port->second),
+                                                security.certificate_file, key);
+    if (!security.ca_file.empty()) secured->set_ca_cert_path(security.ca_file);
+    secured->enable_server_certificate_verification(true);
+  } else {
+    secured = std::make_unique<httplib::Client>(host_port->first, host_port->second);
+  }
+  httplib::Client& client = *secured;
+  if (!security.username.empty()) client.set_basic_auth(security.username, security.password);
   client.set_connection_timeout(5);
   client.set_read_timeout(10);
   auto response = client.Get("/api/audit");
-  if (!response || response->status != 200)
-    throw std::runtime_error("no audit from the admin listener at " + admin_address);
+  if (!response) {
+    throw std::runtime_error("no audit from the admin listener at " + admin_address + ": " +
+                             httplib::to_string(response.error()));
+  }
+  if (response->status == 401) {
+    throw std::runtime_error("the admin listener at " + admin_address +
+                             " wants credentials (sasl.username and sasl.password or sasl.jaas.config in "
+                             "--command-config)");
+  }
+  if (response->status != 200) throw std::runtime_error("no audit from the admin listener at " + admin_address);
   const auto json = nlohmann::json::parse(response->body, nullptr, false);
   if (json.is_discarded() || !json.contains("findings"))
     throw std::runtime_error("the admin listener at " + admin_address + " answered no audit");

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <future>
 #include <sstream>
 
 #include "cli/properties.h"
@@ -28,6 +29,7 @@
 #include "server/handlers/registry.h"
 #include "server/loop_lag_probe.h"
 #include "server/probe.h"
+#include "server/security/sasl_server.h"
 #include "server/server.h"
 #include "storage/log_cleaner.h"
 #include "storage/probe.h"
@@ -139,6 +141,19 @@ std::string Broker::lag_history_json() const { return lag_engine_ ? lag_engine_-
 
 std::string Broker::audit_json() const {
   return audit_ ? audit_->last_json() : "{\"checked_at_ms\":null,\"findings\":[],\"clients\":[]}";
+}
+
+bool Broker::password_matches(const std::string& user, const std::string& password) {
+  using Credential = std::optional<server::security::PasswordCredential>;
+  auto found = std::make_shared<std::promise<Credential>>();
+  auto answer = found->get_future();
+  loop_->post([this, found, user, alive = std::weak_ptr<bool>(alive_)] {
+    found->set_value(alive.lock() && metadata_store_
+                         ? server::security::credential_for_password(metadata_store_->current(), user)
+                         : Credential());
+  });
+  if (answer.wait_for(std::chrono::seconds(2)) != std::future_status::ready) return false;
+  return server::security::password_matches(answer.get(), password);
 }
 
 std::string Broker::cluster_json() const {

@@ -114,6 +114,9 @@ class Broker {
   std::string cluster_json() const;
   // The checklist audit's findings and the clients it observed (/api/audit).
   std::string audit_json() const;
+  // Whether `password` is SCRAM user `user`'s (the admin listener's HTTP Basic); any thread but the loop's, which
+  // reads the credential while the caller's thread does the hashing. False when the loop does not answer in time.
+  bool password_matches(const std::string& user, const std::string& password);
   // The address clients are told to reconnect to (advertised.listeners, else the address bound).
   const std::string& advertised_host() const { return advertised_host_; }
 

@@ -38,6 +38,42 @@ bool agree(const std::string& option, const std::string& from_option, const std:
   return false;
 }
 
+bool is_loopback(const std::string& host) {
+  return host == "localhost" || host.rfind("127.", 0) == 0 || host == "::1" || host == "[::1]";
+}
+
+// The admin listener's HTTPS and who may read it (admin.authentication, admin.ssl.*), or why the settings do not
+// make sense. Open (none) by default only on a loopback address: anywhere else the operator chooses, and a password
+// never crosses the network in clear. The password check itself is the broker's, added once it exists.
+std::variant<observe::AdminHttpSecurity, std::string> admin_listener_security(const cluster::BrokerSettings& settings,
+                                                                              const std::string& host) {
+  observe::AdminHttpSecurity security;
+  security.keystore_location = settings.get("admin.ssl.keystore.location");
+  security.key_password = settings.get("admin.ssl.key.password");
+  security.truststore_location = settings.get("admin.ssl.truststore.location");
+  const std::string mode = settings.get("admin.authentication");
+  const std::string where = "the admin listener (--admin-listen " + host + ")";
+  if (!is_loopback(host) && !settings.static_configs.count("admin.authentication")) {
+    return where +
+           " is not on a loopback address: say who may read it with admin.authentication=basic or mtls (with "
+           "admin.ssl.keystore.location), or admin.authentication=none to leave it open";
+  }
+  if (mode == "basic" && security.keystore_location.empty() && !is_loopback(host)) {
+    return "admin.authentication=basic sends passwords: off a loopback address " + where +
+           " needs HTTPS (admin.ssl.keystore.location)";
+  }
+  if (mode == "mtls" && (security.keystore_location.empty() || security.truststore_location.empty())) {
+    return "admin.authentication=mtls needs admin.ssl.keystore.location and admin.ssl.truststore.location";
+  }
+  if (mode != "mtls" && !security.truststore_location.empty()) {
+    return "admin.ssl.truststore.location is used only with admin.authentication=mtls";
+  }
+  if (!security.key_password.empty() && security.keystore_location.empty()) {
+    return "admin.ssl.key.password needs admin.ssl.keystore.location";
+  }
+  return security;
+}
+
 // How to reach etcd, from the --metadata-* options; an error message when they do not make sense together or a
 // file cannot be read.
 std::variant<cluster::etcd::EtcdSecurity, std::string> etcd_security(const BrokerOptions& options) {
@@ -164,6 +200,11 @@ int run_broker(const BrokerOptions& options, std::function<void(int, int)> on_re
     spdlog::error("--admin-listen takes HOST:PORT");
     return 2;
   }
+  auto admin_security = admin_listener_security(settings, admin_listen->first);
+  if (const auto* error = std::get_if<std::string>(&admin_security)) {
+    spdlog::error("{}", *error);
+    return 2;
+  }
   settings.static_configs["node.id"] = node_id;
   settings.static_configs["broker.id"] = node_id;
   settings.static_configs["log.dirs"] = data_dir;
@@ -200,26 +241,36 @@ int run_broker(const BrokerOptions& options, std::function<void(int, int)> on_re
     broker.close();
     return 1;
   }
-  observe::AdminHttp admin(
-      metrics,
-      [&broker]() -> std::optional<std::string> {
-        const auto& health = broker.directory_health();
-        if (health.offline()) return "data directory offline: " + health.reason();
-        return std::nullopt;
-      },
-      std::map<std::string, observe::AdminHttp::JsonSource>{
-          {"/api/lag", [&broker] { return broker.lag_json(); }},
-          {"/api/lag/history", [&broker] { return broker.lag_history_json(); }},
-          {"/api/cluster", [&broker] { return broker.cluster_json(); }},
-          {"/api/audit", [&broker] { return broker.audit_json(); }}});
+  if (settings.get("admin.authentication") == "basic") {
+    std::get<observe::AdminHttpSecurity>(admin_security).check_password = [&broker](const std::string& user,
+                                                                                    const std::string& password) {
+      return broker.password_matches(user, password);
+    };
+  }
+  std::unique_ptr<observe::AdminHttp> admin_http;
   try {
-    admin.start(admin_listen->first, admin_listen->second);
+    admin_http = std::make_unique<observe::AdminHttp>(
+        metrics,
+        [&broker]() -> std::optional<std::string> {
+          const auto& health = broker.directory_health();
+          if (health.offline()) return "data directory offline: " + health.reason();
+          return std::nullopt;
+        },
+        std::map<std::string, observe::AdminHttp::JsonSource>{
+            {"/api/lag", [&broker] { return broker.lag_json(); }},
+            {"/api/lag/history", [&broker] { return broker.lag_history_json(); }},
+            {"/api/cluster", [&broker] { return broker.cluster_json(); }},
+            {"/api/audit", [&broker] { return broker.audit_json(); }}},
+        std::move(std::get<observe::AdminHttpSecurity>(admin_security)));
+    admin_http->start(admin_listen->first, admin_listen->second);
   } catch (const std::exception& e) {
-    spdlog::error("cannot listen: {}", e.what());
+    spdlog::error("admin listener: {}", e.what());
     broker.stop_serving();
     broker.close();
     return 1;
   }
+
+  observe::AdminHttp& admin = *admin_http;
 
   int exit_code = 0;
   auto stop = [&] {

@@ -27,6 +27,7 @@ constexpr std::string_view kPemOnly[] = {"PEM"};
 constexpr std::string_view kAuthorizers[] = {"", "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
                                              "kafka.security.authorizer.AclAuthorizer"};
 constexpr std::string_view kClientAuthModes[] = {"none", "requested", "required"};
+constexpr std::string_view kAdminAuthentications[] = {"none", "basic", "mtls"};
 
 constexpr NotImplemented kNotImplemented[] = {
     {"group.coordinator.rebalance.protocols",
@@ -224,6 +225,32 @@ constexpr ConfigDefinition kBrokerConfigs[] = {
     {"auto.create.topics.enable", ConfigType::kBoolean, "true", "",
      "create a topic the first time a client asks for its metadata"},
     {"delete.topic.enable", ConfigType::kBoolean, "true", "", "allow DeleteTopics"},
+    {"admin.authentication", ConfigType::kString, "none", "",
+     "who may read the admin listener (--admin-listen): none (anyone; the default only on a loopback address), "
+     "basic (HTTP Basic with a SCRAM user's name and password, over HTTPS) or mtls (a client certificate from "
+     "admin.ssl.truststore.location's authorities)",
+     kAdminAuthentications, true},
+    {"admin.ssl.keystore.location",
+     ConfigType::kString,
+     "",
+     "",
+     "a PEM file with the admin listener's private key and certificate chain: it serves HTTPS",
+     {},
+     true},
+    {"admin.ssl.key.password",
+     ConfigType::kPassword,
+     "",
+     "",
+     "decrypts the admin key store's private key when it is encrypted",
+     {},
+     true},
+    {"admin.ssl.truststore.location",
+     ConfigType::kString,
+     "",
+     "",
+     "with admin.authentication=mtls: a PEM file with the authorities whose client certificates are accepted",
+     {},
+     true},
     {"quota.window.num",
      ConfigType::kInt,
      "11",

@@ -33,23 +33,10 @@ TokenOutcome take_plain(Session& session, std::string_view token, const cluster:
     return failed(user, "PLAIN authorization id names another user", "PLAIN");
   }
   // The password is checked against the user's SCRAM credential, so that one set of users serves both.
-  bool matches = false;
-  bool known = false;
-  for (auto hash : {ScramHash::kSha512, ScramHash::kSha256}) {
-    auto keys = stored_scram_keys(metadata, user, hash);
-    if (!keys) continue;
-    known = true;
-    matches = scram_password_matches(hash, password, *keys);
-    break;
+  const auto credential = credential_for_password(metadata, user);
+  if (!password_matches(credential, password)) {
+    return failed(user, credential ? "wrong password" : "unknown user", "PLAIN");
   }
-  if (!known) {
-    // The same work as for a known user, so that the time taken does not tell which users exist.
-    static const ScramKeys decoy = scram_keys_from_salted_password(
-        ScramHash::kSha512, scram_salted_password(ScramHash::kSha512, random_bytes(16), random_bytes(16), 8192),
-        random_bytes(32), 8192);
-    scram_password_matches(ScramHash::kSha512, password, decoy);
-  }
-  if (!matches) return failed(user, known ? "wrong password" : "unknown user", "PLAIN");
   (void)session;
   TokenOutcome outcome;
   outcome.complete = true;
@@ -72,6 +59,24 @@ void report_authentication(ServerProbe& probe, const Session& session, const Tok
     probe.authentications(listener, mechanism, true).Increment();
     spdlog::debug("{} authenticated from {} with {} on listener {}", outcome.user, peer, mechanism, listener);
   }
+}
+
+std::optional<PasswordCredential> credential_for_password(const cluster::ClusterMetadata& metadata,
+                                                          const std::string& user) {
+  for (auto hash : {ScramHash::kSha512, ScramHash::kSha256}) {
+    if (auto keys = stored_scram_keys(metadata, user, hash)) return PasswordCredential{hash, std::move(*keys)};
+  }
+  return std::nullopt;
+}
+
+bool password_matches(const std::optional<PasswordCredential>& credential, std::string_view password) {
+  if (credential) return scram_password_matches(credential->hash, password, credential->keys);
+  // The same work as for a known user, so that the time taken does not tell which users exist.
+  static const ScramKeys decoy = scram_keys_from_salted_password(
+      ScramHash::kSha512, scram_salted_password(ScramHash::kSha512, random_bytes(16), random_bytes(16), 8192),
+      random_bytes(32), 8192);
+  scram_password_matches(ScramHash::kSha512, password, decoy);
+  return false;
 }
 
 std::optional<ScramKeys> stored_scram_keys(const cluster::ClusterMetadata& metadata, const std::string& user,

@@ -37,6 +37,19 @@ TokenOutcome take_token(Session& session, std::string_view token, const cluster:
 void report_authentication(ServerProbe& probe, const Session& session, const TokenOutcome& outcome,
                            const std::string& peer);
 
+// A user's password is checked against the SCRAM credential kept for it (SASL/PLAIN, the admin listener's HTTP
+// Basic): one set of users serves every mechanism.
+struct PasswordCredential {
+  ScramHash hash;
+  ScramKeys keys;
+};
+// The strongest credential stored for `user`, if any.
+std::optional<PasswordCredential> credential_for_password(const cluster::ClusterMetadata& metadata,
+                                                          const std::string& user);
+// Whether `password` is the one `credential` was made from. For an unknown user (nullopt) it does the same work
+// and answers false, so that the time taken does not tell which users exist.
+bool password_matches(const std::optional<PasswordCredential>& credential, std::string_view password);
+
 // The SCRAM keys stored for `user` and `hash`, if any.
 std::optional<ScramKeys> stored_scram_keys(const cluster::ClusterMetadata& metadata, const std::string& user,
                                            ScramHash hash);

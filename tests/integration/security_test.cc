@@ -2,9 +2,11 @@
 // and refused with a wrong password, an unknown user, an untrusted certificate or none; raw connections for what
 // no client sends: requests before authentication, a huge claimed size, PLAIN naming another user.
 #include <gtest/gtest.h>
+#include <httplib.h>
 
 #include <chrono>
 #include <fstream>
+#include <optional>
 #include <thread>
 
 #include "protocol/messages/api_versions.h"
@@ -226,9 +228,10 @@ TEST_F(SecuredBrokerTest, EveryClientCommandTakesTheSettingsFile) {
   EXPECT_NE(group.find("tools"), std::string::npos) << group;
   auto lag = fjord("lag readers --format json", scram, sasl);
   EXPECT_NE(lag.find("\"readers\""), std::string::npos) << lag;
-  auto chaos = fjord("chaos --duration 4 --members 1 --partitions 1 --rate 50 --faults kill --fault-interval 2 "
-                     "--drain-timeout 20 --format json",
-                     scram, sasl);
+  auto chaos = fjord(
+      "chaos --duration 4 --members 1 --partitions 1 --rate 50 --faults kill --fault-interval 2 "
+      "--drain-timeout 20 --format json",
+      scram, sasl);
   EXPECT_NE(chaos.find("\"passed\": true"), std::string::npos) << chaos;
   auto audit = fjord("audit --format json", scram, sasl);
   EXPECT_NE(audit.find("\"findings\""), std::string::npos) << audit;
@@ -255,6 +258,123 @@ TEST_F(SecuredBrokerTest, EveryClientCommandTakesTheSettingsFile) {
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(20));
   EXPECT_EQ(fjord("topic list", "", broker_->bootstrap()).find("never"), std::string::npos);
   EXPECT_EQ(consume(broker_->bootstrap(), "tools", {0, 1}, 0, 4, 3000).size(), 3u);
+}
+
+// The admin listener (metrics, /api, the console) secured: HTTPS with HTTP Basic checked against the SCRAM users,
+// or with client certificates; open by default only on a loopback address.
+class AdminListenerTest : public ::testing::Test {
+ protected:
+  static constexpr char kPassword[] = "admin-reader-7c1";
+
+  void SetUp() override {
+    if (!TestCertificateAuthority::openssl_available()) GTEST_SKIP() << "no openssl command";
+    ca_ = std::make_unique<TestCertificateAuthority>();
+    keystore_ = concatenate(ca_->directory(), "admin.pem", ca_->server());
+  }
+
+  void start(const std::vector<std::string>& settings) {
+    broker_ = std::make_unique<BrokerProcess>();
+    for (const auto& setting : settings) broker_->add_args({"--set", setting});
+    broker_->start();
+    const std::string password_file = ca_->directory() + "/password";
+    std::ofstream(password_file) << kPassword << "\n";
+    const auto created = run_command(std::string(FJORD_BINARY) + " user create reader --bootstrap-server " +
+                                     broker_->bootstrap() + " --password-file " + password_file + " 2>&1");
+    ASSERT_EQ(created.find("exit status"), std::string::npos) << created;
+  }
+
+  // GET `path` over HTTPS, trusting the test authority; -1 when no HTTP answer came (a refused TLS handshake).
+  int get(const std::string& path, const std::optional<std::pair<std::string, std::string>>& basic = std::nullopt,
+          const CertificateFiles* client = nullptr, std::string* body = nullptr) {
+    std::unique_ptr<httplib::SSLClient> https =
+        client
+            ? std::make_unique<httplib::SSLClient>("127.0.0.1", broker_->admin_port(), client->certificate, client->key)
+            : std::make_unique<httplib::SSLClient>("127.0.0.1", broker_->admin_port());
+    https->set_ca_cert_path(ca_->ca_file());
+    https->enable_server_certificate_verification(true);
+    if (basic) https->set_basic_auth(basic->first, basic->second);
+    // The admin listener starts just after the Kafka listeners.
+    for (int attempt = 0; attempt < 50; ++attempt) {
+      auto response = https->Get(path);
+      if (response) {
+        if (body) *body = response->body;
+        return response->status;
+      }
+      if (response.error() != httplib::Error::Connection) return -1;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return -1;
+  }
+
+  // Runs `fjord broker` with `settings` and the admin listener on `admin_host`; what it printed and its exit status.
+  std::string refused_start(const std::string& admin_host, const std::vector<std::string>& settings) {
+    std::string command = "timeout 10 " + std::string(FJORD_BINARY) + " broker --data-dir " + ca_->directory() +
+                          "/refused --listen 127.0.0.1:" + std::to_string(free_port()) + " --admin-listen " +
+                          admin_host + ":" + std::to_string(free_port());
+    for (const auto& setting : settings) command += " --set " + setting;
+    return run_command(command + " 2>&1");
+  }
+
+  std::unique_ptr<TestCertificateAuthority> ca_;
+  std::unique_ptr<BrokerProcess> broker_;
+  std::string keystore_;
+};
+
+TEST_F(AdminListenerTest, BasicAuthenticationChecksTheScramUsersOverHttps) {
+  start({"admin.authentication=basic", "admin.ssl.keystore.location=" + keystore_});
+  std::string body;
+  EXPECT_EQ(get("/metrics", std::make_pair("reader", kPassword), nullptr, &body), 200);
+  EXPECT_NE(body.find("fjord_"), std::string::npos);
+  EXPECT_EQ(get("/api/cluster", std::make_pair("reader", kPassword)), 200);
+  EXPECT_EQ(get("/metrics", std::make_pair("reader", "not-the-password")), 401);
+  EXPECT_EQ(get("/metrics", std::make_pair("nobody", kPassword)), 401);
+  EXPECT_EQ(get("/api/audit"), 401);
+  EXPECT_EQ(get("/"), 401);
+  // A liveness probe has no credentials: /health says only whether the broker is healthy.
+  EXPECT_EQ(get("/health"), 200);
+  // Plain HTTP to the HTTPS port gets no answer.
+  httplib::Client plain("127.0.0.1", broker_->admin_port());
+  auto response = plain.Get("/metrics");
+  EXPECT_TRUE(!response || response->status == 400) << (response ? response->body : "");
+
+  // `fjord audit --admin https://...` takes the authority and the credentials from its settings file.
+  const std::string settings = ca_->directory() + "/audit.properties";
+  std::ofstream(settings) << "sasl.username=reader\nsasl.password=" << kPassword
+                          << "\nssl.truststore.location=" << ca_->ca_file() << "\n";
+  const std::string admin = " --admin https://127.0.0.1:" + std::to_string(broker_->admin_port());
+  auto audit = run_command(std::string(FJORD_BINARY) + " audit --format json --bootstrap-server " +
+                           broker_->bootstrap() + admin + " --command-config " + settings + " 2>&1");
+  EXPECT_NE(audit.find("\"findings\""), std::string::npos) << audit;
+  EXPECT_EQ(audit.find("admin listener"), std::string::npos) << audit;
+  auto without = run_command(std::string(FJORD_BINARY) + " audit --format json --bootstrap-server " +
+                             broker_->bootstrap() + admin + " 2>&1");
+  EXPECT_NE(without.find("admin listener"), std::string::npos) << without;
+}
+
+TEST_F(AdminListenerTest, MutualTlsAdmitsACertificateFromTheTrustedAuthorityOnly) {
+  start({"admin.authentication=mtls", "admin.ssl.keystore.location=" + keystore_,
+         "admin.ssl.truststore.location=" + ca_->ca_file()});
+  const auto trusted = ca_->client("prometheus");
+  EXPECT_EQ(get("/metrics", std::nullopt, &trusted), 200);
+  EXPECT_EQ(get("/metrics"), -1);
+  TestCertificateAuthority other("other-ca");
+  const auto foreign = other.client("intruder");
+  EXPECT_EQ(get("/metrics", std::nullopt, &foreign), -1);
+}
+
+TEST_F(AdminListenerTest, OffALoopbackAddressTheOperatorMustChoose) {
+  auto open = refused_start("0.0.0.0", {});
+  EXPECT_NE(open.find("not on a loopback address"), std::string::npos) << open;
+  EXPECT_NE(open.find("exit status 2"), std::string::npos) << open;
+  auto clear = refused_start("0.0.0.0", {"admin.authentication=basic"});
+  EXPECT_NE(clear.find("needs HTTPS"), std::string::npos) << clear;
+  auto ignored = refused_start("127.0.0.1", {"admin.authentication=basic", "admin.ssl.keystore.location=" + keystore_,
+                                             "admin.ssl.truststore.location=" + ca_->ca_file()});
+  EXPECT_NE(ignored.find("only with admin.authentication=mtls"), std::string::npos) << ignored;
+  auto unknown = refused_start("127.0.0.1", {"admin.authentication=token"});
+  EXPECT_NE(unknown.find("exit status 2"), std::string::npos) << unknown;
+  auto unloadable = refused_start("127.0.0.1", {"admin.ssl.keystore.location=" + ca_->ca_file()});
+  EXPECT_NE(unloadable.find("does not load"), std::string::npos) << unloadable;
 }
 
 // The SaslHandshake and SaslAuthenticate exchange, by hand.
