@@ -330,14 +330,13 @@ void Connection::dispatch(std::shared_ptr<std::vector<uint8_t>> frame) {
     bad_input(std::string("malformed request header: ") + e.what());
     return;
   }
-  if (server_.authorizing &&
-      (api->authorization == Authorization::kClusterAlter || api->authorization == Authorization::kClusterAction)) {
-    const auto operation =
-        api->authorization == Authorization::kClusterAction ? AclOperation::kClusterAction : AclOperation::kAlter;
+  if (server_.authorizing && api->authorization == Authorization::kClusterAction) {
+    const auto operation = AclOperation::kClusterAction;
     const std::string host = peer_host_.empty() ? peer_host_ : peer_host_.substr(1);
     if (!acl_allows(server_.partitions.metadata().acls, server_.acl_policy, session_.principal, host, operation,
                     AclResourceType::kCluster, kClusterResourceName)) {
-      // Per-resource checks for this API are not written yet: it is served to cluster administrators only.
+      // A request only brokers send (transaction markers): from anyone else it is not answered but ends the
+      // connection, and is counted.
       refuse("unauthorized_api", std::string(spec.name) + " from " + session_.principal +
                                      ": served only to principals " + "allowed " +
                                      std::string(acl_operation_name(operation)) + " on the cluster");

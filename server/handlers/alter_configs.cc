@@ -18,6 +18,12 @@ void handle_alter_configs(RequestContext context) {
     out.resource_name = resource.resource_name;
     std::vector<cluster::ConfigChange> changes;
     for (const auto& c : resource.configs) changes.push_back({c.name, c.value, cluster::ConfigChange::Op::kSet});
+    if (auto refused = config_authorization_error(context, resource.resource_type, resource.resource_name,
+                                                  AclOperation::kAlterConfigs)) {
+      out.error_code = wire(*refused);
+      out.error_message = "Not authorized to alter the configs of " + resource.resource_name;
+      continue;
+    }
     completion->add_one();
     alter_resource(context, resource.resource_type, resource.resource_name, changes, false, request.validate_only,
                    record_resource_outcome(completion, i));

@@ -2,6 +2,7 @@
 // to the topic or the broker.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,21 @@ namespace fjord::server {
 
 inline constexpr int8_t kTopicResourceType = 2;
 inline constexpr int8_t kBrokerResourceType = 4;
+
+// Kafka's check for a config resource: `operation` (DESCRIBE_CONFIGS or ALTER_CONFIGS) on the topic, or on the
+// cluster for a broker; the error to answer when the principal lacks it. Checked before the topic's existence, so
+// that a refusal does not tell which topics exist.
+inline std::optional<ErrorCode> config_authorization_error(const RequestContext& context, int8_t resource_type,
+                                                           const std::string& resource_name, AclOperation operation) {
+  if (resource_type == kTopicResourceType) {
+    if (!context.authorized(operation, AclResourceType::kTopic, resource_name)) {
+      return ErrorCode::kTopicAuthorizationFailed;
+    }
+  } else if (resource_type == kBrokerResourceType) {
+    if (!context.authorized_on_cluster(operation)) return ErrorCode::kClusterAuthorizationFailed;
+  }
+  return std::nullopt;
+}
 
 // Applies `changes` to one resource; `done` gets the outcome.
 inline void alter_resource(RequestContext& context, int8_t resource_type, const std::string& resource_name,

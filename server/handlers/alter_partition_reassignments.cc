@@ -9,6 +9,13 @@ namespace fjord::server {
 
 void handle_alter_partition_reassignments(RequestContext context) {
   auto request = context.decode<protocol::AlterPartitionReassignmentsRequest>();
+  if (!context.authorized_on_cluster(AclOperation::kAlter)) {
+    protocol::AlterPartitionReassignmentsResponse response;
+    response.error_code = wire(ErrorCode::kClusterAuthorizationFailed);
+    response.error_message = "Not authorized to reassign partitions (ALTER on the cluster)";
+    context.respond(response);
+    return;
+  }
   std::vector<cluster::ReassignmentRequest> moves;
   for (auto& topic : request.topics) {
     for (auto& p : topic.partitions) moves.push_back({topic.name, p.partition_index, std::move(p.replicas)});

@@ -36,6 +36,10 @@ void handle_consumer_group_describe(RequestContext context) {
   for (const auto& group_id : request.group_ids) {
     auto& out = response.groups.emplace_back();
     out.group_id = group_id;
+    if (!context.authorized(AclOperation::kDescribe, AclResourceType::kGroup, group_id)) {
+      out.error_code = wire(ErrorCode::kGroupAuthorizationFailed);
+      continue;
+    }
     ErrorCode error = ErrorCode::kNone;
     const auto* group = groups.consumer_group(group_id, &error);
     if (!group) {

@@ -28,6 +28,18 @@ void handle_consumer_group_heartbeat(RequestContext context) {
   if (context.version() >= 1 && request.member_id.empty()) {
     return respond_error(ErrorCode::kInvalidRequest, "MemberId can't be empty.");
   }
+  // READ on the group, and DESCRIBE on every topic subscribed to by name: a member may not learn of topics it may
+  // not see through the assignment.
+  if (!context.authorized(AclOperation::kRead, AclResourceType::kGroup, request.group_id)) {
+    return respond_error(ErrorCode::kGroupAuthorizationFailed, "Not authorized to access group " + request.group_id);
+  }
+  if (request.subscribed_topic_names) {
+    for (const auto& topic : *request.subscribed_topic_names) {
+      if (!context.authorized(AclOperation::kDescribe, AclResourceType::kTopic, topic)) {
+        return respond_error(ErrorCode::kTopicAuthorizationFailed, "Not authorized to describe topic " + topic);
+      }
+    }
+  }
   coordinator::consumer::HeartbeatRequest heartbeat;
   heartbeat.member_id = request.member_id;
   heartbeat.member_epoch = request.member_epoch;

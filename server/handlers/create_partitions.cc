@@ -1,4 +1,5 @@
-// CreatePartitions: grows a topic to `count` partitions; explicit assignments may only name this broker.
+// CreatePartitions: grows a topic to `count` partitions (ALTER on the topic); explicit assignments may only name
+// this broker.
 #include "protocol/messages/create_partitions.h"
 
 #include "server/handlers/completion.h"
@@ -16,6 +17,11 @@ void handle_create_partitions(RequestContext context) {
     const auto& topic = request.topics[i];
     auto& out = completion->response.results[i];
     out.name = topic.name;
+    if (!context.authorized(AclOperation::kAlter, AclResourceType::kTopic, topic.name)) {
+      out.error_code = wire(ErrorCode::kTopicAuthorizationFailed);
+      out.error_message = "Not authorized to alter topic " + topic.name;
+      continue;
+    }
     if (topic.assignments) {
       bool valid = true;
       for (const auto& a : *topic.assignments) valid &= a.broker_ids.size() == 1 && a.broker_ids[0] == node;

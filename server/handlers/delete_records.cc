@@ -10,6 +10,11 @@ namespace fjord::server {
 void handle_delete_records(RequestContext context) {
   auto request = context.decode<protocol::DeleteRecordsRequest>();
   auto& partitions = context.server().partitions;
+  // DELETE on the topic, checked before the topic's existence.
+  std::vector<bool> authorized;
+  for (const auto& topic : request.topics) {
+    authorized.push_back(context.authorized(AclOperation::kDelete, AclResourceType::kTopic, topic.name));
+  }
   auto completion = Completion<protocol::DeleteRecordsResponse>::start(std::move(context));
   auto& response = completion->response;
   for (const auto& topic : request.topics) {
@@ -26,6 +31,10 @@ void handle_delete_records(RequestContext context) {
     for (size_t i = 0; i < topic.partitions.size(); ++i) {
       const auto& wanted = topic.partitions[i];
       auto& out = response.topics[t].partitions[i];
+      if (!authorized[t]) {
+        out.error_code = wire(ErrorCode::kTopicAuthorizationFailed);
+        continue;
+      }
       cluster::Partition* partition = partitions.partition(topic.name, wanted.partition_index);
       if (!partition) {
         out.error_code = wire(ErrorCode::kUnknownTopicOrPartition);

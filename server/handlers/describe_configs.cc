@@ -2,13 +2,14 @@
 // with its value, source and, on request, synonyms and documentation.
 #include "protocol/messages/describe_configs.h"
 
+#include "server/handlers/alter_configs_common.h"
 #include "server/handlers/registry.h"
 
 namespace fjord::server {
 namespace {
 
-constexpr int8_t kTopicResource = 2;
-constexpr int8_t kBrokerResource = 4;
+constexpr int8_t kTopicResource = kTopicResourceType;
+constexpr int8_t kBrokerResource = kBrokerResourceType;
 
 }  // namespace
 
@@ -22,6 +23,12 @@ void handle_describe_configs(RequestContext context) {
     out.resource_type = resource.resource_type;
     out.resource_name = resource.resource_name;
     std::vector<cluster::ResolvedConfig> configs;
+    if (auto refused = config_authorization_error(context, resource.resource_type, resource.resource_name,
+                                                  AclOperation::kDescribeConfigs)) {
+      out.error_code = wire(*refused);
+      out.error_message = "Not authorized to describe the configs of " + resource.resource_name;
+      continue;
+    }
     if (resource.resource_type == kTopicResource) {
       const auto* topic = partitions.topic(resource.resource_name);
       if (!topic) {

@@ -15,6 +15,12 @@ void handle_describe_log_dirs(RequestContext context) {
   auto request = context.decode<protocol::DescribeLogDirsRequest>();
   auto& partitions = context.server().partitions;
   protocol::DescribeLogDirsResponse response;
+  if (!context.authorized_on_cluster(AclOperation::kDescribe)) {
+    // DESCRIBE on the cluster; before v3 a refusal is an empty answer.
+    response.error_code = wire(ErrorCode::kClusterAuthorizationFailed);
+    context.respond(response);
+    return;
+  }
   auto& directory = response.results.emplace_back();
   std::error_code error;
   const auto path = std::filesystem::absolute(partitions.data_directory(), error);

@@ -1,6 +1,6 @@
 // DescribeProducers: the idempotent and transactional producers a partition this broker leads remembers: epoch,
 // last sequence and write, the coordinator epoch of their last marker, and where their open transaction began
-// (-1 when none is open). Operators find a hanging transaction with it (`fjord txn producers`).
+// (-1 when none is open); READ on the topic. Operators find a hanging transaction with it (`fjord txn producers`).
 #include "protocol/messages/describe_producers.h"
 
 #include "server/handlers/registry.h"
@@ -13,9 +13,14 @@ void handle_describe_producers(RequestContext context) {
   for (const auto& topic : request.topics) {
     auto& topic_out = response.topics.emplace_back();
     topic_out.name = topic.name;
+    const bool readable = context.authorized(AclOperation::kRead, AclResourceType::kTopic, topic.name);
     for (int32_t index : topic.partition_indexes) {
       auto& out = topic_out.partitions.emplace_back();
       out.partition_index = index;
+      if (!readable) {
+        out.error_code = wire(ErrorCode::kTopicAuthorizationFailed);
+        continue;
+      }
       cluster::Partition* partition = context.server().partitions.partition(topic.name, index);
       if (!partition) {
         out.error_code = wire(ErrorCode::kUnknownTopicOrPartition);

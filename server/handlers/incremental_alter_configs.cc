@@ -26,6 +26,12 @@ void handle_incremental_alter_configs(RequestContext context) {
       out.error_message = "Unknown config operation";
       continue;
     }
+    if (auto refused = config_authorization_error(context, resource.resource_type, resource.resource_name,
+                                                  AclOperation::kAlterConfigs)) {
+      out.error_code = wire(*refused);
+      out.error_message = "Not authorized to alter the configs of " + resource.resource_name;
+      continue;
+    }
     completion->add_one();
     alter_resource(context, resource.resource_type, resource.resource_name, changes, true, request.validate_only,
                    record_resource_outcome(completion, i));

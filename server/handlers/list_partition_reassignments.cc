@@ -27,6 +27,12 @@ void add_if_moving(Response::OngoingTopicReassignment& out, const cluster::Topic
 void handle_list_partition_reassignments(RequestContext context) {
   auto request = context.decode<protocol::ListPartitionReassignmentsRequest>();
   Response response;
+  if (!context.authorized_on_cluster(AclOperation::kDescribe)) {
+    response.error_code = wire(ErrorCode::kClusterAuthorizationFailed);
+    response.error_message = "Not authorized to list reassignments (DESCRIBE on the cluster)";
+    context.respond(response);
+    return;
+  }
   const auto& topics = context.server().partitions.metadata().topics;
   if (!request.topics) {
     for (const auto& [name, topic] : topics) {

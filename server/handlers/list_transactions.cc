@@ -31,6 +31,10 @@ void handle_list_transactions(RequestContext context) {
       continue;
     }
     if (request.duration_filter >= 0 && now - txn.start_ms < request.duration_filter) continue;
+    // Only the transactional ids the principal may DESCRIBE are listed.
+    if (!context.authorized(AclOperation::kDescribe, AclResourceType::kTransactionalId, txn.transactional_id)) {
+      continue;
+    }
     auto& out = response.transaction_states.emplace_back();
     out.transactional_id = txn.transactional_id;
     out.producer_id = txn.producer_id;

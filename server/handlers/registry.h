@@ -18,13 +18,12 @@ enum class Authorization {
   kOpen,           // everyone: ApiVersions, the SASL exchange, DescribeCluster
   kPerResource,    // the handler checks each resource, answering Kafka's *_AUTHORIZATION_FAILED codes
   kClusterAction,  // broker to broker: CLUSTER_ACTION on the cluster
-  kClusterAlter,   // ALTER on the cluster
 };
 
 struct ServedApi {
   const protocol::ApiSpec* spec;
   Handler handler;
-  Authorization authorization = Authorization::kClusterAlter;
+  Authorization authorization = Authorization::kPerResource;
 };
 
 class HandlerRegistry {

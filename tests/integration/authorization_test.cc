@@ -7,11 +7,14 @@
 
 #include "model/error_codes.h"
 #include "protocol/messages/alter_client_quotas.h"
+#include "protocol/messages/consumer_group_heartbeat.h"
 #include "protocol/messages/describe_client_quotas.h"
 #include "protocol/messages/describe_log_dirs.h"
+#include "protocol/messages/describe_producers.h"
 #include "protocol/messages/fetch.h"
 #include "protocol/messages/list_groups.h"
 #include "protocol/messages/offset_commit.h"
+#include "protocol/messages/write_txn_markers.h"
 #include "tests/support/broker_process.h"
 #include "tests/support/kafka_clients.h"
 #include "tests/support/raw_client.h"
@@ -189,18 +192,102 @@ TEST_F(AuthorizationTest, AClientClaimingAReplicaIdIsRefused) {
   EXPECT_TRUE(response.responses.empty());
 }
 
-TEST_F(AuthorizationTest, AnApiWithoutPerResourceChecksIsForClusterAdministratorsOnly) {
-  auto describe_log_dirs = [](RawClient& client) {
-    protocol::DescribeLogDirsRequest request;
-    client.send(request, 1, 9);
-    return client.receive(std::chrono::seconds(5)).has_value();
+// The administrative APIs check what Kafka checks, and answer its error codes: configs (DESCRIBE_CONFIGS and
+// ALTER_CONFIGS on the topic), partitions (ALTER on the topic), group deletion (DELETE on the group), log
+// directories and reassignments (DESCRIBE on the cluster), a partition's producers (READ on the topic). Fjord's own
+// tools, librdkafka underneath, run as alice with Kafka's client settings file.
+TEST_F(AuthorizationTest, AdminApisCheckEachResourceWithKafkasErrors) {
+  const std::string settings = broker_.data_dir() + "-alice.properties";
+  std::ofstream(settings) << "security.protocol=SASL_PLAINTEXT\nsasl.mechanism=SCRAM-SHA-256\nsasl.username=alice\n"
+                          << "sasl.password=alice-password\n";
+  auto as_alice = [&](const std::string& args) {
+    return run_command(std::string(FJORD_BINARY) + " " + args + " --bootstrap-server " + sasl_bootstrap() +
+                       " --command-config " + settings + " 2>&1");
   };
+  auto refused = [](const std::string& output) { return output.find("(exit status") != std::string::npos; };
+
+  auto altered = as_alice("topic alter orders-eu --config retention.ms=3600000");
+  EXPECT_TRUE(refused(altered)) << altered;
+  EXPECT_NE(altered.find("uthoriz"), std::string::npos) << altered;
+  EXPECT_EQ(fjord("topic describe orders-eu --format json").find("3600000"), std::string::npos) << "nothing changed";
+  grant("--principal User:alice --operation ALTER_CONFIGS --topic orders-eu");
+  altered = as_alice("topic alter orders-eu --config retention.ms=3600000");
+  EXPECT_FALSE(refused(altered)) << altered;
+
+  auto grown = as_alice("topic alter orders-eu --partitions 2");
+  EXPECT_TRUE(refused(grown)) << grown;
+  grant("--principal User:alice --operation ALTER --topic orders-eu");
+  grown = as_alice("topic alter orders-eu --partitions 2");
+  EXPECT_FALSE(refused(grown)) << grown;
+
+  ASSERT_EQ(produce_one("alice", "orders-eu"), RdKafka::ERR_NO_ERROR);
+  ASSERT_EQ(group_consume("alice", "billing", "orders-eu"), RdKafka::ERR_NO_ERROR);
+  auto deleted = as_alice("group delete billing");
+  EXPECT_TRUE(refused(deleted)) << deleted;
+  EXPECT_NE(fjord("group list").find("billing"), std::string::npos) << "the group is still there";
+  grant("--principal User:alice --operation DELETE --group billing");
+  deleted = as_alice("group delete billing");
+  EXPECT_FALSE(refused(deleted)) << deleted;
+
+  // Raw requests for what the tools do not send.
   RawClient alice(sasl_port_);
   authenticate_raw(alice, "alice");
-  EXPECT_FALSE(describe_log_dirs(alice));
-  EXPECT_TRUE(alice.closed_by_broker());
   RawClient administrator(broker_.port());
-  EXPECT_TRUE(describe_log_dirs(administrator));
+  auto log_dirs = [](RawClient& client) {
+    client.send(protocol::DescribeLogDirsRequest{}, 3, 9);
+    auto frame = client.receive(std::chrono::seconds(5));
+    EXPECT_TRUE(frame);
+    return frame ? RawClient::decode<protocol::DescribeLogDirsResponse>(*frame, 3, true, nullptr)
+                 : protocol::DescribeLogDirsResponse{};
+  };
+  auto refused_dirs = log_dirs(alice);
+  EXPECT_EQ(refused_dirs.error_code, wire(ErrorCode::kClusterAuthorizationFailed));
+  EXPECT_TRUE(refused_dirs.results.empty());
+  auto dirs = log_dirs(administrator);
+  EXPECT_EQ(dirs.error_code, 0);
+  EXPECT_EQ(dirs.results.size(), 1u);
+
+  auto producers = [](RawClient& client, const std::string& topic) {
+    protocol::DescribeProducersRequest request;
+    auto& t = request.topics.emplace_back();
+    t.name = topic;
+    t.partition_indexes = {0};
+    client.send(request, 0, 10);
+    auto frame = client.receive(std::chrono::seconds(5));
+    EXPECT_TRUE(frame);
+    return frame ? RawClient::decode<protocol::DescribeProducersResponse>(*frame, 0, true, nullptr)
+                       .topics.at(0)
+                       .partitions.at(0)
+                       .error_code
+                 : int16_t{-1};
+  };
+  EXPECT_EQ(producers(alice, "orders-eu"), 0);
+  EXPECT_EQ(producers(alice, "payments"), wire(ErrorCode::kTopicAuthorizationFailed));
+
+  // A consumer-protocol member needs READ on its group and DESCRIBE on the topics it names.
+  auto heartbeat = [](RawClient& client, const std::string& group, const std::string& topic) {
+    protocol::ConsumerGroupHeartbeatRequest request;
+    request.group_id = group;
+    request.member_id = "m-1";
+    request.rebalance_timeout_ms = 30000;
+    request.subscribed_topic_names = std::vector<std::string>{topic};
+    request.topic_partitions.emplace();
+    client.send(request, 1, 11);
+    auto frame = client.receive(std::chrono::seconds(5));
+    EXPECT_TRUE(frame);
+    return frame ? RawClient::decode<protocol::ConsumerGroupHeartbeatResponse>(*frame, 1, true, nullptr).error_code
+                 : int16_t{-1};
+  };
+  EXPECT_EQ(heartbeat(alice, "strangers", "orders-eu"), wire(ErrorCode::kGroupAuthorizationFailed));
+  grant("--principal User:alice --operation READ --group consumers");
+  EXPECT_EQ(heartbeat(alice, "consumers", "payments"), wire(ErrorCode::kTopicAuthorizationFailed));
+  EXPECT_EQ(heartbeat(alice, "consumers", "orders-eu"), 0);
+
+  // WriteTxnMarkers is for brokers: from a client without CLUSTER_ACTION it ends the connection.
+  protocol::WriteTxnMarkersRequest markers;
+  alice.send(markers, 1, 12);
+  EXPECT_FALSE(alice.receive(std::chrono::seconds(5)).has_value());
+  EXPECT_TRUE(alice.closed_by_broker());
   EXPECT_GE(broker_.metric("fjord_connections_refused_total", {{"reason", "unauthorized_api"}}), 1);
 }
 
