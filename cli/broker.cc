@@ -30,6 +30,7 @@
 #include "server/loop_lag_probe.h"
 #include "server/probe.h"
 #include "server/security/sasl_server.h"
+#include "server/security/secured_broker_link.h"
 #include "server/server.h"
 #include "storage/log_cleaner.h"
 #include "storage/probe.h"
@@ -225,7 +226,13 @@ void Broker::start(cluster::ClusterService* cluster) {
           groups->complete_transaction(tp.partition, marker.producer_id, marker.commit);
         }
       });
-  if (cluster_) channels_ = std::make_unique<cluster::BrokerChannels>(loop.context(), *cluster_, node_id_);
+  // Requests to other brokers go to their inter-broker listener, with TLS and SASL when it asks for them.
+  const auto broker_links =
+      server::security::broker_link_factory(setup_.listeners ? setup_.listeners->inter_broker_client : nullptr);
+  if (cluster_) {
+    channels_ = std::make_unique<cluster::BrokerChannels>(loop.context(), *cluster_, node_id_, std::chrono::seconds(30),
+                                                          broker_links);
+  }
   routed_markers_ = std::make_unique<coordinator::RoutingMarkerWriter>(*partitions_, *markers_, channels_.get());
   auto allocate_producer_id = [ids = producer_ids_.get()](std::function<void(coordinator::ProducerIdentity)> done) {
     ids->allocate([done](cluster::ProducerIdAndEpoch fresh) { done({fresh.error, fresh.producer_id, fresh.epoch}); });
@@ -281,13 +288,6 @@ void Broker::start(cluster::ClusterService* cluster) {
     plan.inter_broker_listener = plaintext.security.name;
   }
   for (const auto& listener : plan.listeners) {
-    if (cluster_ && listener.security.name == plan.inter_broker_listener &&
-        listener.security.protocol != server::security::SecurityProtocol::kPlaintext) {
-      throw BrokerStartError("inter.broker.listener.name " + plan.inter_broker_listener + " uses " +
-                             server::security::security_protocol_name(listener.security.protocol) +
-                             ": replication over TLS or SASL is not implemented yet; give the brokers a PLAINTEXT "
-                             "listener on their private network for it");
-    }
     auto server = std::make_unique<server::Server>(loop, *context_, server::HandlerRegistry::standard(), limits,
                                                    listener.security);
     const std::string host = listener.host.empty() ? "0.0.0.0" : listener.host;
@@ -345,7 +345,9 @@ void Broker::start_cluster_roles() {
   auto& loop = *loop_;
   cluster::FetcherSettings fetch_settings;
   fetch_settings.max_wait_ms = static_cast<int32_t>(setup_.settings.get_long("replica.fetch.wait.max.ms"));
-  fetcher_ = std::make_unique<cluster::ReplicaFetcher>(loop.context(), *partitions_, cluster, fetch_settings);
+  fetcher_ = std::make_unique<cluster::ReplicaFetcher>(
+      loop.context(), *partitions_, cluster, fetch_settings,
+      server::security::broker_link_factory(setup_.listeners ? setup_.listeners->inter_broker_client : nullptr));
   const int64_t lag_max = setup_.settings.get_long("replica.lag.time.max.ms");
   replicas_ =
       std::make_unique<cluster::ReplicaManager>(*partitions_, cluster, cluster, *fetcher_, loop,

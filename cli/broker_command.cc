@@ -24,7 +24,9 @@ namespace {
 // setting, when a listener may override it.
 const cluster::ConfigDefinition* definition_of(const std::string& key) {
   if (auto base = server::security::per_listener_base_key(key)) {
-    return server::security::is_per_listener_setting(*base) ? cluster::find_broker_config(*base) : nullptr;
+    return server::security::is_per_listener_setting(*base)
+               ? cluster::find_broker_config(server::security::per_listener_definition_key(*base))
+               : nullptr;
   }
   return cluster::find_broker_config(key);
 }

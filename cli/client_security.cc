@@ -1,9 +1,9 @@
 #include "cli/client_security.h"
 
-#include <regex>
 #include <stdexcept>
 
 #include "cli/properties.h"
+#include "server/security/listener_config.h"
 
 namespace fjord::cli {
 namespace {
@@ -11,13 +11,6 @@ namespace {
 ClientSecurity& process_security() {
   static ClientSecurity security;
   return security;
-}
-
-// username="..." or password="..." in a JAAS line.
-std::string jaas_option(const std::string& jaas, const std::string& name) {
-  std::smatch match;
-  if (std::regex_search(jaas, match, std::regex(name + "\\s*=\\s*\"([^\"]*)\""))) return match[1];
-  return {};
 }
 
 }  // namespace
@@ -46,8 +39,8 @@ ClientSecurity read_command_config(const std::string& path) {
   const std::string jaas = get("sasl.jaas.config");
   s.username = first({"sasl.username"});
   s.password = first({"sasl.password"});
-  if (s.username.empty()) s.username = jaas_option(jaas, "username");
-  if (s.password.empty()) s.password = jaas_option(jaas, "password");
+  if (s.username.empty()) s.username = server::security::jaas_option(jaas, "username");
+  if (s.password.empty()) s.password = server::security::jaas_option(jaas, "password");
   const std::string truststore_type = get("ssl.truststore.type");
   const std::string keystore_type = get("ssl.keystore.type");
   if ((!truststore_type.empty() && truststore_type != "PEM") || (!keystore_type.empty() && keystore_type != "PEM")) {

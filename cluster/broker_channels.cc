@@ -2,17 +2,12 @@
 
 #include <spdlog/spdlog.h>
 
-#include <asio/connect.hpp>
-#include <asio/ip/tcp.hpp>
-#include <asio/read.hpp>
 #include <asio/steady_timer.hpp>
-#include <asio/write.hpp>
 #include <deque>
 
 namespace fjord::cluster {
 namespace {
 
-using asio::ip::tcp;
 constexpr size_t kMaxResponseBytes = 64u << 20;
 
 }  // namespace
@@ -46,82 +41,59 @@ class BrokerChannels::Channel : public std::enable_shared_from_this<Channel> {
       return;
     }
     busy_ = true;
-    if (!socket_) return connect();
+    if (!link_) return connect();
     auto& pending = queue_.front();
     const int32_t correlation = ++correlation_;
     for (size_t i = 0; i < 4; ++i) pending.request[4 + i] = static_cast<uint8_t>(correlation >> (24 - 8 * i));
-    auto frame = std::make_shared<std::vector<uint8_t>>(4 + pending.request.size());
+    std::vector<uint8_t> frame(4 + pending.request.size());
     const auto size = static_cast<uint32_t>(pending.request.size());
-    for (size_t i = 0; i < 4; ++i) (*frame)[i] = static_cast<uint8_t>(size >> (24 - 8 * i));
-    std::copy(pending.request.begin(), pending.request.end(), frame->begin() + 4);
+    for (size_t i = 0; i < 4; ++i) frame[i] = static_cast<uint8_t>(size >> (24 - 8 * i));
+    std::copy(pending.request.begin(), pending.request.end(), frame.begin() + 4);
     arm_timeout();
     auto self = shared_from_this();
-    asio::async_write(*socket_, asio::buffer(*frame),
-                      [self, frame, correlation, gen = generation_](const std::error_code& error, size_t) {
-                        if (self->stale(gen)) return;
-                        if (error) return self->fail_all("sending: " + error.message());
-                        self->read_response(correlation);
-                      });
+    link_->exchange(
+        std::move(frame), kMaxResponseBytes,
+        [self, correlation, gen = generation_](std::optional<std::string> error, std::vector<uint8_t> body) {
+          if (self->stale(gen)) return;
+          if (error) return self->fail_all(*error);
+          self->on_response(correlation, body);
+        });
   }
 
-  void read_response(int32_t correlation) {
-    auto self = shared_from_this();
-    const uint64_t gen = generation_;
-    asio::async_read(*socket_, asio::buffer(size_prefix_), [self, correlation, gen](const std::error_code& e, size_t) {
-      if (self->stale(gen)) return;
-      if (e) return self->fail_all("reading: " + e.message());
-      const auto* p = self->size_prefix_;
-      const uint32_t length = (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
-      if (length < 4 || length > kMaxResponseBytes) return self->fail_all("bad response length");
-      auto body = std::make_shared<std::vector<uint8_t>>(length);
-      asio::async_read(*self->socket_, asio::buffer(*body),
-                       [self, body, correlation, gen](const std::error_code& e2, size_t) {
-                         if (self->stale(gen)) return;
-                         if (e2) return self->fail_all("reading: " + e2.message());
-                         self->timer_.cancel();
-                         auto pending = std::move(self->queue_.front());
-                         self->queue_.pop_front();
-                         std::optional<std::vector<uint8_t>> answer;
-                         try {
-                           protocol::Reader reader(*body);
-                           if (reader.read_int32() != correlation) throw protocol::DecodeError("response out of order");
-                           if (pending.flexible) {
-                             protocol::TaggedFields ignored;
-                             reader.read_tagged_fields([](uint32_t, protocol::Reader&) { return false; }, ignored);
-                           }
-                           answer.emplace(body->begin() + static_cast<std::ptrdiff_t>(reader.position()), body->end());
-                         } catch (const std::exception& error) {
-                           spdlog::debug("broker {}: unreadable response: {}", self->node_id_, error.what());
-                           pending.done(std::nullopt);
-                           return self->fail_all("unreadable response");
-                         }
-                         pending.done(std::move(answer));
-                         self->next();
-                       });
-    });
+  void on_response(int32_t correlation, std::vector<uint8_t>& body) {
+    timer_.cancel();
+    auto pending = std::move(queue_.front());
+    queue_.pop_front();
+    std::optional<std::vector<uint8_t>> answer;
+    try {
+      protocol::Reader reader(body);
+      if (reader.read_int32() != correlation) throw protocol::DecodeError("response out of order");
+      if (pending.flexible) {
+        protocol::TaggedFields ignored;
+        reader.read_tagged_fields([](uint32_t, protocol::Reader&) { return false; }, ignored);
+      }
+      answer.emplace(body.begin() + static_cast<std::ptrdiff_t>(reader.position()), body.end());
+    } catch (const std::exception& error) {
+      spdlog::debug("broker {}: unreadable response: {}", node_id_, error.what());
+      pending.done(std::nullopt);
+      return fail_all("unreadable response");
+    }
+    pending.done(std::move(answer));
+    next();
   }
 
   void connect() {
     auto endpoint = owner_.membership_.endpoint_of(node_id_);
     if (!endpoint) return fail_all("broker " + std::to_string(node_id_) + " is not registered");
-    socket_ = std::make_unique<tcp::socket>(owner_.io_);
+    link_ = owner_.links_(owner_.io_);
     const uint64_t gen = ++generation_;
-    auto resolver = std::make_shared<tcp::resolver>(owner_.io_);
     auto self = shared_from_this();
     arm_timeout();
-    resolver->async_resolve(endpoint->host, std::to_string(endpoint->port),
-                            [self, resolver, gen](const std::error_code& error, tcp::resolver::results_type addresses) {
-                              if (self->stale(gen)) return;
-                              if (error) return self->fail_all("resolving: " + error.message());
-                              asio::async_connect(*self->socket_, addresses,
-                                                  [self, gen](const std::error_code& e, const tcp::endpoint&) {
-                                                    if (self->stale(gen)) return;
-                                                    if (e) return self->fail_all("connecting: " + e.message());
-                                                    std::error_code ignored;
-                                                    self->socket_->set_option(tcp::no_delay(true), ignored);
-                                                    self->next();
-                                                  });
-                            });
+    link_->connect(endpoint->host, endpoint->port, [self, gen](std::optional<std::string> error) {
+      if (self->stale(gen)) return;
+      if (error) return self->fail_all(*error);
+      self->next();
+    });
   }
 
   void arm_timeout() {
@@ -134,15 +106,14 @@ class BrokerChannels::Channel : public std::enable_shared_from_this<Channel> {
   }
 
   // A completion of an earlier connection (or of a closed channel): ignored.
-  bool stale(uint64_t gen) const { return closed_ || !socket_ || gen != generation_; }
+  bool stale(uint64_t gen) const { return closed_ || !link_ || gen != generation_; }
 
   void fail_all(const std::string& why) {
     spdlog::debug("broker {}: {}", node_id_, why);
     timer_.cancel();
-    if (socket_) {
-      std::error_code ignored;
-      socket_->close(ignored);
-      socket_.reset();
+    if (link_) {
+      link_->close();
+      link_.reset();
     }
     ++generation_;
     auto failed = std::move(queue_);
@@ -153,19 +124,22 @@ class BrokerChannels::Channel : public std::enable_shared_from_this<Channel> {
 
   BrokerChannels& owner_;
   const int32_t node_id_;
-  std::unique_ptr<tcp::socket> socket_;
+  std::shared_ptr<BrokerLink> link_;
   asio::steady_timer timer_;
   std::deque<Pending> queue_;
   bool busy_ = false;
   bool closed_ = false;
   int32_t correlation_ = 0;
   uint64_t generation_ = 0;  // of the connection: completions of an earlier one are ignored
-  uint8_t size_prefix_[4] = {};
 };
 
 BrokerChannels::BrokerChannels(asio::io_context& io, const Membership& membership, int32_t local_node,
-                               std::chrono::milliseconds request_timeout)
-    : io_(io), membership_(membership), local_node_(local_node), timeout_(request_timeout) {}
+                               std::chrono::milliseconds request_timeout, BrokerLinkFactory links)
+    : io_(io),
+      membership_(membership),
+      local_node_(local_node),
+      timeout_(request_timeout),
+      links_(links ? std::move(links) : BrokerLinkFactory(plaintext_broker_link)) {}
 
 BrokerChannels::~BrokerChannels() { stop(); }
 

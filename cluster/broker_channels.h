@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "cluster/broker_link.h"
 #include "cluster/membership.h"
 #include "protocol/codec_runtime.h"
 #include "protocol/messages/api_catalog.h"
@@ -28,8 +29,9 @@ class BrokerChannels {
   // nullopt when none came.
   using Answer = std::function<void(std::optional<std::vector<uint8_t>>)>;
 
+  // `links` makes the connections (TLS and SASL on a secured inter-broker listener); plaintext by default.
   BrokerChannels(asio::io_context& io, const Membership& membership, int32_t local_node,
-                 std::chrono::milliseconds request_timeout = std::chrono::seconds(30));
+                 std::chrono::milliseconds request_timeout = std::chrono::seconds(30), BrokerLinkFactory links = {});
   ~BrokerChannels();
   BrokerChannels(const BrokerChannels&) = delete;
   BrokerChannels& operator=(const BrokerChannels&) = delete;
@@ -73,6 +75,7 @@ class BrokerChannels {
   const Membership& membership_;
   const int32_t local_node_;
   const std::chrono::milliseconds timeout_;
+  BrokerLinkFactory links_;
   std::map<int32_t, std::shared_ptr<Channel>> channels_;
   bool stopped_ = false;
 };

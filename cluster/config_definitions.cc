@@ -28,6 +28,7 @@ constexpr std::string_view kAuthorizers[] = {"", "org.apache.kafka.metadata.auth
                                              "kafka.security.authorizer.AclAuthorizer"};
 constexpr std::string_view kClientAuthModes[] = {"none", "requested", "required"};
 constexpr std::string_view kAdminAuthentications[] = {"none", "basic", "mtls"};
+constexpr std::string_view kEndpointIdentification[] = {"https", ""};
 
 constexpr NotImplemented kNotImplemented[] = {
     {"group.coordinator.rebalance.protocols",
@@ -164,6 +165,27 @@ constexpr ConfigDefinition kBrokerConfigs[] = {
      "its next request closes it (0: for the connection's life)",
      {},
      true},
+    {"sasl.mechanism.inter.broker.protocol",
+     ConfigType::kString,
+     "GSSAPI",
+     "",
+     "the SASL mechanism a broker authenticates with on a SASL inter-broker listener: PLAIN, SCRAM-SHA-256 or "
+     "SCRAM-SHA-512 (Kafka's default, GSSAPI, is not spoken), with the user and password of "
+     "listener.name.<listener>.<mechanism>.sasl.jaas.config",
+     {},
+     true},
+    {"sasl.jaas.config",
+     ConfigType::kPassword,
+     "",
+     "",
+     "a broker's own SASL credentials as a JAAS line (username=\"...\" password=\"...\"), given as "
+     "listener.name.<listener>.<mechanism>.sasl.jaas.config for the inter-broker listener",
+     {},
+     true},
+    {"ssl.endpoint.identification.algorithm", ConfigType::kString, "https", "",
+     "https: a broker connecting to another over TLS checks that the certificate names the host it connects to; "
+     "empty: it does not",
+     kEndpointIdentification, true},
     {"ssl.keystore.location",
      ConfigType::kString,
      "",

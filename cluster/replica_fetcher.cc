@@ -3,11 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <asio/connect.hpp>
-#include <asio/ip/tcp.hpp>
-#include <asio/read.hpp>
 #include <asio/steady_timer.hpp>
-#include <asio/write.hpp>
 #include <functional>
 #include <optional>
 #include <set>
@@ -19,8 +15,6 @@
 namespace fjord::cluster {
 namespace {
 
-using asio::ip::tcp;
-
 constexpr int16_t kFetchVersion = 12;  // the last with topic names and replica_id in the body
 constexpr int16_t kOffsetForLeaderEpochVersion = 3;
 constexpr size_t kMaxResponseBytes = 256u << 20;
@@ -28,34 +22,7 @@ constexpr size_t kMaxResponseBytes = 256u << 20;
 // A request as it goes on the wire: size, header, body.
 template <typename Request>
 std::vector<uint8_t> frame_of(const Request& request, int16_t version, int32_t correlation_id, int32_t node_id) {
-  protocol::Writer writer;
-  protocol::RequestHeader header;
-  header.api_key = Request::kApiKey;
-  header.api_version = version;
-  header.correlation_id = correlation_id;
-  header.client_id = "fjord-replica-" + std::to_string(node_id);
-  protocol::encode_request_header(writer, header, *protocol::find_api_spec(Request::kApiKey));
-  request.encode(writer, version);
-  auto body = writer.take().bytes;
-  std::vector<uint8_t> frame(4 + body.size());
-  const auto size = static_cast<uint32_t>(body.size());
-  for (size_t i = 0; i < 4; ++i) frame[i] = static_cast<uint8_t>(size >> (24 - 8 * i));
-  std::copy(body.begin(), body.end(), frame.begin() + 4);
-  return frame;
-}
-
-// Decodes a response frame (without its size) of `Response` in `version`. Throws on a malformed one.
-template <typename Response>
-Response decode_response(std::vector<uint8_t>& bytes, int16_t version, int32_t correlation_id) {
-  protocol::Reader reader(bytes);
-  if (reader.read_int32() != correlation_id) throw std::runtime_error("response out of order");
-  if (protocol::is_flexible(*protocol::find_api_spec(Response::kApiKey), version)) {
-    protocol::TaggedFields ignored;
-    reader.read_tagged_fields([](uint32_t, protocol::Reader&) { return false; }, ignored);
-  }
-  Response response;
-  response.decode(reader, version);
-  return response;
+  return protocol::encode_request_frame(request, version, correlation_id, "fjord-replica-" + std::to_string(node_id));
 }
 
 }  // namespace
@@ -70,10 +37,7 @@ class ReplicaFetcher::Session : public std::enable_shared_from_this<Session> {
   void stop() {
     stopped_ = true;
     timer_.cancel();
-    if (socket_) {
-      std::error_code ignored;
-      socket_->close(ignored);
-    }
+    if (link_) link_->close();
   }
 
  private:
@@ -90,11 +54,14 @@ class ReplicaFetcher::Session : public std::enable_shared_from_this<Session> {
   ReplicaFetcher& fetcher_;
   const int32_t leader_;
   bool stopped_ = false;
-  std::unique_ptr<tcp::socket> socket_;
+  // A completion of an earlier connection, or of a stopped session: ignored.
+  bool stale(uint64_t gen) const { return stopped_ || gen != generation_; }
+
+  std::shared_ptr<BrokerLink> link_;
+  uint64_t generation_ = 0;  // of the connection
   std::optional<BrokerEndpoint> connected_to_;
   asio::steady_timer timer_;
   int32_t correlation_ = 0;
-  uint8_t size_prefix_[4] = {};
 };
 
 void ReplicaFetcher::Session::step() {
@@ -107,70 +74,44 @@ void ReplicaFetcher::Session::step() {
   }
   auto endpoint = fetcher_.membership_.endpoint_of(leader_);
   if (!endpoint) return back_off();
-  if (!socket_ || connected_to_ != endpoint) return connect(*endpoint);
+  if (!link_ || connected_to_ != endpoint) return connect(*endpoint);
   if (check_truncation(followed)) return;
   fetch(followed);
 }
 
 void ReplicaFetcher::Session::connect(const BrokerEndpoint& endpoint) {
-  socket_ = std::make_unique<tcp::socket>(fetcher_.io_);
+  link_ = fetcher_.links_(fetcher_.io_);
   connected_to_.reset();
-  auto resolver = std::make_shared<tcp::resolver>(fetcher_.io_);
+  const uint64_t gen = ++generation_;
   auto self = shared_from_this();
-  resolver->async_resolve(
-      endpoint.host, std::to_string(endpoint.port),
-      [self, resolver, endpoint](const std::error_code& error, tcp::resolver::results_type addresses) {
-        if (self->stopped_) return;
-        if (error) return self->fail("resolving " + endpoint.host + ": " + error.message());
-        asio::async_connect(*self->socket_, addresses,
-                            [self, endpoint](const std::error_code& connect_error, const tcp::endpoint&) {
-                              if (self->stopped_) return;
-                              if (connect_error) return self->fail("connecting: " + connect_error.message());
-                              std::error_code ignored;
-                              self->socket_->set_option(tcp::no_delay(true), ignored);
-                              self->connected_to_ = endpoint;
-                              self->step();
-                            });
-      });
+  link_->connect(endpoint.host, endpoint.port, [self, endpoint, gen](std::optional<std::string> error) {
+    if (self->stale(gen)) return;
+    if (error) return self->fail(*error);
+    self->connected_to_ = endpoint;
+    self->step();
+  });
 }
 
 void ReplicaFetcher::Session::exchange(std::vector<uint8_t> frame,
                                        std::function<void(std::vector<uint8_t>&)> on_response) {
   auto self = shared_from_this();
-  auto request = std::make_shared<std::vector<uint8_t>>(std::move(frame));
-  asio::async_write(
-      *socket_, asio::buffer(*request), [self, request, on_response](const std::error_code& error, size_t) {
-        if (self->stopped_) return;
-        if (error) return self->fail("sending: " + error.message());
-        asio::async_read(
-            *self->socket_, asio::buffer(self->size_prefix_), [self, on_response](const std::error_code& e, size_t) {
-              if (self->stopped_) return;
-              if (e) return self->fail("reading: " + e.message());
-              const auto* p = self->size_prefix_;
-              const uint32_t length = (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
-              if (length < 4 || length > kMaxResponseBytes) return self->fail("bad response length");
-              auto body = std::make_shared<std::vector<uint8_t>>(length);
-              asio::async_read(*self->socket_, asio::buffer(*body),
-                               [self, body, on_response](const std::error_code& e2, size_t) {
-                                 if (self->stopped_) return;
-                                 if (e2) return self->fail("reading: " + e2.message());
-                                 try {
-                                   on_response(*body);
-                                 } catch (const std::exception& decode_error) {
-                                   self->fail(std::string("bad response: ") + decode_error.what());
-                                 }
-                               });
-            });
-      });
+  link_->exchange(std::move(frame), kMaxResponseBytes,
+                  [self, on_response, gen = generation_](std::optional<std::string> error, std::vector<uint8_t> body) {
+                    if (self->stale(gen)) return;
+                    if (error) return self->fail(*error);
+                    try {
+                      on_response(body);
+                    } catch (const std::exception& decode_error) {
+                      self->fail(std::string("bad response: ") + decode_error.what());
+                    }
+                  });
 }
 
 void ReplicaFetcher::Session::fail(const std::string& what) {
   spdlog::debug("replica fetcher: leader {}: {}", leader_, what);
-  if (socket_) {
-    std::error_code ignored;
-    socket_->close(ignored);
-  }
-  socket_.reset();
+  if (link_) link_->close();
+  link_.reset();
+  ++generation_;
   connected_to_.reset();
   back_off();
 }
@@ -209,8 +150,8 @@ bool ReplicaFetcher::Session::check_truncation(const std::vector<Key>& followed)
 }
 
 void ReplicaFetcher::Session::on_truncation_answer(std::vector<uint8_t>& bytes, int32_t correlation) {
-  auto reply =
-      decode_response<protocol::OffsetForLeaderEpochResponse>(bytes, kOffsetForLeaderEpochVersion, correlation);
+  auto reply = protocol::decode_response_frame<protocol::OffsetForLeaderEpochResponse>(
+      bytes, kOffsetForLeaderEpochVersion, correlation);
   bool refused = false;
   for (const auto& topic : reply.topics) {
     for (const auto& answer : topic.partitions) {
@@ -284,7 +225,7 @@ void ReplicaFetcher::Session::fetch(const std::vector<Key>& followed) {
 
 void ReplicaFetcher::Session::on_fetch_answer(std::vector<uint8_t>& bytes, int32_t correlation) {
   // The records point into `bytes`, which lives until this returns.
-  auto reply = decode_response<protocol::FetchResponse>(bytes, kFetchVersion, correlation);
+  auto reply = protocol::decode_response_frame<protocol::FetchResponse>(bytes, kFetchVersion, correlation);
   bool stalled = reply.error_code != 0;
   std::vector<Key> appended_to;
   // Without a follower rate nothing is throttled, and no partition's settings need looking at.
@@ -356,8 +297,12 @@ void ReplicaFetcher::Session::wait_until_acknowledgeable(std::vector<Key> append
 }
 
 ReplicaFetcher::ReplicaFetcher(asio::io_context& io, PartitionManager& partitions, const Membership& membership,
-                               FetcherSettings settings)
-    : io_(io), partitions_(partitions), membership_(membership), settings_(settings) {}
+                               FetcherSettings settings, BrokerLinkFactory links)
+    : io_(io),
+      partitions_(partitions),
+      membership_(membership),
+      settings_(settings),
+      links_(links ? std::move(links) : BrokerLinkFactory(plaintext_broker_link)) {}
 
 ReplicaFetcher::~ReplicaFetcher() { stop(); }
 

@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "cluster/broker_link.h"
 #include "cluster/membership.h"
 #include "cluster/partition_manager.h"
 
@@ -28,8 +29,10 @@ struct FetcherSettings {
 
 class ReplicaFetcher {
  public:
+  // `links` makes the connections to leaders (TLS and SASL on a secured inter-broker listener); plaintext by
+  // default.
   ReplicaFetcher(asio::io_context& io, PartitionManager& partitions, const Membership& membership,
-                 FetcherSettings settings);
+                 FetcherSettings settings, BrokerLinkFactory links = {});
   ~ReplicaFetcher();
   ReplicaFetcher(const ReplicaFetcher&) = delete;
   ReplicaFetcher& operator=(const ReplicaFetcher&) = delete;
@@ -52,6 +55,7 @@ class ReplicaFetcher {
   PartitionManager& partitions_;
   const Membership& membership_;
   FetcherSettings settings_;
+  BrokerLinkFactory links_;
   std::map<int32_t, std::shared_ptr<Session>> sessions_;
   // The leader epoch each followed partition last checked its tail against; a new epoch needs a new check.
   std::map<Key, int32_t> truncation_checked_;

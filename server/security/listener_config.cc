@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <regex>
 #include <set>
 
 #include "cluster/config_list.h"
@@ -10,9 +11,16 @@ namespace fjord::server::security {
 namespace {
 
 constexpr std::string_view kPerListenerSettings[] = {
-    "ssl.keystore.location",   "ssl.keystore.type",         "ssl.key.password",
-    "ssl.truststore.location", "ssl.truststore.type",       "ssl.client.auth",
-    "sasl.enabled.mechanisms", "connections.max.reauth.ms", "sasl.server.max.receive.size",
+    "ssl.keystore.location",
+    "ssl.keystore.type",
+    "ssl.key.password",
+    "ssl.truststore.location",
+    "ssl.truststore.type",
+    "ssl.client.auth",
+    "sasl.enabled.mechanisms",
+    "connections.max.reauth.ms",
+    "sasl.server.max.receive.size",
+    "ssl.endpoint.identification.algorithm",
 };
 
 std::string lower(std::string text) {
@@ -75,11 +83,74 @@ std::string listener_setting(const cluster::BrokerSettings& settings, const std:
   return settings.get(key);
 }
 
+// How this broker reaches the others' inter-broker listener: its trust store (and key store, shown when the
+// listener requires client certificates), and for SASL the mechanism and this broker's own credentials.
+std::variant<std::shared_ptr<const InterBrokerClient>, std::string> inter_broker_client(
+    const cluster::BrokerSettings& settings, const ListenerSecurity& listener) {
+  auto client = std::make_shared<InterBrokerClient>();
+  client->protocol = listener.protocol;
+  auto get = [&](const std::string& key) { return listener_setting(settings, listener.name, key); };
+  if (uses_tls(listener.protocol)) {
+    TlsSettings tls;
+    tls.keystore_location = get("ssl.keystore.location");
+    tls.key_password = get("ssl.key.password");
+    tls.truststore_location = get("ssl.truststore.location");
+    try {
+      client->tls = TlsContext::client(tls);
+    } catch (const TlsError& e) {
+      return "inter-broker listener " + listener.name + ": " + e.what();
+    }
+    client->verify_host = get("ssl.endpoint.identification.algorithm") == "https";
+  }
+  if (uses_sasl(listener.protocol)) {
+    client->mechanism = settings.get("sasl.mechanism.inter.broker.protocol");
+    const auto& enabled = listener.sasl_mechanisms;
+    if (std::find(enabled.begin(), enabled.end(), client->mechanism) == enabled.end()) {
+      return "sasl.mechanism.inter.broker.protocol " + client->mechanism + " is not among listener " + listener.name +
+             "'s sasl.enabled.mechanisms: brokers could not authenticate to each other";
+    }
+    const std::string own =
+        "listener.name." + lower(listener.name) + "." + lower(client->mechanism) + ".sasl.jaas.config";
+    auto configured = settings.static_configs.find(own);
+    const std::string jaas =
+        configured != settings.static_configs.end() ? configured->second : settings.get("sasl.jaas.config");
+    client->username = jaas_option(jaas, "username");
+    client->password = jaas_option(jaas, "password");
+    if (client->username.empty() || client->password.empty()) {
+      return "the inter-broker listener " + listener.name +
+             " uses SASL: give this broker's user and password as "
+             "listener.name." +
+             lower(listener.name) + "." + lower(client->mechanism) +
+             ".sasl.jaas.config (username=\"...\" password=\"...\")";
+    }
+  }
+  return std::shared_ptr<const InterBrokerClient>(std::move(client));
+}
+
 }  // namespace
 
 bool is_per_listener_setting(std::string_view key) {
-  return std::find(std::begin(kPerListenerSettings), std::end(kPerListenerSettings), key) !=
-         std::end(kPerListenerSettings);
+  if (std::find(std::begin(kPerListenerSettings), std::end(kPerListenerSettings), key) !=
+      std::end(kPerListenerSettings)) {
+    return true;
+  }
+  // <mechanism>.sasl.jaas.config: the broker's own credentials for one mechanism.
+  for (const auto& mechanism : supported_sasl_mechanisms()) {
+    if (key == lower(mechanism) + ".sasl.jaas.config") return true;
+  }
+  return false;
+}
+
+std::string per_listener_definition_key(std::string_view key) {
+  constexpr std::string_view kJaas = ".sasl.jaas.config";
+  if (key.size() > kJaas.size() && key.substr(key.size() - kJaas.size()) == kJaas) return "sasl.jaas.config";
+  return std::string(key);
+}
+
+std::string jaas_option(const std::string& jaas, const std::string& name) {
+  std::smatch match;
+  if (std::regex_search(jaas, match, std::regex(name + "\\s*=\\s*\"([^\"]*)\""))) return match[1];
+  return {};
 }
 
 std::optional<std::string> per_listener_base_key(std::string_view key) {
@@ -188,6 +259,9 @@ std::variant<ListenersPlan, std::string> plan_listeners(const cluster::BrokerSet
   if (inter == plan.listeners.end()) {
     return "inter.broker.listener.name " + plan.inter_broker_listener + " is not among listeners";
   }
+  auto client = inter_broker_client(settings, inter->security);
+  if (auto* error = std::get_if<std::string>(&client)) return *error;
+  plan.inter_broker_client = std::get<std::shared_ptr<const InterBrokerClient>>(client);
   return plan;
 }
 

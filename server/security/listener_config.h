@@ -12,6 +12,7 @@
 
 #include "cluster/config_definitions.h"
 #include "server/security/listener_security.h"
+#include "server/security/secured_broker_link.h"
 
 namespace fjord::server::security {
 
@@ -25,6 +26,8 @@ struct ListenerPlan {
 struct ListenersPlan {
   std::vector<ListenerPlan> listeners;  // in the order `listeners` names them
   std::string inter_broker_listener;    // a name among them
+  // How this broker connects to the others' inter-broker listener (TLS and SASL when it uses them).
+  std::shared_ptr<const InterBrokerClient> inter_broker_client = std::make_shared<InterBrokerClient>();
 };
 
 // The plan, or why the settings do not make one (a TLS store that does not load among the reasons).
@@ -34,5 +37,11 @@ std::variant<ListenersPlan, std::string> plan_listeners(const cluster::BrokerSet
 bool is_per_listener_setting(std::string_view key);
 // "listener.name.sasl_ssl.ssl.keystore.location" -> "ssl.keystore.location"; nullopt for any other key.
 std::optional<std::string> per_listener_base_key(std::string_view key);
+// The broker setting whose definition a per-listener key follows: itself, or sasl.jaas.config for
+// "<mechanism>.sasl.jaas.config".
+std::string per_listener_definition_key(std::string_view key);
+
+// The value of `name` ("username", "password") in a JAAS line: `... required username="alice" password="...";`.
+std::string jaas_option(const std::string& jaas, const std::string& name);
 
 }  // namespace fjord::server::security
