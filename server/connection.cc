@@ -143,6 +143,7 @@ void Connection::on_readable() {
       return;
     }
     server_.probe.request_bytes.Increment(static_cast<double>(n));
+    last_active_ = std::chrono::steady_clock::now();
     if (tls_) {
       take_ciphertext(std::span<const uint8_t>(scratch.data(), n));
     } else if (large_frame_) {
@@ -513,6 +514,7 @@ void Connection::write_next_chunk() {
   }
   if (next_chunk_ == chunks_.size()) {
     write_in_progress_ = false;
+    last_active_ = std::chrono::steady_clock::now();
     for (const auto& slot : writing_) {
       if (slot->close_after) {
         close("authentication failed");

@@ -47,6 +47,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   security::Session& session() { return session_; }
   // Stops reading requests for `ms` (a client over its quota, told to wait that long).
   void mute_for(int64_t ms);
+  // Whether nothing has been read or written for `limit` and no request is in progress (a long poll is).
+  bool idle_for(std::chrono::milliseconds limit, std::chrono::steady_clock::time_point now) const {
+    return !closed_ && pending_.empty() && !write_in_progress_ && now - last_active_ >= limit;
+  }
 
  private:
   struct PendingResponse {
@@ -107,6 +111,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::unique_ptr<security::TlsSession> tls_;  // null on a plaintext listener
   std::vector<uint8_t> tls_out_;               // ciphertext being written
   bool closed_ = false;
+  std::chrono::steady_clock::time_point last_active_ = std::chrono::steady_clock::now();  // last read or write
   // Set once the connection is to end after its queued answers: nothing more is read or dispatched.
   bool ending_ = false;
   bool reading_ = false;

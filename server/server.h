@@ -3,6 +3,7 @@
 #pragma once
 
 #include <asio/ip/tcp.hpp>
+#include <asio/steady_timer.hpp>
 #include <list>
 #include <memory>
 #include <string>
@@ -24,6 +25,8 @@ class Server {
 
  private:
   void accept();
+  // Closes the connections idle longer than the listener's connections.max.idle.ms, then waits for the next sweep.
+  void sweep_idle();
   ServerContext& context_;
   const HandlerRegistry& registry_;
   ConnectionLimits limits_;
@@ -32,6 +35,7 @@ class Server {
   uint16_t port_ = 0;
   std::list<std::weak_ptr<Connection>> connections_;
   uint64_t accepted_ = 0;
+  asio::steady_timer idle_sweep_;
 };
 
 }  // namespace fjord::server

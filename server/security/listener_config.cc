@@ -21,6 +21,7 @@ constexpr std::string_view kPerListenerSettings[] = {
     "connections.max.reauth.ms",
     "sasl.server.max.receive.size",
     "ssl.endpoint.identification.algorithm",
+    "connections.max.idle.ms",
 };
 
 std::string lower(std::string text) {
@@ -211,6 +212,7 @@ std::variant<ListenersPlan, std::string> plan_listeners(const cluster::BrokerSet
     listener.security.max_unauthenticated_request_bytes =
         static_cast<size_t>(std::max<int64_t>(1, std::stoll(get("sasl.server.max.receive.size"))));
     listener.security.max_reauth_ms = std::max<int64_t>(0, std::stoll(get("connections.max.reauth.ms")));
+    listener.security.max_idle_ms = std::stoll(get("connections.max.idle.ms"));
     if (uses_sasl(*protocol)) {
       for (const auto& mechanism : cluster::config_list_items(get("sasl.enabled.mechanisms"), ',')) {
         const auto& supported = supported_sasl_mechanisms();

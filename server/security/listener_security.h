@@ -38,6 +38,8 @@ struct ListenerSecurity {
   // connections.max.reauth.ms: how long an authentication holds before the client must authenticate again
   // (0: for the connection's life).
   int64_t max_reauth_ms = 0;
+  // connections.max.idle.ms: a connection with nothing in progress for this long is closed (<= 0: never).
+  int64_t max_idle_ms = 600000;
 };
 
 // The principal of a connection that has not authenticated with SASL or a certificate.

@@ -3,9 +3,12 @@
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 
+#include <chrono>
 #include <random>
+#include <thread>
 
 #include "protocol/messages/api_versions.h"
+#include "protocol/messages/fetch.h"
 #include "protocol/messages/metadata.h"
 #include "protocol/messages/produce.h"
 #include "tests/support/broker_process.h"
@@ -165,6 +168,45 @@ TEST(IdleConnections, CostAFewKilobytesEach) {
   long after = broker.resident_kb();
   std::printf("%d idle connections: resident memory %ld kB -> %ld kB\n", count, before, after);
   EXPECT_LT((after - before) * 1024 / count, 8 * 1024) << "more than 8 KiB per idle connection";
+}
+
+// connections.max.idle.ms: a connection silent that long is closed, one that keeps asking is not, and neither is
+// one whose long poll outlasts the limit (a request in progress is not idleness).
+TEST(IdleConnections, AreClosedAfterConnectionsMaxIdleMsButNotWhileARequestWaits) {
+  BrokerProcess broker({"--set", "connections.max.idle.ms=1000"});
+  broker.start();
+  ASSERT_EQ(Admin(broker.bootstrap()).create_topic("quiet", 1), RD_KAFKA_RESP_ERR_NO_ERROR);
+  RawClient silent(broker.port());
+  RawClient chatty(broker.port());
+  RawClient polling(broker.port());
+  const auto started = std::chrono::steady_clock::now();
+
+  protocol::FetchRequest poll;
+  poll.replica_id = -1;
+  poll.max_wait_ms = 2500;
+  poll.min_bytes = 1;
+  poll.max_bytes = 1 << 20;
+  auto& topic = poll.topics.emplace_back();
+  topic.topic = "quiet";
+  auto& wanted = topic.partitions.emplace_back();
+  wanted.partition = 0;
+  wanted.fetch_offset = 0;
+  wanted.partition_max_bytes = 1 << 20;
+  polling.send(poll, 11, 1);
+
+  for (int i = 0; i < 8; ++i) {
+    chatty.send(protocol::ApiVersionsRequest{}, 0, i);
+    ASSERT_TRUE(chatty.receive(std::chrono::seconds(2))) << "request " << i << " of a client that keeps asking";
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  }
+  // 2.4 s in: the silent one is gone, the long poll is still waiting and then answered.
+  EXPECT_FALSE(silent.receive(std::chrono::milliseconds(100)).has_value());
+  EXPECT_TRUE(silent.closed_by_broker());
+  EXPECT_TRUE(polling.receive(std::chrono::seconds(3)).has_value()) << "the long poll was cut off";
+  EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(2400));
+  // And once the poll was answered, that connection too is idle and closed.
+  EXPECT_FALSE(polling.receive(std::chrono::seconds(3)).has_value());
+  EXPECT_TRUE(polling.closed_by_broker());
 }
 
 }  // namespace
