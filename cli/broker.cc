@@ -266,6 +266,8 @@ void Broker::start(cluster::ClusterService* cluster) {
   context_->metadata_store = metadata_store_;
   context_->inter_broker_listener = setup_.listeners ? setup_.listeners->inter_broker_listener : "PLAINTEXT";
   context_->authorizing = !setup_.settings.get("authorizer.class.name").empty();
+  context_->failed_authentication_delay_ms =
+      std::max<int64_t>(0, setup_.settings.get_long("connection.failed.authentication.delay.ms"));
   context_->acl_policy.allow_if_no_acl_found = setup_.settings.get_bool("allow.everyone.if.no.acl.found");
   context_->acl_policy.super_users = cluster::config_list_items(setup_.settings.get("super.users"), ';');
   server::QuotaWindow quota_window;

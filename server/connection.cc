@@ -279,8 +279,15 @@ void Connection::take_raw_token(std::shared_ptr<std::vector<uint8_t>> frame) {
                            server_.partitions.metadata(), server_.clock.monotonic_ms());
   security::report_authentication(server_.probe, session_, outcome, peer_host_);
   if (outcome.error != ErrorCode::kNone) {
-    // A SaslHandshake v0 exchange has no way to carry an error: the connection just ends (as Kafka's does).
-    close("");
+    // A SaslHandshake v0 exchange has no way to carry an error: the connection just ends (as Kafka's does), after
+    // connection.failed.authentication.delay.ms like any failed authentication.
+    ending_ = true;
+    if (server_.failed_authentication_delay_ms <= 0) return close("");
+    auto timer = std::make_shared<std::unique_ptr<TimerHandle>>();
+    *timer = server_.scheduler.schedule_after(server_.failed_authentication_delay_ms, [weak = weak_from_this(), timer] {
+      auto fired = std::move(*timer);
+      if (auto self = weak.lock()) self->close("");
+    });
     return;
   }
   if (outcome.complete) session_.raw_tokens = false;

@@ -70,6 +70,9 @@ struct ServerContext {
   ClientQuotaManager* quotas = nullptr;
   // The listener other brokers reach this one on: the only one that takes requests only brokers send.
   std::string inter_broker_listener = "PLAINTEXT";
+  // connection.failed.authentication.delay.ms: how long a failed authentication waits for its answer, so that
+  // passwords cannot be tried at the rate the network allows.
+  int64_t failed_authentication_delay_ms = 100;
 
   // The registered brokers, this one always among them: it is serving, and clients must be able to reach the
   // broker a Metadata answer names as controller (itself, before the others are known).

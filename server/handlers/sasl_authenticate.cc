@@ -1,6 +1,6 @@
 // SaslAuthenticate: one SASL token of the mechanism chosen in SaslHandshake, answered with the server's token.
 // A failed authentication is answered (SASL_AUTHENTICATION_FAILED, with a message that names the mechanism and
-// nothing the client sent) and then the connection closes.
+// nothing the client sent) after connection.failed.authentication.delay.ms, and then the connection closes.
 #include "protocol/messages/sasl_authenticate.h"
 
 #include "server/handlers/registry.h"
@@ -28,7 +28,14 @@ void handle_sasl_authenticate(RequestContext context) {
     response.error_code = wire(outcome.error);
     response.error_message = outcome.error_message;
     session->end_after_answer = true;
-    context.respond(response);
+    const int64_t delay = context.server().failed_authentication_delay_ms;
+    if (delay <= 0) return context.respond(response);
+    // The timer holds itself until it fires (at most the delay, even when the client has gone meanwhile).
+    auto timer = std::make_shared<std::unique_ptr<TimerHandle>>();
+    *timer = context.server().scheduler.schedule_after(delay, [context, response, timer]() mutable {
+      auto fired = std::move(*timer);
+      context.respond(response);
+    });
     return;
   }
   response.auth_bytes.assign(outcome.response.begin(), outcome.response.end());

@@ -448,6 +448,18 @@ TEST_F(SaslRawTest, PlainNamingAnotherUserAsAuthorizationIdIsRefusedAndTheConnec
   EXPECT_TRUE(client.closed_by_broker());
 }
 
+// connection.failed.authentication.delay.ms (100 by default): a wrong password is answered no sooner, so that
+// passwords cannot be tried at the rate the network allows.
+TEST_F(SaslRawTest, AFailedAuthenticationIsAnsweredOnlyAfterTheDelay) {
+  RawClient client(sasl_plaintext_port_);
+  handshake(client, "PLAIN");
+  const auto sent = std::chrono::steady_clock::now();
+  auto response = authenticate(client, "\0alice\0not-the-password"s);
+  EXPECT_GE(std::chrono::steady_clock::now() - sent, std::chrono::milliseconds(100));
+  EXPECT_EQ(response.error_code, 58);  // SASL_AUTHENTICATION_FAILED
+  EXPECT_TRUE(client.closed_by_broker());
+}
+
 TEST_F(SaslRawTest, AHandshakeV0ClientSendsBareTokens) {
   RawClient client(sasl_plaintext_port_);
   handshake(client, "PLAIN", 0);
