@@ -86,6 +86,10 @@ TEST_F(ClusterTransactions, AnExactlyOnceJobSurvivesItsOwnKillsAndItsCoordinator
   for (; attempt < 8 && kills_in_transaction < 2; ++attempt) {
     auto job = run(attempt);
     std::this_thread::sleep_for(std::chrono::milliseconds(1500 + random() % 1000));
+    // A slow machine (or the sanitizers) may still be starting the job: the kill waits until a transaction is
+    // open, so that it lands inside one however long the start took.
+    wait_until([&] { return !job->running() || transaction_state("eos-cluster-txn") == "Ongoing"; },
+               std::chrono::seconds(10), std::chrono::milliseconds(20));
     if (!job->running()) continue;
     job->stop(SIGKILL);
     if (transaction_state("eos-cluster-txn") == "Ongoing") ++kills_in_transaction;
