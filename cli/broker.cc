@@ -167,6 +167,10 @@ void Broker::on_directory_offline(std::function<void(const std::string&)> listen
 
 void Broker::start(cluster::ClusterService* cluster) {
   cluster_ = cluster;
+  // A broker in a cluster must be able to reach the others' inter-broker listener.
+  if (cluster_ && setup_.listeners && !setup_.listeners->inter_broker_problem.empty()) {
+    throw BrokerStartError(setup_.listeners->inter_broker_problem);
+  }
   auto& fs = env_.fs;
   auto& loop = *loop_;
   syncs_ = std::make_unique<storage::SyncScheduler>(*io_, loop, fs, setup_.data_dir);

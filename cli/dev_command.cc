@@ -263,8 +263,9 @@ int run_dev(const DevOptions& options) {
     return 2;
   }
   if (options.secure && options.brokers > 1) {
-    // Brokers replicate over their inter-broker listener, which does not speak TLS or SASL yet.
-    spdlog::error("--secure: one broker only for now (replication over TLS/SASL is not implemented yet)");
+    // The local cluster's etcd would need the dev user before its brokers could authenticate to each other; a
+    // secured cluster is set up as README's "Between brokers" describes.
+    spdlog::error("--secure: one broker only (fjord dev does not yet make a secured local cluster)");
     return 2;
   }
   if (options.brokers > 1) return run_local_cluster(options);

@@ -262,8 +262,11 @@ std::variant<ListenersPlan, std::string> plan_listeners(const cluster::BrokerSet
     return "inter.broker.listener.name " + plan.inter_broker_listener + " is not among listeners";
   }
   auto client = inter_broker_client(settings, inter->security);
-  if (auto* error = std::get_if<std::string>(&client)) return *error;
-  plan.inter_broker_client = std::get<std::shared_ptr<const InterBrokerClient>>(client);
+  if (auto* error = std::get_if<std::string>(&client)) {
+    plan.inter_broker_problem = *error;
+  } else {
+    plan.inter_broker_client = std::get<std::shared_ptr<const InterBrokerClient>>(client);
+  }
   return plan;
 }
 

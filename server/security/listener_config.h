@@ -28,6 +28,9 @@ struct ListenersPlan {
   std::string inter_broker_listener;    // a name among them
   // How this broker connects to the others' inter-broker listener (TLS and SASL when it uses them).
   std::shared_ptr<const InterBrokerClient> inter_broker_client = std::make_shared<InterBrokerClient>();
+  // Why it could not (no credentials, a mechanism the listener does not enable): a single node, which never
+  // connects to another broker, starts anyway; a broker in a cluster does not.
+  std::string inter_broker_problem;
 };
 
 // The plan, or why the settings do not make one (a TLS store that does not load among the reasons).

@@ -168,5 +168,24 @@ TEST_F(InterBrokerSecurityTest, ABrokerWithAWrongPasswordIsNotLetIn) {
   (void)second;
 }
 
+// Without its own credentials a broker could not reach the others: in a cluster it does not start (a single node,
+// which never connects to another broker, does: `fjord dev --secure` is one).
+TEST_F(InterBrokerSecurityTest, ABrokerInAClusterWithoutItsCredentialsDoesNotStart) {
+  const int port = free_port();
+  const std::string command =
+      "timeout 20 " + std::string(FJORD_BINARY) + " broker --data-dir " + ca_->directory() + "/lone --node-id 1" +
+      " --metadata etcd://" + etcd_.endpoint() + " --listen 127.0.0.1:" + std::to_string(port) +
+      " --admin-listen 127.0.0.1:" + std::to_string(free_port()) +
+      " --set listeners=SASL_SSL://127.0.0.1:" + std::to_string(port) +
+      " --set sasl.enabled.mechanisms=SCRAM-SHA-512 --set sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512" +
+      " --set ssl.keystore.location=" + keystore_ + " 2>&1";
+  const auto output = run_command(command);
+  EXPECT_NE(
+      output.find("give this broker's user and password as listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config"),
+      std::string::npos)
+      << output;
+  EXPECT_NE(output.find("(exit status 1)"), std::string::npos) << output;
+}
+
 }  // namespace
 }  // namespace fjord::testing
