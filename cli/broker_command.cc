@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <asio/signal_set.hpp>
+#include <csignal>
 #include <fstream>
 #include <functional>
 #include <variant>
@@ -282,6 +283,9 @@ int run_broker(const BrokerOptions& options, std::function<void(int, int)> on_re
   // The first SIGTERM or SIGINT hands this broker's leadership to the other replicas before it stops (controlled
   // shutdown); a second one stops it at once.
   asio::signal_set signals(loop.context(), SIGINT, SIGTERM);
+  // A peer gone mid-write is the write's error (EPIPE), never the end of the broker: sendfile and OpenSSL's writes
+  // (the admin listener's HTTPS) would otherwise raise SIGPIPE.
+  std::signal(SIGPIPE, SIG_IGN);
   bool stopping = false;
   std::function<void(const std::error_code&, int)> on_signal = [&](const std::error_code& error, int signal) {
     if (error) return;
