@@ -231,11 +231,11 @@ void Broker::start(cluster::ClusterService* cluster) {
         }
       });
   // Requests to other brokers go to their inter-broker listener, with TLS and SASL when it asks for them.
-  const auto broker_links =
+  broker_links_ =
       server::security::broker_link_factory(setup_.listeners ? setup_.listeners->inter_broker_client : nullptr);
   if (cluster_) {
     channels_ = std::make_unique<cluster::BrokerChannels>(loop.context(), *cluster_, node_id_, std::chrono::seconds(30),
-                                                          broker_links);
+                                                          broker_links_);
   }
   routed_markers_ = std::make_unique<coordinator::RoutingMarkerWriter>(*partitions_, *markers_, channels_.get());
   auto allocate_producer_id = [ids = producer_ids_.get()](std::function<void(coordinator::ProducerIdentity)> done) {
@@ -351,9 +351,8 @@ void Broker::start_cluster_roles() {
   auto& loop = *loop_;
   cluster::FetcherSettings fetch_settings;
   fetch_settings.max_wait_ms = static_cast<int32_t>(setup_.settings.get_long("replica.fetch.wait.max.ms"));
-  fetcher_ = std::make_unique<cluster::ReplicaFetcher>(
-      loop.context(), *partitions_, cluster, fetch_settings,
-      server::security::broker_link_factory(setup_.listeners ? setup_.listeners->inter_broker_client : nullptr));
+  fetcher_ =
+      std::make_unique<cluster::ReplicaFetcher>(loop.context(), *partitions_, cluster, fetch_settings, broker_links_);
   const int64_t lag_max = setup_.settings.get_long("replica.lag.time.max.ms");
   replicas_ =
       std::make_unique<cluster::ReplicaManager>(*partitions_, cluster, cluster, *fetcher_, loop,

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "cluster/broker_link.h"
 #include "cluster/cluster_service.h"
 #include "cluster/config_definitions.h"
 #include "model/clock.h"
@@ -178,6 +179,8 @@ class Broker {
   std::unique_ptr<coordinator::ClusterTopicCatalog> topic_catalog_;
   std::unique_ptr<coordinator::GroupCoordinator> groups_;
   std::unique_ptr<coordinator::PartitionStateLog> transaction_state_log_;
+  // How this broker connects to the others' inter-broker listener (TLS and SASL when it asks for them).
+  cluster::BrokerLinkFactory broker_links_;
   // A cluster's requests to other brokers (transaction markers, transaction checks).
   std::unique_ptr<cluster::BrokerChannels> channels_;
   std::unique_ptr<coordinator::PartitionMarkerWriter> markers_;

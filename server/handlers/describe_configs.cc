@@ -6,12 +6,6 @@
 #include "server/handlers/registry.h"
 
 namespace fjord::server {
-namespace {
-
-constexpr int8_t kTopicResource = kTopicResourceType;
-constexpr int8_t kBrokerResource = kBrokerResourceType;
-
-}  // namespace
 
 void handle_describe_configs(RequestContext context) {
   auto request = context.decode<protocol::DescribeConfigsRequest>();
@@ -29,7 +23,7 @@ void handle_describe_configs(RequestContext context) {
       out.error_message = "Not authorized to describe the configs of " + resource.resource_name;
       continue;
     }
-    if (resource.resource_type == kTopicResource) {
+    if (resource.resource_type == kTopicResourceType) {
       const auto* topic = partitions.topic(resource.resource_name);
       if (!topic) {
         out.error_code = wire(ErrorCode::kUnknownTopicOrPartition);
@@ -37,7 +31,7 @@ void handle_describe_configs(RequestContext context) {
         continue;
       }
       configs = partitions.describe_topic_configs(*topic);
-    } else if (resource.resource_type == kBrokerResource) {
+    } else if (resource.resource_type == kBrokerResourceType) {
       if (!resource.resource_name.empty() && resource.resource_name != node) {
         out.error_code = wire(ErrorCode::kInvalidRequest);
         out.error_message =

@@ -20,13 +20,15 @@ void handle_elect_leaders(RequestContext context) {
     // ALTER on the cluster; each partition named answers the refusal too (v0 has no top-level error).
     protocol::ElectLeadersResponse response;
     response.error_code = wire(ErrorCode::kClusterAuthorizationFailed);
-    for (const auto& t : request.topic_partitions.value_or(decltype(request.topic_partitions)::value_type{})) {
-      auto& topic = response.replica_election_results.emplace_back();
-      topic.topic = t.topic;
-      for (int32_t p : t.partitions) {
-        auto& result = topic.partition_result.emplace_back();
-        result.partition_id = p;
-        result.error_code = wire(ErrorCode::kClusterAuthorizationFailed);
+    if (request.topic_partitions) {
+      for (const auto& t : *request.topic_partitions) {
+        auto& topic = response.replica_election_results.emplace_back();
+        topic.topic = t.topic;
+        for (int32_t p : t.partitions) {
+          auto& result = topic.partition_result.emplace_back();
+          result.partition_id = p;
+          result.error_code = wire(ErrorCode::kClusterAuthorizationFailed);
+        }
       }
     }
     context.respond(response);

@@ -8,7 +8,6 @@
 #include <thread>
 
 #include "protocol/messages/api_versions.h"
-#include "protocol/messages/fetch.h"
 #include "protocol/messages/metadata.h"
 #include "protocol/messages/produce.h"
 #include "tests/support/broker_process.h"
@@ -181,18 +180,7 @@ TEST(IdleConnections, AreClosedAfterConnectionsMaxIdleMsButNotWhileARequestWaits
   RawClient polling(broker.port());
   const auto started = std::chrono::steady_clock::now();
 
-  protocol::FetchRequest poll;
-  poll.replica_id = -1;
-  poll.max_wait_ms = 2500;
-  poll.min_bytes = 1;
-  poll.max_bytes = 1 << 20;
-  auto& topic = poll.topics.emplace_back();
-  topic.topic = "quiet";
-  auto& wanted = topic.partitions.emplace_back();
-  wanted.partition = 0;
-  wanted.fetch_offset = 0;
-  wanted.partition_max_bytes = 1 << 20;
-  polling.send(poll, 11, 1);
+  polling.send(single_partition_fetch("quiet", 0, 0, 2500), 11, 1);
 
   for (int i = 0; i < 8; ++i) {
     chatty.send(protocol::ApiVersionsRequest{}, 0, i);

@@ -262,17 +262,7 @@ TEST_F(ProtocolEdges, AcksZeroGetsNoResponseAndLaterResponsesKeepTheirOrder) {
 TEST_F(ProtocolEdges, ResponsesLeaveInRequestOrderBehindALongPoll) {
   RawClient c(broker->port());
   // A fetch at the end of an empty partition waits up to 1.5 s; the metadata request after it must not overtake.
-  FetchRequest fetch;
-  fetch.max_wait_ms = 1500;
-  fetch.min_bytes = 1;
-  fetch.max_bytes = 1 << 20;
-  auto& t = fetch.topics.emplace_back();
-  t.topic = "empty";
-  auto& p = t.partitions.emplace_back();
-  p.partition = 0;
-  p.fetch_offset = 0;
-  p.partition_max_bytes = 1 << 20;
-  c.send(fetch, 11, 10);
+  c.send(single_partition_fetch("empty", 0, 0, 1500), 11, 10);
   c.send(MetadataRequest{}, 1, 11);
   int32_t id = 0;
   auto first = c.receive();

@@ -9,6 +9,7 @@
 
 #include "protocol/codec_runtime.h"
 #include "protocol/messages/api_catalog.h"
+#include "protocol/messages/fetch.h"
 #include "protocol/messages/sasl_authenticate.h"
 #include "protocol/messages/sasl_handshake.h"
 #include "protocol/request_header.h"
@@ -68,5 +69,23 @@ std::optional<int16_t> sasl_handshake(RawClient& client, const std::string& mech
 std::optional<protocol::SaslAuthenticateResponse> sasl_authenticate(RawClient& client, const std::string& token);
 // Both, with PLAIN: true when the broker accepted `user` and `password`.
 bool sasl_plain_login(RawClient& client, const std::string& user, const std::string& password);
+
+// A consumer's Fetch of one partition from `offset`, waiting up to `max_wait_ms` for a byte (a long poll when the
+// partition has nothing past `offset`).
+inline protocol::FetchRequest single_partition_fetch(const std::string& topic, int32_t partition, int64_t offset,
+                                                     int32_t max_wait_ms) {
+  protocol::FetchRequest fetch;
+  fetch.replica_id = -1;
+  fetch.max_wait_ms = max_wait_ms;
+  fetch.min_bytes = 1;
+  fetch.max_bytes = 1 << 20;
+  auto& t = fetch.topics.emplace_back();
+  t.topic = topic;
+  auto& p = t.partitions.emplace_back();
+  p.partition = partition;
+  p.fetch_offset = offset;
+  p.partition_max_bytes = 1 << 20;
+  return fetch;
+}
 
 }  // namespace fjord::testing
